@@ -1,0 +1,65 @@
+// Issuing and verifying the service's own access tokens (RFC 9068 JWT profile, EdDSA).
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload, type JWTHeaderParameters } from 'jose';
+import { STAFF_ROLES, type StaffRole } from '../db/enums.js';
+import type { KeyRing } from './keys.js';
+import { STAFF_SCOPES, type Principal } from './principal.js';
+
+export const TOKEN_TYPE = 'at+jwt';
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+export interface TokenSettings { issuer: string; audience: string; maxTokenAgeSeconds: number }
+
+/** A token that must be refused with 401 `invalid_token`. The message is safe to show. */
+export class InvalidTokenError extends Error {}
+
+export async function signToken(keys: KeyRing, settings: TokenSettings, claims: JWTPayload & { sub: string }, ttlSeconds: number) {
+  const { kid, privateKey } = keys.signingKey;
+  const jti = randomUUID();
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ ...claims, jti })
+    .setProtectedHeader({ alg: 'EdDSA', typ: TOKEN_TYPE, kid })
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds)
+    .sign(privateKey);
+  return { token, jti, kid, expiresAt: new Date((now + ttlSeconds) * 1000) };
+}
+
+export function issueStaffToken(keys: KeyRing, settings: TokenSettings, role: StaffRole, subject: string, ttlSeconds: number) {
+  return signToken(keys, settings, { sub: subject, role, scope: STAFF_SCOPES[role].join(' ') }, ttlSeconds);
+}
+
+/** Verifies signature, algorithm, typ, issuer, audience, lifetime; returns who the token speaks for. */
+export async function verifyToken(keys: KeyRing, settings: TokenSettings, token: string): Promise<Principal> {
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => {
+      const key = typeof header.kid === 'string' ? keys.publicKey(header.kid) : undefined;
+      if (!key) throw new InvalidTokenError('unknown signing key');
+      return key;
+    }, {
+      algorithms: ['EdDSA'],
+      typ: TOKEN_TYPE,
+      issuer: settings.issuer,
+      audience: settings.audience,
+      requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'scope'],
+      maxTokenAge: settings.maxTokenAgeSeconds,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    }));
+  } catch (e) {
+    if (e instanceof InvalidTokenError) throw e;
+    if (e instanceof joseErrors.JOSEError) throw new InvalidTokenError(`token rejected: ${e.code}`);
+    throw e;
+  }
+  const iat = payload.iat!;
+  if (iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new InvalidTokenError('token issued in the future');
+  const scopes = String(payload.scope).split(' ').filter(Boolean);
+  const common = { subject: payload.sub!, tokenId: payload.jti!, scopes, expiresAt: new Date(payload.exp! * 1000) };
+  if (typeof payload.role === 'string') {
+    if (!(STAFF_ROLES as readonly string[]).includes(payload.role)) throw new InvalidTokenError('unknown role');
+    return { kind: 'staff', role: payload.role as StaffRole, ...common };
+  }
+  throw new InvalidTokenError('token carries no role');
+}

@@ -1,0 +1,65 @@
+// One database handle for the whole process: postgres.js against DATABASE_URL, or embedded PGlite under DATA_DIR.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgAsyncDatabase, PgAsyncTransaction, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { relations } from './relations.js';
+
+export type Relations = typeof relations;
+export type Db = PgAsyncDatabase<PgQueryResultHKT, Relations>;
+export type Tx = PgAsyncTransaction<PgQueryResultHKT, Relations>;
+/** Anything that can run a query: the database or a transaction in it. */
+export type Queryable = Db | Tx;
+
+export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  /** Called with the SQL text of every statement; tests use it to count round trips. */
+  onQuery: Set<(sql: string) => void>;
+  migrate(): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+  /** The raw postgres.js client (LISTEN/NOTIFY), when on PostgreSQL. */
+  sql?: postgres.Sql;
+}
+
+function logger(onQuery: Set<(sql: string) => void>) {
+  return { logQuery: (query: string) => { for (const f of onQuery) f(query); } };
+}
+
+export async function openDatabase(opts: { databaseUrl?: string; dataDir?: string; memory?: boolean; max?: number }): Promise<Database> {
+  const onQuery = new Set<(sql: string) => void>();
+  if (opts.databaseUrl) {
+    const client = postgres(opts.databaseUrl, { max: opts.max ?? 10, onnotice: () => {}, connection: { application_name: 'transfer-registry' } });
+    const db = drizzlePostgres({ client, relations, logger: logger(onQuery) }) as unknown as Db;
+    return {
+      db, kind: 'postgres', onQuery, sql: client,
+      migrate: async () => { await migratePostgres(db as never, { migrationsFolder }); },
+      ping: async () => { try { await client`select 1`; return true; } catch { return false; } },
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  let dir: string | undefined;
+  if (!opts.memory) {
+    dir = join(opts.dataDir ?? './.data', 'pglite');
+    mkdirSync(dirname(dir), { recursive: true });
+  }
+  const client = new PGlite(dir);
+  await client.waitReady;
+  const db = drizzlePglite({ client, relations, logger: logger(onQuery) }) as unknown as Db;
+  let closed = false;
+  return {
+    db, kind: 'pglite', onQuery,
+    migrate: async () => { await migratePglite(db as never, { migrationsFolder }); },
+    ping: async () => !closed && client.ready,
+    close: async () => { if (!closed) { closed = true; await client.close(); } },
+  };
+}

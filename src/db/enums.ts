@@ -1,0 +1,50 @@
+// Every closed vocabulary of the domain, once: the database enums and the GraphQL enums
+// are both built from these lists, so the two can never disagree.
+import { pgEnum } from 'drizzle-orm/pg-core';
+
+export const SERVICES = ['DISTRIBUTION', 'TECHNICAL_SUPPORT', 'ORDER_PROCESSING', 'PAYMENT_PROCESSING', 'MARKETING_EMAIL', 'HOSTING', 'OTHER'] as const;
+export const CONTRACTOR_ROLES = ['PROCESSOR', 'SUBPROCESSOR', 'INDEPENDENT_CONTROLLER'] as const;
+export const CONTRACTOR_STATUSES = ['ONBOARDING', 'ACTIVE', 'SUSPENDED', 'TERMINATED'] as const;
+export const OPERATIONS = ['COLLECTION', 'TRANSFER', 'STORAGE', 'PROCESSING'] as const;
+export const SENSITIVITIES = ['PUBLIC', 'INTERNAL', 'PERSONAL', 'RESTRICTED'] as const;
+export const PURPOSES = [
+  'ORDER_FULFILMENT', 'TECHNICAL_SUPPORT', 'PRODUCT_DISTRIBUTION', 'ALERTS_AND_NEWSLETTERS', 'SPECIAL_OFFERS',
+  'PRODUCT_IMPROVEMENT', 'PERSONALISATION', 'TRAFFIC_STATISTICS', 'LEGAL_OBLIGATION',
+] as const;
+export const GRANT_STATUSES = ['ACTIVE', 'REVOKED', 'EXPIRED'] as const;
+export const DEROGATIONS = [
+  'EXPLICIT_CONSENT', 'CONTRACT_WITH_SUBJECT', 'CONTRACT_IN_SUBJECT_INTEREST', 'PUBLIC_INTEREST', 'LEGAL_CLAIMS',
+  'VITAL_INTERESTS', 'PUBLIC_REGISTER', 'COMPELLING_LEGITIMATE_INTERESTS',
+] as const;
+export const MECHANISMS = ['NOT_REQUIRED', 'ADEQUACY', 'SCC', 'BCR', 'INTRA_GROUP_AGREEMENT', ...DEROGATIONS] as const;
+export const OBLIGATION_KINDS = [
+  'DOCUMENTED_INSTRUCTIONS', 'CONFIDENTIALITY', 'SECURITY_MEASURES', 'SUBPROCESSOR_APPROVAL', 'SUBJECT_RIGHTS_ASSISTANCE',
+  'BREACH_NOTIFICATION', 'RETURN_OR_DELETION', 'AUDIT_COOPERATION',
+] as const;
+/** Certifications that adequacy decisions with a condition ask of the importer (e.g. the EU-U.S. DPF). */
+export const CERTIFICATIONS = ['EU_US_DPF', 'UK_US_DATA_BRIDGE', 'SWISS_US_DPF'] as const;
+export const STAFF_ROLES = ['COMPLIANCE', 'AUDITOR'] as const;
+
+export type Service = (typeof SERVICES)[number];
+export type ContractorRole = (typeof CONTRACTOR_ROLES)[number];
+export type ContractorStatus = (typeof CONTRACTOR_STATUSES)[number];
+export type Operation = (typeof OPERATIONS)[number];
+export type Sensitivity = (typeof SENSITIVITIES)[number];
+export type Purpose = (typeof PURPOSES)[number];
+export type GrantStatus = (typeof GRANT_STATUSES)[number];
+export type Mechanism = (typeof MECHANISMS)[number];
+export type Derogation = (typeof DEROGATIONS)[number];
+export type ObligationKind = (typeof OBLIGATION_KINDS)[number];
+export type Certification = (typeof CERTIFICATIONS)[number];
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+export const serviceEnum = pgEnum('service', SERVICES);
+export const contractorRoleEnum = pgEnum('contractor_role', CONTRACTOR_ROLES);
+export const contractorStatusEnum = pgEnum('contractor_status', CONTRACTOR_STATUSES);
+export const operationEnum = pgEnum('operation', OPERATIONS);
+export const sensitivityEnum = pgEnum('sensitivity', SENSITIVITIES);
+export const purposeEnum = pgEnum('purpose', PURPOSES);
+export const grantStatusEnum = pgEnum('grant_status', GRANT_STATUSES);
+export const mechanismEnum = pgEnum('mechanism', MECHANISMS);
+export const obligationKindEnum = pgEnum('obligation_kind', OBLIGATION_KINDS);
+export const certificationEnum = pgEnum('certification', CERTIFICATIONS);

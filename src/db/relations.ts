@@ -1,0 +1,33 @@
+import { defineRelations } from 'drizzle-orm';
+import * as tables from './tables.js';
+
+export const relations = defineRelations(tables, (r) => ({
+  offices: {
+    grants: r.many.grants({ from: r.offices.id, to: r.grants.officeId }),
+  },
+  contractors: {
+    grants: r.many.grants({ from: r.contractors.id, to: r.grants.contractorId }),
+    processingLocations: r.many.processingLocations({ from: r.contractors.id, to: r.processingLocations.contractorId }),
+    obligations: r.many.obligations({ from: r.contractors.id, to: r.obligations.contractorId }),
+    parent: r.one.contractors({ from: r.contractors.parentContractorId, to: r.contractors.id, alias: 'subprocessors' }),
+    subprocessors: r.many.contractors({ from: r.contractors.id, to: r.contractors.parentContractorId, alias: 'subprocessors' }),
+  },
+  processingLocations: {
+    contractor: r.one.contractors({ from: r.processingLocations.contractorId, to: r.contractors.id, optional: false }),
+  },
+  grants: {
+    contractor: r.one.contractors({ from: r.grants.contractorId, to: r.contractors.id, optional: false }),
+    office: r.one.offices({ from: r.grants.officeId, to: r.offices.id, optional: false }),
+    categories: r.many.dataCategories({
+      from: r.grants.id.through(r.grantCategories.grantId),
+      to: r.dataCategories.key.through(r.grantCategories.categoryKey),
+    }),
+  },
+  obligations: {
+    contractor: r.one.contractors({ from: r.obligations.contractorId, to: r.contractors.id, optional: false }),
+  },
+  dataCategories: {
+    parent: r.one.dataCategories({ from: r.dataCategories.parentKey, to: r.dataCategories.key, alias: 'tree' }),
+    children: r.many.dataCategories({ from: r.dataCategories.key, to: r.dataCategories.parentKey, alias: 'tree' }),
+  },
+}));

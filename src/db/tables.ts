@@ -1,0 +1,192 @@
+// The registry's tables. Column names are explicit snake_case; every filter the API offers has an index here.
+import { sql } from 'drizzle-orm';
+import {
+  bigint, boolean, char, check, date, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import {
+  certificationEnum, contractorRoleEnum, contractorStatusEnum, grantStatusEnum, mechanismEnum, obligationKindEnum,
+  operationEnum, purposeEnum, sensitivityEnum, serviceEnum,
+} from './enums.js';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const offices = pgTable('offices', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  name: text('name').notNull(),
+  legalEntity: text('legal_entity').notNull(),
+  country: char('country', { length: 2 }).notNull(),
+  city: text('city').notNull(),
+  isHeadquarters: boolean('is_headquarters').notNull().default(false),
+  version: integer('version').notNull().default(1),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  index('offices_country_idx').on(t.country, t.id),
+  // One headquarters for the group.
+  uniqueIndex('offices_one_headquarters').on(t.isHeadquarters).where(sql`${t.isHeadquarters}`),
+]);
+
+export const contractors = pgTable('contractors', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  legalName: text('legal_name').notNull(),
+  country: char('country', { length: 2 }).notNull(),
+  services: serviceEnum('services').array().notNull(),
+  role: contractorRoleEnum('role').notNull(),
+  /** For a SUBPROCESSOR: the contractor that engaged it. */
+  parentContractorId: integer('parent_contractor_id').references((): any => contractors.id),
+  status: contractorStatusEnum('status').notNull().default('ONBOARDING'),
+  statusReason: text('status_reason'),
+  statusChangedAt: timestamp('status_changed_at', { withTimezone: true }),
+  contactName: text('contact_name'),
+  contactEmail: text('contact_email'),
+  contractReference: text('contract_reference'),
+  dpaSignedOn: date('dpa_signed_on', { mode: 'string' }),
+  certifications: certificationEnum('certifications').array().notNull().default(sql`'{}'`),
+  version: integer('version').notNull().default(1),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  index('contractors_country_idx').on(t.country, t.id),
+  index('contractors_status_idx').on(t.status, t.id),
+  index('contractors_services_idx').using('gin', t.services),
+  index('contractors_parent_idx').on(t.parentContractorId),
+]);
+
+export const processingLocations = pgTable('processing_locations', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  contractorId: integer('contractor_id').notNull().references(() => contractors.id),
+  country: char('country', { length: 2 }).notNull(),
+  operations: operationEnum('operations').array().notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('processing_locations_contractor_country').on(t.contractorId, t.country)]);
+
+export const dataCategories = pgTable('data_categories', {
+  key: text('key').primaryKey(),
+  parentKey: text('parent_key').references((): any => dataCategories.key),
+  name: text('name').notNull(),
+  description: text('description').notNull(),
+  sensitivity: sensitivityEnum('sensitivity').notNull(),
+  createdAt: createdAt(),
+}, (t) => [index('data_categories_parent_idx').on(t.parentKey)]);
+
+export const purposes = pgTable('purposes', {
+  key: purposeEnum('key').primaryKey(),
+  name: text('name').notNull(),
+  description: text('description').notNull(),
+});
+
+export const grants = pgTable('grants', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  contractorId: integer('contractor_id').notNull().references(() => contractors.id),
+  officeId: integer('office_id').notNull().references(() => offices.id),
+  purpose: purposeEnum('purpose').notNull(),
+  validFrom: timestamp('valid_from', { withTimezone: true }).notNull(),
+  validUntil: timestamp('valid_until', { withTimezone: true }),
+  mechanism: mechanismEnum('mechanism').notNull(),
+  sccModule: smallint('scc_module'),
+  tiaReference: text('tia_reference'),
+  tiaDate: date('tia_date', { mode: 'string' }),
+  crossBorder: boolean('cross_border').notNull(),
+  /** The transfer policy's explanation of why this route is allowed, kept as decided. */
+  policyExplanation: text('policy_explanation').notNull(),
+  status: grantStatusEnum('status').notNull().default('ACTIVE'),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  revocationReason: text('revocation_reason'),
+  createdBy: text('created_by').notNull(),
+  createdAt: createdAt(),
+}, (t) => [
+  index('grants_contractor_idx').on(t.contractorId, t.id),
+  index('grants_office_idx').on(t.officeId),
+  index('grants_status_idx').on(t.status, t.id),
+  check('grants_validity_order', sql`${t.validUntil} is null or ${t.validUntil} > ${t.validFrom}`),
+  check('grants_scc_module', sql`(${t.mechanism} = 'SCC') = (${t.sccModule} is not null) and (${t.sccModule} is null or ${t.sccModule} between 1 and 4)`),
+]);
+
+export const grantCategories = pgTable('grant_categories', {
+  grantId: integer('grant_id').notNull().references(() => grants.id),
+  categoryKey: text('category_key').notNull().references(() => dataCategories.key),
+}, (t) => [
+  primaryKey({ columns: [t.grantId, t.categoryKey] }),
+  index('grant_categories_category_idx').on(t.categoryKey),
+]);
+
+export const obligations = pgTable('obligations', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  contractorId: integer('contractor_id').notNull().references(() => contractors.id),
+  kind: obligationKindEnum('kind').notNull(),
+  text: text('text').notNull(),
+  sourceDocument: text('source_document').notNull(),
+  clause: text('clause'),
+  breachNotificationHours: integer('breach_notification_hours'),
+  effectiveFrom: date('effective_from', { mode: 'string' }).notNull(),
+  expiresOn: date('expires_on', { mode: 'string' }),
+  reviewDueOn: date('review_due_on', { mode: 'string' }),
+  acknowledgedBy: text('acknowledged_by'),
+  acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+  createdAt: createdAt(),
+}, (t) => [
+  index('obligations_contractor_idx').on(t.contractorId, t.id),
+  index('obligations_expires_idx').on(t.expiresOn),
+  index('obligations_review_idx').on(t.reviewDueOn),
+  check('obligations_date_order', sql`${t.expiresOn} is null or ${t.expiresOn} > ${t.effectiveFrom}`),
+  check('obligations_breach_hours', sql`(${t.kind} = 'BREACH_NOTIFICATION') = (${t.breachNotificationHours} is not null)`),
+]);
+
+// Transfer policy: data, seeded by migration and editable, read by the pure functions in src/policy.
+export const jurisdictions = pgTable('jurisdictions', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+  law: text('law').notNull(),
+});
+
+export const jurisdictionMembers = pgTable('jurisdiction_members', {
+  jurisdiction: text('jurisdiction').notNull().references(() => jurisdictions.code),
+  country: char('country', { length: 2 }).notNull(),
+}, (t) => [primaryKey({ columns: [t.jurisdiction, t.country] }), index('jurisdiction_members_country_idx').on(t.country)]);
+
+export const adequacyDecisions = pgTable('adequacy_decisions', {
+  jurisdiction: text('jurisdiction').notNull().references(() => jurisdictions.code),
+  country: char('country', { length: 2 }).notNull(),
+  instrument: text('instrument').notNull(),
+  adoptedOn: date('adopted_on', { mode: 'string' }).notNull(),
+  scopeCondition: text('scope_condition'),
+  requiresCertification: certificationEnum('requires_certification'),
+}, (t) => [primaryKey({ columns: [t.jurisdiction, t.country] })]);
+
+/** Routes a law forbids outright (data localisation): exporter country → importer country, or any importer when null. */
+export const routeRestrictions = pgTable('route_restrictions', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  exporterCountry: char('exporter_country', { length: 2 }).notNull(),
+  importerCountry: char('importer_country', { length: 2 }),
+  legalBasis: text('legal_basis').notNull(),
+  reason: text('reason').notNull(),
+});
+
+/** Signing keys of the service when it runs on PostgreSQL; the private JWK is encrypted (AES-256-GCM). */
+export const signingKeys = pgTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  publicJwk: jsonb('public_jwk').notNull(),
+  encryptedPrivateJwk: text('encrypted_private_jwk').notNull(),
+  createdAt: createdAt(),
+  retiredAt: timestamp('retired_at', { withTimezone: true }),
+});
+
+/** Append-only, hash-chained record of every change. `seq` is gapless: it is taken under a lock on the chain head. */
+export const auditEvents = pgTable('audit_events', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'string' }).notNull(),
+  actor: text('actor').notNull(),
+  actorRole: text('actor_role').notNull(),
+  action: text('action').notNull(),
+  entityType: text('entity_type').notNull(),
+  entityId: text('entity_id').notNull(),
+  before: jsonb('before'),
+  after: jsonb('after'),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+}, (t) => [
+  index('audit_events_actor_idx').on(t.actor, t.seq),
+  index('audit_events_entity_idx').on(t.entityType, t.entityId, t.seq),
+  index('audit_events_time_idx').on(t.occurredAt),
+]);

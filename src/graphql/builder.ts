@@ -1,0 +1,82 @@
+// The SchemaBuilder and its plugins. It defines no types: each domain module in this folder does.
+import SchemaBuilder from '@pothos/core';
+import DrizzlePlugin from '@pothos/plugin-drizzle';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { getTableConfig } from 'drizzle-orm/pg-core';
+import { GraphQLError } from 'graphql';
+import type { KeyRing } from '../auth/keys.js';
+import type { Principal } from '../auth/principal.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import { relations } from '../db/relations.js';
+import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
+
+/** Page sizes of every connection; asking for more than the maximum is refused (see ./pagination.ts). */
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+export interface Context {
+  db: Db;
+  principal: Principal;
+  config: Config;
+  keys: KeyRing;
+}
+
+export interface AuthScopes {
+  /** Any staff token (COMPLIANCE or AUDITOR): may read the registry. */
+  staff: boolean;
+  /** COMPLIANCE: may change the registry. */
+  compliance: boolean;
+  auditor: boolean;
+  contractor: boolean;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  AuthScopes: AuthScopes;
+  DrizzleRelations: typeof relations;
+  DefaultFieldNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    Date: { Input: string; Output: string };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, DrizzlePlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: ({ principal }) => ({
+      staff: principal.kind === 'staff',
+      compliance: principal.kind === 'staff' && principal.role === 'COMPLIANCE',
+      auditor: principal.kind === 'staff' && principal.role === 'AUDITOR',
+      contractor: principal.kind === 'contractor',
+    }),
+    unauthorizedError: (_parent, _ctx, info) =>
+      new GraphQLError(`Not allowed: ${info.parentType.name}.${info.fieldName} needs another role or scope`, {
+        extensions: { code: 'FORBIDDEN', reason: 'insufficient_scope' },
+      }),
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodesOnConnection: true,
+  },
+  errors: {
+    // Every field that declares `errors` returns these as typed members of its result union.
+    defaultTypes: [ValidationError, NotFoundError, ConflictError, PolicyViolationError, InvalidStateError, ForbiddenError],
+    defaultUnionOptions: { name: ({ fieldName }) => `${fieldName[0]!.toUpperCase()}${fieldName.slice(1)}Result` },
+    defaultResultOptions: { name: ({ fieldName }) => `${fieldName[0]!.toUpperCase()}${fieldName.slice(1)}Payload` },
+  },
+  drizzle: {
+    client: (ctx) => ctx.db,
+    defaultConnectionSize: DEFAULT_PAGE_SIZE,
+    maxConnectionSize: MAX_PAGE_SIZE,
+    getTableConfig,
+    relations,
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});

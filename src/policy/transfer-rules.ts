@@ -1,0 +1,130 @@
+// The transfer policy as pure functions over the seeded policy tables (which the caller loads).
+// Given a route and the mechanism a user names, it decides whether the route is allowed and says why.
+// It imports nothing but types, so the table of route cases in test/policy.test.ts exercises it directly.
+import type { Certification, ContractorRole, Mechanism } from '../db/enums.js';
+
+export interface PolicyTables {
+  /** Jurisdiction code per member country, e.g. DE → EU_EEA, GB → UK. */
+  membership: ReadonlyMap<string, string>;
+  jurisdictionNames: ReadonlyMap<string, string>;
+  adequacy: ReadonlyArray<{ jurisdiction: string; country: string; instrument: string; adoptedOn: string; scopeCondition: string | null; requiresCertification: Certification | null }>;
+  restrictions: ReadonlyArray<{ exporterCountry: string; importerCountry: string | null; legalBasis: string; reason: string }>;
+}
+
+export type Importer =
+  | { kind: 'CONTRACTOR'; role: ContractorRole; certifications: readonly Certification[] }
+  | { kind: 'OFFICE' }
+  | { kind: 'AUTHORITY' };
+
+export interface Route {
+  exporterCountry: string;
+  importerCountry: string;
+  /** The office exporting is a controller; a contractor passing data on to its sub-processor is a processor. */
+  exporterRole: 'CONTROLLER' | 'PROCESSOR';
+  importer: Importer;
+  /** Standing grants may not rely on Art. 49 derogations; one recorded transfer may. */
+  context: 'GRANT' | 'TRANSFER';
+  at: Date;
+}
+
+export interface MechanismChoice {
+  mechanism?: Mechanism | null;
+  sccModule?: number | null;
+  derogationJustification?: string | null;
+}
+
+export type Basis = 'SAME_COUNTRY' | 'SAME_JURISDICTION' | 'ADEQUACY' | 'NO_TRANSFER_REGIME' | 'SAFEGUARD' | 'DEROGATION';
+
+export type Decision =
+  | { allowed: true; crossBorder: boolean; mechanism: Mechanism; sccModule: number | null; basis: Basis; explanation: string }
+  | { allowed: false; crossBorder: boolean; reason: string };
+
+export const DEROGATION_MECHANISMS: readonly Mechanism[] = [
+  'EXPLICIT_CONSENT', 'CONTRACT_WITH_SUBJECT', 'CONTRACT_IN_SUBJECT_INTEREST', 'PUBLIC_INTEREST', 'LEGAL_CLAIMS',
+  'VITAL_INTERESTS', 'PUBLIC_REGISTER', 'COMPELLING_LEGITIMATE_INTERESTS',
+];
+
+const SCC_MODULE_NAMES: Record<number, string> = {
+  1: 'module 1 (controller to controller)', 2: 'module 2 (controller to processor)',
+  3: 'module 3 (processor to processor)', 4: 'module 4 (processor to controller)',
+};
+
+/** Decision 2021/914: the module follows from the parties' roles. */
+export function requiredSccModule(exporterRole: Route['exporterRole'], importer: Importer): number {
+  const importerIsProcessor = importer.kind === 'CONTRACTOR' && importer.role !== 'INDEPENDENT_CONTROLLER';
+  if (exporterRole === 'CONTROLLER') return importerIsProcessor ? 2 : 1;
+  return importerIsProcessor ? 3 : 4;
+}
+
+export function decideRoute(tables: PolicyTables, route: Route, choice: MechanismChoice = {}): Decision {
+  const { exporterCountry: from, importerCountry: to } = route;
+  const crossBorder = from !== to;
+  const refuse = (reason: string): Decision => ({ allowed: false, crossBorder, reason });
+  const allow = (mechanism: Mechanism, basis: Basis, explanation: string, sccModule: number | null = null): Decision =>
+    ({ allowed: true, crossBorder, mechanism, sccModule, basis, explanation });
+  const chosen = choice.mechanism ?? null;
+
+  const restriction = tables.restrictions.find((r) => r.exporterCountry === from && (r.importerCountry === null || r.importerCountry === to));
+  if (restriction && crossBorder) return refuse(`route forbidden by ${restriction.legalBasis}: ${restriction.reason}`);
+
+  const regime = tables.membership.get(from);
+  const regimeName = regime ? tables.jurisdictionNames.get(regime) ?? regime : undefined;
+  const onlyNoMechanism = (basis: Basis, explanation: string) => {
+    if (chosen && chosen !== 'NOT_REQUIRED') return refuse(`${explanation}; no transfer mechanism applies, so ${chosen} must not be recorded`);
+    return allow('NOT_REQUIRED', basis, explanation);
+  };
+
+  if (!crossBorder) return onlyNoMechanism('SAME_COUNTRY', `${from} → ${to} stays in one country`);
+  if (!regime) return onlyNoMechanism('NO_TRANSFER_REGIME', `no cross-border transfer regime is recorded for exporter country ${from}`);
+  if (tables.membership.get(to) === regime) return onlyNoMechanism('SAME_JURISDICTION', `${from} and ${to} are both in ${regimeName}`);
+
+  // Adequacy: the destination is adequate for this exporter's regime, from the decision's date, within its scope.
+  const decision = tables.adequacy.find((a) => a.jurisdiction === regime && a.country === to);
+  let adequacyGap = `${to} has no adequacy decision under ${regimeName}`;
+  if (decision) {
+    const certified = !decision.requiresCertification
+      || (route.importer.kind === 'CONTRACTOR' && route.importer.certifications.includes(decision.requiresCertification));
+    if (new Date(`${decision.adoptedOn}T00:00:00Z`) > route.at) adequacyGap = `the adequacy decision for ${to} (${decision.instrument}) applies only from ${decision.adoptedOn}`;
+    else if (!certified) adequacyGap = `the adequacy decision for ${to} (${decision.instrument}) covers only importers certified under ${decision.requiresCertification}, and this importer is not`;
+    else {
+      const explanation = `${to} is adequate under ${regimeName}: ${decision.instrument} of ${decision.adoptedOn}${decision.scopeCondition ? ` (${decision.scopeCondition})` : ''}`;
+      if (!chosen || chosen === 'ADEQUACY') return allow('ADEQUACY', 'ADEQUACY', explanation);
+      // A safeguard on top of adequacy is allowed (belt and braces); judged below like any other.
+    }
+  }
+
+  if (!chosen) return refuse(`${adequacyGap}; a transfer mechanism is required (${validMechanismsText(route)})`);
+  switch (chosen) {
+    case 'NOT_REQUIRED':
+      return refuse(`${from} → ${to} leaves ${regimeName}, so a mechanism is required (${validMechanismsText(route)})`);
+    case 'ADEQUACY':
+      return refuse(`${adequacyGap}, so ADEQUACY cannot be relied on (${validMechanismsText(route)})`);
+    case 'SCC': {
+      const module = requiredSccModule(route.exporterRole, route.importer);
+      if (route.importer.kind === 'AUTHORITY') return refuse('standard contractual clauses cannot bind a public authority');
+      if (choice.sccModule == null) return refuse(`SCC needs a module: this route needs ${SCC_MODULE_NAMES[module]}`);
+      if (choice.sccModule !== module) {
+        return refuse(`SCC ${SCC_MODULE_NAMES[choice.sccModule] ?? `module ${choice.sccModule}`} does not match the parties' roles: ${SCC_MODULE_NAMES[module]} is required`);
+      }
+      return allow('SCC', 'SAFEGUARD', `${adequacyGap}; safeguarded by standard contractual clauses (Decision 2021/914), ${SCC_MODULE_NAMES[module]}`, module);
+    }
+    case 'BCR':
+    case 'INTRA_GROUP_AGREEMENT':
+      if (route.importer.kind !== 'OFFICE') return refuse(`${chosen} covers transfers inside the group only, and the importer is not one of its offices`);
+      return allow(chosen, 'SAFEGUARD', `${adequacyGap}; intra-group transfer safeguarded by ${chosen === 'BCR' ? 'binding corporate rules (Art. 47)' : 'the intra-group agreement'}`);
+    default: {
+      // Art. 49 derogations: occasional transfers only, each with its written justification.
+      if (route.context === 'GRANT') return refuse(`${chosen} is an Art. 49 derogation, for occasional transfers only; a standing grant needs adequacy or an Art. 46 safeguard (${validMechanismsText(route)})`);
+      if (!choice.derogationJustification?.trim()) return refuse(`${chosen} is an Art. 49 derogation and needs a written justification`);
+      return allow(chosen, 'DEROGATION', `${adequacyGap}; occasional transfer under the Art. 49 derogation ${chosen}: ${choice.derogationJustification.trim()}`);
+    }
+  }
+}
+
+function validMechanismsText(route: Route): string {
+  const options: string[] = [];
+  if (route.importer.kind === 'CONTRACTOR') options.push(`SCC ${SCC_MODULE_NAMES[requiredSccModule(route.exporterRole, route.importer)]}`);
+  if (route.importer.kind === 'OFFICE') options.push('BCR', 'INTRA_GROUP_AGREEMENT');
+  if (route.context === 'TRANSFER') options.push('an Art. 49 derogation with a written justification');
+  return options.length ? `valid here: ${options.join(', ')}` : 'no mechanism is available for this importer';
+}

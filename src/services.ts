@@ -1,0 +1,41 @@
+// Opens what the app depends on, in order: database (migrated), signing keys, token verifier.
+// Shared by the server, the CLI and the tests, so each runs the same start-up.
+import { KeyRing } from './auth/keys.js';
+import { databaseKeyStore, fileKeyStore } from './auth/key-store.js';
+import { deriveKeyEncryptionKey, loadOrCreateSecret } from './auth/encryption.js';
+import { verifyToken, type TokenSettings } from './auth/tokens.js';
+import type { AppDeps } from './app.js';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/client.js';
+
+export interface Services extends AppDeps {
+  tokenSettings: TokenSettings;
+  close(): Promise<void>;
+}
+
+export function tokenSettings(config: Config): TokenSettings {
+  return { issuer: config.tokenIssuer, audience: config.tokenAudience, maxTokenAgeSeconds: Math.max(config.staffTokenTtlSeconds, 24 * 3600) + 60 };
+}
+
+export async function openKeyRing(config: Config, database: Pick<Database, 'db' | 'kind'> | undefined): Promise<KeyRing> {
+  const kek = deriveKeyEncryptionKey(loadOrCreateSecret(config.keyEncryptionSecret, config.dataDir));
+  const store = config.databaseUrl && database ? databaseKeyStore(database.db) : fileKeyStore(config.dataDir);
+  return KeyRing.open(store, kek);
+}
+
+export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean } = {}): Promise<Services> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: opts.memory });
+  try {
+    if (opts.migrate !== false) await database.migrate();
+    const keys = await openKeyRing(config, database);
+    const settings = tokenSettings(config);
+    return {
+      config, database, keys, tokenSettings: settings,
+      verify: (token) => verifyToken(keys, settings, token),
+      close: () => database.close(),
+    };
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+}
