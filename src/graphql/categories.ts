@@ -51,7 +51,7 @@ builder.mutationFields((t) => ({
   defineDataCategory: t.field({
     type: DataCategory,
     authScopes: { compliance: true },
-    errors: {},
+    errors: { dataField: { name: 'dataCategory' } },
     args: { input: t.arg({ type: DefineDataCategoryInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const data = parseInput(z.object({ key: categoryKey, name: text(200), description: text(2000), sensitivity: z.enum(SENSITIVITIES) }), input);

@@ -74,7 +74,7 @@ builder.queryFields((t) => ({
         },
         orderBy: { id: 'asc' },
       })),
-  }),
+  }, { name: 'ContractorConnection' }, { name: 'ContractorEdge' }),
   contractor: t.drizzleField({
     type: 'contractors',
     nullable: true,
@@ -194,7 +194,7 @@ builder.mutationFields((t) => ({
   registerContractor: t.field({
     type: Contractor,
     authScopes: { compliance: true },
-    errors: {},
+    errors: { dataField: { name: 'contractor' } },
     args: { input: t.arg({ type: RegisterContractorInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const { parentContractorId, certifications, ...data } = parseInput(registerSchema, input);
@@ -211,7 +211,7 @@ builder.mutationFields((t) => ({
   updateContractor: t.field({
     type: Contractor,
     authScopes: { compliance: true },
-    errors: {},
+    errors: { dataField: { name: 'contractor' } },
     args: { input: t.arg({ type: UpdateContractorInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const { id: globalId, version: read, parentContractorId, ...changes } = parseInput(updateSchema, input);
@@ -240,7 +240,7 @@ builder.mutationFields((t) => ({
   setContractorStatus: t.field({
     type: Contractor,
     authScopes: { compliance: true },
-    errors: {},
+    errors: { dataField: { name: 'contractor' } },
     args: { input: t.arg({ type: SetContractorStatusInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const { id: globalId, status, reason } = parseInput(z.object({ id: z.string(), status: z.enum(CONTRACTOR_STATUSES), reason: text(1000) }), input);
@@ -272,7 +272,7 @@ builder.mutationFields((t) => ({
   addProcessingLocation: t.field({
     type: ProcessingLocation,
     authScopes: { compliance: true },
-    errors: {},
+    errors: { dataField: { name: 'processingLocation' } },
     args: { input: t.arg({ type: AddProcessingLocationInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const data = parseInput(z.object({ contractorId: z.string(), country, operations: z.array(z.enum(OPERATIONS)).min(1, 'at least one operation') }), input);
@@ -291,7 +291,7 @@ builder.mutationFields((t) => ({
   removeProcessingLocation: t.field({
     type: ProcessingLocation,
     authScopes: { compliance: true },
-    errors: {},
+    errors: { dataField: { name: 'processingLocation' } },
     args: { input: t.arg({ type: RemoveProcessingLocationInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const id = Number(input.id);

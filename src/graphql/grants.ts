@@ -44,10 +44,10 @@ export const Grant = builder.drizzleNode('grants', {
 });
 
 builder.drizzleObjectField('contractors', 'grants', (t) =>
-  t.relatedConnection('grants', { query: { orderBy: { id: 'asc' } }, totalCount: true }),
+  t.relatedConnection('grants', { query: { orderBy: { id: 'asc' } } }, { name: 'ContractorGrantConnection' }, { name: 'ContractorGrantEdge' }),
 );
 builder.drizzleObjectField('offices', 'grants', (t) =>
-  t.relatedConnection('grants', { authScopes: { staff: true }, query: { orderBy: { id: 'asc' } } }),
+  t.relatedConnection('grants', { authScopes: { staff: true }, query: { orderBy: { id: 'asc' } } }, { name: 'OfficeGrantConnection' }, { name: 'OfficeGrantEdge' }),
 );
 
 /** SQL for "effectively in this status" so EXPIRED can be filtered without a sweeper. */
@@ -83,7 +83,7 @@ builder.queryFields((t) => ({
         orderBy: { id: 'asc' },
       }));
     },
-  }),
+  }, { name: 'GrantConnection' }, { name: 'GrantEdge' }),
 }));
 
 const GrantDataAccessInput = builder.inputType('GrantDataAccessInput', {
@@ -122,7 +122,7 @@ builder.mutationFields((t) => ({
   grantDataAccess: t.field({
     type: Grant,
     authScopes: { compliance: true },
-    errors: {},
+    errors: { dataField: { name: 'grant' } },
     args: { input: t.arg({ type: GrantDataAccessInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const data = parseInput(grantSchema, input);
@@ -165,7 +165,7 @@ builder.mutationFields((t) => ({
   revokeGrant: t.field({
     type: Grant,
     authScopes: { compliance: true },
-    errors: {},
+    errors: { dataField: { name: 'grant' } },
     args: { input: t.arg({ type: RevokeGrantInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const { id: globalId, reason } = parseInput(z.object({ id: z.string(), reason: text(1000) }), input);

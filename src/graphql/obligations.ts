@@ -38,7 +38,7 @@ export const Obligation = builder.drizzleNode('obligations', {
 });
 
 builder.drizzleObjectField('contractors', 'obligations', (t) =>
-  t.relatedConnection('obligations', { query: { orderBy: { id: 'asc' } } }),
+  t.relatedConnection('obligations', { query: { orderBy: { id: 'asc' } } }, { name: 'ContractorObligationConnection' }, { name: 'ContractorObligationEdge' }),
 );
 
 builder.queryFields((t) => ({
@@ -67,7 +67,7 @@ builder.queryFields((t) => ({
         orderBy: { id: 'asc' },
       }));
     },
-  }),
+  }, { name: 'ObligationConnection' }, { name: 'ObligationEdge' }),
 }));
 
 const AddObligationInput = builder.inputType('AddObligationInput', {
@@ -104,7 +104,7 @@ builder.mutationFields((t) => ({
   addObligation: t.field({
     type: Obligation,
     authScopes: { compliance: true },
-    errors: {},
+    errors: { dataField: { name: 'obligation' } },
     args: { input: t.arg({ type: AddObligationInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const data = parseInput(obligationSchema, input);
@@ -126,7 +126,7 @@ builder.mutationFields((t) => ({
     type: Obligation,
     description: 'A contractor acknowledges one of its own obligations, with its own token.',
     authScopes: { contractor: true },
-    errors: {},
+    errors: { dataField: { name: 'obligation' } },
     args: { input: t.arg({ type: AcknowledgeObligationInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const id = decodeId('Obligation', String(input.id), 'input.id');

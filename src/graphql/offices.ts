@@ -31,7 +31,7 @@ builder.queryFields((t) => ({
     args: { country: t.arg.string({ required: false, description: 'Only offices in this country.' }) },
     resolve: (query, _root, args, ctx) =>
       ctx.db.query.offices.findMany(query({ where: args.country ? { country: args.country.toUpperCase() } : undefined, orderBy: { id: 'asc' } })),
-  }),
+  }, { name: 'OfficeConnection' }, { name: 'OfficeEdge' }),
   office: t.drizzleField({
     type: 'offices',
     nullable: true,
@@ -86,7 +86,7 @@ builder.mutationFields((t) => ({
   createOffice: t.field({
     type: Office,
     authScopes: { compliance: true },
-    errors: {},
+    errors: { dataField: { name: 'office' } },
     args: { input: t.arg({ type: CreateOfficeInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const data = parseInput(createSchema, input);
@@ -99,7 +99,7 @@ builder.mutationFields((t) => ({
   updateOffice: t.field({
     type: Office,
     authScopes: { compliance: true },
-    errors: {},
+    errors: { dataField: { name: 'office' } },
     args: { input: t.arg({ type: UpdateOfficeInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const { id: globalId, version: read, ...changes } = parseInput(updateSchema, input);

@@ -1,0 +1,83 @@
+// A demo registry for a fictional vendor, Northwind Softworks, shaped like the policy it is built from:
+// offices on several continents; contractors that distribute products, give technical support and
+// process orders, in adequate and non-adequate countries; grants under the right mechanisms; obligations.
+// Loaded through the GraphQL API itself, so every row is validated, policy-checked and audited.
+import type { App } from '../app.js';
+
+type Vars = Record<string, unknown>;
+
+async function run(app: App, token: string, field: string, inputType: string, input: Vars, dataField: string): Promise<string> {
+  const res = await app.fetch('http://demo.local/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      query: `mutation($input: ${inputType}!) { ${field}(input: $input) { __typename ... on Error { message } ... on ${field[0]!.toUpperCase()}${field.slice(1)}Payload { ${dataField} { id } } } }`,
+      variables: { input },
+    }),
+  });
+  const body = (await res.json()) as { data?: Record<string, { __typename: string; message?: string } & Record<string, { id: string }>>; errors?: unknown };
+  const result = body.data?.[field];
+  if (!result || !result[dataField]) throw new Error(`demo: ${field} failed: ${JSON.stringify(result ?? body.errors)}`);
+  return result[dataField]!.id;
+}
+
+export async function hasData(app: App, token: string): Promise<boolean> {
+  const res = await app.fetch('http://demo.local/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: '{ offices(first: 1) { nodes { id } } }' }),
+  });
+  const body = (await res.json()) as { data: { offices: { nodes: unknown[] } } };
+  return body.data.offices.nodes.length > 0;
+}
+
+export async function loadDemoData(app: App, token: string): Promise<void> {
+  const office = (input: Vars) => run(app, token, 'createOffice', 'CreateOfficeInput', input, 'office');
+  const contractor = (input: Vars) => run(app, token, 'registerContractor', 'RegisterContractorInput', input, 'contractor');
+  const activate = (id: string) => run(app, token, 'setContractorStatus', 'SetContractorStatusInput', { id, status: 'ACTIVE', reason: 'Due diligence completed, DPA signed' }, 'contractor');
+  const location = (contractorId: string, country: string, operations: string[]) =>
+    run(app, token, 'addProcessingLocation', 'AddProcessingLocationInput', { contractorId, country, operations }, 'processingLocation');
+  const grant = (input: Vars) => run(app, token, 'grantDataAccess', 'GrantDataAccessInput', input, 'grant');
+  const obligation = (input: Vars) => run(app, token, 'addObligation', 'AddObligationInput', { effectiveFrom: '2026-01-01', ...input }, 'obligation');
+
+  const dublin = await office({ name: 'Northwind Softworks headquarters', legalEntity: 'Northwind Softworks Ltd', country: 'IE', city: 'Dublin', isHeadquarters: true });
+  const berlin = await office({ name: 'Berlin sales office', legalEntity: 'Northwind Softworks GmbH', country: 'DE', city: 'Berlin' });
+  const london = await office({ name: 'London office', legalEntity: 'Northwind Softworks UK Ltd', country: 'GB', city: 'London' });
+  await office({ name: 'Austin engineering', legalEntity: 'Northwind Softworks Inc.', country: 'US', city: 'Austin' });
+  await office({ name: 'Bengaluru development centre', legalEntity: 'Northwind Softworks India Pvt Ltd', country: 'IN', city: 'Bengaluru' });
+  await office({ name: 'Tokyo sales office', legalEntity: 'Northwind Softworks KK', country: 'JP', city: 'Tokyo' });
+  await office({ name: 'São Paulo office', legalEntity: 'Northwind Softworks Brasil Ltda', country: 'BR', city: 'São Paulo' });
+
+  const parcel = await contractor({ legalName: 'ParcelPoint Logistics B.V.', country: 'NL', services: ['DISTRIBUTION'], role: 'PROCESSOR', contactEmail: 'privacy@parcelpoint.example', contractReference: 'NW-DIST-2026-01', dpaSignedOn: '2026-01-10' });
+  const helpdesk = await contractor({ legalName: 'Helpdesk Services Pvt Ltd', country: 'IN', services: ['TECHNICAL_SUPPORT'], role: 'PROCESSOR', contactEmail: 'dpo@helpdesk.example', contractReference: 'NW-SUP-2026-02', dpaSignedOn: '2026-02-01' });
+  const orderflow = await contractor({ legalName: 'OrderFlow Inc.', country: 'US', services: ['ORDER_PROCESSING'], role: 'PROCESSOR', certifications: ['EU_US_DPF', 'UK_US_DATA_BRIDGE'], contactEmail: 'privacy@orderflow.example', contractReference: 'NW-ORD-2026-03', dpaSignedOn: '2026-01-20' });
+  const cardvault = await contractor({ legalName: 'CardVault Payments Ltd', country: 'GB', services: ['PAYMENT_PROCESSING'], role: 'PROCESSOR', contactEmail: 'dpo@cardvault.example', contractReference: 'NW-PAY-2026-04', dpaSignedOn: '2026-01-05' });
+  const kanto = await contractor({ legalName: 'Kanto Support KK', country: 'JP', services: ['TECHNICAL_SUPPORT'], role: 'SUBPROCESSOR', parentContractorId: helpdesk, contactEmail: 'privacy@kanto.example', dpaSignedOn: '2026-03-01' });
+  await contractor({ legalName: 'Mailsend Pty Ltd', country: 'AU', services: ['MARKETING_EMAIL'], role: 'PROCESSOR', contactEmail: 'privacy@mailsend.example' });
+  for (const id of [parcel, helpdesk, orderflow, cardvault, kanto]) await activate(id);
+
+  await location(parcel, 'NL', ['COLLECTION', 'STORAGE', 'PROCESSING']);
+  await location(parcel, 'DE', ['PROCESSING']);
+  await location(helpdesk, 'IN', ['STORAGE', 'PROCESSING']);
+  await location(orderflow, 'US', ['COLLECTION', 'TRANSFER', 'STORAGE', 'PROCESSING']);
+  await location(cardvault, 'GB', ['STORAGE', 'PROCESSING']);
+  await location(kanto, 'JP', ['PROCESSING']);
+
+  // Same jurisdiction (IE → NL): no mechanism needed.
+  await grant({ contractorId: parcel, officeId: dublin, purpose: 'PRODUCT_DISTRIBUTION', categories: ['contact.name', 'contact.postal_address', 'commerce.licence_number'] });
+  // No adequacy for India: SCC module 2, with a transfer impact assessment.
+  await grant({ contractorId: helpdesk, officeId: dublin, purpose: 'TECHNICAL_SUPPORT', categories: ['contact.name', 'contact.email', 'device.hardware', 'device.software', 'support.problem_description'], mechanism: 'SCC', sccModule: 2, tiaReference: 'TIA-2026-007', tiaDate: '2026-01-28' });
+  // US adequacy covers DPF-certified importers only; OrderFlow is certified.
+  await grant({ contractorId: orderflow, officeId: berlin, purpose: 'ORDER_FULFILMENT', categories: ['contact.name', 'contact.email', 'contact.postal_address', 'commerce.order_history'] });
+  // UK adequacy from the EU side; payment cards are RESTRICTED and named explicitly.
+  await grant({ contractorId: cardvault, officeId: dublin, purpose: 'ORDER_FULFILMENT', categories: ['contact.name', 'financial.payment_card'] });
+  await grant({ contractorId: cardvault, officeId: london, purpose: 'ORDER_FULFILMENT', categories: ['contact.name', 'financial.payment_card'] });
+  // Japan: adequate.
+  await grant({ contractorId: kanto, officeId: dublin, purpose: 'TECHNICAL_SUPPORT', categories: ['contact.name', 'device.software', 'support.problem_description'] });
+
+  for (const id of [parcel, helpdesk, orderflow, cardvault, kanto]) {
+    await obligation({ contractorId: id, kind: 'CONFIDENTIALITY', text: 'Keep personal data secure and confidential and use it only on Northwind Softworks\' behalf.', sourceDocument: 'Data Processing Agreement v3', clause: '4.1', reviewDueOn: '2027-01-01' });
+    await obligation({ contractorId: id, kind: 'BREACH_NOTIFICATION', text: 'Notify Northwind Softworks of a personal-data breach without undue delay.', sourceDocument: 'Data Processing Agreement v3', clause: '9.2', breachNotificationHours: 48 });
+  }
+  await obligation({ contractorId: cardvault, kind: 'SECURITY_MEASURES', text: 'Card data only over TLS; PCI DSS controls maintained.', sourceDocument: 'Data Processing Agreement v3, Annex II', clause: 'II.3', expiresOn: '2027-06-30' });
+}

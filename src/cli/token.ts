@@ -1,0 +1,29 @@
+// Mints a staff token: `npm run --silent token -- --role compliance --subject alice@example.com`.
+// Prints only the JWT on stdout. Works while the server runs (on the embedded database the keys are a file).
+import { issueStaffToken } from '../auth/tokens.js';
+import { loadConfig } from '../config.js';
+import { openDatabase } from '../db/client.js';
+import { STAFF_ROLES, type StaffRole } from '../db/enums.js';
+import { openKeyRing, tokenSettings } from '../services.js';
+import { cliArgs } from './args.js';
+
+const usage = 'npm run --silent token -- --role compliance|auditor --subject alice@example.com [--ttl seconds]';
+const args = cliArgs({ role: { type: 'string' }, subject: { type: 'string' }, ttl: { type: 'string' } }, usage);
+const role = args.role?.toUpperCase() as StaffRole;
+if (!STAFF_ROLES.includes(role)) { console.error(`--role must be compliance or auditor\nusage: ${usage}`); process.exit(2); }
+const subject = args.subject?.trim();
+if (!subject || subject.length > 200) { console.error(`--subject is required (who the token is for, at most 200 characters)\nusage: ${usage}`); process.exit(2); }
+const config = loadConfig();
+const ttl = args.ttl ? Number(args.ttl) : config.staffTokenTtlSeconds;
+if (!Number.isInteger(ttl) || ttl <= 0 || ttl > config.staffTokenTtlSeconds) {
+  console.error(`--ttl must be a whole number of seconds up to ${config.staffTokenTtlSeconds} (STAFF_TOKEN_TTL_SECONDS)`);
+  process.exit(2);
+}
+const database = config.databaseUrl ? await openDatabase({ databaseUrl: config.databaseUrl, max: 1 }) : undefined;
+try {
+  const keys = await openKeyRing(config, database);
+  const { token } = await issueStaffToken(keys, tokenSettings(config), role, subject, ttl);
+  process.stdout.write(`${token}\n`);
+} finally {
+  await database?.close();
+}

@@ -1,0 +1,43 @@
+// HTTP listener with graceful shutdown: on SIGTERM/SIGINT readiness fails first, requests in flight
+// finish, then the database closes and the process exits (forced after SHUTDOWN_GRACE_MS).
+import { createServer } from 'node:http';
+import { createApp } from './app.js';
+import { issueStaffToken } from './auth/tokens.js';
+import { hasData, loadDemoData } from './cli/demo-data.js';
+import { loadConfig } from './config.js';
+import { openServices } from './services.js';
+
+const config = loadConfig();
+const services = await openServices(config);
+let accepting = true;
+const app = createApp({ ...services, isAccepting: () => accepting });
+
+if (process.argv.includes('--demo')) {
+  const { token } = await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'demo-loader', 600);
+  if (!(await hasData(app, token))) await loadDemoData(app, token);
+}
+const server = createServer(app);
+server.keepAliveTimeout = 5_000;
+
+server.listen(config.port, config.host, () => {
+  const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`;
+  console.log(JSON.stringify({ msg: 'listening', url: `http://localhost:${config.port}/graphql`, database: where, env: config.env }));
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  accepting = false;
+  console.log(JSON.stringify({ msg: 'shutting down', signal }));
+  const force = setTimeout(() => { console.error(JSON.stringify({ msg: 'grace period over, exiting' })); process.exit(1); }, config.shutdownGraceMs);
+  force.unref();
+  server.close(async () => {
+    await services.close();
+    console.log(JSON.stringify({ msg: 'stopped' }));
+    process.exit(0);
+  });
+  server.closeIdleConnections();
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,34 @@
+// GraphQL helpers that build a small registry through the public API, as a compliance user would.
+import { expect } from 'vitest';
+import type { Harness } from './harness.js';
+
+export async function mutate(h: Harness, token: string, field: string, inputType: string, input: Record<string, unknown>, selection: string) {
+  const r = await h.gql(token, `mutation($input: ${inputType}!) { ${field}(input: $input) {
+    __typename ... on Error { code message } ... on ValidationError { issues { field message } }
+    ... on PolicyViolationError { exporterCountry importerCountry reason } ${selection} } }`, { input });
+  expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
+  return r.body.data![field];
+}
+
+/** Runs a mutation that must succeed and returns its payload's data field. */
+export async function ok(h: Harness, token: string, field: string, inputType: string, input: Record<string, unknown>, dataField: string, fields = 'id') {
+  const res = await mutate(h, token, field, inputType, input, `... on ${field[0]!.toUpperCase()}${field.slice(1)}Payload { ${dataField} { ${fields} } }`);
+  expect(res.__typename, JSON.stringify(res)).toMatch(/Payload$/);
+  return res[dataField];
+}
+
+export const createOffice = (h: Harness, t: string, input: Partial<Record<string, unknown>> = {}) =>
+  ok(h, t, 'createOffice', 'CreateOfficeInput', { name: 'Berlin office', legalEntity: 'Example Software GmbH', country: 'DE', city: 'Berlin', ...input }, 'office', 'id country version');
+
+export const registerContractor = (h: Harness, t: string, input: Partial<Record<string, unknown>> = {}) =>
+  ok(h, t, 'registerContractor', 'RegisterContractorInput', {
+    legalName: 'Helpdesk Services Pvt Ltd', country: 'IN', services: ['TECHNICAL_SUPPORT'], role: 'PROCESSOR',
+    dpaSignedOn: '2026-01-15', contactEmail: 'privacy@helpdesk.example', ...input,
+  }, 'contractor', 'id country status version');
+
+export const setStatus = (h: Harness, t: string, id: string, status: string, reason = 'due diligence done') =>
+  ok(h, t, 'setContractorStatus', 'SetContractorStatusInput', { id, status, reason }, 'contractor', 'id status version');
+
+export const grant = (h: Harness, t: string, input: Record<string, unknown>) =>
+  ok(h, t, 'grantDataAccess', 'GrantDataAccessInput', { purpose: 'TECHNICAL_SUPPORT', categories: ['contact.email'], ...input }, 'grant',
+    'id mechanism sccModule crossBorder status policyExplanation categories { key }');

@@ -1,0 +1,43 @@
+// No N+1: a page of contractors with their grants, categories and processing locations costs the same
+// number of SQL statements for 1 contractor as for 50.
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startHarness, type Harness } from './harness.js';
+import { createOffice, grant, ok, registerContractor } from './fixtures.js';
+
+let h: Harness;
+let token: string;
+beforeAll(async () => { h = await startHarness(); token = await h.staffToken('COMPLIANCE'); });
+afterAll(async () => { await h?.stop(); });
+
+const PAGE = `query($first: Int!) { contractors(first: $first) { pageInfo { hasNextPage endCursor } edges { cursor node {
+  id legalName country services status
+  processingLocations { country operations }
+  grants(first: 10) { nodes { id purpose mechanism office { name country } categories { key sensitivity } } }
+} } } }`;
+
+async function countStatements(first: number) {
+  h.statements.length = 0;
+  const r = await h.gql(token, PAGE, { first });
+  expect(r.body.errors).toBeUndefined();
+  return { statements: h.statements.length, rows: r.body.data.contractors.edges.length, body: r.body };
+}
+
+test('1 and 50 contractors cost the same number of statements', async () => {
+  const office = await createOffice(h, token, { country: 'FR', city: 'Paris' });
+  for (let i = 0; i < 50; i++) {
+    const c = await registerContractor(h, token, { legalName: `Contractor ${i}`, country: 'DE' });
+    await ok(h, token, 'addProcessingLocation', 'AddProcessingLocationInput', { contractorId: c.id, country: 'AT', operations: ['STORAGE'] }, 'processingLocation');
+    await grant(h, token, { contractorId: c.id, officeId: office.id, categories: ['contact.email', 'contact.name'] });
+  }
+  const one = await countStatements(1);
+  const fifty = await countStatements(50);
+  expect(one.rows).toBe(1);
+  expect(fifty.rows).toBe(50);
+  expect(fifty.statements).toBe(one.statements);
+  expect(fifty.statements).toBeLessThanOrEqual(2);
+  const node = fifty.body.data.contractors.edges[49].node;
+  expect(node.processingLocations).toEqual([{ country: 'AT', operations: ['STORAGE'] }]);
+  expect(node.grants.nodes).toHaveLength(1);
+  expect(node.grants.nodes[0].categories.map((c: { key: string }) => c.key)).toEqual(['contact.email', 'contact.name']);
+  expect(node.grants.nodes[0].office.country).toBe('FR');
+});
