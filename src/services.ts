@@ -23,8 +23,8 @@ export async function openKeyRing(config: Config, database: Pick<Database, 'db' 
   return KeyRing.open(store, kek);
 }
 
-export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean } = {}): Promise<Services> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: opts.memory });
+export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean; migrationsSchema?: string } = {}): Promise<Services> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: opts.memory, migrationsSchema: opts.migrationsSchema });
   try {
     if (opts.migrate !== false) await database.migrate();
     const keys = await openKeyRing(config, database);

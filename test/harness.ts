@@ -25,8 +25,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const dataDir = mkdtempSync(join(tmpdir(), 'registry-test-'));
   let databaseUrl: string | undefined;
   let dropSchema: (() => Promise<void>) | undefined;
+  let schema: string | undefined;
   if (process.env.DATABASE_URL) {
-    const schema = `t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+    schema = `t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
     const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
     await admin.unsafe(`create schema ${schema}`);
     const url = new URL(process.env.DATABASE_URL);
@@ -35,7 +36,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     dropSchema = async () => { await admin.unsafe(`drop schema ${schema} cascade`); await admin.end(); };
   }
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
-  const services = await openServices(config, { memory: !databaseUrl });
+  const services = await openServices(config, { memory: !databaseUrl, migrationsSchema: schema });
   const app = createApp(services);
   const statements: string[] = [];
   services.database.onQuery.add((q) => statements.push(q));

@@ -35,14 +35,23 @@ function logger(onQuery: Set<(sql: string) => void>) {
   return { logQuery: (query: string) => { for (const f of onQuery) f(query); } };
 }
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir?: string; memory?: boolean; max?: number }): Promise<Database> {
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+  memory?: boolean;
+  max?: number;
+  /** Schema of drizzle's migrations journal; tests that isolate themselves in a schema keep their own. */
+  migrationsSchema?: string;
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const onQuery = new Set<(sql: string) => void>();
   if (opts.databaseUrl) {
     const client = postgres(opts.databaseUrl, { max: opts.max ?? 10, onnotice: () => {}, connection: { application_name: 'transfer-registry' } });
     const db = drizzlePostgres({ client, relations, logger: logger(onQuery) }) as unknown as Db;
     return {
       db, kind: 'postgres', onQuery, sql: client,
-      migrate: async () => { await migratePostgres(db as never, { migrationsFolder }); },
+      migrate: async () => { await migratePostgres(db as never, { migrationsFolder, migrationsSchema: opts.migrationsSchema }); },
       ping: async () => { try { await client`select 1`; return true; } catch { return false; } },
       close: () => client.end({ timeout: 5 }),
     };
