@@ -11,6 +11,10 @@ export const relations = defineRelations(tables, (r) => ({
     obligations: r.many.obligations({ from: r.contractors.id, to: r.obligations.contractorId }),
     parent: r.one.contractors({ from: r.contractors.parentContractorId, to: r.contractors.id, alias: 'subprocessors' }),
     subprocessors: r.many.contractors({ from: r.contractors.id, to: r.contractors.parentContractorId, alias: 'subprocessors' }),
+    accessTokens: r.many.accessTokens({ from: r.contractors.id, to: r.accessTokens.contractorId }),
+  },
+  accessTokens: {
+    contractor: r.one.contractors({ from: r.accessTokens.contractorId, to: r.contractors.id, optional: false }),
   },
   processingLocations: {
     contractor: r.one.contractors({ from: r.processingLocations.contractorId, to: r.contractors.id, optional: false }),

@@ -190,3 +190,28 @@ export const auditEvents = pgTable('audit_events', {
   index('audit_events_entity_idx').on(t.entityType, t.entityId, t.seq),
   index('audit_events_time_idx').on(t.occurredAt),
 ]);
+
+/**
+ * Tokens issued to contractors. The token itself is never stored: only its jti and metadata, so it can be
+ * listed and revoked. `kid` says which signing key signed it (a retired key stays published while it has live tokens).
+ */
+export const accessTokens = pgTable('access_tokens', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  jti: text('jti').notNull().unique(),
+  kid: text('kid').notNull(),
+  contractorId: integer('contractor_id').notNull().references(() => contractors.id),
+  scopes: text('scopes').array().notNull(),
+  categories: text('categories').array().notNull(),
+  purposes: purposeEnum('purposes').array().notNull(),
+  issuedBy: text('issued_by').notNull(),
+  issuedAt: timestamp('issued_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  revokedBy: text('revoked_by'),
+  revocationReason: text('revocation_reason'),
+}, (t) => [
+  index('access_tokens_contractor_idx').on(t.contractorId, t.id),
+  index('access_tokens_kid_idx').on(t.kid, t.expiresAt),
+  index('access_tokens_revoked_idx').on(t.expiresAt).where(sql`${t.revokedAt} is not null`),
+]);
