@@ -3,7 +3,8 @@ import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import type { KeyRing } from './auth/keys.js';
 import type { Principal } from './auth/principal.js';
-import { InvalidTokenError } from './auth/tokens.js';
+import type { Revocations } from './auth/revocation.js';
+import { InvalidTokenError, type TokenSettings } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { DomainError } from './errors.js';
@@ -16,6 +17,8 @@ export interface AppDeps {
   config: Config;
   database: Database;
   keys: KeyRing;
+  tokenSettings: TokenSettings;
+  revocations: Revocations;
   /** Turns a bearer token into a principal or throws InvalidTokenError. */
   verify: Verifier;
   /** False while shutting down: /ready then answers 503 so load balancers stop sending. */
@@ -77,7 +80,7 @@ export function createApp(deps: AppDeps) {
     graphiql,
     landingPage: false,
     plugins: [gate],
-    context: ({ request }) => ({ db: database.db, principal: principals.get(request)!, config, keys }),
+    context: ({ request }) => ({ db: database.db, principal: principals.get(request)!, config, keys, tokenSettings: deps.tokenSettings, revocations: deps.revocations }),
     maskedErrors: {
       maskError(error, message, isDev) {
         const original = error instanceof GraphQLError ? error.originalError : error;

@@ -3,18 +3,20 @@
 import { KeyRing } from './auth/keys.js';
 import { databaseKeyStore, fileKeyStore } from './auth/key-store.js';
 import { deriveKeyEncryptionKey, loadOrCreateSecret } from './auth/encryption.js';
-import { verifyToken, type TokenSettings } from './auth/tokens.js';
+import { Revocations } from './auth/revocation.js';
+import { KEYS_CHANNEL, lastUseRecorder } from './auth/access-tokens.js';
+import type { TokenSettings } from './auth/tokens.js';
+import { createVerifier } from './auth/verifier.js';
 import type { AppDeps } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 
 export interface Services extends AppDeps {
-  tokenSettings: TokenSettings;
   close(): Promise<void>;
 }
 
 export function tokenSettings(config: Config): TokenSettings {
-  return { issuer: config.tokenIssuer, audience: config.tokenAudience, maxTokenAgeSeconds: Math.max(config.staffTokenTtlSeconds, 24 * 3600) + 60 };
+  return { issuer: config.tokenIssuer, audience: config.tokenAudience, maxTokenAgeSeconds: Math.max(config.staffTokenTtlSeconds, config.contractorTokenMaxTtlSeconds) };
 }
 
 export async function openKeyRing(config: Config, database: Pick<Database, 'db' | 'kind'> | undefined): Promise<KeyRing> {
@@ -23,16 +25,22 @@ export async function openKeyRing(config: Config, database: Pick<Database, 'db' 
   return KeyRing.open(store, kek);
 }
 
-export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean; migrationsSchema?: string } = {}): Promise<Services> {
+export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean; migrationsSchema?: string; tokenCache?: boolean } = {}): Promise<Services> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: opts.memory, migrationsSchema: opts.migrationsSchema });
   try {
     if (opts.migrate !== false) await database.migrate();
     const keys = await openKeyRing(config, database);
     const settings = tokenSettings(config);
+    const revocations = await Revocations.start(database);
+    // Another instance rotated the signing key: load the new key set.
+    await database.listen(KEYS_CHANNEL, () => void keys.reload().catch(() => {}));
+    const lastUse = lastUseRecorder(database);
+    const verify = createVerifier({ keys, settings, revocations, external: config.oidc, cache: opts.tokenCache, onUse: lastUse.record });
+    const prune = setInterval(() => revocations.prune(), 60_000);
+    prune.unref();
     return {
-      config, database, keys, tokenSettings: settings,
-      verify: (token) => verifyToken(keys, settings, token),
-      close: () => database.close(),
+      config, database, keys, tokenSettings: settings, revocations, verify,
+      close: async () => { clearInterval(prune); await lastUse.flush(); await database.close(); },
     };
   } catch (e) {
     await database.close();

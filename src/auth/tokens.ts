@@ -1,7 +1,8 @@
 // Issuing and verifying the service's own access tokens (RFC 9068 JWT profile, EdDSA).
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload, type JWTHeaderParameters } from 'jose';
-import { STAFF_ROLES, type StaffRole } from '../db/enums.js';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { PURPOSES, STAFF_ROLES, type Purpose, type StaffRole } from '../db/enums.js';
 import type { KeyRing } from './keys.js';
 import { STAFF_SCOPES, type Principal } from './principal.js';
 
@@ -27,6 +28,19 @@ export async function signToken(keys: KeyRing, settings: TokenSettings, claims: 
   return { token, jti, kid, expiresAt: new Date((now + ttlSeconds) * 1000) };
 }
 
+/** Scopes a contractor token may carry. */
+export const CONTRACTOR_SCOPES = ['registry:read', 'obligations:acknowledge', 'records:read'] as const;
+export type ContractorScope = (typeof CONTRACTOR_SCOPES)[number];
+
+export function issueContractorToken(keys: KeyRing, settings: TokenSettings, t: {
+  contractorId: number; scopes: readonly string[]; categories: readonly string[]; purposes: readonly Purpose[]; ttlSeconds: number;
+}) {
+  const sub = encodeGlobalID('Contractor', t.contractorId);
+  return signToken(keys, settings, {
+    sub, client_id: sub, scope: t.scopes.join(' '), categories: [...t.categories], purposes: [...t.purposes],
+  }, t.ttlSeconds);
+}
+
 export function issueStaffToken(keys: KeyRing, settings: TokenSettings, role: StaffRole, subject: string, ttlSeconds: number) {
   return signToken(keys, settings, { sub: subject, role, scope: STAFF_SCOPES[role].join(' ') }, ttlSeconds);
 }
@@ -45,6 +59,8 @@ export async function verifyToken(keys: KeyRing, settings: TokenSettings, token:
       issuer: settings.issuer,
       audience: settings.audience,
       requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'scope'],
+      // Unknown `crit` header parameters are refused by jose; `jwk`, `jku`, `x5u` are never read:
+      // the key comes only from our own key ring, by kid.
       maxTokenAge: settings.maxTokenAgeSeconds,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
     }));
@@ -61,5 +77,23 @@ export async function verifyToken(keys: KeyRing, settings: TokenSettings, token:
     if (!(STAFF_ROLES as readonly string[]).includes(payload.role)) throw new InvalidTokenError('unknown role');
     return { kind: 'staff', role: payload.role as StaffRole, ...common };
   }
-  throw new InvalidTokenError('token carries no role');
+  return contractorPrincipal(payload, common);
+}
+
+function contractorPrincipal(payload: JWTPayload, common: { subject: string; tokenId: string; scopes: string[]; expiresAt: Date }): Principal {
+  let contractorId: number;
+  try {
+    const { typename, id } = decodeGlobalID(common.subject);
+    contractorId = Number(id);
+    if (typename !== 'Contractor' || !Number.isSafeInteger(contractorId) || contractorId <= 0) throw new Error();
+  } catch {
+    throw new InvalidTokenError('token subject is neither a staff role nor a contractor');
+  }
+  const { categories, purposes } = payload;
+  const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (!isStrings(categories) || !isStrings(purposes) || !purposes.every((p) => (PURPOSES as readonly string[]).includes(p))) {
+    throw new InvalidTokenError('contractor token without valid categories and purposes');
+  }
+  if (!common.scopes.every((s) => (CONTRACTOR_SCOPES as readonly string[]).includes(s))) throw new InvalidTokenError('unknown scope');
+  return { kind: 'contractor', contractorId, categories, purposes: purposes as Purpose[], ...common };
 }

@@ -27,7 +27,12 @@ export interface Database {
   migrate(): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
-  /** The raw postgres.js client (LISTEN/NOTIFY), when on PostgreSQL. */
+  /**
+   * LISTEN on a channel. `onConnect` runs once listening starts and again after every reconnect, so a
+   * subscriber can reload what it may have missed while the connection was down.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onConnect?: () => void): Promise<void>;
+  /** The raw postgres.js client, when on PostgreSQL. */
   sql?: postgres.Sql;
 }
 
@@ -53,6 +58,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       db, kind: 'postgres', onQuery, sql: client,
       migrate: async () => { await migratePostgres(db as never, { migrationsFolder, migrationsSchema: opts.migrationsSchema }); },
       ping: async () => { try { await client`select 1`; return true; } catch { return false; } },
+      listen: async (channel, onNotify, onConnect) => { await client.listen(channel, onNotify, onConnect); },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -69,6 +75,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     db, kind: 'pglite', onQuery,
     migrate: async () => { await migratePglite(db as never, { migrationsFolder }); },
     ping: async () => !closed && client.ready,
+    listen: async (channel, onNotify, onConnect) => { await client.listen(channel, onNotify); onConnect?.(); },
     close: async () => { if (!closed) { closed = true; await client.close(); } },
   };
 }

@@ -8,6 +8,8 @@ import { getTableConfig } from 'drizzle-orm/pg-core';
 import { GraphQLError } from 'graphql';
 import type { KeyRing } from '../auth/keys.js';
 import type { Principal } from '../auth/principal.js';
+import type { Revocations } from '../auth/revocation.js';
+import type { TokenSettings } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { relations } from '../db/relations.js';
@@ -22,6 +24,8 @@ export interface Context {
   principal: Principal;
   config: Config;
   keys: KeyRing;
+  tokenSettings: TokenSettings;
+  revocations: Revocations;
 }
 
 export interface AuthScopes {
@@ -31,6 +35,8 @@ export interface AuthScopes {
   compliance: boolean;
   auditor: boolean;
   contractor: boolean;
+  /** The token carries this OAuth scope (e.g. registry:read, obligations:acknowledge). */
+  scope: string;
 }
 
 export const builder = new SchemaBuilder<{
@@ -52,6 +58,7 @@ export const builder = new SchemaBuilder<{
       compliance: principal.kind === 'staff' && principal.role === 'COMPLIANCE',
       auditor: principal.kind === 'staff' && principal.role === 'AUDITOR',
       contractor: principal.kind === 'contractor',
+      scope: (scope: string) => principal.scopes.includes(scope),
     }),
     unauthorizedError: (_parent, _ctx, info) =>
       new GraphQLError(`Not allowed: ${info.parentType.name}.${info.fieldName} needs another role or scope`, {

@@ -6,7 +6,8 @@ import type { Tx } from '../db/client.js';
 import {
   CERTIFICATIONS, CONTRACTOR_ROLES, CONTRACTOR_STATUSES, OPERATIONS, SERVICES, type ContractorStatus,
 } from '../db/enums.js';
-import { contractors, grants, processingLocations } from '../db/tables.js';
+import { revokeTokensWhere } from '../auth/revocation.js';
+import { accessTokens, contractors, grants, processingLocations } from '../db/tables.js';
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from './builder.js';
 import { country, decodeId, email, optionalText, parseInput, text, version } from './input.js';
@@ -78,6 +79,7 @@ builder.queryFields((t) => ({
   contractor: t.drizzleField({
     type: 'contractors',
     nullable: true,
+    authScopes: { scope: 'registry:read' },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
       const id = decodeId('Contractor', String(args.id), 'id');
@@ -242,10 +244,11 @@ builder.mutationFields((t) => ({
     authScopes: { compliance: true },
     errors: { dataField: { name: 'contractor' } },
     args: { input: t.arg({ type: SetContractorStatusInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
+    resolve: async (_root, { input }, ctx) => {
       const { id: globalId, status, reason } = parseInput(z.object({ id: z.string(), status: z.enum(CONTRACTOR_STATUSES), reason: text(1000) }), input);
       const id = decodeId('Contractor', globalId, 'input.id');
-      return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
+      let revoked: [string, number][] = [];
+      const result = await writeWithAudit(ctx.db, ctx.principal, async (tx) => {
         const before = await lockContractor(tx, id, globalId);
         if (!STATUS_MOVES[before.status].includes(status)) {
           throw new InvalidStateError(`A contractor cannot move from ${before.status} to ${status}`, before.status);
@@ -258,6 +261,10 @@ builder.mutationFields((t) => ({
           .set({ status, statusReason: reason, statusChangedAt: now, version: before.version + 1, updatedAt: now })
           .where(eq(contractors.id, id)).returning();
         const audit: AuditEntry[] = [{ action: 'setContractorStatus', entityType: 'Contractor', entityId: id, before, after }];
+        if (status === 'SUSPENDED' || status === 'TERMINATED') {
+          // Its tokens stop on every instance the moment this commits.
+          revoked = await revokeTokensWhere(tx, eq(accessTokens.contractorId, id), ctx.principal.subject, `Contractor ${status.toLowerCase()}: ${reason}`);
+        }
         if (status === 'TERMINATED') {
           // A terminated contractor keeps its history but no live access: its grants end with it.
           const ended = await tx.update(grants)
@@ -267,6 +274,8 @@ builder.mutationFields((t) => ({
         }
         return { result: after!, audit };
       });
+      ctx.revocations.add(revoked);
+      return result;
     },
   }),
   addProcessingLocation: t.field({

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { writeWithAudit } from '../audit/write.js';
 import { loadPolicyTables } from '../db/policy-tables.js';
 import { GRANT_STATUSES, MECHANISMS, PURPOSES } from '../db/enums.js';
-import { contractors, dataCategories, grantCategories, grants, offices } from '../db/tables.js';
+import { revokeTokensWhere } from '../auth/revocation.js';
+import { accessTokens, contractors, dataCategories, grantCategories, grants, offices } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
 import { decideRoute } from '../policy/transfer-rules.js';
 import { builder } from './builder.js';
@@ -63,6 +64,7 @@ builder.queryFields((t) => ({
   grants: t.drizzleConnection({
     type: 'grants',
     description: 'Staff see every grant; a contractor token sees only its own.',
+    authScopes: { scope: 'registry:read' },
     args: {
       contractorId: t.arg.id({ required: false }),
       officeId: t.arg.id({ required: false }),
@@ -167,18 +169,24 @@ builder.mutationFields((t) => ({
     authScopes: { compliance: true },
     errors: { dataField: { name: 'grant' } },
     args: { input: t.arg({ type: RevokeGrantInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
+    resolve: async (_root, { input }, ctx) => {
       const { id: globalId, reason } = parseInput(z.object({ id: z.string(), reason: text(1000) }), input);
       const id = decodeId('Grant', globalId, 'input.id');
-      return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
+      let revoked: [string, number][] = [];
+      const result = await writeWithAudit(ctx.db, ctx.principal, async (tx) => {
         const [before] = await tx.select().from(grants).where(eq(grants.id, id)).for('update');
         if (!before) throw new NotFoundError('Grant', globalId);
         const status = effectiveGrantStatus(before);
         if (status !== 'ACTIVE') throw new InvalidStateError(`Only an ACTIVE grant can be revoked; this one is ${status}`, status);
         const [after] = await tx.update(grants).set({ status: 'REVOKED', revokedAt: new Date(), revocationReason: reason })
           .where(and(eq(grants.id, id))).returning();
+        // Tokens that read under this grant's purpose stop at once, everywhere; reissue under the remaining grants.
+        revoked = await revokeTokensWhere(tx, and(eq(accessTokens.contractorId, before.contractorId), sql`${accessTokens.purposes} @> array[${before.purpose}]::purpose[]`),
+          ctx.principal.subject, `Grant revoked: ${reason}`);
         return { result: after!, audit: { action: 'revokeGrant', entityType: 'Grant', entityId: id, before, after } };
       });
+      ctx.revocations.add(revoked);
+      return result;
     },
   }),
 }));

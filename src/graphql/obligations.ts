@@ -45,6 +45,7 @@ builder.queryFields((t) => ({
   obligations: t.drizzleConnection({
     type: 'obligations',
     description: 'Staff: all, one contractor\'s, or those expiring or due for review within `dueWithinDays`. A contractor token: its own.',
+    authScopes: { scope: 'registry:read' },
     args: {
       contractorId: t.arg.id({ required: false }),
       dueWithinDays: t.arg.int({ required: false, description: 'Only obligations whose expiry or review date falls within this many days (or is already past).' }),
@@ -125,7 +126,7 @@ builder.mutationFields((t) => ({
   acknowledgeObligation: t.field({
     type: Obligation,
     description: 'A contractor acknowledges one of its own obligations, with its own token.',
-    authScopes: { contractor: true },
+    authScopes: { scope: 'obligations:acknowledge' },
     errors: { dataField: { name: 'obligation' } },
     args: { input: t.arg({ type: AcknowledgeObligationInput, required: true }) },
     resolve: (_root, { input }, ctx) => {

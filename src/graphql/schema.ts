@@ -10,5 +10,6 @@ import './categories.js';
 import './grants.js';
 import './obligations.js';
 import './policy.js';
+import './access-tokens.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());
