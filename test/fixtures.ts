@@ -32,3 +32,27 @@ export const setStatus = (h: Harness, t: string, id: string, status: string, rea
 export const grant = (h: Harness, t: string, input: Record<string, unknown>) =>
   ok(h, t, 'grantDataAccess', 'GrantDataAccessInput', { purpose: 'TECHNICAL_SUPPORT', categories: ['contact.email'], ...input }, 'grant',
     'id mechanism sccModule crossBorder status policyExplanation categories { key }');
+
+/** An ACTIVE contractor with a grant of `categories` for `purpose` from a German office, and a token for it. */
+export async function contractorWithToken(h: Harness, compliance: string, opts: {
+  name?: string; country?: string; categories?: string[]; purpose?: string; scopes?: string[]; lifetimeSeconds?: number;
+} = {}) {
+  const office = await createOffice(h, compliance, { name: `Office for ${opts.name ?? 'contractor'}`, country: 'DE', city: 'Munich' });
+  const contractor = await registerContractor(h, compliance, { legalName: opts.name ?? 'Support Co', country: opts.country ?? 'FR' });
+  await setStatus(h, compliance, contractor.id, 'ACTIVE');
+  const categories = opts.categories ?? ['contact.email'];
+  const purpose = opts.purpose ?? 'TECHNICAL_SUPPORT';
+  const g = await grant(h, compliance, { contractorId: contractor.id, officeId: office.id, categories, purpose });
+  const issued = await issueToken(h, compliance, { contractorId: contractor.id, categories, purposes: [purpose], scopes: opts.scopes, lifetimeSeconds: opts.lifetimeSeconds });
+  return { office, contractor, grant: g, token: issued.token as string, accessTokenId: issued.accessToken.id as string };
+}
+
+export async function issueToken(h: Harness, compliance: string, input: { contractorId: string; categories: string[]; purposes: string[]; scopes?: string[]; lifetimeSeconds?: number }) {
+  const res = await mutate(h, compliance, 'issueAccessToken', 'IssueAccessTokenInput', {
+    ...input,
+    scopes: input.scopes ?? ['REGISTRY_READ', 'OBLIGATIONS_ACKNOWLEDGE', 'RECORDS_READ'],
+    lifetimeSeconds: input.lifetimeSeconds ?? 3600,
+  }, '... on IssueAccessTokenPayload { token expiresAt accessToken { id jti status } }');
+  expect(res.__typename, JSON.stringify(res)).toBe('IssueAccessTokenPayload');
+  return res;
+}
