@@ -1,0 +1,177 @@
+// What a contractor token reaches: its own record, grants and obligations — and no other contractor,
+// office detail, token, or policy table by any path (ID, list, node, nodes, nested edge, alias).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startHarness, type Harness } from './harness.js';
+import { contractorWithToken, issueToken, mutate, ok, registerContractor, setStatus } from './fixtures.js';
+
+let h: Harness;
+let compliance: string;
+let a: Awaited<ReturnType<typeof contractorWithToken>>;
+let b: Awaited<ReturnType<typeof contractorWithToken>>;
+let obligationA: string;
+let obligationB: string;
+
+const addObligation = (contractorId: string) => ok(h, compliance, 'addObligation', 'AddObligationInput', {
+  contractorId, kind: 'CONFIDENTIALITY', text: 'Keep it confidential.', sourceDocument: 'DPA v1', effectiveFrom: '2026-01-01',
+}, 'obligation', 'id');
+
+beforeAll(async () => {
+  h = await startHarness();
+  compliance = await h.staffToken('COMPLIANCE');
+  a = await contractorWithToken(h, compliance, { name: 'Alpha Support' });
+  b = await contractorWithToken(h, compliance, { name: 'Beta Support' });
+  obligationA = (await addObligation(a.contractor.id)).id;
+  obligationB = (await addObligation(b.contractor.id)).id;
+});
+afterAll(async () => { await h?.stop(); });
+
+const forbidden = (r: { body: any }) => {
+  expect(r.body.errors?.map((e: any) => e.extensions?.code)).toContain('FORBIDDEN');
+};
+
+describe('a contractor token sees its own', () => {
+  test('viewer', async () => {
+    const r = await h.gql(a.token, '{ viewer { kind subject scopes categories purposes expiresAt contractor { id legalName } } }');
+    expect(r.body.data.viewer).toMatchObject({
+      kind: 'CONTRACTOR', subject: a.contractor.id, categories: ['contact.email'], purposes: ['TECHNICAL_SUPPORT'],
+      contractor: { id: a.contractor.id, legalName: 'Alpha Support' },
+    });
+    expect(r.body.data.viewer.scopes).toEqual(['obligations:acknowledge', 'records:read', 'registry:read']);
+    expect(Date.parse(r.body.data.viewer.expiresAt)).toBeGreaterThan(Date.now() + 3500_000);
+  });
+  test('its record, grants and obligations', async () => {
+    const r = await h.gql(a.token, `query($id: ID!) { contractor(id: $id) { legalName status grants(first: 5) { nodes { id purpose categories { key } } } obligations(first: 5) { nodes { id kind } } }
+      grants { nodes { id } } obligations { nodes { id } } }`, { id: a.contractor.id });
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data.contractor.grants.nodes).toEqual([{ id: a.grant.id, purpose: 'TECHNICAL_SUPPORT', categories: [{ key: 'contact.email' }] }]);
+    expect(r.body.data.grants.nodes).toEqual([{ id: a.grant.id }]);
+    expect(r.body.data.obligations.nodes).toEqual([{ id: obligationA }]);
+    expect(r.body.data.contractor.obligations.nodes).toEqual([{ id: obligationA, kind: 'CONFIDENTIALITY' }]);
+  });
+  test('acknowledges its obligation, once', async () => {
+    const ack = `mutation($id: ID!) { acknowledgeObligation(input: { id: $id }) { __typename ... on Error { code }
+      ... on AcknowledgeObligationPayload { obligation { acknowledgedBy acknowledgedAt } } } }`;
+    const r = await h.gql(a.token, ack, { id: obligationA });
+    expect(r.body.data.acknowledgeObligation.obligation.acknowledgedBy).toBe(a.contractor.id);
+    const again = await h.gql(a.token, ack, { id: obligationA });
+    expect(again.body.data.acknowledgeObligation).toEqual({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+  });
+});
+
+describe('and nothing of anyone else', () => {
+  test('another contractor by ID reads as absent', async () => {
+    const r = await h.gql(a.token, 'query($id: ID!) { contractor(id: $id) { legalName } }', { id: b.contractor.id });
+    expect(r.body.data.contractor).toBeNull();
+  });
+  test('through node and nodes', async () => {
+    for (const id of [b.contractor.id, b.grant.id, obligationB, b.office.id, b.accessTokenId, a.office.id, a.accessTokenId]) {
+      const r = await h.gql(a.token, `query($id: ID!) { node(id: $id) { id ... on Contractor { legalName } ... on Grant { purpose } ... on Obligation { text } ... on Office { name } ... on AccessToken { jti } } }`, { id });
+      expect(r.body.data?.node ?? null, id).toBeNull();
+      forbidden(r);
+    }
+    const r = await h.gql(a.token, `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Contractor { legalName } } }`, { ids: [a.contractor.id, b.contractor.id] });
+    expect(r.body.data.nodes[0]).toEqual({ id: a.contractor.id, legalName: 'Alpha Support' });
+    expect(r.body.data.nodes[1]).toBeNull();
+  });
+  test('in lists', async () => {
+    for (const q of ['{ contractors { nodes { id } } }', '{ offices { nodes { id } } }', '{ accessTokens { nodes { id } } }',
+      '{ transferPolicy { jurisdictions { code } } }']) {
+      const r = await h.gql(a.token, q);
+      expect(r.body.data).toBeNull();
+      forbidden(r);
+    }
+    const grants = await h.gql(a.token, 'query($c: ID) { grants(contractorId: $c) { nodes { id } } }', { c: b.contractor.id });
+    expect(grants.body.data.grants.nodes).toEqual([{ id: a.grant.id }]);
+    const obligations = await h.gql(a.token, 'query($c: ID) { obligations(contractorId: $c) { nodes { id } } }', { c: b.contractor.id });
+    expect(obligations.body.data.obligations.nodes).toEqual([{ id: obligationA }]);
+  });
+  test('through nested edges', async () => {
+    const r = await h.gql(a.token, '{ grants { nodes { id office { name city } } } }');
+    expect(JSON.stringify(r.body.data)).not.toContain('Munich');
+    forbidden(r);
+  });
+  test('through aliases', async () => {
+    const r = await h.gql(a.token, `query($a: ID!, $b: ID!) { mine: contractor(id: $a) { legalName } theirs: contractor(id: $b) { legalName }
+      n1: node(id: $b) { id } }`, { a: a.contractor.id, b: b.contractor.id });
+    expect(r.body.data.mine).toEqual({ legalName: 'Alpha Support' });
+    expect(r.body.data.theirs).toBeNull();
+    expect(r.body.data.n1).toBeNull();
+    expect(JSON.stringify(r.body)).not.toContain('Beta Support');
+  });
+  test('another contractor\'s obligation cannot be acknowledged, and stays unacknowledged', async () => {
+    const r = await h.gql(a.token, `mutation($id: ID!) { acknowledgeObligation(input: { id: $id }) { __typename ... on Error { code } } }`, { id: obligationB });
+    expect(r.body.data.acknowledgeObligation).toEqual({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
+    const check = await h.gql(compliance, 'query($id: ID!) { node(id: $id) { ... on Obligation { acknowledgedAt } } }', { id: obligationB });
+    expect(check.body.data.node.acknowledgedAt).toBeNull();
+  });
+  test('no staff mutation works with a contractor token', async () => {
+    const r = await h.gql(a.token, `mutation { createOffice(input: { name: "x", legalEntity: "x", country: "DE", city: "x" }) { __typename } }`);
+    expect(r.body.data).toBeNull();
+    forbidden(r);
+  });
+});
+
+describe('scopes', () => {
+  test('a token without registry:read gets insufficient_scope and no data', async () => {
+    const issued = await issueToken(h, compliance, { contractorId: a.contractor.id, categories: ['contact.email'], purposes: ['TECHNICAL_SUPPORT'], scopes: ['RECORDS_READ'] });
+    const r = await h.gql(issued.token, '{ grants { nodes { id } } }');
+    expect(r.body.data).toBeNull();
+    expect(r.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'insufficient_scope' });
+    const ack = await h.gql(issued.token, `mutation($id: ID!) { acknowledgeObligation(input: { id: $id }) { __typename } }`, { id: obligationA });
+    forbidden(ack);
+  });
+});
+
+describe('issuing', () => {
+  const issue = (input: Record<string, unknown>) => mutate(h, compliance, 'issueAccessToken', 'IssueAccessTokenInput',
+    { scopes: ['REGISTRY_READ'], purposes: ['TECHNICAL_SUPPORT'], categories: ['contact.email'], lifetimeSeconds: 3600, contractorId: a.contractor.id, ...input },
+    '... on IssueAccessTokenPayload { token }');
+  test('refused for a category or purpose no active grant covers, or a too-long lifetime', async () => {
+    const cat = await issue({ categories: ['contact.email', 'financial.payment_card'] });
+    expect(cat).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ field: 'input.categories.1' }] });
+    const purpose = await issue({ purposes: ['SPECIAL_OFFERS'] });
+    expect(purpose.issues.map((i: { field: string }) => i.field)).toContain('input.purposes.0');
+    const long = await issue({ lifetimeSeconds: 24 * 3600 + 1 });
+    expect(long).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ field: 'input.lifetimeSeconds' }] });
+  });
+  test('refused for a contractor that is not ACTIVE', async () => {
+    const c = await registerContractor(h, compliance, { legalName: 'Onboarding Co', country: 'FR' });
+    expect(await issue({ contractorId: c.id })).toMatchObject({ code: 'INVALID_STATE' });
+    await setStatus(h, compliance, c.id, 'TERMINATED', 'never started');
+    expect(await issue({ contractorId: c.id })).toMatchObject({ code: 'INVALID_STATE' });
+  });
+  test('a parent grant covers children, but never a RESTRICTED child', async () => {
+    const c = await contractorWithToken(h, compliance, { name: 'Parent Grant Co', categories: ['contact', 'financial'], purpose: 'ORDER_FULFILMENT' });
+    const child = await issue({ contractorId: c.contractor.id, purposes: ['ORDER_FULFILMENT'], categories: ['contact.email'] });
+    expect(child.token).toBeTruthy();
+    const card = await issue({ contractorId: c.contractor.id, purposes: ['ORDER_FULFILMENT'], categories: ['financial.payment_card'] });
+    expect(card).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+  test('auditors cannot issue; the list shows who issued, expiry and last use, never the token', async () => {
+    const auditor = await h.staffToken('AUDITOR');
+    const r = await h.gql(auditor, `mutation($input: IssueAccessTokenInput!) { issueAccessToken(input: $input) { __typename } }`,
+      { input: { contractorId: a.contractor.id, scopes: ['REGISTRY_READ'], purposes: ['TECHNICAL_SUPPORT'], categories: ['contact.email'], lifetimeSeconds: 60 } });
+    forbidden(r);
+    await h.gql(a.token, '{ viewer { kind } }');
+    let node: any;
+    for (let i = 0; i < 50; i++) {
+      node = (await h.gql(auditor, 'query($id: ID!) { node(id: $id) { ... on AccessToken { issuedBy expiresAt lastUsedAt status contractor { id } } } }', { id: a.accessTokenId })).body.data.node;
+      if (node.lastUsedAt) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(node).toMatchObject({ issuedBy: 'compliance@example.com', status: 'ACTIVE', contractor: { id: a.contractor.id } });
+    expect(node.lastUsedAt).not.toBeNull();
+    const list = await h.gql(auditor, '{ accessTokens(first: 50) { nodes { id jti } } }');
+    expect(JSON.stringify(list.body)).not.toContain(a.token.split('.')[2]);
+  });
+});
+
+test('the JWKS publishes public keys only', async () => {
+  const res = await h.app.fetch('http://registry.test/.well-known/jwks.json');
+  const jwks = await res.json() as { keys: Record<string, unknown>[] };
+  expect(jwks.keys.length).toBeGreaterThan(0);
+  for (const k of jwks.keys) {
+    expect(Object.keys(k).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x']);
+    expect(k).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' });
+  }
+});
