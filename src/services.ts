@@ -25,8 +25,8 @@ export async function openKeyRing(config: Config, database: Pick<Database, 'db' 
   return KeyRing.open(store, kek);
 }
 
-export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean; migrationsSchema?: string; tokenCache?: boolean } = {}): Promise<Services> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: opts.memory, migrationsSchema: opts.migrationsSchema });
+export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean; tokenCache?: boolean } = {}): Promise<Services> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: opts.memory });
   try {
     if (opts.migrate !== false) await database.migrate();
     const keys = await openKeyRing(config, database);

@@ -1,5 +1,5 @@
 // Starts the real app on an isolated database: a fresh in-memory PGlite, or, with DATABASE_URL set,
-// a fresh schema on that PostgreSQL server (dropped afterwards). Every request goes through yoga.fetch.
+// a fresh database on that PostgreSQL server (dropped afterwards). Every request goes through yoga.fetch.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,19 +24,19 @@ export const onPostgres = Boolean(process.env.DATABASE_URL);
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'registry-test-'));
   let databaseUrl: string | undefined;
-  let dropSchema: (() => Promise<void>) | undefined;
-  let schema: string | undefined;
+  let dropDatabase: (() => Promise<void>) | undefined;
   if (process.env.DATABASE_URL) {
-    schema = `t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+    // A database of its own per test file: isolated data, migrations journal and all.
+    const name = `registry_t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
     const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create schema ${schema}`);
+    await admin.unsafe(`create database ${name}`);
     const url = new URL(process.env.DATABASE_URL);
-    url.searchParams.set('options', `-c search_path=${schema}`);
+    url.pathname = `/${name}`;
     databaseUrl = url.toString();
-    dropSchema = async () => { await admin.unsafe(`drop schema ${schema} cascade`); await admin.end(); };
+    dropDatabase = async () => { await admin.unsafe(`drop database if exists ${name} with (force)`); await admin.end(); };
   }
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
-  const services = await openServices(config, { memory: !databaseUrl, migrationsSchema: schema });
+  const services = await openServices(config, { memory: !databaseUrl });
   const app = createApp(services);
   const statements: string[] = [];
   services.database.onQuery.add((q) => statements.push(q));
@@ -56,7 +56,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     async stop() {
       await services.close();
-      await dropSchema?.();
+      await dropDatabase?.();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

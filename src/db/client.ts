@@ -45,8 +45,6 @@ export interface DatabaseOptions {
   dataDir?: string;
   memory?: boolean;
   max?: number;
-  /** Schema of drizzle's migrations journal; tests that isolate themselves in a schema keep their own. */
-  migrationsSchema?: string;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
@@ -56,7 +54,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const db = drizzlePostgres({ client, relations, logger: logger(onQuery) }) as unknown as Db;
     return {
       db, kind: 'postgres', onQuery, sql: client,
-      migrate: async () => { await migratePostgres(db as never, { migrationsFolder, migrationsSchema: opts.migrationsSchema }); },
+      migrate: async () => { await migratePostgres(db as never, { migrationsFolder }); },
       ping: async () => { try { await client`select 1`; return true; } catch { return false; } },
       listen: async (channel, onNotify, onConnect) => { await client.listen(channel, onNotify, onConnect); },
       close: () => client.end({ timeout: 5 }),
