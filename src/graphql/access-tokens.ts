@@ -9,6 +9,7 @@ import { writeWithAudit } from '../audit/write.js';
 import { PURPOSES } from '../db/enums.js';
 import { accessTokens, dataCategories, grantCategories, grants } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
+import { covers } from '../records/values.js';
 import { builder } from './builder.js';
 import { lockContractor } from './contractors.js';
 import { PurposeEnum } from './grants.js';
@@ -100,14 +101,6 @@ const RotateSigningKeyInput = builder.inputType('RotateSigningKeyInput', {
   fields: (t) => ({ reason: t.string({ required: true }) }),
 });
 
-/** Is `key` covered by a granted key? A parent covers its children, except RESTRICTED ones, which must be named. */
-function covered(key: string, restricted: boolean, granted: Set<string>): boolean {
-  if (granted.has(key)) return true;
-  if (restricted) return false;
-  for (let i = key.lastIndexOf('.'); i > 0; i = key.lastIndexOf('.', i - 1)) if (granted.has(key.slice(0, i))) return true;
-  return false;
-}
-
 builder.mutationFields((t) => ({
   issueAccessToken: t.field({
     type: IssueAccessTokenPayload,
@@ -139,7 +132,7 @@ builder.mutationFields((t) => ({
         const known = new Map((await tx.select({ key: dataCategories.key, sensitivity: dataCategories.sensitivity }).from(dataCategories)).map((c) => [c.key, c.sensitivity]));
         data.categories.forEach((key, i) => {
           if (!known.has(key)) issues.push({ field: `input.categories.${i}`, message: `unknown data category ${key}` });
-          else if (!covered(key, known.get(key) === 'RESTRICTED', granted)) issues.push({ field: `input.categories.${i}`, message: `${key} is not covered by an active grant for ${purposes.join(', ')}` });
+          else if (![...granted].some((g) => covers(g, key, known.get(key) === 'RESTRICTED'))) issues.push({ field: `input.categories.${i}`, message: `${key} is not covered by an active grant for ${purposes.join(', ')}` });
         });
         if (issues.length) throw new ValidationError(issues);
         const signed = await issueContractorToken(ctx.keys, ctx.tokenSettings, { contractorId, scopes, categories, purposes, ttlSeconds: data.lifetimeSeconds });
