@@ -24,6 +24,13 @@ export const OBLIGATION_KINDS = [
 /** Certifications that adequacy decisions with a condition ask of the importer (e.g. the EU-U.S. DPF). */
 export const CERTIFICATIONS = ['EU_US_DPF', 'UK_US_DATA_BRIDGE', 'SWISS_US_DPF'] as const;
 export const STAFF_ROLES = ['COMPLIANCE', 'AUDITOR'] as const;
+export const TRANSFER_KINDS = ['CONTRACTOR_SHARE', 'INTRA_GROUP', 'ONWARD_TRANSFER', 'CONTRACTOR_ACCESS', 'LEGAL_DISCLOSURE'] as const;
+export const IMPORTER_KINDS = ['CONTRACTOR', 'OFFICE', 'AUTHORITY'] as const;
+export const AUTHORITY_TYPES = ['LAW_ENFORCEMENT', 'GOVERNMENT_AGENCY', 'COURT', 'REGULATOR', 'OTHER'] as const;
+export const LEGAL_INSTRUMENTS = ['SUBPOENA', 'COURT_ORDER', 'WARRANT', 'MLAT_REQUEST', 'EMERGENCY_REQUEST', 'OTHER'] as const;
+export const DISCLOSURE_STATUSES = ['RECEIVED', 'UNDER_REVIEW', 'DISCLOSED', 'PARTIALLY_DISCLOSED', 'REJECTED', 'WITHDRAWN'] as const;
+/** The outcomes decideDisclosureRequest may set (WITHDRAWN has its own mutation). */
+export const DISCLOSURE_DECISIONS = ['DISCLOSED', 'PARTIALLY_DISCLOSED', 'REJECTED'] as const;
 
 export type Service = (typeof SERVICES)[number];
 export type ContractorRole = (typeof CONTRACTOR_ROLES)[number];
@@ -37,6 +44,11 @@ export type Derogation = (typeof DEROGATIONS)[number];
 export type ObligationKind = (typeof OBLIGATION_KINDS)[number];
 export type Certification = (typeof CERTIFICATIONS)[number];
 export type StaffRole = (typeof STAFF_ROLES)[number];
+export type TransferKind = (typeof TRANSFER_KINDS)[number];
+export type ImporterKind = (typeof IMPORTER_KINDS)[number];
+export type AuthorityType = (typeof AUTHORITY_TYPES)[number];
+export type LegalInstrument = (typeof LEGAL_INSTRUMENTS)[number];
+export type DisclosureStatus = (typeof DISCLOSURE_STATUSES)[number];
 
 export const serviceEnum = pgEnum('service', SERVICES);
 export const contractorRoleEnum = pgEnum('contractor_role', CONTRACTOR_ROLES);
@@ -48,3 +60,8 @@ export const grantStatusEnum = pgEnum('grant_status', GRANT_STATUSES);
 export const mechanismEnum = pgEnum('mechanism', MECHANISMS);
 export const obligationKindEnum = pgEnum('obligation_kind', OBLIGATION_KINDS);
 export const certificationEnum = pgEnum('certification', CERTIFICATIONS);
+export const transferKindEnum = pgEnum('transfer_kind', TRANSFER_KINDS);
+export const importerKindEnum = pgEnum('importer_kind', IMPORTER_KINDS);
+export const authorityTypeEnum = pgEnum('authority_type', AUTHORITY_TYPES);
+export const legalInstrumentEnum = pgEnum('legal_instrument', LEGAL_INSTRUMENTS);
+export const disclosureStatusEnum = pgEnum('disclosure_status', DISCLOSURE_STATUSES);

@@ -34,4 +34,17 @@ export const relations = defineRelations(tables, (r) => ({
     parent: r.one.dataCategories({ from: r.dataCategories.parentKey, to: r.dataCategories.key, alias: 'tree' }),
     children: r.many.dataCategories({ from: r.dataCategories.key, to: r.dataCategories.parentKey, alias: 'tree' }),
   },
+  transfers: {
+    exporterOffice: r.one.offices({ from: r.transfers.exporterOfficeId, to: r.offices.id, optional: false }),
+    exporterContractor: r.one.contractors({ from: r.transfers.exporterContractorId, to: r.contractors.id, alias: 'onwardExports' }),
+    importerContractor: r.one.contractors({ from: r.transfers.importerContractorId, to: r.contractors.id, alias: 'imports' }),
+    importerOffice: r.one.offices({ from: r.transfers.importerOfficeId, to: r.offices.id, alias: 'officeImports' }),
+    grant: r.one.grants({ from: r.transfers.grantId, to: r.grants.id }),
+    disclosureRequest: r.one.disclosureRequests({ from: r.transfers.disclosureRequestId, to: r.disclosureRequests.id }),
+    accessToken: r.one.accessTokens({ from: r.transfers.accessTokenId, to: r.accessTokens.id }),
+  },
+  disclosureRequests: {
+    office: r.one.offices({ from: r.disclosureRequests.officeId, to: r.offices.id, optional: false }),
+    transfers: r.many.transfers({ from: r.disclosureRequests.id, to: r.transfers.disclosureRequestId }),
+  },
 }));

@@ -6,6 +6,7 @@ import {
 import {
   certificationEnum, contractorRoleEnum, contractorStatusEnum, grantStatusEnum, mechanismEnum, obligationKindEnum,
   operationEnum, purposeEnum, sensitivityEnum, serviceEnum,
+  authorityTypeEnum, disclosureStatusEnum, importerKindEnum, legalInstrumentEnum, transferKindEnum,
 } from './enums.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -214,4 +215,101 @@ export const accessTokens = pgTable('access_tokens', {
   index('access_tokens_contractor_idx').on(t.contractorId, t.id),
   index('access_tokens_kid_idx').on(t.kid, t.expiresAt),
   index('access_tokens_revoked_idx').on(t.expiresAt).where(sql`${t.revokedAt} is not null`),
+]);
+
+/** A request from an authority for data (GDPR Art. 48; SCC clause 15). Status moves only RECEIVED → UNDER_REVIEW → a decision, or WITHDRAWN. */
+export const disclosureRequests = pgTable('disclosure_requests', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  officeId: integer('office_id').notNull().references(() => offices.id),
+  authorityName: text('authority_name').notNull(),
+  authorityType: authorityTypeEnum('authority_type').notNull(),
+  authorityCountry: char('authority_country', { length: 2 }).notNull(),
+  instrument: legalInstrumentEnum('instrument').notNull(),
+  reference: text('reference').notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true, precision: 3 }).notNull(),
+  dueAt: timestamp('due_at', { withTimezone: true, precision: 3 }).notNull(),
+  requestedCategories: text('requested_categories').array().notNull(),
+  subjectsRequested: integer('subjects_requested').notNull(),
+  status: disclosureStatusEnum('status').notNull().default('RECEIVED'),
+  /** Art. 48: the authority is outside the exporting office's jurisdiction. */
+  foreignAuthority: boolean('foreign_authority').notNull(),
+  foreignAuthorityReason: text('foreign_authority_reason'),
+  /** The international agreement (e.g. an MLAT reference) a flagged request is disclosed under. */
+  legalBasis: text('legal_basis'),
+  disclosedCategories: text('disclosed_categories').array(),
+  subjectsDisclosed: integer('subjects_disclosed'),
+  rationale: text('rationale'),
+  gagUntil: date('gag_until', { mode: 'string' }),
+  exporterNotified: boolean('exporter_notified').notNull().default(false),
+  subjectsNotified: boolean('subjects_notified').notNull().default(false),
+  challenged: boolean('challenged').notNull().default(false),
+  decidedBy: text('decided_by'),
+  decidedAt: timestamp('decided_at', { withTimezone: true, precision: 3 }),
+  createdBy: text('created_by').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  index('disclosure_requests_received_idx').on(t.receivedAt, t.id),
+  index('disclosure_requests_status_idx').on(t.status, t.id),
+  index('disclosure_requests_open_due_idx').on(t.dueAt, t.id).where(sql`${t.status} in ('RECEIVED', 'UNDER_REVIEW')`),
+  index('disclosure_requests_foreign_idx').on(t.id).where(sql`${t.foreignAuthority}`),
+  index('disclosure_requests_office_idx').on(t.officeId),
+  check('disclosure_requests_due_order', sql`${t.dueAt} >= ${t.receivedAt}`),
+  check('disclosure_requests_subjects', sql`${t.subjectsRequested} >= 0 and (${t.subjectsDisclosed} is null or ${t.subjectsDisclosed} >= 0)`),
+]);
+
+/**
+ * The transfer history: one append-only row per event (the database refuses UPDATE, DELETE and TRUNCATE).
+ * Times have millisecond precision so that keyset cursors (JS Dates) compare exactly.
+ */
+export const transfers = pgTable('transfers', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  occurredAt: timestamp('occurred_at', { withTimezone: true, precision: 3 }).notNull(),
+  kind: transferKindEnum('kind').notNull(),
+  exporterOfficeId: integer('exporter_office_id').notNull().references(() => offices.id),
+  /** ONWARD_TRANSFER: the processor passing the data on. */
+  exporterContractorId: integer('exporter_contractor_id').references(() => contractors.id),
+  exporterCountry: char('exporter_country', { length: 2 }).notNull(),
+  importerKind: importerKindEnum('importer_kind').notNull(),
+  importerContractorId: integer('importer_contractor_id').references(() => contractors.id),
+  importerOfficeId: integer('importer_office_id').references(() => offices.id),
+  importerAuthority: text('importer_authority'),
+  importerCountry: char('importer_country', { length: 2 }).notNull(),
+  categories: text('categories').array().notNull(),
+  purpose: purposeEnum('purpose').notNull(),
+  mechanism: mechanismEnum('mechanism').notNull(),
+  sccModule: smallint('scc_module'),
+  derogationJustification: text('derogation_justification'),
+  policyExplanation: text('policy_explanation').notNull(),
+  recordCount: integer('record_count').notNull(),
+  crossBorder: boolean('cross_border').notNull(),
+  /** The data left the exporter's jurisdiction (e.g. the EEA), not just its country. */
+  thirdCountry: boolean('third_country').notNull(),
+  grantId: integer('grant_id').references(() => grants.id),
+  disclosureRequestId: integer('disclosure_request_id').references(() => disclosureRequests.id),
+  accessTokenId: integer('access_token_id').references(() => accessTokens.id),
+  recordedBy: text('recorded_by').notNull(),
+}, (t) => [
+  // Every filter of `transfers` pairs with the page order (occurred_at desc, id desc).
+  index('transfers_time_idx').on(t.occurredAt, t.id),
+  index('transfers_contractor_idx').on(t.importerContractorId, t.occurredAt, t.id),
+  index('transfers_importer_country_idx').on(t.importerCountry, t.occurredAt, t.id),
+  index('transfers_purpose_idx').on(t.purpose, t.occurredAt, t.id),
+  index('transfers_kind_idx').on(t.kind, t.occurredAt, t.id),
+  index('transfers_mechanism_idx').on(t.mechanism, t.occurredAt, t.id),
+  index('transfers_categories_idx').using('gin', t.categories),
+  index('transfers_cross_border_idx').on(t.occurredAt, t.id).where(sql`${t.crossBorder}`),
+  index('transfers_third_country_idx').on(t.occurredAt, t.id).where(sql`${t.thirdCountry}`),
+  index('transfers_exporter_office_idx').on(t.exporterOfficeId),
+  index('transfers_exporter_contractor_idx').on(t.exporterContractorId).where(sql`${t.exporterContractorId} is not null`),
+  index('transfers_importer_office_idx').on(t.importerOfficeId).where(sql`${t.importerOfficeId} is not null`),
+  index('transfers_grant_idx').on(t.grantId).where(sql`${t.grantId} is not null`),
+  index('transfers_disclosure_idx').on(t.disclosureRequestId).where(sql`${t.disclosureRequestId} is not null`),
+  index('transfers_access_token_idx').on(t.accessTokenId).where(sql`${t.accessTokenId} is not null`),
+  check('transfers_record_count', sql`${t.recordCount} >= 0`),
+  check('transfers_categories_nonempty', sql`cardinality(${t.categories}) > 0`),
+  check('transfers_importer', sql`(${t.importerKind} = 'CONTRACTOR') = (${t.importerContractorId} is not null)
+    and (${t.importerKind} = 'OFFICE') = (${t.importerOfficeId} is not null)
+    and (${t.importerKind} = 'AUTHORITY') = (${t.importerAuthority} is not null)`),
+  check('transfers_scc_module', sql`(${t.mechanism} = 'SCC') = (${t.sccModule} is not null)`),
 ]);
