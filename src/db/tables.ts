@@ -217,6 +217,29 @@ export const accessTokens = pgTable('access_tokens', {
   index('access_tokens_revoked_idx').on(t.expiresAt).where(sql`${t.revokedAt} is not null`),
 ]);
 
+/** Records of data subjects held by the company: values keyed by data-category key, per exporting office. */
+export const sharedRecords = pgTable('shared_records', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  officeId: integer('office_id').notNull().references(() => offices.id),
+  /** Pseudonymous: never a name or e-mail. */
+  subjectRef: text('subject_ref').notNull(),
+  values: jsonb('values').$type<Record<string, string>>().notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  uniqueIndex('shared_records_office_subject').on(t.officeId, t.subjectRef),
+  index('shared_records_office_page_idx').on(t.officeId, t.id),
+  index('shared_records_subject_idx').on(t.subjectRef),
+]);
+
+/** A subject's objection to a purpose (the policy's newsletter opt-out is the first case); holds for records imported later too. */
+export const subjectOptOuts = pgTable('subject_opt_outs', {
+  subjectRef: text('subject_ref').notNull(),
+  purpose: purposeEnum('purpose').notNull(),
+  recordedBy: text('recorded_by').notNull(),
+  recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.subjectRef, t.purpose] })]);
+
 /** A request from an authority for data (GDPR Art. 48; SCC clause 15). Status moves only RECEIVED → UNDER_REVIEW → a decision, or WITHDRAWN. */
 export const disclosureRequests = pgTable('disclosure_requests', {
   id: integer('id').primaryKey().generatedAlwaysAsIdentity(),

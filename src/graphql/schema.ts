@@ -11,5 +11,6 @@ import './grants.js';
 import './obligations.js';
 import './policy.js';
 import './access-tokens.js';
+import './shared-records.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

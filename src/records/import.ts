@@ -1,0 +1,56 @@
+// Bulk import of shared records: validated whole, then written set-based (one statement per chunk),
+// all in the caller's transaction, so a batch lands entirely or not at all.
+import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Queryable } from '../db/client.js';
+import { offices } from '../db/tables.js';
+import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { valueProblem } from './values.js';
+
+export const MAX_IMPORT_BATCH = 1000;
+
+/** Pseudonymous subject references only: no spaces or @, so a name or an e-mail cannot pass as one. */
+export const subjectRefSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')
+  .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only (a pseudonymous reference)');
+const CHUNK = 1000;
+
+export async function importRecords(
+  tx: Queryable, officeId: number, officeGlobalId: string,
+  records: { subjectRef: string; values: Record<string, unknown> }[], knownCategories: ReadonlySet<string>,
+): Promise<{ imported: number; created: number; updated: number }> {
+  const issues: FieldIssue[] = [];
+  const seen = new Map<string, number>();
+  records.forEach((r, i) => {
+    const ref = subjectRefSchema.safeParse(r.subjectRef);
+    if (!ref.success) issues.push({ field: `input.records.${i}.subjectRef`, message: ref.error.issues[0]!.message });
+    const prior = seen.get(r.subjectRef);
+    if (prior !== undefined) issues.push({ field: `input.records.${i}.subjectRef`, message: `duplicates input.records.${prior}` });
+    seen.set(r.subjectRef, i);
+    const entries = Object.entries(r.values);
+    if (!entries.length) issues.push({ field: `input.records.${i}.values`, message: 'at least one value' });
+    for (const [key, value] of entries) {
+      const field = `input.records.${i}.values.${key}`;
+      if (!knownCategories.has(key)) issues.push({ field, message: `unknown data category ${key}` });
+      else {
+        const problem = valueProblem(key, value);
+        if (problem) issues.push({ field, message: problem });
+      }
+    }
+  });
+  if (issues.length) throw new ValidationError(issues.slice(0, 50));
+  const [office] = await tx.select({ id: offices.id }).from(offices).where(eq(offices.id, officeId));
+  if (!office) throw new NotFoundError('Office', officeGlobalId);
+
+  let created = 0;
+  for (let i = 0; i < records.length; i += CHUNK) {
+    const chunk = records.slice(i, i + CHUNK).map((r) => ({ s: r.subjectRef, v: r.values }));
+    const result = await tx.execute(sql`
+      insert into shared_records (office_id, subject_ref, values)
+      select ${officeId}, x.s, x.v from jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) as x(s text, v jsonb)
+      on conflict (office_id, subject_ref) do update set values = shared_records.values || excluded.values, updated_at = now()
+      returning (xmax = 0) as created`);
+    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { created: boolean }[];
+    created += rows.filter((r) => r.created).length;
+  }
+  return { imported: records.length, created, updated: records.length - created };
+}

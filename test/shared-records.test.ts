@@ -1,0 +1,227 @@
+// Contractors fetch only what grants × token × purpose × opt-outs allow, only after acknowledging their
+// obligations, and every page is logged as a CONTRACTOR_ACCESS transfer that the auditor sees.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { covers } from '../src/records/values.js';
+import { startHarness, type Harness } from './harness.js';
+import { createOffice, grant, issueToken, mutate, ok, registerContractor, setStatus } from './fixtures.js';
+
+let h: Harness;
+let compliance: string;
+let auditor: string;
+let offices: { id: string; country: string }[];
+
+const CATEGORY_VALUES: Record<string, string> = {
+  'contact.name': 'Ada Lovelace',
+  'contact.email': 'ada@example.org',
+  'device.hardware': 'Intel NUC 12',
+  'device.software': 'Windows 11',
+  'financial.payment_card': '4111 1111 1111 1111',
+};
+const RESTRICTED = new Set(['financial.payment_card']);
+const SUBJECTS = ['subj-1', 'subj-2', 'subj-3', 'subj-4'];
+const PURPOSES = ['TECHNICAL_SUPPORT', 'ORDER_FULFILMENT'] as const;
+
+const records = `query($purpose: Purpose!, $first: Int, $after: String) { sharedRecords(purpose: $purpose, first: $first, after: $after) {
+  pageInfo { hasNextPage endCursor } nodes { subjectRef exporterCountry values { category value } } } }`;
+
+beforeAll(async () => {
+  h = await startHarness();
+  compliance = await h.staffToken('COMPLIANCE');
+  auditor = await h.staffToken('AUDITOR');
+  offices = [await createOffice(h, compliance, { name: 'Munich', country: 'DE', city: 'Munich' }), await createOffice(h, compliance, { name: 'Lyon', country: 'FR', city: 'Lyon' })];
+  for (const office of offices) {
+    const res = await mutate(h, compliance, 'importSharedRecords', 'ImportSharedRecordsInput', {
+      officeId: office.id, records: SUBJECTS.map((subjectRef) => ({ subjectRef, values: CATEGORY_VALUES })),
+    }, '... on ImportSharedRecordsPayload { imported created updated }');
+    expect(res).toMatchObject({ imported: 4, created: 4, updated: 0 });
+  }
+});
+afterAll(async () => { await h?.stop(); });
+
+async function fetchAll(token: string, purpose: string, first: number) {
+  const all: { subjectRef: string; exporterCountry: string; values: { category: string; value: string }[] }[] = [];
+  let after: string | null = null;
+  for (let i = 0; i < 20; i++) {
+    const r = await h.gql(token, records, { purpose, first, after });
+    if (r.body.errors) return { errors: r.body.errors, all };
+    all.push(...r.body.data.sharedRecords.nodes);
+    if (!r.body.data.sharedRecords.pageInfo.hasNextPage) break;
+    after = r.body.data.sharedRecords.pageInfo.endCursor;
+  }
+  return { all, errors: undefined };
+}
+
+describe('importing', () => {
+  test('a bad value, an unknown category or a duplicate subject refuses the whole batch', async () => {
+    const office = offices[0]!;
+    const res = await mutate(h, compliance, 'importSharedRecords', 'ImportSharedRecordsInput', {
+      officeId: office.id,
+      records: [
+        { subjectRef: 'new-1', values: { 'contact.email': 'not-an-email' } },
+        { subjectRef: 'new-2', values: { 'financial.payment_card': '4111 1111 1111 1112' } },
+        { subjectRef: 'new-3', values: { 'no.such.category': 'x' } },
+        { subjectRef: 'new-3', values: { 'contact.name': 'x' } },
+        { subjectRef: 'Ada Lovelace <ada@example.org>', values: { 'contact.name': 'x' } },
+      ],
+    }, '');
+    expect(res.code).toBe('VALIDATION_FAILED');
+    expect(res.issues.map((i: { field: string }) => i.field)).toEqual(expect.arrayContaining([
+      'input.records.0.values.contact.email', 'input.records.1.values.financial.payment_card', 'input.records.2.values.no.such.category',
+      'input.records.3.subjectRef', 'input.records.4.subjectRef',
+    ]));
+    const token = await fullAccessToken('Batch Check Co', [offices[0]!], ['contact.name'], 'TECHNICAL_SUPPORT');
+    const { all } = await fetchAll(token, 'TECHNICAL_SUPPORT', 100);
+    expect(all.map((r) => r.subjectRef).sort()).toEqual(SUBJECTS);
+  });
+  test('auditors cannot import and batches are bounded', async () => {
+    const r = await h.gql(auditor, 'mutation($i: ImportSharedRecordsInput!) { importSharedRecords(input: $i) { __typename } }',
+      { i: { officeId: offices[0]!.id, records: [{ subjectRef: 'x', values: { 'contact.name': 'x' } }] } });
+    expect(r.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    const big = await mutate(h, compliance, 'importSharedRecords', 'ImportSharedRecordsInput', {
+      officeId: offices[0]!.id, records: Array.from({ length: 1001 }, (_, i) => ({ subjectRef: `b-${i}`, values: { 'contact.name': 'x' } })),
+    }, '');
+    expect(big).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ field: 'input.records' }] });
+  });
+});
+
+/** An ACTIVE contractor with one grant per office for `purpose` over `categories`, and a token for them. */
+async function fullAccessToken(name: string, from: { id: string }[], categories: string[], purpose: string) {
+  const c = await registerContractor(h, compliance, { legalName: name, country: 'FR' });
+  await setStatus(h, compliance, c.id, 'ACTIVE');
+  for (const o of from) await grant(h, compliance, { contractorId: c.id, officeId: o.id, categories, purpose });
+  return (await issueToken(h, compliance, { contractorId: c.id, categories, purposes: [purpose] })).token as string;
+}
+
+describe('gates', () => {
+  test('support contractor: exactly name, e-mail and device details; never a card; no opted-out subject; only after acknowledging', async () => {
+    const c = await registerContractor(h, compliance, { legalName: 'Done-When Support Ltd', country: 'IN' });
+    await setStatus(h, compliance, c.id, 'ACTIVE');
+    const cats = ['contact.name', 'contact.email', 'device.hardware', 'device.software'];
+    await grant(h, compliance, { contractorId: c.id, officeId: offices[0]!.id, categories: cats, purpose: 'TECHNICAL_SUPPORT', mechanism: 'SCC', sccModule: 2 });
+    const obligation = await ok(h, compliance, 'addObligation', 'AddObligationInput', {
+      contractorId: c.id, kind: 'CONFIDENTIALITY', text: 'Keep it confidential.', sourceDocument: 'DPA v2', effectiveFrom: '2026-01-01',
+    }, 'obligation', 'id');
+    await mutate(h, compliance, 'recordOptOut', 'RecordOptOutInput', { subjectRef: 'subj-2', purpose: 'TECHNICAL_SUPPORT' }, '... on RecordOptOutPayload { subjectRef }');
+    const token = (await issueToken(h, compliance, { contractorId: c.id, categories: cats, purposes: ['TECHNICAL_SUPPORT'] })).token;
+
+    const blocked = await h.gql(token, records, { purpose: 'TECHNICAL_SUPPORT' });
+    expect(blocked.body.data).toBeNull();
+    expect(blocked.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'obligations_unacknowledged', obligations: [obligation.id] });
+
+    await h.gql(token, 'mutation($id: ID!) { acknowledgeObligation(input: { id: $id }) { __typename } }', { id: obligation.id });
+    const { all, errors } = await fetchAll(token, 'TECHNICAL_SUPPORT', 2);
+    expect(errors).toBeUndefined();
+    expect(all.map((r) => r.subjectRef).sort()).toEqual(['subj-1', 'subj-3', 'subj-4']);
+    for (const r of all) {
+      expect(r.exporterCountry).toBe('DE');
+      expect(r.values.map((v) => v.category)).toEqual(cats.slice().sort());
+      expect(JSON.stringify(r)).not.toContain('4111');
+    }
+    const other = await h.gql(token, records, { purpose: 'ORDER_FULFILMENT' });
+    expect(other.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'insufficient_scope' });
+  });
+  test('staff tokens cannot read record values', async () => {
+    for (const t of [auditor, compliance]) {
+      const r = await h.gql(t, records, { purpose: 'TECHNICAL_SUPPORT' });
+      expect(r.body.data).toBeNull();
+      expect(r.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    }
+  });
+  test('a revoked grant yields nothing for its categories at once; a suspended contractor is refused', async () => {
+    const c = await registerContractor(h, compliance, { legalName: 'Two Grants Co', country: 'FR' });
+    await setStatus(h, compliance, c.id, 'ACTIVE');
+    const g1 = await grant(h, compliance, { contractorId: c.id, officeId: offices[0]!.id, categories: ['contact.name'], purpose: 'TECHNICAL_SUPPORT' });
+    await grant(h, compliance, { contractorId: c.id, officeId: offices[1]!.id, categories: ['contact.name'], purpose: 'TECHNICAL_SUPPORT' });
+    const token = (await issueToken(h, compliance, { contractorId: c.id, categories: ['contact.name'], purposes: ['TECHNICAL_SUPPORT'] })).token;
+    expect((await fetchAll(token, 'TECHNICAL_SUPPORT', 100)).all.length).toBe(6); // subj-2 opted out above, at both offices
+    // Expire the first grant in the database (time passing): its office's records vanish from the next page.
+    const { sql } = await import('drizzle-orm');
+    const { decodeGlobalID } = await import('@pothos/plugin-relay');
+    await h.database.db.execute(sql`update grants set valid_until = now() - interval '1 second', valid_from = now() - interval '1 day' where id = ${Number(decodeGlobalID(g1.id).id)}`);
+    const after = await fetchAll(token, 'TECHNICAL_SUPPORT', 100);
+    expect(after.all.map((r) => r.exporterCountry)).toEqual(['FR', 'FR', 'FR']);
+    await setStatus(h, compliance, c.id, 'SUSPENDED', 'audit');
+    expect((await h.gql(token, records, { purpose: 'TECHNICAL_SUPPORT' })).status).toBe(401);
+  });
+});
+
+describe('property: nothing outside what the rules allow, and every fetch logged as returned', () => {
+  const categoryKeys = ['contact', 'contact.name', 'contact.email', 'device', 'device.hardware', 'financial', 'financial.payment_card'];
+  const grantArb = fc.record({
+    office: fc.integer({ min: 0, max: 1 }),
+    purpose: fc.constantFrom(...PURPOSES),
+    categories: fc.subarray(categoryKeys, { minLength: 1 }),
+    revoked: fc.boolean(),
+  });
+  const worldArb = fc.record({
+    grants: fc.array(grantArb, { minLength: 1, maxLength: 4 }),
+    tokenPick: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+    optOuts: fc.subarray(SUBJECTS.flatMap((s) => PURPOSES.map((p) => `${s}|${p}`))),
+    pageSize: fc.integer({ min: 1, max: 5 }),
+  });
+  let run = 0;
+
+  test('random grants × purposes × opt-outs × token categories × offices', async () => {
+    await fc.assert(fc.asyncProperty(worldArb, async (world) => {
+      run++;
+      const subjects = SUBJECTS.map((s) => `${s}-r${run}`);
+      // Fresh offices and subjects per run: only this run's records can match.
+      const runOffices = [
+        await createOffice(h, compliance, { name: `Munich ${run}`, country: 'DE', city: 'Munich' }),
+        await createOffice(h, compliance, { name: `Lyon ${run}`, country: 'FR', city: 'Lyon' }),
+      ];
+      for (const office of runOffices) {
+        await mutate(h, compliance, 'importSharedRecords', 'ImportSharedRecordsInput', {
+          officeId: office.id, records: subjects.map((subjectRef) => ({ subjectRef, values: CATEGORY_VALUES })),
+        }, '... on ImportSharedRecordsPayload { imported }');
+      }
+      for (const o of world.optOuts) {
+        const [s, purpose] = o.split('|');
+        await mutate(h, compliance, 'recordOptOut', 'RecordOptOutInput', { subjectRef: `${s}-r${run}`, purpose }, '... on RecordOptOutPayload { subjectRef }');
+      }
+      const c = await registerContractor(h, compliance, { legalName: `Property Co ${run}`, country: 'FR' });
+      await setStatus(h, compliance, c.id, 'ACTIVE');
+      const made: { office: number; purpose: string; categories: string[]; revoked: boolean; id: string }[] = [];
+      for (const g of world.grants) {
+        const created = await grant(h, compliance, { contractorId: c.id, officeId: runOffices[g.office]!.id, categories: g.categories, purpose: g.purpose });
+        made.push({ ...g, id: created.id });
+      }
+      const purpose = world.grants[0]!.purpose;
+      // Token categories: a random pick of what the live grants for this purpose cover (the service refuses anything else).
+      const coverable = Object.keys(CATEGORY_VALUES).filter((k) => made.some((g) => g.purpose === purpose && g.categories.some((gk) => covers(gk, k, RESTRICTED.has(k)))));
+      const tokenCats = coverable.filter((_, i) => world.tokenPick[i]);
+      if (!tokenCats.length) return;
+      const issued = await issueToken(h, compliance, { contractorId: c.id, categories: tokenCats, purposes: [purpose] });
+      for (const g of made.filter((x) => x.revoked)) {
+        // Revoking a grant revokes tokens under its purpose; the property is about what a live token reads.
+        await h.database.db.execute((await import('drizzle-orm')).sql`update grants set status = 'REVOKED' where id = ${Number((await import('@pothos/plugin-relay')).decodeGlobalID(g.id).id)}`);
+      }
+
+      const { all, errors } = await fetchAll(issued.token, purpose, world.pageSize);
+      expect(errors).toBeUndefined();
+      const expected = new Map<string, string[]>();
+      for (const [oi, office] of runOffices.entries()) {
+        for (const s of subjects) {
+          if (world.optOuts.includes(`${s.replace(`-r${run}`, '')}|${purpose}`)) continue;
+          const live = made.filter((g) => !g.revoked && g.purpose === purpose && g.office === oi);
+          const keys = Object.keys(CATEGORY_VALUES).filter((k) => live.some((g) => g.categories.some((gk) => covers(gk, k, RESTRICTED.has(k))))
+            && tokenCats.some((tk) => covers(tk, k, RESTRICTED.has(k))));
+          if (keys.length) expected.set(`${office.country}|${s}`, keys.sort());
+        }
+      }
+      const got = new Map(all.filter((r) => r.subjectRef.endsWith(`-r${run}`)).map((r) => [`${r.exporterCountry}|${r.subjectRef}`, r.values.map((v) => v.category)]));
+      expect(all.every((r) => r.subjectRef.endsWith(`-r${run}`))).toBe(true);
+      expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected));
+      for (const r of all) for (const v of r.values) expect(v.value).toBe(CATEGORY_VALUES[v.category]);
+
+      // The access log holds exactly what was returned.
+      const logged = await h.gql(auditor, `query($c: ID!) { transfers(first: 100, contractorId: $c, kind: CONTRACTOR_ACCESS) { nodes { recordCount categories } } }`, { c: c.id });
+      expect(logged.body.errors).toBeUndefined();
+      const nodes = logged.body.data.transfers.nodes as { recordCount: number; categories: string[] }[];
+      expect(nodes.reduce((n, t) => n + t.recordCount, 0)).toBe(all.length);
+      const loggedCats = new Set(nodes.flatMap((t) => t.categories));
+      expect([...loggedCats].sort()).toEqual([...new Set(all.flatMap((r) => r.values.map((v) => v.category)))].sort());
+    }), { numRuns: 12 });
+  }, 240_000);
+});
