@@ -10,6 +10,7 @@ import { revokeTokensWhere } from '../auth/revocation.js';
 import { accessTokens, contractors, grants, processingLocations } from '../db/tables.js';
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from './builder.js';
+import { checkLiveGrants } from './grants.js';
 import { country, decodeId, email, optionalText, parseInput, text, version } from './input.js';
 
 export const ServiceEnum = builder.enumType('Service', { values: SERVICES });
@@ -51,6 +52,19 @@ export const ProcessingLocation = builder.drizzleObject('processingLocations', {
   name: 'ProcessingLocation',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Pass to removeProcessingLocation.' }),
+    country: t.exposeString('country'),
+    operations: t.field({ type: [OperationEnum], resolve: (l) => l.operations }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+/**
+ * What removeProcessingLocation returns: the deleted row as it was. A plain object, not the drizzle
+ * ProcessingLocation, which would be reloaded from the table after the delete and not be found.
+ */
+const RemovedProcessingLocation = builder.objectRef<typeof processingLocations.$inferSelect>('RemovedProcessingLocation').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
     country: t.exposeString('country'),
     operations: t.field({ type: [OperationEnum], resolve: (l) => l.operations }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -224,9 +238,21 @@ builder.mutationFields((t) => ({
         if (before.version !== read) throw new ConflictError(`Contractor was changed since version ${read} (now ${before.version})`, before.version);
         if (before.status === 'TERMINATED') throw new InvalidStateError('A TERMINATED contractor cannot be changed', before.status);
         const role = changes.role ?? before.role;
-        const parentChange = parentContractorId !== undefined || changes.role !== undefined
-          ? { parentContractorId: await checkParent(tx, role, parentContractorId ?? (role === 'SUBPROCESSOR' && before.parentContractorId ? undefined : null), id) }
+        // A SUBPROCESSOR whose role is restated without a parent keeps the parent it has.
+        const keepsParent = parentContractorId === undefined && role === 'SUBPROCESSOR' && before.parentContractorId !== null;
+        const parentChange = !keepsParent && (parentContractorId !== undefined || changes.role !== undefined)
+          ? { parentContractorId: await checkParent(tx, role, parentContractorId, id) }
           : {};
+        const dpaSignedOn = changes.dpaSignedOn !== undefined ? changes.dpaSignedOn : before.dpaSignedOn;
+        if (before.status === 'ACTIVE' && role !== 'INDEPENDENT_CONTROLLER' && !dpaSignedOn) {
+          throw new InvalidStateError('An ACTIVE processor must keep its signed data processing agreement (dpaSignedOn)', before.status);
+        }
+        if (changes.country !== undefined || changes.role !== undefined || changes.certifications != null) {
+          // Its live grants' routes move with it: each must still be allowed under the mechanism it records.
+          await checkLiveGrants(tx, { contractorId: id }, {
+            contractor: { country: changes.country ?? before.country, role, certifications: changes.certifications ?? before.certifications },
+          });
+        }
         const [after] = await tx.update(contractors).set({
           ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)),
           ...(changes.services ? { services: [...new Set(changes.services)] } : {}),
@@ -298,7 +324,7 @@ builder.mutationFields((t) => ({
     },
   }),
   removeProcessingLocation: t.field({
-    type: ProcessingLocation,
+    type: RemovedProcessingLocation,
     authScopes: { compliance: true },
     errors: { dataField: { name: 'processingLocation' } },
     args: { input: t.arg({ type: RemoveProcessingLocationInput, required: true }) },
@@ -306,6 +332,10 @@ builder.mutationFields((t) => ({
       const id = Number(input.id);
       if (!Number.isSafeInteger(id) || id <= 0) throw ValidationError.field('input.id', 'not a processing location ID');
       return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
+        const [location] = await tx.select({ contractorId: processingLocations.contractorId }).from(processingLocations).where(eq(processingLocations.id, id));
+        if (!location) throw new NotFoundError('ProcessingLocation', String(input.id));
+        const contractor = await lockContractor(tx, location.contractorId, String(location.contractorId));
+        if (contractor.status === 'TERMINATED') throw new InvalidStateError('A TERMINATED contractor cannot be changed', contractor.status);
         const [row] = await tx.delete(processingLocations).where(eq(processingLocations.id, id)).returning();
         if (!row) throw new NotFoundError('ProcessingLocation', String(input.id));
         return { result: row, audit: { action: 'removeProcessingLocation', entityType: 'Contractor', entityId: row.contractorId, before: row } };

@@ -1,9 +1,11 @@
 // Grants: the only thing that makes data reachable by a contractor. Each route is checked against the transfer policy.
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { writeWithAudit } from '../audit/write.js';
 import { loadPolicyTables } from '../db/policy-tables.js';
-import { GRANT_STATUSES, MECHANISMS, PURPOSES } from '../db/enums.js';
+import type { Tx } from '../db/client.js';
+import { GRANT_STATUSES, MECHANISMS, PURPOSES, type Certification, type ContractorRole } from '../db/enums.js';
 import { revokeTokensWhere } from '../auth/revocation.js';
 import { accessTokens, contractors, dataCategories, grantCategories, grants, offices } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
@@ -59,6 +61,39 @@ const statusWhere = (status: string) => ({
       ? sql`${g.status} = 'ACTIVE' and (${g.validUntil} is null or ${g.validUntil} > now())`
       : sql`${g.status} = ${status}`,
 });
+
+/**
+ * A change to a contractor (country, role, certifications) or to an office (country) moves the routes of its
+ * live grants. Each is judged again, with the mechanism it records, as the registry will stand after the
+ * change; the change is refused with POLICY_VIOLATION if one of them would no longer be allowed.
+ */
+export async function checkLiveGrants(
+  tx: Tx,
+  of: { contractorId: number } | { officeId: number },
+  after: { contractor?: { country: string; role: ContractorRole; certifications: Certification[] }; officeCountry?: string },
+): Promise<void> {
+  const live = await tx.select({
+    id: grants.id, purpose: grants.purpose, mechanism: grants.mechanism, sccModule: grants.sccModule, validFrom: grants.validFrom,
+    officeCountry: offices.country, country: contractors.country, role: contractors.role, certifications: contractors.certifications,
+  }).from(grants)
+    .innerJoin(offices, eq(offices.id, grants.officeId))
+    .innerJoin(contractors, eq(contractors.id, grants.contractorId))
+    .where(and('contractorId' in of ? eq(grants.contractorId, of.contractorId) : eq(grants.officeId, of.officeId), statusWhere('ACTIVE').RAW(grants)));
+  const now = new Date();
+  for (const g of live) {
+    const from = after.officeCountry ?? g.officeCountry;
+    const importer = after.contractor ?? g;
+    const tables = await loadPolicyTables(tx, { exporter: from, importer: importer.country });
+    const decision = decideRoute(tables, {
+      exporterCountry: from, importerCountry: importer.country, exporterRole: 'CONTROLLER', context: 'GRANT', at: g.validFrom > now ? g.validFrom : now,
+      importer: { kind: 'CONTRACTOR', role: importer.role, certifications: importer.certifications },
+    }, { mechanism: g.mechanism, sccModule: g.sccModule });
+    if (!decision.allowed) {
+      throw new PolicyViolationError(from, importer.country,
+        `active grant ${encodeGlobalID('Grant', g.id)} (${g.purpose}, ${g.mechanism}${g.sccModule ? ` module ${g.sccModule}` : ''}) would no longer be valid: ${decision.reason}; revoke it first`);
+    }
+  }
+}
 
 builder.queryFields((t) => ({
   grants: t.drizzleConnection({

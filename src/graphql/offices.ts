@@ -5,6 +5,7 @@ import { writeWithAudit } from '../audit/write.js';
 import { offices } from '../db/tables.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { builder } from './builder.js';
+import { checkLiveGrants } from './grants.js';
 import { country, decodeId, parseInput, text, version } from './input.js';
 
 export const Office = builder.drizzleNode('offices', {
@@ -108,6 +109,9 @@ builder.mutationFields((t) => ({
         const [before] = await tx.select().from(offices).where(eq(offices.id, id)).for('update');
         if (!before) throw new NotFoundError('Office', globalId);
         if (before.version !== read) throw new ConflictError(`Office was changed since version ${read}`, before.version);
+        // The routes of its live grants move with it: each must still be allowed under the mechanism it records.
+        const { country: moved } = changes as Partial<z.infer<typeof createSchema>>;
+        if (moved !== undefined && moved !== before.country) await checkLiveGrants(tx, { officeId: id }, { officeCountry: moved });
         const [after] = await tx.update(offices).set({ ...changes, version: read + 1, updatedAt: new Date() })
           .where(eq(offices.id, id)).returning().catch(headquartersConflict);
         return { result: after!, audit: { action: 'updateOffice', entityType: 'Office', entityId: id, before, after } };

@@ -1,0 +1,159 @@
+// The transfer policy as a table of route cases: decideRoute called directly, with the policy tables
+// loaded from a freshly migrated database (the seeded EU/EEA and UK regimes), no mocks.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadPolicyTables } from '../src/db/policy-tables.js';
+import { routeRestrictions } from '../src/db/tables.js';
+import type { Certification, ContractorRole, Mechanism } from '../src/db/enums.js';
+import { decideRoute, type Importer, type MechanismChoice, type PolicyTables, type Route } from '../src/policy/transfer-rules.js';
+import { startHarness, type Harness } from './harness.js';
+
+let h: Harness;
+let tables: PolicyTables;
+beforeAll(async () => {
+  h = await startHarness();
+  tables = await loadPolicyTables(h.database.db);
+});
+afterAll(async () => { await h?.stop(); });
+
+const contractor = (role: ContractorRole = 'PROCESSOR', certifications: Certification[] = []): Importer => ({ kind: 'CONTRACTOR', role, certifications });
+const NOW = new Date('2026-06-01T00:00:00Z');
+
+interface Case {
+  name: string;
+  from: string;
+  to: string;
+  importer?: Importer;
+  exporterRole?: Route['exporterRole'];
+  context?: Route['context'];
+  at?: Date;
+  choice?: MechanismChoice;
+  /** Expected outcome: allowed with this mechanism (and module), or refused with a reason matching `reason`. */
+  allowed: boolean;
+  mechanism?: Mechanism;
+  sccModule?: number | null;
+  crossBorder?: boolean;
+  reason?: RegExp;
+}
+
+const cases: Case[] = [
+  // Same country, same jurisdiction.
+  { name: 'same country needs nothing', from: 'DE', to: 'DE', allowed: true, mechanism: 'NOT_REQUIRED', crossBorder: false },
+  { name: 'same country with SCC recorded is refused', from: 'DE', to: 'DE', choice: { mechanism: 'SCC', sccModule: 2 }, allowed: false, reason: /one country.*SCC must not be recorded/ },
+  { name: 'EEA → EEA (DE → FR) needs nothing', from: 'DE', to: 'FR', allowed: true, mechanism: 'NOT_REQUIRED', crossBorder: true },
+  { name: 'EEA → EEA (FR → NO, EEA not EU) needs nothing', from: 'FR', to: 'NO', allowed: true, mechanism: 'NOT_REQUIRED' },
+  { name: 'EEA → EEA with NOT_REQUIRED named explicitly', from: 'DE', to: 'FR', choice: { mechanism: 'NOT_REQUIRED' }, allowed: true, mechanism: 'NOT_REQUIRED' },
+  // Adequacy.
+  { name: 'EEA → adequate (DE → JP)', from: 'DE', to: 'JP', allowed: true, mechanism: 'ADEQUACY' },
+  { name: 'EEA → adequate (DE → CH)', from: 'DE', to: 'CH', allowed: true, mechanism: 'ADEQUACY' },
+  { name: 'EEA → adequate (DE → GB)', from: 'DE', to: 'GB', allowed: true, mechanism: 'ADEQUACY' },
+  { name: 'EEA → adequate with ADEQUACY named', from: 'DE', to: 'JP', choice: { mechanism: 'ADEQUACY' }, allowed: true, mechanism: 'ADEQUACY' },
+  { name: 'EEA → adequate with SCC on top is allowed (belt and braces)', from: 'DE', to: 'JP', choice: { mechanism: 'SCC', sccModule: 2 }, allowed: true, mechanism: 'SCC', sccModule: 2 },
+  { name: 'DE → US, importer certified under the EU-U.S. DPF', from: 'DE', to: 'US', importer: contractor('PROCESSOR', ['EU_US_DPF']), allowed: true, mechanism: 'ADEQUACY' },
+  { name: 'DE → US, importer not certified', from: 'DE', to: 'US', allowed: false, reason: /certified under EU_US_DPF.*not/ },
+  { name: 'DE → US, importer certified only under the UK bridge', from: 'DE', to: 'US', importer: contractor('PROCESSOR', ['UK_US_DATA_BRIDGE']), allowed: false, reason: /EU_US_DPF/ },
+  { name: 'DE → US uncertified, with SCC module 2', from: 'DE', to: 'US', choice: { mechanism: 'SCC', sccModule: 2 }, allowed: true, mechanism: 'SCC', sccModule: 2 },
+  { name: 'GB → US with the UK-U.S. data bridge', from: 'GB', to: 'US', importer: contractor('PROCESSOR', ['UK_US_DATA_BRIDGE']), allowed: true, mechanism: 'ADEQUACY' },
+  { name: 'GB → US with the EU-U.S. DPF only', from: 'GB', to: 'US', importer: contractor('PROCESSOR', ['EU_US_DPF']), allowed: false, reason: /UK_US_DATA_BRIDGE/ },
+  { name: 'GB → DE (UK adequacy regulations for the EEA)', from: 'GB', to: 'DE', allowed: true, mechanism: 'ADEQUACY' },
+  // No adequacy: a safeguard is needed.
+  { name: 'DE → IN without mechanism', from: 'DE', to: 'IN', allowed: false, reason: /IN has no adequacy decision.*module 2/ },
+  { name: 'DE → IN with SCC module 2', from: 'DE', to: 'IN', choice: { mechanism: 'SCC', sccModule: 2 }, allowed: true, mechanism: 'SCC', sccModule: 2, crossBorder: true },
+  { name: 'DE → IN with SCC and no module', from: 'DE', to: 'IN', choice: { mechanism: 'SCC' }, allowed: false, reason: /needs a module.*module 2/ },
+  { name: 'DE → IN with the wrong SCC module', from: 'DE', to: 'IN', choice: { mechanism: 'SCC', sccModule: 3 }, allowed: false, reason: /module 3.*does not match.*module 2 \(controller to processor\) is required/ },
+  { name: 'DE → IN claiming ADEQUACY', from: 'DE', to: 'IN', choice: { mechanism: 'ADEQUACY' }, allowed: false, reason: /IN has no adequacy decision.*ADEQUACY cannot be relied on/ },
+  { name: 'DE → IN claiming NOT_REQUIRED', from: 'DE', to: 'IN', choice: { mechanism: 'NOT_REQUIRED' }, allowed: false, reason: /leaves .*mechanism is required/ },
+  // SCC modules follow the roles.
+  { name: 'independent controller importer needs module 1', from: 'DE', to: 'IN', importer: contractor('INDEPENDENT_CONTROLLER'), choice: { mechanism: 'SCC', sccModule: 2 }, allowed: false, reason: /module 1 \(controller to controller\) is required/ },
+  { name: 'independent controller importer with module 1', from: 'DE', to: 'IN', importer: contractor('INDEPENDENT_CONTROLLER'), choice: { mechanism: 'SCC', sccModule: 1 }, allowed: true, mechanism: 'SCC', sccModule: 1 },
+  { name: 'processor → sub-processor needs module 3', from: 'DE', to: 'IN', exporterRole: 'PROCESSOR', importer: contractor('SUBPROCESSOR'), choice: { mechanism: 'SCC', sccModule: 2 }, allowed: false, reason: /module 3 \(processor to processor\) is required/ },
+  { name: 'processor → sub-processor with module 3', from: 'DE', to: 'IN', exporterRole: 'PROCESSOR', importer: contractor('SUBPROCESSOR'), choice: { mechanism: 'SCC', sccModule: 3 }, allowed: true, mechanism: 'SCC', sccModule: 3 },
+  { name: 'processor → controller needs module 4', from: 'DE', to: 'IN', exporterRole: 'PROCESSOR', importer: contractor('INDEPENDENT_CONTROLLER'), choice: { mechanism: 'SCC', sccModule: 4 }, allowed: true, mechanism: 'SCC', sccModule: 4 },
+  // Intra-group safeguards.
+  { name: 'BCR to a contractor is refused', from: 'DE', to: 'IN', choice: { mechanism: 'BCR' }, allowed: false, reason: /BCR covers transfers inside the group only/ },
+  { name: 'intra-group agreement to a contractor is refused', from: 'DE', to: 'IN', choice: { mechanism: 'INTRA_GROUP_AGREEMENT' }, allowed: false, reason: /INTRA_GROUP_AGREEMENT covers transfers inside the group only/ },
+  { name: 'BCR to an office', from: 'DE', to: 'IN', importer: { kind: 'OFFICE' }, choice: { mechanism: 'BCR' }, allowed: true, mechanism: 'BCR' },
+  { name: 'intra-group agreement to an office', from: 'DE', to: 'IN', importer: { kind: 'OFFICE' }, choice: { mechanism: 'INTRA_GROUP_AGREEMENT' }, allowed: true, mechanism: 'INTRA_GROUP_AGREEMENT' },
+  { name: 'office importer without a mechanism is told BCR', from: 'DE', to: 'IN', importer: { kind: 'OFFICE' }, allowed: false, reason: /BCR, INTRA_GROUP_AGREEMENT/ },
+  { name: 'SCC cannot bind an authority', from: 'DE', to: 'IN', importer: { kind: 'AUTHORITY' }, context: 'TRANSFER', choice: { mechanism: 'SCC', sccModule: 1 }, allowed: false, reason: /public authority/ },
+  // Art. 49 derogations.
+  { name: 'a derogation is refused for a standing grant', from: 'DE', to: 'IN', choice: { mechanism: 'EXPLICIT_CONSENT', derogationJustification: 'asked each customer' }, allowed: false, reason: /EXPLICIT_CONSENT is an Art\. 49 derogation.*standing grant/ },
+  { name: 'a derogation without justification is refused for a transfer', from: 'DE', to: 'IN', context: 'TRANSFER', choice: { mechanism: 'LEGAL_CLAIMS' }, allowed: false, reason: /LEGAL_CLAIMS.*written justification/ },
+  { name: 'a derogation with a blank justification is refused', from: 'DE', to: 'IN', context: 'TRANSFER', choice: { mechanism: 'LEGAL_CLAIMS', derogationJustification: '   ' }, allowed: false, reason: /written justification/ },
+  { name: 'a derogation with justification is accepted for a transfer', from: 'DE', to: 'IN', context: 'TRANSFER', choice: { mechanism: 'LEGAL_CLAIMS', derogationJustification: 'defence in case 12/2026' }, allowed: true, mechanism: 'LEGAL_CLAIMS' },
+  // Dates of adequacy decisions.
+  { name: 'KR before its adequacy decision (2021-12-17)', from: 'DE', to: 'KR', at: new Date('2021-06-01T00:00:00Z'), allowed: false, reason: /KR.*applies only from 2021-12-17/ },
+  { name: 'KR after its adequacy decision', from: 'DE', to: 'KR', at: new Date('2022-01-01T00:00:00Z'), allowed: true, mechanism: 'ADEQUACY' },
+  { name: 'KR the day the decision applies', from: 'DE', to: 'KR', at: new Date('2021-12-17T00:00:00Z'), allowed: true, mechanism: 'ADEQUACY' },
+  { name: 'KR before adequacy, with SCC', from: 'DE', to: 'KR', at: new Date('2021-06-01T00:00:00Z'), choice: { mechanism: 'SCC', sccModule: 2 }, allowed: true, mechanism: 'SCC', sccModule: 2 },
+  // Exporter outside any recorded regime.
+  { name: 'US → IN: no regime for the exporter, nothing needed', from: 'US', to: 'IN', allowed: true, mechanism: 'NOT_REQUIRED', crossBorder: true },
+];
+
+describe('decideRoute over the seeded policy tables', () => {
+  test.each(cases)('$name', (c) => {
+    const route: Route = {
+      exporterCountry: c.from, importerCountry: c.to, exporterRole: c.exporterRole ?? 'CONTROLLER',
+      importer: c.importer ?? contractor(), context: c.context ?? 'GRANT', at: c.at ?? NOW,
+    };
+    const d = decideRoute(tables, route, c.choice);
+    expect(d.allowed, d.allowed ? d.explanation : d.reason).toBe(c.allowed);
+    if (c.crossBorder !== undefined) expect(d.crossBorder).toBe(c.crossBorder);
+    if (d.allowed) {
+      expect(d.mechanism).toBe(c.mechanism);
+      expect(d.sccModule).toBe(c.sccModule ?? null);
+      expect(d.explanation).toMatch(/\S/);
+    } else {
+      expect(d.reason).toMatch(c.reason!);
+    }
+    // The grant path loads only the rows a route needs; it must reach the same decision.
+    return loadPolicyTables(h.database.db, { exporter: c.from, importer: c.to }).then((narrow) => {
+      expect(decideRoute(narrow, route, c.choice)).toEqual(d);
+    });
+  });
+
+  test('explanations name the legal basis', () => {
+    const route = (to: string, importer = contractor()): Route => ({ exporterCountry: 'DE', importerCountry: to, exporterRole: 'CONTROLLER', importer, context: 'GRANT', at: NOW });
+    const jp = decideRoute(tables, route('JP'));
+    expect(jp.allowed && jp.explanation).toMatch(/JP is adequate under .*2019\/419 of 2019-01-23/);
+    const fr = decideRoute(tables, route('FR'));
+    expect(fr.allowed && fr.explanation).toMatch(/DE and FR are both in European Union/);
+    const us = decideRoute(tables, route('US', contractor('PROCESSOR', ['EU_US_DPF'])));
+    expect(us.allowed && us.explanation).toMatch(/Data Privacy Framework/);
+  });
+});
+
+describe('route restrictions forbid a route outright', () => {
+  beforeAll(async () => {
+    await h.database.db.insert(routeRestrictions).values([
+      { exporterCountry: 'DE', importerCountry: 'JP', legalBasis: 'Test localisation rule §1', reason: 'this data must stay in Europe' },
+      { exporterCountry: 'RU', importerCountry: null, legalBasis: 'Federal Law 242-FZ', reason: 'personal data of citizens must be stored in Russia' },
+    ]);
+    tables = await loadPolicyTables(h.database.db);
+  });
+
+  test('a forbidden route is refused even where adequacy would allow it, and the reason names the rule', () => {
+    const d = decideRoute(tables, { exporterCountry: 'DE', importerCountry: 'JP', exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW }, { mechanism: 'SCC', sccModule: 2 });
+    expect(d.allowed).toBe(false);
+    expect(!d.allowed && d.reason).toMatch(/forbidden by Test localisation rule §1: this data must stay in Europe/);
+  });
+
+  test('a restriction on every destination applies to each one, not to the country itself', () => {
+    for (const to of ['DE', 'US', 'KZ']) {
+      const d = decideRoute(tables, { exporterCountry: 'RU', importerCountry: to, exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW });
+      expect(!d.allowed && d.reason).toMatch(/242-FZ/);
+    }
+    const home = decideRoute(tables, { exporterCountry: 'RU', importerCountry: 'RU', exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW });
+    expect(home).toMatchObject({ allowed: true, mechanism: 'NOT_REQUIRED' });
+  });
+
+  test('other routes of the same exporter are unaffected', () => {
+    const d = decideRoute(tables, { exporterCountry: 'DE', importerCountry: 'CH', exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW });
+    expect(d).toMatchObject({ allowed: true, mechanism: 'ADEQUACY' });
+  });
+
+  test('the grant path loads the restriction too', async () => {
+    const narrow = await loadPolicyTables(h.database.db, { exporter: 'RU', importer: 'DE' });
+    const d = decideRoute(narrow, { exporterCountry: 'RU', importerCountry: 'DE', exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW });
+    expect(d.allowed).toBe(false);
+  });
+});
