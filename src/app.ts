@@ -10,6 +10,7 @@ import type { Database } from './db/client.js';
 import { DomainError } from './errors.js';
 import type { Context } from './graphql/builder.js';
 import { schema } from './graphql/schema.js';
+import { EXPORT_PATHS, exportCsv } from './http/csv.js';
 
 export type Verifier = (token: string) => Promise<Principal>;
 
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps) {
         }
         case '/.well-known/jwks.json':
           return endResponse(json(keys.jwks(), 200, { 'cache-control': 'public, max-age=60' }));
+        case EXPORT_PATHS.transfers: case EXPORT_PATHS.transparencyReport: case EXPORT_PATHS.recordsOfProcessing:
         case GRAPHQL_PATH:
           break;
         default:
@@ -71,6 +73,8 @@ export function createApp(deps: AppDeps) {
         if (e instanceof InvalidTokenError) return endResponse(unauthorized('invalid_token', e.message));
         throw e;
       }
+      // CSV exports: same token check as /graphql above, then served here.
+      if (url.pathname !== GRAPHQL_PATH) return endResponse(await exportCsv(request, url, principals.get(request)!, database.db));
     },
   };
 

@@ -12,5 +12,9 @@ import './obligations.js';
 import './policy.js';
 import './access-tokens.js';
 import './shared-records.js';
+import './transfers.js';
+import './disclosures.js';
+import './records-of-processing.js';
+import './audit-log.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

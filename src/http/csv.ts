@@ -1,0 +1,150 @@
+// CSV downloads for staff: the filtered transfer history (same filters as `transfers`), the transparency report and
+// the records of processing. Transfers stream in keyset batches, so memory stays flat however long the history is.
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { Principal } from '../auth/principal.js';
+import type { Db } from '../db/client.js';
+import { DomainError, ValidationError } from '../errors.js';
+import { TRANSPARENCY_COLUMNS, transparencyReport } from '../graphql/disclosures.js';
+import { recordsOfProcessing } from '../graphql/records-of-processing.js';
+import { TRANSFER_ORDER, afterTransfer, transferFilterSchema, transferWhere } from '../graphql/transfers.js';
+
+export const EXPORT_PATHS = {
+  transfers: '/export/transfers.csv',
+  transparencyReport: '/export/transparency-report.csv',
+  recordsOfProcessing: '/export/records-of-processing.csv',
+} as const;
+
+/** Rows per keyset batch of the transfers export (tests lower it to cross batch boundaries). */
+export const csvBatch = { size: 500 };
+
+/** RFC 4180 field; text that a spreadsheet would run as a formula is prefixed with a quote. */
+export function csvField(v: unknown): string {
+  if (v == null) return '';
+  let s = v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(';') : String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+export const csvLine = (values: unknown[]) => `${values.map(csvField).join(',')}\r\n`;
+
+function csvResponse(filename: string, chunks: AsyncGenerator<string>): Response {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(encoder.encode(value));
+      } catch (e) {
+        controller.error(e);
+      }
+    },
+    async cancel() { await chunks.return(undefined); },
+  });
+  return new Response(body, {
+    headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"`, 'cache-control': 'no-store' },
+  });
+}
+
+function problem(status: number, code: string, message: string) {
+  return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), { status, headers: { 'content-type': 'application/json' } });
+}
+
+const dateParam = (params: URLSearchParams, name: string) => {
+  const v = params.get(name);
+  if (v == null) return undefined;
+  const d = new Date(v);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(d.getTime())) throw ValidationError.field(name, 'must be an ISO 8601 DateTime');
+  return d;
+};
+const boolParam = (params: URLSearchParams, name: string) => {
+  const v = params.get(name);
+  if (v == null) return undefined;
+  if (v !== 'true' && v !== 'false') throw ValidationError.field(name, 'must be true or false');
+  return v === 'true';
+};
+
+export const TRANSFER_CSV_COLUMNS = [
+  'id', 'occurredAt', 'kind', 'exporterOffice', 'exporterCountry', 'importerKind', 'importer', 'importerCountry', 'categories', 'purpose',
+  'mechanism', 'sccModule', 'recordCount', 'crossBorder', 'thirdCountry', 'derogationJustification', 'policyExplanation',
+] as const;
+
+function transfersCsv(db: Db, params: URLSearchParams): Response {
+  const known = Object.keys(transferFilterSchema.shape);
+  const unknown = [...params.keys()].filter((k) => !known.includes(k));
+  if (unknown.length) throw ValidationError.field(unknown[0]!, `unknown filter; known: ${known.join(', ')}`);
+  const raw: Record<string, unknown> = Object.fromEntries(known.map((k) => [k, params.get(k) ?? undefined]));
+  Object.assign(raw, { from: dateParam(params, 'from'), to: dateParam(params, 'to'), crossBorderOnly: boolParam(params, 'crossBorderOnly'), thirdCountryOnly: boolParam(params, 'thirdCountryOnly') });
+  const where = transferWhere(raw); // validated before the first byte is sent
+  async function* rows() {
+    yield csvLine([...TRANSFER_CSV_COLUMNS]);
+    let cursor: { at: Date; id: number } | undefined;
+    for (;;) {
+      const page = await db.query.transfers.findMany({
+        where: (cursor ? { AND: [where, afterTransfer(cursor.at, cursor.id)] } : where) as never,
+        orderBy: TRANSFER_ORDER,
+        limit: csvBatch.size,
+        with: { exporterOffice: { columns: { name: true } }, importerContractor: { columns: { legalName: true } }, importerOffice: { columns: { name: true } } },
+      });
+      if (!page.length) return;
+      yield page.map((t) => csvLine([
+        encodeGlobalID('Transfer', t.id), t.occurredAt, t.kind, t.exporterOffice.name, t.exporterCountry, t.importerKind,
+        t.importerContractor?.legalName ?? t.importerOffice?.name ?? t.importerAuthority, t.importerCountry, t.categories, t.purpose,
+        t.mechanism, t.sccModule, t.recordCount, t.crossBorder, t.thirdCountry, t.derogationJustification, t.policyExplanation,
+      ])).join('');
+      if (page.length < csvBatch.size) return;
+      const last = page.at(-1)!;
+      cursor = { at: last.occurredAt, id: last.id };
+    }
+  }
+  return csvResponse('transfers.csv', rows());
+}
+
+async function transparencyCsv(db: Db, params: URLSearchParams): Promise<Response> {
+  const from = dateParam(params, 'from');
+  const to = dateParam(params, 'to');
+  if (!from || !to) throw ValidationError.field(from ? 'to' : 'from', 'required');
+  // Aggregated: at most countries × authority types rows.
+  const report = await transparencyReport(db, from, to);
+  async function* rows() {
+    yield csvLine([...TRANSPARENCY_COLUMNS]);
+    for (const r of report) yield csvLine(TRANSPARENCY_COLUMNS.map((c) => r[c]));
+  }
+  return csvResponse('transparency-report.csv', rows());
+}
+
+export const RECORDS_CSV_COLUMNS = [
+  'purpose', 'purposeName', 'description', 'recipient', 'recipientCountry', 'recipientRole', 'exporterCountry', 'categories',
+  'thirdCountry', 'mechanism', 'sccModule', 'tiaReference', 'securityMeasures', 'missing',
+] as const;
+
+async function recordsCsv(db: Db): Promise<Response> {
+  const record = await recordsOfProcessing(db);
+  async function* rows() {
+    yield csvLine([...RECORDS_CSV_COLUMNS]);
+    for (const a of record.activities) {
+      for (const l of a.lines) {
+        const measures = a.securityMeasures.filter((m) => m.contractor === l.recipient.legalName).map((m) => m.text);
+        yield csvLine([a.purpose, a.name, a.description, l.recipient.legalName, l.recipient.country, l.recipient.role, l.exporterCountry, l.categories,
+          l.thirdCountry, l.mechanism, l.sccModule, l.tiaReference, measures, [...record.controllerMissing, ...a.missing]]);
+      }
+    }
+  }
+  return csvResponse('records-of-processing.csv', rows());
+}
+
+/** Serves one export for an authenticated principal: staff only, like the GraphQL fields they mirror. */
+export async function exportCsv(request: Request, url: URL, principal: Principal, db: Db): Promise<Response> {
+  if (request.method !== 'GET') return problem(405, 'METHOD_NOT_ALLOWED', 'Use GET');
+  if (principal.kind !== 'staff') return problem(403, 'FORBIDDEN', 'Exports need a staff token');
+  try {
+    switch (url.pathname) {
+      case EXPORT_PATHS.transfers: return transfersCsv(db, url.searchParams);
+      case EXPORT_PATHS.transparencyReport: return await transparencyCsv(db, url.searchParams);
+      case EXPORT_PATHS.recordsOfProcessing: return await recordsCsv(db);
+      default: return problem(404, 'NOT_FOUND', 'No such export');
+    }
+  } catch (e) {
+    if (e instanceof DomainError) return problem(400, e.code, e.message);
+    throw e;
+  }
+}
