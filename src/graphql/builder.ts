@@ -15,7 +15,7 @@ import type { Db } from '../db/client.js';
 import { relations } from '../db/relations.js';
 import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
 
-/** Page sizes of every connection; asking for more than the maximum is refused (see ./pagination.ts). */
+/** Page sizes of every connection; asking for more than the maximum is refused (src/http/limits.ts). */
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
