@@ -1,0 +1,158 @@
+// The audit log: one event per change in the change's transaction, a gapless SHA-256 chain under concurrency,
+// append-only in the database, tampering found by verifyAuditLog at the exact event; contractors never see it.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startHarness, type Harness } from './harness.js';
+import { contractorWithToken, createOffice, mutate } from './fixtures.js';
+import { count, expectRefused, rawSql, recordOk, recordTransfer, smallRegistry } from './transfer-fixtures.js';
+
+let h: Harness;
+let compliance: string;
+let auditor: string;
+
+const VERIFY = '{ verifyAuditLog { ok checked headSeq headHash firstBroken { seq reason } } }';
+const LOG = `query($actor: String, $entityType: String, $entityId: String, $from: DateTime, $to: DateTime, $first: Int, $after: String) {
+  auditLog(actor: $actor, entityType: $entityType, entityId: $entityId, from: $from, to: $to, first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor } nodes { seq occurredAt actor actorRole action entityType entityId before after prevHash hash } } }`;
+
+async function log(vars: Record<string, unknown>, token = auditor) {
+  const r = await h.gql(token, LOG, vars);
+  expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
+  return r.body.data.auditLog;
+}
+
+async function seqs(): Promise<number[]> {
+  const r: any = await rawSql(h, 'select seq from audit_events order by seq');
+  return (r.rows ?? r).map((x: any) => Number(x.seq));
+}
+
+beforeAll(async () => {
+  // 50 requests in flight at once must all reach the database: no load shedding in this test.
+  h = await startHarness({ DB_POOL_QUEUE_LIMIT: '100' });
+  compliance = await h.staffToken('COMPLIANCE', 'alice@example.com');
+  auditor = await h.staffToken('AUDITOR');
+});
+afterAll(async () => { await h?.stop(); });
+
+describe('events', () => {
+  test('a mutation writes one event with actor, role, action, entity, before/after', async () => {
+    const reg = await smallRegistry(h, compliance);
+    const t = await recordOk(h, compliance, { officeId: reg.office.id, contractorId: reg.india.id });
+    const { nodes } = await log({ entityType: 'Transfer' });
+    expect(nodes).toHaveLength(1);
+    expect(nodes[0]).toMatchObject({ actor: 'alice@example.com', actorRole: 'COMPLIANCE', action: 'recordTransfer', entityType: 'Transfer', before: null });
+    expect(nodes[0].after).toMatchObject({ importerCountry: 'IN', mechanism: 'SCC' });
+    expect(t.id).toBeTruthy();
+  });
+
+  test('a mutation that fails leaves no event (and no change)', async () => {
+    const office = await createOffice(h, compliance, { name: 'Lisbon office', country: 'PT', city: 'Lisbon' });
+    const [events, transfers] = [await count(h, 'audit_events'), await count(h, 'transfers')];
+    expect((await recordTransfer(h, compliance, { officeId: office.id, importerOfficeId: office.id })).__typename).toBe('ValidationError');
+    const reg = await smallRegistry(h, compliance, ' 2');
+    const afterSetup = await count(h, 'audit_events');
+    expect(afterSetup).toBeGreaterThan(events);
+    expect((await recordTransfer(h, compliance, { officeId: reg.office.id, contractorId: reg.india.id, purpose: 'SPECIAL_OFFERS' })).__typename).toBe('PolicyViolationError');
+    expect(await count(h, 'audit_events')).toBe(afterSetup);
+    expect(await count(h, 'transfers')).toBe(transfers);
+  });
+
+  test('filters by actor, entity and time; keyset pages newest first', async () => {
+    const bob = await h.staffToken('COMPLIANCE', 'bob@example.com');
+    const start = new Date();
+    const office = await createOffice(h, bob, { name: 'Bob office', country: 'AT', city: 'Vienna' });
+    const byBob = await log({ actor: 'bob@example.com' });
+    expect(byBob.nodes.map((e: any) => e.action)).toEqual(['createOffice']);
+    const entity = await log({ entityType: 'Office', entityId: byBob.nodes[0].entityId });
+    expect(entity.nodes).toHaveLength(1);
+    expect(office.id).toBeTruthy();
+    const recent = await log({ from: start.toISOString() });
+    expect(recent.nodes.map((e: any) => e.actor)).toEqual(['bob@example.com']);
+    expect((await log({ to: start.toISOString() })).nodes.every((e: any) => Date.parse(e.occurredAt) < start.getTime())).toBe(true);
+
+    const all: number[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await log({ first: 7, after });
+      all.push(...page.nodes.map((e: any) => e.seq));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    const stored = await seqs();
+    expect(all).toEqual([...stored].reverse());
+  });
+
+  test('contractors never see the audit log', async () => {
+    const c = await contractorWithToken(h, compliance, { name: 'Nosy contractor' });
+    for (const q of [LOG, VERIFY, '{ auditLog { edges { node { seq } } } }']) {
+      const r = await h.gql(c.token, q);
+      expect(r.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(r.body.data).toBeNull();
+    }
+  });
+});
+
+describe('chain', () => {
+  test('50 concurrent mutations: no gaps, no forks, the chain verifies', async () => {
+    const before = await count(h, 'audit_events');
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => h.gql(compliance, `mutation($input: CreateOfficeInput!) { createOffice(input: $input) { __typename } }`,
+      { input: { name: `Concurrent ${i}`, legalEntity: 'Example Software GmbH', country: 'DE', city: 'Hamburg' } })));
+    for (const r of results) expect(r.body.data?.createOffice?.__typename, `${r.status} ${JSON.stringify(r.body)}`).toBe('CreateOfficePayload');
+    const stored = await seqs();
+    expect(stored).toHaveLength(before + 50);
+    expect(stored).toEqual(stored.map((_, i) => i + 1));
+    const v = await h.gql(auditor, VERIFY);
+    expect(v.body.data.verifyAuditLog).toMatchObject({ ok: true, checked: stored.length, headSeq: stored.length, firstBroken: null });
+  });
+
+  test('UPDATE, DELETE and TRUNCATE on audit_events are refused by the database', async () => {
+    await expectRefused(h, `update audit_events set actor = 'mallory' where seq = 1`);
+    await expectRefused(h, 'delete from audit_events where seq = (select max(seq) from audit_events)');
+    await expectRefused(h, 'truncate audit_events');
+    expect((await h.gql(auditor, VERIFY)).body.data.verifyAuditLog.ok).toBe(true);
+  });
+
+  test('a row altered in SQL with the guard lifted is found at its exact seq', async () => {
+    const half = Math.floor((await count(h, 'audit_events')) / 2);
+    const picked: any = await rawSql(h, `select min(seq)::int as seq from audit_events where action = 'createOffice' and seq >= ${half}`);
+    const target = Number((picked.rows ?? picked)[0].seq);
+    await rawSql(h, 'alter table audit_events disable trigger audit_events_append_only');
+    await rawSql(h, `update audit_events set after = jsonb_set(after, '{name}', '"Forged office"') where seq = ${target}`);
+    await rawSql(h, 'alter table audit_events enable trigger audit_events_append_only');
+    const v = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
+    expect(v).toMatchObject({ ok: false, checked: target - 1, firstBroken: { seq: target } });
+    expect(v.firstBroken.reason).toMatch(/altered/);
+
+    // An attacker who also rewrites that row's hash breaks the link to the next event instead.
+    const r: any = await rawSql(h, `select prev_hash from audit_events where seq = ${target}`);
+    expect((r.rows ?? r)[0].prev_hash).toHaveLength(64);
+    await rawSql(h, 'alter table audit_events disable trigger audit_events_append_only');
+    await rawSql(h, `update audit_events set hash = repeat('a', 64) where seq = ${target}`);
+    await rawSql(h, 'alter table audit_events enable trigger audit_events_append_only');
+    const again = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
+    expect(again.firstBroken.seq).toBe(target);
+
+    await rawSql(h, 'alter table audit_events disable trigger audit_events_append_only');
+    await rawSql(h, `delete from audit_events where seq = ${target + 2}`);
+    await rawSql(h, 'alter table audit_events enable trigger audit_events_append_only');
+    const head = await seqs();
+    expect(head).not.toContain(target + 2);
+  });
+});
+
+describe('the record since', () => {
+  test('a deleted event is reported as a gap at its seq', async () => {
+    const h2 = await startHarness();
+    try {
+      const c = await h2.staffToken('COMPLIANCE');
+      const a = await h2.staffToken('AUDITOR');
+      for (let i = 0; i < 4; i++) await mutate(h2, c, 'createOffice', 'CreateOfficeInput', { name: `O${i}`, legalEntity: 'E', country: 'DE', city: 'Bonn' }, '__typename');
+      await h2.database.db.execute((await import('drizzle-orm')).sql.raw('alter table audit_events disable trigger audit_events_append_only'));
+      await h2.database.db.execute((await import('drizzle-orm')).sql.raw('delete from audit_events where seq = 2'));
+      const v = (await h2.gql(a, VERIFY)).body.data.verifyAuditLog;
+      expect(v).toMatchObject({ ok: false, checked: 1, firstBroken: { seq: 2 } });
+      expect(v.firstBroken.reason).toMatch(/missing/);
+    } finally {
+      await h2.stop();
+    }
+  });
+});
