@@ -121,6 +121,28 @@ describe('gates', () => {
     const other = await h.gql(token, records, { purpose: 'ORDER_FULFILMENT' });
     expect(other.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'insufficient_scope' });
   });
+  test('the contractor lists its own access history; the auditor sees each fetch in the transfer history', async () => {
+    const token = await fullAccessToken('History Co', [offices[1]!], ['contact.name'], 'TECHNICAL_SUPPORT');
+    const other = await fullAccessToken('Other History Co', [offices[1]!], ['contact.name'], 'TECHNICAL_SUPPORT');
+    const fetched = await fetchAll(token, 'TECHNICAL_SUPPORT', 2);
+    await fetchAll(other, 'TECHNICAL_SUPPORT', 100);
+    const mine = await h.gql(token, '{ accessHistory(first: 10) { nodes { id kind recordCount categories exporterCountry importerCountry mechanism purpose } } }');
+    expect(mine.body.errors).toBeUndefined();
+    const nodes = mine.body.data.accessHistory.nodes as { id: string; recordCount: number; categories: string[] }[];
+    expect(nodes.map((n) => n.recordCount).sort()).toEqual([1, 2]);
+    expect(nodes.reduce((n, t) => n + t.recordCount, 0)).toBe(fetched.all.length);
+    expect(nodes[0]).toMatchObject({ kind: 'CONTRACTOR_ACCESS', categories: ['contact.name'], exporterCountry: 'FR', importerCountry: 'FR', mechanism: 'NOT_REQUIRED', purpose: 'TECHNICAL_SUPPORT' });
+    // Another contractor's access events are not reachable by ID.
+    const theirs = (await h.gql(other, '{ accessHistory(first: 10) { nodes { id } } }')).body.data.accessHistory.nodes as { id: string }[];
+    const probe = await h.gql(token, 'query($id: ID!) { node(id: $id) { id } }', { id: theirs[0]!.id });
+    expect(probe.body.data?.node ?? null).toBeNull();
+    // The auditor sees the same events in the history.
+    const audit = await h.gql(auditor, 'query($ids: [ID!]!) { nodes(ids: $ids) { ... on Transfer { kind recordCount accessToken { id } } } }', { ids: nodes.map((n) => n.id) });
+    expect(audit.body.data.nodes.map((n: { kind: string }) => n.kind)).toEqual(['CONTRACTOR_ACCESS', 'CONTRACTOR_ACCESS']);
+    expect(audit.body.data.nodes[0].accessToken).not.toBeNull();
+    // Staff use `transfers`, not accessHistory.
+    expect((await h.gql(auditor, '{ accessHistory { nodes { id } } }')).body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
   test('staff tokens cannot read record values', async () => {
     for (const t of [auditor, compliance]) {
       const r = await h.gql(t, records, { purpose: 'TECHNICAL_SUPPORT' });

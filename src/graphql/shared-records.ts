@@ -14,6 +14,7 @@ import { recordContractorAccess } from '../records/access-log.js';
 import { importRecords, MAX_IMPORT_BATCH, subjectRefSchema } from '../records/import.js';
 import { builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
 import { PurposeEnum } from './grants.js';
+import { TRANSFER_ORDER } from './transfers.js';
 import { decodeId, parseInput } from './input.js';
 
 interface SharedValue { category: string; value: string }
@@ -157,6 +158,21 @@ builder.queryField('sharedRecords', (t) => t.field({
 }));
 
 const encodeObligationId = (id: number) => encodeGlobalID('Obligation', id);
+
+builder.queryField('accessHistory', (t) => t.drizzleConnection({
+  type: 'transfers',
+  description: 'Contractor tokens: your own record fetches (CONTRACTOR_ACCESS transfers), newest first.',
+  authScopes: { contractor: true },
+  args: { purpose: t.arg({ type: PurposeEnum, required: false }) },
+  resolve: (query, _root, args, ctx) => {
+    const p = ctx.principal;
+    if (p.kind !== 'contractor') throw new ForbiddenError('accessHistory is read with a contractor token');
+    return ctx.db.query.transfers.findMany(query({
+      where: { importerContractorId: p.contractorId, kind: 'CONTRACTOR_ACCESS', ...(args.purpose ? { purpose: args.purpose } : {}) },
+      orderBy: TRANSFER_ORDER,
+    }));
+  },
+}, { name: 'AccessHistoryConnection' }, { name: 'AccessHistoryEdge' }));
 
 const SharedRecordInput = builder.inputType('SharedRecordInput', {
   fields: (t) => ({

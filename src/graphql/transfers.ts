@@ -20,7 +20,9 @@ export const ImporterKindEnum = builder.enumType('ImporterKind', { values: IMPOR
 export const Transfer = builder.drizzleNode('transfers', {
   name: 'Transfer',
   id: { column: (t) => t.id },
-  authScopes: { staff: true },
+  // Staff read the whole history; a contractor only the record of its own fetches (`accessHistory`).
+  authScopes: (t, ctx) => ctx.principal.kind === 'staff'
+    || (t.kind === 'CONTRACTOR_ACCESS' && t.importerContractorId === ctx.principal.contractorId),
   description: 'One event of the transfer history. Never updated, never deleted.',
   fields: (t) => ({
     occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
