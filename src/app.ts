@@ -11,6 +11,13 @@ import { DomainError } from './errors.js';
 import type { Context } from './graphql/builder.js';
 import { schema } from './graphql/schema.js';
 import { EXPORT_PATHS, exportCsv } from './http/csv.js';
+import { databaseFault, databaseGuard } from './http/database-guard.js';
+import { limitPlugins } from './http/limits.js';
+import { metricsAllowed } from './http/metrics-access.js';
+import { clientAddress, createRateLimiter, rateLimitPlugin, refusalResponse, tokenKey } from './http/rate-limit.js';
+import { createLogger, yogaLogger, type Logger } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { observeRequests } from './observability/request-log.js';
 
 export type Verifier = (token: string) => Promise<Principal>;
 
@@ -24,6 +31,8 @@ export interface AppDeps {
   verify: Verifier;
   /** False while shutting down: /ready then answers 503 so load balancers stop sending. */
   isAccepting?: () => boolean;
+  /** Where request logs go; by default JSON lines on stdout at LOG_LEVEL. */
+  logger?: Logger;
 }
 
 const GRAPHQL_PATH = '/graphql';
@@ -40,9 +49,24 @@ function unauthorized(error?: string, description?: string) {
 }
 
 export function createApp(deps: AppDeps) {
-  const { config, database, keys, verify } = deps;
+  const { config, database, keys } = deps;
   const graphiql = config.env !== 'production';
   const principals = new WeakMap<Request, Principal>();
+  const tokenHashes = new WeakMap<Request, string>();
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics(database, { defaultMetrics: config.env === 'production' });
+  const limiter = createRateLimiter(config.rateLimit);
+  const observed = observeRequests({ logger, metrics, graphqlPath: GRAPHQL_PATH, address: (r, sc) => clientAddress(r, sc, config.rateLimit.trustProxy) });
+  const verify: Verifier = async (token) => {
+    try {
+      const principal = await deps.verify(token);
+      metrics.tokenVerifications.inc({ result: 'accepted' });
+      return principal;
+    } catch (e) {
+      metrics.tokenVerifications.inc({ result: 'refused' });
+      throw e;
+    }
+  };
 
   // Routes outside GraphQL, and the bearer-token gate in front of it: a request without a valid
   // token is refused with 401 before any GraphQL work is done.
@@ -57,6 +81,9 @@ export function createApp(deps: AppDeps) {
         }
         case '/.well-known/jwks.json':
           return endResponse(json(keys.jwks(), 200, { 'cache-control': 'public, max-age=60' }));
+        case '/metrics':
+          if (!metricsAllowed(request, observed.info(request)?.address, config.metricsToken)) return endResponse(json({ error: 'forbidden' }, 403));
+          return endResponse(new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
         case EXPORT_PATHS.transfers: case EXPORT_PATHS.transparencyReport: case EXPORT_PATHS.recordsOfProcessing:
         case GRAPHQL_PATH:
           break;
@@ -64,11 +91,20 @@ export function createApp(deps: AppDeps) {
           return endResponse(json({ error: 'not found' }, 404));
       }
       if (graphiql && request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html')) return;
+      const info = observed.info(request);
+      const limited = limiter.admit(info?.address ?? 'unknown');
+      if (limited) {
+        metrics.rateLimited.inc({ scope: 'address' });
+        return endResponse(refusalResponse(limited));
+      }
       const header = request.headers.get('authorization');
       const match = header?.match(/^Bearer ([A-Za-z0-9_.~+/=-]+)$/);
       if (!match) return endResponse(unauthorized());
       try {
-        principals.set(request, await verify(match[1]!));
+        const principal = await verify(match[1]!);
+        principals.set(request, principal);
+        tokenHashes.set(request, tokenKey(match[1]!));
+        if (info) { info.actor = principal.subject; info.actorKind = principal.kind; }
       } catch (e) {
         if (e instanceof InvalidTokenError) return endResponse(unauthorized('invalid_token', e.message));
         throw e;
@@ -83,12 +119,24 @@ export function createApp(deps: AppDeps) {
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql,
     landingPage: false,
-    plugins: [gate],
+    // One operation per request: a batch would multiply the work a single request can ask for.
+    batching: false,
+    logging: yogaLogger(logger),
+    maxRequestBodySize: config.limits.maxBodyBytes,
+    plugins: [
+      observed.plugin,
+      gate,
+      ...limitPlugins(config),
+      rateLimitPlugin(limiter, (r) => ({ tokenHash: tokenHashes.get(r), address: observed.info(r)?.address ?? 'unknown' }), (scope) => metrics.rateLimited.inc({ scope })),
+      databaseGuard({ pool: database.pool, queueLimit: config.db.poolQueueLimit, requestTimeoutMs: config.requestTimeoutMs, onRefused: (reason) => metrics.refusals.inc({ reason }) }),
+    ],
     context: ({ request }) => ({ db: database.db, principal: principals.get(request)!, config, keys, tokenSettings: deps.tokenSettings, revocations: deps.revocations }),
     maskedErrors: {
       maskError(error, message, isDev) {
         const original = error instanceof GraphQLError ? error.originalError : error;
         if (original instanceof DomainError) return new GraphQLError(original.message, { extensions: { code: original.code } });
+        const fault = databaseFault(original);
+        if (fault) return new GraphQLError(fault.message, { nodes: (error as GraphQLError).nodes, path: (error as GraphQLError).path, extensions: fault.extensions });
         return maskError(error, message, isDev);
       },
     },

@@ -23,6 +23,31 @@ const schema = z.object({
   OIDC_COMPLIANCE_ROLE: z.string().default('registry-compliance'),
   OIDC_AUDITOR_ROLE: z.string().default('registry-auditor'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  // Limits on what one request may ask for (src/http/limits.ts).
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
+  MAX_DOCUMENT_CHARS: z.coerce.number().int().min(100).default(20_000),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(12),
+  MAX_ALIASES: z.coerce.number().int().min(0).default(15),
+  MAX_QUERY_COST: z.coerce.number().int().min(10).default(50_000),
+  MAX_TOKENS: z.coerce.number().int().min(50).default(2_000),
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).default(10),
+  // Rate limits: root fields per minute (0 turns one off); src/http/rate-limit.ts.
+  RATE_LIMIT_PER_TOKEN: z.coerce.number().int().min(0).default(1_200),
+  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(3_000),
+  /** The service sits behind exactly one proxy that appends the client address to X-Forwarded-For. */
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  // Time bounds.
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  /** Queries allowed to wait for a connection before new requests are refused with 503. */
+  DB_POOL_QUEUE_LIMIT: z.coerce.number().int().min(0).default(20),
+  DB_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(5),
+  // Observability.
+  /** Default: info, and silent under NODE_ENV=test. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  /** Bearer token that may read /metrics; unset: only loopback addresses may. */
+  METRICS_TOKEN: z.string().min(16).optional(),
 });
 
 export type Config = Readonly<{
@@ -39,6 +64,15 @@ export type Config = Readonly<{
   /** Staff tokens from the company's identity provider, when configured. */
   oidc: ExternalIssuerConfig | undefined;
   shutdownGraceMs: number;
+  limits: Readonly<{
+    maxBodyBytes: number; maxDocumentChars: number; maxDepth: number; maxAliases: number; maxCost: number;
+    maxTokens: number; maxDirectives: number;
+  }>;
+  rateLimit: Readonly<{ perTokenPerMinute: number; perAddressPerMinute: number; trustProxy: boolean }>;
+  requestTimeoutMs: number;
+  db: Readonly<{ poolMax: number; poolQueueLimit: number; statementTimeoutMs: number; connectTimeoutSeconds: number }>;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  metricsToken: string | undefined;
 }>;
 
 function oidc(c: z.infer<typeof schema>): ExternalIssuerConfig | undefined {
@@ -71,5 +105,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contractorTokenMaxTtlSeconds: c.CONTRACTOR_TOKEN_MAX_TTL_SECONDS,
     oidc: oidc(c),
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    limits: {
+      maxBodyBytes: c.MAX_BODY_BYTES, maxDocumentChars: c.MAX_DOCUMENT_CHARS, maxDepth: c.MAX_QUERY_DEPTH, maxAliases: c.MAX_ALIASES,
+      maxCost: c.MAX_QUERY_COST, maxTokens: c.MAX_TOKENS, maxDirectives: c.MAX_DIRECTIVES,
+    },
+    rateLimit: { perTokenPerMinute: c.RATE_LIMIT_PER_TOKEN, perAddressPerMinute: c.RATE_LIMIT_PER_ADDRESS, trustProxy: c.TRUST_PROXY === 'true' },
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
+    db: { poolMax: c.DB_POOL_MAX, poolQueueLimit: c.DB_POOL_QUEUE_LIMIT, statementTimeoutMs: c.STATEMENT_TIMEOUT_MS, connectTimeoutSeconds: c.DB_CONNECT_TIMEOUT_SECONDS },
+    logLevel: c.LOG_LEVEL ?? (c.NODE_ENV === 'test' ? 'silent' : 'info'),
+    metricsToken: c.METRICS_TOKEN,
   };
 }

@@ -26,7 +26,10 @@ export async function openKeyRing(config: Config, database: Pick<Database, 'db' 
 }
 
 export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean; tokenCache?: boolean } = {}): Promise<Services> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: opts.memory });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: opts.memory,
+    max: config.db.poolMax, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutSeconds: config.db.connectTimeoutSeconds,
+  });
   try {
     if (opts.migrate !== false) await database.migrate();
     const keys = await openKeyRing(config, database);

@@ -34,6 +34,47 @@ export interface Database {
   listen(channel: string, onNotify: (payload: string) => void, onConnect?: () => void): Promise<void>;
   /** The raw postgres.js client, when on PostgreSQL. */
   sql?: postgres.Sql;
+  /** Connection use, counted by this process (postgres.js exposes no pool statistics). */
+  pool: PoolUse;
+}
+
+export interface PoolUse {
+  /** Size of the pool (PGlite: one connection). */
+  max: number;
+  /** Statements and transactions started through drizzle and not yet finished: each holds or waits for a connection. */
+  inFlight(): number;
+  /** Of those, how many exceed the pool size, i.e. wait for a connection. */
+  waiting(): number;
+}
+
+/**
+ * Counts statements and transactions in flight on a postgres.js client by wrapping `unsafe` (how drizzle
+ * sends every statement outside a transaction) and `begin` (a transaction holds one connection for its
+ * duration; its statements run on that connection and are not counted again).
+ */
+function trackPool(client: postgres.Sql, max: number): PoolUse {
+  let inFlight = 0;
+  const done = () => { inFlight--; };
+  const unsafe = client.unsafe.bind(client);
+  const begin = client.begin.bind(client);
+  (client as { unsafe: unknown }).unsafe = (...args: Parameters<typeof client.unsafe>) => {
+    const query = unsafe(...args);
+    const then = query.then.bind(query);
+    let counted = false;
+    // postgres.js runs a query when it is first awaited: count from then until it settles.
+    (query as { then: unknown }).then = (onOk?: (v: unknown) => unknown, onErr?: (e: unknown) => unknown) => {
+      if (!counted) { counted = true; inFlight++; then(done, done); }
+      return then(onOk as never, onErr as never);
+    };
+    return query;
+  };
+  (client as { begin: unknown }).begin = (...args: unknown[]) => {
+    inFlight++;
+    const p = (begin as (...a: unknown[]) => Promise<unknown>)(...args);
+    p.then(done, done);
+    return p;
+  };
+  return { max, inFlight: () => inFlight, waiting: () => Math.max(0, inFlight - max) };
 }
 
 function logger(onQuery: Set<(sql: string) => void>) {
@@ -45,15 +86,23 @@ export interface DatabaseOptions {
   dataDir?: string;
   memory?: boolean;
   max?: number;
+  /** PostgreSQL statement_timeout for every connection; 0 turns it off. */
+  statementTimeoutMs?: number;
+  connectTimeoutSeconds?: number;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const onQuery = new Set<(sql: string) => void>();
   if (opts.databaseUrl) {
-    const client = postgres(opts.databaseUrl, { max: opts.max ?? 10, onnotice: () => {}, connection: { application_name: 'transfer-registry' } });
+    const max = opts.max ?? 10;
+    const client = postgres(opts.databaseUrl, {
+      max, onnotice: () => {}, connect_timeout: opts.connectTimeoutSeconds ?? 5,
+      connection: { application_name: 'transfer-registry', statement_timeout: opts.statementTimeoutMs ?? 0 },
+    });
+    const pool = trackPool(client, max);
     const db = drizzlePostgres({ client, relations, logger: logger(onQuery) }) as unknown as Db;
     return {
-      db, kind: 'postgres', onQuery, sql: client,
+      db, kind: 'postgres', onQuery, sql: client, pool,
       migrate: async () => { await migratePostgres(db as never, { migrationsFolder }); },
       ping: async () => { try { await client`select 1`; return true; } catch { return false; } },
       listen: async (channel, onNotify, onConnect) => { await client.listen(channel, onNotify, onConnect); },
@@ -69,8 +118,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   await client.waitReady;
   const db = drizzlePglite({ client, relations, logger: logger(onQuery) }) as unknown as Db;
   let closed = false;
+  // PGlite is one connection in this process: statements queue on it; nothing to count but the one.
   return {
-    db, kind: 'pglite', onQuery,
+    db, kind: 'pglite', onQuery, pool: { max: 1, inFlight: () => 0, waiting: () => 0 },
     migrate: async () => { await migratePglite(db as never, { migrationsFolder }); },
     ping: async () => !closed && client.ready,
     listen: async (channel, onNotify, onConnect) => { await client.listen(channel, onNotify); onConnect?.(); },

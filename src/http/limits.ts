@@ -1,0 +1,169 @@
+// What one GraphQL request may ask for. Every refusal is a GraphQL error with a `code` (and an HTTP
+// status where one fits) before any resolver runs: depth, aliases, cost, tokens, directives, document
+// size, page size, introspection; field suggestions are blanked, CSRF-prone requests refused.
+import { costLimitPlugin, costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { GraphQLError, Kind, validate, visit, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from '../config.js';
+import type { Context } from '../graphql/builder.js';
+import { MAX_PAGE_SIZE } from '../graphql/builder.js';
+
+export const LIMIT_CODE = 'QUERY_LIMIT_EXCEEDED';
+
+export function limitError(message: string, status = 400, code = LIMIT_CODE) {
+  return new GraphQLError(message, { extensions: { code, http: { status } } });
+}
+
+/** graphql-armor reports "Syntax Error: …" and throws; report a coded validation error instead. */
+const armorReject = [(ctx: ValidationContext | null, err: GraphQLError) => {
+  const error = limitError(err.message.replace(/^Syntax Error: /, ''));
+  if (ctx) ctx.reportError(error);
+  else throw error;
+}];
+
+/** The operation a request executes, and its fragments. */
+export function operationOf(document: DocumentNode, operationName?: string | null) {
+  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? ops.find((o) => o.name?.value === operationName) : ops.length === 1 ? ops[0] : undefined;
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  return { operation, fragments };
+}
+
+/** Every field node of a selection set, through inline fragments and fragment spreads (each fragment once). */
+export function* fieldsOf(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, deep: boolean, seen = new Set<string>()): Generator<FieldNode> {
+  for (const s of set.selections) {
+    if (s.kind === Kind.FIELD) {
+      yield s;
+      if (deep && s.selectionSet) yield* fieldsOf(s.selectionSet, fragments, deep, seen);
+    } else if (s.kind === Kind.INLINE_FRAGMENT) {
+      yield* fieldsOf(s.selectionSet, fragments, deep, seen);
+    } else {
+      const f = fragments.get(s.name.value);
+      if (!f || (deep && seen.has(f.name.value))) continue;
+      if (deep) seen.add(f.name.value);
+      yield* fieldsOf(f.selectionSet, fragments, deep, seen);
+    }
+  }
+}
+
+/** Root fields of the operation: what the rate limiter charges (aliases count once each). */
+export function rootFieldCount(document: DocumentNode, operationName?: string | null): number {
+  const { operation, fragments } = operationOf(document, operationName);
+  if (!operation) return 1;
+  let n = 0;
+  for (const f of fieldsOf(operation.selectionSet, fragments, false)) if (f.name.value !== '__typename') n++;
+  return Math.max(1, n);
+}
+
+function pageSizeOf(field: FieldNode, variables: Record<string, unknown> | undefined): { arg: string; value: number } | undefined {
+  for (const a of field.arguments ?? []) {
+    if (a.name.value !== 'first' && a.name.value !== 'last') continue;
+    const v = a.value.kind === Kind.INT ? Number(a.value.value) : a.value.kind === Kind.VARIABLE ? variables?.[a.value.name.value] : undefined;
+    if (typeof v === 'number' && v > MAX_PAGE_SIZE) return { arg: a.name.value, value: v };
+  }
+  return undefined;
+}
+
+/**
+ * Checks that need the principal or the variables, so they run at execution (the validation cache is
+ * keyed by document only): introspection closed to contractor tokens and in production; a page size
+ * above the maximum refused (the connection plugins would silently clamp it).
+ */
+/** The document with `first`/`last` variables replaced by their values, or undefined when it has none. */
+function withPageSizesInlined(document: DocumentNode, variables: Record<string, unknown> | undefined): DocumentNode | undefined {
+  let changed = false;
+  const inlined = visit(document, {
+    Argument(node) {
+      if ((node.name.value !== 'first' && node.name.value !== 'last') || node.value.kind !== Kind.VARIABLE) return undefined;
+      const v = variables?.[node.value.name.value];
+      if (typeof v !== 'number') return undefined;
+      changed = true;
+      return { ...node, value: { kind: Kind.INT, value: String(v) } };
+    },
+  });
+  return changed ? inlined : undefined;
+}
+
+export function operationGuards(config: Config, costOptions: CostLimitOptions): Plugin<Context> {
+  const production = config.env === 'production';
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      // The cost rule multiplies by literal page sizes only: check again with variables' values in place.
+      const inlined = withPageSizesInlined(args.document, args.variableValues as Record<string, unknown> | undefined);
+      if (inlined) {
+        const errors = [...validate(args.schema, inlined, [costLimitRule({ ...costOptions, propagateOnRejection: false, onReject: [(ctx, e) => ctx?.reportError(e)] })])];
+        if (errors.length) { setResultAndStopExecution({ errors: errors.map((e) => limitError(e.message.replace(/^Syntax Error: /, ''))) }); return; }
+      }
+      const { operation, fragments } = operationOf(args.document, args.operationName);
+      if (!operation) return;
+      const principal = (args.contextValue as Context).principal;
+      const introspectionClosed = production || principal?.kind === 'contractor';
+      for (const field of fieldsOf(operation.selectionSet, fragments, true)) {
+        const name = field.name.value;
+        if (introspectionClosed && (name === '__schema' || name === '__type')) {
+          setResultAndStopExecution({ errors: [new GraphQLError(`Introspection is not available ${production ? 'in production' : 'to contractor tokens'}`, { extensions: { code: 'FORBIDDEN' } })] });
+          return;
+        }
+        const page = pageSizeOf(field, args.variableValues as Record<string, unknown> | undefined);
+        if (page) {
+          setResultAndStopExecution({ errors: [new GraphQLError(`${name}(${page.arg}: ${page.value}): at most ${MAX_PAGE_SIZE} items per page`, {
+            extensions: { code: 'VALIDATION_FAILED', field: page.arg, max: MAX_PAGE_SIZE },
+          })] });
+          return;
+        }
+      }
+    },
+  };
+}
+
+/** graphql-js suggests field, argument, enum value and type names ("Did you mean …?"): blank every form. */
+const noSuggestions: Plugin = {
+  onResultProcess({ result, setResult }) {
+    const r = result as { errors?: readonly GraphQLError[] };
+    if (Array.isArray(result) || !r.errors?.some((e) => /Did you mean/.test(e.message))) return;
+    setResult({ ...(result as object), errors: r.errors.map((e) => {
+      const message = e.message.replace(/\s*Did you mean[^?]*\?/g, '').trim();
+      return message === e.message ? e : new GraphQLError(message, { nodes: e.nodes, path: e.path, extensions: e.extensions });
+    }) } as never);
+  },
+};
+
+/** The document text itself: refused above MAX_DOCUMENT_CHARS before it is parsed. */
+function documentSize(maxChars: number): Plugin {
+  return {
+    onParams({ params }) {
+      if (typeof params.query === 'string' && params.query.length > maxChars) {
+        throw limitError(`Document of ${params.query.length} characters exceeds the limit of ${maxChars}`, 413);
+      }
+    },
+  };
+}
+
+export function limitPlugins(config: Config): Plugin<Context>[] {
+  const l = config.limits;
+  const common = { exposeLimits: true, onReject: armorReject, propagateOnRejection: false };
+  // depthCostFactor 1: the cost approximates the number of values a response can hold (objects 2, scalars 1,
+  // each connection × its page size), so 50 contractors × 10 grants pass and 100 × 100 do not.
+  const cost: CostLimitOptions = { maxCost: l.maxCost, objectCost: 2, scalarCost: 1, depthCostFactor: 1, ignoreIntrospection: false, flattenFragments: true };
+  return [
+    // A browser sends a cross-site request without a CORS preflight only with a "simple" content type and
+    // no custom header; such a request must carry Authorization (a bearer token, which a browser never adds
+    // on its own) or the CSRF header. Tokens travel only in Authorization: no cookies.
+    useCSRFPrevention({ requestHeaders: ['authorization', 'x-graphql-yoga-csrf'] }) as Plugin<Context>,
+    documentSize(l.maxDocumentChars) as Plugin<Context>,
+    maxTokensPlugin({ n: l.maxTokens, exposeLimits: true, onReject: armorReject, propagateOnRejection: true }) as Plugin<Context>,
+    maxDepthPlugin({ n: l.maxDepth, ignoreIntrospection: false, flattenFragments: true, ...common }) as Plugin<Context>,
+    // Every alias counts, on real fields and on __typename alike (the plugin's default exempts __typename).
+    maxAliasesPlugin({ n: l.maxAliases, allowList: [], ...common }) as Plugin<Context>,
+    // Page sizes multiply the cost (literal ones here, those in variables again at execution).
+    costLimitPlugin({ ...cost, ...common }) as Plugin<Context>,
+    maxDirectivesPlugin({ n: l.maxDirectives, ...common }) as Plugin<Context>,
+    noSuggestions as Plugin<Context>,
+    operationGuards(config, cost),
+  ];
+}

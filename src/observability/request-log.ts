@@ -1,0 +1,81 @@
+// Per-request observation: request id (accepted from X-Request-Id or generated, echoed back), one JSON
+// log line when the response leaves (route, operation name, actor, status, duration, error codes), and
+// the per-operation request counter and latency histogram.
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { operationOf } from '../http/limits.js';
+import { errorSummary, requestIdOf, type Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+export interface RequestInfo {
+  id: string;
+  start: number;
+  route: string;
+  address: string;
+  operation?: string;
+  operationType?: string;
+  actor?: string;
+  actorKind?: string;
+  codes: Set<string>;
+  unexpected: ReturnType<typeof errorSummary>[];
+}
+
+const QUIET_ROUTES = new Set(['/health', '/ready', '/metrics']);
+
+export function observeRequests(opts: { logger: Logger; metrics: Metrics; graphqlPath: string; address: (request: Request, serverContext: unknown) => string }) {
+  const { logger, metrics } = opts;
+  const infos = new WeakMap<Request, RequestInfo>();
+  const info = (request: Request) => infos.get(request);
+
+  const plugin: Plugin = {
+    onRequest({ request, url, serverContext }) {
+      infos.set(request, { id: requestIdOf(request), start: performance.now(), route: url.pathname, address: opts.address(request, serverContext), codes: new Set(), unexpected: [] });
+    },
+    onExecute({ args }) {
+      const i = info((args.contextValue as { request: Request }).request);
+      if (!i) return;
+      i.operation = metrics.operationLabel(args.operationName ?? operationOf(args.document).operation?.name?.value);
+      return {
+        onExecuteDone({ result }) {
+          // Before masking: the only place the cause of an unexpected error can be seen.
+          for (const e of (result as { errors?: readonly GraphQLError[] }).errors ?? []) {
+            if (e.originalError && !(e.originalError instanceof GraphQLError) && typeof e.extensions?.code !== 'string') i.unexpected.push(errorSummary(e.originalError));
+          }
+        },
+      };
+    },
+    onResultProcess({ request, result }) {
+      const i = info(request);
+      if (!i || Array.isArray(result)) return;
+      for (const e of (result as { errors?: readonly GraphQLError[] }).errors ?? []) {
+        const code = e.extensions?.code;
+        if (typeof code === 'string') i.codes.add(code);
+      }
+    },
+    onResponse({ request, response }) {
+      const i = info(request);
+      if (!i) return;
+      response.headers.set('x-request-id', i.id);
+      const seconds = (performance.now() - i.start) / 1000;
+      const route = i.route === opts.graphqlPath ? 'graphql' : QUIET_ROUTES.has(i.route) || i.route === '/.well-known/jwks.json' ? i.route : 'other';
+      metrics.http.inc({ route, status: String(response.status) });
+      if (route === 'graphql') {
+        const operation = i.operation ?? 'none';
+        const failed = i.codes.size || i.unexpected.length || response.status >= 400;
+        const outcome = !failed ? 'ok' : i.operation ? 'error' : 'refused';
+        metrics.requests.inc({ operation, outcome });
+        metrics.duration.observe({ operation }, seconds);
+      }
+      const line = {
+        reqId: i.id, method: request.method, route: i.route, status: response.status, durationMs: Math.round(seconds * 10_000) / 10,
+        ...(i.operation ? { operation: i.operation } : {}),
+        ...(i.actor ? { actor: i.actor, actorKind: i.actorKind } : {}),
+        ...(i.codes.size ? { errorCodes: [...i.codes] } : {}),
+        ...(i.unexpected.length ? { unexpected: i.unexpected } : {}),
+      };
+      const level = i.unexpected.length || response.status >= 500 ? 'error' : QUIET_ROUTES.has(i.route) ? 'debug' : 'info';
+      logger[level](line, 'request');
+    },
+  };
+  return { plugin, info };
+}

@@ -1,0 +1,173 @@
+// Logs: one JSON line per request with request id, operation, actor, status and duration — and never a
+// token or a value sent in variables. Metrics: per-operation counts and latency, pool use, token checks,
+// readable only from loopback or with METRICS_TOKEN. Readiness: false during shutdown or without a database.
+import { Writable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createApp } from '../src/app.js';
+import { createLogger } from '../src/observability/logger.js';
+import { contractorWithToken, ok } from './fixtures.js';
+import { startHarness, type Harness } from './harness.js';
+
+let h: Harness;
+let app: ReturnType<typeof createApp>;
+const lines: string[] = [];
+let compliance: string;
+let contractorToken: string;
+
+const sink = new Writable({ write(chunk, _enc, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
+
+beforeAll(async () => {
+  h = await startHarness();
+  // The same services, a second app whose log we capture.
+  app = createApp({ ...h, logger: createLogger('debug', sink) });
+  compliance = await h.staffToken('COMPLIANCE', 'alice@example.com');
+  contractorToken = (await contractorWithToken(h, compliance, { name: 'Observed Co' })).token;
+});
+afterAll(async () => { await h?.stop(); });
+
+async function call(token: string | undefined, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}, address = '127.0.0.1') {
+  const res = await app.fetch('http://registry.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: JSON.stringify({ query, variables }),
+  }, { req: { socket: { remoteAddress: address } } } as never);
+  return { res, body: await res.json() };
+}
+
+const metricsOf = async (headers: Record<string, string> = {}, address = '127.0.0.1', target = app) =>
+  target.fetch('http://registry.test/metrics', { headers }, { req: { socket: { remoteAddress: address } } } as never);
+
+describe('logs', () => {
+  const secretValues = ['Zzyzx Hidden Lane 7', 'jane.private@example.org', 'Quietplace GmbH'];
+
+  beforeAll(async () => {
+    await call(compliance, `mutation CreateOffice($input: CreateOfficeInput!) { createOffice(input: $input) { __typename } }`,
+      { input: { name: 'Hidden office', legalEntity: 'Quietplace GmbH', country: 'DE', city: 'Zzyzx Hidden Lane 7' } }, { 'x-request-id': 'req-abc-123' });
+    await call(compliance, `mutation Register($input: RegisterContractorInput!) { registerContractor(input: $input) { __typename } }`,
+      { input: { legalName: 'Logged Ltd', country: 'FR', services: ['HOSTING'], role: 'PROCESSOR', contactEmail: 'jane.private@example.org' } });
+    await call(contractorToken, 'query Mine { viewer { subject } }');
+    await call('eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl', '{ viewer { subject } }');
+    await call(compliance, '{ nosuchfield }');
+  });
+
+  const parsed = () => lines.map((l) => JSON.parse(l));
+
+  test('one JSON line per request: request id (echoed), operation, actor, status, duration', async () => {
+    const { res } = await call(compliance, 'query Who { viewer { subject } }', undefined, { 'x-request-id': 'trace-42' });
+    expect(res.headers.get('x-request-id')).toBe('trace-42');
+    const line = parsed().find((l) => l.reqId === 'trace-42');
+    expect(line).toMatchObject({ msg: 'request', route: '/graphql', status: 200, operation: 'Who', actor: 'alice@example.com', actorKind: 'staff', method: 'POST' });
+    expect(typeof line.durationMs).toBe('number');
+    expect(parsed().find((l) => l.reqId === 'req-abc-123')).toMatchObject({ operation: 'CreateOffice', status: 200 });
+    expect(parsed().find((l) => l.operation === 'Mine')).toMatchObject({ actorKind: 'contractor' });
+    expect(parsed().find((l) => l.status === 401)).toBeDefined();
+    expect(parsed().find((l) => l.errorCodes?.includes('GRAPHQL_VALIDATION_FAILED'))).toBeDefined();
+  });
+
+  test('a request id that is not a plain identifier is replaced', async () => {
+    const { res } = await call(compliance, '{ viewer { subject } }', undefined, { 'x-request-id': 'bad id\nwith "quotes"' });
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test('no token, no signature, no value from variables appears in the log', () => {
+    const text = lines.join('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    for (const t of [compliance, contractorToken]) {
+      expect(text).not.toContain(t);
+      expect(text).not.toContain(t.split('.')[2]!);
+      expect(text).not.toContain(t.split('.')[1]!.slice(0, 40));
+    }
+    expect(text).not.toContain('c2lnbmF0dXJl');
+    for (const v of secretValues) expect(text).not.toContain(v);
+    expect(text).not.toMatch(/authorization|bearer/i);
+  });
+
+  test('an unexpected database error is logged by class and SQLSTATE, without SQL or values', async () => {
+    const h2 = await startHarness();
+    const own: string[] = [];
+    const app2 = createApp({ ...h2, logger: createLogger('info', new Writable({ write(c, _e, d) { own.push(String(c)); d(); } })) });
+    try {
+      const token = await h2.staffToken('AUDITOR');
+      await h2.database.db.execute(sql`alter table offices rename to offices_gone`);
+      const res = await app2.fetch('http://registry.test/graphql', {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: 'query Offices { offices { nodes { name } } }' }),
+      });
+      expect((await res.json()).errors[0].message).toBe('Unexpected error.');
+      const text = own.join('');
+      expect(text).toMatch(/"unexpected":\[\{"errorType":"DrizzleQueryError","sqlState":"42P01"\}\]/);
+      expect(text).not.toMatch(/select |SELECT |offices_gone|"offices"| from /);
+    } finally {
+      await h2.stop();
+    }
+  });
+});
+
+describe('metrics', () => {
+  test('per-operation counts and latency, pool use, token verifications and refusals', async () => {
+    await call(compliance, 'query Counted { viewer { subject } }');
+    await call(compliance, 'query Counted { viewer { subject } }');
+    await call('garbage.token.here', '{ viewer { subject } }');
+    const res = await metricsOf();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/registry_graphql_requests_total\{operation="Counted",outcome="ok"\} 2/);
+    expect(text).toMatch(/registry_graphql_request_duration_seconds_count\{operation="Counted"\} 2/);
+    expect(text).toMatch(/registry_graphql_request_duration_seconds_bucket\{le="0.1",operation="Counted"\} \d/);
+    expect(text).toMatch(/registry_token_verifications_total\{result="accepted"\} \d+/);
+    expect(text).toMatch(/registry_token_verifications_total\{result="refused"\} [1-9]/);
+    expect(text).toMatch(/registry_db_pool_in_use \d+/);
+    expect(text).toMatch(/registry_db_pool_max \d+/);
+    expect(text).toMatch(/registry_db_statements_total [1-9]/);
+    expect(text).toMatch(/registry_http_responses_total\{route="graphql",status="401"\} [1-9]/);
+    expect(text).not.toContain(compliance);
+  });
+
+  test('operation names cannot blow up the label set', async () => {
+    await call(compliance, 'query Evil_Name_With_$$$ { viewer { subject } }');
+    const text = await (await metricsOf()).text();
+    expect(text).not.toContain('$$$');
+  });
+
+  test('only loopback may read /metrics without METRICS_TOKEN', async () => {
+    expect((await metricsOf({}, '203.0.113.5')).status).toBe(403);
+  });
+
+  test('with METRICS_TOKEN, only a request bearing it', async () => {
+    const m = await startHarness({ METRICS_TOKEN: 'metrics-secret-0123456789' });
+    try {
+      expect((await metricsOf({}, '127.0.0.1', m.app)).status).toBe(403);
+      expect((await metricsOf({ authorization: 'Bearer wrong-secret-0123456789' }, '203.0.113.5', m.app)).status).toBe(403);
+      expect((await metricsOf({ authorization: 'Bearer metrics-secret-0123456789' }, '203.0.113.5', m.app)).status).toBe(200);
+    } finally {
+      await m.stop();
+    }
+  });
+});
+
+describe('readiness', () => {
+  test('/ready is false while shutting down, /health stays up', async () => {
+    let accepting = true;
+    const a = createApp({ ...h, isAccepting: () => accepting });
+    expect((await a.fetch('http://registry.test/ready')).status).toBe(200);
+    accepting = false;
+    const res = await a.fetch('http://registry.test/ready');
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ ready: false });
+    expect((await a.fetch('http://registry.test/health')).status).toBe(200);
+  });
+
+  test('/ready is false once the database is gone', async () => {
+    const r = await startHarness();
+    try {
+      expect((await r.app.fetch('http://registry.test/ready')).status).toBe(200);
+      await r.database.close();
+      expect((await r.app.fetch('http://registry.test/ready')).status).toBe(503);
+      expect((await r.app.fetch('http://registry.test/health')).status).toBe(200);
+    } finally {
+      await r.stop().catch(() => {});
+    }
+  });
+});
