@@ -12,6 +12,7 @@ import type { Context } from './graphql/builder.js';
 import { schema } from './graphql/schema.js';
 import { EXPORT_PATHS, exportCsv } from './http/csv.js';
 import { databaseFault, databaseGuard } from './http/database-guard.js';
+import { idempotencyPlugin } from './http/idempotency.js';
 import { limitPlugins } from './http/limits.js';
 import { metricsAllowed } from './http/metrics-access.js';
 import { clientAddress, createRateLimiter, rateLimitPlugin, refusalResponse, tokenKey } from './http/rate-limit.js';
@@ -126,6 +127,7 @@ export function createApp(deps: AppDeps) {
     plugins: [
       observed.plugin,
       gate,
+      idempotencyPlugin(database.db, (r) => principals.get(r)),
       ...limitPlugins(config),
       rateLimitPlugin(limiter, (r) => ({ tokenHash: tokenHashes.get(r), address: observed.info(r)?.address ?? 'unknown' }), (scope) => metrics.rateLimited.inc({ scope })),
       databaseGuard({ pool: database.pool, queueLimit: config.db.poolQueueLimit, requestTimeoutMs: config.requestTimeoutMs, onRefused: (reason) => metrics.refusals.inc({ reason }) }),

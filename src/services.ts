@@ -10,6 +10,9 @@ import { createVerifier } from './auth/verifier.js';
 import type { AppDeps } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
+import { idempotencyKeys } from './db/tables.js';
+import { IDEMPOTENCY_TTL_HOURS } from './http/idempotency.js';
+import { lt } from 'drizzle-orm';
 
 export interface Services extends AppDeps {
   close(): Promise<void>;
@@ -41,9 +44,13 @@ export async function openServices(config: Config, opts: { memory?: boolean; mig
     const verify = createVerifier({ keys, settings, revocations, external: config.oidc, cache: opts.tokenCache, onUse: lastUse.record });
     const prune = setInterval(() => revocations.prune(), 60_000);
     prune.unref();
+    // Idempotency answers are kept for a day; older ones only take space.
+    const sweep = setInterval(() => void database.db.delete(idempotencyKeys)
+      .where(lt(idempotencyKeys.createdAt, new Date(Date.now() - IDEMPOTENCY_TTL_HOURS * 3600_000))).catch(() => {}), 3600_000);
+    sweep.unref();
     return {
       config, database, keys, tokenSettings: settings, revocations, verify,
-      close: async () => { clearInterval(prune); await lastUse.flush(); await database.close(); },
+      close: async () => { clearInterval(prune); clearInterval(sweep); await lastUse.flush(); await database.close(); },
     };
   } catch (e) {
     await database.close();

@@ -336,3 +336,16 @@ export const transfers = pgTable('transfers', {
     and (${t.importerKind} = 'AUTHORITY') = (${t.importerAuthority} is not null)`),
   check('transfers_scc_module', sql`(${t.mechanism} = 'SCC') = (${t.sccModule} is not null)`),
 ]);
+
+/**
+ * Answers to mutations sent with an Idempotency-Key, per principal, so a retry after a dropped connection
+ * gets the same answer instead of a second effect. A row is claimed (no response yet) before the mutation runs.
+ */
+export const idempotencyKeys = pgTable('idempotency_keys', {
+  principal: text('principal').notNull(),
+  key: text('key').notNull(),
+  requestHash: text('request_hash').notNull(),
+  status: integer('status'),
+  response: text('response'),
+  createdAt: createdAt(),
+}, (t) => [primaryKey({ columns: [t.principal, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)]);

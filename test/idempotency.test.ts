@@ -1,0 +1,103 @@
+// A mutation retried with the same Idempotency-Key (say, after a dropped connection) takes effect once and
+// returns the same answer; the key cannot be reused for another request.
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startHarness, type Harness } from './harness.js';
+
+let h: Harness;
+let compliance: string;
+beforeAll(async () => { h = await startHarness(); compliance = await h.staffToken('COMPLIANCE'); });
+afterAll(async () => { await h?.stop(); });
+
+const create = (name: string) => JSON.stringify({
+  query: 'mutation($i: CreateOfficeInput!) { createOffice(input: $i) { __typename ... on CreateOfficePayload { office { id name } } } }',
+  variables: { i: { name, legalEntity: 'Example BV', country: 'NL', city: 'Utrecht' } },
+});
+const post = (body: string, key?: string, token = compliance) => h.app.fetch('http://registry.test/graphql', {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(key ? { 'idempotency-key': key } : {}) },
+  body,
+});
+const officeCount = async (name: string) => {
+  const r = await h.database.db.execute(sql`select count(*)::int as n from offices where name = ${name}`);
+  return ((Array.isArray(r) ? r : (r as { rows: unknown[] }).rows)[0] as { n: number }).n;
+};
+
+test('a retry with the same key takes effect once and returns the same answer', async () => {
+  const body = create('Utrecht once');
+  const first = await post(body, 'key-1');
+  const firstText = await first.text();
+  const retry = await post(body, 'key-1');
+  expect(retry.status).toBe(first.status);
+  expect(retry.headers.get('idempotent-replayed')).toBe('true');
+  expect(await retry.text()).toBe(firstText);
+  expect(await officeCount('Utrecht once')).toBe(1);
+  expect(JSON.parse(firstText).data.createOffice.office.name).toBe('Utrecht once');
+});
+
+test('concurrent retries: one runs, the others wait or replay; still one effect', async () => {
+  const body = create('Utrecht concurrent');
+  const answers = await Promise.all(Array.from({ length: 5 }, () => post(body, 'key-2')));
+  expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1);
+  for (const a of answers) expect([200, 409]).toContain(a.status);
+  expect(await officeCount('Utrecht concurrent')).toBe(1);
+  const later = await post(body, 'key-2');
+  expect(later.status).toBe(200);
+  expect(later.headers.get('idempotent-replayed')).toBe('true');
+});
+
+test('the same key with another request is refused and changes nothing', async () => {
+  await post(create('Utrecht A'), 'key-3');
+  const other = await post(create('Utrecht B'), 'key-3');
+  expect(other.status).toBe(422);
+  expect((await other.json() as any).errors[0].extensions.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  expect(await officeCount('Utrecht B')).toBe(0);
+});
+
+test('keys are per principal, and malformed keys are refused', async () => {
+  const body = create('Utrecht per principal');
+  await post(body, 'key-4');
+  const otherStaff = await h.staffToken('COMPLIANCE', 'dave@example.com');
+  const second = await post(body, 'key-4', otherStaff);
+  expect(second.headers.get('idempotent-replayed')).toBeNull();
+  const bad = await post(body, 'x'.repeat(201));
+  expect(bad.status).toBe(400);
+  const spaced = await post(body, 'has space');
+  expect(spaced.status).toBe(400);
+});
+
+test('without a key nothing is remembered', async () => {
+  const body = create('Utrecht twice');
+  await post(body);
+  await post(body);
+  expect(await officeCount('Utrecht twice')).toBe(2);
+});
+
+test('over HTTP: the client drops the connection before the answer; the retry gets the answer of the one effect', async () => {
+  const { createServer, request } = await import('node:http');
+  const server = createServer(h.app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const body = create('Utrecht dropped');
+    await new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: {
+        'content-type': 'application/json', authorization: `Bearer ${compliance}`, 'idempotency-key': 'key-drop', 'content-length': Buffer.byteLength(body),
+      } });
+      req.on('error', () => resolve());
+      req.end(body, () => setTimeout(() => { req.destroy(); resolve(); }, 1));
+    });
+    let retry: Response | undefined;
+    for (let i = 0; i < 100; i++) {
+      retry = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${compliance}`, 'idempotency-key': 'key-drop' }, body });
+      if (retry.status !== 409) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(retry!.status).toBe(200);
+    const answer = (await retry!.json()) as any;
+    expect(answer.data.createOffice.office.name).toBe('Utrecht dropped');
+    expect(await officeCount('Utrecht dropped')).toBe(1);
+  } finally {
+    server.close();
+  }
+});
