@@ -23,6 +23,8 @@ const schema = z.object({
   OIDC_COMPLIANCE_ROLE: z.string().default('registry-compliance'),
   OIDC_AUDITOR_ROLE: z.string().default('registry-auditor'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  /** SIGTERM: /ready fails at once; new connections are still served this long, so load balancers notice first. */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   // Limits on what one request may ask for (src/http/limits.ts).
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
   MAX_DOCUMENT_CHARS: z.coerce.number().int().min(100).default(20_000),
@@ -64,6 +66,7 @@ export type Config = Readonly<{
   /** Staff tokens from the company's identity provider, when configured. */
   oidc: ExternalIssuerConfig | undefined;
   shutdownGraceMs: number;
+  shutdownDelayMs: number;
   limits: Readonly<{
     maxBodyBytes: number; maxDocumentChars: number; maxDepth: number; maxAliases: number; maxCost: number;
     maxTokens: number; maxDirectives: number;
@@ -105,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contractorTokenMaxTtlSeconds: c.CONTRACTOR_TOKEN_MAX_TTL_SECONDS,
     oidc: oidc(c),
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    shutdownDelayMs: c.SHUTDOWN_DELAY_MS,
     limits: {
       maxBodyBytes: c.MAX_BODY_BYTES, maxDocumentChars: c.MAX_DOCUMENT_CHARS, maxDepth: c.MAX_QUERY_DEPTH, maxAliases: c.MAX_ALIASES,
       maxCost: c.MAX_QUERY_COST, maxTokens: c.MAX_TOKENS, maxDirectives: c.MAX_DIRECTIVES,

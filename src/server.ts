@@ -5,6 +5,7 @@ import { createApp } from './app.js';
 import { issueStaffToken } from './auth/tokens.js';
 import { hasData, loadDemoData } from './cli/demo-data.js';
 import { loadConfig } from './config.js';
+import { isPostgresWriteAfterClose } from './db/client.js';
 import { openServices } from './services.js';
 
 const config = loadConfig();
@@ -18,6 +19,9 @@ if (process.argv.includes('--demo')) {
 }
 const server = createServer(app);
 server.keepAliveTimeout = 5_000;
+// Slow clients cannot hold a socket: headers within 10 s, the whole request within the deadline plus 10 s.
+server.headersTimeout = 10_000;
+server.requestTimeout = config.requestTimeoutMs + 10_000;
 
 server.listen(config.port, config.host, () => {
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`;
@@ -32,6 +36,8 @@ async function shutdown(signal: string) {
   console.log(JSON.stringify({ msg: 'shutting down', signal }));
   const force = setTimeout(() => { console.error(JSON.stringify({ msg: 'grace period over, exiting' })); process.exit(1); }, config.shutdownGraceMs);
   force.unref();
+  // Readiness already fails; keep serving briefly so load balancers stop sending before connections are refused.
+  if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, Math.min(config.shutdownDelayMs, config.shutdownGraceMs / 2)));
   server.close(async () => {
     await services.close();
     console.log(JSON.stringify({ msg: 'stopped' }));
@@ -39,5 +45,11 @@ async function shutdown(signal: string) {
   });
   server.closeIdleConnections();
 }
+// One known driver fault survives (see isPostgresWriteAfterClose); any other uncaught exception ends the process.
+process.on('uncaughtException', (e) => {
+  if (isPostgresWriteAfterClose(e)) { console.error(JSON.stringify({ msg: 'postgres.js wrote to a closed connection; continuing', errorType: 'TypeError' })); return; }
+  console.error(JSON.stringify({ msg: 'uncaught exception, exiting', errorType: (e as object)?.constructor?.name, at: String((e as Error)?.stack ?? '').split('\n').slice(1, 6).map((l) => l.trim()) }));
+  process.exit(1);
+});
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -81,6 +81,15 @@ function logger(onQuery: Set<(sql: string) => void>) {
   return { logQuery: (query: string) => { for (const f of onQuery) f(query); } };
 }
 
+/**
+ * postgres.js 3.4.9 can write to a connection whose socket has just closed, from a setImmediate, and throw
+ * "Cannot read properties of null (reading 'write')" where no caller can catch it (porsager/postgres#1154,
+ * #1208; no fixed release yet). The query concerned has already been rejected with CONNECTION_CLOSED.
+ */
+export function isPostgresWriteAfterClose(e: unknown): boolean {
+  return e instanceof TypeError && /reading 'write'/.test(e.message) && /postgres[\\/]src[\\/]connection\.js/.test(e.stack ?? '') && /nextWrite/.test(e.stack ?? '');
+}
+
 export interface DatabaseOptions {
   databaseUrl?: string;
   dataDir?: string;
@@ -104,7 +113,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     return {
       db, kind: 'postgres', onQuery, sql: client, pool,
       migrate: async () => { await migratePostgres(db as never, { migrationsFolder }); },
-      ping: async () => { try { await client`select 1`; return true; } catch { return false; } },
+      // postgres.js waits for a connection while the server is down: bound the wait.
+      ping: async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), 1_000); });
+        try { return await Promise.race([client`select 1`.then(() => true, () => false), timeout]); } finally { clearTimeout(timer); }
+      },
       listen: async (channel, onNotify, onConnect) => { await client.listen(channel, onNotify, onConnect); },
       close: () => client.end({ timeout: 5 }),
     };
