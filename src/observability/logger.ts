@@ -12,7 +12,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     base: { service: 'transfer-registry' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers', '*.headers', 'variables', '*.variables', 'password', 'secret'], censor: '[redacted]' },
-  }, destination);
+  }, destination ?? pino.destination({ dest: 1, sync: true })); // synchronous: nothing lost at process.exit
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
