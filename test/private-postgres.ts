@@ -22,7 +22,8 @@ export function findPostgres(): { bin: string } | { skip: string } {
   return { bin: join(root, versions[0]!, 'bin') };
 }
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
