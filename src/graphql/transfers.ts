@@ -86,6 +86,23 @@ export function transferWhere(raw: object) {
 
 export const TRANSFER_ORDER = { occurredAt: 'desc', id: 'desc' } as const;
 
+/**
+ * The connection's keyset filter reads `occurredAt < c OR (occurredAt = c AND id < i)`, which PostgreSQL cannot
+ * use as an index bound: a page deep in the history scanned (and fetched) every row above its cursor. The same
+ * bound stated plainly as well (`occurredAt <= c`, or `>=` paging backwards) is one, so every page costs the same.
+ */
+function withTimeBound<Q extends { where?: unknown }>(q: Q): Q {
+  if (!q.where) return q;
+  const and = (q.where as { AND?: unknown[] }).AND;
+  const parts = Array.isArray(and) ? and : [q.where];
+  for (const part of parts) {
+    const first = (part as { OR?: { occurredAt?: { lt?: unknown; gt?: unknown } }[] }).OR?.[0]?.occurredAt;
+    if (first?.lt !== undefined) return { ...q, where: { AND: [...parts, { occurredAt: { lte: first.lt } }] } };
+    if (first?.gt !== undefined) return { ...q, where: { AND: [...parts, { occurredAt: { gte: first.gt } }] } };
+  }
+  return q;
+}
+
 /** Keyset continuation after (occurredAt, id) in the page order. */
 export const afterTransfer = (at: Date, id: number) => ({ OR: [{ occurredAt: { lt: at } }, { occurredAt: { eq: at }, id: { lt: id } }] });
 
@@ -120,7 +137,7 @@ builder.queryFields((t) => ({
     description: 'The transfer history, newest first. Also as CSV: GET /export/transfers.csv with the same arguments.',
     args: filterArgs(t),
     resolve: (query, _root, args, ctx) =>
-      ctx.db.query.transfers.findMany(query({ where: transferWhere(args) as never, orderBy: TRANSFER_ORDER })),
+      ctx.db.query.transfers.findMany(withTimeBound(query({ where: transferWhere(args) as never, orderBy: TRANSFER_ORDER }))),
   }, { name: 'TransferConnection' }, { name: 'TransferEdge' }),
   transferSummary: t.field({
     type: [TransferSummaryRow],

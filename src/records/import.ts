@@ -46,7 +46,7 @@ export async function importRecords(
     const chunk = records.slice(i, i + CHUNK).map((r) => ({ s: r.subjectRef, v: r.values }));
     const result = await tx.execute(sql`
       insert into shared_records (office_id, subject_ref, values)
-      select ${officeId}, x.s, x.v from jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) as x(s text, v jsonb)
+      select ${officeId}, x.s, x.v from jsonb_to_recordset(${JSON.stringify(chunk)}::text::jsonb) as x(s text, v jsonb)
       on conflict (office_id, subject_ref) do update set values = shared_records.values || excluded.values, updated_at = now()
       returning (xmax = 0) as created`);
     const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { created: boolean }[];

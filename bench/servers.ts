@@ -1,0 +1,74 @@
+// Server processes for the benchmark: each a child `node --import tsx <entry>` on its own loopback port.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface ServerProcess {
+  name: string;
+  url: string;
+  pid: number;
+  /** Peak resident set (VmHWM) so far, in MiB. */
+  peakMiB(): number;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function peakMiB(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Starts `entry` with NODE_ENV=production and waits until `ready` answers. The child's stderr is kept
+ * (last 4 KiB) to explain a failed start; its stdout (request logs) is discarded.
+ */
+export async function startServer(name: string, entry: string, env: Record<string, string>, opts: {
+  ready: (url: string) => Promise<boolean>; path: string; nodeArgs?: string[]; timeoutMs?: number;
+}): Promise<ServerProcess> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', entry], {
+    env: { ...process.env, ...env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4096); });
+  let exited: number | null = null;
+  const exit = new Promise<void>((resolve) => child.on('exit', (code) => { exited = code ?? -1; resolve(); }));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    if (exited !== null) throw new Error(`${name} exited with ${exited} before it was ready:\n${stderr}`);
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`${name} was not ready within ${opts.timeoutMs ?? 60_000} ms:\n${stderr}`); }
+    if (await opts.ready(base).catch(() => false)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const pid = child.pid!;
+  return {
+    name, url: base + opts.path, pid,
+    peakMiB: () => peakMiB(pid),
+    async stop() {
+      if (exited !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export const healthReady = async (base: string) => (await fetch(`${base}/health`)).ok;
