@@ -43,7 +43,7 @@ const schema = z.object({
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   /** Queries allowed to wait for a connection before new requests are refused with 503. */
-  DB_POOL_QUEUE_LIMIT: z.coerce.number().int().min(0).default(20),
+  DB_POOL_QUEUE_LIMIT: z.coerce.number().int().min(0).default(200),
   DB_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(5),
   // Observability.
   /** Default: info, and silent under NODE_ENV=test. */
