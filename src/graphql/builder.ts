@@ -14,6 +14,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { relations } from '../db/relations.js';
 import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
+import './plain-columns.js';
 
 /** Page sizes of every connection; asking for more than the maximum is refused (src/http/limits.ts). */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -50,7 +51,8 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
   };
 }>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, DrizzlePlugin],
+  // Field configs pass through the plugins last to first: plainColumns sees what drizzle made of a field.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, 'plainColumns', DrizzlePlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: ({ principal }) => ({
