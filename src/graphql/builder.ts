@@ -55,6 +55,8 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, 'plainColumns', DrizzlePlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    // A type's authScopes run once per object (through isTypeOf), not once per field of it.
+    runScopesOnType: true,
     authScopes: ({ principal }) => ({
       staff: principal.kind === 'staff',
       compliance: principal.kind === 'staff' && principal.role === 'COMPLIANCE',
