@@ -120,6 +120,9 @@ async function main() {
   });
   servers.push(main);
   log(`server pid ${main.pid} on ${main.url}${cpuProf ? `; CPU profile to ${profileDir} when it stops` : ''}`);
+  // The hand-written SQL behind plain node:http, measured like the server: what HTTP and JSON cost without GraphQL.
+  const plain = await startServer('plain-sql', 'bench/sql-server.ts', { DATABASE_URL: benchUrl }, { ready: healthReady, path: '' });
+  servers.push(plain);
 
   const scenario = async (name: string, server: ServerProcess, headers: Record<string, string>, payload: string, check?: (json: any) => void): Promise<Measured> => {
     // One checked answer first: a benchmark of error responses would measure nothing.
@@ -130,6 +133,16 @@ async function main() {
     const m = await measureHttp(name, { url: server.url, headers, body: payload } satisfies HttpTarget, CONNECTIONS, SECONDS, WARMUP_REQUESTS);
     rows.push({ scenario: name, requestsPerSecond: m.requestsPerSecond, p50: m.p50, p99: m.p99, peakMiB: server.peakMiB() });
     log(`${name}: ${m.requestsPerSecond.toFixed(1)} req/s (${m.total} requests), p50 ${m.p50} ms, p99 ${m.p99} ms`);
+    return m;
+  };
+  const plainHttp = async (path: string, payload: string, expectRows: number): Promise<Measured> => {
+    const name = '  same SQL behind plain node:http (autocannon)';
+    const res = await fetch(plain.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+    const json = await res.json() as unknown[];
+    if (res.status !== 200 || !Array.isArray(json) || json.length < expectRows) throw new Error(`plain SQL server ${path}: ${res.status} ${JSON.stringify(json).slice(0, 400)}`);
+    const m = await measureHttp(name, { url: plain.url + path, headers: {}, body: payload }, CONNECTIONS, SECONDS, WARMUP_REQUESTS);
+    rows.push({ scenario: name, requestsPerSecond: m.requestsPerSecond, p50: m.p50, p99: m.p99, statements: 1, peakMiB: plain.peakMiB() });
+    log(`${name} ${path}: ${m.requestsPerSecond.toFixed(1)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms`);
     return m;
   };
   const countInto = async (name: string, headers: Record<string, string>, payload: string) => {
@@ -164,14 +177,16 @@ async function main() {
   });
   await countInto(contractorsName, staffHeaders, contractorsPage);
   const rawContractors = await measureLoop(() => contractorsPageSql(sql), CONNECTIONS, SECONDS, WARMUP);
-  rows.push({ scenario: '  hand-written SQL, same rows (postgres.js)', ...rawContractors, statements: 1 });
+  rows.push({ scenario: '  hand-written SQL, same rows (postgres.js, in process)', ...rawContractors, statements: 1 });
+  const plainContractors = await plainHttp('/contractors', '{}', 50);
 
   // --- transfer history at full size: first page, a deep page, hand-written SQL ---
   const firstFullName = `transfers US, 2-year range: first page (${full} rows)`;
   const firstFull = await scenario(firstFullName, main, staffHeaders, firstPage, expectEdges((j) => j.data.transfers.edges, 50));
   await countInto(firstFullName, staffHeaders, firstPage);
   const rawFirst = await measureLoop(() => transfersPageSql(sql, window), CONNECTIONS, SECONDS, WARMUP);
-  rows.push({ scenario: '  hand-written SQL, same rows (postgres.js)', ...rawFirst, statements: 1 });
+  rows.push({ scenario: '  hand-written SQL, same rows (postgres.js, in process)', ...rawFirst, statements: 1 });
+  const plainFirst = await plainHttp('/transfers', JSON.stringify(windowVars), 50);
 
   const [{ n: inWindow }] = await sql`select count(*)::int as n from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}`;
   // 95% of the way down the filtered history, leaving at least one full page after it.
@@ -189,7 +204,7 @@ async function main() {
   const deep = await scenario(deepName, main, staffHeaders, deepPage, expectEdges((j) => j.data.transfers.edges, 50));
   await countInto(deepName, staffHeaders, deepPage);
   const rawDeep = await measureLoop(() => transfersPageSql(sql, window, { at: deepRow!.occurred_at, id: Number(deepRow!.id) }), CONNECTIONS, SECONDS, WARMUP);
-  rows.push({ scenario: '  hand-written SQL, same rows (postgres.js)', ...rawDeep, statements: 1 });
+  rows.push({ scenario: '  hand-written SQL, same rows (postgres.js, in process)', ...rawDeep, statements: 1 });
 
   // --- contractor token: 100 shared records; viewer ---
   const sharedName = 'sharedRecords: contractor token, 100 records';
@@ -286,6 +301,8 @@ async function main() {
   ratios.push(
     { ratio: 'GraphQL overhead: contractors page p50 / hand-written SQL p50', value: ours.p50 / rawContractors.p50, target: { op: '<=', limit: 2 } },
     { ratio: 'GraphQL overhead: transfers first page p50 / hand-written SQL p50', value: firstFull.p50 / rawFirst.p50, target: { op: '<=', limit: 2 } },
+    { ratio: 'GraphQL over plain HTTP: contractors page p50 / same SQL behind node:http p50', value: ours.p50 / plainContractors.p50 },
+    { ratio: 'GraphQL over plain HTTP: transfers first page p50 / same SQL behind node:http p50', value: firstFull.p50 / plainFirst.p50 },
     { ratio: 'depth: deep page p50 / first page p50', value: deep.p50 / firstFull.p50, target: { op: '<=', limit: 1.2 } },
     { ratio: `depth: first page p50 at ${full} / at ${small} rows`, value: firstFull.p50 / firstSmall.p50, target: { op: '<=', limit: 1.3 } },
     { ratio: 'auth: viewer req/s with token / token checking off (median of 3 rounds)', value: viewerOurs.requestsPerSecond / viewerOff.requestsPerSecond, target: { op: '>=', limit: 0.8 } },
