@@ -55,10 +55,9 @@ const serverEnv: Record<string, string> = {
   DATABASE_URL: benchUrl, DATA_DIR: dataDir, KEY_ENCRYPTION_SECRET: 'benchmark-key-encryption-secret-0123456789',
   // Off for the load generator, which sends far more than a client may (per token and per address).
   RATE_LIMIT_PER_TOKEN: '0', RATE_LIMIT_PER_ADDRESS: '0',
-  // The default cost limit (5000) refuses the contractors page issue 7 names (50 × 20 grants × categories): raised here only.
+  // The default cost limit (50,000) refuses the contractors page issue 7 names (50 × 20 grants × categories, cost
+  // 222,826): raised here only.
   MAX_QUERY_COST: '1000000',
-  // The default (20) refuses sharedRecords at 16 connections with DATABASE_BUSY: see BENCHMARKS.md.
-  DB_POOL_QUEUE_LIMIT: '1000',
 };
 const profileDir = join(tmpdir(), 'registry-bench-profiles');
 const servers: ServerProcess[] = [];
