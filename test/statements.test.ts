@@ -41,3 +41,27 @@ test('1 and 50 contractors cost the same number of statements', async () => {
   expect(node.grants.nodes[0].categories.map((c: { key: string }) => c.key)).toEqual(['contact.email', 'contact.name']);
   expect(node.grants.nodes[0].office.country).toBe('FR');
 });
+
+// Grant, Office and DataCategory load a few columns always and the rest only when a field asks: asking for
+// every field must still cost one statement per level and return the stored values.
+test('fields a type loads only on request come in the same statement, with their values', async () => {
+  const WIDE = `query { contractors(first: 50) { edges { node {
+    grants(first: 10) { nodes {
+      id purpose validFrom validUntil mechanism sccModule tiaReference tiaDate crossBorder policyExplanation status revokedAt revocationReason createdBy createdAt
+      office { id name legalEntity country city isHeadquarters version createdAt updatedAt }
+      categories { id key name description sensitivity parent { key description } }
+    } }
+  } } } }`;
+  h.statements.length = 0;
+  const r = await h.gql(token, WIDE);
+  expect(r.body.errors).toBeUndefined();
+  expect(h.statements.length).toBeLessThanOrEqual(2);
+  const g = r.body.data.contractors.edges.at(-1).node.grants.nodes[0];
+  expect(g.policyExplanation).toMatch(/\w/);
+  expect(g.createdBy).toBe('compliance@example.com');
+  expect(g.crossBorder).toBe(true);
+  expect(g.office).toMatchObject({ legalEntity: expect.stringMatching(/\w/), city: 'Paris', country: 'FR', version: 1 });
+  const email = g.categories.find((c: { key: string }) => c.key === 'contact.email');
+  expect(email.description).toMatch(/\w/);
+  expect(email.parent.key).toBe('contact');
+});

@@ -13,6 +13,8 @@ export const SensitivityEnum = builder.enumType('Sensitivity', { values: SENSITI
 export const DataCategory = builder.drizzleNode('dataCategories', {
   name: 'DataCategory',
   id: { column: (c) => c.key },
+  // Always loaded: what a grant shows of its categories; the description only when asked.
+  select: { columns: { key: true, parentKey: true, name: true, sensitivity: true } },
   fields: (t) => ({
     key: t.exposeString('key', { description: 'Dotted key, e.g. contact.email.' }),
     name: t.exposeString('name'),

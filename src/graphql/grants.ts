@@ -25,6 +25,8 @@ export const Grant = builder.drizzleNode('grants', {
   name: 'Grant',
   id: { column: (g) => g.id },
   authScopes: (g, ctx) => ctx.principal.kind === 'staff' || ctx.principal.contractorId === g.contractorId,
+  // Always loaded: what the checks and `status` read, and what lists show; the long texts only when asked.
+  select: { columns: { id: true, contractorId: true, officeId: true, purpose: true, mechanism: true, validFrom: true, validUntil: true, status: true } },
   fields: (t) => ({
     contractor: t.relation('contractor'),
     office: t.relation('office', { description: 'The exporting office.' }),

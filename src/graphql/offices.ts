@@ -13,6 +13,8 @@ export const Office = builder.drizzleNode('offices', {
   id: { column: (o) => o.id },
   // Contractors never see office details; staff do.
   authScopes: { staff: true },
+  // Always loaded: what a grant or transfer shows of its office; the rest only when asked.
+  select: { columns: { id: true, name: true, country: true } },
   fields: (t) => ({
     name: t.exposeString('name'),
     legalEntity: t.exposeString('legalEntity'),
