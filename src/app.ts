@@ -70,12 +70,11 @@ export function createApp(deps: AppDeps) {
   };
 
   // Routes outside GraphQL, and the bearer-token gate in front of it: a request without a valid
-  // token is refused with 401 before any GraphQL work is done.
+  // token is refused with 401 before any GraphQL work is done. `/health` never gets here: Yoga's own
+  // health check answers it (200, empty body) before any plugin of ours runs.
   const gate: Plugin = {
     async onRequest({ request, url, endResponse }) {
       switch (url.pathname) {
-        case '/health':
-          return endResponse(json({ status: 'ok' }));
         case '/ready': {
           const ready = (deps.isAccepting?.() ?? true) && (await database.ping());
           return endResponse(json({ ready }, ready ? 200 : 503));
