@@ -34,6 +34,13 @@ export function peakMiB(pid: number): number {
 }
 
 /**
+ * The V8 flags `npm start` runs the server with (package.json): a 64 MiB young generation, because a wide
+ * page allocates many short-lived objects and the default 16 MiB sends too many of them through full
+ * scavenges (contractors page ≈ 8% faster in process). Every server here gets them, the peer's included.
+ */
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+
+/**
  * Starts `entry` with NODE_ENV=production and waits until `ready` answers. The child's stderr is kept
  * (last 4 KiB) to explain a failed start; its stdout (request logs) is discarded.
  */
@@ -41,7 +48,7 @@ export async function startServer(name: string, entry: string, env: Record<strin
   ready: (url: string) => Promise<boolean>; path: string; nodeArgs?: string[]; timeoutMs?: number;
 }): Promise<ServerProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', entry], {
+  const child: ChildProcess = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(opts.nodeArgs ?? []), '--import', 'tsx', entry], {
     env: { ...process.env, ...env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
