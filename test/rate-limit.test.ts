@@ -84,6 +84,7 @@ describe('token buckets', () => {
   });
 });
 
+if (!onPostgres) console.warn('rate-limit.test.ts: statement_timeout and deadline tests skipped on PGlite; set DATABASE_URL');
 describe.skipIf(!onPostgres)('slow work is cut (PostgreSQL)', () => {
   test('statement_timeout ends a slow statement', async () => {
     const s = await startHarness({ STATEMENT_TIMEOUT_MS: '300' });
@@ -115,4 +116,3 @@ describe.skipIf(!onPostgres)('slow work is cut (PostgreSQL)', () => {
     }
   });
 });
-test.runIf(!onPostgres)('statement_timeout and deadline tests need DATABASE_URL (skipped on PGlite)', () => {});
