@@ -243,4 +243,3 @@ describe.skipIf(!!skip)('SIGTERM under load', () => {
   }, 60_000);
 });
 
-if (skip) test(`fault tests skipped: ${skip}`, () => {});
