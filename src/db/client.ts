@@ -22,8 +22,8 @@ export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'm
 export interface Database {
   db: Db;
   kind: 'postgres' | 'pglite';
-  /** Called with the SQL text of every statement; tests use it to count round trips. */
-  onQuery: Set<(sql: string) => void>;
+  /** Called with the SQL text and parameters of every statement; tests use it to count round trips and EXPLAIN them. */
+  onQuery: Set<(sql: string, params: unknown[]) => void>;
   migrate(): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -77,8 +77,8 @@ function trackPool(client: postgres.Sql, max: number): PoolUse {
   return { max, inFlight: () => inFlight, waiting: () => Math.max(0, inFlight - max) };
 }
 
-function logger(onQuery: Set<(sql: string) => void>) {
-  return { logQuery: (query: string) => { for (const f of onQuery) f(query); } };
+function logger(onQuery: Database['onQuery']) {
+  return { logQuery: (query: string, params: unknown[]) => { for (const f of onQuery) f(query, params); } };
 }
 
 /**
@@ -101,7 +101,7 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  const onQuery = new Set<(sql: string) => void>();
+  const onQuery: Database['onQuery'] = new Set();
   if (opts.databaseUrl) {
     const max = opts.max ?? 10;
     const client = postgres(opts.databaseUrl, {

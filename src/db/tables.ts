@@ -100,6 +100,7 @@ export const grants = pgTable('grants', {
   index('grants_contractor_idx').on(t.contractorId, t.id),
   index('grants_office_idx').on(t.officeId),
   index('grants_status_idx').on(t.status, t.id),
+  index('grants_purpose_idx').on(t.purpose, t.id),
   check('grants_validity_order', sql`${t.validUntil} is null or ${t.validUntil} > ${t.validFrom}`),
   check('grants_scc_module', sql`(${t.mechanism} = 'SCC') = (${t.sccModule} is not null) and (${t.sccModule} is null or ${t.sccModule} between 1 and 4)`),
 ]);
@@ -130,6 +131,7 @@ export const obligations = pgTable('obligations', {
   index('obligations_contractor_idx').on(t.contractorId, t.id),
   index('obligations_expires_idx').on(t.expiresOn),
   index('obligations_review_idx').on(t.reviewDueOn),
+  index('obligations_unacknowledged_idx').on(t.id).where(sql`${t.acknowledgedAt} is null`),
   check('obligations_date_order', sql`${t.expiresOn} is null or ${t.expiresOn} > ${t.effectiveFrom}`),
   check('obligations_breach_hours', sql`(${t.kind} = 'BREACH_NOTIFICATION') = (${t.breachNotificationHours} is not null)`),
 ]);
@@ -215,6 +217,7 @@ export const accessTokens = pgTable('access_tokens', {
   index('access_tokens_contractor_idx').on(t.contractorId, t.id),
   index('access_tokens_kid_idx').on(t.kid, t.expiresAt),
   index('access_tokens_revoked_idx').on(t.expiresAt).where(sql`${t.revokedAt} is not null`),
+  index('access_tokens_active_idx').on(t.expiresAt).where(sql`${t.revokedAt} is null`),
 ]);
 
 /** Records of data subjects held by the company: values keyed by data-category key, per exporting office. */
