@@ -5,7 +5,7 @@
 // wraps its resolver to look up, per row and per field, whether the planned query loaded that column.
 // When the type's own selection already holds the column (all columns, the default, or a type-level
 // `select` that names it), every row the plugin loads carries it and the lookup can only ever say yes.
-// It is not free: on a page of 50 contractors with 1,000 grants it was a fifth of the server's CPU
+// It is not free: on a page of 50 contractors with 500 grants it was a fifth of the server's CPU
 // (responsePath, getLoaderMapping, claim in a CPU profile of `npm run bench`). Removing the selection from
 // those fields leaves them unwrapped; columns a type loads only on request (outside its `select`), relations
 // and connections keep theirs and are planned as before.
