@@ -38,12 +38,16 @@ test('a retry with the same key takes effect once and returns the same answer', 
 test('concurrent retries: one runs, the others wait or replay; still one effect', async () => {
   const body = create('Utrecht concurrent');
   const answers = await Promise.all(Array.from({ length: 5 }, () => post(body, 'key-2')));
-  expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1);
+  const succeeded = answers.filter((a) => a.status === 200);
+  expect(succeeded.length).toBeGreaterThanOrEqual(1);
   for (const a of answers) expect([200, 409]).toContain(a.status);
+  const texts = await Promise.all(succeeded.map((a) => a.text()));
+  expect(new Set(texts).size).toBe(1); // every success is the same answer
   expect(await officeCount('Utrecht concurrent')).toBe(1);
   const later = await post(body, 'key-2');
   expect(later.status).toBe(200);
   expect(later.headers.get('idempotent-replayed')).toBe('true');
+  expect(await later.text()).toBe(texts[0]);
 });
 
 test('the same key with another request is refused and changes nothing', async () => {
@@ -56,10 +60,16 @@ test('the same key with another request is refused and changes nothing', async (
 
 test('keys are per principal, and malformed keys are refused', async () => {
   const body = create('Utrecht per principal');
-  await post(body, 'key-4');
+  const first = await post(body, 'key-4');
   const otherStaff = await h.staffToken('COMPLIANCE', 'dave@example.com');
   const second = await post(body, 'key-4', otherStaff);
+  expect(second.status).toBe(200);
   expect(second.headers.get('idempotent-replayed')).toBeNull();
+  const ids = [first, second].map(async (r) => (await r.json() as any).data.createOffice.office.id);
+  const [a, b] = await Promise.all(ids);
+  expect(a).toBeTruthy();
+  expect(b).not.toBe(a); // the other principal's request ran: a second office
+  expect(await officeCount('Utrecht per principal')).toBe(2);
   const bad = await post(body, 'x'.repeat(201));
   expect(bad.status).toBe(400);
   const spaced = await post(body, 'has space');
