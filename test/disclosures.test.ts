@@ -2,7 +2,7 @@
 // transfer written with the decision, overdue requests and the transparency report (GraphQL and CSV).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
-import { createOffice, mutate } from './fixtures.js';
+import { contractorWithToken, createOffice, mutate } from './fixtures.js';
 import { count, csv, parseCsv } from './transfer-fixtures.js';
 
 let h: Harness;
@@ -83,10 +83,12 @@ describe('state machine', () => {
 
   test('decisions need their parts: rationale, disclosed categories within those requested', async () => {
     const id = await requestIn('UNDER_REVIEW');
-    expect((await decide(id, { decision: 'REJECTED' })).__typename).toBe('ValidationError');
-    expect((await decide(id, { decision: 'PARTIALLY_DISCLOSED', rationale: 'x', subjectsDisclosed: 1 })).__typename).toBe('ValidationError');
-    expect((await decide(id, { disclosedCategories: ['financial.payment_card'] })).__typename).toBe('ValidationError');
-    expect((await decide(id, { subjectsDisclosed: 99 })).__typename).toBe('ValidationError');
+    const fieldsOf = (r: any) => { expect(r.__typename, JSON.stringify(r)).toBe('ValidationError'); return r.issues.map((i: { field: string }) => i.field); };
+    expect(fieldsOf(await decide(id, { decision: 'REJECTED' }))).toEqual(['input.rationale']);
+    expect(fieldsOf(await decide(id, { decision: 'PARTIALLY_DISCLOSED', rationale: 'x', subjectsDisclosed: 1 }))).toEqual(['input.disclosedCategories']);
+    expect(fieldsOf(await decide(id, { disclosedCategories: ['financial.payment_card'] }))).toEqual(['input.disclosedCategories']);
+    expect(fieldsOf(await decide(id, { subjectsDisclosed: 99 }))).toEqual(['input.subjectsDisclosed']);
+    expect((await review(id)).__typename).toBe('InvalidStateError'); // still UNDER_REVIEW: nothing was decided
   });
 });
 
@@ -159,10 +161,35 @@ describe('overdue and transparency', () => {
     expect((await csv(h, auditor, '/export/transparency-report.csv')).status).toBe(400);
   });
 
-  test('auditors read but cannot change requests', async () => {
-    const r = await call('receiveDisclosureRequest', 'ReceiveDisclosureRequestInput', {
-      officeId: office.id, authorityName: 'x', authorityType: 'COURT', authorityCountry: 'DE', instrument: 'WARRANT', reference: 'r', dueAt: new Date().toISOString(), requestedCategories: ['contact.email'], subjectsRequested: 1,
-    }, auditor).catch((e) => e);
-    expect(String(r?.message ?? JSON.stringify(r))).toMatch(/FORBIDDEN|Not allowed/);
+  test('auditors read but cannot change requests; contractors can do neither', async () => {
+    const id = await requestIn('RECEIVED');
+    const { token: contractor } = await contractorWithToken(h, compliance, { name: 'Curious contractor' });
+    const writes = [
+      `mutation { receiveDisclosureRequest(input: { officeId: "${office.id}", authorityName: "x", authorityType: COURT, authorityCountry: "DE", instrument: WARRANT, reference: "r", dueAt: "${new Date(Date.now() + DAY).toISOString()}", requestedCategories: ["contact.email"], subjectsRequested: 1 }) { __typename } }`,
+      `mutation { startDisclosureReview(input: { id: "${id}" }) { __typename } }`,
+      `mutation { withdrawDisclosureRequest(input: { id: "${id}", reason: "no" }) { __typename } }`,
+      `mutation { decideDisclosureRequest(input: { id: "${id}", decision: REJECTED, rationale: "no" }) { __typename } }`,
+    ];
+    const [requests, events] = [await count(h, 'disclosure_requests'), await count(h, 'audit_events')];
+    for (const token of [auditor, contractor]) {
+      for (const write of writes) {
+        const r = await h.gql(token, write);
+        expect(r.body.errors?.[0]?.extensions?.code, JSON.stringify(r.body)).toBe('FORBIDDEN');
+        expect(r.body.data).toBeNull();
+      }
+    }
+    expect(await count(h, 'disclosure_requests')).toBe(requests);
+    expect(await count(h, 'audit_events')).toBe(events);
+    const stillReceived = await h.gql(auditor, `{ node(id: "${id}") { ... on DisclosureRequest { status } } }`);
+    expect(stillReceived.body.data.node.status).toBe('RECEIVED');
+
+    const year = { from: new Date(Date.now() - 365 * DAY).toISOString(), to: new Date(Date.now() + DAY).toISOString() };
+    const reads = ['{ disclosureRequests(first: 5) { nodes { id } } }', `{ transparencyReport(from: "${year.from}", to: "${year.to}") { country } }`];
+    for (const read of reads) {
+      expect((await h.gql(auditor, read)).body.errors).toBeUndefined();
+      const refused = await h.gql(contractor, read);
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(refused.body.data).toBeNull();
+    }
   });
 });
