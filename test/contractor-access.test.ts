@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
 import { contractorWithToken, issueToken, mutate, ok, registerContractor, setStatus } from './fixtures.js';
+import { rawSql } from './transfer-fixtures.js';
 
 let h: Harness;
 let compliance: string;
@@ -181,4 +182,43 @@ test('the JWKS publishes public keys only', async () => {
     expect(Object.keys(k).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x']);
     expect(k).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' });
   }
+});
+
+describe('revoking tokens and rotating keys: refusals', () => {
+  const REVOKE = `mutation($input: RevokeAccessTokenInput!) { revokeAccessToken(input: $input) {
+    __typename ... on Error { code } ... on InvalidStateError { currentState } ... on RevokeAccessTokenPayload { accessToken { status } } } }`;
+  const events = async () => { const r: any = await rawSql(h, 'select count(*)::int as n from audit_events'); return Number((r.rows ?? r)[0].n); };
+
+  test('twice is INVALID_STATE (REVOKED), expired is INVALID_STATE (EXPIRED), unknown is NOT_FOUND, another type is a ValidationError', async () => {
+    const c = await contractorWithToken(h, compliance, { name: 'Revoked twice' });
+    const d = await contractorWithToken(h, compliance, { name: 'Expired token' });
+    const first = await h.gql(compliance, REVOKE, { input: { id: c.accessTokenId, reason: 'left the project' } });
+    expect(first.body.data.revokeAccessToken).toEqual({ __typename: 'RevokeAccessTokenPayload', accessToken: { status: 'REVOKED' } });
+    const tokenId = Number(Buffer.from(d.accessTokenId, 'base64').toString().split(':')[1]);
+    await rawSql(h, `update access_tokens set expires_at = now() - interval '1 minute' where id = ${tokenId}`);
+    const before = await events();
+    const again = await h.gql(compliance, REVOKE, { input: { id: c.accessTokenId, reason: 'again' } });
+    expect(again.body.data.revokeAccessToken).toMatchObject({ __typename: 'InvalidStateError', currentState: 'REVOKED' });
+    const expired = await h.gql(compliance, REVOKE, { input: { id: d.accessTokenId, reason: 'late' } });
+    expect(expired.body.data.revokeAccessToken).toMatchObject({ __typename: 'InvalidStateError', currentState: 'EXPIRED' });
+
+    const unknown = await h.gql(compliance, REVOKE, { input: { id: Buffer.from('AccessToken:999999').toString('base64'), reason: 'x' } });
+    expect(unknown.body.data.revokeAccessToken).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
+    const wrongType = await h.gql(compliance, REVOKE, { input: { id: c.contractor.id, reason: 'x' } });
+    expect(wrongType.body.data.revokeAccessToken.__typename).toBe('ValidationError');
+    expect(await events()).toBe(before);
+  });
+
+  test('auditors and contractors may neither revoke a token nor rotate the signing key', async () => {
+    const auditor = await h.staffToken('AUDITOR');
+    const jwks = await (await h.app.fetch('http://registry.test/.well-known/jwks.json')).text();
+    const before = await events();
+    for (const token of [auditor, a.token]) {
+      forbidden(await h.gql(token, REVOKE, { input: { id: b.accessTokenId, reason: 'not mine to end' } }));
+      forbidden(await h.gql(token, 'mutation { rotateSigningKey(input: { reason: "takeover" }) { __typename } }'));
+    }
+    expect(await events()).toBe(before);
+    expect(await (await h.app.fetch('http://registry.test/.well-known/jwks.json')).text()).toBe(jwks);
+    expect((await h.gql(b.token, '{ viewer { kind } }')).status).toBe(200);
+  });
 });
