@@ -168,13 +168,17 @@ describe('readiness', () => {
     expect((await a.fetch('http://registry.test/health')).status).toBe(200);
   });
 
-  test('/ready is false once the database is gone', async () => {
+  test('/ready is false once the database is gone, and says so quietly (debug, not error)', async () => {
     const r = await startHarness();
+    const probeLines: string[] = [];
+    const probeApp = createApp({ ...r, logger: createLogger('debug', new Writable({ write(chunk, _enc, done) { probeLines.push(...String(chunk).split('\n').filter(Boolean)); done(); } })) });
     try {
-      expect((await r.app.fetch('http://registry.test/ready')).status).toBe(200);
+      expect((await probeApp.fetch('http://registry.test/ready')).status).toBe(200);
       await r.database.close();
-      expect((await r.app.fetch('http://registry.test/ready')).status).toBe(503);
-      expect((await r.app.fetch('http://registry.test/health')).status).toBe(200);
+      expect((await probeApp.fetch('http://registry.test/ready')).status).toBe(503);
+      expect((await probeApp.fetch('http://registry.test/health')).status).toBe(200);
+      const ready = probeLines.map((l) => JSON.parse(l)).filter((l) => l.route === '/ready');
+      expect(ready.map((l) => [l.status, l.level])).toEqual([[200, 20], [503, 20]]);
     } finally {
       await r.stop().catch(() => {});
     }

@@ -73,7 +73,8 @@ export function observeRequests(opts: { logger: Logger; metrics: Metrics; graphq
         ...(i.codes.size ? { errorCodes: [...i.codes] } : {}),
         ...(i.unexpected.length ? { unexpected: i.unexpected } : {}),
       };
-      const level = i.unexpected.length || response.status >= 500 ? 'error' : QUIET_ROUTES.has(i.route) ? 'debug' : 'info';
+      // Probes stay quiet whatever they answer: a 503 from /ready during shutdown or an outage is the answer.
+      const level = i.unexpected.length ? 'error' : QUIET_ROUTES.has(i.route) ? 'debug' : response.status >= 500 ? 'error' : 'info';
       logger[level](line, 'request');
     },
   };
