@@ -150,11 +150,11 @@ describe('gates', () => {
       expect(r.body.errors[0].extensions.code).toBe('FORBIDDEN');
     }
   });
-  test('a revoked grant yields nothing for its categories at once; a suspended contractor is refused', async () => {
+  test('an expired grant yields nothing for its office at once; revoking a grant ends the tokens for its purpose; a suspended contractor is refused', async () => {
     const c = await registerContractor(h, compliance, { legalName: 'Two Grants Co', country: 'FR' });
     await setStatus(h, compliance, c.id, 'ACTIVE');
     const g1 = await grant(h, compliance, { contractorId: c.id, officeId: offices[0]!.id, categories: ['contact.name'], purpose: 'TECHNICAL_SUPPORT' });
-    await grant(h, compliance, { contractorId: c.id, officeId: offices[1]!.id, categories: ['contact.name'], purpose: 'TECHNICAL_SUPPORT' });
+    const g2 = await grant(h, compliance, { contractorId: c.id, officeId: offices[1]!.id, categories: ['contact.name'], purpose: 'TECHNICAL_SUPPORT' });
     const token = (await issueToken(h, compliance, { contractorId: c.id, categories: ['contact.name'], purposes: ['TECHNICAL_SUPPORT'] })).token;
     expect((await fetchAll(token, 'TECHNICAL_SUPPORT', 100)).all.length).toBe(6); // subj-2 opted out above, at both offices
     // Expire the first grant in the database (time passing): its office's records vanish from the next page.
@@ -163,8 +163,19 @@ describe('gates', () => {
     await h.database.db.execute(sql`update grants set valid_until = now() - interval '1 second', valid_from = now() - interval '1 day' where id = ${Number(decodeGlobalID(g1.id).id)}`);
     const after = await fetchAll(token, 'TECHNICAL_SUPPORT', 100);
     expect(after.all.map((r) => r.exporterCountry)).toEqual(['FR', 'FR', 'FR']);
-    await setStatus(h, compliance, c.id, 'SUSPENDED', 'audit');
+
+    // Revoking the second grant ends every token of the contractor for that purpose, at once.
+    await ok(h, compliance, 'revokeGrant', 'RevokeGrantInput', { id: g2.id, reason: 'contract ended' }, 'grant');
     expect((await h.gql(token, records, { purpose: 'TECHNICAL_SUPPORT' })).status).toBe(401);
+
+    // A new grant and token read that grant's office only; suspension refuses the token.
+    await grant(h, compliance, { contractorId: c.id, officeId: offices[0]!.id, categories: ['contact.name'], purpose: 'TECHNICAL_SUPPORT' });
+    const fresh = (await issueToken(h, compliance, { contractorId: c.id, categories: ['contact.name'], purposes: ['TECHNICAL_SUPPORT'] })).token;
+    const again = await fetchAll(fresh, 'TECHNICAL_SUPPORT', 100);
+    expect(again.all).toHaveLength(3);
+    expect(again.all.map((r) => r.exporterCountry)).toEqual(['DE', 'DE', 'DE']); // Munich only
+    await setStatus(h, compliance, c.id, 'SUSPENDED', 'audit');
+    expect((await h.gql(fresh, records, { purpose: 'TECHNICAL_SUPPORT' })).status).toBe(401);
   });
 });
 
