@@ -258,3 +258,29 @@ describe('property: nothing outside what the rules allow, and every fetch logged
     }), { numRuns: 12 });
   }, 240_000);
 });
+
+describe('what auditors see of shared records', () => {
+  test('counts, categories and subject references in the audit log and the history — never a record value', async () => {
+    // A fetch first, so the access side is in the log as well.
+    const token = await fullAccessToken('Audited Reader', [offices[0]!], ['contact.email', 'financial.payment_card'], 'ORDER_FULFILMENT');
+    expect((await fetchAll(token, 'ORDER_FULFILMENT', 100)).errors).toBeUndefined();
+    const seen: unknown[] = [];
+    for (const [query, path] of [
+      ['query($after: String) { auditLog(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { action entityType entityId before after } } }', 'auditLog'],
+      ['query($after: String) { transfers(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { kind categories recordCount policyExplanation } } }', 'transfers'],
+    ] as const) {
+      let after: string | null = null;
+      for (let i = 0; i < 50; i++) {
+        const r = await h.gql(auditor, query, { after });
+        expect(r.body.errors).toBeUndefined();
+        seen.push(...r.body.data[path].nodes);
+        if (!r.body.data[path].pageInfo.hasNextPage) break;
+        after = r.body.data[path].pageInfo.endCursor;
+      }
+    }
+    const text = JSON.stringify(seen);
+    expect(text).toContain('importSharedRecords');
+    expect(text).toContain('CONTRACTOR_ACCESS');
+    for (const value of Object.values(CATEGORY_VALUES)) expect(text).not.toContain(value);
+  });
+});
