@@ -92,6 +92,34 @@ describe('state machine', () => {
   });
 });
 
+describe('receiving: bad input', () => {
+  test('a bad country, a due date before receipt, unknown categories, an unknown or wrong-type office: typed errors naming the field, nothing written', async () => {
+    const base = {
+      officeId: office.id, authorityName: 'Some authority', authorityType: 'LAW_ENFORCEMENT', authorityCountry: 'DE', instrument: 'COURT_ORDER',
+      reference: 'R-1', dueAt: new Date(Date.now() + 30 * DAY).toISOString(), requestedCategories: ['contact.email'], subjectsRequested: 1,
+    };
+    const [requests, events] = [await count(h, 'disclosure_requests'), await count(h, 'audit_events')];
+    const cases: [Record<string, unknown>, string, string?][] = [
+      [{ authorityCountry: 'XX' }, 'ValidationError', 'input.authorityCountry'],
+      [{ authorityCountry: 'de' }, 'ValidationError', 'input.authorityCountry'],
+      [{ authorityCountry: 'DEU' }, 'ValidationError', 'input.authorityCountry'],
+      [{ receivedAt: new Date().toISOString(), dueAt: new Date(Date.now() - DAY).toISOString() }, 'ValidationError', 'input.dueAt'],
+      [{ requestedCategories: ['no.such.category'] }, 'ValidationError'],
+      [{ requestedCategories: [] }, 'ValidationError', 'input.requestedCategories'],
+      [{ authorityName: '' }, 'ValidationError', 'input.authorityName'],
+      [{ officeId: Buffer.from('Office:999999').toString('base64') }, 'NotFoundError'],
+      [{ officeId: Buffer.from('Contractor:1').toString('base64') }, 'ValidationError', 'input.officeId'],
+    ];
+    for (const [change, type, field] of cases) {
+      const r = await call('receiveDisclosureRequest', 'ReceiveDisclosureRequestInput', { ...base, ...change });
+      expect(r.__typename, JSON.stringify({ change, r })).toBe(type);
+      if (field) expect(r.issues.map((i: { field: string }) => i.field), JSON.stringify(r)).toContain(field);
+    }
+    expect(await count(h, 'disclosure_requests')).toBe(requests);
+    expect(await count(h, 'audit_events')).toBe(events);
+  });
+});
+
 describe('disclosure writes its transfer; Art. 48', () => {
   test('a domestic request is not flagged; DISCLOSED writes a LEGAL_DISCLOSURE transfer in the same transaction', async () => {
     const id = await requestIn('UNDER_REVIEW');
