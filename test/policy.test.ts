@@ -5,7 +5,9 @@ import { loadPolicyTables } from '../src/db/policy-tables.js';
 import { routeRestrictions } from '../src/db/tables.js';
 import type { Certification, ContractorRole, Mechanism } from '../src/db/enums.js';
 import { decideRoute, type Importer, type MechanismChoice, type PolicyTables, type Route } from '../src/policy/transfer-rules.js';
+import { sql } from 'drizzle-orm';
 import { startHarness, type Harness } from './harness.js';
+import { createOffice, mutate, registerContractor, setStatus } from './fixtures.js';
 
 let h: Harness;
 let tables: PolicyTables;
@@ -155,5 +157,24 @@ describe('route restrictions forbid a route outright', () => {
     const narrow = await loadPolicyTables(h.database.db, { exporter: 'RU', importer: 'DE' });
     const d = decideRoute(narrow, { exporterCountry: 'RU', importerCountry: 'DE', exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW });
     expect(d.allowed).toBe(false);
+  });
+
+  test('through the API: a grant and an intra-group transfer on a forbidden route are POLICY_VIOLATION naming the rule, nothing written', async () => {
+    const compliance = await h.staffToken('COMPLIANCE');
+    const moscow = await createOffice(h, compliance, { name: 'Moscow', country: 'RU', city: 'Moscow' });
+    const berlin = await createOffice(h, compliance, { name: 'Berlin', country: 'DE', city: 'Berlin' });
+    const c = await registerContractor(h, compliance, { legalName: 'Berlin Hosting GmbH', country: 'DE' });
+    await setStatus(h, compliance, c.id, 'ACTIVE');
+    const events = async () => { const r: any = await h.database.db.execute(sql`select (select count(*) from audit_events)::int as e, (select count(*) from grants)::int as g, (select count(*) from transfers)::int as t`); return (r.rows ?? r)[0]; };
+    const before = await events();
+    const g = await mutate(h, compliance, 'grantDataAccess', 'GrantDataAccessInput',
+      { contractorId: c.id, officeId: moscow.id, categories: ['contact.email'], purpose: 'TECHNICAL_SUPPORT', mechanism: 'SCC', sccModule: 2 }, '');
+    expect(g).toMatchObject({ __typename: 'PolicyViolationError', exporterCountry: 'RU', importerCountry: 'DE' });
+    expect(g.reason).toMatch(/242-FZ/);
+    const t = await mutate(h, compliance, 'recordTransfer', 'RecordTransferInput',
+      { officeId: moscow.id, importerOfficeId: berlin.id, categories: ['contact.email'], purpose: 'TECHNICAL_SUPPORT', recordCount: 1, mechanism: 'INTRA_GROUP_AGREEMENT' }, '');
+    expect(t.__typename, JSON.stringify(t)).toBe('PolicyViolationError');
+    expect(t.reason).toMatch(/242-FZ/);
+    expect(await events()).toEqual(before);
   });
 });
