@@ -4,9 +4,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  accessTokens, auditEvents, contractors, dataCategories, grantCategories, grants, obligations, offices, processingLocations,
-} from '../src/db/tables.js';
+import { accessTokens, auditEvents, contractors, dataCategories, disclosureRequests, grantCategories, grants, obligations, offices, processingLocations, sharedRecords, signingKeys, subjectOptOuts, transfers } from '../src/db/tables.js';
 import { createOffice, grant, mutate, ok, registerContractor, setStatus } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -30,7 +28,7 @@ const auditCount = () => h.database.db.$count(auditEvents);
 /** Every row of every table a mutation of the registry core can write. */
 async function dump() {
   const db = h.database.db;
-  const all = await Promise.all([offices, contractors, processingLocations, dataCategories, grants, grantCategories, obligations, accessTokens, auditEvents]
+  const all = await Promise.all([offices, contractors, processingLocations, dataCategories, grants, grantCategories, obligations, accessTokens, auditEvents, sharedRecords, subjectOptOuts, transfers, signingKeys, disclosureRequests]
     .map((t) => db.select().from(t)));
   return all.map((rows) => rows.map((r) => JSON.stringify(r)).sort());
 }
@@ -438,6 +436,11 @@ describe('an auditor changes nothing', () => {
     ['grantDataAccess', 'GrantDataAccessInput', () => ({ contractorId: active.id, officeId: office.id, categories: ['contact.email'], purpose: 'SPECIAL_OFFERS' })],
     ['revokeGrant', 'RevokeGrantInput', () => ({ id: gid('Grant', 1), reason: 'auditor' })],
     ['addObligation', 'AddObligationInput', () => ({ contractorId: active.id, kind: 'CONFIDENTIALITY', text: 'x', sourceDocument: 'y', effectiveFrom: '2026-01-01' })],
+    ['importSharedRecords', 'ImportSharedRecordsInput', () => ({ officeId: office.id, records: [{ subjectRef: 'audited-1', values: { 'contact.email': 'a@example.org' } }] })],
+    ['recordOptOut', 'RecordOptOutInput', () => ({ subjectRef: 'audited-1', purpose: 'ALERTS_AND_NEWSLETTERS' })],
+    ['recordTransfer', 'RecordTransferInput', () => ({ officeId: office.id, contractorId: active.id, categories: ['contact.email'], purpose: 'TECHNICAL_SUPPORT', recordCount: 1 })],
+    ['issueAccessToken', 'IssueAccessTokenInput', () => ({ contractorId: active.id, scopes: ['REGISTRY_READ'], categories: ['contact.email'], purposes: ['TECHNICAL_SUPPORT'], lifetimeSeconds: 60 })],
+    ['rotateSigningKey', 'RotateSigningKeyInput', () => ({ reason: 'auditor' })],
   ];
   test.each(cases)('%s: FORBIDDEN, data null, nothing written', async (field, inputType, input) => {
     const before = await dump();
