@@ -62,13 +62,17 @@ describe('importing', () => {
         { subjectRef: 'new-3', values: { 'no.such.category': 'x' } },
         { subjectRef: 'new-3', values: { 'contact.name': 'x' } },
         { subjectRef: 'Ada Lovelace <ada@example.org>', values: { 'contact.name': 'x' } },
+        // Padded: would be a second subject beside "subj-1", out of reach of subj-1's opt-outs.
+        { subjectRef: ' subj-1 ', values: { 'contact.name': 'x' } },
       ],
     }, '');
     expect(res.code).toBe('VALIDATION_FAILED');
     expect(res.issues.map((i: { field: string }) => i.field)).toEqual(expect.arrayContaining([
       'input.records.0.values.contact.email', 'input.records.1.values.financial.payment_card', 'input.records.2.values.no.such.category',
-      'input.records.3.subjectRef', 'input.records.4.subjectRef',
+      'input.records.3.subjectRef', 'input.records.4.subjectRef', 'input.records.5.subjectRef',
     ]));
+    const padded = await mutate(h, compliance, 'recordOptOut', 'RecordOptOutInput', { subjectRef: ' subj-1 ', purpose: 'TECHNICAL_SUPPORT' }, '');
+    expect(padded.issues.map((i: { field: string }) => i.field)).toEqual(['input.subjectRef']);
     const token = await fullAccessToken('Batch Check Co', [offices[0]!], ['contact.name'], 'TECHNICAL_SUPPORT');
     const { all } = await fetchAll(token, 'TECHNICAL_SUPPORT', 100);
     expect(all.map((r) => r.subjectRef).sort()).toEqual(SUBJECTS);

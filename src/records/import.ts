@@ -9,8 +9,11 @@ import { valueProblem } from './values.js';
 
 export const MAX_IMPORT_BATCH = 1000;
 
-/** Pseudonymous subject references only: no spaces or @, so a name or an e-mail cannot pass as one. */
-export const subjectRefSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')
+/**
+ * Pseudonymous subject references only: no spaces or @, so a name or an e-mail cannot pass as one. Not
+ * trimmed: a reference is matched exactly (opt-outs, re-imports), so " subj-9 " is refused, never a second subject.
+ */
+export const subjectRefSchema = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters')
   .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only (a pseudonymous reference)');
 const CHUNK = 1000;
 
