@@ -126,7 +126,7 @@ export function createApp(deps: AppDeps) {
     plugins: [
       observed.plugin,
       gate,
-      idempotencyPlugin(database.db, (r) => principals.get(r)),
+      idempotencyPlugin(database.db, (r) => tokenHashes.get(r)),
       ...limitPlugins(config),
       rateLimitPlugin(limiter, (r) => ({ tokenHash: tokenHashes.get(r), address: observed.info(r)?.address ?? 'unknown' }), (scope) => metrics.rateLimited.inc({ scope })),
       databaseGuard({ pool: database.pool, queueLimit: config.db.poolQueueLimit, requestTimeoutMs: config.requestTimeoutMs, onRefused: (reason) => metrics.refusals.inc({ reason }) }),

@@ -2,7 +2,8 @@
 // returns the same answer; the key cannot be reused for another request.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startHarness, type Harness } from './harness.js';
+import { onPostgres, startHarness, type Harness } from './harness.js';
+import { contractorWithToken, issueToken } from './fixtures.js';
 
 let h: Harness;
 let compliance: string;
@@ -58,7 +59,7 @@ test('the same key with another request is refused and changes nothing', async (
   expect(await officeCount('Utrecht B')).toBe(0);
 });
 
-test('keys are per principal, and malformed keys are refused', async () => {
+test('keys are per token, and malformed keys are refused', async () => {
   const body = create('Utrecht per principal');
   const first = await post(body, 'key-4');
   const otherStaff = await h.staffToken('COMPLIANCE', 'dave@example.com');
@@ -109,5 +110,53 @@ test('over HTTP: the client drops the connection before the answer; the retry ge
     expect(await officeCount('Utrecht dropped')).toBe(1);
   } finally {
     server.close();
+  }
+});
+
+test('another token of the same staff member runs the request itself', async () => {
+  const body = create('Utrecht per token');
+  expect((await post(body, 'key-5')).status).toBe(200);
+  const sameSubject = await h.staffToken('COMPLIANCE'); // same subject, another token
+  const again = await post(body, 'key-5', sameSubject);
+  expect(again.headers.get('idempotent-replayed')).toBeNull();
+  expect(await officeCount('Utrecht per token')).toBe(2);
+});
+
+test('queries ignore the key: nothing stored, so no answer (shared records) is replayed to another token', async () => {
+  const a = await contractorWithToken(h, compliance, { name: 'Replay Co' });
+  const b = await issueToken(h, compliance, { contractorId: a.contractor.id, categories: ['contact.email'], purposes: ['TECHNICAL_SUPPORT'], scopes: ['REGISTRY_READ'] });
+  const stored = async () => { const r: any = await h.database.db.execute(sql`select count(*)::int as n from idempotency_keys`); return (r.rows ?? r)[0].n as number; };
+  const before = await stored();
+  const query = JSON.stringify({ query: '{ sharedRecords(purpose: TECHNICAL_SUPPORT, first: 5) { nodes { subjectRef } } }' });
+  await post(query, 'fetch-1', a.token);
+  expect(await stored()).toBe(before);
+  const other = await post(query, 'fetch-1', b.token as string);
+  expect(other.headers.get('idempotent-replayed')).toBeNull();
+  const json = await other.json() as any;
+  expect(json.errors[0].extensions.code).toBe('FORBIDDEN'); // b lacks records:read, and is told so
+});
+
+test.skipIf(!onPostgres)('a request that missed its deadline may still commit: its key answers "outcome unknown", never runs it twice', async () => {
+  const s = await startHarness({ REQUEST_TIMEOUT_MS: '300' });
+  try {
+    const token = await s.staffToken('COMPLIANCE');
+    const lock = await s.database.sql!.reserve();
+    await lock`begin`;
+    await lock`select pg_advisory_xact_lock(hashtext('audit_events'))`; // every write waits for the audit chain
+    const body = create('Utrecht deadline');
+    const send = () => s.app.fetch('http://registry.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': 'slow-1' }, body });
+    const first = await send();
+    expect(first.status).toBe(503);
+    await lock`commit`;
+    lock.release();
+    const count = async () => { const r: any = await s.database.db.execute(sql`select count(*)::int as n from offices where name = 'Utrecht deadline'`); return (r.rows ?? r)[0].n as number; };
+    for (let i = 0; i < 50 && (await count()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await count()).toBe(1); // the timed-out write committed once the lock was gone
+    const retry = await send();
+    expect(retry.status).toBe(409);
+    expect((await retry.json() as any).errors[0].extensions).toMatchObject({ code: 'IDEMPOTENCY_OUTCOME_UNKNOWN', firstStatus: 503, firstCode: 'TIMEOUT' });
+    expect(await count()).toBe(1);
+  } finally {
+    await s.stop();
   }
 });

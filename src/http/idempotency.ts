@@ -1,12 +1,16 @@
-// Idempotency-Key for POST /graphql: the first request with a key claims it (committed before the operation
-// runs); its answer is stored when it completes; a retry with the same key and body gets that answer back
-// without running again. The same key with another body is refused; a retry while the first still runs waits.
+// Idempotency-Key for mutations over POST /graphql: the first request with a key claims it (committed before
+// the operation runs); its answer is stored when it completes; a retry with the same key and body, under the
+// same bearer token, gets that answer back without running again. The same key with another body is refused;
+// a retry while the first still runs waits. Keys belong to a token, not to a principal: another token of the
+// same contractor may carry other scopes and must not be handed an answer it could not have got itself.
+// Queries ignore the header: they change nothing, and their answers (shared records) must not be stored.
 import { createHash } from 'node:crypto';
 import { and, eq, lt, sql } from 'drizzle-orm';
+import { parse } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/client.js';
 import { idempotencyKeys } from '../db/tables.js';
+import { operationOf } from './limits.js';
 
 const KEY = /^[\x21-\x7e]{1,200}$/;
 /** Keys are kept this long; a retry later than that runs as a new request. */
@@ -16,17 +20,36 @@ function problem(status: number, code: string, message: string, headers: Record<
   return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), { status, headers: { 'content-type': 'application/json', ...headers } });
 }
 
-export function idempotencyPlugin(db: Db, principalOf: (request: Request) => Principal | undefined): Plugin {
+/** True when the body is a single GraphQL mutation; anything unparsable is left to GraphQL to refuse. */
+function isMutation(body: string): boolean {
+  try {
+    const { query, operationName } = JSON.parse(body) as { query?: unknown; operationName?: string | null };
+    if (typeof query !== 'string') return false;
+    return operationOf(parse(query), operationName).operation?.operation === 'mutation';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refusals after which nothing can have been written and a retry may succeed: rate limits (429) and a full
+ * pool (DATABASE_BUSY). Any other server failure (a deadline, a lost connection) may have committed after all.
+ */
+const REFUSED_BEFORE_RUNNING = new Set(['DATABASE_BUSY', 'RATE_LIMITED']);
+
+export function idempotencyPlugin(db: Db, tokenHashOf: (request: Request) => string | undefined): Plugin {
   const claimed = new WeakMap<Request, { principal: string; key: string }>();
   return {
     async onRequest({ request, url, endResponse }) {
       const key = request.headers.get('idempotency-key');
       if (key === null || request.method !== 'POST' || url.pathname !== '/graphql') return;
       if (!KEY.test(key)) return endResponse(problem(400, 'BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1–200 visible ASCII characters'));
-      const who = principalOf(request);
-      if (!who) return;
-      const principal = `${who.kind}:${who.subject}`;
-      const requestHash = createHash('sha256').update(await request.clone().text()).digest('hex');
+      const tokenHash = tokenHashOf(request);
+      if (!tokenHash) return;
+      const body = await request.clone().text();
+      if (!isMutation(body)) return;
+      const principal = `token:${tokenHash}`;
+      const requestHash = createHash('sha256').update(body).digest('hex');
       const stale = sql`now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`;
       const [won] = await db.insert(idempotencyKeys).values({ principal, key, requestHash })
         .onConflictDoUpdate({
@@ -45,8 +68,21 @@ export function idempotencyPlugin(db: Db, principalOf: (request: Request) => Pri
       const claim = claimed.get(request);
       if (!claim) return;
       const where = and(eq(idempotencyKeys.principal, claim.principal), eq(idempotencyKeys.key, claim.key));
-      // A server failure changed nothing: release the key so a retry runs again.
-      if (response.status >= 500) { await db.delete(idempotencyKeys).where(where); return; }
+      if (response.status >= 500 || response.status === 429) {
+        const text = await response.clone().text();
+        let code: unknown;
+        try { code = (JSON.parse(text) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code; } catch { /* not JSON */ }
+        // Refused before it ran: release the key so a retry runs.
+        if (response.status === 429 || (typeof code === 'string' && REFUSED_BEFORE_RUNNING.has(code))) { await db.delete(idempotencyKeys).where(where); return; }
+        // A deadline or a lost connection: the write may still commit. Running a retry could apply it twice,
+        // so the key answers every retry with "outcome unknown" until it expires.
+        const unknown = JSON.stringify({ errors: [{
+          message: 'The first request with this Idempotency-Key failed in a way that may still have applied it: read the current state, then send the change again with a new key if it is missing',
+          extensions: { code: 'IDEMPOTENCY_OUTCOME_UNKNOWN', firstStatus: response.status, firstCode: code ?? null },
+        }] });
+        await db.update(idempotencyKeys).set({ status: 409, response: unknown }).where(where);
+        return;
+      }
       await db.update(idempotencyKeys).set({ status: response.status, response: await response.clone().text() }).where(where);
     },
   };
