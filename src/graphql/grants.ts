@@ -12,6 +12,7 @@ import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError
 import { decideRoute } from '../policy/transfer-rules.js';
 import { builder } from './builder.js';
 import { categoryKey, decodeId, optionalText, parseInput, text } from './input.js';
+import { lockContractor } from './contractors.js';
 
 export const PurposeEnum = builder.enumType('Purpose', { values: PURPOSES });
 export const MechanismEnum = builder.enumType('TransferMechanism', { values: MECHANISMS });
@@ -211,6 +212,11 @@ builder.mutationFields((t) => ({
       const id = decodeId('Grant', globalId, 'input.id');
       let revoked: [string, number][] = [];
       const result = await writeWithAudit(ctx.db, ctx.principal, async (tx) => {
+        const [owner] = await tx.select({ contractorId: grants.contractorId }).from(grants).where(eq(grants.id, id));
+        if (!owner) throw new NotFoundError('Grant', globalId);
+        // The contractor first, as issueAccessToken takes it: a token issued concurrently under this grant
+        // either commits before (and is revoked below) or waits and then finds the grant revoked.
+        await lockContractor(tx, owner.contractorId, String(owner.contractorId));
         const [before] = await tx.select().from(grants).where(eq(grants.id, id)).for('update');
         if (!before) throw new NotFoundError('Grant', globalId);
         const status = effectiveGrantStatus(before);
