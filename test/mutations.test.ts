@@ -582,3 +582,34 @@ describe('reads', () => {
     });
   });
 });
+
+describe('values the database cannot hold are a VALIDATION_FAILED, never an unexpected error', () => {
+  const big = (type: string) => Buffer.from(`${type}:99999999999`).toString('base64');
+  test.each([
+    ['an ID beyond integer range', () => `{ contractor(id: "${big('Contractor')}") { id } }`],
+    ['an ID beyond integer range in a filter', () => `{ grants(first: 1, contractorId: "${big('Contractor')}") { nodes { id } } }`],
+    ['year 0 in a filter', () => '{ transfers(first: 1, from: "0000-01-01T00:00:00Z") { nodes { id } } }'],
+    ['a NUL character in a filter', () => '{ auditLog(first: 1, actor: "a\\u0000b") { nodes { id } } }'],
+    ['a forged cursor', () => `{ contractors(first: 1, after: "${Buffer.from('DC:N:99999999999').toString('base64')}") { nodes { id } } }`],
+  ])('%s', async (_name, query) => {
+    const r = await h.gql(auditor, query());
+    expect(r.body.errors?.[0]?.extensions?.code, JSON.stringify(r.body)).toBe('VALIDATION_FAILED');
+    expect(JSON.stringify(r.body)).not.toMatch(/invalid byte|integer|postgres|select |drizzle|99999999999/i);
+  });
+
+  test('writes: an out-of-range ID, year 0, a NUL character — refused, nothing written', async () => {
+    const before = await dump();
+    const cases = [
+      `mutation { setContractorStatus(input: { id: "${big('Contractor')}", status: SUSPENDED, reason: "x" }) { __typename } }`,
+      'mutation { createOffice(input: { name: "Nul\\u0000office", legalEntity: "E", country: "DE", city: "Bonn" }) { __typename } }',
+      `mutation { addObligation(input: { contractorId: "${active.id}", kind: CONFIDENTIALITY, text: "x", sourceDocument: "y", effectiveFrom: "0000-01-01" }) { __typename } }`,
+    ];
+    for (const m of cases) {
+      const r = await h.gql(compliance, m);
+      const payload = r.body.data ? Object.values(r.body.data)[0] as { __typename?: string } | null : null;
+      const code = r.body.errors?.[0]?.extensions?.code ?? payload?.__typename;
+      expect([ 'VALIDATION_FAILED', 'ValidationError', 'NOT_FOUND', 'NotFoundError' ], `${m}: ${JSON.stringify(r.body)}`).toContain(code);
+    }
+    expect(await dump()).toEqual(before);
+  });
+});

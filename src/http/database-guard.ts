@@ -49,6 +49,12 @@ export function databaseFault(e: unknown): GraphQLError | undefined {
     if (CONNECTION_CODES.has(code) || UNAVAILABLE_STATES.has(code)) {
       return new GraphQLError('Database unavailable; retry shortly', { extensions: { code: 'DATABASE_UNAVAILABLE', http: { status: 503, headers: { 'retry-after': '1' } } } });
     }
+    // Class 22, data exception: a value the database cannot hold or read — an ID beyond integer range, year 0,
+    // a NUL character, a forged cursor. The client's input, not a fault; the transaction has rolled back.
+    // The database's message can quote the value, so it is not passed on.
+    if (/^22[0-9A-Z]{3}$/.test(code)) {
+      return new GraphQLError('A value in the request is out of range or malformed (an ID, a date, a cursor or a character the registry cannot store)', { extensions: { code: 'VALIDATION_FAILED' } });
+    }
   }
   return undefined;
 }
