@@ -222,3 +222,23 @@ describe('revoking tokens and rotating keys: refusals', () => {
     expect((await h.gql(b.token, '{ viewer { kind } }')).status).toBe(200);
   });
 });
+
+describe('IDs that name nothing', () => {
+  const missing = Buffer.from('Contractor:999999').toString('base64');
+  test('staff: node is null, nodes says NOT_FOUND — never an unexpected error', async () => {
+    const one = await h.gql(compliance, `{ node(id: "${missing}") { id } }`);
+    expect(one.body).toEqual({ data: { node: null } });
+    const many = await h.gql(compliance, `{ nodes(ids: ["${missing}", "${a.contractor.id}"]) { id } }`);
+    expect(many.body.errors[0].extensions.code).toBe('NOT_FOUND');
+  });
+  test('a contractor cannot tell a missing ID from one of another contractor', async () => {
+    const shape = (r: { body: any }) => ({ data: r.body.data, errors: r.body.errors?.map((e: any) => ({ message: e.message, code: e.extensions?.code })) });
+    for (const field of ['node(id: $id) { id }', 'nodes(ids: [$id]) { id }']) {
+      const query = `query($id: ID!) { ${field} }`;
+      const foreign = shape(await h.gql(a.token, query, { id: b.contractor.id }));
+      const absent = shape(await h.gql(a.token, query, { id: missing }));
+      expect(foreign.errors?.[0]?.code).toBe('FORBIDDEN');
+      expect(absent).toEqual(foreign);
+    }
+  });
+});

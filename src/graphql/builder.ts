@@ -5,7 +5,7 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/pg-core';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { KeyRing } from '../auth/keys.js';
 import type { Principal } from '../auth/principal.js';
 import type { Revocations } from '../auth/revocation.js';
@@ -40,6 +40,14 @@ export interface AuthScopes {
   scope: string;
 }
 
+const forbidden = (info: GraphQLResolveInfo) =>
+  new GraphQLError(`Not allowed: ${info.parentType.name}.${info.fieldName} needs another role or scope`, {
+    extensions: { code: 'FORBIDDEN', reason: 'insufficient_scope' },
+  });
+
+/** The drizzle plugin's loader rejects an ID without a row with this plain error. */
+const isMissingNode = (e: unknown) => e instanceof Error && /^Model \w+\(.*\) not found$/.test(e.message);
+
 export const builder = new SchemaBuilder<{
   Context: Context;
   AuthScopes: AuthScopes;
@@ -64,15 +72,37 @@ export const builder = new SchemaBuilder<{
       contractor: principal.kind === 'contractor',
       scope: (scope: string) => principal.scopes.includes(scope),
     }),
-    unauthorizedError: (_parent, _ctx, info) =>
-      new GraphQLError(`Not allowed: ${info.parentType.name}.${info.fieldName} needs another role or scope`, {
-        extensions: { code: 'FORBIDDEN', reason: 'insufficient_scope' },
-      }),
+    unauthorizedError: (_parent, _ctx, info) => forbidden(info),
   },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesOnConnection: true,
+    // An ID that names no row: null for staff (as Relay expects); for a contractor token the same FORBIDDEN as
+    // an ID of another contractor's, so existence cannot be probed.
+    nodeQueryOptions: {
+      resolve: async (_root, args, ctx, info, resolveNode) => {
+        try {
+          return await resolveNode(args.id);
+        } catch (e) {
+          if (!isMissingNode(e)) throw e;
+          if (ctx.principal.kind === 'contractor') throw forbidden(info);
+          return null;
+        }
+      },
+    },
+    nodesQueryOptions: {
+      resolve: async (_root, args, ctx, info, resolveNodes) => {
+        try {
+          return await resolveNodes(args.ids);
+        } catch (e) {
+          if (!isMissingNode(e)) throw e;
+          // The loader fails the whole list; each entry then reads as refused, as a foreign one does.
+          if (ctx.principal.kind === 'contractor') return args.ids.map(() => forbidden(info));
+          throw new GraphQLError('An ID in ids names no object', { extensions: { code: 'NOT_FOUND' } });
+        }
+      },
+    },
   },
   errors: {
     // Every field that declares `errors` returns these as typed members of its result union.
