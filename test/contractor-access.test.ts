@@ -242,3 +242,18 @@ describe('IDs that name nothing', () => {
     }
   });
 });
+
+test('a token without registry:read does not open the registry, also not through viewer or nodes', async () => {
+  const narrow = await issueToken(h, compliance, { contractorId: a.contractor.id, categories: ['contact.email'], purposes: ['TECHNICAL_SUPPORT'], scopes: ['OBLIGATIONS_ACKNOWLEDGE'] });
+  const token = narrow.token as string;
+  const viewer = await h.gql(token, '{ viewer { kind scopes contractor { id legalName } } }');
+  expect(viewer.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  expect(viewer.body.data.viewer).toMatchObject({ kind: 'CONTRACTOR', contractor: null });
+  const own = await h.gql(token, `{ nodes(ids: ["${a.contractor.id}", "${a.grant.id}"]) { id } }`);
+  expect(own.body.errors.map((e: any) => e.extensions.code)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+  expect(own.body.data.nodes).toEqual([null, null]);
+  // Its obligations stay readable: it needs their text to acknowledge them.
+  const obligation = await h.gql(token, `{ node(id: "${obligationA}") { ... on Obligation { id text } } }`);
+  expect(obligation.body.errors).toBeUndefined();
+  expect(obligation.body.data.node.id).toBe(obligationA);
+});

@@ -21,3 +21,13 @@ export interface ContractorPrincipal extends Common {
   purposes: readonly Purpose[];
 }
 export type Principal = StaffPrincipal | ContractorPrincipal;
+
+/**
+ * Staff may read any contractor's registry entries; a contractor token only its own, and only with one of
+ * `scopes` (by default `registry:read`: a token issued for obligations or records alone does not open the
+ * registry, also not through `viewer` or `node`).
+ */
+export function readsOwn(principal: Principal, contractorId: number, scopes: readonly string[] = ['registry:read']): boolean {
+  if (principal.kind === 'staff') return true;
+  return principal.contractorId === contractorId && scopes.some((s) => principal.scopes.includes(s));
+}

@@ -2,6 +2,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { writeWithAudit, type AuditEntry } from '../audit/write.js';
+import { readsOwn } from '../auth/principal.js';
 import type { Tx } from '../db/client.js';
 import {
   CERTIFICATIONS, CONTRACTOR_ROLES, CONTRACTOR_STATUSES, OPERATIONS, SERVICES, type ContractorStatus,
@@ -20,13 +21,10 @@ export const OperationEnum = builder.enumType('Operation', { values: OPERATIONS 
 export const CertificationEnum = builder.enumType('Certification', { values: CERTIFICATIONS });
 
 /** A contractor token sees its own record and nothing of any other contractor. */
-const selfOrStaff = (c: { id: number }, ctx: { principal: { kind: string; contractorId?: number } }) =>
-  ctx.principal.kind === 'staff' || ctx.principal.contractorId === c.id;
-
 export const Contractor = builder.drizzleNode('contractors', {
   name: 'Contractor',
   id: { column: (c) => c.id },
-  authScopes: (c, ctx) => selfOrStaff(c, ctx),
+  authScopes: (c, ctx) => readsOwn(ctx.principal, c.id),
   fields: (t) => ({
     legalName: t.exposeString('legalName'),
     country: t.exposeString('country', { description: 'Country of establishment, ISO 3166-1 alpha-2.' }),

@@ -3,6 +3,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { writeWithAudit } from '../audit/write.js';
+import { readsOwn } from '../auth/principal.js';
 import { loadPolicyTables } from '../db/policy-tables.js';
 import type { Tx } from '../db/client.js';
 import { GRANT_STATUSES, MECHANISMS, PURPOSES, type Certification, type ContractorRole } from '../db/enums.js';
@@ -25,7 +26,7 @@ export const effectiveGrantStatus = (g: { status: string; validUntil: Date | nul
 export const Grant = builder.drizzleNode('grants', {
   name: 'Grant',
   id: { column: (g) => g.id },
-  authScopes: (g, ctx) => ctx.principal.kind === 'staff' || ctx.principal.contractorId === g.contractorId,
+  authScopes: (g, ctx) => readsOwn(ctx.principal, g.contractorId),
   // Always loaded: what the checks and `status` read, and what lists show; the long texts only when asked.
   select: { columns: { id: true, contractorId: true, officeId: true, purpose: true, mechanism: true, validFrom: true, validUntil: true, status: true } },
   fields: (t) => ({

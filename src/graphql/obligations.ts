@@ -2,6 +2,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { writeWithAudit } from '../audit/write.js';
+import { readsOwn } from '../auth/principal.js';
 import { OBLIGATION_KINDS } from '../db/enums.js';
 import { obligations } from '../db/tables.js';
 import { ForbiddenError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
@@ -16,7 +17,8 @@ const today = () => new Date().toISOString().slice(0, 10);
 export const Obligation = builder.drizzleNode('obligations', {
   name: 'Obligation',
   id: { column: (o) => o.id },
-  authScopes: (o, ctx) => ctx.principal.kind === 'staff' || ctx.principal.contractorId === o.contractorId,
+  // An acknowledge-only token sees its obligations: it needs their IDs and texts to acknowledge them.
+  authScopes: (o, ctx) => readsOwn(ctx.principal, o.contractorId, ['registry:read', 'obligations:acknowledge']),
   fields: (t) => ({
     contractor: t.relation('contractor'),
     kind: t.expose('kind', { type: ObligationKindEnum }),
