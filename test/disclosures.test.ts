@@ -221,3 +221,24 @@ describe('overdue and transparency', () => {
     }
   });
 });
+
+describe('numbers and dates that make no sense', () => {
+  test('no subjects requested or disclosed, a request received in the future, a gag order ending before receipt: refused', async () => {
+    const base = {
+      officeId: office.id, authorityName: 'Some authority', authorityType: 'LAW_ENFORCEMENT', authorityCountry: 'DE', instrument: 'COURT_ORDER',
+      reference: 'R-2', dueAt: new Date(Date.now() + 30 * DAY).toISOString(), requestedCategories: ['contact.email'], subjectsRequested: 1,
+    };
+    const fieldOf = async (change: Record<string, unknown>) => {
+      const r = await call('receiveDisclosureRequest', 'ReceiveDisclosureRequestInput', { ...base, ...change });
+      expect(r.__typename, JSON.stringify(r)).toBe('ValidationError');
+      return r.issues.map((i: { field: string }) => i.field);
+    };
+    expect(await fieldOf({ subjectsRequested: 0 })).toEqual(['input.subjectsRequested']);
+    expect(await fieldOf({ receivedAt: new Date(Date.now() + 365 * DAY).toISOString(), dueAt: new Date(Date.now() + 400 * DAY).toISOString() })).toEqual(['input.receivedAt']);
+    expect(await fieldOf({ gagUntil: '1999-01-01' })).toEqual(['input.gagUntil']);
+    const id = await requestIn('UNDER_REVIEW');
+    const partial = await decide(id, { decision: 'PARTIALLY_DISCLOSED', disclosedCategories: ['contact.email'], subjectsDisclosed: 0, rationale: 'none' });
+    expect(partial.issues.map((i: { field: string }) => i.field)).toEqual(['input.subjectsDisclosed']);
+    expect((await review(id)).__typename).toBe('InvalidStateError'); // still under review
+  });
+});

@@ -302,6 +302,7 @@ describe('processing locations', () => {
     await invalid('removeProcessingLocation', 'RemoveProcessingLocationInput', { id: 'abc' }, 'input.id');
     await invalid('removeProcessingLocation', 'RemoveProcessingLocationInput', { id: '0' }, 'input.id');
     await invalid('removeProcessingLocation', 'RemoveProcessingLocationInput', { id: '-3' }, 'input.id');
+    for (const id of ['1e0', ' 1', '1.0', '0x1', '99999999999']) await invalid('removeProcessingLocation', 'RemoveProcessingLocationInput', { id }, 'input.id');
     await fail('removeProcessingLocation', 'RemoveProcessingLocationInput', { id: '999999' }, 'NOT_FOUND');
     const loc = await ok(h, compliance, 'addProcessingLocation', 'AddProcessingLocationInput', { contractorId: active.id, country: 'BE', operations: ['PROCESSING'] }, 'processingLocation');
     await ok(h, compliance, 'removeProcessingLocation', 'RemoveProcessingLocationInput', { id: loc.id }, 'processingLocation');
@@ -347,6 +348,7 @@ describe('grantDataAccess', () => {
     expect(res.issues.map((i: { field: string }) => i.field)).toEqual(['input.categories.1', 'input.categories.3']);
     await invalid('grantDataAccess', 'GrantDataAccessInput', { ...base(), categories: ['Contact Email'] }, 'input.categories.0');
     await invalid('grantDataAccess', 'GrantDataAccessInput', { ...base(), categories: [] }, 'input.categories');
+    await invalid('grantDataAccess', 'GrantDataAccessInput', { ...base(), tiaReference: 'TIA-1', tiaDate: '2099-05-05' }, 'input.tiaDate');
   });
   test('date order', async () => {
     const from = new Date(Date.now() + 86_400_000);

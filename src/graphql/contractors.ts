@@ -327,8 +327,9 @@ builder.mutationFields((t) => ({
     errors: { dataField: { name: 'processingLocation' } },
     args: { input: t.arg({ type: RemoveProcessingLocationInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
-      const id = Number(input.id);
-      if (!Number.isSafeInteger(id) || id <= 0) throw ValidationError.field('input.id', 'not a processing location ID');
+      // Digits only: Number() would read "1e0" or " 1" as 1 and delete a location nobody named.
+      const id = /^[1-9][0-9]{0,9}$/.test(String(input.id)) ? Number(input.id) : NaN;
+      if (!Number.isSafeInteger(id) || id > 2_147_483_647) throw ValidationError.field('input.id', 'not a processing location ID');
       return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
         const [location] = await tx.select({ contractorId: processingLocations.contractorId }).from(processingLocations).where(eq(processingLocations.id, id));
         if (!location) throw new NotFoundError('ProcessingLocation', String(input.id));

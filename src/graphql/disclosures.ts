@@ -179,7 +179,7 @@ const ReceiveInput = builder.inputType('ReceiveDisclosureRequestInput', {
 const receiveSchema = z.object({
   officeId: z.string(), authorityName: text(300), authorityType: z.enum(AUTHORITY_TYPES), authorityCountry: country,
   instrument: z.enum(LEGAL_INSTRUMENTS), reference: text(200), receivedAt: z.date().nullish(), dueAt: z.date(),
-  requestedCategories: z.array(categoryKey).min(1).max(50), subjectsRequested: z.number().int().min(0).max(1_000_000_000),
+  requestedCategories: z.array(categoryKey).min(1).max(50), subjectsRequested: z.number().int().min(1, 'at least one subject').max(1_000_000_000),
   legalBasis: optionalText(1000), gagUntil: z.string().nullish(),
 }).strict();
 
@@ -204,7 +204,7 @@ const DecideInput = builder.inputType('DecideDisclosureRequestInput', {
 });
 const decideSchema = z.object({
   id: z.string(), decision: z.enum(DISCLOSURE_DECISIONS), disclosedCategories: z.array(categoryKey).max(50).nullish(),
-  subjectsDisclosed: z.number().int().min(0).nullish(), rationale: optionalText(4000), legalBasis: optionalText(1000),
+  subjectsDisclosed: z.number().int().min(1, 'a disclosure discloses at least one subject').nullish(), rationale: optionalText(4000), legalBasis: optionalText(1000),
   mechanism: z.enum(MECHANISMS).nullish(), derogationJustification: optionalText(2000),
   exporterNotified: z.boolean().nullish(), subjectsNotified: z.boolean().nullish(), challenged: z.boolean().nullish(),
 }).strict();
@@ -230,7 +230,9 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => writeWithAudit(ctx.db, ctx.principal, async (tx) => {
       const d = parseInput(receiveSchema, input);
       const receivedAt = d.receivedAt ?? new Date();
+      if (receivedAt.getTime() > Date.now() + 60_000) throw ValidationError.field('input.receivedAt', 'must not be in the future');
       if (d.dueAt < receivedAt) throw ValidationError.field('input.dueAt', 'must not be before receivedAt');
+      if (d.gagUntil && d.gagUntil < receivedAt.toISOString().slice(0, 10)) throw ValidationError.field('input.gagUntil', 'must not be before receivedAt');
       const officeId = decodeId('Office', d.officeId, 'input.officeId');
       const [office] = await tx.select().from(offices).where(eq(offices.id, officeId));
       if (!office) throw new NotFoundError('Office', d.officeId);

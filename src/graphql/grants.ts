@@ -156,7 +156,7 @@ const grantSchema = z.object({
   mechanism: z.enum(MECHANISMS).nullish(),
   sccModule: z.number().int().min(1).max(4).nullish(),
   tiaReference: optionalText(200),
-  tiaDate: z.string().nullish(),
+  tiaDate: z.string().nullish().refine((d) => !d || d <= new Date().toISOString().slice(0, 10), 'an assessment cannot be dated in the future'),
 }).strict();
 
 builder.mutationFields((t) => ({
