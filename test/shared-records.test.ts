@@ -64,12 +64,14 @@ describe('importing', () => {
         { subjectRef: 'Ada Lovelace <ada@example.org>', values: { 'contact.name': 'x' } },
         // Padded: would be a second subject beside "subj-1", out of reach of subj-1's opt-outs.
         { subjectRef: ' subj-1 ', values: { 'contact.name': 'x' } },
+        // Under a group: would skip the card check and reach a grant of `financial`.
+        { subjectRef: 'new-7', values: { financial: '4111 1111 1111 1111' } },
       ],
     }, '');
     expect(res.code).toBe('VALIDATION_FAILED');
-    expect(res.issues.map((i: { field: string }) => i.field)).toEqual(expect.arrayContaining([
+    expect(res.issues.map((i: { field: string }) => i.field), JSON.stringify(res.issues)).toEqual(expect.arrayContaining([
       'input.records.0.values.contact.email', 'input.records.1.values.financial.payment_card', 'input.records.2.values.no.such.category',
-      'input.records.3.subjectRef', 'input.records.4.subjectRef', 'input.records.5.subjectRef',
+      'input.records.3.subjectRef', 'input.records.4.subjectRef', 'input.records.5.subjectRef', 'input.records.6.values.financial',
     ]));
     const padded = await mutate(h, compliance, 'recordOptOut', 'RecordOptOutInput', { subjectRef: ' subj-1 ', purpose: 'TECHNICAL_SUPPORT' }, '');
     expect(padded.issues.map((i: { field: string }) => i.field)).toEqual(['input.subjectRef']);

@@ -221,9 +221,14 @@ builder.mutationFields((t) => ({
       }), input);
       const officeId = decodeId('Office', data.officeId, 'input.officeId');
       const keys = [...new Set(data.records.flatMap((r) => Object.keys(r.values)))];
-      const known = new Set((await ctx.db.select({ key: dataCategories.key }).from(dataCategories).where(inArray(dataCategories.key, keys))).map((r) => r.key));
+      // Values go under leaf categories only: a card number filed under `financial` would skip its check digit
+      // and reach anyone granted `financial`, though payment cards must be granted by name.
+      const found = await ctx.db.select({ key: dataCategories.key, group: sql<boolean>`exists (select 1 from data_categories c where c.parent_key = data_categories.key)` })
+        .from(dataCategories).where(inArray(dataCategories.key, keys));
+      const known = new Set(found.filter((r) => !r.group).map((r) => r.key));
+      const groups = new Set(found.filter((r) => r.group).map((r) => r.key));
       return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
-        const result = await importRecords(tx, officeId, data.officeId, data.records, known);
+        const result = await importRecords(tx, officeId, data.officeId, data.records, known, groups);
         // The audit log records what was imported, never the personal data itself.
         return { result, audit: { action: 'importSharedRecords', entityType: 'Office', entityId: officeId, after: { ...result, categories: keys.sort() } } };
       });

@@ -20,6 +20,7 @@ const CHUNK = 1000;
 export async function importRecords(
   tx: Queryable, officeId: number, officeGlobalId: string,
   records: { subjectRef: string; values: Record<string, unknown> }[], knownCategories: ReadonlySet<string>,
+  groupCategories: ReadonlySet<string> = new Set(),
 ): Promise<{ imported: number; created: number; updated: number }> {
   const issues: FieldIssue[] = [];
   const seen = new Map<string, number>();
@@ -33,7 +34,8 @@ export async function importRecords(
     if (!entries.length) issues.push({ field: `input.records.${i}.values`, message: 'at least one value' });
     for (const [key, value] of entries) {
       const field = `input.records.${i}.values.${key}`;
-      if (!knownCategories.has(key)) issues.push({ field, message: `unknown data category ${key}` });
+      if (groupCategories.has(key)) issues.push({ field, message: `${key} groups other categories: file the value under one of them` });
+      else if (!knownCategories.has(key)) issues.push({ field, message: `unknown data category ${key}` });
       else {
         const problem = valueProblem(key, value);
         if (problem) issues.push({ field, message: problem });
