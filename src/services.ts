@@ -38,8 +38,11 @@ export async function openServices(config: Config, opts: { memory?: boolean; mig
     const keys = await openKeyRing(config, database);
     const settings = tokenSettings(config);
     const revocations = await Revocations.start(database);
-    // Another instance rotated the signing key: load the new key set.
-    await database.listen(KEYS_CHANNEL, () => void keys.reload().catch(() => {}));
+    // Another instance rotated the signing key: load the new key set. Also after every reconnect (a notice sent
+    // while the connection was down is lost), and once listening, for a rotation since the key ring opened.
+    const reloadKeys = () => void keys.reload().catch(() => { /* the next notice or reconnect retries */ });
+    await database.listen(KEYS_CHANNEL, reloadKeys, reloadKeys);
+    await keys.reload();
     const lastUse = lastUseRecorder(database);
     const verify = createVerifier({ keys, settings, revocations, external: config.oidc, cache: opts.tokenCache, onUse: lastUse.record });
     const prune = setInterval(() => revocations.prune(), 60_000);

@@ -17,12 +17,13 @@ export class Revocations {
 
   static async start(database: Database): Promise<Revocations> {
     const r = new Revocations(database);
-    await r.reload();
+    // Listen first, then load: a revocation committed in between is in the load or in a notice, never lost.
     let first = true;
     await database.listen(REVOCATION_CHANNEL, (payload) => r.add(JSON.parse(payload) as [string, number][]), () => {
-      if (first) { first = false; return; }
+      if (first) { first = false; return; } // the load below
       void r.reload().catch(() => { /* the next reconnect retries */ });
     });
+    await r.reload();
     return r;
   }
 
