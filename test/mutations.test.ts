@@ -179,6 +179,15 @@ describe('updateContractor', () => {
     const sub = await registerContractor(h, compliance, { legalName: 'Sub Ltd', role: 'SUBPROCESSOR', parentContractorId: active.id });
     await invalid('updateContractor', 'UpdateContractorInput', { id: sub.id, version: sub.version, parentContractorId: sub.id }, 'input.parentContractorId');
   });
+  test('parents cannot loop: A engages B, B engages C; neither B nor C may engage A', async () => {
+    const a = await registerContractor(h, compliance, { legalName: 'Loop A Ltd' });
+    const b = await registerContractor(h, compliance, { legalName: 'Loop B Ltd', role: 'SUBPROCESSOR', parentContractorId: a.id });
+    await registerContractor(h, compliance, { legalName: 'Loop C Ltd', role: 'SUBPROCESSOR', parentContractorId: b.id });
+    const c = (await h.gql(auditor, `{ contractors(first: 100) { nodes { id legalName } } }`)).body.data.contractors.nodes.find((n: any) => n.legalName === 'Loop C Ltd');
+    for (const parent of [b.id, c.id]) {
+      await invalid('updateContractor', 'UpdateContractorInput', { id: a.id, version: a.version, role: 'SUBPROCESSOR', parentContractorId: parent }, 'input.parentContractorId');
+    }
+  });
   test('a sub-processor keeps its parent when its role is restated', async () => {
     const sub = await registerContractor(h, compliance, { legalName: 'Restated Sub Ltd', role: 'SUBPROCESSOR', parentContractorId: active.id });
     const after = await ok(h, compliance, 'updateContractor', 'UpdateContractorInput',

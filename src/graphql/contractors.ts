@@ -197,6 +197,16 @@ async function checkParent(tx: Tx, role: string, parentGlobalId: string | null |
   const [parent] = await tx.select({ status: contractors.status }).from(contractors).where(eq(contractors.id, parentId));
   if (!parent) throw new NotFoundError('Contractor', parentGlobalId);
   if (parent.status === 'TERMINATED') throw new InvalidStateError('The parent contractor is TERMINATED', parent.status);
+  if (selfId !== undefined) {
+    // No loops: the new parent must not descend from this contractor (A engages B, B cannot engage A).
+    const r = await tx.execute(sql`with recursive up(id, depth) as (
+        select ${parentId}::int, 0 union all
+        select c.parent_contractor_id, up.depth + 1 from contractors c join up on c.id = up.id
+        where c.parent_contractor_id is not null and up.depth < 100)
+      select exists (select 1 from up where id = ${selfId}) as loops`);
+    const rows = (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows) as { loops: boolean }[];
+    if (rows[0]?.loops) throw ValidationError.field('input.parentContractorId', 'the parent is engaged, directly or not, by this contractor: that would be a loop');
+  }
   return parentId;
 }
 
