@@ -133,12 +133,13 @@ export function createApp(deps: AppDeps) {
     ],
     context: ({ request }) => ({ db: database.db, principal: principals.get(request)!, config, keys, tokenSettings: deps.tokenSettings, revocations: deps.revocations }),
     maskedErrors: {
-      maskError(error, message, isDev) {
+      maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;
         if (original instanceof DomainError) return new GraphQLError(original.message, { extensions: { code: original.code } });
         const fault = databaseFault(original);
         if (fault) return new GraphQLError(fault.message, { nodes: (error as GraphQLError).nodes, path: (error as GraphQLError).path, extensions: fault.extensions });
-        return maskError(error, message, isDev);
+        // Never the original error, also outside production: its message can quote SQL or a stored value.
+        return maskError(error, message, false);
       },
     },
   });
