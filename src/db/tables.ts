@@ -341,8 +341,9 @@ export const transfers = pgTable('transfers', {
 ]);
 
 /**
- * Answers to mutations sent with an Idempotency-Key, per principal, so a retry after a dropped connection
- * gets the same answer instead of a second effect. A row is claimed (no response yet) before the mutation runs.
+ * Answers to mutations sent with an Idempotency-Key, per bearer token (`principal` holds `token:` and the
+ * token's SHA-256), so a retry after a dropped connection gets the same answer instead of a second effect.
+ * A row is claimed (no response yet) before the mutation runs.
  */
 export const idempotencyKeys = pgTable('idempotency_keys', {
   principal: text('principal').notNull(),
