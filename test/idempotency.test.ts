@@ -160,3 +160,22 @@ test.skipIf(!onPostgres)('a request that missed its deadline may still commit: i
     await s.stop();
   }
 });
+
+test('a request refused by the rate limit (429) releases its key: nothing was run, a later retry may run', async () => {
+  const s = await startHarness({ RATE_LIMIT_PER_TOKEN: '2' });
+  try {
+    const token = await s.staffToken('COMPLIANCE');
+    const send = (key: string) => s.app.fetch('http://registry.test/graphql', {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': key }, body: create(`Limited ${key}`),
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await send(`limited-${i}`)).status);
+    expect(statuses).toContain(429);
+    const refused = statuses.map((st, i) => (st === 429 ? `limited-${i}` : null)).filter(Boolean) as string[];
+    const kept = async (key: string) => { const r: any = await s.database.db.execute(sql`select count(*)::int as n from idempotency_keys where key = ${key}`); return (r.rows ?? r)[0].n as number; };
+    for (const key of refused) expect(await kept(key)).toBe(0);
+    expect(await kept('limited-0')).toBe(1); // the one that ran keeps its answer
+  } finally {
+    await s.stop();
+  }
+});

@@ -1,6 +1,6 @@
 // Recomputes the audit log's hash chain from the stored rows, in keyset batches, and names the first broken event.
 import { sql } from 'drizzle-orm';
-import type { Queryable } from '../db/client.js';
+import { rowsOf, type Queryable } from '../db/client.js';
 import { GENESIS_HASH, eventHash } from './chain.js';
 
 export interface ChainVerification {
@@ -27,7 +27,7 @@ export async function verifyAuditChain(db: Queryable, batch = BATCH): Promise<Ch
     const result = await db.execute(sql`select seq, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
       actor, actor_role, action, entity_type, entity_id, before, after, prev_hash, hash
       from audit_events where seq >= ${expectedSeq} order by seq limit ${batch}`);
-    const rows = ((result as { rows?: Row[] }).rows ?? (result as unknown as Row[]));
+    const rows = rowsOf<Row>(result);
     for (const r of rows) {
       const seq = Number(r.seq);
       const broken = (reason: string) => ({ ok: false, checked, headSeq: seq, headHash: r.hash, firstBroken: { seq, reason } });

@@ -17,6 +17,11 @@ export type Tx = PgAsyncTransaction<PgQueryResultHKT, Relations>;
 /** Anything that can run a query: the database or a transaction in it. */
 export type Queryable = Db | Tx;
 
+/** The rows of `db.execute`: postgres.js answers an array, PGlite an object holding `rows`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
+}
+
 export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 export interface Database {

@@ -45,8 +45,19 @@ const forbidden = (info: GraphQLResolveInfo) =>
     extensions: { code: 'FORBIDDEN', reason: 'insufficient_scope' },
   });
 
-/** The drizzle plugin's loader rejects an ID without a row with this plain error. */
-const isMissingNode = (e: unknown) => e instanceof Error && /^Model \w+\(.*\) not found$/.test(e.message);
+/**
+ * Runs a node(s) lookup. The drizzle plugin's loader rejects an ID without a row with a plain error; that
+ * becomes `forStaff()` for staff, and for a contractor token `forContractor()`: what an ID of another
+ * contractor's gets, so existence cannot be probed.
+ */
+async function withMissingIds<T>(lookup: () => Promise<T> | T, principal: Principal, forStaff: () => T, forContractor: () => T): Promise<T> {
+  try {
+    return await lookup();
+  } catch (e) {
+    if (!(e instanceof Error && /^Model \w+\(.*\) not found$/.test(e.message))) throw e;
+    return principal.kind === 'contractor' ? forContractor() : forStaff();
+  }
+}
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -78,30 +89,16 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesOnConnection: true,
-    // An ID that names no row: null for staff (as Relay expects); for a contractor token the same FORBIDDEN as
-    // an ID of another contractor's, so existence cannot be probed.
+    // An ID that names no row: node is null for staff (as Relay expects), nodes NOT_FOUND (the loader fails the
+    // whole list); for a contractor token every entry is refused, as a foreign one is.
     nodeQueryOptions: {
-      resolve: async (_root, args, ctx, info, resolveNode) => {
-        try {
-          return await resolveNode(args.id);
-        } catch (e) {
-          if (!isMissingNode(e)) throw e;
-          if (ctx.principal.kind === 'contractor') throw forbidden(info);
-          return null;
-        }
-      },
+      resolve: (_root, args, ctx, info, resolveNode) => withMissingIds(() => resolveNode(args.id), ctx.principal,
+        () => null, () => { throw forbidden(info); }),
     },
     nodesQueryOptions: {
-      resolve: async (_root, args, ctx, info, resolveNodes) => {
-        try {
-          return await resolveNodes(args.ids);
-        } catch (e) {
-          if (!isMissingNode(e)) throw e;
-          // The loader fails the whole list; each entry then reads as refused, as a foreign one does.
-          if (ctx.principal.kind === 'contractor') return args.ids.map(() => forbidden(info));
-          throw new GraphQLError('An ID in ids names no object', { extensions: { code: 'NOT_FOUND' } });
-        }
-      },
+      resolve: (_root, args, ctx, info, resolveNodes) => withMissingIds(() => resolveNodes(args.ids), ctx.principal,
+        () => { throw new GraphQLError('An ID in ids names no object', { extensions: { code: 'NOT_FOUND' } }); },
+        () => args.ids.map(() => forbidden(info))),
     },
   },
   errors: {

@@ -3,7 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { writeWithAudit, type AuditEntry } from '../audit/write.js';
 import { readsOwn } from '../auth/principal.js';
-import type { Tx } from '../db/client.js';
+import { rowsOf, type Tx } from '../db/client.js';
 import {
   CERTIFICATIONS, CONTRACTOR_ROLES, CONTRACTOR_STATUSES, OPERATIONS, SERVICES, type ContractorStatus,
 } from '../db/enums.js';
@@ -204,8 +204,7 @@ async function checkParent(tx: Tx, role: string, parentGlobalId: string | null |
         select c.parent_contractor_id, up.depth + 1 from contractors c join up on c.id = up.id
         where c.parent_contractor_id is not null and up.depth < 100)
       select exists (select 1 from up where id = ${selfId}) as loops`);
-    const rows = (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows) as { loops: boolean }[];
-    if (rows[0]?.loops) throw ValidationError.field('input.parentContractorId', 'the parent is engaged, directly or not, by this contractor: that would be a loop');
+    if (rowsOf<{ loops: boolean }>(r)[0]?.loops) throw ValidationError.field('input.parentContractorId', 'the parent is engaged, directly or not, by this contractor: that would be a loop');
   }
   return parentId;
 }
@@ -338,8 +337,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RemoveProcessingLocationInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       // Digits only: Number() would read "1e0" or " 1" as 1 and delete a location nobody named.
-      const id = /^[1-9][0-9]{0,9}$/.test(String(input.id)) ? Number(input.id) : NaN;
-      if (!Number.isSafeInteger(id) || id > 2_147_483_647) throw ValidationError.field('input.id', 'not a processing location ID');
+      const id = Number(input.id);
+      if (!/^[1-9][0-9]{0,9}$/.test(String(input.id)) || id > 2_147_483_647) throw ValidationError.field('input.id', 'not a processing location ID');
       return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
         const [location] = await tx.select({ contractorId: processingLocations.contractorId }).from(processingLocations).where(eq(processingLocations.id, id));
         if (!location) throw new NotFoundError('ProcessingLocation', String(input.id));

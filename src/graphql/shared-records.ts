@@ -6,7 +6,7 @@ import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { writeWithAudit } from '../audit/write.js';
 import type { ContractorPrincipal } from '../auth/principal.js';
-import type { Queryable } from '../db/client.js';
+import { rowsOf, type Queryable } from '../db/client.js';
 import { PURPOSES, type Purpose } from '../db/enums.js';
 import { dataCategories, subjectOptOuts } from '../db/tables.js';
 import { ForbiddenError, ValidationError } from '../errors.js';
@@ -116,7 +116,7 @@ async function fetchPage(db: Queryable, p: ContractorPrincipal, purpose: Purpose
                from g join offices o on o.id = g.office_id join contractors c on c.id = ${p.contractorId}
                order by g.office_id, g.grant_id) x) as routes
   `);
-  const row = (Array.isArray(result) ? result[0] : (result as { rows: unknown[] }).rows[0]) as Record<string, unknown>;
+  const row = rowsOf<Record<string, unknown>>(result)[0]!;
   const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
   return { status: row.status as string | null, blockers: json(row.blockers), rows: json(row.rows), routes: json(row.routes) };
 }

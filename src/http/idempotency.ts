@@ -32,10 +32,10 @@ function isMutation(body: string): boolean {
 }
 
 /**
- * Refusals after which nothing can have been written and a retry may succeed: rate limits (429) and a full
- * pool (DATABASE_BUSY). Any other server failure (a deadline, a lost connection) may have committed after all.
+ * Refusals after which nothing can have been written and a retry may succeed: a rate limit (any 429) and a
+ * full pool (503 DATABASE_BUSY). Any other server failure (a deadline, a lost connection) may have committed.
  */
-const REFUSED_BEFORE_RUNNING = new Set(['DATABASE_BUSY', 'RATE_LIMITED']);
+const refusedBeforeRunning = (status: number, code: unknown) => status === 429 || code === 'DATABASE_BUSY';
 
 export function idempotencyPlugin(db: Db, tokenHashOf: (request: Request) => string | undefined): Plugin {
   const claimed = new WeakMap<Request, { principal: string; key: string }>();
@@ -73,7 +73,7 @@ export function idempotencyPlugin(db: Db, tokenHashOf: (request: Request) => str
         let code: unknown;
         try { code = (JSON.parse(text) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code; } catch { /* not JSON */ }
         // Refused before it ran: release the key so a retry runs.
-        if (response.status === 429 || (typeof code === 'string' && REFUSED_BEFORE_RUNNING.has(code))) { await db.delete(idempotencyKeys).where(where); return; }
+        if (refusedBeforeRunning(response.status, code)) { await db.delete(idempotencyKeys).where(where); return; }
         // A deadline or a lost connection: the write may still commit. Running a retry could apply it twice,
         // so the key answers every retry with "outcome unknown" until it expires.
         const unknown = JSON.stringify({ errors: [{

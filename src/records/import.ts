@@ -2,7 +2,7 @@
 // all in the caller's transaction, so a batch lands entirely or not at all.
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Queryable } from '../db/client.js';
+import { rowsOf, type Queryable } from '../db/client.js';
 import { offices } from '../db/tables.js';
 import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
 import { valueProblem } from './values.js';
@@ -20,7 +20,7 @@ const CHUNK = 1000;
 export async function importRecords(
   tx: Queryable, officeId: number, officeGlobalId: string,
   records: { subjectRef: string; values: Record<string, unknown> }[], knownCategories: ReadonlySet<string>,
-  groupCategories: ReadonlySet<string> = new Set(),
+  groupCategories: ReadonlySet<string>,
 ): Promise<{ imported: number; created: number; updated: number }> {
   const issues: FieldIssue[] = [];
   const seen = new Map<string, number>();
@@ -54,7 +54,7 @@ export async function importRecords(
       select ${officeId}, x.s, x.v from jsonb_to_recordset(${JSON.stringify(chunk)}::text::jsonb) as x(s text, v jsonb)
       on conflict (office_id, subject_ref) do update set values = shared_records.values || excluded.values, updated_at = now()
       returning (xmax = 0) as created`);
-    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { created: boolean }[];
+    const rows = rowsOf<{ created: boolean }>(result);
     created += rows.filter((r) => r.created).length;
   }
   return { imported: records.length, created, updated: records.length - created };
