@@ -5,6 +5,7 @@ import type { KeyRing } from './auth/keys.js';
 import type { Principal } from './auth/principal.js';
 import type { Revocations } from './auth/revocation.js';
 import { InvalidTokenError, type TokenSettings } from './auth/tokens.js';
+import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { DomainError } from './errors.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   isAccepting?: () => boolean;
   /** Where request logs go; by default JSON lines on stdout at LOG_LEVEL. */
   logger?: Logger;
+  /** The registry's "now" (grants in effect, dates in the future); real time unless a test moves it. */
+  clock?: Clock;
 }
 
 const GRAPHQL_PATH = '/graphql';
@@ -51,6 +54,7 @@ function unauthorized(error?: string, description?: string) {
 
 export function createApp(deps: AppDeps) {
   const { config, database, keys } = deps;
+  const clock = deps.clock ?? systemClock;
   const graphiql = config.env !== 'production';
   const principals = new WeakMap<Request, Principal>();
   const tokenHashes = new WeakMap<Request, string>();
@@ -110,7 +114,7 @@ export function createApp(deps: AppDeps) {
         throw e;
       }
       // CSV exports: same token check as /graphql above, then served here.
-      if (url.pathname !== GRAPHQL_PATH) return endResponse(await exportCsv(request, url, principals.get(request)!, database.db));
+      if (url.pathname !== GRAPHQL_PATH) return endResponse(await exportCsv(request, url, principals.get(request)!, { db: database.db, clock }));
     },
   };
 
@@ -131,7 +135,9 @@ export function createApp(deps: AppDeps) {
       rateLimitPlugin(limiter, (r) => ({ tokenHash: tokenHashes.get(r), address: observed.info(r)?.address ?? 'unknown' }), (scope) => metrics.rateLimited.inc({ scope })),
       databaseGuard({ pool: database.pool, queueLimit: config.db.poolQueueLimit, requestTimeoutMs: config.requestTimeoutMs, onRefused: (reason) => metrics.refusals.inc({ reason }) }),
     ],
-    context: ({ request }) => ({ db: database.db, principal: principals.get(request)!, config, keys, tokenSettings: deps.tokenSettings, revocations: deps.revocations }),
+    context: ({ request }) => ({
+      db: database.db, clock, principal: principals.get(request)!, config, keys, tokenSettings: deps.tokenSettings, revocations: deps.revocations,
+    }),
     maskedErrors: {
       maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;

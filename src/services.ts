@@ -8,6 +8,7 @@ import { KEYS_CHANNEL, lastUseRecorder } from './auth/access-tokens.js';
 import type { TokenSettings } from './auth/tokens.js';
 import { createVerifier } from './auth/verifier.js';
 import type { AppDeps } from './app.js';
+import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { idempotencyKeys } from './db/tables.js';
@@ -15,6 +16,7 @@ import { IDEMPOTENCY_TTL_HOURS } from './http/idempotency.js';
 import { lt } from 'drizzle-orm';
 
 export interface Services extends AppDeps {
+  clock: Clock;
   close(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export async function openKeyRing(config: Config, database: Pick<Database, 'db' 
   return KeyRing.open(store, kek);
 }
 
-export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean; tokenCache?: boolean } = {}): Promise<Services> {
+export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean; tokenCache?: boolean; clock?: Clock } = {}): Promise<Services> {
   const database = await openDatabase({
     databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: opts.memory,
     max: config.db.poolMax, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutSeconds: config.db.connectTimeoutSeconds,
@@ -52,7 +54,7 @@ export async function openServices(config: Config, opts: { memory?: boolean; mig
       .where(lt(idempotencyKeys.createdAt, new Date(Date.now() - IDEMPOTENCY_TTL_HOURS * 3600_000))).catch(() => {}), 3600_000);
     sweep.unref();
     return {
-      config, database, keys, tokenSettings: settings, revocations, verify,
+      config, database, keys, tokenSettings: settings, revocations, verify, clock: opts.clock ?? systemClock,
       close: async () => { clearInterval(prune); clearInterval(sweep); await lastUse.flush(); await database.close(); },
     };
   } catch (e) {

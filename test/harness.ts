@@ -6,11 +6,25 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { createApp } from '../src/app.js';
 import { issueStaffToken } from '../src/auth/tokens.js';
+import type { Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import type { StaffRole } from '../src/db/enums.js';
 import { openServices, type Services } from '../src/services.js';
 
+/** Real time shifted by an offset a test moves: `advance(86_400_000)` makes the app live tomorrow. */
+export interface TestClock extends Clock {
+  advance(ms: number): void;
+  /** Back to real time. */
+  reset(): void;
+}
+
+export function testClock(): TestClock {
+  let offset = 0;
+  return { now: () => new Date(Date.now() + offset), advance: (ms) => { offset += ms; }, reset: () => { offset = 0; } };
+}
+
 export interface Harness extends Services {
+  clock: TestClock;
   app: ReturnType<typeof createApp>;
   /** Every SQL statement the app sent since the last reset. */
   statements: string[];
@@ -36,12 +50,14 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     dropDatabase = async () => { await admin.unsafe(`drop database if exists ${name} with (force)`); await admin.end(); };
   }
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
-  const services = await openServices(config, { memory: !databaseUrl });
+  const clock = testClock();
+  const services = await openServices(config, { memory: !databaseUrl, clock });
   const app = createApp(services);
   const statements: string[] = [];
   services.database.onQuery.add((q) => statements.push(q));
   return {
     ...services,
+    clock,
     app,
     statements,
     staffToken: async (role, subject = `${role.toLowerCase()}@example.com`) =>

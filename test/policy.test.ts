@@ -1,7 +1,7 @@
 // The transfer policy as a table of route cases: decideRoute called directly, with the policy tables
 // loaded from a freshly migrated database (the seeded EU/EEA and UK regimes), no mocks.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadPolicyTables } from '../src/db/policy-tables.js';
+import { loadPolicyTables } from '../src/policy/load.js';
 import { routeRestrictions } from '../src/db/tables.js';
 import type { Certification, ContractorRole, Mechanism } from '../src/db/enums.js';
 import { decideRoute, type Importer, type MechanismChoice, type PolicyTables, type Route } from '../src/policy/transfer-rules.js';

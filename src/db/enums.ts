@@ -11,7 +11,10 @@ export const PURPOSES = [
   'ORDER_FULFILMENT', 'TECHNICAL_SUPPORT', 'PRODUCT_DISTRIBUTION', 'ALERTS_AND_NEWSLETTERS', 'SPECIAL_OFFERS',
   'PRODUCT_IMPROVEMENT', 'PERSONALISATION', 'TRAFFIC_STATISTICS', 'LEGAL_OBLIGATION',
 ] as const;
+/** Stored grant statuses. What a grant reads as at a moment adds SCHEDULED (see src/registry/grants.ts). */
 export const GRANT_STATUSES = ['ACTIVE', 'REVOKED', 'EXPIRED'] as const;
+/** A grant's status at a moment: SCHEDULED before its validFrom, EXPIRED from its validUntil; never stored. */
+export const GRANT_STATUSES_AT = ['SCHEDULED', ...GRANT_STATUSES] as const;
 export const DEROGATIONS = [
   'EXPLICIT_CONSENT', 'CONTRACT_WITH_SUBJECT', 'CONTRACT_IN_SUBJECT_INTEREST', 'PUBLIC_INTEREST', 'LEGAL_CLAIMS',
   'VITAL_INTERESTS', 'PUBLIC_REGISTER', 'COMPELLING_LEGITIMATE_INTERESTS',
@@ -39,6 +42,7 @@ export type Operation = (typeof OPERATIONS)[number];
 export type Sensitivity = (typeof SENSITIVITIES)[number];
 export type Purpose = (typeof PURPOSES)[number];
 export type GrantStatus = (typeof GRANT_STATUSES)[number];
+export type GrantStatusAt = (typeof GRANT_STATUSES_AT)[number];
 export type Mechanism = (typeof MECHANISMS)[number];
 export type Derogation = (typeof DEROGATIONS)[number];
 export type ObligationKind = (typeof OBLIGATION_KINDS)[number];

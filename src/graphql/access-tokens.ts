@@ -7,11 +7,13 @@ import { revokeTokensWhere } from '../auth/revocation.js';
 import { CONTRACTOR_SCOPES, issueContractorToken } from '../auth/tokens.js';
 import { writeWithAudit } from '../audit/write.js';
 import { PURPOSES } from '../db/enums.js';
-import { accessTokens, dataCategories, grantCategories, grants } from '../db/tables.js';
+import { accessTokens, grantCategories, grants } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
-import { covers } from '../records/values.js';
+import { covers } from '../registry/categories.js';
 import { builder } from './builder.js';
-import { lockContractor } from './contractors.js';
+import { assertMayHoldTokens, lockContractor } from '../registry/contractor-status.js';
+import { knownCategories } from '../registry/categories.js';
+import { grantInEffect } from '../registry/grants.js';
 import { PurposeEnum } from './grants.js';
 import { categoryKey, decodeId, parseInput, text } from './input.js';
 
@@ -121,18 +123,15 @@ builder.mutationFields((t) => ({
       const purposes = [...new Set(data.purposes)].sort();
       const scopes = [...new Set(data.scopes)].sort();
       return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
-        const contractor = await lockContractor(tx, contractorId, data.contractorId);
-        if (contractor.status !== 'ACTIVE') throw new InvalidStateError(`Tokens are issued only to ACTIVE contractors; this one is ${contractor.status}`, contractor.status);
+        assertMayHoldTokens(await lockContractor(tx, contractorId));
         const active = await tx.select({ purpose: grants.purpose, key: grantCategories.categoryKey })
           .from(grants).innerJoin(grantCategories, eq(grantCategories.grantId, grants.id))
-          .where(and(eq(grants.contractorId, contractorId), eq(grants.status, 'ACTIVE'), sql`${grants.validFrom} <= now()`,
-            sql`(${grants.validUntil} is null or ${grants.validUntil} > now())`));
+          .where(and(eq(grants.contractorId, contractorId), grantInEffect(ctx.clock.now())));
         const issues = purposes.flatMap((p, i) => (active.some((g) => g.purpose === p) ? [] : [{ field: `input.purposes.${i}`, message: `no active grant for purpose ${p}` }]));
         const granted = new Set(active.filter((g) => purposes.includes(g.purpose)).map((g) => g.key));
-        const known = new Map((await tx.select({ key: dataCategories.key, sensitivity: dataCategories.sensitivity }).from(dataCategories)).map((c) => [c.key, c.sensitivity]));
+        const known = await knownCategories(tx, data.categories, 'input.categories', issues);
         data.categories.forEach((key, i) => {
-          if (!known.has(key)) issues.push({ field: `input.categories.${i}`, message: `unknown data category ${key}` });
-          else if (![...granted].some((g) => covers(g, key, known.get(key) === 'RESTRICTED'))) issues.push({ field: `input.categories.${i}`, message: `${key} is not covered by an active grant for ${purposes.join(', ')}` });
+          if (known.has(key) && ![...granted].some((g) => covers(g, key, known.get(key)!.sensitivity === 'RESTRICTED'))) issues.push({ field: `input.categories.${i}`, message: `${key} is not covered by an active grant for ${purposes.join(', ')}` });
         });
         if (issues.length) throw new ValidationError(issues);
         const signed = await issueContractorToken(ctx.keys, ctx.tokenSettings, { contractorId, scopes, categories, purposes, ttlSeconds: data.lifetimeSeconds });

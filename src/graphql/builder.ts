@@ -6,27 +6,19 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
-import type { KeyRing } from '../auth/keys.js';
 import type { Principal } from '../auth/principal.js';
-import type { Revocations } from '../auth/revocation.js';
-import type { TokenSettings } from '../auth/tokens.js';
-import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
 import { relations } from '../db/relations.js';
 import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
+import type { RegistryDeps } from '../registry/tx.js';
 import './plain-columns.js';
 
 /** Page sizes of every connection; asking for more than the maximum is refused (src/http/limits.ts). */
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-export interface Context {
-  db: Db;
+/** Per request: who asks, and what the domain functions run on (so a resolver passes `ctx` to them as is). */
+export interface Context extends RegistryDeps {
   principal: Principal;
-  config: Config;
-  keys: KeyRing;
-  tokenSettings: TokenSettings;
-  revocations: Revocations;
 }
 
 export interface AuthScopes {

@@ -1,12 +1,8 @@
-// The data-category taxonomy: dotted keys (contact.email) with a sensitivity; seeded, and staff can add more.
-import { eq } from 'drizzle-orm';
-import { z } from 'zod';
-import { writeWithAudit } from '../audit/write.js';
+// The data-category taxonomy (seeded; staff can add more): the type, the tree and defineDataCategory, whose rules
+// live in src/registry/categories.ts.
 import { SENSITIVITIES } from '../db/enums.js';
-import { dataCategories } from '../db/tables.js';
-import { ConflictError, ValidationError } from '../errors.js';
+import { defineDataCategory } from '../registry/categories.js';
 import { builder } from './builder.js';
-import { categoryKey, parseInput, text } from './input.js';
 
 export const SensitivityEnum = builder.enumType('Sensitivity', { values: SENSITIVITIES });
 
@@ -47,30 +43,12 @@ const DefineDataCategoryInput = builder.inputType('DefineDataCategoryInput', {
   }),
 });
 
-const SENSITIVITY_RANK = Object.fromEntries(SENSITIVITIES.map((s, i) => [s, i])) as Record<string, number>;
-
 builder.mutationFields((t) => ({
   defineDataCategory: t.field({
     type: DataCategory,
     authScopes: { compliance: true },
     errors: { dataField: { name: 'dataCategory' } },
     args: { input: t.arg({ type: DefineDataCategoryInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      const data = parseInput(z.object({ key: categoryKey, name: text(200), description: text(2000), sensitivity: z.enum(SENSITIVITIES) }), input);
-      const parentKey = data.key.includes('.') ? data.key.slice(0, data.key.lastIndexOf('.')) : null;
-      return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
-        if (parentKey) {
-          const [parent] = await tx.select().from(dataCategories).where(eq(dataCategories.key, parentKey));
-          if (!parent) throw ValidationError.field('input.key', `parent category ${parentKey} does not exist`);
-          // A child is never less sensitive than its parent: a grant of the parent covers it.
-          if (SENSITIVITY_RANK[data.sensitivity]! < SENSITIVITY_RANK[parent.sensitivity]!) {
-            throw ValidationError.field('input.sensitivity', `must be at least ${parent.sensitivity}, the sensitivity of ${parentKey}`);
-          }
-        }
-        const [row] = await tx.insert(dataCategories).values({ ...data, parentKey }).onConflictDoNothing().returning();
-        if (!row) throw new ConflictError(`Data category ${data.key} already exists`);
-        return { result: row, audit: { action: 'defineDataCategory', entityType: 'DataCategory', entityId: row.key, after: row } };
-      });
-    },
+    resolve: (_root, { input }, ctx) => defineDataCategory(ctx, ctx.principal, input),
   }),
 }));

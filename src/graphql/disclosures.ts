@@ -1,17 +1,18 @@
 // Legal-disclosure requests: RECEIVED → UNDER_REVIEW → DISCLOSED | PARTIALLY_DISCLOSED | REJECTED, or WITHDRAWN
 // before a decision; no other move. A request from outside the exporter's jurisdiction is flagged (GDPR Art. 48),
 // and a disclosure writes its LEGAL_DISCLOSURE transfer in the same transaction.
-import { eq, inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { writeWithAudit } from '../audit/write.js';
 import type { Queryable, Tx } from '../db/client.js';
 import {
   AUTHORITY_TYPES, DISCLOSURE_DECISIONS, DISCLOSURE_STATUSES, LEGAL_INSTRUMENTS, MECHANISMS, type AuthorityType, type DisclosureStatus,
 } from '../db/enums.js';
-import { loadPolicyTables } from '../db/policy-tables.js';
-import { dataCategories, disclosureRequests, offices } from '../db/tables.js';
+import { judgeRoute, loadPolicyTables } from '../policy/load.js';
+import { knownCategories } from '../registry/categories.js';
+import { disclosureRequests, offices } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
-import { decideRoute, type PolicyTables } from '../policy/transfer-rules.js';
+import type { PolicyTables } from '../policy/transfer-rules.js';
 import { builder } from './builder.js';
 import { MechanismEnum } from './grants.js';
 import { categoryKey, country, decodeId, optionalText, parseInput, text } from './input.js';
@@ -152,12 +153,6 @@ export function art48Flag(tables: PolicyTables, exporterCountry: string, authori
     return `${authorityCountry} is outside ${tables.jurisdictionNames.get(regime) ?? regime}, the jurisdiction of the exporting office (${exporterCountry}): GDPR Art. 48 needs an international agreement such as an MLAT`;
   }
   return authorityCountry === exporterCountry ? null : `${authorityCountry} is a foreign authority for the exporting office (${exporterCountry})`;
-}
-
-async function knownCategories(tx: Tx, keys: string[], field: string) {
-  const known = new Set((await tx.select({ key: dataCategories.key }).from(dataCategories).where(inArray(dataCategories.key, keys))).map((r) => r.key));
-  const unknown = keys.map((k, i) => ({ k, i })).filter(({ k }) => !known.has(k));
-  if (unknown.length) throw new ValidationError(unknown.map(({ k, i }) => ({ field: `${field}.${i}`, message: `unknown data category ${k}` })));
 }
 
 const ReceiveInput = builder.inputType('ReceiveDisclosureRequestInput', {
@@ -314,8 +309,7 @@ builder.mutationFields((t) => ({
       if (before.foreignAuthority && !common.legalBasis) {
         throw new PolicyViolationError(office!.country, before.authorityCountry, `the request is flagged under GDPR Art. 48 (${before.foreignAuthorityReason}); record the international agreement relied on (legalBasis) before disclosing`);
       }
-      const tables = await loadPolicyTables(tx, { exporter: office!.country, importer: before.authorityCountry });
-      const decision = decideRoute(tables, {
+      const decision = await judgeRoute(tx, {
         exporterCountry: office!.country, importerCountry: before.authorityCountry, exporterRole: 'CONTROLLER', importer: { kind: 'AUTHORITY' }, context: 'TRANSFER', at: now,
       }, { mechanism: d.mechanism, derogationJustification: d.derogationJustification ?? common.legalBasis });
       if (!decision.allowed) throw new PolicyViolationError(office!.country, before.authorityCountry, decision.reason);

@@ -7,7 +7,7 @@ import { OBLIGATION_KINDS } from '../db/enums.js';
 import { obligations } from '../db/tables.js';
 import { ForbiddenError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { builder } from './builder.js';
-import { lockContractor } from './contractors.js';
+import { assertMayChange, lockContractor } from '../registry/contractor-status.js';
 import { decodeId, optionalText, parseInput, text } from './input.js';
 
 export const ObligationKindEnum = builder.enumType('ObligationKind', { values: OBLIGATION_KINDS });
@@ -118,8 +118,7 @@ builder.mutationFields((t) => ({
       if (data.expiresOn && data.expiresOn <= data.effectiveFrom) throw ValidationError.field('input.expiresOn', 'must be after effectiveFrom');
       if (data.reviewDueOn && data.reviewDueOn < data.effectiveFrom) throw ValidationError.field('input.reviewDueOn', 'must not be before effectiveFrom');
       return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
-        const contractor = await lockContractor(tx, contractorId, data.contractorId);
-        if (contractor.status === 'TERMINATED') throw new InvalidStateError('A TERMINATED contractor cannot take new obligations', contractor.status);
+        assertMayChange(await lockContractor(tx, contractorId), 'take new obligations');
         const [row] = await tx.insert(obligations).values({ ...data, contractorId }).returning();
         return { result: row!, audit: { action: 'addObligation', entityType: 'Obligation', entityId: row!.id, after: row } };
       });

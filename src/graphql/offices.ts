@@ -1,12 +1,7 @@
-// Offices: the company's own establishments. Transfers between them are intra-group.
-import { eq } from 'drizzle-orm';
-import { z } from 'zod';
-import { writeWithAudit } from '../audit/write.js';
-import { offices } from '../db/tables.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+// Offices: the type, the list and the mutations; the rules live in src/registry/offices.ts.
+import { createOffice, updateOffice } from '../registry/offices.js';
 import { builder } from './builder.js';
-import { checkLiveGrants } from './grants.js';
-import { country, decodeId, parseInput, text, version } from './input.js';
+import { decodeId } from './input.js';
 
 export const Office = builder.drizzleNode('offices', {
   name: 'Office',
@@ -45,16 +40,6 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const officeFields = {
-  name: text(200),
-  legalEntity: text(200),
-  country,
-  city: text(100),
-  isHeadquarters: z.boolean(),
-};
-const createSchema = z.object(officeFields).strict();
-const updateSchema = z.object({ id: z.string(), version, ...Object.fromEntries(Object.entries(officeFields).map(([k, v]) => [k, v.optional()])) }).strict();
-
 const CreateOfficeInput = builder.inputType('CreateOfficeInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
@@ -77,47 +62,19 @@ const UpdateOfficeInput = builder.inputType('UpdateOfficeInput', {
   }),
 });
 
-/** Unique-index name of the single headquarters, turned into a readable CONFLICT. */
-function headquartersConflict(e: unknown): never {
-  const cause = (e as { cause?: { constraint_name?: string; constraint?: string } }).cause ?? (e as { constraint?: string });
-  const name = (cause as { constraint_name?: string }).constraint_name ?? (cause as { constraint?: string }).constraint;
-  if (name === 'offices_one_headquarters') throw new ConflictError('Another office is already the headquarters');
-  throw e;
-}
-
 builder.mutationFields((t) => ({
   createOffice: t.field({
     type: Office,
     authScopes: { compliance: true },
     errors: { dataField: { name: 'office' } },
     args: { input: t.arg({ type: CreateOfficeInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      const data = parseInput(createSchema, input);
-      return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
-        const [row] = await tx.insert(offices).values(data).returning().catch(headquartersConflict);
-        return { result: row!, audit: { action: 'createOffice', entityType: 'Office', entityId: row!.id, after: row } };
-      });
-    },
+    resolve: (_root, { input }, ctx) => createOffice(ctx, ctx.principal, input),
   }),
   updateOffice: t.field({
     type: Office,
     authScopes: { compliance: true },
     errors: { dataField: { name: 'office' } },
     args: { input: t.arg({ type: UpdateOfficeInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      const { id: globalId, version: read, ...changes } = parseInput(updateSchema, input);
-      const id = decodeId('Office', globalId, 'input.id');
-      return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
-        const [before] = await tx.select().from(offices).where(eq(offices.id, id)).for('update');
-        if (!before) throw new NotFoundError('Office', globalId);
-        if (before.version !== read) throw new ConflictError(`Office was changed since version ${read}`, before.version);
-        // The routes of its live grants move with it: each must still be allowed under the mechanism it records.
-        const { country: moved } = changes as Partial<z.infer<typeof createSchema>>;
-        if (moved !== undefined && moved !== before.country) await checkLiveGrants(tx, { officeId: id }, { officeCountry: moved });
-        const [after] = await tx.update(offices).set({ ...changes, version: read + 1, updatedAt: new Date() })
-          .where(eq(offices.id, id)).returning().catch(headquartersConflict);
-        return { result: after!, audit: { action: 'updateOffice', entityType: 'Office', entityId: id, before, after } };
-      });
-    },
+    resolve: (_root, { input }, ctx) => updateOffice(ctx, ctx.principal, { ...input, id: decodeId('Office', input.id, 'input.id') }),
   }),
 }));

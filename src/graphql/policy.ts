@@ -1,10 +1,7 @@
 // The transfer policy as data: jurisdictions, members, adequacy decisions, forbidden routes, and a route check
 // that explains its decision the same way grants and transfers are judged.
-import { loadPolicyTables } from '../db/policy-tables.js';
-import type { PolicyTables } from '../policy/transfer-rules.js';
-import { decideRoute } from '../policy/transfer-rules.js';
-import { ValidationError } from '../errors.js';
-import { isCountryCode } from '../policy/countries.js';
+import type { Decision, PolicyTables } from '../policy/transfer-rules.js';
+import { checkRoute, transferPolicy } from '../registry/policy.js';
 import { builder } from './builder.js';
 import { CertificationEnum, ContractorRoleEnum } from './contractors.js';
 import { MechanismEnum } from './grants.js';
@@ -41,7 +38,7 @@ const Jurisdiction = builder.objectRef<{ code: string; name: string; tables: Pol
   }),
 });
 
-const RouteDecision = builder.objectRef<ReturnType<typeof decideRoute>>('RouteDecision').implement({
+const RouteDecision = builder.objectRef<Decision>('RouteDecision').implement({
   fields: (t) => ({
     allowed: t.exposeBoolean('allowed'),
     crossBorder: t.exposeBoolean('crossBorder'),
@@ -66,13 +63,7 @@ const TransferPolicy = builder.objectRef<PolicyTables>('TransferPolicy').impleme
         mechanism: t.arg({ type: MechanismEnum, required: false }),
         sccModule: t.arg.int({ required: false }),
       },
-      resolve: (p, a) => {
-        for (const f of ['from', 'to'] as const) if (!isCountryCode(a[f])) throw ValidationError.field(f, 'must be an ISO 3166-1 alpha-2 country code');
-        return decideRoute(p, {
-          exporterCountry: a.from, importerCountry: a.to, exporterRole: 'CONTROLLER', context: 'GRANT', at: new Date(),
-          importer: { kind: 'CONTRACTOR', role: a.importerRole ?? 'PROCESSOR', certifications: a.certifications ?? [] },
-        }, { mechanism: a.mechanism, sccModule: a.sccModule });
-      },
+      resolve: (p, args, ctx) => checkRoute(p, args, ctx.clock.now()),
     }),
   }),
 });
@@ -80,5 +71,5 @@ const TransferPolicy = builder.objectRef<PolicyTables>('TransferPolicy').impleme
 builder.queryField('transferPolicy', (t) => t.field({
   type: TransferPolicy,
   authScopes: { staff: true },
-  resolve: (_root, _args, ctx) => loadPolicyTables(ctx.db),
+  resolve: (_root, _args, ctx) => transferPolicy(ctx.db),
 }));

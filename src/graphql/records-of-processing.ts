@@ -4,6 +4,7 @@ import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import type { ContractorRole, Mechanism, Purpose } from '../db/enums.js';
 import { contractors, grantCategories, grants, obligations, offices, purposes } from '../db/tables.js';
+import { grantInEffect } from '../registry/grants.js';
 import { builder } from './builder.js';
 import { MechanismEnum, PurposeEnum } from './grants.js';
 
@@ -27,8 +28,8 @@ const ALWAYS_MISSING = [
   'time limits for erasure (Art. 30(1)(f)): not held by the registry',
 ];
 
-export async function recordsOfProcessing(db: Queryable): Promise<RecordsOfProcessing> {
-  const now = new Date();
+/** The record as it stands at `now`: from the grants in effect then and the obligations current that day. */
+export async function recordsOfProcessing(db: Queryable, now: Date): Promise<RecordsOfProcessing> {
   const today = now.toISOString().slice(0, 10);
   const [hq] = await db.select().from(offices).where(eq(offices.isHeadquarters, true)).limit(1);
   const rows = await db.select({
@@ -39,7 +40,7 @@ export async function recordsOfProcessing(db: Queryable): Promise<RecordsOfProce
     .innerJoin(contractors, eq(contractors.id, grants.contractorId))
     .innerJoin(offices, eq(offices.id, grants.officeId))
     .innerJoin(grantCategories, eq(grantCategories.grantId, grants.id))
-    .where(and(eq(grants.status, 'ACTIVE'), lte(grants.validFrom, now), or(isNull(grants.validUntil), gt(grants.validUntil, now))))
+    .where(grantInEffect(now))
     .groupBy(grants.id, offices.id, contractors.id)
     .orderBy(asc(grants.purpose), asc(grants.id));
   const purposeRows = await db.select().from(purposes);
@@ -123,5 +124,5 @@ builder.queryField('recordsOfProcessing', (t) => t.field({
   type: RecordsRef,
   authScopes: { staff: true },
   description: 'The GDPR Art. 30(1) record, from the effective grants and obligations. Also as CSV: GET /export/records-of-processing.csv.',
-  resolve: (_root, _args, ctx) => recordsOfProcessing(ctx.db),
+  resolve: (_root, _args, ctx) => recordsOfProcessing(ctx.db, ctx.clock.now()),
 }));

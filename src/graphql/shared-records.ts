@@ -8,7 +8,9 @@ import { writeWithAudit } from '../audit/write.js';
 import type { ContractorPrincipal } from '../auth/principal.js';
 import { rowsOf, type Queryable } from '../db/client.js';
 import { PURPOSES, type Purpose } from '../db/enums.js';
-import { dataCategories, subjectOptOuts } from '../db/tables.js';
+import { alias } from 'drizzle-orm/pg-core';
+import { dataCategories, grants, subjectOptOuts } from '../db/tables.js';
+import { grantInEffect } from '../registry/grants.js';
 import { ForbiddenError, ValidationError } from '../errors.js';
 import { recordContractorAccess } from '../records/access-log.js';
 import { importRecords, MAX_IMPORT_BATCH, subjectRefSchema } from '../records/import.js';
@@ -71,14 +73,16 @@ interface PageResult {
  * office's active grants for this purpose allow within the token's categories, and one page of records
  * with only those values, excluding subjects who opted out of the purpose.
  */
-async function fetchPage(db: Queryable, p: ContractorPrincipal, purpose: Purpose, afterId: number, limit: number): Promise<PageResult> {
+/** The grants table as `gr` in fetchPage's statement. */
+const gr = alias(grants, 'gr');
+
+async function fetchPage(db: Queryable, p: ContractorPrincipal, purpose: Purpose, at: Date, afterId: number, limit: number): Promise<PageResult> {
   const tokenCategories = `{${p.categories.map((c) => `"${c}"`).join(',')}}`;
   const result = await db.execute(sql`
     with g as (
       select gr.id as grant_id, gr.office_id, gr.mechanism, gc.category_key as granted
       from grants gr join grant_categories gc on gc.grant_id = gr.id
-      where gr.contractor_id = ${p.contractorId} and gr.purpose = ${purpose} and gr.status = 'ACTIVE'
-        and gr.valid_from <= now() and (gr.valid_until is null or gr.valid_until > now())
+      where gr.contractor_id = ${p.contractorId} and gr.purpose = ${purpose} and ${grantInEffect(at, gr)}
     ),
     allowed as (
       select distinct g.office_id, dc.key
@@ -140,7 +144,7 @@ builder.queryField('sharedRecords', (t) => t.field({
     if (first < 1 || first > MAX_PAGE_SIZE) throw ValidationError.field('first', `must be between 1 and ${MAX_PAGE_SIZE}`);
     const afterId = parseCursor(args.after);
     return writeWithAudit(ctx.db, p, async (tx) => {
-      const page = await fetchPage(tx, p, args.purpose, afterId, first + 1);
+      const page = await fetchPage(tx, p, args.purpose, ctx.clock.now(), afterId, first + 1);
       if (page.status !== 'ACTIVE') throw new GraphQLError(`The contractor is ${page.status}`, { extensions: { code: 'FORBIDDEN', reason: 'contractor_not_active' } });
       if (page.blockers.length) {
         throw new GraphQLError(`Acknowledge your current obligations first: ${page.blockers.map((b) => `${b.kind} (${encodeObligationId(b.id)})`).join(', ')}`, {

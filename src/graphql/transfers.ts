@@ -1,15 +1,18 @@
 // Transfer history: append-only events, each checked against the grants and the transfer policy when recorded.
 // The `transfers` filters and the CSV export share one filter definition, so both answer the same question.
-import { and, eq, inArray, lte, or, isNull, gt, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { writeWithAudit } from '../audit/write.js';
 import type { Principal } from '../auth/principal.js';
 import type { Queryable, Tx } from '../db/client.js';
 import { IMPORTER_KINDS, MECHANISMS, PURPOSES, TRANSFER_KINDS, type Mechanism, type Purpose, type TransferKind } from '../db/enums.js';
-import { loadPolicyTables } from '../db/policy-tables.js';
-import { contractors, dataCategories, grantCategories, grants, offices, transfers } from '../db/tables.js';
-import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
-import { decideRoute, type Decision, type Importer, type MechanismChoice } from '../policy/transfer-rules.js';
+import { judgeRoutes } from '../policy/load.js';
+import { knownCategories } from '../registry/categories.js';
+import { assertMayReceive, lockContractor } from '../registry/contractor-status.js';
+import { grantInEffect } from '../registry/grants.js';
+import { grantCategories, grants, offices, transfers } from '../db/tables.js';
+import { NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
+import type { Decision, Importer, MechanismChoice } from '../policy/transfer-rules.js';
 import { builder } from './builder.js';
 import { MechanismEnum, PurposeEnum } from './grants.js';
 import { categoryKey, country, decodeId, optionalText, parseInput } from './input.js';
@@ -184,8 +187,7 @@ export async function coveringGrant(db: Queryable, contractorId: number, officeI
   const covered = db.select({ n: sql`count(*)` }).from(grantCategories)
     .where(and(eq(grantCategories.grantId, grants.id), inArray(grantCategories.categoryKey, keys)));
   const [g] = await db.select().from(grants).where(and(
-    eq(grants.contractorId, contractorId), eq(grants.officeId, officeId), eq(grants.purpose, purpose), eq(grants.status, 'ACTIVE'),
-    lte(grants.validFrom, at), or(isNull(grants.validUntil), gt(grants.validUntil, at)),
+    eq(grants.contractorId, contractorId), eq(grants.officeId, officeId), eq(grants.purpose, purpose), grantInEffect(at),
     sql`(${covered}) = ${keys.length}`,
   )).orderBy(grants.id).limit(1);
   return g;
@@ -221,27 +223,24 @@ const recordSchema = z.object({
   derogationJustification: optionalText(2000),
 }).strict();
 
-async function recordTransfer(tx: Tx, principal: Principal, input: unknown) {
+async function recordTransfer(tx: Tx, principal: Principal, input: unknown, now: Date) {
   const data = parseInput(recordSchema, input);
   if (Boolean(data.contractorId) === Boolean(data.importerOfficeId)) {
     throw ValidationError.field('input.contractorId', 'give exactly one importer: contractorId or importerOfficeId');
   }
   if (data.viaContractorId && !data.contractorId) throw ValidationError.field('input.viaContractorId', 'an onward transfer goes to a contractor');
-  const at = data.occurredAt ?? new Date();
-  if (at.getTime() > Date.now() + 60_000) throw ValidationError.field('input.occurredAt', 'must not be in the future');
+  const at = data.occurredAt ?? now;
+  if (at.getTime() > now.getTime() + 60_000) throw ValidationError.field('input.occurredAt', 'must not be in the future');
   const keys = [...new Set(data.categories)];
   const officeId = decodeId('Office', data.officeId, 'input.officeId');
 
   const [office] = await tx.select().from(offices).where(eq(offices.id, officeId));
   if (!office) throw new NotFoundError('Office', data.officeId);
-  const known = new Set((await tx.select({ key: dataCategories.key }).from(dataCategories).where(inArray(dataCategories.key, keys))).map((r) => r.key));
-  const unknown = data.categories.map((k, i) => ({ k, i })).filter(({ k }) => !known.has(k));
-  if (unknown.length) throw new ValidationError(unknown.map(({ k, i }) => ({ field: `input.categories.${i}`, message: `unknown data category ${k}` })));
+  await knownCategories(tx, data.categories, 'input.categories');
 
   const loadContractor = async (globalId: string, field: string) => {
-    const [c] = await tx.select().from(contractors).where(eq(contractors.id, decodeId('Contractor', globalId, field))).for('share');
-    if (!c) throw new NotFoundError('Contractor', globalId);
-    if (c.status === 'SUSPENDED' || c.status === 'TERMINATED') throw new InvalidStateError(`A ${c.status} contractor cannot receive data`, c.status);
+    const c = await lockContractor(tx, decodeId('Contractor', globalId, field), 'share');
+    assertMayReceive(c, 'data');
     return c;
   };
   const noGrant = (to: string, who: string) =>
@@ -290,12 +289,10 @@ async function recordTransfer(tx: Tx, principal: Principal, input: unknown) {
   const choice: MechanismChoice = data.mechanism
     ? { mechanism: data.mechanism, sccModule: data.sccModule, derogationJustification: data.derogationJustification }
     : grantRow ? { mechanism: grantRow.mechanism, sccModule: grantRow.sccModule } : {};
-  const tables = await loadPolicyTables(tx, { exporter: exporterCountry, importer: importerCountry });
-  let decision = decideRoute(tables, { exporterCountry, importerCountry, exporterRole, importer, context: 'TRANSFER', at }, choice);
-  // The grant's mechanism may not fit this route (e.g. an onward one): let the policy derive what does, or say what is needed.
-  if (!decision.allowed && !data.mechanism && grantRow) {
-    decision = decideRoute(tables, { exporterCountry, importerCountry, exporterRole, importer, context: 'TRANSFER', at }, {});
-  }
+  const route = { exporterCountry, importerCountry, exporterRole, importer, context: 'TRANSFER' as const, at };
+  // The grant's mechanism may not fit this route (e.g. an onward one): then the policy derives what does, or says what is needed.
+  const [chosen, derived] = await judgeRoutes(tx, [{ route, choice }, { route, choice: {} }]);
+  const decision = !chosen!.allowed && !data.mechanism && grantRow ? derived! : chosen!;
   if (!decision.allowed) throw new PolicyViolationError(exporterCountry, importerCountry, decision.reason);
 
   const [created] = await insertTransfers(tx, [{
@@ -317,7 +314,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RecordTransferInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       writeWithAudit(ctx.db, ctx.principal, async (tx) => {
-        const row = await recordTransfer(tx, ctx.principal, input);
+        const row = await recordTransfer(tx, ctx.principal, input, ctx.clock.now());
         return { result: row, audit: { action: 'recordTransfer', entityType: 'Transfer', entityId: row.id, after: row } };
       }),
   }),

@@ -2,6 +2,7 @@
 // the records of processing. Transfers stream in keyset batches, so memory stays flat however long the history is.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Principal } from '../auth/principal.js';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { DomainError, ValidationError } from '../errors.js';
 import { TRANSPARENCY_COLUMNS, transparencyReport } from '../graphql/disclosures.js';
@@ -117,8 +118,8 @@ export const RECORDS_CSV_COLUMNS = [
   'thirdCountry', 'mechanism', 'sccModule', 'tiaReference', 'securityMeasures', 'missing',
 ] as const;
 
-async function recordsCsv(db: Db): Promise<Response> {
-  const record = await recordsOfProcessing(db);
+async function recordsCsv(db: Db, at: Date): Promise<Response> {
+  const record = await recordsOfProcessing(db, at);
   async function* rows() {
     yield csvLine([...RECORDS_CSV_COLUMNS]);
     for (const a of record.activities) {
@@ -133,14 +134,14 @@ async function recordsCsv(db: Db): Promise<Response> {
 }
 
 /** Serves one export for an authenticated principal: staff only, like the GraphQL fields they mirror. */
-export async function exportCsv(request: Request, url: URL, principal: Principal, db: Db): Promise<Response> {
+export async function exportCsv(request: Request, url: URL, principal: Principal, { db, clock }: { db: Db; clock: Clock }): Promise<Response> {
   if (request.method !== 'GET') return problem(405, 'METHOD_NOT_ALLOWED', 'Use GET');
   if (principal.kind !== 'staff') return problem(403, 'FORBIDDEN', 'Exports need a staff token');
   try {
     switch (url.pathname) {
       case EXPORT_PATHS.transfers: return transfersCsv(db, url.searchParams);
       case EXPORT_PATHS.transparencyReport: return await transparencyCsv(db, url.searchParams);
-      case EXPORT_PATHS.recordsOfProcessing: return await recordsCsv(db);
+      case EXPORT_PATHS.recordsOfProcessing: return await recordsCsv(db, clock.now());
       default: return problem(404, 'NOT_FOUND', 'No such export');
     }
   } catch (e) {

@@ -39,11 +39,6 @@ export type Decision =
   | { allowed: true; crossBorder: boolean; mechanism: Mechanism; sccModule: number | null; basis: Basis; explanation: string }
   | { allowed: false; crossBorder: boolean; reason: string };
 
-export const DEROGATION_MECHANISMS: readonly Mechanism[] = [
-  'EXPLICIT_CONSENT', 'CONTRACT_WITH_SUBJECT', 'CONTRACT_IN_SUBJECT_INTEREST', 'PUBLIC_INTEREST', 'LEGAL_CLAIMS',
-  'VITAL_INTERESTS', 'PUBLIC_REGISTER', 'COMPELLING_LEGITIMATE_INTERESTS',
-];
-
 const SCC_MODULE_NAMES: Record<number, string> = {
   1: 'module 1 (controller to controller)', 2: 'module 2 (controller to processor)',
   3: 'module 3 (processor to processor)', 4: 'module 4 (processor to controller)',

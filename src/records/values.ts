@@ -34,8 +34,3 @@ export function valueProblem(category: string, value: unknown): string | undefin
   if (value.length > MAX_VALUE_LENGTH) return `must be at most ${MAX_VALUE_LENGTH} characters`;
   return CHECKS[category]?.(value);
 }
-
-/** Does a granted category key cover `key`? The key itself, or a descendant unless the descendant is RESTRICTED. */
-export function covers(granted: string, key: string, keyIsRestricted: boolean): boolean {
-  return key === granted || (!keyIsRestricted && key.startsWith(`${granted}.`));
-}

@@ -1,0 +1,44 @@
+// The transfer policy against the database: loads the rows of the policy tables that some routes need, once,
+// and judges each route with the pure rules of transfer-rules.ts. Callers ask one question ("is this route
+// allowed, and why") and never load the tables themselves.
+import { inArray } from 'drizzle-orm';
+import type { Queryable } from '../db/client.js';
+import { adequacyDecisions, jurisdictionMembers, jurisdictions, routeRestrictions } from '../db/tables.js';
+import { decideRoute, type Decision, type MechanismChoice, type PolicyTables, type Route } from './transfer-rules.js';
+
+export interface Countries { exporter: string; importer: string }
+
+/** The policy tables: whole, or only the rows that routes between `countries` can touch. */
+export async function loadPolicyTables(db: Queryable, countries?: Countries | readonly Countries[]): Promise<PolicyTables> {
+  const pairs = countries === undefined ? undefined : Array.isArray(countries) ? countries : [countries as Countries];
+  const exporters = pairs && [...new Set(pairs.map((p) => p.exporter))];
+  const importers = pairs && [...new Set(pairs.map((p) => p.importer))];
+  const both = pairs && [...new Set([...exporters!, ...importers!])];
+  const [members, names, adequacy, restrictions] = await Promise.all([
+    db.select().from(jurisdictionMembers).where(both ? inArray(jurisdictionMembers.country, both) : undefined),
+    db.select().from(jurisdictions),
+    db.select().from(adequacyDecisions).where(importers ? inArray(adequacyDecisions.country, importers) : undefined),
+    db.select().from(routeRestrictions).where(exporters ? inArray(routeRestrictions.exporterCountry, exporters) : undefined),
+  ]);
+  return {
+    membership: new Map(members.map((m) => [m.country, m.jurisdiction])),
+    jurisdictionNames: new Map(names.map((j) => [j.code, j.name])),
+    adequacy,
+    restrictions,
+  };
+}
+
+export interface RouteCase { route: Route; choice?: MechanismChoice }
+
+/** Judges every case with one load of the tables (not one per route). */
+export async function judgeRoutes(db: Queryable, cases: readonly RouteCase[]): Promise<Decision[]> {
+  if (!cases.length) return [];
+  const tables = await loadPolicyTables(db, cases.map(({ route }) => ({ exporter: route.exporterCountry, importer: route.importerCountry })));
+  return cases.map(({ route, choice }) => decideRoute(tables, route, choice));
+}
+
+/** Is this route allowed with this mechanism, and why. */
+export async function judgeRoute(db: Queryable, route: Route, choice: MechanismChoice = {}): Promise<Decision> {
+  const [decision] = await judgeRoutes(db, [{ route, choice }]);
+  return decision!;
+}

@@ -1,0 +1,185 @@
+// Grants: the only thing that makes data reachable by a contractor; each route is judged by the transfer policy.
+//
+// "A grant in effect at time t", once: stored status ACTIVE (not revoked, not marked expired), validFrom ≤ t,
+// and t before validUntil (or no end). Before validFrom a grant reads SCHEDULED and gives nothing; from
+// validUntil it reads EXPIRED. The TS function and the SQL predicate below say the same thing; every path that
+// asks whether a grant counts (the status field and filter, token issue, the records fetch, recorded transfers,
+// records of processing, the live-grant checks) uses one of them, with `t` from the app's clock.
+import { and, eq, gt, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { z } from 'zod';
+import type { Principal } from '../auth/principal.js';
+import type { Tx } from '../db/client.js';
+import { MECHANISMS, PURPOSES, type Certification, type ContractorRole, type GrantStatus, type GrantStatusAt, type Purpose } from '../db/enums.js';
+import { accessTokens, contractors, grantCategories, grants, offices } from '../db/tables.js';
+import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
+import { judgeRoute, judgeRoutes } from '../policy/load.js';
+import type { AuditEntry } from '../audit/write.js';
+import { revokeTokens } from './access-tokens.js';
+import { knownCategories } from './categories.js';
+import { assertMayReceive, lockContractor } from './contractor-status.js';
+import { publicId } from './ids.js';
+import { write, type RegistryDeps, type Write } from './tx.js';
+import { categoryKey, dayOf, optionalText, parseInput, text } from './validation.js';
+
+/** The grants table or an alias of it (`alias(grants, 'g')`) in a hand-written statement. */
+export interface GrantColumns { status: AnyPgColumn; validFrom: AnyPgColumn; validUntil: AnyPgColumn }
+
+export function grantStatusAt(g: { status: GrantStatus; validFrom: Date; validUntil: Date | null }, at: Date): GrantStatusAt {
+  if (g.status !== 'ACTIVE') return g.status;
+  if (g.validUntil && g.validUntil <= at) return 'EXPIRED';
+  if (g.validFrom > at) return 'SCHEDULED';
+  return 'ACTIVE';
+}
+
+/** SQL: the grant reads `status` at `at` — exactly when grantStatusAt says so. */
+export function grantStatusIs(status: GrantStatusAt, at: Date, g: GrantColumns = grants): SQL {
+  const notEnded = or(isNull(g.validUntil), gt(g.validUntil, at))!;
+  switch (status) {
+    case 'ACTIVE': return and(eq(g.status, 'ACTIVE'), lte(g.validFrom, at), notEnded)!;
+    case 'SCHEDULED': return and(eq(g.status, 'ACTIVE'), gt(g.validFrom, at), notEnded)!;
+    case 'EXPIRED': return or(eq(g.status, 'EXPIRED'), and(eq(g.status, 'ACTIVE'), lte(g.validUntil, at)))!;
+    case 'REVOKED': return eq(g.status, 'REVOKED');
+  }
+}
+
+/** SQL: the grant is in effect at `at` and gives what it names. */
+export const grantInEffect = (at: Date, g: GrantColumns = grants): SQL => grantStatusIs('ACTIVE', at, g);
+
+/**
+ * SQL: the grant has not ended: in effect or scheduled. A change to its contractor or office must keep such a
+ * grant's route valid, and terminating the contractor revokes it.
+ */
+export const grantLive = (at: Date, g: GrantColumns = grants): SQL => or(grantStatusIs('ACTIVE', at, g), grantStatusIs('SCHEDULED', at, g))!;
+
+/** The relational-query `where` of the `grants` list: each filter given, the status as it reads at `at`. */
+export function grantFilters(f: { contractorId?: number; officeId?: number; purpose?: Purpose | null; status?: GrantStatusAt | null }, at: Date) {
+  return {
+    ...(f.contractorId ? { contractorId: f.contractorId } : {}),
+    ...(f.officeId ? { officeId: f.officeId } : {}),
+    ...(f.purpose ? { purpose: f.purpose } : {}),
+    ...(f.status ? { RAW: (g: typeof grants) => grantStatusIs(f.status!, at, g) } : {}),
+  };
+}
+
+/**
+ * A change to a contractor (country, role, certifications) or to an office (country) moves the routes of its
+ * live grants. Each is judged again, with the mechanism it records, as the registry will stand after the
+ * change (a scheduled grant as of its validFrom); the change is refused with POLICY_VIOLATION if one of them
+ * would no longer be allowed. The policy tables are loaded once for all of them.
+ */
+export async function checkLiveGrants(
+  tx: Tx,
+  at: Date,
+  of: { contractorId: number } | { officeId: number },
+  after: { contractor?: { country: string; role: ContractorRole; certifications: Certification[] }; officeCountry?: string },
+): Promise<void> {
+  const live = await tx.select({
+    id: grants.id, purpose: grants.purpose, mechanism: grants.mechanism, sccModule: grants.sccModule, validFrom: grants.validFrom,
+    officeCountry: offices.country, country: contractors.country, role: contractors.role, certifications: contractors.certifications,
+  }).from(grants)
+    .innerJoin(offices, eq(offices.id, grants.officeId))
+    .innerJoin(contractors, eq(contractors.id, grants.contractorId))
+    .where(and('contractorId' in of ? eq(grants.contractorId, of.contractorId) : eq(grants.officeId, of.officeId), grantLive(at)));
+  const cases = live.map((g) => {
+    const importer = after.contractor ?? g;
+    return {
+      route: {
+        exporterCountry: after.officeCountry ?? g.officeCountry, importerCountry: importer.country, exporterRole: 'CONTROLLER' as const,
+        context: 'GRANT' as const, at: g.validFrom > at ? g.validFrom : at,
+        importer: { kind: 'CONTRACTOR' as const, role: importer.role, certifications: importer.certifications },
+      },
+      choice: { mechanism: g.mechanism, sccModule: g.sccModule },
+    };
+  });
+  const decisions = await judgeRoutes(tx, cases);
+  decisions.forEach((decision, i) => {
+    if (decision.allowed) return;
+    const g = live[i]!;
+    const { exporterCountry, importerCountry } = cases[i]!.route;
+    throw new PolicyViolationError(exporterCountry, importerCountry,
+      `active grant ${publicId('Grant', g.id)} (${g.purpose}, ${g.mechanism}${g.sccModule ? ` module ${g.sccModule}` : ''}) would no longer be valid: ${decision.reason}; revoke it first`);
+  });
+}
+
+const id = z.number().int().positive();
+
+export const grantInputSchema = z.object({
+  contractorId: id,
+  officeId: id,
+  categories: z.array(categoryKey).min(1, 'at least one category').max(50),
+  purpose: z.enum(PURPOSES),
+  validFrom: z.date().nullish(),
+  validUntil: z.date().nullish(),
+  mechanism: z.enum(MECHANISMS).nullish(),
+  sccModule: z.number().int().min(1).max(4).nullish(),
+  tiaReference: optionalText(200),
+  tiaDate: z.string().nullish(),
+}).strict();
+
+/** Grants `categories` to a contractor from an office for a purpose, if the transfer policy allows the route. */
+export async function grantDataAccess(deps: RegistryDeps, principal: Principal, input: unknown) {
+  const data = parseInput(grantInputSchema, input);
+  if (data.sccModule != null && data.mechanism !== 'SCC') throw ValidationError.field('input.sccModule', 'only with mechanism SCC');
+  const keys = [...new Set(data.categories)];
+  return write(deps, principal, async ({ tx, now }) => {
+    const validFrom = data.validFrom ?? now;
+    if (data.validUntil && data.validUntil <= validFrom) throw ValidationError.field('input.validUntil', 'must be after validFrom');
+    if (data.validUntil && data.validUntil <= now) throw ValidationError.field('input.validUntil', 'must be in the future');
+    if (data.tiaDate && data.tiaDate > dayOf(now)) throw ValidationError.field('input.tiaDate', 'an assessment cannot be dated in the future');
+    const contractor = await lockContractor(tx, data.contractorId, 'share');
+    assertMayReceive(contractor, 'new grants');
+    const [office] = await tx.select().from(offices).where(eq(offices.id, data.officeId));
+    if (!office) throw new NotFoundError('Office', publicId('Office', data.officeId));
+    await knownCategories(tx, data.categories, 'input.categories');
+
+    const decision = await judgeRoute(tx, {
+      exporterCountry: office.country, importerCountry: contractor.country, exporterRole: 'CONTROLLER',
+      importer: { kind: 'CONTRACTOR', role: contractor.role, certifications: contractor.certifications }, context: 'GRANT', at: validFrom,
+    }, { mechanism: data.mechanism, sccModule: data.sccModule });
+    if (!decision.allowed) throw new PolicyViolationError(office.country, contractor.country, decision.reason);
+
+    const [row] = await tx.insert(grants).values({
+      contractorId: data.contractorId, officeId: data.officeId, purpose: data.purpose, validFrom, validUntil: data.validUntil ?? null,
+      mechanism: decision.mechanism, sccModule: decision.sccModule, tiaReference: data.tiaReference ?? null, tiaDate: data.tiaDate ?? null,
+      crossBorder: decision.crossBorder, policyExplanation: decision.explanation, createdBy: principal.subject,
+    }).returning();
+    await tx.insert(grantCategories).values(keys.map((categoryKey) => ({ grantId: row!.id, categoryKey })));
+    return { result: row!, audit: { action: 'grantDataAccess', entityType: 'Grant', entityId: row!.id, after: { ...row, categories: keys } } };
+  });
+}
+
+export const revokeGrantSchema = z.object({ id, reason: text(1000) }).strict();
+
+/** Ends a grant in effect or scheduled; the tokens reading under its purpose stop at once. */
+export async function revokeGrant(deps: RegistryDeps, principal: Principal, input: unknown) {
+  const { id: grantId, reason } = parseInput(revokeGrantSchema, input);
+  return write(deps, principal, async (w) => {
+    const { tx, now } = w;
+    const [owner] = await tx.select({ contractorId: grants.contractorId }).from(grants).where(eq(grants.id, grantId));
+    if (!owner) throw new NotFoundError('Grant', publicId('Grant', grantId));
+    // The contractor first, as issueAccessToken takes it: a token issued concurrently under this grant
+    // either commits before (and is revoked below) or waits and then finds the grant revoked.
+    await lockContractor(tx, owner.contractorId);
+    const [before] = await tx.select().from(grants).where(eq(grants.id, grantId)).for('update');
+    if (!before) throw new NotFoundError('Grant', publicId('Grant', grantId));
+    const status = grantStatusAt(before, now);
+    if (status !== 'ACTIVE' && status !== 'SCHEDULED') {
+      throw new InvalidStateError(`Only an ACTIVE or SCHEDULED grant can be revoked; this one is ${status}`, status);
+    }
+    const [after] = await tx.update(grants).set({ status: 'REVOKED', revokedAt: now, revocationReason: reason })
+      .where(eq(grants.id, grantId)).returning();
+    // Tokens that read under this grant's purpose stop at once, everywhere; reissue under the remaining grants.
+    await revokeTokens(w, and(eq(accessTokens.contractorId, before.contractorId), sql`${accessTokens.purposes} @> array[${before.purpose}]::purpose[]`),
+      `Grant revoked: ${reason}`);
+    return { result: after!, audit: { action: 'revokeGrant', entityType: 'Grant', entityId: grantId, before, after } };
+  });
+}
+
+/** A terminated contractor keeps its history but no live access: its live grants end with it. */
+export async function endGrantsOf(w: Write, contractorId: number, reason: string): Promise<AuditEntry[]> {
+  const ended = await w.tx.update(grants)
+    .set({ status: 'REVOKED', revokedAt: w.now, revocationReason: `Contractor terminated: ${reason}` })
+    .where(and(eq(grants.contractorId, contractorId), grantLive(w.now))).returning({ id: grants.id });
+  return ended.map((g) => ({ action: 'revokeGrant', entityType: 'Grant', entityId: g.id, after: { status: 'REVOKED', reason: 'contractor terminated' } }));
+}

@@ -1,0 +1,50 @@
+// The one write path of the registry. A change runs in one transaction with the audit event(s) it returns, so a
+// failed change leaves no event and no committed change is without one. Work that must happen only once the
+// change is durable (marking revoked tokens in this process, reloading the signing keys) is queued with
+// `afterCommit` and runs after the commit, never for a change that rolled back.
+import { appendAuditEvents, type AuditEntry } from '../audit/write.js';
+import type { KeyRing } from '../auth/keys.js';
+import type { Principal } from '../auth/principal.js';
+import type { Revocations } from '../auth/revocation.js';
+import type { TokenSettings } from '../auth/tokens.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Db, Tx } from '../db/client.js';
+
+/** What the domain functions run on: the database, the clock, and the process-wide token machinery. */
+export interface RegistryDeps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  keys: KeyRing;
+  tokenSettings: TokenSettings;
+  revocations: Revocations;
+}
+
+/** Handed to a change: its transaction, who makes it, its moment, and the queue of work after commit. */
+export interface Write {
+  tx: Tx;
+  principal: Principal;
+  /** The moment of this change, read once from the clock: every rule it checks and every row it stamps uses it. */
+  now: Date;
+  deps: RegistryDeps;
+  afterCommit(work: () => void | Promise<void>): void;
+}
+
+export interface Change<T> {
+  result: T;
+  audit: AuditEntry | AuditEntry[];
+}
+
+export async function write<T>(deps: RegistryDeps, principal: Principal, change: (w: Write) => Promise<Change<T>>): Promise<T> {
+  const queued: (() => void | Promise<void>)[] = [];
+  const now = deps.clock.now();
+  const result = await deps.db.transaction(async (tx) => {
+    const done = await change({ tx, principal, now, deps, afterCommit: (work) => void queued.push(work) });
+    await appendAuditEvents(tx, principal, Array.isArray(done.audit) ? done.audit : [done.audit]);
+    return done.result;
+  });
+  // In order, each awaited. The change is committed: a failure here is reported, but nothing is undone.
+  for (const work of queued) await work();
+  return result;
+}
