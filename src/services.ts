@@ -1,7 +1,7 @@
 // Opens what the app depends on, in order: database (migrated), signing keys, token verifier.
 // Shared by the server, the CLI and the tests, so each runs the same start-up.
 import { KeyRing } from './auth/keys.js';
-import { databaseKeyStore, fileKeyStore } from './auth/key-store.js';
+import { copiedTo, databaseKeyStore, fileKeyStore } from './auth/key-store.js';
 import { deriveKeyEncryptionKey, loadOrCreateSecret } from './auth/encryption.js';
 import { Revocations } from './auth/revocation.js';
 import { KEYS_CHANNEL, lastUseRecorder } from './auth/access-tokens.js';
@@ -24,10 +24,19 @@ export function tokenSettings(config: Config): TokenSettings {
   return { issuer: config.tokenIssuer, audience: config.tokenAudience, maxTokenAgeSeconds: Math.max(config.staffTokenTtlSeconds, config.contractorTokenMaxTtlSeconds) };
 }
 
+/**
+ * The signing keys: from the database when the caller holds it; the token CLI on the embedded database (which the
+ * server holds) reads the server's copy in DATA_DIR instead. The embedded server takes over the keys of that file
+ * if its database has none yet (a key the CLI made before the first start, or an older release's key file).
+ */
 export async function openKeyRing(config: Config, database: Pick<Database, 'db' | 'kind'> | undefined): Promise<KeyRing> {
   const kek = deriveKeyEncryptionKey(loadOrCreateSecret(config.keyEncryptionSecret, config.dataDir));
-  const store = config.databaseUrl && database ? databaseKeyStore(database.db) : fileKeyStore(config.dataDir);
-  return KeyRing.open(store, kek);
+  const file = fileKeyStore(config.dataDir);
+  if (!database) return KeyRing.open(file, kek);
+  const store = databaseKeyStore(database.db);
+  if (database.kind === 'postgres') return KeyRing.open(store, kek);
+  await store.adopt(await file.list());
+  return KeyRing.open(copiedTo(store, file), kek);
 }
 
 export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean; tokenCache?: boolean; clock?: Clock } = {}): Promise<Services> {

@@ -21,7 +21,7 @@ let contractor: { id: string; version: number };
 /** In effect now, until the day after tomorrow. */
 let current: { id: string };
 /** From tomorrow, office B, email and phone. */
-let tomorrows: { id: string };
+let tomorrows: { id: string; status: string };
 /** From tomorrow, for another purpose. */
 let otherPurpose: { id: string };
 let token: string;

@@ -172,14 +172,7 @@ describe('keys', () => {
 async function retireLongAgo(kid: string) {
   const { sql } = await import('drizzle-orm');
   const longAgo = new Date(Date.now() - 30 * 86400_000).toISOString();
-  if (h.database.kind === 'postgres') {
-    await h.database.db.execute(sql`update signing_keys set retired_at = ${longAgo} where kid = ${kid}`);
-  } else {
-    const { readFileSync, writeFileSync } = await import('node:fs');
-    const path = `${h.config.dataDir}/signing-keys.json`;
-    const keys = JSON.parse(readFileSync(path, 'utf8')) as { kid: string; retiredAt: string | null }[];
-    writeFileSync(path, JSON.stringify(keys.map((k) => (k.kid === kid ? { ...k, retiredAt: longAgo } : k))));
-  }
+  await h.database.db.execute(sql`update signing_keys set retired_at = ${longAgo} where kid = ${kid}`);
   await h.keys.reload();
 }
 

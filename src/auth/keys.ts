@@ -57,19 +57,8 @@ export class KeyRing {
 
   get keys(): readonly StoredKey[] { return this.stored; }
 
-  /**
-   * New tokens are signed with a fresh key at once; retired keys stay published until `removable`
-   * says no live token can carry their kid.
-   */
-  async rotate(removable: (key: StoredKey) => boolean): Promise<string> {
-    const next = await this.generate();
-    await this.store.rotate(next, new Date().toISOString());
-    await this.store.remove(this.stored.filter((k) => k.retiredAt && removable(k)).map((k) => k.kid));
-    await this.reload();
-    return next.kid;
-  }
-
-  private async generate(): Promise<StoredKey> {
+  /** A fresh key pair, private half encrypted, not yet stored: a rotation stores it in its own transaction. */
+  async generate(): Promise<StoredKey> {
     const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const kid = randomUUID();
     return {

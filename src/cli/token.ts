@@ -1,5 +1,6 @@
 // Mints a staff token: `npm run --silent token -- --role compliance --subject alice@example.com`.
-// Prints only the JWT on stdout. Works while the server runs (on the embedded database the keys are a file).
+// Prints only the JWT on stdout. Works while the server runs (on the embedded database it signs with the copy of
+// the key set that the server keeps in DATA_DIR).
 import { issueStaffToken } from '../auth/tokens.js';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';

@@ -1,9 +1,7 @@
 // Contractor access tokens: issued by compliance staff within the contractor's active grants, listed,
 // revoked; and the rotation of the service's signing key.
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { KEYS_CHANNEL } from '../auth/access-tokens.js';
-import { revokeTokensWhere } from '../auth/revocation.js';
 import { CONTRACTOR_SCOPES, issueContractorToken } from '../auth/tokens.js';
 import { writeWithAudit } from '../audit/write.js';
 import { PURPOSES } from '../db/enums.js';
@@ -14,6 +12,9 @@ import { builder } from './builder.js';
 import { assertMayHoldTokens, lockContractor } from '../registry/contractor-status.js';
 import { knownCategories } from '../registry/categories.js';
 import { grantInEffect } from '../registry/grants.js';
+import { rotateSigningKey } from '../registry/signing-keys.js';
+import { revokeTokens } from '../registry/access-tokens.js';
+import { write } from '../registry/tx.js';
 import { PurposeEnum } from './grants.js';
 import { categoryKey, decodeId, parseInput, text } from './input.js';
 
@@ -147,20 +148,18 @@ builder.mutationFields((t) => ({
     authScopes: { compliance: true },
     errors: { dataField: { name: 'accessToken' } },
     args: { input: t.arg({ type: RevokeAccessTokenInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
+    resolve: (_root, { input }, ctx) => {
       const { id: globalId, reason } = parseInput(z.object({ id: z.string(), reason: text(1000) }), input);
       const id = decodeId('AccessToken', globalId, 'input.id');
-      const { row, revoked } = await writeWithAudit(ctx.db, ctx.principal, async (tx) => {
-        const [before] = await tx.select().from(accessTokens).where(eq(accessTokens.id, id)).for('update');
+      return write(ctx, ctx.principal, async (w) => {
+        const [before] = await w.tx.select().from(accessTokens).where(eq(accessTokens.id, id)).for('update');
         if (!before) throw new NotFoundError('AccessToken', globalId);
         if (before.revokedAt) throw new InvalidStateError('The token is already revoked', 'REVOKED');
         if (before.expiresAt <= new Date()) throw new InvalidStateError('The token has expired', 'EXPIRED');
-        const revoked = await revokeTokensWhere(tx, eq(accessTokens.id, id), ctx.principal.subject, reason);
-        const [after] = await tx.select().from(accessTokens).where(eq(accessTokens.id, id));
-        return { result: { row: after!, revoked }, audit: { action: 'revokeAccessToken', entityType: 'AccessToken', entityId: id, before, after } };
+        await revokeTokens(w, eq(accessTokens.id, id), reason);
+        const [after] = await w.tx.select().from(accessTokens).where(eq(accessTokens.id, id));
+        return { result: after!, audit: { action: 'revokeAccessToken', entityType: 'AccessToken', entityId: id, before, after } };
       });
-      ctx.revocations.add(revoked);
-      return row;
     },
   }),
   rotateSigningKey: t.field({
@@ -168,21 +167,6 @@ builder.mutationFields((t) => ({
     authScopes: { compliance: true },
     errors: { directResult: true },
     args: { input: t.arg({ type: RotateSigningKeyInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const { reason } = parseInput(z.object({ reason: text(1000) }), input);
-      const live = new Set((await ctx.db.selectDistinct({ kid: accessTokens.kid }).from(accessTokens)
-        .where(and(gt(accessTokens.expiresAt, new Date()), isNull(accessTokens.revokedAt)))).map((r) => r.kid));
-      // Staff tokens are not stored: a retired key stays until the longest staff token it may have signed has expired.
-      const staffHorizon = Date.now() - ctx.config.staffTokenTtlSeconds * 1000;
-      const before = ctx.keys.keys.map((k) => k.kid);
-      const kid = await ctx.keys.rotate((k) => !live.has(k.kid) && Date.parse(k.retiredAt!) < staffHorizon);
-      const after = ctx.keys.keys.map((k) => k.kid);
-      const removedKids = before.filter((k) => !after.includes(k));
-      await writeWithAudit(ctx.db, ctx.principal, async (tx) => {
-        await tx.execute(sql`select pg_notify(${KEYS_CHANNEL}, ${kid})`);
-        return { result: null, audit: { action: 'rotateSigningKey', entityType: 'SigningKey', entityId: kid, before: { kids: before }, after: { kids: after, reason } } };
-      });
-      return { kid, publishedKids: after, removedKids };
-    },
+    resolve: (_root, { input }, ctx) => rotateSigningKey(ctx, ctx.principal, input),
   }),
 }));
