@@ -178,3 +178,24 @@ describe('route restrictions forbid a route outright', () => {
     expect(await events()).toEqual(before);
   });
 });
+
+describe('transferPolicy.checkRoute', () => {
+  const CHECK = 'query($from: String!, $to: String!, $m: TransferMechanism, $s: Int) { transferPolicy { checkRoute(from: $from, to: $to, mechanism: $m, sccModule: $s) { allowed mechanism sccModule explanation } } }';
+
+  test('judges a route as a standing grant would be judged', async () => {
+    const auditor = await h.staffToken('AUDITOR');
+    const r = await h.gql(auditor, CHECK, { from: 'DE', to: 'IN', m: 'SCC', s: 2 });
+    expect(r.body.data.transferPolicy.checkRoute).toMatchObject({ allowed: true, mechanism: 'SCC', sccModule: 2 });
+    const bare = await h.gql(auditor, CHECK, { from: 'DE', to: 'IN' });
+    expect(bare.body.data.transferPolicy.checkRoute).toMatchObject({ allowed: false, mechanism: null, explanation: expect.stringMatching(/module 2/) });
+  });
+
+  test('a country that is not an ISO code is VALIDATION_FAILED naming the argument', async () => {
+    const auditor = await h.staffToken('AUDITOR');
+    for (const [from, to, field] of [['XX', 'DE', 'args.from'], ['DE', 'de', 'args.to']] as const) {
+      const r = await h.gql(auditor, CHECK, { from, to });
+      expect(r.body.errors?.[0]?.extensions?.code, JSON.stringify(r.body)).toBe('VALIDATION_FAILED');
+      expect(r.body.errors[0].message).toContain(`${field}: must be an ISO 3166-1 alpha-2 country code`);
+    }
+  });
+});

@@ -65,3 +65,18 @@ test('fields a type loads only on request come in the same statement, with their
   expect(email.description).toMatch(/\w/);
   expect(email.parent.key).toBe('contact');
 });
+
+test('a change that re-judges many live grants loads the policy tables once, not once per grant', async () => {
+  const office = await createOffice(h, token, { name: 'Vienna', country: 'AT', city: 'Vienna' });
+  for (const country of ['FR', 'IT', 'ES', 'NL', 'BE', 'PL']) {
+    const c = await registerContractor(h, token, { legalName: `Policy ${country}`, country });
+    await grant(h, token, { contractorId: c.id, officeId: office.id });
+  }
+  h.statements.length = 0;
+  const moved = await ok(h, token, 'updateOffice', 'UpdateOfficeInput', { id: office.id, version: office.version, country: 'DE' }, 'office', 'country');
+  expect(moved.country).toBe('DE');
+  const policyLoads = (table: string) => h.statements.filter((s) => new RegExp(`from "${table}"`).test(s)).length;
+  expect(policyLoads('jurisdiction_members')).toBe(1);
+  expect(policyLoads('route_restrictions')).toBe(1);
+  expect(policyLoads('adequacy_decisions')).toBe(1);
+});

@@ -1,5 +1,5 @@
 // Offices: the type, the list and the mutations; the rules live in src/registry/offices.ts.
-import { createOffice, updateOffice } from '../registry/offices.js';
+import { createOffice, officeFilters, updateOffice } from '../registry/offices.js';
 import { builder } from './builder.js';
 import { decodeId } from './input.js';
 
@@ -28,7 +28,7 @@ builder.queryFields((t) => ({
     authScopes: { staff: true },
     args: { country: t.arg.string({ required: false, description: 'Only offices in this country.' }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.db.query.offices.findMany(query({ where: args.country ? { country: args.country.toUpperCase() } : undefined, orderBy: { id: 'asc' } })),
+      ctx.db.query.offices.findMany(query({ where: officeFilters(args), orderBy: { id: 'asc' } })),
   }, { name: 'OfficeConnection' }, { name: 'OfficeEdge' }),
   office: t.drizzleField({
     type: 'offices',

@@ -19,6 +19,9 @@ const officeFields = {
 export const createOfficeSchema = z.object(officeFields).strict();
 export const updateOfficeSchema = createOfficeSchema.partial().extend({ id: z.number().int().positive(), version }).strict();
 
+/** The relational-query `where` of the `offices` list. */
+export const officeFilters = (f: { country?: string | null }) => (f.country ? { country: f.country.toUpperCase() } : {});
+
 /** The unique index that allows one headquarters, turned into a readable CONFLICT. */
 function headquartersConflict(e: unknown): never {
   const cause = (e as { cause?: { constraint_name?: string; constraint?: string } }).cause ?? (e as { constraint?: string });
