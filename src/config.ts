@@ -44,7 +44,8 @@ const schema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   /** Queries allowed to wait for a connection before new requests are refused with 503. */
   DB_POOL_QUEUE_LIMIT: z.coerce.number().int().min(0).default(200),
-  DB_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(5),
+  /** A connection attempt caught by a PostgreSQL restart can hang until this ends it (5 s held writes up after recovery). */
+  DB_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(2),
   // Observability.
   /** Default: info, and silent under NODE_ENV=test. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),

@@ -1,6 +1,6 @@
 // HTTP listener with graceful shutdown: on SIGTERM/SIGINT readiness fails first, requests in flight
 // finish, then the database closes and the process exits (forced after SHUTDOWN_GRACE_MS).
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { createApp } from './app.js';
 import { issueStaffToken } from './auth/tokens.js';
 import { hasData, loadDemoData } from './cli/demo-data.js';
@@ -17,7 +17,15 @@ if (process.argv.includes('--demo')) {
   const { token } = await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'demo-loader', 600);
   if (!(await hasData(app, token))) await loadDemoData(app, token);
 }
-const server = createServer(app);
+// Once the listener has closed, every response still to be sent says `Connection: close`: a keep-alive
+// client that keeps sending on its socket would otherwise hold server.close() open until the grace ran out.
+let listenerClosed = false;
+const unsent = new Set<ServerResponse>();
+const server = createServer((req, res) => {
+  if (listenerClosed) res.setHeader('connection', 'close');
+  else { unsent.add(res); res.once('close', () => unsent.delete(res)); }
+  return app(req, res);
+});
 server.keepAliveTimeout = 5_000;
 // Slow clients cannot hold a socket: headers within 10 s, the whole request within the deadline plus 10 s.
 server.headersTimeout = 10_000;
@@ -38,6 +46,8 @@ async function shutdown(signal: string) {
   force.unref();
   // Readiness already fails; keep serving briefly so load balancers stop sending before connections are refused.
   if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, Math.min(config.shutdownDelayMs, config.shutdownGraceMs / 2)));
+  listenerClosed = true;
+  for (const res of unsent) if (!res.headersSent) res.setHeader('connection', 'close');
   server.close(async () => {
     await services.close();
     console.log(JSON.stringify({ msg: 'stopped' }));

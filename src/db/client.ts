@@ -55,15 +55,19 @@ export interface PoolUse {
 /**
  * Counts statements and transactions in flight on a postgres.js client by wrapping `unsafe` (how drizzle
  * sends every statement outside a transaction) and `begin` (a transaction holds one connection for its
- * duration; its statements run on that connection and are not counted again).
+ * duration; its statements run on that connection and are not counted again — nor is its BEGIN, which
+ * postgres.js sends through the same `unsafe` from inside `begin`, so a transaction waiting for a
+ * connection counted twice and `waiting` said two).
  */
 function trackPool(client: postgres.Sql, max: number): PoolUse {
   let inFlight = 0;
+  let inBegin = false;
   const done = () => { inFlight--; };
   const unsafe = client.unsafe.bind(client);
   const begin = client.begin.bind(client);
   (client as { unsafe: unknown }).unsafe = (...args: Parameters<typeof client.unsafe>) => {
     const query = unsafe(...args);
+    if (inBegin) return query;
     const then = query.then.bind(query);
     let counted = false;
     // postgres.js runs a query when it is first awaited: count from then until it settles.
@@ -75,7 +79,10 @@ function trackPool(client: postgres.Sql, max: number): PoolUse {
   };
   (client as { begin: unknown }).begin = (...args: unknown[]) => {
     inFlight++;
-    const p = (begin as (...a: unknown[]) => Promise<unknown>)(...args);
+    // postgres.js' begin() issues its BEGIN synchronously, before its first await.
+    inBegin = true;
+    let p: Promise<unknown>;
+    try { p = (begin as (...a: unknown[]) => Promise<unknown>)(...args); } finally { inBegin = false; }
     p.then(done, done);
     return p;
   };
@@ -95,6 +102,25 @@ export function isPostgresWriteAfterClose(e: unknown): boolean {
   return e instanceof TypeError && /reading 'write'/.test(e.message) && /postgres[\\/]src[\\/]connection\.js/.test(e.stack ?? '') && /nextWrite/.test(e.stack ?? '');
 }
 
+/**
+ * Seconds before reconnecting, given how many connection attempts in a row have failed across the pool.
+ * postgres.js' default grows as 3^n / 100 up to 20 s, so after a few seconds of outage each waiting
+ * statement sat up to 7–20 s behind its timer once PostgreSQL was back (writes resumed 4–8 s late and
+ * SIGTERM waited for the timers). Capped at 0.5 s: a query waiting for a connection is sent at most
+ * half a second after the server accepts again. Attempts are only made for queries that wait, so while
+ * the server is down that is at most a few refused connects per second per pooled connection.
+ */
+export function reconnectBackoff(failures: number): number {
+  return Math.min(0.05 * 2 ** failures, 0.5) * (0.5 + Math.random() / 2);
+}
+
+/**
+ * How long `close` waits for statements still in flight before ending their connections. It runs after the
+ * HTTP server has answered every request, so what is left belongs to requests already answered at their
+ * deadline (their callers were told the outcome is unknown) or to a connection attempt an outage holds up.
+ */
+const CLOSE_TIMEOUT_MS = 1_000;
+
 export interface DatabaseOptions {
   databaseUrl?: string;
   dataDir?: string;
@@ -110,7 +136,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const max = opts.max ?? 10;
     const client = postgres(opts.databaseUrl, {
-      max, onnotice: () => {}, connect_timeout: opts.connectTimeoutSeconds ?? 5,
+      max, onnotice: () => {}, connect_timeout: opts.connectTimeoutSeconds ?? 2, backoff: reconnectBackoff,
       connection: { application_name: 'transfer-registry', statement_timeout: opts.statementTimeoutMs ?? 0 },
     });
     const pool = trackPool(client, max);
@@ -125,7 +151,14 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         try { return await Promise.race([client`select 1`.then(() => true, () => false), timeout]); } finally { clearTimeout(timer); }
       },
       listen: async (channel, onNotify, onConnect) => { await client.listen(channel, onNotify, onConnect); },
-      close: () => client.end({ timeout: 5 }),
+      close: async () => {
+        // Let statements still counted in flight finish (bounded), then end every connection at once:
+        // postgres.js' own end() waits for a connection that closed with an error mid-query as if that
+        // query still ran (its end() never settles), so after an outage it always sat out its timeout.
+        const until = Date.now() + CLOSE_TIMEOUT_MS;
+        while (pool.inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+        await client.end({ timeout: 0 });
+      },
     };
   }
   let dir: string | undefined;
