@@ -8,6 +8,8 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().optional(),
+  /** The owner role that applies migrations; then DATABASE_URL names the service's own, lesser role (npm run db:roles). */
+  MIGRATION_DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('./.data'),
   /** Secret that encrypts the signing keys at rest. Without it the service keeps a generated one under DATA_DIR. */
   KEY_ENCRYPTION_SECRET: z.string().min(32).optional(),
@@ -44,7 +46,7 @@ const schema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   /** Queries allowed to wait for a connection before new requests are refused with 503. */
   DB_POOL_QUEUE_LIMIT: z.coerce.number().int().min(0).default(200),
-  /** A connection attempt caught by a PostgreSQL restart can hang until this ends it (5 s held writes up after recovery). */
+  /** A connection attempt caught by a PostgreSQL restart hangs until this ends it (5 s held writes up after recovery). */
   DB_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(2),
   // Observability.
   /** Default: info, and silent under NODE_ENV=test. */
@@ -58,6 +60,7 @@ export type Config = Readonly<{
   port: number;
   host: string;
   databaseUrl: string | undefined;
+  migrationDatabaseUrl: string | undefined;
   dataDir: string;
   keyEncryptionSecret: string | undefined;
   tokenIssuer: string;
@@ -96,11 +99,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  if (c.MIGRATION_DATABASE_URL && !c.DATABASE_URL) throw new Error('Invalid configuration: MIGRATION_DATABASE_URL needs DATABASE_URL (the role it grants to)');
   return {
     env: c.NODE_ENV,
     port: c.PORT,
     host: c.HOST,
     databaseUrl: c.DATABASE_URL,
+    migrationDatabaseUrl: c.MIGRATION_DATABASE_URL,
     dataDir: resolve(c.DATA_DIR),
     keyEncryptionSecret: c.KEY_ENCRYPTION_SECRET,
     tokenIssuer: c.TOKEN_ISSUER,

@@ -41,7 +41,7 @@ export async function openKeyRing(config: Config, database: Pick<Database, 'db' 
 
 export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean; tokenCache?: boolean; clock?: Clock } = {}): Promise<Services> {
   const database = await openDatabase({
-    databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: opts.memory,
+    databaseUrl: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, memory: opts.memory,
     max: config.db.poolMax, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutSeconds: config.db.connectTimeoutSeconds,
   });
   try {

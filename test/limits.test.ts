@@ -1,7 +1,6 @@
 // Hostile requests are refused with a clear, coded error before any resolver runs: depth, aliases
 // (on real fields and on __typename), cost, tokens, directives, document and body size, page size,
 // batching, suggestions, introspection, GraphiQL, CSRF, mutations over GET; unexpected errors masked.
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { contractorWithToken } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
@@ -169,12 +168,12 @@ describe('errors and suggestions', () => {
     const h2 = await startHarness();
     try {
       const token = await h2.staffToken('AUDITOR');
-      await h2.database.db.execute(sql`alter table offices rename to offices_hidden`);
+      await h2.asOwner('alter table offices rename to offices_hidden');
       const r = await h2.gql(token, '{ offices { nodes { id name } } }');
       const text = JSON.stringify(r.body);
       expect(r.body.errors[0].message).toBe('Unexpected error.');
       expect(text).not.toMatch(/select|offices_hidden|relation|stack|at .*\.ts|node_modules/i);
-      await h2.database.db.execute(sql`alter table offices_hidden rename to offices`);
+      await h2.asOwner('alter table offices_hidden rename to offices');
     } finally {
       await h2.stop();
     }

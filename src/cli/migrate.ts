@@ -1,13 +1,16 @@
-// `npm run db:migrate`: applies the committed migrations to DATABASE_URL, or to the embedded database
-// (which must not be open in a running server: PGlite admits one process).
+// `npm run db:migrate`: applies the committed migrations to DATABASE_URL — as the owner role in
+// MIGRATION_DATABASE_URL when set, which then grants DATABASE_URL's role its privileges — or to the
+// embedded database (which must not be open in a running server: PGlite admits one process).
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 
 const config = loadConfig();
-const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, max: 1 });
+const database = await openDatabase({ databaseUrl: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, max: 1,
+  connectTimeoutSeconds: config.db.connectTimeoutSeconds });
 try {
   await database.migrate();
-  console.log(`migrations applied to ${config.databaseUrl ? 'DATABASE_URL' : `${config.dataDir}/pglite`}`);
+  const as = config.migrationDatabaseUrl ? ' as the owner in MIGRATION_DATABASE_URL' : '';
+  console.log(`migrations applied to ${config.databaseUrl ? `DATABASE_URL${as}` : `${config.dataDir}/pglite`}`);
 } finally {
   await database.close();
 }

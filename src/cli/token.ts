@@ -20,7 +20,7 @@ if (!Number.isInteger(ttl) || ttl <= 0 || ttl > config.staffTokenTtlSeconds) {
   console.error(`--ttl must be a whole number of seconds up to ${config.staffTokenTtlSeconds} (STAFF_TOKEN_TTL_SECONDS)`);
   process.exit(2);
 }
-const database = config.databaseUrl ? await openDatabase({ databaseUrl: config.databaseUrl, max: 1 }) : undefined;
+const database = config.databaseUrl ? await openDatabase({ databaseUrl: config.databaseUrl, max: 1, connectTimeoutSeconds: config.db.connectTimeoutSeconds }) : undefined;
 try {
   const keys = await openKeyRing(config, database);
   const { token } = await issueStaffToken(keys, tokenSettings(config), role, subject, ttl);

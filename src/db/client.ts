@@ -8,8 +8,10 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import postgres from 'postgres';
 import { relations } from './relations.js';
+import { grantServicePrivileges, roleOf } from './roles.js';
 
 export type Relations = typeof relations;
 export type Db = PgAsyncDatabase<PgQueryResultHKT, Relations>;
@@ -121,13 +123,39 @@ export function reconnectBackoff(failures: number): number {
  */
 const CLOSE_TIMEOUT_MS = 1_000;
 
+/** Names of the committed migrations the database has not applied (all of them before the first). */
+async function pendingMigrations(client: postgres.Sql): Promise<string[]> {
+  const local = readMigrationFiles({ migrationsFolder }).map((m) => m.name);
+  const [{ journal }] = await client<{ journal: string | null }[]>`select to_regclass('drizzle.__drizzle_migrations')::text as journal`;
+  if (!journal) return local;
+  const applied = new Set((await client<{ name: string | null }[]>`select name from drizzle.__drizzle_migrations`).map((r) => r.name));
+  return local.filter((n) => !applied.has(n));
+}
+
+/**
+ * Applies pending migrations as the owner role in `migrationUrl`, then grants the service's role (the one in
+ * `databaseUrl`) its privileges on what the migrations made; the owner's connection is closed again.
+ */
+async function migrateAsOwner(migrationUrl: string, serviceRole: string, connectTimeoutSeconds: number | undefined) {
+  const owner = postgres(migrationUrl, { max: 1, onnotice: () => {}, connect_timeout: connectTimeoutSeconds });
+  try {
+    await migratePostgres(drizzlePostgres({ client: owner, relations }) as never, { migrationsFolder });
+    if (roleOf(migrationUrl) !== serviceRole) await owner.begin((tx) => grantServicePrivileges(tx, serviceRole));
+  } finally {
+    await owner.end();
+  }
+}
+
 export interface DatabaseOptions {
   databaseUrl?: string;
+  /** PostgreSQL: the owner role that applies migrations, when the service's role (databaseUrl) may not. */
+  migrationUrl?: string;
   dataDir?: string;
   memory?: boolean;
   max?: number;
   /** PostgreSQL statement_timeout for every connection; 0 turns it off. */
   statementTimeoutMs?: number;
+  /** DB_CONNECT_TIMEOUT_SECONDS (unset: postgres.js' 30 s). */
   connectTimeoutSeconds?: number;
 }
 
@@ -136,14 +164,26 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const max = opts.max ?? 10;
     const client = postgres(opts.databaseUrl, {
-      max, onnotice: () => {}, connect_timeout: opts.connectTimeoutSeconds ?? 2, backoff: reconnectBackoff,
+      max, onnotice: () => {}, connect_timeout: opts.connectTimeoutSeconds, backoff: reconnectBackoff,
       connection: { application_name: 'transfer-registry', statement_timeout: opts.statementTimeoutMs ?? 0 },
     });
     const pool = trackPool(client, max);
     const db = drizzlePostgres({ client, relations, logger: logger(onQuery) }) as unknown as Db;
     return {
       db, kind: 'postgres', onQuery, sql: client, pool,
-      migrate: async () => { await migratePostgres(db as never, { migrationsFolder }); },
+      migrate: async () => {
+        if (opts.migrationUrl) return migrateAsOwner(opts.migrationUrl, roleOf(opts.databaseUrl!), opts.connectTimeoutSeconds);
+        // The service's role can read the journal but not create it or apply anything: check first.
+        const pending = await pendingMigrations(client);
+        if (!pending.length) return;
+        try {
+          await migratePostgres(db as never, { migrationsFolder });
+        } catch (e) {
+          if ((e as { code?: string }).code !== '42501' && (e as { cause?: { code?: string } }).cause?.code !== '42501') throw e;
+          throw new Error(`${pending.length} migration(s) pending (${pending.join(', ')}) and the role in DATABASE_URL may not apply them: `
+            + 'run npm run db:migrate with MIGRATION_DATABASE_URL set to the owner role, or set it for the service', { cause: e });
+        }
+      },
       // postgres.js waits for a connection while the server is down: bound the wait.
       ping: async () => {
         let timer: NodeJS.Timeout | undefined;
