@@ -31,15 +31,16 @@ describe('rotateSigningKey', () => {
   test('the new key and its audit event commit together: when the event cannot be written, no key changes', async () => {
     const before = await storedKeys();
     const signingBefore = h.keys.signingKey.kid;
-    await h.database.db.execute(sql.raw(`create function refuse_audit() returns trigger language plpgsql as $$
-      begin raise exception 'audit log unavailable'; end $$`));
-    await h.database.db.execute(sql.raw('create trigger refuse_audit before insert on audit_events for each row execute function refuse_audit()'));
+    // Schema changes: the tables' owner may make them, the service's role may not.
+    await h.asOwner(`create function refuse_audit() returns trigger language plpgsql as $$
+      begin raise exception 'audit log unavailable'; end $$`);
+    await h.asOwner('create trigger refuse_audit before insert on audit_events for each row execute function refuse_audit()');
     try {
       const r = await h.gql(compliance, ROTATE);
       expect(r.body.errors?.[0]?.message).toBe('Unexpected error.');
     } finally {
-      await h.database.db.execute(sql.raw('drop trigger refuse_audit on audit_events'));
-      await h.database.db.execute(sql.raw('drop function refuse_audit()'));
+      await h.asOwner('drop trigger refuse_audit on audit_events');
+      await h.asOwner('drop function refuse_audit()');
     }
     expect(await storedKeys()).toEqual(before);
     expect(await rotationEvents()).toEqual([]);
