@@ -6,7 +6,7 @@ import {
   addProcessingLocation, contractorFilters, registerContractor, removeProcessingLocation, setContractorStatus, updateContractor,
 } from '../registry/contractors.js';
 import { builder } from './builder.js';
-import { decodeId } from './input.js';
+import { decodeId, decodeOptionalId } from './input.js';
 
 export const ServiceEnum = builder.enumType('Service', { values: SERVICES });
 export const ContractorRoleEnum = builder.enumType('ContractorRole', { values: CONTRACTOR_ROLES });
@@ -141,9 +141,7 @@ const RemoveProcessingLocationInput = builder.inputType('RemoveProcessingLocatio
   fields: (t) => ({ id: t.id({ required: true }) }),
 });
 
-/** The parent named by its global ID, or null/undefined as given (null clears it, undefined leaves it). */
-const parentId = (globalId: string | null | undefined) =>
-  globalId ? decodeId('Contractor', globalId, 'input.parentContractorId') : globalId;
+const parentId = (globalId: string | null | undefined) => decodeOptionalId('Contractor', globalId, 'input.parentContractorId');
 
 builder.mutationFields((t) => ({
   registerContractor: t.field({

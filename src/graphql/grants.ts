@@ -4,7 +4,7 @@ import { GRANT_STATUSES_AT, MECHANISMS, PURPOSES } from '../db/enums.js';
 import { readsOwn } from '../auth/principal.js';
 import { grantDataAccess, grantFilters, grantStatusAt, revokeGrant } from '../registry/grants.js';
 import { builder } from './builder.js';
-import { decodeId } from './input.js';
+import { decodeId, listedContractorId } from './input.js';
 
 export const PurposeEnum = builder.enumType('Purpose', { values: PURPOSES });
 export const MechanismEnum = builder.enumType('TransferMechanism', { values: MECHANISMS });
@@ -59,9 +59,7 @@ builder.queryFields((t) => ({
       purpose: t.arg({ type: PurposeEnum, required: false }),
     },
     resolve: (query, _root, args, ctx) => {
-      const contractorId = ctx.principal.kind === 'contractor'
-        ? ctx.principal.contractorId
-        : args.contractorId ? decodeId('Contractor', String(args.contractorId), 'contractorId') : undefined;
+      const contractorId = listedContractorId(ctx.principal, args.contractorId);
       const officeId = args.officeId ? decodeId('Office', String(args.officeId), 'officeId') : undefined;
       return ctx.db.query.grants.findMany(query({
         where: grantFilters({ contractorId, officeId, purpose: args.purpose, status: args.status }, ctx.clock.now()),

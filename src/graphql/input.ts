@@ -1,6 +1,7 @@
 // Relay global-ID decoding for resolvers: the GraphQL layer translates IDs to the numeric keys the domain takes,
 // each failure a ValidationError naming the field.
 import { decodeGlobalID } from '@pothos/plugin-relay';
+import type { Principal } from '../auth/principal.js';
 import { ValidationError } from '../errors.js';
 
 // Moved to the domain (src/registry/validation.ts); re-exported until every resolver module calls the domain.
@@ -14,4 +15,15 @@ export function decodeId(typename: string, globalId: string, field: string): num
     if (t === typename && Number.isSafeInteger(n) && n > 0 && String(n) === id) return n;
   } catch { /* fall through */ }
   throw ValidationError.field(field, `not a ${typename} ID`);
+}
+
+/** An optional ID field: decoded when given, null or undefined passed on as given (null clears, undefined leaves). */
+export function decodeOptionalId(typename: string, globalId: string | null | undefined, field: string): number | null | undefined {
+  return globalId ? decodeId(typename, globalId, field) : (globalId as null | undefined);
+}
+
+/** The contractor a list is narrowed to: a contractor token's own, whatever it asks; for staff the one named, if any. */
+export function listedContractorId(principal: Principal, globalId: string | number | null | undefined): number | undefined {
+  if (principal.kind === 'contractor') return principal.contractorId;
+  return globalId ? decodeId('Contractor', String(globalId), 'contractorId') : undefined;
 }

@@ -13,9 +13,8 @@ import { STATUS_MOVES, assertMayChange, lockContractor } from './contractor-stat
 import { checkLiveGrants, endGrantsOf } from './grants.js';
 import { publicId } from './ids.js';
 import { write, type RegistryDeps } from './tx.js';
-import { assertNotAfterToday, country, email, optionalText, parseInput, text, version } from './validation.js';
+import { assertNotAfterToday, country, email, optionalText, parseInput, rowId as id, text, version } from './validation.js';
 
-const id = z.number().int().positive();
 const optionalList = <T extends z.ZodType>(item: T) => z.array(item).max(20).nullish();
 const contractorFields = {
   legalName: text(200),

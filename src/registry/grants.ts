@@ -19,8 +19,9 @@ import { revokeTokens } from './access-tokens.js';
 import { knownCategories } from './categories.js';
 import { assertMayReceive, lockContractor } from './contractor-status.js';
 import { publicId } from './ids.js';
+import { findOffice } from './office-lookup.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
-import { categoryKey, dayOf, optionalText, parseInput, text } from './validation.js';
+import { categoryKey, dayOf, optionalText, parseInput, rowId as id, text } from './validation.js';
 
 /** The grants table or an alias of it (`alias(grants, 'g')`) in a hand-written statement. */
 export interface GrantColumns { status: AnyPgColumn; validFrom: AnyPgColumn; validUntil: AnyPgColumn }
@@ -102,8 +103,6 @@ export async function checkLiveGrants(
   });
 }
 
-const id = z.number().int().positive();
-
 export const grantInputSchema = z.object({
   contractorId: id,
   officeId: id,
@@ -129,8 +128,7 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
     if (data.tiaDate && data.tiaDate > dayOf(now)) throw ValidationError.field('input.tiaDate', 'an assessment cannot be dated in the future');
     const contractor = await lockContractor(tx, data.contractorId, 'share');
     assertMayReceive(contractor, 'new grants');
-    const [office] = await tx.select().from(offices).where(eq(offices.id, data.officeId));
-    if (!office) throw new NotFoundError('Office', publicId('Office', data.officeId));
+    const office = await findOffice(tx, data.officeId);
     await knownCategories(tx, data.categories, 'input.categories');
 
     const decision = await judgeRoute(tx, {

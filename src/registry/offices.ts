@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { checkLiveGrants } from './grants.js';
 import { publicId } from './ids.js';
 import { write, type RegistryDeps } from './tx.js';
-import { country, parseInput, text, version } from './validation.js';
+import { country, parseInput, rowId, text, version } from './validation.js';
 
 const officeFields = {
   name: text(200),
@@ -17,7 +17,7 @@ const officeFields = {
   isHeadquarters: z.boolean(),
 };
 export const createOfficeSchema = z.object(officeFields).strict();
-export const updateOfficeSchema = createOfficeSchema.partial().extend({ id: z.number().int().positive(), version }).strict();
+export const updateOfficeSchema = createOfficeSchema.partial().extend({ id: rowId, version }).strict();
 
 /** The relational-query `where` of the `offices` list. */
 export const officeFilters = (f: { country?: string | null }) => (f.country ? { country: f.country.toUpperCase() } : {});

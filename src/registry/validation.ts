@@ -16,6 +16,8 @@ export const country = z.string().refine(isCountryCode, 'must be an ISO 3166-1 a
 export const email = z.string().trim().max(254).email('must be an e-mail address');
 export const categoryKey = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/, 'must be a dotted lower-case key such as contact.email').max(100);
 export const version = z.number().int().positive();
+/** A row's numeric key, as the GraphQL layer decodes it from a global ID. */
+export const rowId = z.number().int().positive();
 
 /** The calendar day of `at` (UTC), as dates (YYYY-MM-DD) are stored and compared. */
 export const dayOf = (at: Date) => at.toISOString().slice(0, 10);
@@ -23,4 +25,17 @@ export const dayOf = (at: Date) => at.toISOString().slice(0, 10);
 /** A date (YYYY-MM-DD) that records something done: it cannot lie after today. */
 export function assertNotAfterToday(value: string | null | undefined, field: string, now: Date): void {
   if (value && value > dayOf(now)) throw ValidationError.field(field, 'must not be in the future');
+}
+
+/**
+ * A moment that records something done (a transfer, a request's receipt): it cannot lie ahead of `now`, give or
+ * take a minute for the caller's clock.
+ */
+export function assertNotInFuture(at: Date, field: string, now: Date): void {
+  if (at.getTime() > now.getTime() + 60_000) throw ValidationError.field(field, 'must not be in the future');
+}
+
+/** A period [from, to) of a report or filter: `to` must come after `from`. */
+export function assertPeriod(from: Date, to: Date, field = 'args.to'): void {
+  if (to <= from) throw ValidationError.field(field, 'must be after from');
 }
