@@ -92,6 +92,29 @@ describe('state machine', () => {
   });
 });
 
+describe('moves on a request that is not there, or badly asked', () => {
+  test('an unknown or wrong-type ID, an empty withdrawal reason, a partial disclosure without its rationale or count: typed errors, nothing written', async () => {
+    const id = await requestIn('UNDER_REVIEW');
+    const missing = Buffer.from('DisclosureRequest:999999').toString('base64');
+    const [requests, events, transfers] = [await count(h, 'disclosure_requests'), await count(h, 'audit_events'), await count(h, 'transfers')];
+    for (const r of [await review(missing), await withdraw(missing), await decide(missing)]) {
+      expect(r, JSON.stringify(r)).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
+    }
+    for (const r of [await review(office.id), await withdraw(office.id), await decide(office.id)]) {
+      expect(r.__typename, JSON.stringify(r)).toBe('ValidationError');
+      expect(r.issues.map((i: { field: string }) => i.field)).toEqual(['input.id']);
+    }
+    const fieldsOf = (r: any) => { expect(r.__typename, JSON.stringify(r)).toBe('ValidationError'); return r.issues.map((i: { field: string }) => i.field); };
+    expect(fieldsOf(await call('withdrawDisclosureRequest', 'WithdrawDisclosureRequestInput', { id, reason: '   ' }))).toEqual(['input.reason']);
+    expect(fieldsOf(await decide(id, { decision: 'PARTIALLY_DISCLOSED', disclosedCategories: ['contact.email'], subjectsDisclosed: 1 }))).toEqual(['input.rationale']);
+    expect(fieldsOf(await decide(id, { decision: 'PARTIALLY_DISCLOSED', disclosedCategories: ['contact.email'], rationale: 'only e-mail' }))).toEqual(['input.subjectsDisclosed']);
+    expect(await count(h, 'disclosure_requests')).toBe(requests);
+    expect(await count(h, 'audit_events')).toBe(events);
+    expect(await count(h, 'transfers')).toBe(transfers);
+    expect((await review(id)).currentState).toBe('UNDER_REVIEW'); // nothing was decided
+  });
+});
+
 describe('receiving: bad input', () => {
   test('a bad country, a due date before receipt, unknown categories, an unknown or wrong-type office: typed errors naming the field, nothing written', async () => {
     const base = {
@@ -167,6 +190,46 @@ describe('overdue and transparency', () => {
     expect(q.body.errors).toBeUndefined();
     expect(q.body.data.overdueDisclosureRequests.nodes).toEqual([{ id: late.id, overdue: true }]);
     expect(q.body.data.disclosureRequests.nodes).toEqual([{ id: late.id }]);
+  });
+
+  test('overdue as the registry\'s clock reads: due in two days, overdue once the clock is three days on', async () => {
+    const soon = await receive({ reference: 'SOON-1', dueAt: new Date(Date.now() + 2 * DAY).toISOString() });
+    expect(soon.overdue).toBe(false);
+    const OVERDUE = `query($id: ID!) { node(id: $id) { ... on DisclosureRequest { overdue } }
+      overdueDisclosureRequests(first: 50) { nodes { id } } disclosureRequests(overdueOnly: true, first: 50) { nodes { id } } }`;
+    const read = async () => {
+      const q = await h.gql(auditor, OVERDUE, { id: soon.id });
+      expect(q.body.errors).toBeUndefined();
+      const ids = (c: { nodes: { id: string }[] }) => c.nodes.map((n) => n.id);
+      return { overdue: q.body.data.node.overdue, listed: ids(q.body.data.overdueDisclosureRequests), filtered: ids(q.body.data.disclosureRequests) };
+    };
+    expect(await read()).toMatchObject({ overdue: false, listed: expect.not.arrayContaining([soon.id]), filtered: expect.not.arrayContaining([soon.id]) });
+    h.clock.advance(3 * DAY);
+    try {
+      expect(await read()).toMatchObject({ overdue: true, listed: expect.arrayContaining([soon.id]), filtered: expect.arrayContaining([soon.id]) });
+    } finally {
+      h.clock.reset();
+    }
+    // Decided, it is no longer overdue however late.
+    await review(soon.id);
+    await decide(soon.id, { decision: 'REJECTED', rationale: 'overbroad' });
+    h.clock.advance(3 * DAY);
+    try {
+      expect(await read()).toMatchObject({ overdue: false, listed: expect.not.arrayContaining([soon.id]), filtered: expect.not.arrayContaining([soon.id]) });
+    } finally {
+      h.clock.reset();
+    }
+  });
+
+  test('a report period must end after it starts: GraphQL and CSV refuse it, naming `to`', async () => {
+    const at = new Date(Date.now() - 30 * DAY).toISOString();
+    const r = await h.gql(auditor, `query($from: DateTime!, $to: DateTime!) { transparencyReport(from: $from, to: $to) { country } }`, { from: at, to: at });
+    expect(r.body.data ?? null).toBeNull();
+    expect(r.body.errors[0].extensions.code).toBe('VALIDATION_FAILED');
+    expect(r.body.errors[0].message).toMatch(/args\.to: must be after from/);
+    const file = await csv(h, auditor, `/export/transparency-report.csv?${new URLSearchParams({ from: at, to: at })}`);
+    expect(file.status).toBe(400);
+    expect(file.text).toMatch(/must be after from/);
   });
 
   test('transparency report per country and authority type; CSV equals GraphQL', async () => {

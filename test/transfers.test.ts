@@ -140,6 +140,60 @@ describe('recordTransfer', () => {
     expect(await count(h, 'transfers')).toBe(transfers);
     expect(await count(h, 'audit_events')).toBe(events);
   });
+
+  test('one importer, named once: typed errors naming the field, nothing written', async () => {
+    const paris = await createOffice(h, compliance, { name: 'Paris office', country: 'FR', city: 'Paris' });
+    const unknownOffice = encodeGlobalID('Office', '999999');
+    const [transfers, events] = [await count(h, 'transfers'), await count(h, 'audit_events')];
+    const cases: [Record<string, unknown>, string, string?][] = [
+      [{ officeId: reg.office.id }, 'ValidationError', 'input.contractorId'], // no importer
+      [{ officeId: reg.office.id, contractorId: reg.fr.id, importerOfficeId: paris.id }, 'ValidationError', 'input.contractorId'], // two
+      [{ officeId: reg.office.id, importerOfficeId: paris.id, viaContractorId: reg.fr.id }, 'ValidationError', 'input.viaContractorId'],
+      [{ officeId: reg.office.id, importerOfficeId: reg.office.id, mechanism: 'NOT_REQUIRED' }, 'ValidationError', 'input.importerOfficeId'],
+      [{ officeId: reg.office.id, importerOfficeId: reg.fr.id }, 'ValidationError', 'input.importerOfficeId'], // a contractor's ID
+      [{ officeId: reg.office.id, contractorId: reg.india.id, mechanism: 'SCC', sccModule: 5 }, 'ValidationError', 'input.sccModule'],
+      [{ officeId: reg.office.id, importerOfficeId: unknownOffice }, 'NotFoundError'],
+      [{ officeId: unknownOffice, contractorId: reg.fr.id }, 'NotFoundError'],
+    ];
+    for (const [input, type, field] of cases) {
+      const r = await recordTransfer(h, compliance, input);
+      expect(r.__typename, JSON.stringify({ input, r })).toBe(type);
+      if (field) expect(r.issues.map((i: { field: string }) => i.field), JSON.stringify(r)).toEqual([field]);
+    }
+    expect(await count(h, 'transfers')).toBe(transfers);
+    expect(await count(h, 'audit_events')).toBe(events);
+  });
+
+  test('a TERMINATED importer, or a SUSPENDED processor passing data on: INVALID_STATE, nothing written', async () => {
+    const reg3 = await smallRegistry(h, compliance, ' 3');
+    const sub = await registerContractor(h, compliance, { legalName: 'Sub IN 3', country: 'IN', role: 'SUBPROCESSOR', parentContractorId: reg3.fr.id });
+    await setStatus(h, compliance, sub.id, 'ACTIVE');
+    await grant(h, compliance, { contractorId: sub.id, officeId: reg3.office.id, validFrom: PAST, mechanism: 'SCC', sccModule: 2 });
+    await setStatus(h, compliance, reg3.fr.id, 'SUSPENDED', 'security review');
+    await setStatus(h, compliance, reg3.india.id, 'TERMINATED', 'contract ended');
+    const [transfers, events] = [await count(h, 'transfers'), await count(h, 'audit_events')];
+    const onward = await recordTransfer(h, compliance, { officeId: reg3.office.id, contractorId: sub.id, viaContractorId: reg3.fr.id, mechanism: 'SCC', sccModule: 3 });
+    expect(onward, JSON.stringify(onward)).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+    expect(onward.message).toMatch(/SUSPENDED/);
+    const terminated = await recordTransfer(h, compliance, { officeId: reg3.office.id, contractorId: reg3.india.id });
+    expect(terminated, JSON.stringify(terminated)).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+    expect(terminated.message).toMatch(/TERMINATED/);
+    expect(await count(h, 'transfers')).toBe(transfers);
+    expect(await count(h, 'audit_events')).toBe(events);
+  });
+
+  test('a processor passes on only what its own grant covers: refused, nothing written', async () => {
+    const sub = await registerContractor(h, compliance, { legalName: 'Sub of IN', country: 'IN', role: 'SUBPROCESSOR', parentContractorId: reg.india.id });
+    await setStatus(h, compliance, sub.id, 'ACTIVE');
+    // The sub-processor holds a grant for ORDER_FULFILMENT; the processor engaging it holds none for that purpose.
+    await grant(h, compliance, { contractorId: sub.id, officeId: reg.office.id, purpose: 'ORDER_FULFILMENT', validFrom: PAST, mechanism: 'SCC', sccModule: 2 });
+    const [transfers, events] = [await count(h, 'transfers'), await count(h, 'audit_events')];
+    const r = await recordTransfer(h, compliance, { officeId: reg.office.id, contractorId: sub.id, viaContractorId: reg.india.id, purpose: 'ORDER_FULFILMENT', mechanism: 'SCC', sccModule: 3 });
+    expect(r.__typename, JSON.stringify(r)).toBe('PolicyViolationError');
+    expect(r.reason).toMatch(/no ACTIVE grant .* gives Helpdesk IN /);
+    expect(await count(h, 'transfers')).toBe(transfers);
+    expect(await count(h, 'audit_events')).toBe(events);
+  });
 });
 
 describe('the database refuses changes to the history', () => {
@@ -205,6 +259,47 @@ describe('queries', () => {
       { importerCountry: 'FR', mechanism: 'NOT_REQUIRED', transfers: 2, records: 101 + 103 },
       { importerCountry: 'IN', mechanism: 'SCC', transfers: 3, records: 100 + 102 + 102 },
     ]);
+  });
+
+  test('transferSummary counts what the list shows for the same period and flags', async () => {
+    const SUMMARY = `query($from: DateTime!, $to: DateTime!, $crossBorderOnly: Boolean, $thirdCountryOnly: Boolean) {
+      transferSummary(from: $from, to: $to, crossBorderOnly: $crossBorderOnly, thirdCountryOnly: $thirdCountryOnly) { importerCountry mechanism transfers records } }`;
+    const period = { from: quarter.from.toISOString(), to: quarter.to.toISOString() };
+    const sizes: number[] = [];
+    for (const flags of [{}, { crossBorderOnly: true }, { thirdCountryOnly: true }]) {
+      const listed = await allPages(auditor, { ...period, ...flags }, 20);
+      const expected = new Map<string, { importerCountry: string; mechanism: string; transfers: number; records: number }>();
+      for (const t of listed) {
+        const key = `${t.importerCountry} ${t.mechanism}`;
+        const row = expected.get(key) ?? { importerCountry: t.importerCountry, mechanism: t.mechanism, transfers: 0, records: 0 };
+        row.transfers += 1;
+        row.records += t.recordCount;
+        expected.set(key, row);
+      }
+      const r = await h.gql(auditor, SUMMARY, { ...period, ...flags });
+      expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
+      expect(r.body.data.transferSummary, JSON.stringify(flags)).toEqual([...expected.keys()].sort().map((k) => expected.get(k)));
+      sizes.push(listed.length);
+    }
+    expect(sizes[2]).toBeGreaterThan(0);
+    expect(sizes[2]).toBeLessThan(sizes[0]!); // the flag left something out
+  });
+
+  test('a period must end after it starts: the list, the summary and the CSV refuse it, naming `to`', async () => {
+    const at = quarter.from.toISOString();
+    const earlier = new Date(quarter.from.getTime() - 1000).toISOString();
+    for (const to of [at, earlier]) {
+      const list = await h.gql(auditor, PAGE, { from: at, to });
+      expect(list.body.data ?? null).toBeNull();
+      expect(list.body.errors[0].extensions.code).toBe('VALIDATION_FAILED');
+      expect(list.body.errors[0].message).toMatch(/args\.to: must be after from/);
+      const summary = await h.gql(auditor, `query($from: DateTime!, $to: DateTime!) { transferSummary(from: $from, to: $to) { transfers } }`, { from: at, to });
+      expect(summary.body.errors[0].extensions.code).toBe('VALIDATION_FAILED');
+      expect(summary.body.errors[0].message).toMatch(/args\.to: must be after from/);
+      const file = await csv(h, auditor, `/export/transfers.csv?${new URLSearchParams({ from: at, to })}`);
+      expect(file.status).toBe(400);
+      expect(file.text).toMatch(/must be after from/);
+    }
   });
 
   test('a page costs the same number of SQL statements for 1 transfer as for 20', async () => {

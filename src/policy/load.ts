@@ -4,7 +4,7 @@
 import { inArray } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { adequacyDecisions, jurisdictionMembers, jurisdictions, routeRestrictions } from '../db/tables.js';
-import { decideRoute, type Decision, type MechanismChoice, type PolicyTables, type Route } from './transfer-rules.js';
+import { decideRoute, foreignAuthority, type Decision, type MechanismChoice, type PolicyTables, type Route } from './transfer-rules.js';
 
 export interface Countries { exporter: string; importer: string }
 
@@ -41,4 +41,10 @@ export async function judgeRoutes(db: Queryable, cases: readonly RouteCase[]): P
 export async function judgeRoute(db: Queryable, route: Route, choice: MechanismChoice = {}): Promise<Decision> {
   const [decision] = await judgeRoutes(db, [{ route, choice }]);
   return decision!;
+}
+
+/** GDPR Art. 48: why an authority in `authorityCountry` is foreign to an office in `exporterCountry`, or null. */
+export async function judgeAuthority(db: Queryable, exporterCountry: string, authorityCountry: string): Promise<string | null> {
+  const tables = await loadPolicyTables(db, { exporter: exporterCountry, importer: authorityCountry });
+  return foreignAuthority(tables, exporterCountry, authorityCountry);
 }

@@ -116,6 +116,20 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
   }
 }
 
+/**
+ * GDPR Art. 48: is an authority in `authorityCountry` foreign to an office in `exporterCountry`, and why. Foreign
+ * means outside the office's jurisdiction (or, with no regime recorded for the office, outside its country).
+ * Null when it is not; a foreign authority's order alone is no basis for disclosure.
+ */
+export function foreignAuthority(tables: PolicyTables, exporterCountry: string, authorityCountry: string): string | null {
+  const regime = tables.membership.get(exporterCountry);
+  if (regime) {
+    if (tables.membership.get(authorityCountry) === regime) return null;
+    return `${authorityCountry} is outside ${tables.jurisdictionNames.get(regime) ?? regime}, the jurisdiction of the exporting office (${exporterCountry}): GDPR Art. 48 needs an international agreement such as an MLAT`;
+  }
+  return authorityCountry === exporterCountry ? null : `${authorityCountry} is a foreign authority for the exporting office (${exporterCountry})`;
+}
+
 function validMechanismsText(route: Route): string {
   const options: string[] = [];
   if (route.importer.kind === 'CONTRACTOR') options.push(`SCC ${SCC_MODULE_NAMES[requiredSccModule(route.exporterRole, route.importer)]}`);
