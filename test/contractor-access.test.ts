@@ -1,6 +1,7 @@
 // What a contractor token reaches: its own record, grants and obligations — and no other contractor,
 // office detail, token, or policy table by any path (ID, list, node, nodes, nested edge, alias).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { auditEvents } from '../src/db/tables.js';
 import { startHarness, type Harness } from './harness.js';
 import { contractorWithToken, issueToken, mutate, ok, registerContractor, setStatus } from './fixtures.js';
 import { rawSql } from './transfer-fixtures.js';
@@ -104,6 +105,15 @@ describe('and nothing of anyone else', () => {
     expect(r.body.data.acknowledgeObligation).toEqual({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
     const check = await h.gql(compliance, 'query($id: ID!) { node(id: $id) { ... on Obligation { acknowledgedAt } } }', { id: obligationB });
     expect(check.body.data.node.acknowledgedAt).toBeNull();
+  });
+  test('an obligation that does not exist, or an ID of another type: typed errors, nothing written', async () => {
+    const ack = `mutation($id: ID!) { acknowledgeObligation(input: { id: $id }) { __typename ... on Error { code } ... on ValidationError { issues { field } } } }`;
+    const events = await h.database.db.$count(auditEvents);
+    const missing = await h.gql(a.token, ack, { id: Buffer.from('Obligation:999999').toString('base64') });
+    expect(missing.body.data.acknowledgeObligation).toEqual({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
+    const wrongType = await h.gql(a.token, ack, { id: a.contractor.id });
+    expect(wrongType.body.data.acknowledgeObligation).toEqual({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', issues: [{ field: 'input.id' }] });
+    expect(await h.database.db.$count(auditEvents)).toBe(events);
   });
   test('no staff mutation works with a contractor token', async () => {
     const r = await h.gql(a.token, `mutation { createOffice(input: { name: "x", legalEntity: "x", country: "DE", city: "x" }) { __typename } }`);

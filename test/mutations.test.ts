@@ -5,6 +5,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { accessTokens, auditEvents, contractors, dataCategories, disclosureRequests, grantCategories, grants, obligations, offices, processingLocations, sharedRecords, signingKeys, subjectOptOuts, transfers } from '../src/db/tables.js';
+import { currentOn, isCurrentOn } from '../src/registry/obligations.js';
 import { createOffice, grant, mutate, ok, registerContractor, setStatus } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -528,6 +529,49 @@ describe('reads', () => {
     expect(all.body.data.obligations.nodes).toHaveLength(4);
     const bad = await h.gql(auditor, '{ obligations(dueWithinDays: -1) { nodes { id } } }');
     expect(bad.body.errors[0].extensions.code).toBe('VALIDATION_FAILED');
+    const tooFar = await h.gql(auditor, '{ obligations(dueWithinDays: 3651) { nodes { id } } }');
+    expect(tooFar.body.data ?? null).toBeNull();
+    expect(tooFar.body.errors[0].extensions.code).toBe('VALIDATION_FAILED');
+    expect(tooFar.body.errors[0].message).toMatch(/dueWithinDays: must be between 0 and 3650/);
+  });
+
+  test('obligations as the registry\'s clock reads: isCurrent and dueWithinDays move with it', async () => {
+    const c = await registerContractor(h, compliance, { legalName: 'Clocked Ltd', country: 'FR' });
+    const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+    const add = (text: string, extra: Record<string, unknown>) => ok(h, compliance, 'addObligation', 'AddObligationInput',
+      { contractorId: c.id, kind: 'CONFIDENTIALITY', text, sourceDocument: 'DPA v3', ...extra }, 'obligation', 'id isCurrent');
+    const starts = await add('starts tomorrow', { effectiveFrom: day(1), expiresOn: day(20) });
+    const ends = await add('ends tomorrow', { effectiveFrom: day(-30), expiresOn: day(1) });
+    const read = async () => {
+      const r = await h.gql(auditor, `query($c: ID!, $s: ID!, $e: ID!) { s: node(id: $s) { ... on Obligation { isCurrent } } e: node(id: $e) { ... on Obligation { isCurrent } }
+        obligations(contractorId: $c, dueWithinDays: 18) { nodes { text } } }`, { c: c.id, s: starts.id, e: ends.id });
+      expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
+      return { starts: r.body.data.s.isCurrent, ends: r.body.data.e.isCurrent, due: r.body.data.obligations.nodes.map((o: { text: string }) => o.text) };
+    };
+    expect([starts.isCurrent, ends.isCurrent]).toEqual([false, true]);
+    expect(await read()).toEqual({ starts: false, ends: true, due: ['ends tomorrow'] });
+    h.clock.advance(2 * 86_400_000);
+    try {
+      expect(await read()).toEqual({ starts: true, ends: false, due: ['starts tomorrow', 'ends tomorrow'] });
+    } finally {
+      h.clock.reset();
+    }
+  });
+
+  test('"current on a day": the SQL predicate and the function agree on every obligation, edges included', async () => {
+    const rows = await h.database.db.select().from(obligations);
+    expect(rows.length).toBeGreaterThan(3);
+    const days = [...new Set(rows.flatMap((o) => [o.effectiveFrom, o.expiresOn].filter((d): d is string => d !== null)
+      .flatMap((d) => [-1, 0, 1].map((n) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)))))];
+    let current = 0;
+    for (const d of days) {
+      const bySql = (await h.database.db.select({ id: obligations.id }).from(obligations).where(currentOn(d))).map((o) => o.id).sort((x, y) => x - y);
+      const byFunction = rows.filter((o) => isCurrentOn(o, d)).map((o) => o.id).sort((x, y) => x - y);
+      expect(bySql, d).toEqual(byFunction);
+      current += byFunction.length;
+    }
+    expect(current).toBeGreaterThan(0);
+    expect(current).toBeLessThan(days.length * rows.length);
   });
 
   test('grants(status: EXPIRED): a grant past its validUntil reads as EXPIRED and cannot be revoked', async () => {
