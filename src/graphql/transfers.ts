@@ -6,7 +6,7 @@ import { builder } from './builder.js';
 import { MechanismEnum, PurposeEnum } from './grants.js';
 import { decodeId, decodeOptionalId } from './input.js';
 
-// The CSV export reads the list through these until it calls the domain itself.
+// The CSV export and accessHistory read the list through these until they call the registry themselves.
 export { TRANSFER_ORDER, afterTransfer, transferFilterSchema } from '../registry/transfers.js';
 
 export const TransferKindEnum = builder.enumType('TransferKind', { values: TRANSFER_KINDS });

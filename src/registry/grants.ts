@@ -21,7 +21,7 @@ import { assertMayReceive, lockContractor } from './contractor-status.js';
 import { publicId } from './ids.js';
 import { findOffice } from './office-lookup.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
-import { categoryKey, dayOf, optionalText, parseInput, rowId as id, text } from './validation.js';
+import { assertNotAfterToday, categoryKey, optionalText, parseInput, rowId as id, text } from './validation.js';
 
 /** The grants table or an alias of it (`alias(grants, 'g')`) in a hand-written statement. */
 export interface GrantColumns { status: AnyPgColumn; validFrom: AnyPgColumn; validUntil: AnyPgColumn }
@@ -125,7 +125,7 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
     const validFrom = data.validFrom ?? now;
     if (data.validUntil && data.validUntil <= validFrom) throw ValidationError.field('input.validUntil', 'must be after validFrom');
     if (data.validUntil && data.validUntil <= now) throw ValidationError.field('input.validUntil', 'must be in the future');
-    if (data.tiaDate && data.tiaDate > dayOf(now)) throw ValidationError.field('input.tiaDate', 'an assessment cannot be dated in the future');
+    assertNotAfterToday(data.tiaDate, 'input.tiaDate', now); // an assessment done, not one planned
     const contractor = await lockContractor(tx, data.contractorId, 'share');
     assertMayReceive(contractor, 'new grants');
     const office = await findOffice(tx, data.officeId);
