@@ -157,7 +157,11 @@ export function limitPlugins(config: Config): Plugin<Context>[] {
     useCSRFPrevention({ requestHeaders: ['authorization', 'x-graphql-yoga-csrf'] }) as Plugin<Context>,
     documentSize(l.maxDocumentChars) as Plugin<Context>,
     maxTokensPlugin({ n: l.maxTokens, exposeLimits: true, onReject: armorReject, propagateOnRejection: true }) as Plugin<Context>,
-    maxDepthPlugin({ n: l.maxDepth, ignoreIntrospection: false, flattenFragments: true, ...common }) as Plugin<Context>,
+    // The `__schema` subtree is not counted: the standard introspection query (GraphiQL, code generators) is 15
+    // deep, mostly `ofType` chains of one object each. What makes introspection expensive, lists nested in lists
+    // (`fields { type { fields …`), graphql-js' own MaxIntrospectionDepthRule refuses; who may introspect at all
+    // is decided at execution (operationGuards).
+    maxDepthPlugin({ n: l.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...common }) as Plugin<Context>,
     // Every alias counts, on real fields and on __typename alike (the plugin's default exempts __typename).
     maxAliasesPlugin({ n: l.maxAliases, allowList: [], ...common }) as Plugin<Context>,
     // Page sizes multiply the cost (literal ones here, those in variables again at execution).
