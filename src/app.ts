@@ -13,6 +13,7 @@ import type { Context } from './graphql/builder.js';
 import { schema } from './graphql/schema.js';
 import { EXPORT_PATHS, exportCsv } from './http/csv.js';
 import { databaseFault, databaseGuard } from './http/database-guard.js';
+import { GRAPHIQL_ASSETS, graphiqlAsset, graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
 import { idempotencyPlugin } from './http/idempotency.js';
 import { limitPlugins } from './http/limits.js';
 import { metricsAllowed } from './http/metrics-access.js';
@@ -78,6 +79,8 @@ export function createApp(deps: AppDeps) {
   // health check answers it (200, empty body) before any plugin of ours runs.
   const gate: Plugin = {
     async onRequest({ request, url, endResponse }) {
+      // GraphiQL's own code (outside production), public like the page that loads it.
+      if (graphiql && request.method === 'GET' && url.pathname.startsWith(GRAPHIQL_ASSETS)) return endResponse(await graphiqlAsset(request, url.pathname));
       switch (url.pathname) {
         case '/ready': {
           const ready = (deps.isAccepting?.() ?? true) && (await database.ping());
@@ -121,7 +124,9 @@ export function createApp(deps: AppDeps) {
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    graphiql,
+    // Served from this service's own assets, never a CDN (src/http/graphiql.ts).
+    graphiql: graphiql && graphiqlOptions,
+    renderGraphiQL,
     landingPage: false,
     // One operation per request: a batch would multiply the work a single request can ask for.
     batching: false,
