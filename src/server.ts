@@ -2,20 +2,21 @@
 // finish, then the database closes and the process exits (forced after SHUTDOWN_GRACE_MS).
 import { createServer, type ServerResponse } from 'node:http';
 import { createApp } from './app.js';
-import { issueStaffToken } from './auth/tokens.js';
-import { hasData, loadDemoData } from './cli/demo-data.js';
+import { loadDemoIfEmpty } from './cli/demo-data.js';
 import { loadConfig } from './config.js';
 import { isPostgresWriteAfterClose } from './db/client.js';
+import { exitIfDataDirInUse } from './db/data-dir-lock.js';
 import { openServices } from './services.js';
 
 const config = loadConfig();
-const services = await openServices(config);
+// On the embedded database, a second process (another server, npm run demo) stops here with a message.
+const services = await openServices(config).catch(exitIfDataDirInUse);
 let accepting = true;
 const app = createApp({ ...services, isAccepting: () => accepting });
 
 if (process.argv.includes('--demo')) {
-  const { token } = await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'demo-loader', 600);
-  if (!(await hasData(app, token))) await loadDemoData(app, token);
+  const { loaded, message } = await loadDemoIfEmpty(app, services.keys, services.tokenSettings, config);
+  console.log(JSON.stringify({ msg: message, demo: loaded ? 'loaded' : 'not loaded' }));
 }
 // Once the listener has closed, every response still to be sent says `Connection: close`: a keep-alive
 // client that keeps sending on its socket would otherwise hold server.close() open until the grace ran out.

@@ -1,7 +1,16 @@
-// The demo data loads cleanly through the API: every grant passes the transfer policy.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+// The demo data loads cleanly through the API: every grant passes the transfer policy. Loading it from the
+// command line never loses it: the embedded database is held by one process at a time.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hasData, loadDemoData } from '../src/cli/demo-data.js';
-import { startHarness, type Harness } from './harness.js';
+import { LOCK_FILE } from '../src/db/data-dir-lock.js';
+import { onPostgres, startHarness, type Harness } from './harness.js';
+import { npm, npmEnv, npmStart, type Server } from './npm-process.js';
+
+if (onPostgres) console.warn('demo.test.ts: the embedded-database processes are tested in the run without DATABASE_URL');
 
 let h: Harness;
 beforeAll(async () => { h = await startHarness(); });
@@ -19,4 +28,67 @@ test('demo registry loads and reads back', async () => {
   expect(byName['OrderFlow Inc.'].grants.nodes[0].mechanism).toBe('ADEQUACY');
   expect(byName['ParcelPoint Logistics B.V.'].grants.nodes[0].mechanism).toBe('NOT_REQUIRED');
   expect(byName['Mailsend Pty Ltd'].status).toBe('ONBOARDING');
+});
+
+// The embedded database belongs to one process: the server, or `npm run demo`, or `npm run db:migrate`.
+// A second one stops with a message naming the holder; the token command works beside the server.
+describe.skipIf(onPostgres)('the embedded database, as npm start and npm run demo use it', { timeout: 180_000 }, () => {
+  let dataDir: string;
+  let server: Server | undefined;
+  beforeAll(() => { dataDir = mkdtempSync(join(tmpdir(), 'registry-demo-')); });
+  afterAll(async () => { await server?.stop(); rmSync(dataDir, { recursive: true, force: true }); });
+
+  const offices = async (base: string, token: string) => {
+    const r = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ offices(first: 20) { nodes { name } } }' }) });
+    return ((await r.json()) as { data: { offices: { nodes: unknown[] } } }).data.offices.nodes.length;
+  };
+  const mintToken = async () => {
+    const t = await npm(['run', '--silent', 'token', '--', '--role', 'auditor', '--subject', 'bob@example.com'], npmEnv(dataDir));
+    expect(t.code, t.stderr).toBe(0);
+    return t.stdout.trim();
+  };
+
+  test('while the server runs, npm run demo and a second server stop with a message; the token command works', async () => {
+    server = await npmStart(dataDir);
+    const demo = await npm(['run', 'demo'], npmEnv(dataDir));
+    expect(demo.code).not.toBe(0);
+    expect(demo.stdout).not.toMatch(/Demo registry loaded/);
+    expect(demo.stderr).toMatch(new RegExp(`The embedded database in ${dataDir} is in use by process \\d+ \\(.*server\\.ts.*\\)`));
+    expect(demo.stderr).toMatch(/stop that one first/);
+    expect(demo.stderr).not.toMatch(/at .*\.ts:\d+/); // the message, not a stack trace
+
+    const second = await npmStart(dataDir);
+    expect(await second.exited).not.toBe(0);
+    expect(second.output().stderr).toMatch(/is in use by process \d+/);
+
+    // The first server is untouched and answers a token minted beside it.
+    expect(await offices(server.base, await mintToken())).toBe(0);
+    await server.stop();
+    expect(server.output().stdout).toMatch(/"msg":"stopped"/); // a graceful shutdown, which releases the lock
+    server = undefined;
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+  });
+
+  test('with the server stopped npm run demo loads; npm start -- --demo then says the registry has data, and the data is there', async () => {
+    const demo = await npm(['run', 'demo'], npmEnv(dataDir));
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(demo.stdout).toMatch(/Demo registry loaded/);
+    server = await npmStart(dataDir, ['--demo']);
+    expect(server.output().stdout).toMatch(/The registry already has data; demo not loaded\. To start afresh: stop the server, delete .*, then npm start -- --demo\./);
+    expect(await offices(server.base, await mintToken())).toBe(7);
+  });
+
+  test('a lock left by a process that is gone, or by a pid now someone else\'s, is taken over', async () => {
+    await server?.stop();
+    server = undefined;
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    const lock = join(dataDir, LOCK_FILE);
+    for (const holder of [{ pid: gone }, { pid: process.pid, startTime: '1' }]) {
+      writeFileSync(lock, JSON.stringify({ ...holder, command: 'server.ts', since: '2026-01-01T00:00:00Z' }));
+      const demo = await npm(['run', 'demo'], npmEnv(dataDir));
+      expect(demo.code, demo.stderr).toBe(0);
+      expect(demo.stdout).toMatch(/already has data/);
+      expect(existsSync(lock)).toBe(false);
+    }
+  });
 });

@@ -3,6 +3,9 @@
 // process orders, in adequate and non-adequate countries; grants under the right mechanisms; obligations.
 // Loaded through the GraphQL API itself, so every row is validated, policy-checked and audited.
 import type { App } from '../app.js';
+import type { KeyRing } from '../auth/keys.js';
+import { issueStaffToken, type TokenSettings } from '../auth/tokens.js';
+import type { Config } from '../config.js';
 
 type Vars = Record<string, unknown>;
 
@@ -29,6 +32,20 @@ export async function hasData(app: App, token: string): Promise<boolean> {
   });
   const body = (await res.json()) as { data: { offices: { nodes: unknown[] } } };
   return body.data.offices.nodes.length > 0;
+}
+
+/**
+ * `npm run demo` and `npm start -- --demo`: loads the demo into an empty registry, or says that the registry
+ * has data and loads nothing. Returns the one line to tell the user either way.
+ */
+export async function loadDemoIfEmpty(app: App, keys: KeyRing, tokenSettings: TokenSettings, config: Config): Promise<{ loaded: boolean; message: string }> {
+  const { token } = await issueStaffToken(keys, tokenSettings, 'COMPLIANCE', 'demo-loader', 600);
+  if (await hasData(app, token)) {
+    const afresh = config.databaseUrl ? 'point DATABASE_URL at an empty database' : `stop the server, delete ${config.dataDir} (DATA_DIR)`;
+    return { loaded: false, message: `The registry already has data; demo not loaded. To start afresh: ${afresh}, then npm start -- --demo.` };
+  }
+  await loadDemoData(app, token);
+  return { loaded: true, message: 'Demo registry loaded (Northwind Softworks).' };
 }
 
 export async function loadDemoData(app: App, token: string): Promise<void> {

@@ -1,17 +1,17 @@
-// `npm run demo`: loads the demo registry into the configured database (run it while the server is stopped
-// on the embedded database, or use `npm start -- --demo`). Does nothing if the registry already has offices.
+// `npm run demo`: loads the demo registry into the configured database, unless it has data already. On the
+// embedded database the server must be stopped (PGlite admits one process: a running server holds it and this
+// stops with a message saying so); or start the server with `npm start -- --demo`.
 import { createApp } from '../app.js';
-import { issueStaffToken } from '../auth/tokens.js';
 import { loadConfig } from '../config.js';
+import { exitIfDataDirInUse } from '../db/data-dir-lock.js';
 import { openServices } from '../services.js';
-import { hasData, loadDemoData } from './demo-data.js';
+import { loadDemoIfEmpty } from './demo-data.js';
 
-const services = await openServices(loadConfig());
+const config = loadConfig();
+const services = await openServices(config).catch(exitIfDataDirInUse);
 try {
-  const app = createApp(services);
-  const { token } = await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'demo-loader', 600);
-  if (await hasData(app, token)) console.log('The registry already has data; demo not loaded.');
-  else { await loadDemoData(app, token); console.log('Demo registry loaded (Northwind Softworks).'); }
+  const { message } = await loadDemoIfEmpty(createApp(services), services.keys, services.tokenSettings, config);
+  console.log(message);
 } finally {
   await services.close();
 }

@@ -10,6 +10,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import postgres from 'postgres';
+import { lockDataDir } from './data-dir-lock.js';
 import { relations } from './relations.js';
 import { grantServicePrivileges, roleOf } from './roles.js';
 
@@ -202,12 +203,19 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     };
   }
   let dir: string | undefined;
+  let unlock = () => {};
   if (!opts.memory) {
     dir = join(opts.dataDir ?? './.data', 'pglite');
     mkdirSync(dirname(dir), { recursive: true });
+    unlock = lockDataDir(dirname(dir));
   }
   const client = new PGlite(dir);
-  await client.waitReady;
+  try {
+    await client.waitReady;
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   const db = drizzlePglite({ client, relations, logger: logger(onQuery) }) as unknown as Db;
   let closed = false;
   // PGlite is one connection in this process: statements queue on it; nothing to count but the one.
@@ -216,6 +224,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     migrate: async () => { await migratePglite(db as never, { migrationsFolder }); },
     ping: async () => !closed && client.ready,
     listen: async (channel, onNotify, onConnect) => { await client.listen(channel, onNotify); onConnect?.(); },
-    close: async () => { if (!closed) { closed = true; await client.close(); } },
+    close: async () => { if (!closed) { closed = true; try { await client.close(); } finally { unlock(); } } },
   };
 }
