@@ -13,19 +13,22 @@ export function npmEnv(dataDir: string, env: Record<string, string> = {}): NodeJ
 
 export interface Exited { code: number | null; stdout: string; stderr: string }
 
-/** Runs `npm <args>` to completion. */
-export function npm(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<Exited> {
+/** Runs a command to completion, collecting its output. */
+export function run(command: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<Exited> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: opts.cwd ?? root, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => { stdout += String(d); });
     child.stderr!.on('data', (d) => { stderr += String(d); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`npm ${args.join(' ')} timed out: ${stderr}`)); }, timeoutMs);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} ${args.join(' ')} timed out: ${stderr}`)); }, opts.timeoutMs ?? 60_000);
     child.once('error', reject);
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
 }
+
+/** Runs `npm <args>` in the project to completion. */
+export const npm = (args: string[], env: NodeJS.ProcessEnv) => run('npm', args, { env });
 
 export interface Server {
   base: string;
