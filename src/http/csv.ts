@@ -18,12 +18,27 @@ export const EXPORT_PATHS = {
 /** Rows per keyset batch of the transfers export (tests lower it to cross batch boundaries). */
 export const csvBatch = { size: 500 };
 
-/** RFC 4180 field; text that a spreadsheet would run as a formula is prefixed with a quote. */
+/**
+ * What a spreadsheet runs as a formula when a cell starts with it (OWASP, CSV injection): = + - @, tab and carriage
+ * return; also line feed, the full-width forms of = + - @ (read as formulas in East Asian locales), and any of them
+ * after leading spaces.
+ */
+const FORMULA_START = /^\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|^[\t\r\n]/;
+
+/** Text a spreadsheet shows as written: formula-like text gets a leading apostrophe. */
+const inertText = (s: string) => (FORMULA_START.test(s) ? `'${s}` : s);
+
+/**
+ * The one cell encoder of every CSV export. Numbers, booleans and instants are written as they are (-3 stays a
+ * number); text is made inert and always quoted (RFC 4180), a list element by element, so neither the first
+ * element nor one after the separator (a cell of its own where `;` separates fields) can start a formula.
+ */
 export function csvField(v: unknown): string {
   if (v == null) return '';
-  let s = v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(';') : String(v);
-  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (v instanceof Date) return v.toISOString();
+  const text = Array.isArray(v) ? v.map((x) => inertText(x instanceof Date ? x.toISOString() : String(x ?? ''))).join(';') : inertText(String(v));
+  return `"${text.replace(/"/g, '""')}"`;
 }
 export const csvLine = (values: unknown[]) => `${values.map(csvField).join(',')}\r\n`;
 
