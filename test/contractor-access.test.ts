@@ -131,6 +131,38 @@ describe('scopes', () => {
     const ack = await h.gql(issued.token, `mutation($id: ID!) { acknowledgeObligation(input: { id: $id }) { __typename } }`, { id: obligationA });
     forbidden(ack);
   });
+
+  const tokenWith = async (scopes: string[]) => (await issueToken(h, compliance, {
+    contractorId: a.contractor.id, categories: ['contact.email'], purposes: ['TECHNICAL_SUPPORT'], scopes,
+  })).token as string;
+
+  test('accessHistory needs registry:read or records:read: an acknowledge-only token gets FORBIDDEN and no data', async () => {
+    const ackOnly = await tokenWith(['OBLIGATIONS_ACKNOWLEDGE']);
+    const refused = await h.gql(ackOnly, '{ accessHistory { nodes { id } } }');
+    expect(refused.body.data).toBeNull();
+    expect(refused.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'insufficient_scope' });
+    for (const scopes of [['REGISTRY_READ'], ['RECORDS_READ']]) {
+      const r = await h.gql(await tokenWith(scopes), '{ accessHistory { nodes { id } } }');
+      expect(r.body.errors, scopes.join()).toBeUndefined();
+      expect(r.body.data.accessHistory.nodes).toEqual([]);
+    }
+    forbidden(await h.gql(await h.staffToken('AUDITOR'), '{ accessHistory { nodes { id } } }'));
+  });
+
+  test('an acknowledge-only token lists its own obligations, never another contractor\'s', async () => {
+    const ackOnly = await tokenWith(['OBLIGATIONS_ACKNOWLEDGE']);
+    const mine = await h.gql(ackOnly, '{ obligations { nodes { id text } } }');
+    expect(mine.body.errors).toBeUndefined();
+    expect(mine.body.data.obligations.nodes.map((o: { id: string }) => o.id)).toEqual([obligationA]);
+    const asked = await h.gql(ackOnly, 'query($c: ID) { obligations(contractorId: $c, unacknowledgedOnly: false) { nodes { id } } }', { c: b.contractor.id });
+    expect(asked.body.data.obligations.nodes).toEqual([{ id: obligationA }]);
+    // Through an obligation it still cannot reach its contractor record (that needs registry:read).
+    const deeper = await h.gql(ackOnly, '{ obligations { nodes { id contractor { legalName } } } }');
+    forbidden(deeper);
+    expect(JSON.stringify(deeper.body.data)).not.toContain('Alpha Support');
+    // A records-only token reads neither.
+    forbidden(await h.gql(await tokenWith(['RECORDS_READ']), '{ obligations { nodes { id } } }'));
+  });
 });
 
 describe('issuing', () => {

@@ -28,8 +28,8 @@ export interface AuthScopes {
   compliance: boolean;
   auditor: boolean;
   contractor: boolean;
-  /** The token carries this OAuth scope (e.g. registry:read, obligations:acknowledge). */
-  scope: string;
+  /** The token carries this OAuth scope (e.g. registry:read), or one of these scopes. */
+  scope: string | readonly string[];
 }
 
 const forbidden = (info: GraphQLResolveInfo) =>
@@ -73,7 +73,7 @@ export const builder = new SchemaBuilder<{
       compliance: principal.kind === 'staff' && principal.role === 'COMPLIANCE',
       auditor: principal.kind === 'staff' && principal.role === 'AUDITOR',
       contractor: principal.kind === 'contractor',
-      scope: (scope: string) => principal.scopes.includes(scope),
+      scope: (scope: string | readonly string[]) => (typeof scope === 'string' ? [scope] : scope).some((s) => principal.scopes.includes(s)),
     }),
     unauthorizedError: (_parent, _ctx, info) => forbidden(info),
   },

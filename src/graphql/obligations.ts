@@ -9,11 +9,13 @@ import { decodeId, listedContractorId } from './input.js';
 
 export const ObligationKindEnum = builder.enumType('ObligationKind', { values: OBLIGATION_KINDS });
 
+/** Scopes that read a contractor's own obligations: an acknowledge-only token needs their IDs and texts to acknowledge them. */
+const OBLIGATION_READ_SCOPES = ['registry:read', 'obligations:acknowledge'];
+
 export const Obligation = builder.drizzleNode('obligations', {
   name: 'Obligation',
   id: { column: (o) => o.id },
-  // An acknowledge-only token sees its obligations: it needs their IDs and texts to acknowledge them.
-  authScopes: (o, ctx) => readsOwn(ctx.principal, o.contractorId, ['registry:read', 'obligations:acknowledge']),
+  authScopes: (o, ctx) => readsOwn(ctx.principal, o.contractorId, OBLIGATION_READ_SCOPES),
   fields: (t) => ({
     contractor: t.relation('contractor'),
     kind: t.expose('kind', { type: ObligationKindEnum }),
@@ -42,7 +44,7 @@ builder.queryFields((t) => ({
   obligations: t.drizzleConnection({
     type: 'obligations',
     description: 'Staff: all, one contractor\'s, or those expiring or due for review within `dueWithinDays`. A contractor token: its own.',
-    authScopes: { scope: 'registry:read' },
+    authScopes: { scope: OBLIGATION_READ_SCOPES },
     args: {
       contractorId: t.arg.id({ required: false }),
       dueWithinDays: t.arg.int({ required: false, description: 'Only obligations whose expiry or review date falls within this many days (or is already past).' }),

@@ -165,8 +165,9 @@ const encodeObligationId = (id: number) => encodeGlobalID('Obligation', id);
 
 builder.queryField('accessHistory', (t) => t.drizzleConnection({
   type: 'transfers',
-  description: 'Contractor tokens: your own record fetches (CONTRACTOR_ACCESS transfers), newest first.',
-  authScopes: { contractor: true },
+  description: 'Contractor tokens with registry:read or records:read: your own record fetches (CONTRACTOR_ACCESS transfers), newest first.',
+  // What the contractor fetched is part of its registry entry and of its record reading, never of acknowledging.
+  authScopes: { $all: { contractor: true, scope: ['registry:read', 'records:read'] } },
   args: { purpose: t.arg({ type: PurposeEnum, required: false }) },
   resolve: (query, _root, args, ctx) => {
     const p = ctx.principal;
