@@ -89,6 +89,34 @@ describe('query shape', () => {
   });
 });
 
+describe('nesting', () => {
+  test('a list argument 9,000 levels deep (18 KB) is refused before parsing: 400 naming the limit, not a 500', async () => {
+    const query = `{ viewer(x: ${'['.repeat(9000)}${']'.repeat(9000)}) { kind } }`;
+    expect(query.length).toBeLessThan(20_000);
+    const r = await h.gql(compliance, query);
+    expect(r.status).toBe(400);
+    expectRefused(r, 'QUERY_LIMIT_EXCEEDED', /nests brackets more than 100 levels deep; the limit is 100/);
+    // Objects nest the same way.
+    const objects = await h.gql(compliance, `{ viewer(x: ${'{a: '.repeat(3000)}1${'}'.repeat(3000)}) { kind } }`);
+    expect(objects.status).toBe(400);
+    expectRefused(objects, 'QUERY_LIMIT_EXCEEDED', /the limit is 100/);
+  });
+  test('brackets inside strings, block strings and comments do not count', async () => {
+    const deep = '['.repeat(150);
+    const r = await h.gql(compliance, `# ${deep}
+      { a: contractors(country: "${deep}\\"${deep}") { nodes { id } } b: contractors(country: """${deep} \\""" ${deep}""") { nodes { id } } }`);
+    expect(r.body.errors, messages(r)).toBeUndefined();
+    expect(r.body.data).toEqual({ a: { nodes: [] }, b: { nodes: [] } });
+  });
+  test('101 levels are refused, 100 pass the nesting check', async () => {
+    // The operation's braces and the argument list's parenthesis are two levels.
+    const list = (depth: number) => `{ viewer(x: ${'['.repeat(depth - 2)}${']'.repeat(depth - 2)}) { kind } }`;
+    expectRefused(await h.gql(compliance, list(101)), 'QUERY_LIMIT_EXCEEDED', /the limit is 100/);
+    // At 100 the document gets past the nesting check to validation, which knows no argument x.
+    expectRefused(await h.gql(compliance, list(100)), 'GRAPHQL_VALIDATION_FAILED', /Unknown argument "x"/);
+  });
+});
+
 describe('page size', () => {
   test('first: 500 is refused, not silently clamped', async () => {
     const r = await h.gql(compliance, '{ contractors(first: 500) { nodes { id } } }');

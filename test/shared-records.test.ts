@@ -1,5 +1,6 @@
 // Contractors fetch only what grants × token × purpose × opt-outs allow, only after acknowledging their
 // obligations, and every page is logged as a CONTRACTOR_ACCESS transfer that the auditor sees.
+import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
@@ -88,7 +89,33 @@ describe('importing', () => {
     }, '');
     expect(big).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ field: 'input.records' }] });
   });
+  test('a record of 70,000 keys is refused up front, naming the limit; nothing is written', async () => {
+    const before = await counts();
+    const values = Object.fromEntries(Array.from({ length: 70_000 }, (_, i) => [`k${i}`, 'v']));
+    const res = await mutate(h, compliance, 'importSharedRecords', 'ImportSharedRecordsInput', {
+      officeId: offices[0]!.id, records: [{ subjectRef: 'wide-1', values }],
+    }, '');
+    expect(res).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ field: 'input.records.0.values', message: 'at most 200 values per record (one per data category)' }] });
+    expect(await counts()).toEqual(before);
+  });
+  test('a batch naming more keys than a statement has parameters gets the unknown categories, not a database error', async () => {
+    // 350 records × 200 distinct keys = 70,000 keys, each record within its limit, the body under MAX_BODY_BYTES.
+    const key = (n: number) => n.toString(36).padStart(4, '0');
+    const records = Array.from({ length: 350 }, (_, r) => ({
+      subjectRef: `many-${r}`, values: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [key(r * 200 + i), ''])),
+    }));
+    const before = await counts();
+    const res = await mutate(h, compliance, 'importSharedRecords', 'ImportSharedRecordsInput', { officeId: offices[0]!.id, records }, '');
+    expect(res.code).toBe('VALIDATION_FAILED');
+    expect(res.issues[0]).toEqual({ field: 'input.records.0.values.0000', message: 'unknown data category 0000' });
+    expect(await counts()).toEqual(before);
+  });
 });
+
+const counts = async () => {
+  const r: any = await h.database.db.execute(sql`select (select count(*) from shared_records)::int as records, (select count(*) from audit_events)::int as events`);
+  return (r.rows ?? r)[0];
+};
 
 /** An ACTIVE contractor with one grant per office for `purpose` over `categories`, and a token for them. */
 async function fullAccessToken(name: string, from: { id: string }[], categories: string[], purpose: string) {

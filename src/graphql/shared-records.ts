@@ -1,7 +1,7 @@
 // Shared records: what a contractor may actually fetch. Grants × token × purpose × opt-outs decide, field by
 // field; one SQL statement fetches and filters a page; each page is logged as a CONTRACTOR_ACCESS transfer.
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { writeWithAudit } from '../audit/write.js';
@@ -13,7 +13,7 @@ import { dataCategories, grants, subjectOptOuts } from '../db/tables.js';
 import { grantInEffect } from '../registry/grants.js';
 import { ForbiddenError, ValidationError } from '../errors.js';
 import { recordContractorAccess } from '../records/access-log.js';
-import { importRecords, MAX_IMPORT_BATCH, subjectRefSchema } from '../records/import.js';
+import { importRecords, MAX_IMPORT_BATCH, recordValuesSchema, subjectRefSchema } from '../records/import.js';
 import { builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
 import { PurposeEnum } from './grants.js';
 import { TRANSFER_ORDER } from './transfers.js';
@@ -222,14 +222,15 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const data = parseInput(z.object({
         officeId: z.string(),
-        records: z.array(z.object({ subjectRef: z.string(), values: z.record(z.string(), z.unknown()) })).min(1, 'at least one record').max(MAX_IMPORT_BATCH, `at most ${MAX_IMPORT_BATCH} records per call`),
+        records: z.array(z.object({ subjectRef: z.string(), values: recordValuesSchema })).min(1, 'at least one record').max(MAX_IMPORT_BATCH, `at most ${MAX_IMPORT_BATCH} records per call`),
       }), input);
       const officeId = decodeId('Office', data.officeId, 'input.officeId');
       const keys = [...new Set(data.records.flatMap((r) => Object.keys(r.values)))];
       // Values go under leaf categories only: a card number filed under `financial` would skip its check digit
       // and reach anyone granted `financial`, though payment cards must be granted by name.
+      // The keys travel as one JSON parameter: a batch may name more keys than a statement may have parameters (65,535).
       const found = await ctx.db.select({ key: dataCategories.key, group: sql<boolean>`exists (select 1 from data_categories c where c.parent_key = data_categories.key)` })
-        .from(dataCategories).where(inArray(dataCategories.key, keys));
+        .from(dataCategories).where(sql`${dataCategories.key} in (select jsonb_array_elements_text(${JSON.stringify(keys)}::text::jsonb))`);
       const known = new Set(found.filter((r) => !r.group).map((r) => r.key));
       const groups = new Set(found.filter((r) => r.group).map((r) => r.key));
       return writeWithAudit(ctx.db, ctx.principal, async (tx) => {

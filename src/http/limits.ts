@@ -133,12 +133,56 @@ const noSuggestions: Plugin = {
   },
 };
 
-/** The document text itself: refused above MAX_DOCUMENT_CHARS before it is parsed. */
-function documentSize(maxChars: number): Plugin {
+/**
+ * Deepest nesting of brackets ({ [ () a document may have. graphql-js parses, validates and coerces values
+ * recursively, so `viewer(x: [[[…]]])` a few thousand levels deep overflows the stack inside a document well
+ * under MAX_DOCUMENT_CHARS (and below the token limit, which counts as it goes). No real operation comes near:
+ * selections stop at MAX_QUERY_DEPTH and inputs here are flat.
+ */
+export const MAX_NESTING = 100;
+
+/** How deeply the document's brackets nest, ignoring strings, block strings and comments; stops counting past `limit`. */
+export function nestingDepth(document: string, limit = Infinity): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < document.length; i++) {
+    const c = document[i];
+    if (c === '#') {
+      while (i < document.length && document[i] !== '\n' && document[i] !== '\r') i++;
+    } else if (c === '"') {
+      if (document.startsWith('"""', i)) {
+        // Inside a block string only \""" escapes the delimiter.
+        let j = document.indexOf('"""', i + 3);
+        while (j > 0 && document[j - 1] === '\\') j = document.indexOf('"""', j + 3);
+        i = j < 0 ? document.length : j + 2;
+      } else {
+        // A string ends at its closing quote; at a line end the lexer refuses it (and parses nothing further).
+        for (i++; i < document.length && !'"\n\r'.includes(document[i]!); i++) if (document[i] === '\\') i++;
+      }
+    } else if (c === '{' || c === '[' || c === '(') {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if ((c === '}' || c === ']' || c === ')') && depth > 0) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+/**
+ * The document text itself, before it is parsed: refused above MAX_DOCUMENT_CHARS (413) or when its brackets
+ * nest deeper than MAX_NESTING (400).
+ */
+function documentShape(maxChars: number): Plugin {
   return {
     onParams({ params }) {
-      if (typeof params.query === 'string' && params.query.length > maxChars) {
+      if (typeof params.query !== 'string') return;
+      if (params.query.length > maxChars) {
         throw limitError(`Document of ${params.query.length} characters exceeds the limit of ${maxChars}`, 413);
+      }
+      if (nestingDepth(params.query, MAX_NESTING) > MAX_NESTING) {
+        throw limitError(`Document nests brackets more than ${MAX_NESTING} levels deep; the limit is ${MAX_NESTING}`);
       }
     },
   };
@@ -155,7 +199,7 @@ export function limitPlugins(config: Config): Plugin<Context>[] {
     // no custom header; such a request must carry Authorization (a bearer token, which a browser never adds
     // on its own) or the CSRF header. Tokens travel only in Authorization: no cookies.
     useCSRFPrevention({ requestHeaders: ['authorization', 'x-graphql-yoga-csrf'] }) as Plugin<Context>,
-    documentSize(l.maxDocumentChars) as Plugin<Context>,
+    documentShape(l.maxDocumentChars) as Plugin<Context>,
     maxTokensPlugin({ n: l.maxTokens, exposeLimits: true, onReject: armorReject, propagateOnRejection: true }) as Plugin<Context>,
     // The `__schema` subtree is not counted: the standard introspection query (GraphiQL, code generators) is 15
     // deep, mostly `ofType` chains of one object each. What makes introspection expensive, lists nested in lists

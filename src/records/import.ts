@@ -8,6 +8,15 @@ import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
 import { valueProblem } from './values.js';
 
 export const MAX_IMPORT_BATCH = 1000;
+/**
+ * Values one record may carry: one per leaf data category, of which the seeded taxonomy has a few dozen. Checked
+ * before anything else, so a record of 70,000 keys is refused at once instead of reaching the database.
+ */
+export const MAX_VALUES_PER_RECORD = 200;
+
+/** A record's values, keyed by data-category key (each checked by importRecords). */
+export const recordValuesSchema = z.record(z.string(), z.unknown())
+  .refine((v) => Object.keys(v).length <= MAX_VALUES_PER_RECORD, `at most ${MAX_VALUES_PER_RECORD} values per record (one per data category)`);
 
 /**
  * Pseudonymous subject references only: no spaces or @, so a name or an e-mail cannot pass as one. Not
