@@ -146,7 +146,7 @@ export function createApp(deps: AppDeps) {
     maskedErrors: {
       maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;
-        if (original instanceof DomainError) return new GraphQLError(original.message, { extensions: { code: original.code } });
+        if (original instanceof DomainError) return new GraphQLError(original.message, { nodes: (error as GraphQLError).nodes, path: (error as GraphQLError).path, extensions: { code: original.code } });
         const fault = databaseFault(original);
         if (fault) return new GraphQLError(fault.message, { nodes: (error as GraphQLError).nodes, path: (error as GraphQLError).path, extensions: fault.extensions });
         // Never the original error, also outside production: its message can quote SQL or a stored value.

@@ -7,6 +7,14 @@ export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
 }
 
+/** The expected failure behind `e`, also when GraphQL wrapped it (as `originalError`, maybe more than once). */
+export function domainErrorOf(e: unknown): DomainError | undefined {
+  for (let x = e, hops = 0; x != null && hops < 5; x = (x as { originalError?: unknown }).originalError, hops++) {
+    if (x instanceof DomainError) return x;
+  }
+  return undefined;
+}
+
 export interface FieldIssue { field: string; message: string }
 
 export class ValidationError extends DomainError {

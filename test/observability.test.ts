@@ -82,6 +82,34 @@ describe('logs', () => {
     expect(text).not.toMatch(/authorization|bearer/i);
   });
 
+  test('expected refusals are logged at info with their code, never at error level as unexpected', async () => {
+    const office = await ok(h, compliance, 'createOffice', 'CreateOfficeInput', { name: 'Log office', legalEntity: 'Log GmbH', country: 'DE', city: 'Bonn' }, 'office');
+    const from = lines.length;
+    // [request id, query, variables, what the answer says, the codes its log line carries]
+    const refusals: [string, string, Record<string, unknown> | undefined, string, string[] | undefined][] = [
+      ['thrown-validation', '{ contractor(id: "not-an-id") { legalName } }', undefined, 'VALIDATION_FAILED', ['VALIDATION_FAILED']],
+      ['deep-list', `{ viewer(x: ${'['.repeat(9000)}${']'.repeat(9000)}) { kind } }`, undefined, 'QUERY_LIMIT_EXCEEDED', ['QUERY_LIMIT_EXCEEDED']],
+      ['wide-record', 'mutation($input: ImportSharedRecordsInput!) { importSharedRecords(input: $input) { __typename } }', {
+        input: { officeId: office.id, records: [{ subjectRef: 'wide', values: Object.fromEntries(Array.from({ length: 70_000 }, (_, i) => [`k${i}`, 'v'])) }] },
+      }, '"__typename":"ValidationError"', undefined], // a typed error in the payload: no error code in the response
+    ];
+    for (const [id, query, variables, says] of refusals) {
+      const { res, body } = await call(compliance, query, variables, { 'x-request-id': id });
+      expect(res.status, id).toBeLessThan(500);
+      expect(JSON.stringify(body), id).toContain(says);
+      // A resolver's expected failure keeps the field it belongs to.
+      if (id === 'thrown-validation') expect(body.errors[0]).toMatchObject({ path: ['contractor'], locations: [{ line: 1, column: 3 }] });
+    }
+    const logged = lines.slice(from).map((l) => JSON.parse(l));
+    expect(logged.filter((l) => l.level >= 40), JSON.stringify(logged)).toEqual([]);
+    expect(logged.filter((l) => l.msg === 'unexpected error' || l.unexpected)).toEqual([]);
+    for (const [id, , , , codes] of refusals) {
+      const line = logged.find((l) => l.reqId === id);
+      expect(line, id).toMatchObject({ level: 30, msg: 'request' });
+      expect(line.errorCodes, id).toEqual(codes);
+    }
+  });
+
   test('an unexpected database error is logged by class and SQLSTATE, without SQL or values', async () => {
     const h2 = await startHarness();
     const own: string[] = [];

@@ -3,6 +3,7 @@
 // of unexpected errors (a database error can quote a value); redaction below is a second line of defence.
 import { randomUUID } from 'node:crypto';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { domainErrorOf } from '../errors.js';
 
 export type { Logger };
 
@@ -31,13 +32,22 @@ export function errorSummary(e: unknown): { errorType: string; sqlState?: string
   return { errorType: (err as object)?.constructor?.name ?? typeof err, ...(typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? { sqlState: code } : {}) };
 }
 
-/** Yoga's own log calls (it logs unexpected errors with their SQL): only the summary reaches our log. */
+/**
+ * Yoga's own log calls (it logs unexpected errors with their SQL): only the summary reaches our log. Yoga also
+ * reports every error we turn into a coded answer, expected ones included: a VALIDATION_FAILED thrown by a resolver
+ * is no error of the service, only debug here (the request's line carries its code).
+ */
 export function yogaLogger(logger: Logger) {
-  const summarize = (args: unknown[]) => ({ source: 'yoga', ...errorSummary(args.find((a) => a instanceof Error) ?? args[0]) });
+  const errorOf = (args: unknown[]) => args.find((a) => a instanceof Error) ?? args[0];
+  const summarize = (args: unknown[]) => ({ source: 'yoga', ...errorSummary(errorOf(args)) });
   return {
     debug: () => {},
     info: () => {},
     warn: (...args: unknown[]) => logger.warn(summarize(args), 'yoga warning'),
-    error: (...args: unknown[]) => logger.error(summarize(args), 'unexpected error'),
+    error: (...args: unknown[]) => {
+      const expected = domainErrorOf(errorOf(args));
+      if (expected) logger.debug({ source: 'yoga', code: expected.code }, 'expected error');
+      else logger.error(summarize(args), 'unexpected error');
+    },
   };
 }

@@ -3,6 +3,7 @@
 // the per-operation request counter and latency histogram.
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { domainErrorOf } from '../errors.js';
 import { operationOf } from '../http/limits.js';
 import { errorSummary, requestIdOf, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -37,9 +38,12 @@ export function observeRequests(opts: { logger: Logger; metrics: Metrics; graphq
       i.operation = metrics.operationLabel(args.operationName ?? operationOf(args.document).operation?.name?.value);
       return {
         onExecuteDone({ result }) {
-          // Before masking: the only place the cause of an unexpected error can be seen.
+          // Before masking: the only place the cause of an unexpected error can be seen. An expected failure thrown
+          // by a resolver (a DomainError, coded when masked) is not one.
           for (const e of (result as { errors?: readonly GraphQLError[] }).errors ?? []) {
-            if (e.originalError && !(e.originalError instanceof GraphQLError) && typeof e.extensions?.code !== 'string') i.unexpected.push(errorSummary(e.originalError));
+            if (e.originalError && !(e.originalError instanceof GraphQLError) && typeof e.extensions?.code !== 'string' && !domainErrorOf(e)) {
+              i.unexpected.push(errorSummary(e.originalError));
+            }
           }
         },
       };
