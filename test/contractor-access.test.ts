@@ -165,6 +165,30 @@ describe('scopes', () => {
   });
 });
 
+test('FORBIDDEN names the role or scope needed', async () => {
+  const auditor = await h.staffToken('AUDITOR');
+  const narrow = (scopes: string[]) => issueToken(h, compliance, { contractorId: a.contractor.id, categories: ['contact.email'], purposes: ['TECHNICAL_SUPPORT'], scopes })
+    .then((t) => t.token as string);
+  const [ackOnly, recordsOnly] = [await narrow(['OBLIGATIONS_ACKNOWLEDGE']), await narrow(['RECORDS_READ'])];
+  const cases: [string, string, string][] = [
+    [auditor, 'mutation { createOffice(input: { name: "x", legalEntity: "x", country: "DE", city: "x" }) { __typename } }', 'Mutation.createOffice needs role COMPLIANCE'],
+    [a.token, '{ contractors { nodes { id } } }', 'Query.contractors needs a staff token (role COMPLIANCE or AUDITOR)'],
+    [auditor, '{ accessHistory { nodes { id } } }', 'Query.accessHistory needs a contractor token'],
+    [ackOnly, '{ accessHistory { nodes { id } } }', 'Query.accessHistory needs scope registry:read or records:read'],
+    [recordsOnly, '{ grants { nodes { id } } }', 'Query.grants needs scope registry:read'],
+    [recordsOnly, '{ obligations { nodes { id } } }', 'Query.obligations needs scope registry:read or obligations:acknowledge'],
+    [compliance, '{ sharedRecords(purpose: TECHNICAL_SUPPORT) { nodes { subjectRef } } }', 'Query.sharedRecords needs scope records:read'],
+  ];
+  for (const [token, query, message] of cases) {
+    const r = await h.gql(token, query);
+    expect(r.body.errors?.[0], query).toMatchObject({ message: `Not allowed: ${message}`, extensions: { code: 'FORBIDDEN', reason: 'insufficient_scope' } });
+  }
+  // An object the token may not read: what a contractor token may read, the same for any object (or none).
+  const node = await h.gql(a.token, `{ node(id: "${b.contractor.id}") { id } }`);
+  expect(node.body.errors[0].message).toBe('Not allowed: Query.node: a contractor token reads only its own contractor\'s record and grants (scope registry:read), '
+    + 'obligations (scope registry:read or obligations:acknowledge) and access history (scope registry:read or records:read)');
+});
+
 describe('issuing', () => {
   const issue = (input: Record<string, unknown>) => mutate(h, compliance, 'issueAccessToken', 'IssueAccessTokenInput',
     { scopes: ['REGISTRY_READ'], purposes: ['TECHNICAL_SUPPORT'], categories: ['contact.email'], lifetimeSeconds: 3600, contractorId: a.contractor.id, ...input },

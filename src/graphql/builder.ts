@@ -3,10 +3,10 @@ import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
-import type { Principal } from '../auth/principal.js';
+import { OWN_READ_SCOPES, type Principal } from '../auth/principal.js';
 import { relations } from '../db/relations.js';
 import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
 import type { RegistryDeps } from '../registry/tx.js';
@@ -32,10 +32,48 @@ export interface AuthScopes {
   scope: string | readonly string[];
 }
 
-const forbidden = (info: GraphQLResolveInfo) =>
-  new GraphQLError(`Not allowed: ${info.parentType.name}.${info.fieldName} needs another role or scope`, {
+/** What each auth scope asks of a token, in the words of a FORBIDDEN message. */
+const SCOPE_NEEDS: Record<Exclude<keyof AuthScopes, 'scope'>, string> = {
+  staff: 'a staff token (role COMPLIANCE or AUDITOR)',
+  compliance: 'role COMPLIANCE',
+  auditor: 'role AUDITOR',
+  contractor: 'a contractor token',
+};
+
+/** What a failed field check needed ("role COMPLIANCE", "scope registry:read or records:read"), when it can be said. */
+function needsOf(failure: AuthFailure): string | undefined {
+  switch (failure.kind) {
+    case AuthScopeFailureType.AuthScope:
+      return failure.scope === 'scope'
+        ? `scope ${[failure.parameter as string | readonly string[]].flat().join(' or ')}`
+        : SCOPE_NEEDS[failure.scope as keyof typeof SCOPE_NEEDS];
+    case AuthScopeFailureType.AnyAuthScopes:
+    case AuthScopeFailureType.AllAuthScopes: {
+      const parts = failure.failures.map(needsOf);
+      if (!parts.length || parts.some((p) => !p)) return undefined;
+      return parts.join(failure.kind === AuthScopeFailureType.AnyAuthScopes ? ' or ' : ' and ');
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * What a contractor token may read of the objects it reaches. A type's check looks at the object itself (whose
+ * contractor it belongs to), so its refusal says this, the same whatever object it was: the message must not tell a
+ * foreign ID from a missing one.
+ */
+const OWN_ENTRIES = `a contractor token reads only its own contractor's record and grants (scope ${OWN_READ_SCOPES.registry.join(' or ')}), `
+  + `obligations (scope ${OWN_READ_SCOPES.obligations.join(' or ')}) and access history (scope ${OWN_READ_SCOPES.accessHistory.join(' or ')})`;
+
+/** FORBIDDEN: what the field needs (`needs`), or, for an object the token may not read, whose objects it may. */
+const forbidden = (info: GraphQLResolveInfo, needs?: string) =>
+  new GraphQLError(`Not allowed: ${info.parentType.name}.${info.fieldName}${needs ? ` needs ${needs}` : `: ${OWN_ENTRIES}`}`, {
     extensions: { code: 'FORBIDDEN', reason: 'insufficient_scope' },
   });
+
+/** Pothos' message for a failed type check (`authScopes` on an object type), as opposed to a field's. */
+const TYPE_CHECK_FAILED = /^Not authorized to read fields for /;
 
 /**
  * Runs a node(s) lookup. The drizzle plugin's loader rejects an ID without a row with a plain error; that
@@ -75,7 +113,8 @@ export const builder = new SchemaBuilder<{
       contractor: principal.kind === 'contractor',
       scope: (scope: string | readonly string[]) => (typeof scope === 'string' ? [scope] : scope).some((s) => principal.scopes.includes(s)),
     }),
-    unauthorizedError: (_parent, _ctx, info) => forbidden(info),
+    unauthorizedError: (_parent, _ctx, info, result) =>
+      forbidden(info, TYPE_CHECK_FAILED.test(result.message) ? undefined : needsOf(result.failure) ?? 'another role or scope'),
   },
   relay: {
     clientMutationId: 'omit',

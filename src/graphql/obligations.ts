@@ -1,6 +1,6 @@
 // Confidentiality obligations: the type, the list and the two mutations. The rules live in
 // src/registry/obligations.ts.
-import { readsOwn } from '../auth/principal.js';
+import { OWN_READ_SCOPES, readsOwn } from '../auth/principal.js';
 import { OBLIGATION_KINDS } from '../db/enums.js';
 import { acknowledgeObligation, addObligation, isCurrentOn, obligationFilters } from '../registry/obligations.js';
 import { dayOf } from '../registry/validation.js';
@@ -9,13 +9,10 @@ import { decodeId, listedContractorId } from './input.js';
 
 export const ObligationKindEnum = builder.enumType('ObligationKind', { values: OBLIGATION_KINDS });
 
-/** Scopes that read a contractor's own obligations: an acknowledge-only token needs their IDs and texts to acknowledge them. */
-const OBLIGATION_READ_SCOPES = ['registry:read', 'obligations:acknowledge'];
-
 export const Obligation = builder.drizzleNode('obligations', {
   name: 'Obligation',
   id: { column: (o) => o.id },
-  authScopes: (o, ctx) => readsOwn(ctx.principal, o.contractorId, OBLIGATION_READ_SCOPES),
+  authScopes: (o, ctx) => readsOwn(ctx.principal, o.contractorId, OWN_READ_SCOPES.obligations),
   fields: (t) => ({
     contractor: t.relation('contractor'),
     kind: t.expose('kind', { type: ObligationKindEnum }),
@@ -44,7 +41,7 @@ builder.queryFields((t) => ({
   obligations: t.drizzleConnection({
     type: 'obligations',
     description: 'Staff: all, one contractor\'s, or those expiring or due for review within `dueWithinDays`. A contractor token: its own.',
-    authScopes: { scope: OBLIGATION_READ_SCOPES },
+    authScopes: { scope: OWN_READ_SCOPES.obligations },
     args: {
       contractorId: t.arg.id({ required: false }),
       dueWithinDays: t.arg.int({ required: false, description: 'Only obligations whose expiry or review date falls within this many days (or is already past).' }),

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { writeWithAudit } from '../audit/write.js';
-import type { ContractorPrincipal } from '../auth/principal.js';
+import { OWN_READ_SCOPES, type ContractorPrincipal } from '../auth/principal.js';
 import { rowsOf, type Queryable } from '../db/client.js';
 import { PURPOSES, type Purpose } from '../db/enums.js';
 import { alias } from 'drizzle-orm/pg-core';
@@ -166,8 +166,7 @@ const encodeObligationId = (id: number) => encodeGlobalID('Obligation', id);
 builder.queryField('accessHistory', (t) => t.drizzleConnection({
   type: 'transfers',
   description: 'Contractor tokens with registry:read or records:read: your own record fetches (CONTRACTOR_ACCESS transfers), newest first.',
-  // What the contractor fetched is part of its registry entry and of its record reading, never of acknowledging.
-  authScopes: { $all: { contractor: true, scope: ['registry:read', 'records:read'] } },
+  authScopes: { $all: { contractor: true, scope: OWN_READ_SCOPES.accessHistory } },
   args: { purpose: t.arg({ type: PurposeEnum, required: false }) },
   resolve: (query, _root, args, ctx) => {
     const p = ctx.principal;
