@@ -49,19 +49,24 @@ test('an auditor group member reads but cannot write; both groups mean the lesse
 
 test('refused: no registry group, wrong audience, wrong issuer, foreign key, expired', async () => {
   const stranger = await generateKeyPair('RS256');
+  const expiredAt = Math.floor(Date.now() / 1000) - 3600;
   const refused = [
     await idpToken({ groups: ['everyone'] }),
     await idpToken({}),
     await new SignJWT({ groups: ['privacy-office'] }).setProtectedHeader({ alg: 'RS256', kid: 'idp-1' }).setIssuer(ISSUER).setAudience('other-app').setSubject('x').setIssuedAt().setExpirationTime('10m').sign(idpKey),
     await new SignJWT({ groups: ['privacy-office'] }).setProtectedHeader({ alg: 'RS256', kid: 'idp-1' }).setIssuer('https://evil.test/').setAudience(AUDIENCE).setSubject('x').setIssuedAt().setExpirationTime('10m').sign(idpKey),
     await idpToken({ groups: ['privacy-office'] }, stranger.privateKey),
-    await new SignJWT({ groups: ['privacy-office'] }).setProtectedHeader({ alg: 'RS256', kid: 'idp-1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('x').setIssuedAt(Math.floor(Date.now() / 1000) - 7200).setExpirationTime(Math.floor(Date.now() / 1000) - 3600).sign(idpKey),
+    await new SignJWT({ groups: ['privacy-office'] }).setProtectedHeader({ alg: 'RS256', kid: 'idp-1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('x').setIssuedAt(Math.floor(Date.now() / 1000) - 7200).setExpirationTime(expiredAt).sign(idpKey),
   ];
+  const messages: string[] = [];
   for (const token of refused) {
     const r = await viewer(token);
     expect(r.status).toBe(401);
-    expect(r.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    expect(r.headers.get('www-authenticate')).toMatch(/error="invalid_token", error_description="[^"]*"$/);
+    messages.push(r.body.errors[0].message);
   }
+  expect(messages.at(-1)).toBe(`identity-provider token expired at ${new Date(expiredAt * 1000).toISOString()}`);
+  expect(messages[2]).toBe("identity-provider token rejected: unexpected 'aud' claim value");
 });
 
 test('the CLI staff tokens keep working beside the identity provider', async () => {

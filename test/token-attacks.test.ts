@@ -34,8 +34,10 @@ async function signed(claims: JWTPayload, header: Record<string, unknown> = {}) 
 async function expectRefused(token: string) {
   const r = await h.gql(token, '{ viewer { subject } }');
   expect(r.status).toBe(401);
-  expect(r.headers.get('www-authenticate')).toMatch(/^Bearer .*error="invalid_token"/);
+  // One well-formed challenge: the description is a quoted string without quotes inside (RFC 6750).
+  expect(r.headers.get('www-authenticate')).toMatch(/^Bearer realm="[^"]*", error="invalid_token", error_description="[^"\\]*"$/);
   expect(r.body.data).toBeUndefined();
+  return { message: r.body.errors[0].message as string, challenge: r.headers.get('www-authenticate')! };
 }
 
 test('the untouched token works (control)', async () => {
@@ -81,7 +83,16 @@ describe('claims', () => {
     });
   }
   const now = () => Math.floor(Date.now() / 1000);
-  test('expired', async () => { await expectRefused(await signed({ ...goodClaims, iat: now() - 7200, exp: now() - 120 })); });
+  test('expired: says when', async () => {
+    const exp = now() - 120;
+    const { message, challenge } = await expectRefused(await signed({ ...goodClaims, iat: now() - 7200, exp }));
+    const when = new Date(exp * 1000).toISOString();
+    expect(message).toBe(`token expired at ${when}`);
+    expect(challenge).toContain(`error_description="token expired at ${when}"`);
+  });
+  test('a claim refused by name, in words', async () => {
+    expect((await expectRefused(await signed({ ...goodClaims, aud: 'urn:someone-else' }))).message).toBe("token rejected: unexpected 'aud' claim value");
+  });
   test('not yet valid', async () => { await expectRefused(await signed({ ...goodClaims, nbf: now() + 600 })); });
   test('issued in the future', async () => { await expectRefused(await signed({ ...goodClaims, iat: now() + 600, exp: now() + 3600 })); });
   test('older than the maximum age', async () => { await expectRefused(await signed({ ...goodClaims, iat: now() - 3 * 86400, exp: now() + 3600 })); });

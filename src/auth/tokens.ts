@@ -14,6 +14,18 @@ export interface TokenSettings { issuer: string; audience: string; maxTokenAgeSe
 /** A token that must be refused with 401 `invalid_token`. The message is safe to show. */
 export class InvalidTokenError extends Error {}
 
+/**
+ * jose's refusal in words a client can act on: an expired token says when it expired (jose checks the claims only
+ * once the signature holds, so the time is the issuer's). The text goes into WWW-Authenticate's quoted
+ * error_description, which admits no double quote: jose's quoted claim names get single ones.
+ */
+export function tokenRefusal(e: InstanceType<typeof joseErrors.JOSEError>, what = 'token'): InvalidTokenError {
+  if (e instanceof joseErrors.JWTExpired && e.claim === 'exp' && typeof e.payload.exp === 'number') {
+    return new InvalidTokenError(`${what} expired at ${new Date(e.payload.exp * 1000).toISOString()}`);
+  }
+  return new InvalidTokenError(`${what} rejected: ${e.message.replace(/"/g, "'")}`);
+}
+
 export async function signToken(keys: KeyRing, settings: TokenSettings, claims: JWTPayload & { sub: string }, ttlSeconds: number) {
   const { kid, privateKey } = keys.signingKey;
   const jti = randomUUID();
@@ -66,7 +78,7 @@ export async function verifyToken(keys: KeyRing, settings: TokenSettings, token:
     }));
   } catch (e) {
     if (e instanceof InvalidTokenError) throw e;
-    if (e instanceof joseErrors.JOSEError) throw new InvalidTokenError(`token rejected: ${e.code}`);
+    if (e instanceof joseErrors.JOSEError) throw tokenRefusal(e);
     throw e;
   }
   const iat = payload.iat!;

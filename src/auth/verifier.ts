@@ -7,7 +7,7 @@ import { STAFF_ROLES, type StaffRole } from '../db/enums.js';
 import type { KeyRing } from './keys.js';
 import { STAFF_SCOPES, type Principal } from './principal.js';
 import type { Revocations } from './revocation.js';
-import { InvalidTokenError, verifyToken, type TokenSettings } from './tokens.js';
+import { InvalidTokenError, tokenRefusal, verifyToken, type TokenSettings } from './tokens.js';
 
 export interface ExternalIssuerConfig {
   issuer: string;
@@ -49,7 +49,7 @@ export function createVerifier(opts: VerifierOptions) {
       maxTokenAge: '24h',
       clockTolerance: 30,
     }).catch((e: unknown) => {
-      if (e instanceof joseErrors.JOSEError) throw new InvalidTokenError(`identity-provider token rejected: ${e.code}`);
+      if (e instanceof joseErrors.JOSEError) throw tokenRefusal(e, 'identity-provider token');
       throw e;
     });
     const claim = payload[external!.roleClaim];
