@@ -134,6 +134,20 @@ describe('page size', () => {
 });
 
 describe('transport', () => {
+  test('a POST without Content-Type, or with one no parser takes, is told which to send (415)', async () => {
+    const body = new TextEncoder().encode(JSON.stringify({ query: '{ viewer { kind } }' })); // bytes: fetch adds no content type
+    for (const [type, says] of [[undefined, 'The request has no Content-Type'], ['text/plain', 'Content-Type text/plain is not accepted']] as const) {
+      const res = await h.app.fetch('http://registry.test/graphql', {
+        method: 'POST', headers: { authorization: `Bearer ${compliance}`, ...(type ? { 'content-type': type } : {}) }, body,
+      });
+      expect(res.status).toBe(415);
+      const answer = await res.json();
+      expect(answer.errors[0]).toEqual({
+        message: `${says}: send the GraphQL request as JSON with the header Content-Type: application/json`,
+        extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+      });
+    }
+  });
   test('body above MAX_BODY_BYTES gets 413', async () => {
     const res = await post({ query: '{ viewer { subject } }', variables: { pad: 'x'.repeat(1_000_001) } });
     expect(res.status).toBe(413);

@@ -1,6 +1,7 @@
 // What one GraphQL request may ask for. Every refusal is a GraphQL error with a `code` (and an HTTP
 // status where one fits) before any resolver runs: depth, aliases, cost, tokens, directives, document
-// size, page size, introspection; field suggestions are blanked, CSRF-prone requests refused.
+// size, page size, introspection; field suggestions are blanked, CSRF-prone requests refused, a body of no
+// known content type answered with the one to send.
 import { costLimitPlugin, costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -188,6 +189,22 @@ function documentShape(maxChars: number): Plugin {
   };
 }
 
+/**
+ * A POST whose Content-Type no request parser takes (none at all, text/plain, …) would get a bare 415 with an empty
+ * body; say what to send instead. Yoga's parsers have had their turn: this runs only where none matched.
+ */
+const contentTypeNeeded: Plugin = {
+  onRequestParse({ request, requestParser, endResponse }) {
+    if (requestParser) return;
+    const given = request.headers.get('content-type');
+    const what = given ? `Content-Type ${given.replace(/[^\x20-\x7e]/g, '?').slice(0, 100)} is not accepted` : 'The request has no Content-Type';
+    endResponse(new Response(JSON.stringify({ errors: [{
+      message: `${what}: send the GraphQL request as JSON with the header Content-Type: application/json`,
+      extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+    }] }), { status: 415, headers: { 'content-type': 'application/json' } }));
+  },
+};
+
 export function limitPlugins(config: Config): Plugin<Context>[] {
   const l = config.limits;
   const common = { exposeLimits: true, onReject: armorReject, propagateOnRejection: false };
@@ -199,6 +216,7 @@ export function limitPlugins(config: Config): Plugin<Context>[] {
     // no custom header; such a request must carry Authorization (a bearer token, which a browser never adds
     // on its own) or the CSRF header. Tokens travel only in Authorization: no cookies.
     useCSRFPrevention({ requestHeaders: ['authorization', 'x-graphql-yoga-csrf'] }) as Plugin<Context>,
+    contentTypeNeeded as Plugin<Context>,
     documentShape(l.maxDocumentChars) as Plugin<Context>,
     maxTokensPlugin({ n: l.maxTokens, exposeLimits: true, onReject: armorReject, propagateOnRejection: true }) as Plugin<Context>,
     // The `__schema` subtree is not counted: the standard introspection query (GraphiQL, code generators) is 15
