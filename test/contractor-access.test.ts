@@ -60,6 +60,16 @@ describe('a contractor token sees its own', () => {
   });
 });
 
+test('an ID of the wrong kind is named with its article, and what it is', async () => {
+  const ack = `mutation($id: ID!) { acknowledgeObligation(input: { id: $id }) { __typename ... on ValidationError { issues { field message } } } }`;
+  const wrongKind = await h.gql(a.token, ack, { id: a.contractor.id });
+  expect(wrongKind.body.data.acknowledgeObligation.issues).toEqual([{ field: 'input.id', message: 'not an Obligation ID (it is a Contractor ID)' }]);
+  const garbage = await h.gql(a.token, ack, { id: 'no-such-id' });
+  expect(garbage.body.data.acknowledgeObligation.issues).toEqual([{ field: 'input.id', message: 'not an Obligation ID' }]);
+  const office = await h.gql(compliance, 'query($id: ID) { grants(officeId: $id) { nodes { id } } }', { id: a.grant.id });
+  expect(office.body.errors[0].message).toBe('Invalid input: officeId: not an Office ID (it is a Grant ID)');
+});
+
 describe('and nothing of anyone else', () => {
   test('another contractor by ID reads as absent', async () => {
     const r = await h.gql(a.token, 'query($id: ID!) { contractor(id: $id) { legalName } }', { id: b.contractor.id });

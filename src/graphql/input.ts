@@ -7,14 +7,19 @@ import { ValidationError } from '../errors.js';
 // Moved to the domain (src/registry/validation.ts); re-exported until every resolver module calls the domain.
 export { categoryKey, country, email, optionalText, parseInput, text, version } from '../registry/validation.js';
 
+/** "an Obligation", "a Contractor": type names in messages. */
+const withArticle = (typename: string) => `${/^[AEIOU]/.test(typename) ? 'an' : 'a'} ${typename}`;
+
 /** Decodes a Relay global ID of the given type to its numeric primary key. */
 export function decodeId(typename: string, globalId: string, field: string): number {
+  let other: string | undefined;
   try {
     const { typename: t, id } = decodeGlobalID(globalId);
     const n = Number(id);
     if (t === typename && Number.isSafeInteger(n) && n > 0 && String(n) === id) return n;
+    if (t !== typename && /^[A-Z][A-Za-z]*$/.test(t)) other = t;
   } catch { /* fall through */ }
-  throw ValidationError.field(field, `not a ${typename} ID`);
+  throw ValidationError.field(field, `not ${withArticle(typename)} ID${other ? ` (it is ${withArticle(other)} ID)` : ''}`);
 }
 
 /** An optional ID field: decoded when given, null or undefined passed on as given (null clears, undefined leaves). */
