@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { DomainError } from './errors.js';
 import type { Context } from './graphql/builder.js';
+import { scalarFieldNames } from './graphql/scalars.js';
 import { schema } from './graphql/schema.js';
 import { EXPORT_PATHS, exportCsv } from './http/csv.js';
 import { databaseFault, databaseGuard } from './http/database-guard.js';
@@ -137,6 +138,7 @@ export function createApp(deps: AppDeps) {
       gate,
       idempotencyPlugin(database.db, (r) => tokenHashes.get(r)),
       ...limitPlugins(config),
+      scalarFieldNames,
       rateLimitPlugin(limiter, (r) => ({ tokenHash: tokenHashes.get(r), address: observed.info(r)?.address ?? 'unknown' }), (scope) => metrics.rateLimited.inc({ scope })),
       databaseGuard({ pool: database.pool, queueLimit: config.db.poolQueueLimit, requestTimeoutMs: config.requestTimeoutMs, onRefused: (reason) => metrics.refusals.inc({ reason }) }),
     ],

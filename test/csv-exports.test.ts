@@ -116,3 +116,12 @@ describe('the cell encoder', () => {
     expect(csvField(undefined)).toBe('');
   });
 });
+
+test('a bad date in an export\'s query names its parameter, as the GraphQL argument would', async () => {
+  const res = await csv(h, auditor, '/export/transfers.csv?from=2026-02-30T00:00:00Z');
+  expect(res.status).toBe(400);
+  expect(JSON.parse(res.text).errors[0]).toEqual({
+    message: 'Invalid input: from: "2026-02-30T00:00:00Z" is no valid instant (an ISO 8601 date-time such as 2026-01-31T12:00:00Z)',
+    extensions: { code: 'VALIDATION_FAILED' },
+  });
+});

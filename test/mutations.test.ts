@@ -668,3 +668,38 @@ describe('values the database cannot hold are a VALIDATION_FAILED, never an unex
     expect(await dump()).toEqual(before);
   });
 });
+
+describe('a bad Date or DateTime names its field', () => {
+  const messagesOf = (r: { body: any }) => (r.body.errors ?? []).map((e: any) => ({ message: e.message, code: e.extensions?.code, field: e.extensions?.field }));
+
+  test('written in the document: VALIDATION_FAILED with the path, nothing written', async () => {
+    const before = await dump();
+    const add = (effectiveFrom: string) => `mutation { addObligation(input: { contractorId: "${active.id}", kind: CONFIDENTIALITY, text: "Keep it.",
+      sourceDocument: "DPA", effectiveFrom: ${effectiveFrom} }) { __typename } }`;
+    const cases: [string, string, string][] = [
+      [add('"2026-13-01"'), 'input.effectiveFrom', '"2026-13-01" is no calendar date (YYYY-MM-DD)'],
+      [add('"1 March 2026"'), 'input.effectiveFrom', 'must be a calendar date YYYY-MM-DD, not "1 March 2026"'],
+      [add('20260301'), 'input.effectiveFrom', 'must be a calendar date YYYY-MM-DD in quotes, not 20260301'],
+      ['{ transfers(from: "yesterday") { nodes { id } } }', 'from', 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z, not "yesterday"'],
+      ['{ auditLog(to: "2026-02-30T00:00:00Z") { nodes { id } } }', 'to', '"2026-02-30T00:00:00Z" is no valid instant (an ISO 8601 date-time such as 2026-01-31T12:00:00Z)'],
+      ['query($since: DateTime = "soon") { transfers(from: $since) { nodes { id } } }', '$since', 'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z, not "soon"'],
+    ];
+    for (const [query, field, message] of cases) {
+      // Twice: the second answer comes through the validation cache and must say the same.
+      for (let i = 0; i < 2; i++) {
+        const r = await h.gql(compliance, query);
+        expect(r.body.data ?? undefined, query).toBeUndefined();
+        expect(messagesOf(r), query).toEqual([{ message: `Invalid input: ${field}: ${message}`, code: 'VALIDATION_FAILED', field }]);
+      }
+    }
+    expect(await dump()).toEqual(before);
+  });
+
+  test('in variables: graphql-js names the variable and the path inside it', async () => {
+    const r = await h.gql(compliance, 'mutation($input: AddObligationInput!) { addObligation(input: $input) { __typename } }', {
+      input: { contractorId: active.id, kind: 'CONFIDENTIALITY', text: 'Keep it.', sourceDocument: 'DPA', effectiveFrom: '2026-02-30' },
+    });
+    expect(r.body.errors[0].message).toBe('Variable "$input" got invalid value "2026-02-30" at "input.effectiveFrom"; "2026-02-30" is no calendar date (YYYY-MM-DD)');
+    expect(r.body.errors[0].extensions.code).toBe('VALIDATION_FAILED');
+  });
+});

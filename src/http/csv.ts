@@ -7,6 +7,7 @@ import type { Db } from '../db/client.js';
 import { DomainError, ValidationError } from '../errors.js';
 import { TRANSPARENCY_COLUMNS, transparencyReport } from '../graphql/disclosures.js';
 import { recordsOfProcessing } from '../graphql/records-of-processing.js';
+import { dateTime } from '../graphql/scalars.js';
 import { TRANSFER_ORDER, afterTransfer, transferFilterSchema, transferWhere } from '../graphql/transfers.js';
 
 export const EXPORT_PATHS = {
@@ -68,8 +69,8 @@ function problem(status: number, code: string, message: string) {
 const dateParam = (params: URLSearchParams, name: string) => {
   const v = params.get(name);
   if (v == null) return undefined;
-  const d = new Date(v);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(d.getTime())) throw ValidationError.field(name, 'must be an ISO 8601 DateTime');
+  const d = dateTime(v);
+  if (typeof d === 'string') throw ValidationError.field(name, d);
   return d;
 };
 const boolParam = (params: URLSearchParams, name: string) => {
