@@ -9,7 +9,8 @@ import { OWN_READ_SCOPES, type ContractorPrincipal } from '../auth/principal.js'
 import { rowsOf, type Queryable } from '../db/client.js';
 import { PURPOSES, type Purpose } from '../db/enums.js';
 import { alias } from 'drizzle-orm/pg-core';
-import { dataCategories, grants, subjectOptOuts } from '../db/tables.js';
+import { grants, subjectOptOuts } from '../db/tables.js';
+import { knownCategories } from '../registry/categories.js';
 import { grantInEffect } from '../registry/grants.js';
 import { ForbiddenError, ValidationError } from '../errors.js';
 import { recordContractorAccess } from '../records/access-log.js';
@@ -226,12 +227,11 @@ builder.mutationFields((t) => ({
       const officeId = decodeId('Office', data.officeId, 'input.officeId');
       const keys = [...new Set(data.records.flatMap((r) => Object.keys(r.values)))];
       // Values go under leaf categories only: a card number filed under `financial` would skip its check digit
-      // and reach anyone granted `financial`, though payment cards must be granted by name.
-      // The keys travel as one JSON parameter: a batch may name more keys than a statement may have parameters (65,535).
-      const found = await ctx.db.select({ key: dataCategories.key, group: sql<boolean>`exists (select 1 from data_categories c where c.parent_key = data_categories.key)` })
-        .from(dataCategories).where(sql`${dataCategories.key} in (select jsonb_array_elements_text(${JSON.stringify(keys)}::text::jsonb))`);
-      const known = new Set(found.filter((r) => !r.group).map((r) => r.key));
-      const groups = new Set(found.filter((r) => r.group).map((r) => r.key));
+      // and reach anyone granted `financial`, though payment cards must be granted by name. An unknown key is
+      // reported by importRecords, under the record and key it was given with.
+      const found = [...(await knownCategories(ctx.db, keys, 'input.records', [])).values()];
+      const known = new Set(found.filter((c) => !c.isGroup).map((c) => c.key));
+      const groups = new Set(found.filter((c) => c.isGroup).map((c) => c.key));
       return writeWithAudit(ctx.db, ctx.principal, async (tx) => {
         const result = await importRecords(tx, officeId, data.officeId, data.records, known, groups);
         // The audit log records what was imported, never the personal data itself.

@@ -1,6 +1,6 @@
 // The data-category taxonomy: dotted keys (contact.email), each with a sensitivity; a child is never less
 // sensitive than its parent. "Is this a known category" is answered here for every input that names categories.
-import { eq, inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { SENSITIVITIES, type Sensitivity } from '../db/enums.js';
@@ -25,8 +25,10 @@ export async function knownCategories(db: Queryable, keys: readonly string[], fi
   const rows = keys.length ? await db.select({
     key: dataCategories.key,
     sensitivity: dataCategories.sensitivity,
-    isGroup: sql<boolean>`exists (select 1 from data_categories c where c.parent_key = ${dataCategories.key})`,
-  }).from(dataCategories).where(inArray(dataCategories.key, [...new Set(keys)])) : [];
+    // Qualified by hand: drizzle writes ${dataCategories.key} here as a bare "key", which inside the subquery is c's own.
+    isGroup: sql<boolean>`exists (select 1 from data_categories c where c.parent_key = data_categories.key)`,
+  // The keys travel as one JSON parameter: an import batch may name more keys than a statement may have parameters (65,535).
+  }).from(dataCategories).where(sql`${dataCategories.key} in (select jsonb_array_elements_text(${JSON.stringify([...new Set(keys)])}::text::jsonb))`) : [];
   const known = new Map(rows.map((r) => [r.key, { ...r, isGroup: Boolean(r.isGroup) }]));
   const unknown = keys.flatMap((k, i) => (known.has(k) ? [] : [{ field: `${field}.${i}`, message: `unknown data category ${k}` }]));
   if (issues) issues.push(...unknown);
