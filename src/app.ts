@@ -12,6 +12,8 @@ import { DomainError } from './errors.js';
 import type { Context } from './graphql/builder.js';
 import { scalarFieldNames } from './graphql/scalars.js';
 import { schema } from './graphql/schema.js';
+import { bearerCredentials } from './http/authorization.js';
+import { corsPlugin } from './http/cors.js';
 import { EXPORT_PATHS, exportCsv } from './http/csv.js';
 import { databaseFault, databaseGuard } from './http/database-guard.js';
 import { GRAPHIQL_ASSETS, graphiqlAsset, graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
@@ -105,13 +107,12 @@ export function createApp(deps: AppDeps) {
         metrics.rateLimited.inc({ scope: 'address' });
         return endResponse(refusalResponse(limited));
       }
-      const header = request.headers.get('authorization');
-      const match = header?.match(/^Bearer ([A-Za-z0-9_.~+/=-]+)$/);
-      if (!match) return endResponse(unauthorized());
+      const token = bearerCredentials(request);
+      if (!token) return endResponse(unauthorized());
       try {
-        const principal = await verify(match[1]!);
+        const principal = await verify(token);
         principals.set(request, principal);
-        tokenHashes.set(request, tokenKey(match[1]!));
+        tokenHashes.set(request, tokenKey(token));
         if (info) { info.actor = principal.subject; info.actorKind = principal.kind; }
       } catch (e) {
         if (e instanceof InvalidTokenError) return endResponse(unauthorized('invalid_token', e.message));
@@ -132,9 +133,12 @@ export function createApp(deps: AppDeps) {
     // One operation per request: a batch would multiply the work a single request can ask for.
     batching: false,
     logging: yogaLogger(logger),
+    // Ours (src/http/cors.ts): Yoga's answers any origin, with credentials.
+    cors: false,
     maxRequestBodySize: config.limits.maxBodyBytes,
     plugins: [
       observed.plugin,
+      corsPlugin(config.corsOrigins),
       gate,
       idempotencyPlugin(database.db, (r) => tokenHashes.get(r)),
       ...limitPlugins(config),

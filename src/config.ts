@@ -53,7 +53,23 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   /** Bearer token that may read /metrics; unset: only loopback addresses may. */
   METRICS_TOKEN: z.string().min(16).optional(),
+  /** Sites (origins) whose pages may call the API from a browser, comma-separated; none by default. */
+  CORS_ORIGINS: z.string().default('').transform((v, ctx) => {
+    const origins = v.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const o of origins) if (!isOrigin(o)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(o)} is not an origin: scheme (http or https), host and optional port, nothing after` });
+    return origins;
+  }),
 });
+
+/** `https://app.example` or `http://localhost:5173`, exactly as a browser sends it in `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 export type Config = Readonly<{
   env: 'development' | 'production' | 'test';
@@ -80,6 +96,8 @@ export type Config = Readonly<{
   db: Readonly<{ poolMax: number; poolQueueLimit: number; statementTimeoutMs: number; connectTimeoutSeconds: number }>;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsToken: string | undefined;
+  /** Origins allowed to call from a browser (CORS); empty: CORS off. */
+  corsOrigins: readonly string[];
 }>;
 
 function oidc(c: z.infer<typeof schema>): ExternalIssuerConfig | undefined {
@@ -124,5 +142,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     db: { poolMax: c.DB_POOL_MAX, poolQueueLimit: c.DB_POOL_QUEUE_LIMIT, statementTimeoutMs: c.STATEMENT_TIMEOUT_MS, connectTimeoutSeconds: c.DB_CONNECT_TIMEOUT_SECONDS },
     logLevel: c.LOG_LEVEL ?? (c.NODE_ENV === 'test' ? 'silent' : 'info'),
     metricsToken: c.METRICS_TOKEN,
+    corsOrigins: c.CORS_ORIGINS,
   };
 }

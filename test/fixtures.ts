@@ -56,3 +56,14 @@ export async function issueToken(h: Harness, compliance: string, input: { contra
   expect(res.__typename, JSON.stringify(res)).toBe('IssueAccessTokenPayload');
   return res;
 }
+
+/**
+ * Every spelling of a token whose signature's last base64url character differs only in its 4 spare low bits
+ * (an Ed25519 signature is 64 bytes in 86 characters): 16 strings that decode to the same signature.
+ */
+export function signatureSpellings(token: string): string[] {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const body = token.slice(0, -1);
+  const last = alphabet.indexOf(token.at(-1)!);
+  return Array.from({ length: 16 }, (_, spare) => body + alphabet[(last & 0b110000) | spare]);
+}

@@ -187,6 +187,7 @@ describe('metrics', () => {
       expect((await metricsOf({}, '127.0.0.1', m.app)).status).toBe(403);
       expect((await metricsOf({ authorization: 'Bearer wrong-secret-0123456789' }, '203.0.113.5', m.app)).status).toBe(403);
       expect((await metricsOf({ authorization: 'Bearer metrics-secret-0123456789' }, '203.0.113.5', m.app)).status).toBe(200);
+      expect((await metricsOf({ authorization: 'bearer metrics-secret-0123456789' }, '203.0.113.5', m.app)).status).toBe(200); // scheme: any case
     } finally {
       await m.stop();
     }

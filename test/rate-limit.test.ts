@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { TokenBuckets } from '../src/http/rate-limit.js';
 import { onPostgres, startHarness, type Harness } from './harness.js';
+import { signatureSpellings } from './fixtures.js';
 
 let h: Harness;
 beforeAll(async () => { h = await startHarness({ RATE_LIMIT_PER_TOKEN: '10', RATE_LIMIT_PER_ADDRESS: '40' }); });
@@ -53,6 +54,19 @@ describe('per token', () => {
     const token = await h.staffToken('AUDITOR', 'e@example.com');
     const fields = Array.from({ length: 11 }, (_, i) => `v${i}: viewer { subject }`).join(' ');
     expect((await from('10.0.0.4', token, `{ ...R } fragment R on Query { ${fields} }`)).status).toBe(429);
+  });
+
+  test('the 16 spellings of one token are one bucket: after a 429 no other spelling gets data', async () => {
+    const token = await h.staffToken('AUDITOR', 'spelled@example.com');
+    const spellings = signatureSpellings(token);
+    let n = 0;
+    for (let i = 0; i < 10; i++) expect((await from(`10.0.1.${n++}`, token, '{ viewer { subject } }')).status).toBe(200);
+    expect((await from(`10.0.1.${n++}`, token, '{ viewer { subject } }')).status).toBe(429);
+    for (const t of spellings) {
+      const r = await from(`10.0.1.${n++}`, t, '{ viewer { subject } }');
+      expect(r.status, t.slice(-2)).toBe(t === token ? 429 : 401);
+      expect(r.body.data).toBeUndefined();
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
-import { contractorWithToken, ok, setStatus } from './fixtures.js';
+import { contractorWithToken, ok, setStatus, signatureSpellings } from './fixtures.js';
 
 let h: Harness;
 let compliance: string;
@@ -39,6 +39,16 @@ async function expectRefused(token: string) {
   expect(r.body.data).toBeUndefined();
   return { message: r.body.errors[0].message as string, challenge: r.headers.get('www-authenticate')! };
 }
+
+test('the Authorization scheme is case-insensitive (RFC 7235 section 2.1)', async () => {
+  for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+    const res = await h.app.fetch('http://registry.test/graphql', {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `${scheme} ${good.token}` }, body: JSON.stringify({ query: '{ viewer { kind } }' }),
+    });
+    expect(res.status, scheme).toBe(200);
+    expect((await res.json() as any).data.viewer.kind).toBe('CONTRACTOR');
+  }
+});
 
 test('the untouched token works (control)', async () => {
   const r = await h.gql(good.token, '{ viewer { kind subject } }');
@@ -116,6 +126,21 @@ describe('tampering', () => {
       }
     });
   }
+  // The last base64url character of an Ed25519 signature (64 bytes in 86 characters) carries 4 spare bits:
+  // 16 spellings decode to the same signature. Only the canonical one is the token; the rate limit and the
+  // verification cache key on it, so every other spelling must be refused, cached token or not.
+  test('the 15 other spellings of a valid signature, base64 padding or alphabet: refused, though the token is cached', async () => {
+    expect((await h.gql(good.token, '{ viewer { subject } }')).status).toBe(200); // verified and cached
+    const spellings = signatureSpellings(good.token);
+    expect(new Set(spellings).size).toBe(16);
+    expect(spellings).toContain(good.token);
+    for (const t of spellings.filter((x) => x !== good.token)) await expectRefused(t);
+    const [header, payload, signature] = good.token.split('.');
+    const standard = Buffer.from(signature!, 'base64url').toString('base64');
+    for (const t of [`${good.token}==`, `${header}.${payload}.${standard}`, `${header}.${payload}.${standard.replace(/=+$/, '')}`]) {
+      if (t !== good.token) await expectRefused(t);
+    }
+  });
   test('garbage and truncation', async () => {
     for (const t of ['abc', `${good.token}.x`, good.token.split('.').slice(0, 2).join('.'), good.token.slice(0, -5)]) await expectRefused(t);
   });

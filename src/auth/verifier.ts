@@ -33,6 +33,17 @@ export interface VerifierOptions {
 
 interface Cached { principal: Principal; kid: string | undefined; own: boolean }
 
+/**
+ * Each of the three segments in canonical base64url: no padding, no `+` or `/`, and the spare low bits of its
+ * last character zero. Decoders accept all those spellings (an Ed25519 signature alone has 16), so without
+ * this one token would have many texts, and the verification cache and the per-token rate limit, which key on
+ * the text, would count each spelling as another token.
+ */
+function isCanonical(token: string): boolean {
+  const parts = token.split('.');
+  return parts.length === 3 && parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p) && Buffer.from(p, 'base64url').toString('base64url') === p);
+}
+
 export function createVerifier(opts: VerifierOptions) {
   const { keys, settings, revocations, external } = opts;
   const cacheSize = opts.cacheSize ?? 10_000;
@@ -72,6 +83,7 @@ export function createVerifier(opts: VerifierOptions) {
   }
 
   async function verify(token: string): Promise<Principal> {
+    if (!isCanonical(token)) throw new InvalidTokenError('malformed token');
     const key = opts.cache === false ? undefined : createHash('sha256').update(token).digest('base64url');
     let entry = key ? cache.get(key) : undefined;
     if (entry && !usable(entry)) { cache.delete(key!); entry = undefined; }
