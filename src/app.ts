@@ -13,14 +13,17 @@ import type { Context } from './graphql/builder.js';
 import { scalarFieldNames } from './graphql/scalars.js';
 import { schema } from './graphql/schema.js';
 import { bearerCredentials } from './http/authorization.js';
+import { bodyReader } from './http/body.js';
 import { corsPlugin } from './http/cors.js';
 import { EXPORT_PATHS, exportCsv } from './http/csv.js';
 import { databaseFault, databaseGuard } from './http/database-guard.js';
 import { GRAPHIQL_ASSETS, graphiqlAsset, graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
+import { guardHooks, type HookFailure } from './http/hook-guard.js';
 import { idempotencyPlugin } from './http/idempotency.js';
 import { limitPlugins } from './http/limits.js';
 import { metricsAllowed } from './http/metrics-access.js';
-import { clientAddress, createRateLimiter, rateLimitPlugin, refusalResponse, tokenKey } from './http/rate-limit.js';
+import { clientAddress, createRateLimiter, rateLimitPlugin, tokenKey } from './http/rate-limit.js';
+import { errorResponse } from './http/responses.js';
 import { createLogger, yogaLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { observeRequests } from './observability/request-log.js';
@@ -56,6 +59,19 @@ function unauthorized(error?: string, description?: string) {
   });
 }
 
+/**
+ * What a caller may see of an error: a DomainError's code and message, a database fault as a coded 503, a
+ * coded GraphQLError as it is, and anything else as "Unexpected error." — never the original message, also
+ * outside production: it can quote SQL or a stored value. Used for GraphQL errors and failed hooks alike.
+ */
+function shownError(error: unknown, message = 'Unexpected error.'): GraphQLError {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof DomainError) return new GraphQLError(original.message, { nodes: (error as GraphQLError).nodes, path: (error as GraphQLError).path, extensions: { code: original.code } });
+  const fault = databaseFault(original);
+  if (fault) return new GraphQLError(fault.message, { nodes: (error as GraphQLError).nodes, path: (error as GraphQLError).path, extensions: fault.extensions });
+  return maskError(error, message, false) as GraphQLError;
+}
+
 export function createApp(deps: AppDeps) {
   const { config, database, keys } = deps;
   const clock = deps.clock ?? systemClock;
@@ -65,6 +81,7 @@ export function createApp(deps: AppDeps) {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics(database, { defaultMetrics: config.env === 'production' });
   const limiter = createRateLimiter(config.rateLimit);
+  const body = bodyReader(config.limits.maxBodyBytes);
   const observed = observeRequests({ logger, metrics, graphqlPath: GRAPHQL_PATH, address: (r, sc) => clientAddress(r, sc, config.rateLimit.trustProxy) });
   const verify: Verifier = async (token) => {
     try {
@@ -105,7 +122,7 @@ export function createApp(deps: AppDeps) {
       const limited = limiter.admit(info?.address ?? 'unknown');
       if (limited) {
         metrics.rateLimited.inc({ scope: 'address' });
-        return endResponse(refusalResponse(limited));
+        return endResponse(errorResponse(limited));
       }
       const token = bearerCredentials(request);
       if (!token) return endResponse(unauthorized());
@@ -123,6 +140,16 @@ export function createApp(deps: AppDeps) {
     },
   };
 
+  // An error thrown in one of our HTTP hooks is answered, logged and counted like any other (src/http/hook-guard.ts).
+  const failure: HookFailure = {
+    answer(request, error) {
+      const shown = shownError(error);
+      observed.hookError(request, error, shown);
+      return errorResponse(shown);
+    },
+    record(request, error) { observed.hookError(request, error, shownError(error)); },
+  };
+
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -135,30 +162,24 @@ export function createApp(deps: AppDeps) {
     logging: yogaLogger(logger),
     // Ours (src/http/cors.ts): Yoga's answers any origin, with credentials.
     cors: false,
-    maxRequestBodySize: config.limits.maxBodyBytes,
+    // The body is read by ours, with MAX_BODY_BYTES, for the Idempotency-Key hook and GraphQL alike.
+    maxRequestBodySize: false,
     plugins: [
       observed.plugin,
       corsPlugin(config.corsOrigins),
       gate,
-      idempotencyPlugin(database.db, (r) => tokenHashes.get(r)),
+      body.plugin,
+      idempotencyPlugin(database.db, body.text, (r) => tokenHashes.get(r)),
       ...limitPlugins(config),
       scalarFieldNames,
       rateLimitPlugin(limiter, (r) => ({ tokenHash: tokenHashes.get(r), address: observed.info(r)?.address ?? 'unknown' }), (scope) => metrics.rateLimited.inc({ scope })),
       databaseGuard({ pool: database.pool, queueLimit: config.db.poolQueueLimit, requestTimeoutMs: config.requestTimeoutMs, onRefused: (reason) => metrics.refusals.inc({ reason }) }),
-    ],
+      observed.finish,
+    ].map((plugin) => guardHooks(plugin as Plugin, failure)),
     context: ({ request }) => ({
       db: database.db, clock, principal: principals.get(request)!, config, keys, tokenSettings: deps.tokenSettings, revocations: deps.revocations,
     }),
-    maskedErrors: {
-      maskError(error, message) {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        if (original instanceof DomainError) return new GraphQLError(original.message, { nodes: (error as GraphQLError).nodes, path: (error as GraphQLError).path, extensions: { code: original.code } });
-        const fault = databaseFault(original);
-        if (fault) return new GraphQLError(fault.message, { nodes: (error as GraphQLError).nodes, path: (error as GraphQLError).path, extensions: fault.extensions });
-        // Never the original error, also outside production: its message can quote SQL or a stored value.
-        return maskError(error, message, false);
-      },
-    },
+    maskedErrors: { maskError: shownError },
   });
 }
 

@@ -164,6 +164,39 @@ describe('transport', () => {
     } as RequestInit);
     expect(res.status).toBe(413);
   });
+  // One body reader, with the limit, for every path: the Idempotency-Key hook reads the body before GraphQL
+  // does, and used to read all of it (a 560 MB body ended in a 500 with a stack trace and 1.7 GB resident).
+  test('with an Idempotency-Key, even from an acknowledge-only token, a streamed body is read only up to the limit', async () => {
+    const ackOnly = (await contractorWithToken(h, compliance, { name: 'Ack Only Co', scopes: ['OBLIGATIONS_ACKNOWLEDGE'] })).token;
+    const chunk = new TextEncoder().encode(`{"query":"mutation { a }","pad":"${'x'.repeat(100_000)}`);
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) { if (pulled < 50_000_000) { pulled += chunk.byteLength; c.enqueue(chunk); } else c.close(); },
+    });
+    const res = await h.app.fetch('http://registry.test/graphql', {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ackOnly}`, 'idempotency-key': 'big-1' }, body: stream, duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-type')).toMatch(/json/);
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+    expect((await res.json()).errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+    // Stopped as soon as the limit was passed: at most the limit and the chunks in flight, never the whole 50 MB.
+    expect(pulled).toBeLessThan(1_000_000 + 5 * chunk.byteLength);
+  });
+  test('with an Idempotency-Key, a declared Content-Length above the limit is refused before reading', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(100_000));
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) { if (pulled < 5_000_000) { pulled += chunk.byteLength; c.enqueue(chunk); } else c.close(); },
+    });
+    const res = await h.app.fetch('http://registry.test/graphql', {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${compliance}`, 'idempotency-key': 'big-2', 'content-length': '5000000' },
+      body: stream, duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await res.json()).errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+    expect(pulled).toBeLessThanOrEqual(2 * chunk.byteLength); // what the stream buffers ahead on its own
+  });
   test('batching is off: an array of operations is refused', async () => {
     const res = await post([{ query: '{ viewer { subject } }' }, { query: '{ viewer { subject } }' }]);
     expect(res.status).toBe(400);

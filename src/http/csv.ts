@@ -9,6 +9,7 @@ import { TRANSPARENCY_COLUMNS, transparencyReport } from '../graphql/disclosures
 import { recordsOfProcessing } from '../graphql/records-of-processing.js';
 import { dateTime } from '../graphql/scalars.js';
 import { TRANSFER_ORDER, afterTransfer, transferFilterSchema, transferWhere } from '../graphql/transfers.js';
+import { problem } from './responses.js';
 
 export const EXPORT_PATHS = {
   transfers: '/export/transfers.csv',
@@ -60,10 +61,6 @@ function csvResponse(filename: string, chunks: AsyncGenerator<string>): Response
   return new Response(body, {
     headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"`, 'cache-control': 'no-store' },
   });
-}
-
-function problem(status: number, code: string, message: string) {
-  return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), { status, headers: { 'content-type': 'application/json' } });
 }
 
 const dateParam = (params: URLSearchParams, name: string) => {

@@ -11,14 +11,11 @@ import type { Plugin } from 'graphql-yoga';
 import type { Db } from '../db/client.js';
 import { idempotencyKeys } from '../db/tables.js';
 import { operationOf } from './limits.js';
+import { problem } from './responses.js';
 
 const KEY = /^[\x21-\x7e]{1,200}$/;
 /** Keys are kept this long; a retry later than that runs as a new request. */
 export const IDEMPOTENCY_TTL_HOURS = 24;
-
-function problem(status: number, code: string, message: string, headers: Record<string, string> = {}) {
-  return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), { status, headers: { 'content-type': 'application/json', ...headers } });
-}
 
 /** True when the body is a single GraphQL mutation; anything unparsable is left to GraphQL to refuse. */
 function isMutation(body: string): boolean {
@@ -37,7 +34,8 @@ function isMutation(body: string): boolean {
  */
 const refusedBeforeRunning = (status: number, code: unknown) => status === 429 || code === 'DATABASE_BUSY';
 
-export function idempotencyPlugin(db: Db, tokenHashOf: (request: Request) => string | undefined): Plugin {
+/** `bodyOf`: the request body, read once with the size limit. */
+export function idempotencyPlugin(db: Db, bodyOf: (request: Request) => Promise<string>, tokenHashOf: (request: Request) => string | undefined): Plugin {
   const claimed = new WeakMap<Request, { principal: string; key: string }>();
   return {
     async onRequest({ request, url, endResponse }) {
@@ -46,7 +44,7 @@ export function idempotencyPlugin(db: Db, tokenHashOf: (request: Request) => str
       if (!KEY.test(key)) return endResponse(problem(400, 'BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1–200 visible ASCII characters'));
       const tokenHash = tokenHashOf(request);
       if (!tokenHash) return;
-      const body = await request.clone().text();
+      const body = await bodyOf(request);
       if (!isMutation(body)) return;
       const principal = `token:${tokenHash}`;
       const requestHash = createHash('sha256').update(body).digest('hex');

@@ -104,11 +104,3 @@ export function rateLimitPlugin(limiter: RateLimiter, keysOf: (request: Request)
     },
   };
 }
-
-/** A refusal outside GraphQL execution (the gate): the same error as a GraphQL-shaped JSON response. */
-export function refusalResponse(error: GraphQLError): Response {
-  const { http, ...extensions } = error.extensions as { http: { status: number; headers: Record<string, string> } };
-  return new Response(JSON.stringify({ errors: [{ message: error.message, extensions }] }), {
-    status: http.status, headers: { 'content-type': 'application/json', ...http.headers },
-  });
-}

@@ -1,6 +1,8 @@
 // Per-request observation: request id (accepted from X-Request-Id or generated, echoed back), one JSON
 // log line when the response leaves (route, operation name, actor, status, duration, error codes), and
-// the per-operation request counter and latency histogram.
+// the per-operation request counter and latency histogram. Two plugins: `plugin` goes first, so every later
+// hook finds the request's record; `finish` goes last, so the log line comes after every other onResponse
+// hook (storing an Idempotency-Key answer) and includes what failed there.
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { domainErrorOf } from '../errors.js';
@@ -56,6 +58,17 @@ export function observeRequests(opts: { logger: Logger; metrics: Metrics; graphq
         if (typeof code === 'string') i.codes.add(code);
       }
     },
+  };
+  /** Records an error raised outside execution (in one of our HTTP hooks), as `shown` to the caller. */
+  const hookError = (request: Request, error: unknown, shown: GraphQLError) => {
+    const i = info(request);
+    if (!i) return;
+    const code = shown.extensions?.code;
+    if (typeof code === 'string') i.codes.add(code);
+    // A coded refusal (a deadline, a body too large) is an answer; anything else is logged as unexpected.
+    if (!(error instanceof GraphQLError)) i.unexpected.push(errorSummary(error));
+  };
+  const finish: Plugin = {
     onResponse({ request, response }) {
       const i = info(request);
       if (!i) return;
@@ -66,7 +79,7 @@ export function observeRequests(opts: { logger: Logger; metrics: Metrics; graphq
       if (route === 'graphql') {
         const operation = i.operation ?? 'none';
         const failed = i.codes.size || i.unexpected.length || response.status >= 400;
-        const outcome = !failed ? 'ok' : i.operation ? 'error' : 'refused';
+        const outcome = !failed ? 'ok' : i.operation || i.unexpected.length ? 'error' : 'refused';
         metrics.requests.inc({ operation, outcome });
         metrics.duration.observe({ operation }, seconds);
       }
@@ -82,5 +95,5 @@ export function observeRequests(opts: { logger: Logger; metrics: Metrics; graphq
       logger[level](line, 'request');
     },
   };
-  return { plugin, info };
+  return { plugin, finish, hookError, info };
 }
