@@ -11,7 +11,7 @@ import { createVerifier } from '../src/auth/verifier.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'bench-keys-'));
-const keys = await KeyRing.open(fileKeyStore(dir), deriveKeyEncryptionKey('bench-secret-bench-secret-bench-secret'));
+const keys = await KeyRing.open(fileKeyStore(dir), deriveKeyEncryptionKey('bench-secret-bench-secret-bench-secret', 'signing-key-encryption'));
 const settings = { issuer: 'urn:bench', audience: 'urn:bench:api', maxTokenAgeSeconds: 86400 };
 const { token } = await issueContractorToken(keys, settings, { contractorId: 1, scopes: ['registry:read'], categories: ['contact.email'], purposes: ['TECHNICAL_SUPPORT'], ttlSeconds: 3600 });
 

@@ -1,6 +1,7 @@
 // createApp(deps) → a Yoga instance (fetch API; never listens). server.ts puts it on HTTP; tests call yoga.fetch.
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
+import type { KeyEncryptionKey } from './auth/encryption.js';
 import type { KeyRing } from './auth/keys.js';
 import type { Principal } from './auth/principal.js';
 import type { Revocations } from './auth/revocation.js';
@@ -16,7 +17,7 @@ import { bearerCredentials } from './http/authorization.js';
 import { bodyReader } from './http/body.js';
 import { corsPlugin } from './http/cors.js';
 import { EXPORT_PATHS, exportCsv } from './http/csv.js';
-import { databaseFault, databaseGuard } from './http/database-guard.js';
+import { databaseFault, databaseGuard, requestDeadlines } from './http/database-guard.js';
 import { GRAPHIQL_ASSETS, graphiqlAsset, graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
 import { guardHooks, type HookFailure } from './http/hook-guard.js';
 import { idempotencyPlugin } from './http/idempotency.js';
@@ -44,6 +45,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The registry's "now" (grants in effect, dates in the future); real time unless a test moves it. */
   clock?: Clock;
+  /** Seals the answers stored under an Idempotency-Key (derived from KEY_ENCRYPTION_SECRET). */
+  answerKey: KeyEncryptionKey;
 }
 
 const GRAPHQL_PATH = '/graphql';
@@ -82,6 +85,7 @@ export function createApp(deps: AppDeps) {
   const metrics = createMetrics(database, { defaultMetrics: config.env === 'production' });
   const limiter = createRateLimiter(config.rateLimit);
   const body = bodyReader(config.limits.maxBodyBytes);
+  const deadlines = requestDeadlines(config.requestTimeoutMs, () => metrics.refusals.inc({ reason: 'deadline' }));
   const observed = observeRequests({ logger, metrics, graphqlPath: GRAPHQL_PATH, address: (r, sc) => clientAddress(r, sc, config.rateLimit.trustProxy) });
   const verify: Verifier = async (token) => {
     try {
@@ -169,11 +173,11 @@ export function createApp(deps: AppDeps) {
       corsPlugin(config.corsOrigins),
       gate,
       body.plugin,
-      idempotencyPlugin(database.db, body.text, (r) => tokenHashes.get(r)),
+      idempotencyPlugin({ db: database.db, body: body.text, tokenHashOf: (r) => tokenHashes.get(r), deadlines, answerKey: deps.answerKey }),
       ...limitPlugins(config),
       scalarFieldNames,
       rateLimitPlugin(limiter, (r) => ({ tokenHash: tokenHashes.get(r), address: observed.info(r)?.address ?? 'unknown' }), (scope) => metrics.rateLimited.inc({ scope })),
-      databaseGuard({ pool: database.pool, queueLimit: config.db.poolQueueLimit, requestTimeoutMs: config.requestTimeoutMs, onRefused: (reason) => metrics.refusals.inc({ reason }) }),
+      databaseGuard({ pool: database.pool, queueLimit: config.db.poolQueueLimit, deadlines, onRefused: (reason) => metrics.refusals.inc({ reason }) }),
       observed.finish,
     ].map((plugin) => guardHooks(plugin as Plugin, failure)),
     context: ({ request }) => ({

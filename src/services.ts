@@ -30,7 +30,7 @@ export function tokenSettings(config: Config): TokenSettings {
  * if its database has none yet (a key the CLI made before the first start, or an older release's key file).
  */
 export async function openKeyRing(config: Config, database: Pick<Database, 'db' | 'kind'> | undefined): Promise<KeyRing> {
-  const kek = deriveKeyEncryptionKey(loadOrCreateSecret(config.keyEncryptionSecret, config.dataDir));
+  const kek = deriveKeyEncryptionKey(loadOrCreateSecret(config.keyEncryptionSecret, config.dataDir), 'signing-key-encryption');
   const file = fileKeyStore(config.dataDir);
   if (!database) return KeyRing.open(file, kek);
   const store = databaseKeyStore(database.db);
@@ -54,6 +54,7 @@ export async function openServices(config: Config, opts: { memory?: boolean; mig
     const reloadKeys = () => void keys.reload().catch(() => { /* the next notice or reconnect retries */ });
     await database.listen(KEYS_CHANNEL, reloadKeys, reloadKeys);
     await keys.reload();
+    const answerKey = deriveKeyEncryptionKey(loadOrCreateSecret(config.keyEncryptionSecret, config.dataDir), 'idempotency-answer-encryption');
     const lastUse = lastUseRecorder(database);
     const verify = createVerifier({ keys, settings, revocations, external: config.oidc, cache: opts.tokenCache, onUse: lastUse.record });
     const prune = setInterval(() => revocations.prune(), 60_000);
@@ -63,7 +64,7 @@ export async function openServices(config: Config, opts: { memory?: boolean; mig
       .where(lt(idempotencyKeys.createdAt, new Date(Date.now() - IDEMPOTENCY_TTL_HOURS * 3600_000))).catch(() => {}), 3600_000);
     sweep.unref();
     return {
-      config, database, keys, tokenSettings: settings, revocations, verify, clock: opts.clock ?? systemClock,
+      config, database, keys, tokenSettings: settings, revocations, verify, clock: opts.clock ?? systemClock, answerKey,
       close: async () => { clearInterval(prune); clearInterval(sweep); await lastUse.flush(); await database.close(); },
     };
   } catch (e) {

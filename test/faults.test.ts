@@ -355,3 +355,145 @@ describe.skipIf(!!skip)('pool gauges', () => {
     }
   }, 30_000);
 });
+
+/** One write over HTTP, with its answer as text (nothing parsed away) and how long it took. */
+async function write(base: string, token: string, name: string, key?: string) {
+  const t0 = Date.now();
+  try {
+    const r = await fetch(`${base}/graphql`, {
+      method: 'POST', body: JSON.stringify({ query: CREATE, variables: { input: { ...officeInput(0), name } } }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(key ? { 'idempotency-key': key } : {}) },
+    });
+    const text = await r.text();
+    return { status: r.status, text, contentType: r.headers.get('content-type') ?? '', requestId: r.headers.get('x-request-id'), replayed: r.headers.get('idempotent-replayed') === 'true', ms: Date.now() - t0 };
+  } catch (e) {
+    return { status: 0, text: `fetch: ${(e as Error).message}`, contentType: '', requestId: null, replayed: false, ms: Date.now() - t0 };
+  }
+}
+type Answer = Awaited<ReturnType<typeof write>>;
+const codeOf = (a: Answer) => { try { const b = JSON.parse(a.text); return b.errors?.[0]?.extensions?.code ?? b.data?.createOffice?.code; } catch { return undefined; } };
+/** A stack frame, a source path, SQL, a table or driver name: nothing of the kind may reach a client. */
+const LEAK = /\bat .+:\d+:\d+|src\/|\.ts\b|insert into|update "|select |idempotency_keys|Drizzle|PostgresError|stack/i;
+
+/** Retries a key as a client told to wait would, until it gets something else (at most `ms`). */
+async function retryKey(base: string, token: string, name: string, key: string, ms = 8_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const a = await write(base, token, name, key);
+    const code = codeOf(a);
+    if (Date.now() > until || (code !== 'IDEMPOTENCY_IN_PROGRESS' && code !== 'IDEMPOTENCY_CONFLICT')) return a;
+    await sleep(250);
+  }
+}
+
+describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under keyed and unkeyed writes', () => {
+  test('no 500 and nothing of SQL or the source in any answer; every answer within the deadline; every key resolves', async () => {
+    const { services, token, url, dataDir } = await startApp();
+    const deadlineMs = 2_000;
+    const server = await spawnServer(url, dataDir, { REQUEST_TIMEOUT_MS: String(deadlineMs) });
+    await services.close();
+    const answers: (Answer & { name: string; key?: string })[] = [];
+    let n = 0;
+    let stop = false;
+    let restarted = false;
+    let keyedAfterRestart = 0;
+    const writer = (keyed: boolean) => async () => {
+      while (!stop && n < 5_000) {
+        const i = n++;
+        const name = `Crash ${keyed ? 'keyed' : 'plain'} ${i}`;
+        const key = keyed ? `crash-${i}` : undefined;
+        const a = await write(server.base, token, name, key);
+        answers.push({ ...a, name, key });
+        if (a.status === 200 && keyed && restarted) keyedAfterRestart++;
+        if (a.status !== 200) await sleep(50);
+      }
+    };
+    const writers = [...Array.from({ length: 3 }, writer(true)), ...Array.from({ length: 3 }, writer(false))];
+    try {
+      await sleep(1_500);
+      await pg.stop('immediate');
+      await sleep(4_000);
+      await pg.start();
+      restarted = true;
+      for (let k = 0; k < 150 && keyedAfterRestart < 20; k++) await sleep(100);
+      expect(keyedAfterRestart).toBeGreaterThanOrEqual(20);
+    } finally {
+      stop = true;
+      await Promise.all(writers);
+    }
+    try {
+      const failed = answers.filter((a) => a.status !== 200);
+      const keyedFailed = failed.filter((a) => a.key);
+      const byStatus: Record<string, number> = {};
+      for (const a of answers) byStatus[`${a.key ? 'keyed' : 'plain'} ${a.status} ${codeOf(a) ?? ''}`.trim()] = (byStatus[`${a.key ? 'keyed' : 'plain'} ${a.status} ${codeOf(a) ?? ''}`.trim()] ?? 0) + 1;
+      expect(keyedFailed.length, JSON.stringify(byStatus)).toBeGreaterThan(0); // the crash was met by keyed writes
+      for (const a of answers) {
+        expect(a.status, `${a.name}: ${a.text}`).not.toBe(500);
+        expect(a.status, `${a.name}: ${a.text}`).not.toBe(0);
+        expect(a.text, a.name).not.toMatch(LEAK);
+        expect(a.contentType, a.name).toMatch(/json/);
+        expect(a.requestId, a.name).toBeTruthy();
+      }
+      const slowest = Math.max(...answers.map((a) => a.ms));
+      expect(slowest).toBeLessThan(deadlineMs + 1_500);
+      // After recovery every key that failed resolves: its answer replayed, a run (nothing had run under it),
+      // or "outcome unknown" — never "in progress" again, never a second effect.
+      const resolved: Record<string, number> = {};
+      for (const a of keyedFailed) {
+        const r = await retryKey(server.base, token, a.name, a.key!);
+        const code = codeOf(r) ?? (r.replayed ? 'replayed' : r.status === 200 ? 'ran' : `status ${r.status}`);
+        resolved[code] = (resolved[code] ?? 0) + 1;
+        expect(r.text).not.toMatch(LEAK);
+        expect(['replayed', 'ran', 'IDEMPOTENCY_OUTCOME_UNKNOWN'], `${a.key}: ${r.status} ${r.text}`).toContain(r.replayed ? 'replayed' : r.status === 200 ? 'ran' : code);
+      }
+      const check = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        const rows = await check<{ name: string; n: number }[]>`select name, count(*)::int as n from offices where name like 'Crash keyed %' group by name having count(*) > 1`;
+        expect(rows).toEqual([]);
+        const acked = answers.filter((a) => a.status === 200).map((a) => a.name);
+        const stored = new Set((await check<{ name: string }[]>`select name from offices where name like 'Crash %'`).map((r) => r.name));
+        expect(acked.filter((name) => !stored.has(name))).toEqual([]);
+      } finally {
+        await check.end();
+      }
+      console.log(JSON.stringify({ scenario: 'crash-keyed', answers: answers.length, byStatus, slowestMs: slowest, keyedFailed: keyedFailed.length, resolved }));
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  }, 120_000);
+
+  test('a key whose server process died mid-request resolves to IDEMPOTENCY_OUTCOME_UNKNOWN, not IN_PROGRESS for 24 hours', async () => {
+    const { services, token, url, dataDir } = await startApp();
+    const deadlineMs = 1_500;
+    const first = await spawnServer(url, dataDir, { REQUEST_TIMEOUT_MS: String(deadlineMs) });
+    const lock = postgres(url, { max: 1, onnotice: () => {} });
+    let second: Awaited<ReturnType<typeof spawnServer>> | undefined;
+    try {
+      let release!: () => void;
+      const released = new Promise<void>((r) => { release = r; });
+      await new Promise<void>((ready) => { void lock.begin(async (tx) => { await tx`lock table offices in access exclusive mode`; ready(); await released; }); });
+      const inFlight = write(first.base, token, 'Orphaned office', 'orphan-1');
+      const claimed = async () => (await services.database.sql!`select 1 from idempotency_keys where key = 'orphan-1'`).length > 0;
+      for (let k = 0; k < 40 && !(await claimed()); k++) await sleep(25);
+      expect(await claimed()).toBe(true);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      await inFlight;
+      release();
+      second = await spawnServer(url, dataDir, { REQUEST_TIMEOUT_MS: String(deadlineMs) });
+      const r = await retryKey(second.base, token, 'Orphaned office', 'orphan-1', deadlineMs + 3_000);
+      expect(r.status).toBe(409);
+      expect(JSON.parse(r.text).errors[0].extensions.code).toBe('IDEMPOTENCY_OUTCOME_UNKNOWN');
+      const again = await write(second.base, token, 'Orphaned office', 'orphan-1');
+      expect(JSON.parse(again.text).errors[0].extensions.code).toBe('IDEMPOTENCY_OUTCOME_UNKNOWN');
+      const rows = await lock<{ n: number }[]>`select count(*)::int as n from offices where name = 'Orphaned office'`;
+      expect(rows[0]!.n).toBe(0); // its transaction died with its process
+    } finally {
+      if (first.child.exitCode === null) first.child.kill('SIGKILL');
+      if (second) { second.child.kill('SIGTERM'); await second.exited; }
+      await lock.end();
+      await services.close();
+    }
+  }, 60_000);
+});

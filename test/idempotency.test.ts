@@ -2,6 +2,8 @@
 // returns the same answer; the key cannot be reused for another request.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createApp } from '../src/app.js';
+import { openServices } from '../src/services.js';
 import { onPostgres, startHarness, type Harness } from './harness.js';
 import { contractorWithToken, issueToken } from './fixtures.js';
 
@@ -19,6 +21,15 @@ const post = (body: string, key?: string, token = compliance) => h.app.fetch('ht
   headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(key ? { 'idempotency-key': key } : {}) },
   body,
 });
+/** Retries as a client told to wait would (409 IN_PROGRESS or CONFLICT, Retry-After), at most 2 seconds. */
+async function retryWhileWaiting(send: () => Response | Promise<Response>): Promise<Response> {
+  for (let i = 0; ; i++) {
+    const res = await send();
+    const code = res.status === 409 ? (await res.clone().json() as any).errors[0].extensions.code : undefined;
+    if (i >= 40 || (code !== 'IDEMPOTENCY_IN_PROGRESS' && code !== 'IDEMPOTENCY_CONFLICT')) return res;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 const officeCount = async (name: string) => {
   const r = await h.database.db.execute(sql`select count(*)::int as n from offices where name = ${name}`);
   return ((Array.isArray(r) ? r : (r as { rows: unknown[] }).rows)[0] as { n: number }).n;
@@ -152,7 +163,7 @@ test.skipIf(!onPostgres)('a request that missed its deadline may still commit: i
     const count = async () => { const r: any = await s.database.db.execute(sql`select count(*)::int as n from offices where name = 'Utrecht deadline'`); return (r.rows ?? r)[0].n as number; };
     for (let i = 0; i < 50 && (await count()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await count()).toBe(1); // the timed-out write committed once the lock was gone
-    const retry = await send();
+    const retry = await retryWhileWaiting(send);
     expect(retry.status).toBe(409);
     expect((await retry.json() as any).errors[0].extensions).toMatchObject({ code: 'IDEMPOTENCY_OUTCOME_UNKNOWN', firstStatus: 503, firstCode: 'TIMEOUT' });
     expect(await count()).toBe(1);
@@ -177,5 +188,101 @@ test('a request refused by the rate limit (429) releases its key: nothing was ru
     expect(await kept('limited-0')).toBe(1); // the one that ran keeps its answer
   } finally {
     await s.stop();
+  }
+});
+
+test('an idempotent issueAccessToken leaves no usable token in any column; the replay still hands it over', async () => {
+  const { contractor } = await contractorWithToken(h, compliance, { name: 'Sealed Answers Co' });
+  const body = JSON.stringify({
+    query: 'mutation($i: IssueAccessTokenInput!) { issueAccessToken(input: $i) { __typename ... on IssueAccessTokenPayload { token } } }',
+    variables: { i: { contractorId: contractor.id, scopes: ['REGISTRY_READ'], categories: ['contact.email'], purposes: ['TECHNICAL_SUPPORT'], lifetimeSeconds: 3600 } },
+  });
+  const first = await post(body, 'issue-1');
+  const token = (await first.json() as any).data.issueAccessToken.token as string;
+  await expect(h.verify(token)).resolves.toMatchObject({ kind: 'contractor' });
+  const replay = await post(body, 'issue-1');
+  expect(replay.headers.get('idempotent-replayed')).toBe('true');
+  expect((await replay.json() as any).data.issueAccessToken.token).toBe(token);
+  // Every text, character, JSON and array column of every table (read as the tables' owner): nothing in it verifies as a token.
+  const columns = await h.asOwner(`
+    select table_schema as s, table_name as t, column_name as c from information_schema.columns
+    where table_schema not in ('pg_catalog', 'information_schema') and (data_type in ('text', 'character varying', 'character', 'json', 'jsonb', 'ARRAY'))`) as { s: string; t: string; c: string }[];
+  expect(columns.some((c) => c.t === 'idempotency_keys' && c.c === 'response')).toBe(true);
+  const found: string[] = [];
+  for (const { s, t, c } of columns) {
+    const values = await h.asOwner(`select "${c}"::text as v from "${s}"."${t}" where "${c}" is not null`) as { v: string }[];
+    for (const { v } of values) {
+      for (const candidate of v.match(/[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g) ?? []) {
+        if (await h.verify(candidate).then(() => true, () => false)) found.push(`${t}.${c}`);
+      }
+    }
+  }
+  expect(found).toEqual([]);
+});
+
+test.skipIf(!onPostgres)('the key\'s own statements live within REQUEST_TIMEOUT_MS; a claim that lands after the answer is released', async () => {
+  const s = await startHarness({ REQUEST_TIMEOUT_MS: '300' });
+  try {
+    const token = await s.staffToken('COMPLIANCE');
+    const body = create('Utrecht late claim');
+    const send = () => s.app.fetch('http://registry.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': 'late-1' }, body });
+    const lock = await s.database.sql!.reserve();
+    await lock`begin`;
+    await lock`lock table idempotency_keys in access exclusive mode`; // the claim itself waits
+    const t0 = Date.now();
+    const first = await send();
+    const ms = Date.now() - t0;
+    await lock`commit`;
+    lock.release();
+    expect(first.status).toBe(503);
+    expect((await first.json() as any).errors[0].extensions.code).toBe('TIMEOUT');
+    expect(ms).toBeLessThan(1_000);
+    // The claim lands once the table is free; nothing ran under it, so it is let go, and a retry (told to
+    // wait while the claim is there) runs, once — never "outcome unknown".
+    const retry = await retryWhileWaiting(send);
+    expect(retry.status).toBe(200);
+    expect((await retry.json() as any).data.createOffice.office.name).toBe('Utrecht late claim');
+    const r: any = await s.database.db.execute(sql`select count(*)::int as n from offices where name = 'Utrecht late claim'`);
+    expect((r.rows ?? r)[0].n).toBe(1);
+  } finally {
+    await s.stop();
+  }
+});
+
+test.skipIf(!onPostgres)('a key whose request died resolves to IDEMPOTENCY_OUTCOME_UNKNOWN once its deadline has passed, not IN_PROGRESS for 24 hours', async () => {
+  const a = await startHarness({ REQUEST_TIMEOUT_MS: '1000' });
+  const b = await openServices(a.config); // a second instance on the same database
+  try {
+    const appB = createApp(b);
+    const token = await a.staffToken('COMPLIANCE');
+    const body = create('Utrecht orphan');
+    const send = (app: typeof appB) => app.fetch('http://registry.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': 'orphan-1' }, body });
+    const lock = await b.database.sql!.reserve();
+    await lock`begin`;
+    await lock`select pg_advisory_xact_lock(hashtext('audit_events'))`; // the write waits for the audit chain
+    const first = send(a.app);
+    const claimed = async () => { const r: any = await b.database.db.execute(sql`select count(*)::int as n from idempotency_keys where key = 'orphan-1'`); return (r.rows ?? r)[0].n as number; };
+    for (let i = 0; i < 40 && (await claimed()) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await claimed()).toBe(1);
+    // Instance A loses its database mid-request: its write fails, and so does storing the answer under the key.
+    await a.database.sql!.end({ timeout: 0 });
+    expect((await first).status).toBe(503);
+    // Within the first request's deadline a retry is told to wait; past it, the outcome is unknown — for good.
+    const early = await send(appB);
+    expect(early.status).toBe(409);
+    expect((await early.json() as any).errors[0].extensions.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    await new Promise((r) => setTimeout(r, 1_200));
+    const late = await send(appB);
+    expect(late.status).toBe(409);
+    expect((await late.json() as any).errors[0].extensions).toMatchObject({ code: 'IDEMPOTENCY_OUTCOME_UNKNOWN' });
+    await lock`commit`;
+    lock.release();
+    const again = await send(appB);
+    expect((await again.json() as any).errors[0].extensions.code).toBe('IDEMPOTENCY_OUTCOME_UNKNOWN');
+    const r: any = await b.database.db.execute(sql`select count(*)::int as n from offices where name = 'Utrecht orphan'`);
+    expect((r.rows ?? r)[0].n).toBe(0);
+  } finally {
+    await b.close();
+    await a.stop();
   }
 });

@@ -343,7 +343,9 @@ export const transfers = pgTable('transfers', {
 /**
  * Answers to mutations sent with an Idempotency-Key, per bearer token (`principal` holds `token:` and the
  * token's SHA-256), so a retry after a dropped connection gets the same answer instead of a second effect.
- * A row is claimed (no response yet) before the mutation runs.
+ * A row is claimed (no response yet) before the mutation runs, by one request (`owner`, a fresh ID per claim)
+ * whose answer is due by its deadline (`answer_due_at`); an answer still missing after that never comes.
+ * `response` is sealed (AES-256-GCM under KEY_ENCRYPTION_SECRET): an answer can carry a contractor token.
  */
 export const idempotencyKeys = pgTable('idempotency_keys', {
   principal: text('principal').notNull(),
@@ -351,5 +353,7 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   requestHash: text('request_hash').notNull(),
   status: integer('status'),
   response: text('response'),
+  owner: text('owner').notNull().default(''),
+  answerDueAt: timestamp('answer_due_at', { withTimezone: true }).notNull().defaultNow(),
   createdAt: createdAt(),
 }, (t) => [primaryKey({ columns: [t.principal, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)]);

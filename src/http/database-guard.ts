@@ -1,6 +1,7 @@
 // Keeps one slow query, a saturated pool or a database outage from holding the service: a request
-// deadline around execution, fast refusal while too many statements already wait for a connection, and
-// clear coded errors for database faults (instead of a masked "Unexpected error.").
+// deadline around every statement of a request (the Idempotency-Key's and execution's), fast refusal while too
+// many statements already wait for a connection, and clear coded errors for database faults (instead of a
+// masked "Unexpected error.").
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { PoolUse } from '../db/client.js';
@@ -9,10 +10,61 @@ export function deadlineError(ms: number) {
   return new GraphQLError(`Request deadline of ${ms} ms exceeded`, { extensions: { code: 'TIMEOUT', http: { status: 503 } } });
 }
 
-export function databaseGuard(opts: { pool: PoolUse; queueLimit: number; requestTimeoutMs: number; onRefused?: (reason: string) => void }): Plugin {
-  const { pool, queueLimit, requestTimeoutMs } = opts;
+/**
+ * One deadline per request, REQUEST_TIMEOUT_MS from its first database statement (the Idempotency-Key claim,
+ * or else execution). The statements are not stopped at the deadline (postgres.js keeps a query until the
+ * database answers, or fails it); the request stops waiting for them and answers TIMEOUT.
+ */
+export interface Deadlines {
+  readonly ms: number;
+  /** Milliseconds left before the request's deadline (starting its clock if it has not started). */
+  remaining(request: Request): number;
+  /** What `work` resolves to; once the deadline passes, what `late` returns (by default: throws TIMEOUT, 503). */
+  within<T, L = never>(request: Request, work: Promise<T>, late?: () => L): Promise<T | L>;
+  /**
+   * Waits for `work` until the deadline at most, for work after the answer is decided (storing it): past the
+   * deadline the answer leaves without it, and the work goes on (its failure is then nobody's to report).
+   */
+  atMost(request: Request, work: Promise<unknown>): Promise<void>;
+}
+
+export function requestDeadlines(ms: number, onLate?: () => void): Deadlines {
+  const ends = new WeakMap<Request, number>();
+  const remaining = (request: Request) => {
+    let end = ends.get(request);
+    if (end === undefined) { end = Date.now() + ms; ends.set(request, end); }
+    return Math.max(0, end - Date.now());
+  };
+  /** `{ value }` when `work` settles first, 'expired' when the deadline comes first. */
+  async function race<T>(request: Request, work: Promise<T>): Promise<{ value: T } | 'expired'> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => { timer = setTimeout(() => resolve('expired'), remaining(request)); });
+    try {
+      return await Promise.race([work.then((value) => ({ value })), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   return {
-    onExecute({ executeFn, setExecuteFn, setResultAndStopExecution }) {
+    ms,
+    remaining,
+    async within(request, work, late) {
+      const first = await race(request, work);
+      if (first !== 'expired') return first.value;
+      onLate?.();
+      if (late) return late();
+      throw deadlineError(ms);
+    },
+    async atMost(request, work) {
+      await race(request, work);
+    },
+  };
+}
+
+export function databaseGuard(opts: { pool: PoolUse; queueLimit: number; deadlines: Deadlines; onRefused?: (reason: string) => void }): Plugin {
+  const { pool, queueLimit, deadlines } = opts;
+  return {
+    onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const waiting = pool.waiting();
       if (waiting > 0 && waiting >= queueLimit) {
         opts.onRefused?.('database_busy');
@@ -21,17 +73,8 @@ export function databaseGuard(opts: { pool: PoolUse; queueLimit: number; request
         })] });
         return;
       }
-      setExecuteFn(async (args) => {
-        let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<{ errors: GraphQLError[] }>((resolve) => {
-          timer = setTimeout(() => { opts.onRefused?.('deadline'); resolve({ errors: [deadlineError(requestTimeoutMs)] }); }, requestTimeoutMs);
-        });
-        try {
-          return await Promise.race([executeFn(args) as Promise<never>, deadline]);
-        } finally {
-          clearTimeout(timer);
-        }
-      });
+      const request = (args.contextValue as { request: Request }).request;
+      setExecuteFn((a) => deadlines.within(request, Promise.resolve(executeFn(a)), () => ({ errors: [deadlineError(deadlines.ms)] })));
     },
   };
 }

@@ -4,12 +4,20 @@
 // a retry while the first still runs waits. Keys belong to a token, not to a principal: another token of the
 // same contractor may carry other scopes and must not be handed an answer it could not have got itself.
 // Queries ignore the header: they change nothing, and their answers (shared records) must not be stored.
-import { createHash } from 'node:crypto';
-import { and, eq, lt, sql } from 'drizzle-orm';
+//
+// Every statement here runs within the request's deadline (REQUEST_TIMEOUT_MS), and a claim's answer is due
+// by that deadline: a claim still without an answer after it belongs to a request that ended without storing
+// one (its process died, or the database went away under it), so retries are told the outcome is unknown
+// rather than to wait for an answer that will never come. Stored answers are sealed (AES-256-GCM, bound to
+// their token and key): the answer to issueAccessToken carries a usable contractor token.
+import { createHash, randomUUID } from 'node:crypto';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import { parse } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { decrypt, encrypt, type KeyEncryptionKey } from '../auth/encryption.js';
 import type { Db } from '../db/client.js';
 import { idempotencyKeys } from '../db/tables.js';
+import type { Deadlines } from './database-guard.js';
 import { operationOf } from './limits.js';
 import { problem } from './responses.js';
 
@@ -34,9 +42,35 @@ function isMutation(body: string): boolean {
  */
 const refusedBeforeRunning = (status: number, code: unknown) => status === 429 || code === 'DATABASE_BUSY';
 
-/** `bodyOf`: the request body, read once with the size limit. */
-export function idempotencyPlugin(db: Db, bodyOf: (request: Request) => Promise<string>, tokenHashOf: (request: Request) => string | undefined): Plugin {
-  const claimed = new WeakMap<Request, { principal: string; key: string }>();
+/** The answer every retry gets once the first request's outcome cannot be known (stored in place of an answer). */
+function outcomeUnknown(firstStatus: number | null, firstCode: unknown) {
+  return JSON.stringify({ errors: [{
+    message: 'The first request with this Idempotency-Key failed or ended in a way that may still have applied it: read the current state, then send the change again with a new key if it is missing',
+    extensions: { code: 'IDEMPOTENCY_OUTCOME_UNKNOWN', firstStatus, firstCode: firstCode ?? null },
+  }] });
+}
+
+export interface IdempotencyOptions {
+  db: Db;
+  /** The request body, read once with the size limit. */
+  body: (request: Request) => Promise<string>;
+  tokenHashOf: (request: Request) => string | undefined;
+  deadlines: Deadlines;
+  /** Seals stored answers. */
+  answerKey: KeyEncryptionKey;
+}
+
+export function idempotencyPlugin({ db, body: bodyOf, tokenHashOf, deadlines, answerKey }: IdempotencyOptions): Plugin {
+  type Claim = { principal: string; key: string; owner: string };
+  const claimed = new WeakMap<Request, Claim>();
+  const owned = (c: Claim) => and(eq(idempotencyKeys.principal, c.principal), eq(idempotencyKeys.key, c.key), eq(idempotencyKeys.owner, c.owner));
+  // Only while no answer is stored: an answer, once given (or once declared unknown), stays.
+  const unanswered = (c: Claim) => and(owned(c), isNull(idempotencyKeys.status));
+  const aad = (c: Pick<Claim, 'principal' | 'key'>) => `${c.principal}\n${c.key}`;
+  const answer = (c: Claim, status: number, text: string) =>
+    db.update(idempotencyKeys).set({ status, response: encrypt(answerKey, text, aad(c)) }).where(unanswered(c)).returning({ key: idempotencyKeys.key });
+  const release = (c: Claim) => db.delete(idempotencyKeys).where(unanswered(c));
+
   return {
     async onRequest({ request, url, endResponse }) {
       const key = request.headers.get('idempotency-key');
@@ -46,42 +80,67 @@ export function idempotencyPlugin(db: Db, bodyOf: (request: Request) => Promise<
       if (!tokenHash) return;
       const body = await bodyOf(request);
       if (!isMutation(body)) return;
-      const principal = `token:${tokenHash}`;
+      const claim: Claim = { principal: `token:${tokenHash}`, key, owner: randomUUID() };
       const requestHash = createHash('sha256').update(body).digest('hex');
       const stale = sql`now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`;
-      const [won] = await db.insert(idempotencyKeys).values({ principal, key, requestHash })
+      // Due when this request's deadline passes, counted from when the claim is written (clock_timestamp(), not
+      // the statement's start): a claim that lands late, after waiting for a lock or for the database to come
+      // back, must not read as overdue before this request has had the chance to let it go.
+      const answerDueAt = sql`clock_timestamp() + ${deadlines.remaining(request)}::int * interval '1 millisecond'`;
+      // A promise, not drizzle's query builder: awaited twice below, it must run once.
+      const claiming = Promise.resolve(db.insert(idempotencyKeys).values({ ...claim, requestHash, answerDueAt })
         .onConflictDoUpdate({
           target: [idempotencyKeys.principal, idempotencyKeys.key],
-          set: { requestHash, status: null, response: null, createdAt: sql`now()` },
+          set: { requestHash, status: null, response: null, owner: claim.owner, answerDueAt, createdAt: sql`now()` },
           setWhere: lt(idempotencyKeys.createdAt, stale),
-        }).returning({ key: idempotencyKeys.key });
-      if (won) { claimed.set(request, { principal, key }); return; }
-      const [row] = await db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)));
+        }).returning({ key: idempotencyKeys.key }));
+      let won: unknown;
+      try {
+        [won] = await deadlines.within(request, claiming);
+      } catch (e) {
+        // No answer to the claim in time: this request ends here and runs nothing. The claim may still land
+        // (postgres.js sends it once the database is back); then let it go, so a retry can run.
+        void claiming.then(async ([landed]) => { if (landed) await release(claim); }).catch(() => { /* then the overdue claim reads as "outcome unknown" */ });
+        throw e;
+      }
+      if (won) { claimed.set(request, claim); return; }
+      const [row] = await deadlines.within(request, db.select({
+        requestHash: idempotencyKeys.requestHash, status: idempotencyKeys.status, response: idempotencyKeys.response, owner: idempotencyKeys.owner,
+        overdue: sql<boolean>`${idempotencyKeys.answerDueAt} < now()`,
+      }).from(idempotencyKeys).where(and(eq(idempotencyKeys.principal, claim.principal), eq(idempotencyKeys.key, key))));
       if (!row) return endResponse(problem(409, 'IDEMPOTENCY_CONFLICT', 'Idempotency-Key is being reset; retry', { 'retry-after': '1' }));
       if (row.requestHash !== requestHash) return endResponse(problem(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request'));
-      if (row.status === null) return endResponse(problem(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running; retry', { 'retry-after': '1' }));
-      return endResponse(new Response(row.response, { status: row.status, headers: { 'content-type': 'application/graphql-response+json; charset=utf-8', 'idempotent-replayed': 'true' } }));
+      const inProgress = () => endResponse(problem(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running; retry', { 'retry-after': '1' }));
+      if (row.status === null || row.response === null) {
+        if (!row.overdue) return inProgress();
+        // Its deadline has passed and no answer came: the request that claimed it is gone. Say so, for good.
+        const unknown = outcomeUnknown(null, null);
+        const [resolved] = await deadlines.within(request, answer({ ...claim, owner: row.owner }, 409, unknown));
+        // Its answer arrived meanwhile: the next retry gets it.
+        if (!resolved) return inProgress();
+        return endResponse(new Response(unknown, { status: 409, headers: { 'content-type': 'application/json' } }));
+      }
+      return endResponse(new Response(decrypt(answerKey, row.response, aad(claim)), {
+        status: row.status, headers: { 'content-type': 'application/graphql-response+json; charset=utf-8', 'idempotent-replayed': 'true' },
+      }));
     },
     async onResponse({ request, response }) {
       const claim = claimed.get(request);
       if (!claim) return;
-      const where = and(eq(idempotencyKeys.principal, claim.principal), eq(idempotencyKeys.key, claim.key));
+      const text = await response.clone().text();
       if (response.status >= 500 || response.status === 429) {
-        const text = await response.clone().text();
         let code: unknown;
         try { code = (JSON.parse(text) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code; } catch { /* not JSON */ }
         // Refused before it ran: release the key so a retry runs.
-        if (refusedBeforeRunning(response.status, code)) { await db.delete(idempotencyKeys).where(where); return; }
+        if (refusedBeforeRunning(response.status, code)) { await deadlines.atMost(request, release(claim)); return; }
         // A deadline or a lost connection: the write may still commit. Running a retry could apply it twice,
         // so the key answers every retry with "outcome unknown" until it expires.
-        const unknown = JSON.stringify({ errors: [{
-          message: 'The first request with this Idempotency-Key failed in a way that may still have applied it: read the current state, then send the change again with a new key if it is missing',
-          extensions: { code: 'IDEMPOTENCY_OUTCOME_UNKNOWN', firstStatus: response.status, firstCode: code ?? null },
-        }] });
-        await db.update(idempotencyKeys).set({ status: 409, response: unknown }).where(where);
+        await deadlines.atMost(request, answer(claim, 409, outcomeUnknown(response.status, code)));
         return;
       }
-      await db.update(idempotencyKeys).set({ status: response.status, response: await response.clone().text() }).where(where);
+      // Not stored by the deadline (or at all): the answer still leaves, and the key's claim, overdue, will
+      // tell retries the outcome is unknown.
+      await deadlines.atMost(request, answer(claim, response.status, text));
     },
   };
 }
