@@ -1,10 +1,10 @@
 // Opens what the app depends on, in order: database (migrated), signing keys, token verifier.
 // Shared by the server, the CLI and the tests, so each runs the same start-up.
 import { KeyRing } from './auth/keys.js';
-import { copiedTo, databaseKeyStore, fileKeyStore } from './auth/key-store.js';
+import { KEYS_CHANNEL, copiedTo, databaseKeyStore, fileKeyStore } from './auth/key-store.js';
 import { deriveKeyEncryptionKey, loadOrCreateSecret } from './auth/encryption.js';
 import { Revocations } from './auth/revocation.js';
-import { KEYS_CHANNEL, lastUseRecorder } from './auth/access-tokens.js';
+import { lastUseRecorder } from './auth/last-use.js';
 import type { TokenSettings } from './auth/tokens.js';
 import { createVerifier } from './auth/verifier.js';
 import type { AppDeps } from './app.js';

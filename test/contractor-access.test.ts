@@ -211,6 +211,15 @@ describe('issuing', () => {
     const long = await issue({ lifetimeSeconds: 24 * 3600 + 1 });
     expect(long).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ field: 'input.lifetimeSeconds' }] });
   });
+  test('a purpose no grant serves is named by its position in the input, and no token is stored', async () => {
+    const count = async () => { const r: any = await rawSql(h, 'select count(*)::int as n from access_tokens'); return Number((r.rows ?? r)[0].n); };
+    const before = await count();
+    // Sorted, ORDER_FULFILMENT would come first: the issue must still point at the second entry, where it was given.
+    const res = await issue({ purposes: ['TECHNICAL_SUPPORT', 'ORDER_FULFILMENT'] });
+    expect(res).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(res.issues.map((i: { field: string }) => i.field)).toEqual(['input.purposes.1']);
+    expect(await count()).toBe(before);
+  });
   test('refused for a contractor that is not ACTIVE', async () => {
     const c = await registerContractor(h, compliance, { legalName: 'Onboarding Co', country: 'FR' });
     expect(await issue({ contractorId: c.id })).toMatchObject({ code: 'INVALID_STATE' });
@@ -277,6 +286,14 @@ describe('revoking tokens and rotating keys: refusals', () => {
     expect(again.body.data.revokeAccessToken).toMatchObject({ __typename: 'InvalidStateError', currentState: 'REVOKED' });
     const expired = await h.gql(compliance, REVOKE, { input: { id: d.accessTokenId, reason: 'late' } });
     expect(expired.body.data.revokeAccessToken).toMatchObject({ __typename: 'InvalidStateError', currentState: 'EXPIRED' });
+
+    // Neither is live: the list's activeOnly leaves both out, and each reads as what it is.
+    for (const [owner, status] of [[c, 'REVOKED'], [d, 'EXPIRED']] as const) {
+      const list = async (activeOnly: boolean) => (await h.gql(compliance, 'query($c: ID!, $a: Boolean) { accessTokens(first: 10, contractorId: $c, activeOnly: $a) { nodes { id status } } }',
+        { c: owner.contractor.id, a: activeOnly })).body.data.accessTokens.nodes;
+      expect(await list(true)).toEqual([]);
+      expect(await list(false)).toEqual([{ id: owner.accessTokenId, status }]);
+    }
 
     const unknown = await h.gql(compliance, REVOKE, { input: { id: Buffer.from('AccessToken:999999').toString('base64'), reason: 'x' } });
     expect(unknown.body.data.revokeAccessToken).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });

@@ -9,6 +9,9 @@ import { inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.js';
 import { signingKeys } from '../db/tables.js';
 
+/** NOTIFY channel telling every instance to reload the signing keys after a rotation. */
+export const KEYS_CHANNEL = 'registry_signing_keys';
+
 export interface StoredKey {
   kid: string;
   publicJwk: Record<string, unknown>;

@@ -2,13 +2,11 @@
 // revoked, unexpired jtis in memory, filled at start and kept current by PostgreSQL NOTIFY (sent in the
 // revoking transaction, so it arrives exactly when the revocation commits). After a reconnect the set is
 // reloaded whole, so nothing missed while the connection was down is lost.
-import { and, gt, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
-import type { Database, Queryable } from '../db/client.js';
+import { and, gt, isNotNull } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
 import { accessTokens } from '../db/tables.js';
 
 export const REVOCATION_CHANNEL = 'registry_token_revocations';
-/** NOTIFY payloads are limited to 8000 bytes: jtis go out in chunks. */
-const JTIS_PER_NOTIFY = 100;
 
 export class Revocations {
   private revoked = new Map<string, number>();
@@ -48,20 +46,3 @@ export class Revocations {
     for (const [jti, exp] of this.revoked) if (exp <= now) this.revoked.delete(jti);
   }
 }
-
-/**
- * Revokes the live tokens matching `where` inside the caller's transaction and announces them.
- * Returns the jtis, so the caller can also mark them in this process at once.
- */
-export async function revokeTokensWhere(tx: Queryable, where: SQL | undefined, by: string, reason: string): Promise<[string, number][]> {
-  const rows = await tx.update(accessTokens)
-    .set({ revokedAt: new Date(), revokedBy: by, revocationReason: reason })
-    .where(and(isNull(accessTokens.revokedAt), gt(accessTokens.expiresAt, new Date()), where))
-    .returning({ jti: accessTokens.jti, expiresAt: accessTokens.expiresAt });
-  const entries = rows.map((r): [string, number] => [r.jti, r.expiresAt.getTime()]);
-  for (let i = 0; i < entries.length; i += JTIS_PER_NOTIFY) {
-    await tx.execute(sql`select pg_notify(${REVOCATION_CHANNEL}, ${JSON.stringify(entries.slice(i, i + JTIS_PER_NOTIFY))})`);
-  }
-  return entries;
-}
-

@@ -1,14 +1,140 @@
-// Contractor access tokens, as far as other aggregates end them: revoking the live tokens a change invalidates.
-import type { SQL } from 'drizzle-orm';
-import { revokeTokensWhere } from '../auth/revocation.js';
-import type { Write } from './tx.js';
+// Contractor access tokens: issued by compliance staff within the contractor's grants in effect, listed, revoked;
+// and revoked by other aggregates when a change invalidates them (a grant revoked, a contractor suspended).
+//
+// "A token is live" (not revoked, not expired) is answered here once: tokenStatusAt in TS, tokenLive in SQL.
+// Token lifetimes run on real time, not the registry's clock: verification checks a token's expiry against
+// real time, so a token's status must too (tokenTime).
+import { and, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { z } from 'zod';
+import type { Principal } from '../auth/principal.js';
+import { REVOCATION_CHANNEL } from '../auth/revocation.js';
+import { CONTRACTOR_SCOPES, issueContractorToken } from '../auth/tokens.js';
+import { PURPOSES } from '../db/enums.js';
+import { accessTokens, grantCategories, grants } from '../db/tables.js';
+import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
+import { covers, knownCategories } from './categories.js';
+import { assertMayHoldTokens, lockContractor } from './contractor-status.js';
+import { grantInEffect } from './grants.js';
+import { publicId } from './ids.js';
+import { write, type RegistryDeps, type Write } from './tx.js';
+import { categoryKey, parseInput, text } from './validation.js';
+
+export type AccessTokenRow = typeof accessTokens.$inferSelect;
+export type AccessTokenStatus = 'ACTIVE' | 'EXPIRED' | 'REVOKED';
+
+/** The moment token lifetimes are judged at: real time, as verification judges them. */
+export const tokenTime = (): Date => new Date();
+
+export function tokenStatusAt(t: Pick<AccessTokenRow, 'revokedAt' | 'expiresAt'>, at: Date): AccessTokenStatus {
+  if (t.revokedAt) return 'REVOKED';
+  return t.expiresAt <= at ? 'EXPIRED' : 'ACTIVE';
+}
+
+/** The access_tokens table or an alias of it, in a relational-query `RAW` filter. */
+export interface TokenColumns { revokedAt: AnyPgColumn; expiresAt: AnyPgColumn }
+
+/** SQL: the token is live at `at` — exactly when tokenStatusAt says ACTIVE. */
+export const tokenLive = (at: Date, t: TokenColumns = accessTokens): SQL => and(isNull(t.revokedAt), gt(t.expiresAt, at))!;
+
+/** The relational-query `where` of the `accessTokens` list. */
+export function accessTokenFilters(f: { contractorId?: number; activeOnly?: boolean | null }, at: Date) {
+  return {
+    ...(f.contractorId ? { contractorId: f.contractorId } : {}),
+    ...(f.activeOnly ? { RAW: (t: typeof accessTokens) => tokenLive(at, t) } : {}),
+  };
+}
+
+/** NOTIFY payloads are limited to 8000 bytes: jtis go out in chunks. */
+const JTIS_PER_NOTIFY = 100;
 
 /**
- * Revokes the live tokens matching `where` in the change's transaction (every other instance learns it from the
- * NOTIFY sent there, at commit) and, once committed, marks them revoked in this process at once.
+ * Revokes the live tokens matching `where` in the change's transaction. Every other instance learns it from the
+ * NOTIFY sent there, at commit; this one marks them revoked once the change has committed.
  */
 export async function revokeTokens(w: Write, where: SQL | undefined, reason: string): Promise<number> {
-  const revoked = await revokeTokensWhere(w.tx, where, w.principal.subject, reason);
+  const at = tokenTime();
+  const rows = await w.tx.update(accessTokens)
+    .set({ revokedAt: at, revokedBy: w.principal.subject, revocationReason: reason })
+    .where(and(tokenLive(at), where))
+    .returning({ jti: accessTokens.jti, expiresAt: accessTokens.expiresAt });
+  const revoked = rows.map((r): [string, number] => [r.jti, r.expiresAt.getTime()]);
+  for (let i = 0; i < revoked.length; i += JTIS_PER_NOTIFY) {
+    await w.tx.execute(sql`select pg_notify(${REVOCATION_CHANNEL}, ${JSON.stringify(revoked.slice(i, i + JTIS_PER_NOTIFY))})`);
+  }
   if (revoked.length) w.afterCommit(() => w.deps.revocations.add(revoked));
   return revoked.length;
+}
+
+const id = z.number().int().positive();
+
+/** The lifetime bound is configuration (CONTRACTOR_TOKEN_MAX_TTL_SECONDS), so the schema is made per call. */
+export const issueAccessTokenSchema = (maxTtlSeconds: number) => z.object({
+  contractorId: id,
+  scopes: z.array(z.enum(CONTRACTOR_SCOPES)).min(1, 'at least one scope'),
+  categories: z.array(categoryKey).min(1, 'at least one category').max(50),
+  purposes: z.array(z.enum(PURPOSES)).min(1, 'at least one purpose'),
+  lifetimeSeconds: z.number().int().min(60, 'at least 60 seconds')
+    .max(maxTtlSeconds, `at most ${maxTtlSeconds} seconds (CONTRACTOR_TOKEN_MAX_TTL_SECONDS)`),
+}).strict();
+
+export interface IssuedToken { token: string; expiresAt: Date; accessToken: AccessTokenRow }
+
+/**
+ * Issues a token to an ACTIVE contractor for purposes its grants in effect serve and categories they cover (a
+ * granted key covers its descendants, never a RESTRICTED one). Every refusal names its field; nothing is stored.
+ */
+export async function issueAccessToken(deps: RegistryDeps, principal: Principal, input: unknown): Promise<IssuedToken> {
+  const data = parseInput(issueAccessTokenSchema(deps.config.contractorTokenMaxTtlSeconds), input);
+  const categories = [...new Set(data.categories)].sort();
+  const purposes = [...new Set(data.purposes)].sort();
+  const scopes = [...new Set(data.scopes)].sort();
+  return write(deps, principal, async ({ tx, now }) => {
+    // Locked: a grant revoked concurrently either commits first (and is not counted here) or waits for this token
+    // and then revokes it.
+    assertMayHoldTokens(await lockContractor(tx, data.contractorId));
+    const active = await tx.select({ purpose: grants.purpose, key: grantCategories.categoryKey })
+      .from(grants).innerJoin(grantCategories, eq(grantCategories.grantId, grants.id))
+      .where(and(eq(grants.contractorId, data.contractorId), grantInEffect(now)));
+    const issues = purposes.flatMap((p) => (active.some((g) => g.purpose === p)
+      ? []
+      : [{ field: `input.purposes.${data.purposes.indexOf(p)}`, message: `no active grant for purpose ${p}` }]));
+    const granted = [...new Set(active.filter((g) => purposes.includes(g.purpose)).map((g) => g.key))];
+    const known = await knownCategories(tx, data.categories, 'input.categories', issues);
+    data.categories.forEach((key, i) => {
+      const category = known.get(key);
+      if (category && !granted.some((g) => covers(g, key, category.sensitivity === 'RESTRICTED'))) {
+        issues.push({ field: `input.categories.${i}`, message: `${key} is not covered by an active grant for ${purposes.join(', ')}` });
+      }
+    });
+    if (issues.length) throw new ValidationError(issues);
+    const signed = await issueContractorToken(deps.keys, deps.tokenSettings, {
+      contractorId: data.contractorId, scopes, categories, purposes, ttlSeconds: data.lifetimeSeconds,
+    });
+    const [row] = await tx.insert(accessTokens).values({
+      jti: signed.jti, kid: signed.kid, contractorId: data.contractorId, scopes, categories, purposes,
+      issuedBy: principal.subject, expiresAt: signed.expiresAt,
+    }).returning();
+    return {
+      result: { token: signed.token, expiresAt: signed.expiresAt, accessToken: row! },
+      audit: { action: 'issueAccessToken', entityType: 'AccessToken', entityId: row!.id, after: row },
+    };
+  });
+}
+
+export const revokeAccessTokenSchema = z.object({ id, reason: text(1000) }).strict();
+
+/** Ends one live token at once, on every instance. A revoked or expired token is INVALID_STATE. */
+export async function revokeAccessToken(deps: RegistryDeps, principal: Principal, input: unknown): Promise<AccessTokenRow> {
+  const { id: tokenId, reason } = parseInput(revokeAccessTokenSchema, input);
+  return write(deps, principal, async (w) => {
+    const [before] = await w.tx.select().from(accessTokens).where(eq(accessTokens.id, tokenId)).for('update');
+    if (!before) throw new NotFoundError('AccessToken', publicId('AccessToken', tokenId));
+    const status = tokenStatusAt(before, tokenTime());
+    if (status === 'REVOKED') throw new InvalidStateError('The token is already revoked', status);
+    if (status === 'EXPIRED') throw new InvalidStateError('The token has expired', status);
+    await revokeTokens(w, eq(accessTokens.id, tokenId), reason);
+    const [after] = await w.tx.select().from(accessTokens).where(eq(accessTokens.id, tokenId));
+    return { result: after!, audit: { action: 'revokeAccessToken', entityType: 'AccessToken', entityId: tokenId, before, after } };
+  });
 }

@@ -1,12 +1,12 @@
 // Rotating the service's signing key: the new key, the retirement of the old one, the removal of keys no live
 // token can carry, and the audit event commit in one transaction, on PostgreSQL and the embedded database alike.
 // Every instance reloads the key set on the NOTIFY sent in that transaction; this one also reloads after commit.
-import { and, gt, isNull, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { KEYS_CHANNEL } from '../auth/access-tokens.js';
-import { lockedSigningKeys, replaceActiveKey } from '../auth/key-store.js';
+import { KEYS_CHANNEL, lockedSigningKeys, replaceActiveKey } from '../auth/key-store.js';
 import type { Principal } from '../auth/principal.js';
 import { accessTokens } from '../db/tables.js';
+import { tokenLive, tokenTime } from './access-tokens.js';
 import { write, type RegistryDeps } from './tx.js';
 import { parseInput, text } from './validation.js';
 
@@ -24,10 +24,10 @@ export async function rotateSigningKey(deps: RegistryDeps, principal: Principal,
   const next = await deps.keys.generate();
   return write(deps, principal, async ({ tx, afterCommit }) => {
     // Real time, not the registry's clock: token lifetimes are checked against real time when tokens are verified.
-    const now = new Date();
+    const now = tokenTime();
     const before = await lockedSigningKeys(tx);
     const live = new Set((await tx.selectDistinct({ kid: accessTokens.kid }).from(accessTokens)
-      .where(and(gt(accessTokens.expiresAt, now), isNull(accessTokens.revokedAt)))).map((r) => r.kid));
+      .where(tokenLive(now))).map((r) => r.kid));
     const staffHorizon = now.getTime() - deps.config.staffTokenTtlSeconds * 1000;
     const removedKids = before.filter((k) => k.retiredAt && !live.has(k.kid) && Date.parse(k.retiredAt) < staffHorizon).map((k) => k.kid);
     await replaceActiveKey(tx, { ...next, createdAt: now.toISOString() }, now, removedKids);

@@ -1,11 +1,8 @@
-// Bookkeeping of issued contractor tokens beyond verification: last use, and key-rotation notices.
+// When a contractor token was last used: informative bookkeeping beside verification, written off the request path.
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { accessTokens } from '../db/tables.js';
 import type { Principal } from './principal.js';
-
-/** NOTIFY channel telling every instance to reload the signing keys after a rotation. */
-export const KEYS_CHANNEL = 'registry_signing_keys';
 
 /** Writes `last_used_at` at most once a minute per token, off the request path. */
 export function lastUseRecorder(database: Database, everyMs = 60_000) {
