@@ -323,3 +323,57 @@ describe('what auditors see of shared records', () => {
     for (const value of Object.values(CATEGORY_VALUES)) expect(text).not.toContain(value);
   });
 });
+
+describe('gates judged when the page is read', () => {
+  const DAY = 86_400_000;
+  const accessCount = async () => {
+    const r: any = await h.database.db.execute((await import('drizzle-orm')).sql`select count(*)::int as n from transfers where kind = 'CONTRACTOR_ACCESS'`);
+    return Number((r.rows ?? r)[0].n);
+  };
+
+  test('an obligation taking effect tomorrow blocks from tomorrow on, on the registry\'s clock; the fetch is logged at that clock\'s time', async () => {
+    const c = await registerContractor(h, compliance, { legalName: 'Clock Reader', country: 'FR' });
+    await setStatus(h, compliance, c.id, 'ACTIVE');
+    await grant(h, compliance, { contractorId: c.id, officeId: offices[0]!.id, categories: ['contact.name'], purpose: 'TECHNICAL_SUPPORT' });
+    const tomorrow = new Date(h.clock.now().getTime() + DAY).toISOString().slice(0, 10);
+    const obligation = await ok(h, compliance, 'addObligation', 'AddObligationInput', {
+      contractorId: c.id, kind: 'CONFIDENTIALITY', text: 'Keep it confidential.', sourceDocument: 'DPA v3', effectiveFrom: tomorrow,
+    }, 'obligation', 'id');
+    const token = (await issueToken(h, compliance, { contractorId: c.id, categories: ['contact.name'], purposes: ['TECHNICAL_SUPPORT'] })).token;
+    const today = await fetchAll(token, 'TECHNICAL_SUPPORT', 100);
+    expect(today.errors).toBeUndefined();
+    expect(today.all.length).toBeGreaterThan(0);
+
+    h.clock.advance(DAY + 60_000);
+    try {
+      const before = await accessCount();
+      const blocked = await h.gql(token, records, { purpose: 'TECHNICAL_SUPPORT' });
+      expect(blocked.body.data).toBeNull();
+      expect(blocked.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'obligations_unacknowledged', obligations: [obligation.id] });
+      expect(await accessCount()).toBe(before);
+
+      await h.gql(token, 'mutation($id: ID!) { acknowledgeObligation(input: { id: $id }) { __typename } }', { id: obligation.id });
+      expect((await fetchAll(token, 'TECHNICAL_SUPPORT', 100)).all).toHaveLength(today.all.length);
+      const history = await h.gql(token, '{ accessHistory(first: 1) { nodes { occurredAt } } }');
+      expect(history.body.data.accessHistory.nodes[0].occurredAt.slice(0, 10)).toBe(tomorrow);
+    } finally {
+      h.clock.reset();
+    }
+  });
+
+  test('a contractor no longer ACTIVE reads nothing with a token that is still valid, and nothing is logged', async () => {
+    const c = await registerContractor(h, compliance, { legalName: 'Lapsed Reader', country: 'FR' });
+    await setStatus(h, compliance, c.id, 'ACTIVE');
+    await grant(h, compliance, { contractorId: c.id, officeId: offices[0]!.id, categories: ['contact.name'], purpose: 'TECHNICAL_SUPPORT' });
+    const token = (await issueToken(h, compliance, { contractorId: c.id, categories: ['contact.name'], purposes: ['TECHNICAL_SUPPORT'] })).token;
+    const { sql } = await import('drizzle-orm');
+    const { decodeGlobalID } = await import('@pothos/plugin-relay');
+    // Suspended behind the registry's back: setContractorStatus would also have revoked the token.
+    await h.database.db.execute(sql`update contractors set status = 'SUSPENDED' where id = ${Number(decodeGlobalID(c.id).id)}`);
+    const before = await accessCount();
+    const refused = await h.gql(token, records, { purpose: 'TECHNICAL_SUPPORT' });
+    expect(refused.body.data).toBeNull();
+    expect(refused.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'contractor_not_active' });
+    expect(await accessCount()).toBe(before);
+  });
+});

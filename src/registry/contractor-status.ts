@@ -37,7 +37,9 @@ export function assertMayReceive(c: Pick<ContractorRow, 'status'>, what: string)
   if (c.status === 'SUSPENDED' || c.status === 'TERMINATED') throw new InvalidStateError(`A ${c.status} contractor cannot receive ${what}`, c.status);
 }
 
-/** Tokens open the registry to the contractor itself: only while it is ACTIVE. */
+/** Tokens open the registry to the contractor itself: only while it is ACTIVE (also for a token issued before). */
+export const mayHoldTokens = (c: Pick<ContractorRow, 'status'>): boolean => c.status === 'ACTIVE';
+
 export function assertMayHoldTokens(c: Pick<ContractorRow, 'status'>): void {
-  if (c.status !== 'ACTIVE') throw new InvalidStateError(`Tokens are issued only to ACTIVE contractors; this one is ${c.status}`, c.status);
+  if (!mayHoldTokens(c)) throw new InvalidStateError(`Tokens are issued only to ACTIVE contractors; this one is ${c.status}`, c.status);
 }
