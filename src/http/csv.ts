@@ -6,9 +6,9 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { DomainError, ValidationError } from '../errors.js';
 import { TRANSPARENCY_COLUMNS, transparencyReport } from '../graphql/disclosures.js';
-import { recordsOfProcessing } from '../graphql/records-of-processing.js';
 import { dateTime } from '../graphql/scalars.js';
 import { TRANSFER_ORDER, afterTransfer, transferFilterSchema, transferWhere } from '../graphql/transfers.js';
+import { recordsOfProcessing } from '../registry/records-of-processing.js';
 import { problem } from './responses.js';
 
 export const EXPORT_PATHS = {
