@@ -82,6 +82,15 @@ describe('events', () => {
     expect(all).toEqual([...stored].reverse());
   });
 
+  test('an over-long filter is refused naming its argument, never an unexpected error', async () => {
+    for (const [arg, length] of [['actor', 301], ['entityType', 101], ['entityId', 201]] as const) {
+      const r = await h.gql(auditor, LOG, { [arg]: 'x'.repeat(length) });
+      expect(r.body.data).toBeNull();
+      expect(r.body.errors[0].extensions.code, JSON.stringify(r.body.errors)).toBe('VALIDATION_FAILED');
+      expect(r.body.errors[0].message).toContain(`args.${arg}`);
+    }
+  });
+
   test('contractors never see the audit log', async () => {
     const c = await contractorWithToken(h, compliance, { name: 'Nosy contractor' });
     for (const q of [LOG, VERIFY, '{ auditLog { edges { node { seq } } } }']) {

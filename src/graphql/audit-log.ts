@@ -1,9 +1,8 @@
-// The audit log for staff (auditors above all): read with filters and keyset pages, and verify the hash chain.
-// Contractor tokens never reach it (every field and type asks for a staff token).
-import { z } from 'zod';
-import { verifyAuditChain, type ChainVerification } from '../audit/verify.js';
+// The audit log for staff (auditors above all): read with filters and keyset pages, and verify the hash chain
+// (the filters and the verification live in src/registry/audit-log.ts). Contractor tokens never reach it (every
+// field and type asks for a staff token).
+import { auditLogFilters, verifyAuditLog, type ChainVerification } from '../registry/audit-log.js';
 import { builder } from './builder.js';
-import { parseInput } from './input.js';
 
 export const AuditEvent = builder.drizzleNode('auditEvents', {
   name: 'AuditEvent',
@@ -24,14 +23,6 @@ export const AuditEvent = builder.drizzleNode('auditEvents', {
     hash: t.exposeString('hash', { description: 'SHA-256 over prevHash and the canonical JSON of this event.' }),
   }),
 });
-
-const filterSchema = z.object({
-  actor: z.string().max(300).nullish(),
-  entityType: z.string().max(100).nullish(),
-  entityId: z.string().max(200).nullish(),
-  from: z.date().nullish(),
-  to: z.date().nullish(),
-}).strict();
 
 const BrokenEvent = builder.objectRef<{ seq: number; reason: string }>('AuditChainBreak').implement({
   fields: (t) => ({ seq: t.exposeInt('seq'), reason: t.exposeString('reason') }),
@@ -59,24 +50,15 @@ builder.queryFields((t) => ({
       from: t.arg({ type: 'DateTime', required: false }),
       to: t.arg({ type: 'DateTime', required: false }),
     },
-    resolve: (query, _root, args, ctx) => {
-      const keys = Object.keys(filterSchema.shape);
-      const f = parseInput(filterSchema, Object.fromEntries(Object.entries(args).filter(([k, v]) => v != null && keys.includes(k))), 'args');
-      return ctx.db.query.auditEvents.findMany(query({
-        where: {
-          ...(f.actor ? { actor: f.actor } : {}),
-          ...(f.entityType ? { entityType: f.entityType } : {}),
-          ...(f.entityId ? { entityId: f.entityId } : {}),
-          ...(f.from || f.to ? { occurredAt: { ...(f.from ? { gte: f.from.toISOString() } : {}), ...(f.to ? { lt: f.to.toISOString() } : {}) } } : {}),
-        },
-        orderBy: { seq: 'desc' },
-      }));
-    },
+    resolve: (query, _root, args, ctx) => ctx.db.query.auditEvents.findMany(query({
+      where: auditLogFilters({ actor: args.actor, entityType: args.entityType, entityId: args.entityId, from: args.from, to: args.to }),
+      orderBy: { seq: 'desc' },
+    })),
   }, { name: 'AuditEventConnection' }, { name: 'AuditEventEdge' }),
   verifyAuditLog: t.field({
     type: Verification,
     authScopes: { staff: true },
     description: 'Recomputes the whole hash chain and returns the first broken event, if any.',
-    resolve: (_root, _args, ctx) => verifyAuditChain(ctx.db),
+    resolve: (_root, _args, ctx) => verifyAuditLog(ctx.db),
   }),
 }));
