@@ -3,6 +3,7 @@
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { covers, coversSql } from '../src/registry/categories.js';
 import { startHarness, type Harness } from './harness.js';
 import { createOffice, grant, issueToken, mutate, ok, registerContractor, setStatus } from './fixtures.js';
 
@@ -376,4 +377,19 @@ describe('gates judged when the page is read', () => {
     expect(refused.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'contractor_not_active' });
     expect(await accessCount()).toBe(before);
   });
+});
+
+test('the SQL and the TS "covers" agree on every pair of seeded categories', async () => {
+  const r: any = await h.database.db.execute(sql`select g.key as granted, c.key, c.sensitivity,
+    ${coversSql(sql`g.key`, sql`c.key`, sql`c.sensitivity`)} as covered from data_categories g cross join data_categories c`);
+  const rows = (r.rows ?? r) as { granted: string; key: string; sensitivity: string; covered: boolean }[];
+  expect(rows.length).toBeGreaterThan(100);
+  const outcomes = new Set<string>();
+  for (const row of rows) {
+    const byTs = covers(row.granted, row.key, row.sensitivity === 'RESTRICTED');
+    expect(Boolean(row.covered), `${row.granted} → ${row.key}`).toBe(byTs);
+    outcomes.add(`${byTs}:${row.key === row.granted}:${row.sensitivity === 'RESTRICTED'}`);
+  }
+  // Covered and not, the key itself and a descendant, RESTRICTED and not: every branch of the rule was compared.
+  expect(outcomes).toEqual(new Set(['true:true:true', 'true:true:false', 'true:false:false', 'false:false:true', 'false:false:false']));
 });

@@ -1,6 +1,6 @@
 // The data-category taxonomy: dotted keys (contact.email), each with a sensitivity; a child is never less
 // sensitive than its parent. "Is this a known category" is answered here for every input that names categories.
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { SENSITIVITIES, type Sensitivity } from '../db/enums.js';
@@ -40,6 +40,10 @@ export async function knownCategories(db: Queryable, keys: readonly string[], fi
 export function covers(granted: string, key: string, keyIsRestricted: boolean): boolean {
   return key === granted || (!keyIsRestricted && key.startsWith(`${granted}.`));
 }
+
+/** SQL: `covers`, for a granted key and a category's key and sensitivity, each an expression of the statement. */
+export const coversSql = (granted: SQL, key: SQL, sensitivity: SQL): SQL =>
+  sql`(${key} = ${granted} or (${sensitivity} <> 'RESTRICTED' and starts_with(${key}, ${granted} || '.')))`;
 
 export const defineCategorySchema = z.object({ key: categoryKey, name: text(200), description: text(2000), sensitivity: z.enum(SENSITIVITIES) }).strict();
 

@@ -10,7 +10,7 @@ import { rowsOf, type Queryable } from '../db/client.js';
 import { PURPOSES, type ContractorStatus, type ObligationKind, type Purpose } from '../db/enums.js';
 import { grants, obligations, offices, subjectOptOuts } from '../db/tables.js';
 import { ForbiddenError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
-import { knownCategories, type KnownCategory } from './categories.js';
+import { coversSql, knownCategories, type KnownCategory } from './categories.js';
 import { mayHoldTokens } from './contractor-status.js';
 import { grantInEffect } from './grants.js';
 import { publicId } from './ids.js';
@@ -147,8 +147,7 @@ const ob = alias(obligations, 'ob');
 /**
  * One statement: the contractor's gates (status, unacknowledged obligations in force), the categories each office's
  * grants in effect for this purpose allow within the token's categories, and one page of records with only those
- * values, excluding subjects who opted out of the purpose. A granted key (and a token's) covers its descendants
- * but never a RESTRICTED one, as `covers` in categories.ts says.
+ * values, excluding subjects who opted out of the purpose. What a granted key (or a token's) covers is `coversSql`.
  */
 async function fetchPage(db: Queryable, p: ContractorPrincipal, purpose: Purpose, at: Date, afterId: number, limit: number): Promise<PageResult> {
   const tokenCategories = `{${p.categories.map((c) => `"${c}"`).join(',')}}`;
@@ -160,10 +159,8 @@ async function fetchPage(db: Queryable, p: ContractorPrincipal, purpose: Purpose
     ),
     allowed as (
       select distinct g.office_id, dc.key
-      from g join data_categories dc
-        on dc.key = g.granted or (dc.sensitivity <> 'RESTRICTED' and starts_with(dc.key, g.granted || '.'))
-      where exists (select 1 from unnest(${tokenCategories}::text[]) t(k)
-        where dc.key = t.k or (dc.sensitivity <> 'RESTRICTED' and starts_with(dc.key, t.k || '.')))
+      from g join data_categories dc on ${coversSql(sql`g.granted`, sql`dc.key`, sql`dc.sensitivity`)}
+      where exists (select 1 from unnest(${tokenCategories}::text[]) t(k) where ${coversSql(sql`t.k`, sql`dc.key`, sql`dc.sensitivity`)})
     ),
     blockers as (
       select ob.id, ob.kind from obligations ob
