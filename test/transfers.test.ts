@@ -320,7 +320,8 @@ describe('queries', () => {
   test('CSV equals the GraphQL answer for the same filter, across keyset batches', async () => {
     const { from, to } = quarter;
     csvBatch.size = 2; // several keyset batches, including the tied timestamps
-    for (const params of [new URLSearchParams(), new URLSearchParams({ thirdCountryOnly: 'true', from: from.toISOString(), to: to.toISOString() }), new URLSearchParams({ importerCountry: 'FR', category: 'contact.email' })]) {
+    for (const params of [new URLSearchParams(), new URLSearchParams({ thirdCountryOnly: 'true', from: from.toISOString(), to: to.toISOString() }), new URLSearchParams({ importerCountry: 'FR', category: 'contact.email' }),
+      new URLSearchParams({ contractorId: reg.india.id })]) {
       const vars = Object.fromEntries([...params].map(([k, v]) => [k, v === 'true' ? true : v]));
       const gql = await allPages(auditor, vars, 20);
       const res = await csv(h, auditor, `/export/transfers.csv?${params}`);
@@ -337,6 +338,10 @@ describe('queries', () => {
     expect(bad.status).toBe(400);
     const unknownParam = await csv(h, auditor, '/export/transfers.csv?colour=red');
     expect(unknownParam.status).toBe(400);
+    // A contractor filter needs a Contractor ID: an office's is refused, naming the parameter, before any byte of CSV.
+    const wrongType = await csv(h, auditor, `/export/transfers.csv?${new URLSearchParams({ contractorId: reg.office.id })}`);
+    expect(wrongType.status).toBe(400);
+    expect(JSON.parse(wrongType.text).errors[0]).toMatchObject({ extensions: { code: 'VALIDATION_FAILED' }, message: expect.stringContaining('args.contractorId') });
   });
 
   test('records of processing: purposes, categories, recipients, third-country safeguards; gaps reported as missing', async () => {

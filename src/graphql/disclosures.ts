@@ -9,9 +9,6 @@ import { builder } from './builder.js';
 import { MechanismEnum } from './grants.js';
 import { decodeId } from './input.js';
 
-// The CSV export reads the report through these until it calls the domain itself.
-export { TRANSPARENCY_COLUMNS, transparencyReport } from '../registry/disclosures.js';
-
 export const AuthorityTypeEnum = builder.enumType('AuthorityType', { values: AUTHORITY_TYPES });
 export const LegalInstrumentEnum = builder.enumType('LegalInstrument', { values: LEGAL_INSTRUMENTS });
 export const DisclosureStatusEnum = builder.enumType('DisclosureStatus', { values: DISCLOSURE_STATUSES });

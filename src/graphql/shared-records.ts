@@ -8,9 +8,9 @@ import {
   MAX_IMPORT_BATCH, ObligationsUnacknowledgedError, accessHistoryFilter, fetchSharedRecords, importSharedRecords, recordOptOut,
   type ImportResult, type SharedRecordRow,
 } from '../registry/shared-records.js';
+import { TRANSFER_ORDER } from '../registry/transfers.js';
 import { builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
 import { PurposeEnum } from './grants.js';
-import { TRANSFER_ORDER } from './transfers.js';
 import { decodeId } from './input.js';
 
 interface SharedValue { category: string; value: string }

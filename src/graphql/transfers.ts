@@ -6,9 +6,6 @@ import { builder } from './builder.js';
 import { MechanismEnum, PurposeEnum } from './grants.js';
 import { decodeId, decodeOptionalId } from './input.js';
 
-// The CSV export and accessHistory read the list through these until they call the registry themselves.
-export { TRANSFER_ORDER, afterTransfer, transferFilterSchema } from '../registry/transfers.js';
-
 export const TransferKindEnum = builder.enumType('TransferKind', { values: TRANSFER_KINDS });
 export const ImporterKindEnum = builder.enumType('ImporterKind', { values: IMPORTER_KINDS });
 
@@ -45,8 +42,8 @@ export const Transfer = builder.drizzleNode('transfers', {
   }),
 });
 
-/** The domain filter of the list from its arguments (or the CSV export's parameters): the contractor's global ID decoded. */
-export const transferWhere = (args: { contractorId?: unknown }) => transferFilters({
+/** The domain filter of the list from its arguments: the contractor's global ID decoded. */
+const transferWhere = (args: { contractorId?: unknown }) => transferFilters({
   ...args, contractorId: decodeOptionalId('Contractor', args.contractorId == null ? undefined : String(args.contractorId), 'args.contractorId'),
 });
 

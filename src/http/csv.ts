@@ -1,14 +1,16 @@
 // CSV downloads for staff: the filtered transfer history (same filters as `transfers`), the transparency report and
 // the records of processing. Transfers stream in keyset batches, so memory stays flat however long the history is.
-import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { DomainError, ValidationError } from '../errors.js';
-import { TRANSPARENCY_COLUMNS, transparencyReport } from '../graphql/disclosures.js';
+// Client IDs are Relay global IDs, as in the API the exports mirror.
+import { decodeOptionalId } from '../graphql/input.js';
 import { dateTime } from '../graphql/scalars.js';
-import { TRANSFER_ORDER, afterTransfer, transferFilterSchema, transferWhere } from '../graphql/transfers.js';
+import { TRANSPARENCY_COLUMNS, transparencyReport } from '../registry/disclosures.js';
+import { publicId } from '../registry/ids.js';
 import { recordsOfProcessing } from '../registry/records-of-processing.js';
+import { transferFilterSchema, transferHistory } from '../registry/transfers.js';
 import { problem } from './responses.js';
 
 export const EXPORT_PATHS = {
@@ -88,26 +90,16 @@ function transfersCsv(db: Db, params: URLSearchParams): Response {
   if (unknown.length) throw ValidationError.field(unknown[0]!, `unknown filter; known: ${known.join(', ')}`);
   const raw: Record<string, unknown> = Object.fromEntries(known.map((k) => [k, params.get(k) ?? undefined]));
   Object.assign(raw, { from: dateParam(params, 'from'), to: dateParam(params, 'to'), crossBorderOnly: boolParam(params, 'crossBorderOnly'), thirdCountryOnly: boolParam(params, 'thirdCountryOnly') });
-  const where = transferWhere(raw); // validated before the first byte is sent
+  const contractorId = decodeOptionalId('Contractor', params.get('contractorId') ?? undefined, 'args.contractorId');
+  const history = transferHistory(db, { ...raw, contractorId }, csvBatch.size); // validated before the first byte is sent
   async function* rows() {
     yield csvLine([...TRANSFER_CSV_COLUMNS]);
-    let cursor: { at: Date; id: number } | undefined;
-    for (;;) {
-      const page = await db.query.transfers.findMany({
-        where: (cursor ? { AND: [where, afterTransfer(cursor.at, cursor.id)] } : where) as never,
-        orderBy: TRANSFER_ORDER,
-        limit: csvBatch.size,
-        with: { exporterOffice: { columns: { name: true } }, importerContractor: { columns: { legalName: true } }, importerOffice: { columns: { name: true } } },
-      });
-      if (!page.length) return;
+    for await (const page of history) {
       yield page.map((t) => csvLine([
-        encodeGlobalID('Transfer', t.id), t.occurredAt, t.kind, t.exporterOffice.name, t.exporterCountry, t.importerKind,
+        publicId('Transfer', t.id), t.occurredAt, t.kind, t.exporterOffice.name, t.exporterCountry, t.importerKind,
         t.importerContractor?.legalName ?? t.importerOffice?.name ?? t.importerAuthority, t.importerCountry, t.categories, t.purpose,
         t.mechanism, t.sccModule, t.recordCount, t.crossBorder, t.thirdCountry, t.derogationJustification, t.policyExplanation,
       ])).join('');
-      if (page.length < csvBatch.size) return;
-      const last = page.at(-1)!;
-      cursor = { at: last.occurredAt, id: last.id };
     }
   }
   return csvResponse('transfers.csv', rows());

@@ -86,6 +86,36 @@ export function withTimeBound<Q extends { where?: unknown }>(q: Q): Q {
   return q;
 }
 
+/** A history row with the names an export shows of its exporting office and its importer. */
+export type TransferHistoryRow = TransferRow & {
+  exporterOffice: { name: string };
+  importerContractor: { legalName: string } | null;
+  importerOffice: { name: string } | null;
+};
+
+/**
+ * The filtered history (the list's filters, validated now: a ValidationError is thrown before anything is read),
+ * newest first, in keyset batches of `batchSize` rows, so an export of any length reads with flat memory.
+ */
+export function transferHistory(db: Queryable, args: object, batchSize: number): AsyncGenerator<TransferHistoryRow[]> {
+  const where = transferFilters(args);
+  return (async function* batches() {
+    let cursor: { at: Date; id: number } | undefined;
+    for (;;) {
+      const page = await db.query.transfers.findMany({
+        where: (cursor ? { AND: [where, afterTransfer(cursor.at, cursor.id)] } : where) as never,
+        orderBy: TRANSFER_ORDER,
+        limit: batchSize,
+        with: { exporterOffice: { columns: { name: true } }, importerContractor: { columns: { legalName: true } }, importerOffice: { columns: { name: true } } },
+      });
+      if (page.length) yield page;
+      if (page.length < batchSize) return;
+      const last = page.at(-1)!;
+      cursor = { at: last.occurredAt, id: last.id };
+    }
+  })();
+}
+
 export interface TransferSummaryRow { importerCountry: string; mechanism: Mechanism; transfers: number; records: number }
 
 const summarySchema = transferFilterSchema.pick({ crossBorderOnly: true, thirdCountryOnly: true }).extend({ from: z.date(), to: z.date() }).strict();
