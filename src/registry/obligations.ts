@@ -1,7 +1,9 @@
 // Confidentiality obligations per contractor (GDPR Art. 28(3)(a)–(h)) and their acknowledgement by the contractor.
 // "Current on a day" (effective, not yet expired) is defined here once, as a function and as the SQL predicate
-// that says the same thing.
+// that says the same thing; the records fetch (an unacknowledged current obligation blocks it) and the records of
+// processing (current security measures) use it too.
 import { and, eq, gt, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { OBLIGATION_KINDS } from '../db/enums.js';
@@ -18,8 +20,11 @@ export type ObligationRow = typeof obligations.$inferSelect;
 export const isCurrentOn = (o: Pick<ObligationRow, 'effectiveFrom' | 'expiresOn'>, day: string): boolean =>
   o.effectiveFrom <= day && (!o.expiresOn || o.expiresOn > day);
 
+/** The obligations table or an alias of it (`alias(obligations, 'ob')`) in a hand-written statement. */
+export interface ObligationColumns { effectiveFrom: AnyPgColumn; expiresOn: AnyPgColumn }
+
 /** SQL: the obligation is current on `day`, exactly when isCurrentOn says so. */
-export const currentOn = (day: string, o: typeof obligations = obligations): SQL =>
+export const currentOn = (day: string, o: ObligationColumns = obligations): SQL =>
   and(lte(o.effectiveFrom, day), or(isNull(o.expiresOn), gt(o.expiresOn, day)))!;
 
 /**

@@ -6,7 +6,8 @@ import type { Queryable } from '../db/client.js';
 import type { ContractorRole, Mechanism, Purpose } from '../db/enums.js';
 import { contractors, grantCategories, grants, obligations, offices, purposes } from '../db/tables.js';
 import { grantInEffect } from './grants.js';
-import { obligationInForce } from './obligation-terms.js';
+import { currentOn } from './obligations.js';
+import { dayOf } from './validation.js';
 
 export interface Recipient { legalName: string; country: string; role: ContractorRole }
 export interface ThirdCountryTransfer { recipient: string; exporterCountry: string; importerCountry: string; mechanism: Mechanism; sccModule: number | null; tiaReference: string | null }
@@ -45,7 +46,7 @@ export async function recordsOfProcessing(db: Queryable, now: Date): Promise<Rec
   const purposeRows = await db.select().from(purposes);
   const contractorIds = [...new Set(rows.map((r) => r.contractorId))];
   const measures = contractorIds.length ? await db.select({ contractorId: obligations.contractorId, text: obligations.text, sourceDocument: obligations.sourceDocument, clause: obligations.clause })
-    .from(obligations).where(and(inArray(obligations.contractorId, contractorIds), eq(obligations.kind, 'SECURITY_MEASURES'), obligationInForce(now)))
+    .from(obligations).where(and(inArray(obligations.contractorId, contractorIds), eq(obligations.kind, 'SECURITY_MEASURES'), currentOn(dayOf(now))))
     .orderBy(obligations.contractorId, obligations.id) : [];
 
   const activities: ProcessingActivity[] = [];

@@ -14,10 +14,10 @@ import { coversSql, knownCategories, type KnownCategory } from './categories.js'
 import { mayHoldTokens } from './contractor-status.js';
 import { grantInEffect } from './grants.js';
 import { publicId } from './ids.js';
-import { obligationInForce } from './obligation-terms.js';
+import { currentOn } from './obligations.js';
 import { valueProblem } from './record-values.js';
 import { write, type RegistryDeps } from './tx.js';
-import { parseInput } from './validation.js';
+import { dayOf, parseInput } from './validation.js';
 
 export const MAX_IMPORT_BATCH = 1000;
 /**
@@ -164,7 +164,7 @@ async function fetchPage(db: Queryable, p: ContractorPrincipal, purpose: Purpose
     ),
     blockers as (
       select ob.id, ob.kind from obligations ob
-      where ob.contractor_id = ${p.contractorId} and ob.acknowledged_at is null and ${obligationInForce(at, ob)}
+      where ob.contractor_id = ${p.contractorId} and ob.acknowledged_at is null and ${currentOn(dayOf(at), ob)}
     ),
     page as (
       select r.id, r.subject_ref, r.office_id, f.vals
