@@ -6,7 +6,7 @@ import { loadDemoIfEmpty } from './cli/demo-data.js';
 import { loadConfig } from './config.js';
 import { isPostgresWriteAfterClose } from './db/client.js';
 import { exitIfDataDirInUse } from './db/data-dir-lock.js';
-import { openServices } from './services.js';
+import { openServices, registryDeps } from './services.js';
 
 const config = loadConfig();
 // On the embedded database, a second process (another server, npm run demo) stops here with a message.
@@ -15,7 +15,7 @@ let accepting = true;
 const app = createApp({ ...services, isAccepting: () => accepting });
 
 if (process.argv.includes('--demo')) {
-  const { loaded, message } = await loadDemoIfEmpty(app, services.keys, services.tokenSettings, config);
+  const { loaded, message } = await loadDemoIfEmpty(registryDeps(services));
   console.log(JSON.stringify({ msg: message, demo: loaded ? 'loaded' : 'not loaded' }));
 }
 // Once the listener has closed, every response still to be sent says `Connection: close`: a keep-alive

@@ -12,12 +12,18 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { idempotencyKeys } from './db/tables.js';
+import type { RegistryDeps } from './registry/tx.js';
 import { IDEMPOTENCY_TTL_HOURS } from './http/idempotency.js';
 import { lt } from 'drizzle-orm';
 
 export interface Services extends AppDeps {
   clock: Clock;
   close(): Promise<void>;
+}
+
+/** What the registry's functions run on, from the opened services (the CLI calls them without a request). */
+export function registryDeps(s: Services): RegistryDeps {
+  return { db: s.database.db, clock: s.clock, config: s.config, keys: s.keys, tokenSettings: s.tokenSettings, revocations: s.revocations };
 }
 
 export function tokenSettings(config: Config): TokenSettings {

@@ -1,61 +1,44 @@
 // A demo registry for a fictional vendor, Northwind Softworks, shaped like the policy it is built from:
 // offices on several continents; contractors that distribute products, give technical support and
 // process orders, in adequate and non-adequate countries; grants under the right mechanisms; obligations.
-// Loaded through the GraphQL API itself, so every row is validated, policy-checked and audited.
-import type { App } from '../app.js';
-import type { KeyRing } from '../auth/keys.js';
-import { issueStaffToken, type TokenSettings } from '../auth/tokens.js';
-import type { Config } from '../config.js';
+// Loaded through the registry's own functions, so every row is validated, policy-checked and audited as a
+// compliance officer's change would be.
+import { STAFF_SCOPES, type StaffPrincipal } from '../auth/principal.js';
+import { addProcessingLocation, registerContractor, setContractorStatus } from '../registry/contractors.js';
+import { grantDataAccess } from '../registry/grants.js';
+import { addObligation } from '../registry/obligations.js';
+import { createOffice, hasOffices } from '../registry/offices.js';
+import type { RegistryDeps } from '../registry/tx.js';
 
-type Vars = Record<string, unknown>;
-
-async function run(app: App, token: string, field: string, inputType: string, input: Vars, dataField: string): Promise<string> {
-  const res = await app.fetch('http://demo.local/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({
-      query: `mutation($input: ${inputType}!) { ${field}(input: $input) { __typename ... on Error { message } ... on ${field[0]!.toUpperCase()}${field.slice(1)}Payload { ${dataField} { id } } } }`,
-      variables: { input },
-    }),
-  });
-  const body = (await res.json()) as { data?: Record<string, { __typename: string; message?: string } & Record<string, { id: string }>>; errors?: unknown };
-  const result = body.data?.[field];
-  if (!result || !result[dataField]) throw new Error(`demo: ${field} failed: ${JSON.stringify(result ?? body.errors)}`);
-  return result[dataField]!.id;
+/** Who the demo's changes are recorded as in the audit log: a compliance officer named demo-loader, for the load. */
+function demoLoader(at: Date): StaffPrincipal {
+  return { kind: 'staff', role: 'COMPLIANCE', subject: 'demo-loader', tokenId: 'demo-loader', scopes: STAFF_SCOPES.COMPLIANCE, expiresAt: new Date(at.getTime() + 600_000) };
 }
 
-export async function hasData(app: App, token: string): Promise<boolean> {
-  const res = await app.fetch('http://demo.local/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: '{ offices(first: 1) { nodes { id } } }' }),
-  });
-  const body = (await res.json()) as { data: { offices: { nodes: unknown[] } } };
-  return body.data.offices.nodes.length > 0;
-}
+type Input = Record<string, unknown>;
 
 /**
  * `npm run demo` and `npm start -- --demo`: loads the demo into an empty registry, or says that the registry
  * has data and loads nothing. Returns the one line to tell the user either way.
  */
-export async function loadDemoIfEmpty(app: App, keys: KeyRing, tokenSettings: TokenSettings, config: Config): Promise<{ loaded: boolean; message: string }> {
-  const { token } = await issueStaffToken(keys, tokenSettings, 'COMPLIANCE', 'demo-loader', 600);
-  if (await hasData(app, token)) {
-    const afresh = config.databaseUrl ? 'point DATABASE_URL at an empty database' : `stop the server, delete ${config.dataDir} (DATA_DIR)`;
+export async function loadDemoIfEmpty(deps: RegistryDeps): Promise<{ loaded: boolean; message: string }> {
+  if (await hasOffices(deps.db)) {
+    const afresh = deps.config.databaseUrl ? 'point DATABASE_URL at an empty database' : `stop the server, delete ${deps.config.dataDir} (DATA_DIR)`;
     return { loaded: false, message: `The registry already has data; demo not loaded. To start afresh: ${afresh}, then npm start -- --demo.` };
   }
-  await loadDemoData(app, token);
+  await loadDemoData(deps);
   return { loaded: true, message: 'Demo registry loaded (Northwind Softworks).' };
 }
 
-export async function loadDemoData(app: App, token: string): Promise<void> {
-  const office = (input: Vars) => run(app, token, 'createOffice', 'CreateOfficeInput', input, 'office');
-  const contractor = (input: Vars) => run(app, token, 'registerContractor', 'RegisterContractorInput', input, 'contractor');
-  const activate = (id: string) => run(app, token, 'setContractorStatus', 'SetContractorStatusInput', { id, status: 'ACTIVE', reason: 'Due diligence completed, DPA signed' }, 'contractor');
-  const location = (contractorId: string, country: string, operations: string[]) =>
-    run(app, token, 'addProcessingLocation', 'AddProcessingLocationInput', { contractorId, country, operations }, 'processingLocation');
-  const grant = (input: Vars) => run(app, token, 'grantDataAccess', 'GrantDataAccessInput', input, 'grant');
-  const obligation = (input: Vars) => run(app, token, 'addObligation', 'AddObligationInput', { effectiveFrom: '2026-01-01', ...input }, 'obligation');
+/** Loads the demo registry. Call it on an empty registry (hasOffices): it adds, it never replaces. */
+export async function loadDemoData(deps: RegistryDeps): Promise<void> {
+  const principal = demoLoader(deps.clock.now());
+  const office = async (input: Input) => (await createOffice(deps, principal, { isHeadquarters: false, ...input })).id;
+  const contractor = async (input: Input) => (await registerContractor(deps, principal, input)).id;
+  const activate = (id: number) => setContractorStatus(deps, principal, { id, status: 'ACTIVE', reason: 'Due diligence completed, DPA signed' });
+  const location = (contractorId: number, country: string, operations: string[]) => addProcessingLocation(deps, principal, { contractorId, country, operations });
+  const grant = (input: Input) => grantDataAccess(deps, principal, input);
+  const obligation = (input: Input) => addObligation(deps, principal, { effectiveFrom: '2026-01-01', ...input });
 
   const dublin = await office({ name: 'Northwind Softworks headquarters', legalEntity: 'Northwind Softworks Ltd', country: 'IE', city: 'Dublin', isHeadquarters: true });
   const berlin = await office({ name: 'Berlin sales office', legalEntity: 'Northwind Softworks GmbH', country: 'DE', city: 'Berlin' });

@@ -2,6 +2,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
+import type { Queryable } from '../db/client.js';
 import { offices } from '../db/tables.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { checkLiveGrants } from './grants.js';
@@ -20,6 +21,11 @@ export const createOfficeSchema = z.object(officeFields).strict();
 export const updateOfficeSchema = createOfficeSchema.partial().extend({ id: rowId, version }).strict();
 
 /** The relational-query `where` of the `offices` list. */
+/** Whether any office is registered: the registry has been set up (the demo loads only into an empty one). */
+export async function hasOffices(db: Queryable): Promise<boolean> {
+  return (await db.select({ id: offices.id }).from(offices).limit(1)).length > 0;
+}
+
 export const officeFilters = (f: { country?: string | null }) => (f.country ? { country: f.country.toUpperCase() } : {});
 
 /** The unique index that allows one headquarters, turned into a readable CONFLICT. */
