@@ -1,8 +1,8 @@
-// The one write path: every mutation runs its change and its audit event(s) in one transaction,
-// so a failed mutation leaves no event and no acknowledged change is ever without one.
+// Appending to the hash-chained audit log, inside the transaction of the change it records. Changes reach it only
+// through the registry's one write path (src/registry/tx.ts), so no change is without its event.
 import { desc, sql } from 'drizzle-orm';
 import type { Principal } from '../auth/principal.js';
-import type { Db, Tx } from '../db/client.js';
+import type { Tx } from '../db/client.js';
 import { auditEvents } from '../db/tables.js';
 import { GENESIS_HASH, eventHash } from './chain.js';
 
@@ -41,16 +41,4 @@ export async function appendAuditEvents(tx: Tx, principal: Principal, entries: A
     return row;
   });
   await tx.insert(auditEvents).values(rows);
-}
-
-export async function writeWithAudit<T>(
-  db: Db,
-  principal: Principal,
-  change: (tx: Tx) => Promise<{ result: T; audit: AuditEntry | AuditEntry[] }>,
-): Promise<T> {
-  return db.transaction(async (tx) => {
-    const { result, audit } = await change(tx);
-    await appendAuditEvents(tx, principal, Array.isArray(audit) ? audit : [audit]);
-    return result;
-  });
 }

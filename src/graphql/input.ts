@@ -1,11 +1,8 @@
-// Relay global-ID decoding for resolvers: the GraphQL layer translates IDs to the numeric keys the domain takes,
-// each failure a ValidationError naming the field.
+// Relay global-ID decoding for resolvers and the CSV export: the API's edge translates IDs to the numeric keys the
+// domain takes, each failure a ValidationError naming the field.
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Principal } from '../auth/principal.js';
 import { ValidationError } from '../errors.js';
-
-// Moved to the domain (src/registry/validation.ts); re-exported until every resolver module calls the domain.
-export { categoryKey, country, email, optionalText, parseInput, text, version } from '../registry/validation.js';
 
 /** "an Obligation", "a Contractor": type names in messages. */
 const withArticle = (typename: string) => `${/^[AEIOU]/.test(typename) ? 'an' : 'a'} ${typename}`;
