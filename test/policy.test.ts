@@ -1,10 +1,10 @@
 // The transfer policy as a table of route cases: decideRoute called directly, with the policy tables
 // loaded from a freshly migrated database (the seeded EU/EEA and UK regimes), no mocks.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadPolicyTables } from '../src/policy/load.js';
+import { leavesJurisdictionSql, loadPolicyTables } from '../src/policy/load.js';
 import { routeRestrictions } from '../src/db/tables.js';
 import type { Certification, ContractorRole, Mechanism } from '../src/db/enums.js';
-import { decideRoute, type Importer, type MechanismChoice, type PolicyTables, type Route } from '../src/policy/transfer-rules.js';
+import { decideRoute, leavesJurisdiction, type Importer, type MechanismChoice, type PolicyTables, type Route } from '../src/policy/transfer-rules.js';
 import { sql } from 'drizzle-orm';
 import { startHarness, type Harness } from './harness.js';
 import { createOffice, mutate, registerContractor, setStatus } from './fixtures.js';
@@ -121,6 +121,29 @@ describe('decideRoute over the seeded policy tables', () => {
     expect(fr.allowed && fr.explanation).toMatch(/DE and FR are both in European Union/);
     const us = decideRoute(tables, route('US', contractor('PROCESSOR', ['EU_US_DPF'])));
     expect(us.allowed && us.explanation).toMatch(/Data Privacy Framework/);
+  });
+});
+
+describe('leaving the exporter\'s jurisdiction ("third country"), one rule in TS and in SQL', () => {
+  test('leavesJurisdiction and leavesJurisdictionSql agree on every pair of countries, members of a regime or not', async () => {
+    const countries = [...new Set([...tables.membership.keys(), 'US', 'IN', 'JP', 'CN', 'BR'])].sort();
+    const from = countries.flatMap((a) => countries.map(() => a));
+    const to = countries.flatMap(() => countries);
+    const list = (xs: string[]) => `{${xs.join(',')}}`;
+    const r: any = await h.database.db.execute(sql`select p.f, p.t, ${leavesJurisdictionSql(sql`p.f`, sql`p.t`)} as leaves
+      from unnest(${list(from)}::text[], ${list(to)}::text[]) as p(f, t)`);
+    const rows = (r.rows ?? r) as { f: string; t: string; leaves: boolean }[];
+    expect(rows).toHaveLength(countries.length ** 2);
+    for (const row of rows) expect(Boolean(row.leaves), `${row.f} → ${row.t}`).toBe(leavesJurisdiction(tables, row.f, row.t));
+    // The branches: same country, same regime (DE → FR), another regime (DE → GB), no regime for the exporter (US → IN).
+    expect([['DE', 'DE'], ['DE', 'FR'], ['DE', 'GB'], ['US', 'IN']].map(([f, t]) => leavesJurisdiction(tables, f!, t!))).toEqual([false, false, true, true]);
+  });
+
+  test('a decision carries it: a route with no mechanism needed may still leave the jurisdiction', () => {
+    const route = (from: string, to: string): Route => ({ exporterCountry: from, importerCountry: to, exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW });
+    expect(decideRoute(tables, route('DE', 'FR'))).toMatchObject({ allowed: true, mechanism: 'NOT_REQUIRED', crossBorder: true, thirdCountry: false });
+    expect(decideRoute(tables, route('US', 'IN'))).toMatchObject({ allowed: true, mechanism: 'NOT_REQUIRED', crossBorder: true, thirdCountry: true });
+    expect(decideRoute(tables, route('DE', 'IN'))).toMatchObject({ allowed: false, thirdCountry: true });
   });
 });
 

@@ -392,3 +392,18 @@ describe('access', () => {
     expect(node.body.data?.node ?? null).toBeNull();
   });
 });
+
+test('a route from a country with no transfer regime leaves the jurisdiction: the transfer and the records of processing agree', async () => {
+  // US → IN: no regime is recorded for the US, so no mechanism is needed, yet the data leaves the exporter's jurisdiction.
+  const austin = await createOffice(h, compliance, { name: 'Austin office', country: 'US', city: 'Austin' });
+  await grant(h, compliance, { contractorId: reg.india.id, officeId: austin.id, purpose: 'ORDER_FULFILMENT', categories: ['contact.email'], validFrom: PAST });
+  const t = await recordOk(h, compliance, { officeId: austin.id, contractorId: reg.india.id, purpose: 'ORDER_FULFILMENT' });
+  expect(t).toMatchObject({ exporterCountry: 'US', importerCountry: 'IN', mechanism: 'NOT_REQUIRED', crossBorder: true, thirdCountry: true });
+  const r = await h.gql(auditor, '{ recordsOfProcessing { activities { purpose thirdCountryTransfers { recipient exporterCountry importerCountry mechanism } } } }');
+  expect(r.body.errors).toBeUndefined();
+  const orders = r.body.data.recordsOfProcessing.activities.find((a: any) => a.purpose === 'ORDER_FULFILMENT');
+  expect(orders.thirdCountryTransfers).toContainEqual({ recipient: 'Helpdesk IN', exporterCountry: 'US', importerCountry: 'IN', mechanism: 'NOT_REQUIRED' });
+  const [header, ...rows] = parseCsv((await csv(h, auditor, '/export/records-of-processing.csv')).text);
+  const line = rows.find((x) => x[0] === 'ORDER_FULFILMENT' && x[header!.indexOf('exporterCountry')] === 'US')!;
+  expect(line[header!.indexOf('thirdCountry')]).toBe('true');
+});

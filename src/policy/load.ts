@@ -1,7 +1,7 @@
 // The transfer policy against the database: loads the rows of the policy tables that some routes need, once,
 // and judges each route with the pure rules of transfer-rules.ts. Callers ask one question ("is this route
 // allowed, and why") and never load the tables themselves.
-import { inArray } from 'drizzle-orm';
+import { inArray, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { adequacyDecisions, jurisdictionMembers, jurisdictions, routeRestrictions } from '../db/tables.js';
 import { decideRoute, foreignAuthority, type Decision, type MechanismChoice, type PolicyTables, type Route } from './transfer-rules.js';
@@ -48,3 +48,11 @@ export async function judgeAuthority(db: Queryable, exporterCountry: string, aut
   const tables = await loadPolicyTables(db, { exporter: exporterCountry, importer: authorityCountry });
   return foreignAuthority(tables, exporterCountry, authorityCountry);
 }
+
+/**
+ * SQL: leavesJurisdiction for two country expressions of a statement (`o.country`, a column), over the policy's
+ * jurisdiction_members: for statements that write or list many routes at once without loading the tables.
+ */
+export const leavesJurisdictionSql = (from: SQL, to: SQL): SQL => sql`(${from} <> ${to} and not exists (
+  select 1 from jurisdiction_members je join jurisdiction_members ji on ji.jurisdiction = je.jurisdiction
+  where je.country = ${from} and ji.country = ${to}))`;

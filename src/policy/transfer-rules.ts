@@ -35,9 +35,24 @@ export interface MechanismChoice {
 
 export type Basis = 'SAME_COUNTRY' | 'SAME_JURISDICTION' | 'ADEQUACY' | 'NO_TRANSFER_REGIME' | 'SAFEGUARD' | 'DEROGATION';
 
+/** Whether the route crosses a border, and whether it leaves the exporter's jurisdiction (a "third country"). */
+interface Reach { crossBorder: boolean; thirdCountry: boolean }
+
 export type Decision =
-  | { allowed: true; crossBorder: boolean; mechanism: Mechanism; sccModule: number | null; basis: Basis; explanation: string }
-  | { allowed: false; crossBorder: boolean; reason: string };
+  | Reach & { allowed: true; mechanism: Mechanism; sccModule: number | null; basis: Basis; explanation: string }
+  | Reach & { allowed: false; reason: string };
+
+/**
+ * Data sent from `from` to `to` leaves the exporter's jurisdiction — not merely its country: `to` is outside the
+ * regime `from` belongs to (DE → FR stays in the EU/EEA, DE → GB leaves it), or, with no regime recorded for
+ * `from`, is any other country. Transfers record it as `thirdCountry`; the records of processing list such routes;
+ * an authority there is foreign (Art. 48). leavesJurisdictionSql in load.ts says the same in SQL.
+ */
+export function leavesJurisdiction(tables: Pick<PolicyTables, 'membership'>, from: string, to: string): boolean {
+  if (from === to) return false;
+  const regime = tables.membership.get(from);
+  return !regime || tables.membership.get(to) !== regime;
+}
 
 const SCC_MODULE_NAMES: Record<number, string> = {
   1: 'module 1 (controller to controller)', 2: 'module 2 (controller to processor)',
@@ -54,9 +69,10 @@ export function requiredSccModule(exporterRole: Route['exporterRole'], importer:
 export function decideRoute(tables: PolicyTables, route: Route, choice: MechanismChoice = {}): Decision {
   const { exporterCountry: from, importerCountry: to } = route;
   const crossBorder = from !== to;
-  const refuse = (reason: string): Decision => ({ allowed: false, crossBorder, reason });
+  const thirdCountry = leavesJurisdiction(tables, from, to);
+  const refuse = (reason: string): Decision => ({ allowed: false, crossBorder, thirdCountry, reason });
   const allow = (mechanism: Mechanism, basis: Basis, explanation: string, sccModule: number | null = null): Decision =>
-    ({ allowed: true, crossBorder, mechanism, sccModule, basis, explanation });
+    ({ allowed: true, crossBorder, thirdCountry, mechanism, sccModule, basis, explanation });
   const chosen = choice.mechanism ?? null;
 
   const restriction = tables.restrictions.find((r) => r.exporterCountry === from && (r.importerCountry === null || r.importerCountry === to));
@@ -71,7 +87,7 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
 
   if (!crossBorder) return onlyNoMechanism('SAME_COUNTRY', `${from} → ${to} stays in one country`);
   if (!regime) return onlyNoMechanism('NO_TRANSFER_REGIME', `no cross-border transfer regime is recorded for exporter country ${from}`);
-  if (tables.membership.get(to) === regime) return onlyNoMechanism('SAME_JURISDICTION', `${from} and ${to} are both in ${regimeName}`);
+  if (!thirdCountry) return onlyNoMechanism('SAME_JURISDICTION', `${from} and ${to} are both in ${regimeName}`);
 
   // Adequacy: the destination is adequate for this exporter's regime, from the decision's date, within its scope.
   const decision = tables.adequacy.find((a) => a.jurisdiction === regime && a.country === to);
@@ -122,12 +138,10 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
  * Null when it is not; a foreign authority's order alone is no basis for disclosure.
  */
 export function foreignAuthority(tables: PolicyTables, exporterCountry: string, authorityCountry: string): string | null {
+  if (!leavesJurisdiction(tables, exporterCountry, authorityCountry)) return null;
   const regime = tables.membership.get(exporterCountry);
-  if (regime) {
-    if (tables.membership.get(authorityCountry) === regime) return null;
-    return `${authorityCountry} is outside ${tables.jurisdictionNames.get(regime) ?? regime}, the jurisdiction of the exporting office (${exporterCountry}): GDPR Art. 48 needs an international agreement such as an MLAT`;
-  }
-  return authorityCountry === exporterCountry ? null : `${authorityCountry} is a foreign authority for the exporting office (${exporterCountry})`;
+  if (!regime) return `${authorityCountry} is a foreign authority for the exporting office (${exporterCountry})`;
+  return `${authorityCountry} is outside ${tables.jurisdictionNames.get(regime) ?? regime}, the jurisdiction of the exporting office (${exporterCountry}): GDPR Art. 48 needs an international agreement such as an MLAT`;
 }
 
 function validMechanismsText(route: Route): string {

@@ -5,6 +5,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import type { ContractorRole, Mechanism, Purpose } from '../db/enums.js';
 import { contractors, grantCategories, grants, obligations, offices, purposes } from '../db/tables.js';
+import { leavesJurisdictionSql } from '../policy/load.js';
 import { grantInEffect } from './grants.js';
 import { currentOn } from './obligations.js';
 import { dayOf } from './validation.js';
@@ -36,6 +37,7 @@ export async function recordsOfProcessing(db: Queryable, now: Date): Promise<Rec
     grantId: grants.id, purpose: grants.purpose, mechanism: grants.mechanism, sccModule: grants.sccModule, tiaReference: grants.tiaReference,
     exporterCountry: offices.country, contractorId: contractors.id, legalName: contractors.legalName, country: contractors.country, role: contractors.role,
     categories: sql<string[]>`array_agg(${grantCategories.categoryKey} order by ${grantCategories.categoryKey})`,
+    thirdCountry: sql<boolean>`${leavesJurisdictionSql(sql`${offices.country}`, sql`${contractors.country}`)}`,
   }).from(grants)
     .innerJoin(contractors, eq(contractors.id, grants.contractorId))
     .innerJoin(offices, eq(offices.id, grants.officeId))
@@ -60,8 +62,8 @@ export async function recordsOfProcessing(db: Queryable, now: Date): Promise<Rec
     const missing = [...ALWAYS_MISSING];
     const unsecured = [...recipients.entries()].filter(([id]) => !measures.some((m) => m.contractorId === id)).map(([, r]) => r.legalName);
     if (unsecured.length) missing.push(`security measures (Art. 30(1)(g)): no current SECURITY_MEASURES obligation for ${unsecured.join(', ')}`);
-    // A mechanism other than NOT_REQUIRED was needed only because the data leaves the exporter's jurisdiction.
-    const third = mine.filter((r) => r.mechanism !== 'NOT_REQUIRED');
+    // Art. 30(1)(e): the grants whose data leaves the exporter's jurisdiction, with the safeguard each relies on.
+    const third = mine.filter((r) => r.thirdCountry);
     activities.push({
       purpose: p.key, name: p.name, description: p.description,
       dataCategories: [...new Set(mine.flatMap((r) => r.categories))].sort(),
@@ -69,7 +71,7 @@ export async function recordsOfProcessing(db: Queryable, now: Date): Promise<Rec
       thirdCountryTransfers: third.map((r) => ({ recipient: r.legalName, exporterCountry: r.exporterCountry, importerCountry: r.country, mechanism: r.mechanism, sccModule: r.sccModule, tiaReference: r.tiaReference })),
       securityMeasures,
       missing,
-      lines: mine.map((r) => ({ recipient: recipients.get(r.contractorId)!, exporterCountry: r.exporterCountry, mechanism: r.mechanism, sccModule: r.sccModule, tiaReference: r.tiaReference, thirdCountry: r.mechanism !== 'NOT_REQUIRED', categories: r.categories })),
+      lines: mine.map((r) => ({ recipient: recipients.get(r.contractorId)!, exporterCountry: r.exporterCountry, mechanism: r.mechanism, sccModule: r.sccModule, tiaReference: r.tiaReference, thirdCountry: Boolean(r.thirdCountry), categories: r.categories })),
     });
   }
   return {

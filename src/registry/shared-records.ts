@@ -10,6 +10,7 @@ import { rowsOf, type Queryable } from '../db/client.js';
 import { PURPOSES, type ContractorStatus, type ObligationKind, type Purpose } from '../db/enums.js';
 import { grants, obligations, offices, subjectOptOuts } from '../db/tables.js';
 import { ForbiddenError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { leavesJurisdictionSql } from '../policy/load.js';
 import { coversSql, knownCategories, type KnownCategory } from './categories.js';
 import { mayHoldTokens } from './contractor-status.js';
 import { grantInEffect } from './grants.js';
@@ -208,15 +209,12 @@ async function logAccess(tx: Queryable, at: Date, a: { principal: ContractorPrin
     const route = a.routes.find((r) => r.officeId === officeId);
     if (!route) throw new Error(`no grant route for office ${officeId} in an access page`);
     const keys = `{${[...categories].sort().map((c) => `"${c}"`).join(',')}}`;
-    // third_country: the data left the exporter's jurisdiction (not merely its country) — the same rule as recorded transfers.
     await tx.execute(sql`
       insert into transfers (occurred_at, kind, exporter_office_id, exporter_country, importer_kind, importer_contractor_id, importer_country,
         categories, purpose, mechanism, scc_module, policy_explanation, record_count, cross_border, third_country, grant_id, access_token_id, recorded_by)
       select ${at.toISOString()}::timestamptz, 'CONTRACTOR_ACCESS', o.id, o.country, 'CONTRACTOR', c.id, c.country,
         ${keys}::text[], ${a.purpose}, g.mechanism, g.scc_module, g.policy_explanation, ${count}, o.country <> c.country,
-        o.country <> c.country and not exists (
-          select 1 from jurisdiction_members je join jurisdiction_members ji on ji.jurisdiction = je.jurisdiction
-          where je.country = o.country and ji.country = c.country),
+        ${leavesJurisdictionSql(sql`o.country`, sql`c.country`)},
         g.id, (select t.id from access_tokens t where t.jti = ${a.principal.tokenId}), ${a.principal.subject}
       from grants g join offices o on o.id = g.office_id join contractors c on c.id = g.contractor_id
       where g.id = ${route.grantId}`);

@@ -148,7 +148,7 @@ export function policyColumns(d: Extract<Decision, { allowed: true }>, derogatio
     derogationJustification: d.basis === 'DEROGATION' ? derogationJustification ?? null : null,
     policyExplanation: d.explanation,
     crossBorder: d.crossBorder,
-    thirdCountry: d.crossBorder && d.basis !== 'SAME_COUNTRY' && d.basis !== 'SAME_JURISDICTION',
+    thirdCountry: d.thirdCountry,
   };
 }
 
