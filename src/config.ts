@@ -1,7 +1,7 @@
 // Environment → typed configuration, validated once at start. Nothing else reads process.env.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { ExternalIssuerConfig } from './auth/verifier.js';
+import type { StaffRole } from './db/enums.js';
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -69,6 +69,17 @@ function isOrigin(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The company's own identity provider, whose staff tokens are accepted beside ours. */
+export interface ExternalIssuerConfig {
+  issuer: string;
+  jwksUrl: string;
+  audience: string;
+  /** Claim carrying the role(s): a string or an array of strings. */
+  roleClaim: string;
+  /** Claim value → staff role, e.g. { 'registry-compliance': 'COMPLIANCE' }. */
+  roleValues: Readonly<Record<string, StaffRole>>;
 }
 
 export type Config = Readonly<{

@@ -3,21 +3,12 @@
 // token itself) until it expires; revocation and key removal are checked on every use, so they win over the cache.
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import type { ExternalIssuerConfig } from '../config.js';
 import { STAFF_ROLES, type StaffRole } from '../db/enums.js';
 import type { KeyRing } from './keys.js';
 import { STAFF_SCOPES, type Principal } from './principal.js';
 import type { Revocations } from './revocation.js';
 import { InvalidTokenError, tokenRefusal, verifyToken, type TokenSettings } from './tokens.js';
-
-export interface ExternalIssuerConfig {
-  issuer: string;
-  jwksUrl: string;
-  audience: string;
-  /** Claim carrying the role(s): a string or an array of strings. */
-  roleClaim: string;
-  /** Claim value → staff role, e.g. { 'registry-compliance': 'COMPLIANCE' }. */
-  roleValues: Readonly<Record<string, StaffRole>>;
-}
 
 export interface VerifierOptions {
   keys: KeyRing;
