@@ -6,7 +6,7 @@ import { and, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { grants as grantsTable } from '../src/db/tables.js';
 import { GRANT_STATUSES_AT } from '../src/db/enums.js';
-import { grantStatusAt, grantStatusIs } from '../src/registry/grants.js';
+import { grantStatusAt, grantStatusIs } from '../src/registry/grant-status.js';
 import { createOffice, grant, mutate, ok, registerContractor, setStatus } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 import { csv, parseCsv, recordTransfer } from './transfer-fixtures.js';

@@ -2,7 +2,8 @@
 // src/registry/grants.ts.
 import { GRANT_STATUSES_AT, MECHANISMS, PURPOSES } from '../db/enums.js';
 import { readsOwn } from '../auth/principal.js';
-import { grantDataAccess, grantFilters, grantStatusAt, revokeGrant } from '../registry/grants.js';
+import { grantStatusAt } from '../registry/grant-status.js';
+import { grantDataAccess, grantFilters, revokeGrant } from '../registry/grants.js';
 import { builder } from './builder.js';
 import { decodeId, listedContractorId } from './input.js';
 

@@ -29,7 +29,7 @@ export class PlainColumnsPlugin<Types extends SchemaTypes> extends BasePlugin<Ty
 }
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
+   
   export namespace PothosSchemaTypes {
     interface Plugins<Types extends SchemaTypes> {
       plainColumns: PlainColumnsPlugin<Types>;

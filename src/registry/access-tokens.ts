@@ -15,7 +15,7 @@ import { accessTokens, grantCategories, grants } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { covers, knownCategories } from './categories.js';
 import { assertMayHoldTokens, lockContractor } from './contractor-status.js';
-import { grantInEffect } from './grants.js';
+import { grantInEffect } from './grant-status.js';
 import { publicId } from './ids.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
 import { categoryKey, parseInput, text } from './validation.js';

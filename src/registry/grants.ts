@@ -1,16 +1,10 @@
 // Grants: the only thing that makes data reachable by a contractor; each route is judged by the transfer policy.
-//
-// "A grant in effect at time t", once: stored status ACTIVE (not revoked, not marked expired), validFrom ≤ t,
-// and t before validUntil (or no end). Before validFrom a grant reads SCHEDULED and gives nothing; from
-// validUntil it reads EXPIRED. The TS function and the SQL predicate below say the same thing; every path that
-// asks whether a grant counts (the status field and filter, token issue, the records fetch, recorded transfers,
-// records of processing, the live-grant checks) uses one of them, with `t` from the app's clock.
-import { and, eq, gt, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+// When a grant counts ("in effect at time t") is defined once, in grant-status.ts.
+import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Tx } from '../db/client.js';
-import { MECHANISMS, PURPOSES, type Certification, type ContractorRole, type GrantStatus, type GrantStatusAt, type Purpose } from '../db/enums.js';
+import { MECHANISMS, PURPOSES, type Certification, type ContractorRole, type GrantStatusAt, type Purpose } from '../db/enums.js';
 import { accessTokens, contractors, grantCategories, grants, offices } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
 import { judgeRoute, judgeRoutes } from '../policy/load.js';
@@ -18,40 +12,11 @@ import type { AuditEntry } from '../audit/write.js';
 import { revokeTokens } from './access-tokens.js';
 import { knownCategories } from './categories.js';
 import { assertMayReceive, lockContractor } from './contractor-status.js';
+import { grantLive, grantStatusAt, grantStatusIs } from './grant-status.js';
 import { publicId } from './ids.js';
 import { findOffice } from './office-lookup.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
 import { assertNotAfterToday, categoryKey, optionalText, parseInput, rowId as id, text } from './validation.js';
-
-/** The grants table or an alias of it (`alias(grants, 'g')`) in a hand-written statement. */
-export interface GrantColumns { status: AnyPgColumn; validFrom: AnyPgColumn; validUntil: AnyPgColumn }
-
-export function grantStatusAt(g: { status: GrantStatus; validFrom: Date; validUntil: Date | null }, at: Date): GrantStatusAt {
-  if (g.status !== 'ACTIVE') return g.status;
-  if (g.validUntil && g.validUntil <= at) return 'EXPIRED';
-  if (g.validFrom > at) return 'SCHEDULED';
-  return 'ACTIVE';
-}
-
-/** SQL: the grant reads `status` at `at` — exactly when grantStatusAt says so. */
-export function grantStatusIs(status: GrantStatusAt, at: Date, g: GrantColumns = grants): SQL {
-  const notEnded = or(isNull(g.validUntil), gt(g.validUntil, at))!;
-  switch (status) {
-    case 'ACTIVE': return and(eq(g.status, 'ACTIVE'), lte(g.validFrom, at), notEnded)!;
-    case 'SCHEDULED': return and(eq(g.status, 'ACTIVE'), gt(g.validFrom, at), notEnded)!;
-    case 'EXPIRED': return or(eq(g.status, 'EXPIRED'), and(eq(g.status, 'ACTIVE'), lte(g.validUntil, at)))!;
-    case 'REVOKED': return eq(g.status, 'REVOKED');
-  }
-}
-
-/** SQL: the grant is in effect at `at` and gives what it names. */
-export const grantInEffect = (at: Date, g: GrantColumns = grants): SQL => grantStatusIs('ACTIVE', at, g);
-
-/**
- * SQL: the grant has not ended: in effect or scheduled. A change to its contractor or office must keep such a
- * grant's route valid, and terminating the contractor revokes it.
- */
-export const grantLive = (at: Date, g: GrantColumns = grants): SQL => or(grantStatusIs('ACTIVE', at, g), grantStatusIs('SCHEDULED', at, g))!;
 
 /** The relational-query `where` of the `grants` list: each filter given, the status as it reads at `at`. */
 export function grantFilters(f: { contractorId?: number; officeId?: number; purpose?: Purpose | null; status?: GrantStatusAt | null }, at: Date) {

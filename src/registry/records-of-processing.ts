@@ -6,7 +6,7 @@ import type { Queryable } from '../db/client.js';
 import type { ContractorRole, Mechanism, Purpose } from '../db/enums.js';
 import { contractors, grantCategories, grants, obligations, offices, purposes } from '../db/tables.js';
 import { leavesJurisdictionSql } from '../policy/load.js';
-import { grantInEffect } from './grants.js';
+import { grantInEffect } from './grant-status.js';
 import { currentOn } from './obligations.js';
 import { dayOf } from './validation.js';
 

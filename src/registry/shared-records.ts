@@ -13,7 +13,7 @@ import { ForbiddenError, NotFoundError, ValidationError, type FieldIssue } from 
 import { leavesJurisdictionSql } from '../policy/load.js';
 import { coversSql, knownCategories, type KnownCategory } from './categories.js';
 import { mayHoldTokens } from './contractor-status.js';
-import { grantInEffect } from './grants.js';
+import { grantInEffect } from './grant-status.js';
 import { publicId } from './ids.js';
 import { currentOn } from './obligations.js';
 import { valueProblem } from './record-values.js';

@@ -12,7 +12,7 @@ import { judgeRoutes } from '../policy/load.js';
 import type { Decision, Importer, MechanismChoice } from '../policy/transfer-rules.js';
 import { knownCategories } from './categories.js';
 import { assertMayReceive, lockContractor } from './contractor-status.js';
-import { grantInEffect } from './grants.js';
+import { grantInEffect } from './grant-status.js';
 import { findOffice } from './office-lookup.js';
 import { write, type RegistryDeps } from './tx.js';
 import { assertNotInFuture, assertPeriod, categoryKey, country, optionalText, parseInput, rowId } from './validation.js';

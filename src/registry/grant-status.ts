@@ -1,0 +1,40 @@
+// "A grant in effect at time t", once: stored status ACTIVE (not revoked, not marked expired), validFrom ≤ t,
+// and t before validUntil (or no end). Before validFrom a grant reads SCHEDULED and gives nothing; from
+// validUntil it reads EXPIRED. The TS function and the SQL predicate below say the same thing; every path that
+// asks whether a grant counts (the status field and filter, token issue, the records fetch, recorded transfers,
+// records of processing, the live-grant checks) uses one of them, with `t` from the app's clock.
+// It imports nothing of the other aggregates, so each of them (tokens, records, transfers) can ask it.
+import { and, eq, gt, isNull, lte, or, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { GrantStatus, GrantStatusAt } from '../db/enums.js';
+import { grants } from '../db/tables.js';
+
+/** The grants table or an alias of it (`alias(grants, 'g')`) in a hand-written statement. */
+export interface GrantColumns { status: AnyPgColumn; validFrom: AnyPgColumn; validUntil: AnyPgColumn }
+
+export function grantStatusAt(g: { status: GrantStatus; validFrom: Date; validUntil: Date | null }, at: Date): GrantStatusAt {
+  if (g.status !== 'ACTIVE') return g.status;
+  if (g.validUntil && g.validUntil <= at) return 'EXPIRED';
+  if (g.validFrom > at) return 'SCHEDULED';
+  return 'ACTIVE';
+}
+
+/** SQL: the grant reads `status` at `at` — exactly when grantStatusAt says so. */
+export function grantStatusIs(status: GrantStatusAt, at: Date, g: GrantColumns = grants): SQL {
+  const notEnded = or(isNull(g.validUntil), gt(g.validUntil, at))!;
+  switch (status) {
+    case 'ACTIVE': return and(eq(g.status, 'ACTIVE'), lte(g.validFrom, at), notEnded)!;
+    case 'SCHEDULED': return and(eq(g.status, 'ACTIVE'), gt(g.validFrom, at), notEnded)!;
+    case 'EXPIRED': return or(eq(g.status, 'EXPIRED'), and(eq(g.status, 'ACTIVE'), lte(g.validUntil, at)))!;
+    case 'REVOKED': return eq(g.status, 'REVOKED');
+  }
+}
+
+/** SQL: the grant is in effect at `at` and gives what it names. */
+export const grantInEffect = (at: Date, g: GrantColumns = grants): SQL => grantStatusIs('ACTIVE', at, g);
+
+/**
+ * SQL: the grant has not ended: in effect or scheduled. A change to its contractor or office must keep such a
+ * grant's route valid, and terminating the contractor revokes it.
+ */
+export const grantLive = (at: Date, g: GrantColumns = grants): SQL => or(grantStatusIs('ACTIVE', at, g), grantStatusIs('SCHEDULED', at, g))!;
