@@ -12,6 +12,7 @@ import postgres from 'postgres';
 import { createApp } from '../src/app.js';
 import { issueStaffToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
+import { onlyRow } from '../src/db/rows.js';
 import { openServices } from '../src/services.js';
 import {
   analyze, BENCH_CATEGORIES, BENCH_CONTRACTOR, BENCH_PURPOSE, FULL, historyEnd, insertTransfers, QUICK, seedRegistry,
@@ -65,7 +66,7 @@ const servers: ServerProcess[] = [];
 const closers: (() => Promise<unknown>)[] = [];
 
 async function main() {
-  const [{ version: pgVersion }] = await admin`select current_setting('server_version') as version`;
+  const { version: pgVersion } = onlyRow(await admin`select current_setting('server_version') as version`);
   log(`${quick ? 'quick' : 'full'} run on PostgreSQL ${pgVersion}: database ${dbName}`);
   await admin.unsafe(`drop database if exists ${dbName} with (force)`);
   await admin.unsafe(`create database ${dbName}`);
@@ -187,7 +188,7 @@ async function main() {
   rows.push({ scenario: '  hand-written SQL, same rows (postgres.js, in process)', ...rawFirst, statements: 1 });
   const plainFirst = await plainHttp('/transfers', JSON.stringify(windowVars), 50);
 
-  const [{ n: inWindow }] = await sql`select count(*)::int as n from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}`;
+  const { n: inWindow } = onlyRow(await sql`select count(*)::int as n from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}`);
   // 95% of the way down the filtered history, leaving at least one full page after it.
   const depth = Math.min(Math.floor(inWindow * 0.95), inWindow - 51);
   const [deepRow] = await sql`select occurred_at, id from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}
@@ -241,7 +242,7 @@ async function main() {
     }
   })()), copy);
   const copySeconds = (performance.now() - t0) / 1000;
-  const [{ n: copied }] = await sql`select count(*)::int as n from shared_records where office_id = 3`;
+  const { n: copied } = onlyRow(await sql`select count(*)::int as n from shared_records where office_id = 3`);
   if (copied !== scale.importRecords) throw new Error(`COPY loaded ${copied} rows, expected ${scale.importRecords}`);
   rows.push({ scenario: `  COPY, same ${scale.importRecords.toLocaleString('en')} rows (one statement, ${(copySeconds * 1000).toFixed(0)} ms)`, statements: 1 });
   log(`COPY: ${copySeconds.toFixed(2)} s`);
@@ -250,7 +251,7 @@ async function main() {
   // --- authentication cost: the real server, token checking switched off, uncached verification ---
   // Three fresh servers, measured in interleaved rounds and compared by their median round, so that drift in
   // the machine's other load falls on all three alike.
-  const [{ expires_at: tokenExpires }] = await sql`select expires_at from access_tokens order by id limit 1`;
+  const { expires_at: tokenExpires } = onlyRow(await sql`select expires_at from access_tokens order by id limit 1`);
   const principal = {
     kind: 'contractor', subject: contractorGid, tokenId: 'bench-noauth', scopes: ['registry:read', 'records:read'],
     expiresAt: new Date(tokenExpires).toISOString(), contractorId: BENCH_CONTRACTOR, categories: [...BENCH_CATEGORIES].sort(), purposes: [BENCH_PURPOSE],

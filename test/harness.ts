@@ -10,7 +10,7 @@ import { createApp } from '../src/app.js';
 import { issueStaffToken } from '../src/auth/tokens.js';
 import type { Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
-import { rowsOf } from '../src/db/client.js';
+import { rowsOf } from '../src/db/rows.js';
 import type { StaffRole } from '../src/db/enums.js';
 import { setUpDatabaseRoles } from '../src/db/roles.js';
 import { openServices, type Services } from '../src/services.js';

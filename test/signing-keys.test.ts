@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { issueStaffToken } from '../src/auth/tokens.js';
-import { rowsOf } from '../src/db/client.js';
+import { rowsOf } from '../src/db/rows.js';
 import { loadConfig } from '../src/config.js';
 import { openKeyRing, tokenSettings } from '../src/services.js';
 import { onPostgres, startHarness, type Harness } from './harness.js';

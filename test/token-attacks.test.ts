@@ -114,7 +114,7 @@ describe('claims', () => {
 describe('tampering', () => {
   const flip = (part: string, i: number) => {
     const bytes = Buffer.from(part, 'base64url');
-    bytes[i % bytes.length] ^= 0x01;
+    bytes[i % bytes.length] = bytes[i % bytes.length]! ^ 0x01;
     return bytes.toString('base64url');
   };
   for (const [name, index] of [['header', 0], ['payload', 1], ['signature', 2]] as const) {

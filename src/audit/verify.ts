@@ -1,6 +1,7 @@
 // Recomputes the audit log's hash chain from the stored rows, in keyset batches, and names the first broken event.
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Queryable } from '../db/client.js';
+import type { Queryable } from '../db/client.js';
+import { rowsOf } from '../db/rows.js';
 import { GENESIS_HASH, eventHash } from './chain.js';
 
 export interface ChainVerification {

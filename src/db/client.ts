@@ -13,17 +13,13 @@ import postgres from 'postgres';
 import { lockDataDir } from './data-dir-lock.js';
 import { relations } from './relations.js';
 import { grantServicePrivileges, roleOf } from './roles.js';
+import { onlyRow } from './rows.js';
 
 export type Relations = typeof relations;
 export type Db = PgAsyncDatabase<PgQueryResultHKT, Relations>;
 export type Tx = PgAsyncTransaction<PgQueryResultHKT, Relations>;
 /** Anything that can run a query: the database or a transaction in it. */
 export type Queryable = Db | Tx;
-
-/** The rows of `db.execute`: postgres.js answers an array, PGlite an object holding `rows`. */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
-}
 
 export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -127,7 +123,7 @@ const CLOSE_TIMEOUT_MS = 1_000;
 /** Names of the committed migrations the database has not applied (all of them before the first). */
 async function pendingMigrations(client: postgres.Sql): Promise<string[]> {
   const local = readMigrationFiles({ migrationsFolder }).map((m) => m.name);
-  const [{ journal }] = await client<{ journal: string | null }[]>`select to_regclass('drizzle.__drizzle_migrations')::text as journal`;
+  const { journal } = onlyRow(await client<{ journal: string | null }[]>`select to_regclass('drizzle.__drizzle_migrations')::text as journal`);
   if (!journal) return local;
   const applied = new Set((await client<{ name: string | null }[]>`select name from drizzle.__drizzle_migrations`).map((r) => r.name));
   return local.filter((n) => !applied.has(n));

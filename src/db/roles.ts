@@ -3,6 +3,7 @@
 // or DELETE on the append-only history, not a superuser (so it cannot set session_replication_role =
 // replica, which skips triggers, the append-only ones included).
 import postgres from 'postgres';
+import { onlyRow } from './rows.js';
 
 /** The role a PostgreSQL URL logs in as. */
 export function roleOf(url: string): string {
@@ -50,9 +51,9 @@ async function ensureLoginRole(tx: postgres.TransactionSql, name: string, passwo
   if (existing?.rolsuper) throw new Error(`Role ${name} is a superuser; name a role of its own for the registry`);
   const verb = existing ? 'alter' : 'create';
   // GRANT and CREATE ROLE take no parameters: format() quotes the name and the password.
-  const [{ text }] = await tx<{ text: string }[]>`select format(
+  const { text } = onlyRow(await tx<{ text: string }[]>`select format(
     ${`${verb} role %I login nosuperuser nocreatedb nocreaterole noreplication nobypassrls${password === undefined ? '' : ' password %L'}`},
-    ${name}::text, ${password ?? null}::text) as text`;
+    ${name}::text, ${password ?? null}::text) as text`);
   await tx.unsafe(text);
 }
 
@@ -75,7 +76,7 @@ export async function setUpDatabaseRoles(adminUrl: string, ownerUrl: string, ser
     await admin.begin(async (tx) => {
       // Roles belong to the whole server: parallel runs (test files) take turns.
       await tx`select pg_advisory_xact_lock(hashtext('transfer-registry roles'))`;
-      const [{ me }] = await tx<{ me: string }[]>`select current_user as me`;
+      const { me } = onlyRow(await tx<{ me: string }[]>`select current_user as me`);
       if (me === owner || me === service) throw new Error(`The administrator role ${me} cannot be the owner or the service's role`);
       await ensureLoginRole(tx, owner, passwordOf(ownerUrl));
       await ensureLoginRole(tx, service, passwordOf(serviceUrl));
@@ -105,7 +106,7 @@ export async function setUpDatabaseRoles(adminUrl: string, ownerUrl: string, ser
           where n.nspname = 'public' and pg_get_userbyid(p.proowner) <> ${owner}
         union all select 'schema', 'drizzle' from pg_namespace where nspname = 'drizzle' and pg_get_userbyid(nspowner) <> ${owner}`;
       // A table's indexes and identity or serial sequences follow it.
-      const [{ to }] = await tx<{ to: string }[]>`select quote_ident(${owner}) as to`;
+      const { to } = onlyRow(await tx<{ to: string }[]>`select quote_ident(${owner}) as to`);
       for (const o of others) await tx.unsafe(`alter ${o.kind} ${o.name} owner to ${to}`);
       await grantServicePrivileges(tx, service);
     });
