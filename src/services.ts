@@ -45,9 +45,22 @@ export async function openKeyRing(config: Config, database: Pick<Database, 'db' 
   return KeyRing.open(copiedTo(store, file), kek);
 }
 
-export async function openServices(config: Config, opts: { memory?: boolean; migrate?: boolean; tokenCache?: boolean; clock?: Clock } = {}): Promise<Services> {
+export interface OpenOptions {
+  /** PGlite in memory rather than under DATA_DIR. */
+  memory?: boolean;
+  /** false: the database is known to be migrated already (tests start from a migrated copy). */
+  migrate?: boolean;
+  /** false: verify every token afresh (a benchmark compares both). */
+  tokenCache?: boolean;
+  /** PGlite: start from this data-directory dump (see DatabaseOptions.loadDataDir). */
+  loadDataDir?: Blob;
+  /** What the app takes as now; tests move it (default: the system clock). */
+  clock?: Clock;
+}
+
+export async function openServices(config: Config, opts: OpenOptions = {}): Promise<Services> {
   const database = await openDatabase({
-    databaseUrl: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, memory: opts.memory,
+    databaseUrl: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, memory: opts.memory, loadDataDir: opts.loadDataDir,
     max: config.db.poolMax, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutSeconds: config.db.connectTimeoutSeconds,
   });
   try {

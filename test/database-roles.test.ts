@@ -14,7 +14,8 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { rowsOf } from '../src/db/rows.js';
 import { openServices } from '../src/services.js';
-import { databaseUrlFor, onPostgres, startHarness, TEST_ROLES, type Harness } from './harness.js';
+import { onPostgres, startHarness, type Harness } from './harness.js';
+import { databaseUrlFor, TEST_ROLES } from './migrated-database.js';
 import { createOffice } from './fixtures.js';
 
 if (!onPostgres) console.warn('database-roles.test.ts skipped: database roles need PostgreSQL; set DATABASE_URL');

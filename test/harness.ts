@@ -1,11 +1,13 @@
-// Starts the real app on an isolated database: a fresh in-memory PGlite, or, with DATABASE_URL set,
-// a fresh database on that PostgreSQL server (dropped afterwards), migrated by the owner role and used by
-// the service's own role, as `npm run db:roles` sets them up. Every request goes through yoga.fetch.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Starts the real app on an isolated database: an in-memory PGlite, or, with DATABASE_URL set, a database of
+// its own on that PostgreSQL server (dropped afterwards), owned by the owner role and used by the service's
+// own role, as `npm run db:roles` sets them up. Either is a copy of the database the run migrated once
+// (migrated-database.ts). Every request goes through yoga.fetch.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
+import { inject } from 'vitest';
 import { createApp } from '../src/app.js';
 import { issueStaffToken } from '../src/auth/tokens.js';
 import type { Clock } from '../src/clock.js';
@@ -14,6 +16,7 @@ import { rowsOf } from '../src/db/rows.js';
 import type { StaffRole } from '../src/db/enums.js';
 import { setUpDatabaseRoles } from '../src/db/roles.js';
 import { openServices, type Services } from '../src/services.js';
+import { roleUrls, serverAdmin, type RoleUrls } from './migrated-database.js';
 
 /** Real time shifted by an offset a test moves: `advance(86_400_000)` makes the app live tomorrow. */
 export interface TestClock extends Clock {
@@ -41,34 +44,39 @@ export interface Harness extends Services {
 
 export const onPostgres = Boolean(process.env.DATABASE_URL);
 
-/** The roles the tests run as on PostgreSQL (shared by all test files; they log in like DATABASE_URL's user). */
-export const TEST_ROLES = { owner: 'registry_test_owner', service: 'registry_test_service' };
+/** The migrated PGlite data directory, read from disk once per worker process. */
+let snapshot: Blob | undefined;
 
-/** DATABASE_URL with another role and database. */
-export function databaseUrlFor(role: string, database: string): string {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.username = role;
-  url.pathname = `/${database}`;
-  return url.toString();
+function pgliteSnapshot(): Blob {
+  const path = inject('pgliteSnapshot');
+  if (!path) throw new Error('No migrated PGlite snapshot: run the tests through vitest.config.ts (its globalSetup makes one)');
+  snapshot ??= new Blob([readFileSync(path)]);
+  return snapshot;
+}
+
+/**
+ * A database of its own, copied from the run's migrated template (isolated data, migrations journal and all),
+ * then handed to the owner role with the service role's rights, as `npm run db:roles` leaves a database.
+ */
+async function copyTemplateDatabase(): Promise<{ urls: RoleUrls; drop(): Promise<void> }> {
+  const template = inject('templateDatabase');
+  if (!template) throw new Error('No migrated template database: run the tests through vitest.config.ts (its globalSetup makes one)');
+  const name = `registry_t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = serverAdmin();
+  await admin.unsafe(`create database ${name} template ${template}`);
+  const urls = roleUrls(name);
+  await setUpDatabaseRoles(process.env.DATABASE_URL!, urls.MIGRATION_DATABASE_URL, urls.DATABASE_URL);
+  return { urls, drop: async () => { await admin.unsafe(`drop database if exists ${name} with (force)`); await admin.end(); } };
 }
 
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'registry-test-'));
-  let urls: { DATABASE_URL: string; MIGRATION_DATABASE_URL: string } | undefined;
-  let dropDatabase: (() => Promise<void>) | undefined;
-  let owner: postgres.Sql | undefined;
-  if (process.env.DATABASE_URL) {
-    // A database of its own per test file: isolated data, migrations journal and all.
-    const name = `registry_t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-    const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
-    urls = { DATABASE_URL: databaseUrlFor(TEST_ROLES.service, name), MIGRATION_DATABASE_URL: databaseUrlFor(TEST_ROLES.owner, name) };
-    await setUpDatabaseRoles(process.env.DATABASE_URL, urls.MIGRATION_DATABASE_URL, urls.DATABASE_URL);
-    owner = postgres(urls.MIGRATION_DATABASE_URL, { max: 1, onnotice: () => {} });
-    dropDatabase = async () => { await owner!.end(); await admin.unsafe(`drop database if exists ${name} with (force)`); await admin.end(); };
-  }
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ...urls, ...env });
+  const copy = onPostgres ? await copyTemplateDatabase() : undefined;
+  const owner = copy && postgres(copy.urls.MIGRATION_DATABASE_URL, { max: 1, onnotice: () => {} });
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ...copy?.urls, ...env });
   const clock = testClock();
-  const services = await openServices(config, { memory: !urls, clock });
+  // Already migrated: a copy of the run's migrated database. Everything after migrate() is the production start.
+  const services = await openServices(config, copy ? { migrate: false, clock } : { memory: true, migrate: false, loadDataDir: pgliteSnapshot(), clock });
   const app = createApp(services);
   const statements: string[] = [];
   services.database.onQuery.add((q) => statements.push(q));
@@ -93,7 +101,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     async stop() {
       await services.close();
-      await dropDatabase?.();
+      await owner?.end();
+      await copy?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -38,6 +38,8 @@ export interface Database {
   listen(channel: string, onNotify: (payload: string) => void, onConnect?: () => void): Promise<void>;
   /** The raw postgres.js client, when on PostgreSQL. */
   sql?: postgres.Sql;
+  /** The PGlite instance, when embedded. */
+  pglite?: PGlite;
   /** Connection use, counted by this process (postgres.js exposes no pool statistics). */
   pool: PoolUse;
 }
@@ -154,6 +156,11 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /** DB_CONNECT_TIMEOUT_SECONDS (unset: postgres.js' 30 s). */
   connectTimeoutSeconds?: number;
+  /**
+   * PGlite only: start from this data-directory dump (PGlite's `dumpDataDir`) rather than an empty
+   * cluster. The test run migrates one database and starts every test file from a copy of it.
+   */
+  loadDataDir?: Blob;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
@@ -205,7 +212,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     mkdirSync(dirname(dir), { recursive: true });
     unlock = lockDataDir(dirname(dir));
   }
-  const client = new PGlite(dir);
+  const client = new PGlite({ dataDir: dir, loadDataDir: opts.loadDataDir });
   try {
     await client.waitReady;
   } catch (e) {
@@ -216,7 +223,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let closed = false;
   // PGlite is one connection in this process: statements queue on it; nothing to count but the one.
   return {
-    db, kind: 'pglite', onQuery, pool: { max: 1, inFlight: () => 0, waiting: () => 0 },
+    db, kind: 'pglite', onQuery, pglite: client, pool: { max: 1, inFlight: () => 0, waiting: () => 0 },
     migrate: async () => { await migratePglite(db as never, { migrationsFolder }); },
     ping: async () => !closed && client.ready,
     listen: async (channel, onNotify, onConnect) => { await client.listen(channel, onNotify); onConnect?.(); },
