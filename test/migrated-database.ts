@@ -1,11 +1,15 @@
 // Migrations run once per test run, not once per test file. This vitest globalSetup migrates one database
 // with the app's own migrate() (as `npm run db:migrate` does), and every harness starts from a copy of it:
-// PGlite from a dump of its data directory, PostgreSQL with `create database … template`. A copy holds what
-// migrations put there (seeded regimes, the migrations journal, the service role's rights) and nothing else:
-// signing keys are made by each app at start, as in production.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// PGlite from a dump of its data directory (made by pglite-snapshot.ts), PostgreSQL with
+// `create database … template`. A copy holds what migrations put there (seeded regimes, the migrations
+// journal, the service role's rights) and nothing else: signing keys are made by each app at start, as in
+// production.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../src/db/client.js';
@@ -43,6 +47,8 @@ export function serverAdmin(): postgres.Sql {
   return postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
 }
 
+const run = promisify(execFile);
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (process.env.DATABASE_URL) {
     // Unique per run: several runs may share one server.
@@ -61,19 +67,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
       try { await admin.unsafe(`drop database if exists ${name} with (force)`); } finally { await admin.end(); }
     };
   }
-  const database = await openDatabase({ memory: true });
-  let dump: Blob;
-  try {
-    await database.migrate();
-    // Uncompressed: gunzip on every load costs more than reading 40 MB.
-    dump = await database.pglite!.dumpDataDir('none');
-  } finally {
-    await database.close();
-  }
   const dir = mkdtempSync(join(tmpdir(), 'registry-snapshot-'));
   const path = join(dir, 'pgdata.tar');
-  writeFileSync(path, Buffer.from(await dump.arrayBuffer()));
+  const remove = async () => { rmSync(dir, { recursive: true, force: true }); };
+  try {
+    await run(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./pglite-snapshot.ts', import.meta.url)), path], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  } catch (e) {
+    await remove();
+    throw e;
+  }
   project.provide('pgliteSnapshot', path);
   project.provide('templateDatabase', null);
-  return async () => { rmSync(dir, { recursive: true, force: true }); };
+  return remove;
 }
