@@ -35,11 +35,17 @@ export function databaseUrlFor(role: string, database: string): string {
   return url.toString();
 }
 
-export interface RoleUrls { DATABASE_URL: string; MIGRATION_DATABASE_URL: string }
+export interface RoleUrls {
+  DATABASE_URL: string;
+  MIGRATION_DATABASE_URL: string;
+}
 
 /** The service's and the owner's URLs for database `name`, as the app's configuration takes them. */
 export function roleUrls(name: string): RoleUrls {
-  return { DATABASE_URL: databaseUrlFor(TEST_ROLES.service, name), MIGRATION_DATABASE_URL: databaseUrlFor(TEST_ROLES.owner, name) };
+  return {
+    DATABASE_URL: databaseUrlFor(TEST_ROLES.service, name),
+    MIGRATION_DATABASE_URL: databaseUrlFor(TEST_ROLES.owner, name),
+  };
 }
 
 /** A connection as DATABASE_URL's user (a superuser), for creating and dropping databases. */
@@ -58,20 +64,38 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // as the owner and grants the service role its rights. Its connections close before any copy:
     // PostgreSQL refuses to copy a database someone is connected to.
     await setUpDatabaseRoles(process.env.DATABASE_URL, urls.MIGRATION_DATABASE_URL, urls.DATABASE_URL);
-    const database = await openDatabase({ databaseUrl: urls.DATABASE_URL, migrationUrl: urls.MIGRATION_DATABASE_URL, max: 1 });
-    try { await database.migrate(); } finally { await database.close(); }
+    const database = await openDatabase({
+      databaseUrl: urls.DATABASE_URL,
+      migrationUrl: urls.MIGRATION_DATABASE_URL,
+      max: 1,
+    });
+    try {
+      await database.migrate();
+    } finally {
+      await database.close();
+    }
     project.provide('templateDatabase', name);
     project.provide('pgliteSnapshot', null);
     return async () => {
       const admin = serverAdmin();
-      try { await admin.unsafe(`drop database if exists ${name} with (force)`); } finally { await admin.end(); }
+      try {
+        await admin.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await admin.end();
+      }
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'registry-snapshot-'));
   const path = join(dir, 'pgdata.tar');
-  const remove = async () => { rmSync(dir, { recursive: true, force: true }); };
+  const remove = async () => {
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
-    await run(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./pglite-snapshot.ts', import.meta.url)), path], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    await run(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./pglite-snapshot.ts', import.meta.url)), path],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)) },
+    );
   } catch (e) {
     await remove();
     throw e;
