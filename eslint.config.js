@@ -31,21 +31,50 @@ export default tseslint.config(
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/no-self-import': 'error',
       'import-x/no-duplicates': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
-      'import-x/no-restricted-paths': ['error', {
-        zones: [
-          zone([...composition, ...adapters, ...domain, ...services, ...storage, ...ground], entry, 'entry points (server, CLI) are the top layer: nothing imports them'),
-          zone([...adapters, ...domain, ...services, ...storage, ...ground], composition, 'app.ts and services.ts compose the layers: only entry points import them'),
-          // http hosts the GraphQL endpoint, so its plugins may read the builder's context and page sizes, but
-          // nothing of a resolver module: what an export needs comes from the domain layer.
-          zone(['./src/http'], ['./src/graphql'], 'http may use the GraphQL builder and its ID and date decoding only; rules and queries come from src/registry', ['./builder.ts', './input.ts', './scalars.ts']),
-          zone(['./src/graphql'], ['./src/http'], 'the GraphQL schema does not depend on HTTP handlers'),
-          zone([...domain, ...services, ...storage, ...ground], adapters, 'the domain layer and below know nothing of GraphQL, HTTP or logging'),
-          zone([...services, ...storage, ...ground], domain, 'policy, audit, auth and db sit below the domain layer: they do not import it'),
-          zone([...storage, ...ground], services, 'the database layer does not import policy, audit or auth'),
-          zone(ground, storage, 'errors, clock and config import nothing of the database but its vocabulary', ['./enums.ts']),
-        ],
-      }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            zone(
+              [...composition, ...adapters, ...domain, ...services, ...storage, ...ground],
+              entry,
+              'entry points (server, CLI) are the top layer: nothing imports them',
+            ),
+            zone(
+              [...adapters, ...domain, ...services, ...storage, ...ground],
+              composition,
+              'app.ts and services.ts compose the layers: only entry points import them',
+            ),
+            // http hosts the GraphQL endpoint, so its plugins may read the builder's context and page sizes, but
+            // nothing of a resolver module: what an export needs comes from the domain layer.
+            zone(
+              ['./src/http'],
+              ['./src/graphql'],
+              'http may use the GraphQL builder and its ID and date decoding only; rules and queries come from src/registry',
+              ['./builder.ts', './input.ts', './scalars.ts'],
+            ),
+            zone(['./src/graphql'], ['./src/http'], 'the GraphQL schema does not depend on HTTP handlers'),
+            zone(
+              [...domain, ...services, ...storage, ...ground],
+              adapters,
+              'the domain layer and below know nothing of GraphQL, HTTP or logging',
+            ),
+            zone(
+              [...services, ...storage, ...ground],
+              domain,
+              'policy, audit, auth and db sit below the domain layer: they do not import it',
+            ),
+            zone([...storage, ...ground], services, 'the database layer does not import policy, audit or auth'),
+            zone(ground, storage, 'errors, clock and config import nothing of the database but its vocabulary', [
+              './enums.ts',
+            ]),
+          ],
+        },
+      ],
     },
   },
   {
@@ -53,7 +82,16 @@ export default tseslint.config(
     files: ['src/policy/**/*.ts'],
     ignores: ['src/policy/load.ts'],
     rules: {
-      'import-x/no-restricted-paths': ['error', { zones: [zone('./src/policy', './src/db', 'transfer rules are pure: only src/policy/load.ts reads the database', ['./enums.ts'])] }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            zone('./src/policy', './src/db', 'transfer rules are pure: only src/policy/load.ts reads the database', [
+              './enums.ts',
+            ]),
+          ],
+        },
+      ],
     },
   },
 );

@@ -18,16 +18,59 @@ export interface Scale {
 }
 
 export const FULL: Scale = {
-  offices: 50, contractors: 1000, grantsPerContractor: 10, transfersSmall: 10_000, transfersFull: 1_000_000, sharedRecords: 100_000, importRecords: 100_000,
+  offices: 50,
+  contractors: 1000,
+  grantsPerContractor: 10,
+  transfersSmall: 10_000,
+  transfersFull: 1_000_000,
+  sharedRecords: 100_000,
+  importRecords: 100_000,
 };
 export const QUICK: Scale = {
-  offices: 50, contractors: 200, grantsPerContractor: 10, transfersSmall: 2_000, transfersFull: 20_000, sharedRecords: 5_000, importRecords: 10_000,
+  offices: 50,
+  contractors: 200,
+  grantsPerContractor: 10,
+  transfersSmall: 2_000,
+  transfersFull: 20_000,
+  sharedRecords: 5_000,
+  importRecords: 10_000,
 };
 
 export const OFFICE_COUNTRIES = ['DE', 'FR', 'IE', 'NL', 'GB', 'US', 'JP', 'IN', 'BR', 'SG'];
-export const CONTRACTOR_COUNTRIES = ['US', 'IN', 'DE', 'FR', 'GB', 'IE', 'NL', 'JP', 'BR', 'SG', 'CA', 'AU', 'CH', 'ES', 'IT', 'PL', 'SE', 'KR', 'MX', 'ZA'];
+export const CONTRACTOR_COUNTRIES = [
+  'US',
+  'IN',
+  'DE',
+  'FR',
+  'GB',
+  'IE',
+  'NL',
+  'JP',
+  'BR',
+  'SG',
+  'CA',
+  'AU',
+  'CH',
+  'ES',
+  'IT',
+  'PL',
+  'SE',
+  'KR',
+  'MX',
+  'ZA',
+];
 const EEA = ['DE', 'FR', 'IE', 'NL', 'ES', 'IT', 'PL', 'SE'];
-const PURPOSES = ['ORDER_FULFILMENT', 'TECHNICAL_SUPPORT', 'PRODUCT_DISTRIBUTION', 'ALERTS_AND_NEWSLETTERS', 'SPECIAL_OFFERS', 'PRODUCT_IMPROVEMENT', 'PERSONALISATION', 'TRAFFIC_STATISTICS', 'LEGAL_OBLIGATION'];
+const PURPOSES = [
+  'ORDER_FULFILMENT',
+  'TECHNICAL_SUPPORT',
+  'PRODUCT_DISTRIBUTION',
+  'ALERTS_AND_NEWSLETTERS',
+  'SPECIAL_OFFERS',
+  'PRODUCT_IMPROVEMENT',
+  'PERSONALISATION',
+  'TRAFFIC_STATISTICS',
+  'LEGAL_OBLIGATION',
+];
 
 /** The history spans three years up to this instant (midnight UTC today), so new CONTRACTOR_ACCESS rows fall after it. */
 export function historyEnd(): Date {
@@ -74,7 +117,9 @@ export async function seedRegistry(sql: postgres.Sql, s: Scale): Promise<void> {
       join offices o on o.id = 1 + (c.id * 7 + k) % ${s.offices}
       order by c.id, k`);
     // The benchmark contractor's grants: all TECHNICAL_SUPPORT from office 1.
-    await tx.unsafe(`update grants set purpose = '${BENCH_PURPOSE}', office_id = 1 where contractor_id = ${BENCH_CONTRACTOR}`);
+    await tx.unsafe(
+      `update grants set purpose = '${BENCH_PURPOSE}', office_id = 1 where contractor_id = ${BENCH_CONTRACTOR}`,
+    );
     await tx.unsafe(`
       insert into grant_categories (grant_id, category_key)
       select g.id, keys[1 + (g.id + k * 5) % cardinality(keys)]
@@ -102,7 +147,13 @@ export async function seedRegistry(sql: postgres.Sql, s: Scale): Promise<void> {
 }
 
 /** Transfer rows from..to (1-based), spread over the three years before historyEnd() by a fixed permutation. */
-export async function insertTransfers(sql: postgres.Sql, s: Scale, from: number, to: number, chunk = 250_000): Promise<void> {
+export async function insertTransfers(
+  sql: postgres.Sql,
+  s: Scale,
+  from: number,
+  to: number,
+  chunk = 250_000,
+): Promise<void> {
   const end = historyEnd().toISOString();
   const oc = arr(OFFICE_COUNTRIES);
   const cc = arr(CONTRACTOR_COUNTRIES);

@@ -13,7 +13,8 @@ const graphql15 = dirname(fromPostgraphile.resolve('graphql/package.json'));
 const loader = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
 const resolveFilename = loader._resolveFilename;
 loader._resolveFilename = function (request, ...rest) {
-  const redirected = request === 'graphql' ? graphql15 : request.startsWith('graphql/') ? `${graphql15}/${request.slice(8)}` : request;
+  const redirected =
+    request === 'graphql' ? graphql15 : request.startsWith('graphql/') ? `${graphql15}/${request.slice(8)}` : request;
   return resolveFilename.call(this, redirected, ...rest);
 };
 const { postgraphile } = await import('postgraphile');

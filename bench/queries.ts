@@ -53,7 +53,11 @@ export const TRANSFERS_PAGE = `query TransfersPage($from: DateTime!, $to: DateTi
   }
 }`;
 
-export interface TransferWindow { country: string; from: Date; to: Date }
+export interface TransferWindow {
+  country: string;
+  from: Date;
+  to: Date;
+}
 
 /** Hand-written keyset page: row comparison after the cursor. */
 export const transfersPageSql = (sql: postgres.Sql, w: TransferWindow, after?: { at: Date; id: number }) => sql`
@@ -98,7 +102,11 @@ export function importBatch(from: number, count: number): { subjectRef: string; 
     const i = from + k;
     return {
       subjectRef: `imp-${i}`,
-      values: { 'contact.email': `imp${i}@example.org`, 'device.hardware': `Desktop model ${i % 40}`, 'support.problem_description': `Licence not accepted, case ${i}` },
+      values: {
+        'contact.email': `imp${i}@example.org`,
+        'device.hardware': `Desktop model ${i % 40}`,
+        'support.problem_description': `Licence not accepted, case ${i}`,
+      },
     };
   });
 }

@@ -15,12 +15,30 @@ import { loadConfig } from '../src/config.js';
 import { onlyRow } from '../src/db/rows.js';
 import { openServices } from '../src/services.js';
 import {
-  analyze, BENCH_CATEGORIES, BENCH_CONTRACTOR, BENCH_PURPOSE, FULL, historyEnd, insertTransfers, QUICK, seedRegistry,
+  analyze,
+  BENCH_CATEGORIES,
+  BENCH_CONTRACTOR,
+  BENCH_PURPOSE,
+  FULL,
+  historyEnd,
+  insertTransfers,
+  QUICK,
+  seedRegistry,
 } from './dataset.js';
 import { measureHttp, measureLoop, sendAll, type HttpTarget, type Measured } from './load.js';
 import {
-  body, CONTRACTORS_PAGE, CONTRACTORS_PAGE_POSTGRAPHILE, contractorsPageSql, IMPORT_RECORDS, importBatch, ISSUE_TOKEN,
-  SHARED_RECORDS, TRANSFERS_PAGE, transfersPageSql, VIEWER, type TransferWindow,
+  body,
+  CONTRACTORS_PAGE,
+  CONTRACTORS_PAGE_POSTGRAPHILE,
+  contractorsPageSql,
+  IMPORT_RECORDS,
+  importBatch,
+  ISSUE_TOKEN,
+  SHARED_RECORDS,
+  TRANSFERS_PAGE,
+  transfersPageSql,
+  VIEWER,
+  type TransferWindow,
 } from './queries.js';
 import { healthReady, startServer, type ServerProcess } from './servers.js';
 import { renderTable, verdict, type RatioRow, type ScenarioRow } from './table.js';
@@ -41,8 +59,10 @@ const AUTH_ROUNDS = 3;
 const AUTH_ROUND_SECONDS = quick ? 1 : 4;
 
 if (!process.env.DATABASE_URL) {
-  console.error('npm run bench needs a real PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres).\n'
-    + 'It creates, fills and drops its own database on that server; the embedded PGlite is not benchmarked.');
+  console.error(
+    'npm run bench needs a real PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres).\n' +
+      'It creates, fills and drops its own database on that server; the embedded PGlite is not benchmarked.',
+  );
   process.exit(2);
 }
 
@@ -50,12 +70,19 @@ const log = (msg: string) => console.error(`[bench ${new Date().toISOString().sl
 const started = Date.now();
 const dbName = quick ? 'registry_bench_quick' : 'registry_bench';
 const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
-const benchUrl = (() => { const u = new URL(process.env.DATABASE_URL!); u.pathname = `/${dbName}`; return u.toString(); })();
+const benchUrl = (() => {
+  const u = new URL(process.env.DATABASE_URL!);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+})();
 const dataDir = mkdtempSync(join(tmpdir(), 'registry-bench-'));
 const serverEnv: Record<string, string> = {
-  DATABASE_URL: benchUrl, DATA_DIR: dataDir, KEY_ENCRYPTION_SECRET: 'benchmark-key-encryption-secret-0123456789',
+  DATABASE_URL: benchUrl,
+  DATA_DIR: dataDir,
+  KEY_ENCRYPTION_SECRET: 'benchmark-key-encryption-secret-0123456789',
   // Off for the load generator, which sends far more than a client may (per token and per address).
-  RATE_LIMIT_PER_TOKEN: '0', RATE_LIMIT_PER_ADDRESS: '0',
+  RATE_LIMIT_PER_TOKEN: '0',
+  RATE_LIMIT_PER_ADDRESS: '0',
   // The default cost limit (50,000) refuses the contractors page issue 7 names (50 × 20 grants × categories, cost
   // 222,826): raised here only.
   MAX_QUERY_COST: '1000000',
@@ -83,29 +110,50 @@ async function main() {
   await seedRegistry(sql, scale);
   await insertTransfers(sql, scale, 1, scale.transfersSmall);
   await analyze(sql);
-  log(`seeded ${scale.contractors} contractors, ${scale.offices} offices, ${scale.contractors * scale.grantsPerContractor} grants, ${scale.sharedRecords} shared records, ${scale.transfersSmall} transfers in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `seeded ${scale.contractors} contractors, ${scale.offices} offices, ${scale.contractors * scale.grantsPerContractor} grants, ${scale.sharedRecords} shared records, ${scale.transfersSmall} transfers in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
-  const staff = (await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'bench@example.com', 3600)).token;
+  const staff = (await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'bench@example.com', 3600))
+    .token;
   const staffHeaders = { authorization: `Bearer ${staff}` };
   const inProcess = async (headers: Record<string, string>, payload: string) => {
-    const res = await app.fetch('http://bench.local/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
-    const json = await res.json() as any;
-    if (res.status !== 200 || json.errors) throw new Error(`in-process request failed (${res.status}): ${JSON.stringify(json).slice(0, 800)}`);
+    const res = await app.fetch('http://bench.local/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: payload,
+    });
+    const json = (await res.json()) as any;
+    if (res.status !== 200 || json.errors)
+      throw new Error(`in-process request failed (${res.status}): ${JSON.stringify(json).slice(0, 800)}`);
     return json;
   };
   /** SQL statements one request sends, counted through Database.onQuery on an in-process app on the same database. */
   const statementsOf = async (headers: Record<string, string>, payload: string) => {
     let n = 0;
-    const count = () => { n++; };
+    const count = () => {
+      n++;
+    };
     services.database.onQuery.add(count);
-    try { await inProcess(headers, payload); } finally { services.database.onQuery.delete(count); }
+    try {
+      await inProcess(headers, payload);
+    } finally {
+      services.database.onQuery.delete(count);
+    }
     return n;
   };
 
   const contractorGid = Buffer.from(`Contractor:${BENCH_CONTRACTOR}`).toString('base64');
-  const issueInput = { contractorId: contractorGid, scopes: ['REGISTRY_READ', 'RECORDS_READ'], categories: BENCH_CATEGORIES, purposes: [BENCH_PURPOSE], lifetimeSeconds: 3600 };
+  const issueInput = {
+    contractorId: contractorGid,
+    scopes: ['REGISTRY_READ', 'RECORDS_READ'],
+    categories: BENCH_CATEGORIES,
+    purposes: [BENCH_PURPOSE],
+    lifetimeSeconds: 3600,
+  };
   const issued = await inProcess(staffHeaders, body(ISSUE_TOKEN, { input: issueInput }));
-  if (issued.data.issueAccessToken.__typename !== 'IssueAccessTokenPayload') throw new Error(`issueAccessToken: ${JSON.stringify(issued.data)}`);
+  if (issued.data.issueAccessToken.__typename !== 'IssueAccessTokenPayload')
+    throw new Error(`issueAccessToken: ${JSON.stringify(issued.data)}`);
   const contractorToken: string = issued.data.issueAccessToken.token;
   const contractorHeaders = { authorization: `Bearer ${contractorToken}` };
 
@@ -116,32 +164,80 @@ async function main() {
   const windowVars = { country: window.country, from: window.from.toISOString(), to: window.to.toISOString() };
 
   const main = await startServer('server', 'src/server.ts', serverEnv, {
-    ready: healthReady, path: '/graphql', nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    ready: healthReady,
+    path: '/graphql',
+    nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   });
   servers.push(main);
   log(`server pid ${main.pid} on ${main.url}${cpuProf ? `; CPU profile to ${profileDir} when it stops` : ''}`);
   // The hand-written SQL behind plain node:http, measured like the server: what HTTP and JSON cost without GraphQL.
-  const plain = await startServer('plain-sql', 'bench/sql-server.ts', { DATABASE_URL: benchUrl }, { ready: healthReady, path: '' });
+  const plain = await startServer(
+    'plain-sql',
+    'bench/sql-server.ts',
+    { DATABASE_URL: benchUrl },
+    { ready: healthReady, path: '' },
+  );
   servers.push(plain);
 
-  const scenario = async (name: string, server: ServerProcess, headers: Record<string, string>, payload: string, check?: (json: any) => void): Promise<Measured> => {
+  const scenario = async (
+    name: string,
+    server: ServerProcess,
+    headers: Record<string, string>,
+    payload: string,
+    check?: (json: any) => void,
+  ): Promise<Measured> => {
     // One checked answer first: a benchmark of error responses would measure nothing.
-    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
-    const json = await res.json() as any;
-    if (res.status !== 200 || json.errors) throw new Error(`${name}: ${res.status} ${JSON.stringify(json).slice(0, 800)}`);
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: payload,
+    });
+    const json = (await res.json()) as any;
+    if (res.status !== 200 || json.errors)
+      throw new Error(`${name}: ${res.status} ${JSON.stringify(json).slice(0, 800)}`);
     check?.(json);
-    const m = await measureHttp(name, { url: server.url, headers, body: payload } satisfies HttpTarget, CONNECTIONS, SECONDS, WARMUP_REQUESTS);
-    rows.push({ scenario: name, requestsPerSecond: m.requestsPerSecond, p50: m.p50, p99: m.p99, peakMiB: server.peakMiB() });
+    const m = await measureHttp(
+      name,
+      { url: server.url, headers, body: payload } satisfies HttpTarget,
+      CONNECTIONS,
+      SECONDS,
+      WARMUP_REQUESTS,
+    );
+    rows.push({
+      scenario: name,
+      requestsPerSecond: m.requestsPerSecond,
+      p50: m.p50,
+      p99: m.p99,
+      peakMiB: server.peakMiB(),
+    });
     log(`${name}: ${m.requestsPerSecond.toFixed(1)} req/s (${m.total} requests), p50 ${m.p50} ms, p99 ${m.p99} ms`);
     return m;
   };
   const plainHttp = async (path: string, payload: string, expectRows: number): Promise<Measured> => {
     const name = '  same SQL behind plain node:http (autocannon)';
-    const res = await fetch(plain.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
-    const json = await res.json() as unknown[];
-    if (res.status !== 200 || !Array.isArray(json) || json.length < expectRows) throw new Error(`plain SQL server ${path}: ${res.status} ${JSON.stringify(json).slice(0, 400)}`);
-    const m = await measureHttp(name, { url: plain.url + path, headers: {}, body: payload }, CONNECTIONS, SECONDS, WARMUP_REQUESTS);
-    rows.push({ scenario: name, requestsPerSecond: m.requestsPerSecond, p50: m.p50, p99: m.p99, statements: 1, peakMiB: plain.peakMiB() });
+    const res = await fetch(plain.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: payload,
+    });
+    const json = (await res.json()) as unknown[];
+    if (res.status !== 200 || !Array.isArray(json) || json.length < expectRows)
+      throw new Error(`plain SQL server ${path}: ${res.status} ${JSON.stringify(json).slice(0, 400)}`);
+    const m = await measureHttp(
+      name,
+      { url: plain.url + path, headers: {}, body: payload },
+      CONNECTIONS,
+      SECONDS,
+      WARMUP_REQUESTS,
+    );
+    rows.push({
+      scenario: name,
+      requestsPerSecond: m.requestsPerSecond,
+      p50: m.p50,
+      p99: m.p99,
+      statements: 1,
+      peakMiB: plain.peakMiB(),
+    });
     log(`${name} ${path}: ${m.requestsPerSecond.toFixed(1)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms`);
     return m;
   };
@@ -152,7 +248,8 @@ async function main() {
   };
   const expectEdges = (path: (j: any) => any[], min: number) => (j: any) => {
     const edges = path(j);
-    if (!Array.isArray(edges) || edges.length < min) throw new Error(`expected at least ${min} edges, got ${JSON.stringify(j).slice(0, 400)}`);
+    if (!Array.isArray(edges) || edges.length < min)
+      throw new Error(`expected at least ${min} edges, got ${JSON.stringify(j).slice(0, 400)}`);
   };
 
   // --- transfer history at its small size (first page), before growing it ---
@@ -160,7 +257,13 @@ async function main() {
   const full = scale.transfersFull.toLocaleString('en');
   const firstPage = body(TRANSFERS_PAGE, windowVars);
   const firstSmallName = `transfers US, 2-year range: first page (${small} rows)`;
-  const firstSmall = await scenario(firstSmallName, main, staffHeaders, firstPage, expectEdges((j) => j.data.transfers.edges, 50));
+  const firstSmall = await scenario(
+    firstSmallName,
+    main,
+    staffHeaders,
+    firstPage,
+    expectEdges((j) => j.data.transfers.edges, 50),
+  );
   await countInto(firstSmallName, staffHeaders, firstPage);
 
   t0 = Date.now();
@@ -173,7 +276,12 @@ async function main() {
   const contractorsPage = body(CONTRACTORS_PAGE);
   const ours = await scenario(contractorsName, main, staffHeaders, contractorsPage, (j) => {
     const edges = j.data.contractors.edges;
-    if (edges.length !== 50 || !edges[0].node.grants.edges.length || !edges[0].node.grants.edges[0].node.categories.length) throw new Error('contractors page is not full');
+    if (
+      edges.length !== 50 ||
+      !edges[0].node.grants.edges.length ||
+      !edges[0].node.grants.edges[0].node.categories.length
+    )
+      throw new Error('contractors page is not full');
   });
   await countInto(contractorsName, staffHeaders, contractorsPage);
   const rawContractors = await measureLoop(() => contractorsPageSql(sql), CONNECTIONS, SECONDS, WARMUP);
@@ -182,28 +290,50 @@ async function main() {
 
   // --- transfer history at full size: first page, a deep page, hand-written SQL ---
   const firstFullName = `transfers US, 2-year range: first page (${full} rows)`;
-  const firstFull = await scenario(firstFullName, main, staffHeaders, firstPage, expectEdges((j) => j.data.transfers.edges, 50));
+  const firstFull = await scenario(
+    firstFullName,
+    main,
+    staffHeaders,
+    firstPage,
+    expectEdges((j) => j.data.transfers.edges, 50),
+  );
   await countInto(firstFullName, staffHeaders, firstPage);
   const rawFirst = await measureLoop(() => transfersPageSql(sql, window), CONNECTIONS, SECONDS, WARMUP);
   rows.push({ scenario: '  hand-written SQL, same rows (postgres.js, in process)', ...rawFirst, statements: 1 });
   const plainFirst = await plainHttp('/transfers', JSON.stringify(windowVars), 50);
 
-  const { n: inWindow } = onlyRow(await sql`select count(*)::int as n from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}`);
+  const { n: inWindow } = onlyRow(
+    await sql`select count(*)::int as n from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}`,
+  );
   // 95% of the way down the filtered history, leaving at least one full page after it.
   const depth = Math.min(Math.floor(inWindow * 0.95), inWindow - 51);
-  const [deepRow] = await sql`select occurred_at, id from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}
+  const [deepRow] =
+    await sql`select occurred_at, id from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}
     order by occurred_at desc, id desc offset ${depth} limit 1`;
   // The connection's cursor format (Pothos drizzle: "DC:" + tagged tuple, base64), checked against a real cursor first.
   const cursorOf = (at: Date, id: number) => encodeBase64(`DC:${encodeCursorTuple([at, id])}`);
-  const [firstRow] = await sql`select occurred_at, id from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}
+  const [firstRow] =
+    await sql`select occurred_at, id from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}
     order by occurred_at desc, id desc limit 1`;
   const realCursor = (await inProcess(staffHeaders, firstPage)).data.transfers.edges[0].cursor;
-  if (realCursor !== cursorOf(firstRow!.occurred_at, Number(firstRow!.id))) throw new Error(`cursor format changed: got ${realCursor}; update bench/run.ts cursorOf`);
+  if (realCursor !== cursorOf(firstRow!.occurred_at, Number(firstRow!.id)))
+    throw new Error(`cursor format changed: got ${realCursor}; update bench/run.ts cursorOf`);
   const deepPage = body(TRANSFERS_PAGE, { ...windowVars, after: cursorOf(deepRow!.occurred_at, Number(deepRow!.id)) });
   const deepName = `transfers: page after row ${depth.toLocaleString('en')} of ${inWindow.toLocaleString('en')} (${full} rows)`;
-  const deep = await scenario(deepName, main, staffHeaders, deepPage, expectEdges((j) => j.data.transfers.edges, 50));
+  const deep = await scenario(
+    deepName,
+    main,
+    staffHeaders,
+    deepPage,
+    expectEdges((j) => j.data.transfers.edges, 50),
+  );
   await countInto(deepName, staffHeaders, deepPage);
-  const rawDeep = await measureLoop(() => transfersPageSql(sql, window, { at: deepRow!.occurred_at, id: Number(deepRow!.id) }), CONNECTIONS, SECONDS, WARMUP);
+  const rawDeep = await measureLoop(
+    () => transfersPageSql(sql, window, { at: deepRow!.occurred_at, id: Number(deepRow!.id) }),
+    CONNECTIONS,
+    SECONDS,
+    WARMUP,
+  );
   rows.push({ scenario: '  hand-written SQL, same rows (postgres.js, in process)', ...rawDeep, statements: 1 });
 
   // --- contractor token: 100 shared records; viewer ---
@@ -211,40 +341,69 @@ async function main() {
   const shared = body(SHARED_RECORDS, { purpose: BENCH_PURPOSE });
   await scenario(sharedName, main, contractorHeaders, shared, (j) => {
     const edges = j.data.sharedRecords.edges;
-    if (edges.length !== 100 || edges[0].node.values.length !== BENCH_CATEGORIES.length) throw new Error(`sharedRecords: ${JSON.stringify(j).slice(0, 400)}`);
+    if (edges.length !== 100 || edges[0].node.values.length !== BENCH_CATEGORIES.length)
+      throw new Error(`sharedRecords: ${JSON.stringify(j).slice(0, 400)}`);
   });
   await countInto(sharedName, contractorHeaders, shared);
 
   // --- issuing a token ---
   const issueName = 'issueAccessToken (staff token)';
   const issue = body(ISSUE_TOKEN, { input: issueInput });
-  await scenario(issueName, main, staffHeaders, issue, (j) => { if (j.data.issueAccessToken.__typename !== 'IssueAccessTokenPayload') throw new Error(JSON.stringify(j.data)); });
+  await scenario(issueName, main, staffHeaders, issue, (j) => {
+    if (j.data.issueAccessToken.__typename !== 'IssueAccessTokenPayload') throw new Error(JSON.stringify(j.data));
+  });
   await countInto(issueName, staffHeaders, issue);
 
   // --- importing shared records: GraphQL in batches of 1000, then the same rows with COPY ---
   const batches = scale.importRecords / IMPORT_BATCH;
-  const importBody = (officeGid: string, b: number) => body(IMPORT_RECORDS, { input: { officeId: officeGid, records: importBatch(b * IMPORT_BATCH, IMPORT_BATCH) } });
+  const importBody = (officeGid: string, b: number) =>
+    body(IMPORT_RECORDS, { input: { officeId: officeGid, records: importBatch(b * IMPORT_BATCH, IMPORT_BATCH) } });
   const officeGid = (id: number) => Buffer.from(`Office:${id}`).toString('base64');
-  const imported = await sendAll(main.url, staffHeaders, (function* () { for (let b = 0; b < batches; b++) yield importBody(officeGid(2), b); })(), IMPORT_IN_FLIGHT, (j) => {
-    if (j.errors || j.data.importSharedRecords.__typename !== 'ImportSharedRecordsPayload') throw new Error(`import: ${JSON.stringify(j).slice(0, 400)}`);
-  });
+  const imported = await sendAll(
+    main.url,
+    staffHeaders,
+    (function* () {
+      for (let b = 0; b < batches; b++) yield importBody(officeGid(2), b);
+    })(),
+    IMPORT_IN_FLIGHT,
+    (j) => {
+      if (j.errors || j.data.importSharedRecords.__typename !== 'ImportSharedRecordsPayload')
+        throw new Error(`import: ${JSON.stringify(j).slice(0, 400)}`);
+    },
+  );
   const importName = `importSharedRecords: ${scale.importRecords.toLocaleString('en')} records, ${batches} × ${IMPORT_BATCH}, ${IMPORT_IN_FLIGHT} in flight`;
-  rows.push({ scenario: importName, requestsPerSecond: imported.requestsPerSecond, p50: imported.p50, p99: imported.p99, peakMiB: main.peakMiB() });
+  rows.push({
+    scenario: importName,
+    requestsPerSecond: imported.requestsPerSecond,
+    p50: imported.p50,
+    p99: imported.p99,
+    peakMiB: main.peakMiB(),
+  });
   log(`${importName}: ${imported.seconds.toFixed(2)} s`);
   // Counted on another office, so the counted batch inserts rather than merges, as the measured ones did.
   rows.at(-1)!.statements = await statementsOf(staffHeaders, importBody(officeGid(4), 0));
 
   t0 = performance.now();
   const copy = await sql`copy shared_records (office_id, subject_ref, values) from stdin`.writable();
-  await pipeline(Readable.from((function* () {
-    for (let b = 0; b < batches; b++) {
-      yield importBatch(b * IMPORT_BATCH, IMPORT_BATCH).map((r) => `3\t${r.subjectRef}\t${JSON.stringify(r.values)}\n`).join('');
-    }
-  })()), copy);
+  await pipeline(
+    Readable.from(
+      (function* () {
+        for (let b = 0; b < batches; b++) {
+          yield importBatch(b * IMPORT_BATCH, IMPORT_BATCH)
+            .map((r) => `3\t${r.subjectRef}\t${JSON.stringify(r.values)}\n`)
+            .join('');
+        }
+      })(),
+    ),
+    copy,
+  );
   const copySeconds = (performance.now() - t0) / 1000;
   const { n: copied } = onlyRow(await sql`select count(*)::int as n from shared_records where office_id = 3`);
   if (copied !== scale.importRecords) throw new Error(`COPY loaded ${copied} rows, expected ${scale.importRecords}`);
-  rows.push({ scenario: `  COPY, same ${scale.importRecords.toLocaleString('en')} rows (one statement, ${(copySeconds * 1000).toFixed(0)} ms)`, statements: 1 });
+  rows.push({
+    scenario: `  COPY, same ${scale.importRecords.toLocaleString('en')} rows (one statement, ${(copySeconds * 1000).toFixed(0)} ms)`,
+    statements: 1,
+  });
   log(`COPY: ${copySeconds.toFixed(2)} s`);
   await main.stop();
 
@@ -253,29 +412,76 @@ async function main() {
   // the machine's other load falls on all three alike.
   const { expires_at: tokenExpires } = onlyRow(await sql`select expires_at from access_tokens order by id limit 1`);
   const principal = {
-    kind: 'contractor', subject: contractorGid, tokenId: 'bench-noauth', scopes: ['registry:read', 'records:read'],
-    expiresAt: new Date(tokenExpires).toISOString(), contractorId: BENCH_CONTRACTOR, categories: [...BENCH_CATEGORIES].sort(), purposes: [BENCH_PURPOSE],
+    kind: 'contractor',
+    subject: contractorGid,
+    tokenId: 'bench-noauth',
+    scopes: ['registry:read', 'records:read'],
+    expiresAt: new Date(tokenExpires).toISOString(),
+    contractorId: BENCH_CONTRACTOR,
+    categories: [...BENCH_CATEGORIES].sort(),
+    purposes: [BENCH_PURPOSE],
   };
   const viewer = body(VIEWER);
   const authServers = [
-    { name: 'viewer: contractor token (real server, cached verification)', server: await startServer('server', 'src/server.ts', serverEnv, { ready: healthReady, path: '/graphql' }), runs: [] as Measured[] },
-    { name: '  viewer, token checking switched off', server: await startServer('noauth', 'bench/noauth-server.ts', { ...serverEnv, BENCH_VERIFY: 'off', BENCH_PRINCIPAL: JSON.stringify(principal) }, { ready: healthReady, path: '/graphql' }), runs: [] as Measured[] },
-    { name: '  viewer, uncached verification (jose every request)', server: await startServer('uncached', 'bench/noauth-server.ts', { ...serverEnv, BENCH_VERIFY: 'uncached' }, { ready: healthReady, path: '/graphql' }), runs: [] as Measured[] },
+    {
+      name: 'viewer: contractor token (real server, cached verification)',
+      server: await startServer('server', 'src/server.ts', serverEnv, { ready: healthReady, path: '/graphql' }),
+      runs: [] as Measured[],
+    },
+    {
+      name: '  viewer, token checking switched off',
+      server: await startServer(
+        'noauth',
+        'bench/noauth-server.ts',
+        { ...serverEnv, BENCH_VERIFY: 'off', BENCH_PRINCIPAL: JSON.stringify(principal) },
+        { ready: healthReady, path: '/graphql' },
+      ),
+      runs: [] as Measured[],
+    },
+    {
+      name: '  viewer, uncached verification (jose every request)',
+      server: await startServer(
+        'uncached',
+        'bench/noauth-server.ts',
+        { ...serverEnv, BENCH_VERIFY: 'uncached' },
+        { ready: healthReady, path: '/graphql' },
+      ),
+      runs: [] as Measured[],
+    },
   ];
   servers.push(...authServers.map((a) => a.server));
   for (const a of authServers) {
-    const res = await fetch(a.server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...contractorHeaders }, body: viewer });
-    const json = await res.json() as any;
-    if (res.status !== 200 || json.errors || json.data.viewer.kind !== 'CONTRACTOR') throw new Error(`${a.name}: ${res.status} ${JSON.stringify(json).slice(0, 400)}`);
+    const res = await fetch(a.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...contractorHeaders },
+      body: viewer,
+    });
+    const json = (await res.json()) as any;
+    if (res.status !== 200 || json.errors || json.data.viewer.kind !== 'CONTRACTOR')
+      throw new Error(`${a.name}: ${res.status} ${JSON.stringify(json).slice(0, 400)}`);
   }
   for (let round = 0; round < AUTH_ROUNDS; round++) {
     for (const a of authServers) {
-      a.runs.push(await measureHttp(a.name, { url: a.server.url, headers: contractorHeaders, body: viewer }, CONNECTIONS, AUTH_ROUND_SECONDS, round === 0 ? WARMUP_REQUESTS : 0));
+      a.runs.push(
+        await measureHttp(
+          a.name,
+          { url: a.server.url, headers: contractorHeaders, body: viewer },
+          CONNECTIONS,
+          AUTH_ROUND_SECONDS,
+          round === 0 ? WARMUP_REQUESTS : 0,
+        ),
+      );
     }
   }
   const [viewerOurs, viewerOff, viewerUncached] = authServers.map((a) => {
     const m = [...a.runs].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond)[Math.floor(a.runs.length / 2)]!;
-    rows.push({ scenario: a.name, requestsPerSecond: m.requestsPerSecond, p50: m.p50, p99: m.p99, peakMiB: a.server.peakMiB() });
+    rows.push({
+      scenario: a.name,
+      requestsPerSecond: m.requestsPerSecond,
+      p50: m.p50,
+      p99: m.p99,
+      peakMiB: a.server.peakMiB(),
+    });
     log(`${a.name}: median of ${a.runs.map((r) => r.requestsPerSecond.toFixed(0)).join(', ')} req/s`);
     return m;
   }) as [Measured, Measured, Measured];
@@ -287,37 +493,91 @@ async function main() {
   // PostGraphile names both the enum `purpose` and the table `purposes` "Purpose"; a smart comment on this
   // benchmark database's copy of the table renames the latter (nothing it serves in the page).
   await sql.unsafe(`comment on table purposes is E'@name purpose_row'`);
-  const peer = await startServer('postgraphile', 'bench/postgraphile-server.ts', { DATABASE_URL: benchUrl }, {
-    path: '/graphql',
-    ready: async (base) => (await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body('{ __typename }') })).ok,
-  });
+  const peer = await startServer(
+    'postgraphile',
+    'bench/postgraphile-server.ts',
+    { DATABASE_URL: benchUrl },
+    {
+      path: '/graphql',
+      ready: async (base) =>
+        (
+          await fetch(`${base}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: body('{ __typename }'),
+          })
+        ).ok,
+    },
+  );
   servers.push(peer);
   const theirs = await scenario('PostGraphile 4: the same contractors page', peer, {}, pgPage, (j) => {
     const edges = j.data.allContractors.edges;
-    if (edges.length !== 50 || !edges[0].node.grantsByContractorId.edges.length) throw new Error('PostGraphile page is not full');
+    if (edges.length !== 50 || !edges[0].node.grantsByContractorId.edges.length)
+      throw new Error('PostGraphile page is not full');
   });
   await peer.stop();
 
   ratios.push(
-    { ratio: 'GraphQL overhead: contractors page p50 / hand-written SQL p50', value: ours.p50 / rawContractors.p50, target: { op: '<=', limit: 2 } },
-    { ratio: 'GraphQL overhead: transfers first page p50 / hand-written SQL p50', value: firstFull.p50 / rawFirst.p50, target: { op: '<=', limit: 2 } },
-    { ratio: 'GraphQL over plain HTTP: contractors page p50 / same SQL behind node:http p50', value: ours.p50 / plainContractors.p50 },
-    { ratio: 'GraphQL over plain HTTP: transfers first page p50 / same SQL behind node:http p50', value: firstFull.p50 / plainFirst.p50 },
-    { ratio: 'depth: deep page p50 / first page p50', value: deep.p50 / firstFull.p50, target: { op: '<=', limit: 1.2 } },
-    { ratio: `depth: first page p50 at ${full} / at ${small} rows`, value: firstFull.p50 / firstSmall.p50, target: { op: '<=', limit: 1.3 } },
-    { ratio: 'auth: viewer req/s with token / token checking off (median of 3 rounds)', value: viewerOurs.requestsPerSecond / viewerOff.requestsPerSecond, target: { op: '>=', limit: 0.8 } },
-    { ratio: 'auth: viewer req/s cached / uncached verification', value: viewerOurs.requestsPerSecond / viewerUncached.requestsPerSecond },
-    { ratio: 'peer: contractors page req/s ours / PostGraphile 4', value: ours.requestsPerSecond / theirs.requestsPerSecond, target: { op: '>=', limit: 1 } },
-    { ratio: 'import: importSharedRecords time / COPY time', value: imported.seconds / copySeconds, target: { op: '<=', limit: 3 } },
+    {
+      ratio: 'GraphQL overhead: contractors page p50 / hand-written SQL p50',
+      value: ours.p50 / rawContractors.p50,
+      target: { op: '<=', limit: 2 },
+    },
+    {
+      ratio: 'GraphQL overhead: transfers first page p50 / hand-written SQL p50',
+      value: firstFull.p50 / rawFirst.p50,
+      target: { op: '<=', limit: 2 },
+    },
+    {
+      ratio: 'GraphQL over plain HTTP: contractors page p50 / same SQL behind node:http p50',
+      value: ours.p50 / plainContractors.p50,
+    },
+    {
+      ratio: 'GraphQL over plain HTTP: transfers first page p50 / same SQL behind node:http p50',
+      value: firstFull.p50 / plainFirst.p50,
+    },
+    {
+      ratio: 'depth: deep page p50 / first page p50',
+      value: deep.p50 / firstFull.p50,
+      target: { op: '<=', limit: 1.2 },
+    },
+    {
+      ratio: `depth: first page p50 at ${full} / at ${small} rows`,
+      value: firstFull.p50 / firstSmall.p50,
+      target: { op: '<=', limit: 1.3 },
+    },
+    {
+      ratio: 'auth: viewer req/s with token / token checking off (median of 3 rounds)',
+      value: viewerOurs.requestsPerSecond / viewerOff.requestsPerSecond,
+      target: { op: '>=', limit: 0.8 },
+    },
+    {
+      ratio: 'auth: viewer req/s cached / uncached verification',
+      value: viewerOurs.requestsPerSecond / viewerUncached.requestsPerSecond,
+    },
+    {
+      ratio: 'peer: contractors page req/s ours / PostGraphile 4',
+      value: ours.requestsPerSecond / theirs.requestsPerSecond,
+      target: { op: '>=', limit: 1 },
+    },
+    {
+      ratio: 'import: importSharedRecords time / COPY time',
+      value: imported.seconds / copySeconds,
+      target: { op: '<=', limit: 3 },
+    },
   );
 
   const mem = `${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
-  console.log(`\ntransfer-registry benchmark (${quick ? 'quick' : 'full'}), ${new Date().toISOString()}: ${cpus().length} cores, ${mem}, Node ${process.version}, PostgreSQL ${pgVersion}; `
-    + `${CONNECTIONS} connections, ${SECONDS} s per scenario after ${WARMUP_REQUESTS} warm-up requests (hand-written SQL: ${WARMUP} s); data: ${scale.contractors} contractors, ${scale.offices} offices, `
-    + `${scale.contractors * scale.grantsPerContractor} grants, ${full} transfers, ${scale.sharedRecords.toLocaleString('en')} shared records\n`);
+  console.log(
+    `\ntransfer-registry benchmark (${quick ? 'quick' : 'full'}), ${new Date().toISOString()}: ${cpus().length} cores, ${mem}, Node ${process.version}, PostgreSQL ${pgVersion}; ` +
+      `${CONNECTIONS} connections, ${SECONDS} s per scenario after ${WARMUP_REQUESTS} warm-up requests (hand-written SQL: ${WARMUP} s); data: ${scale.contractors} contractors, ${scale.offices} offices, ` +
+      `${scale.contractors * scale.grantsPerContractor} grants, ${full} transfers, ${scale.sharedRecords.toLocaleString('en')} shared records\n`,
+  );
   console.log(renderTable(rows, ratios));
   const missed = ratios.filter((r) => verdict(r) === 'MISS').length;
-  console.log(`\n${ratios.filter((r) => verdict(r) === 'PASS').length} ratios pass, ${missed} missed; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `\n${ratios.filter((r) => verdict(r) === 'PASS').length} ratios pass, ${missed} missed; total ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
 }
 
 async function cleanup() {

@@ -44,29 +44,53 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
  * Starts `entry` with NODE_ENV=production and waits until `ready` answers. The child's stderr is kept
  * (last 4 KiB) to explain a failed start; its stdout (request logs) is discarded.
  */
-export async function startServer(name: string, entry: string, env: Record<string, string>, opts: {
-  ready: (url: string) => Promise<boolean>; path: string; nodeArgs?: string[]; timeoutMs?: number;
-}): Promise<ServerProcess> {
+export async function startServer(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  opts: {
+    ready: (url: string) => Promise<boolean>;
+    path: string;
+    nodeArgs?: string[];
+    timeoutMs?: number;
+  },
+): Promise<ServerProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(opts.nodeArgs ?? []), '--import', 'tsx', entry], {
-    env: { ...process.env, ...env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...SERVER_NODE_FLAGS, ...(opts.nodeArgs ?? []), '--import', 'tsx', entry],
+    {
+      env: { ...process.env, ...env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4096); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4096);
+  });
   let exited: number | null = null;
-  const exit = new Promise<void>((resolve) => child.on('exit', (code) => { exited = code ?? -1; resolve(); }));
+  const exit = new Promise<void>((resolve) =>
+    child.on('exit', (code) => {
+      exited = code ?? -1;
+      resolve();
+    }),
+  );
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   for (;;) {
     if (exited !== null) throw new Error(`${name} exited with ${exited} before it was ready:\n${stderr}`);
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`${name} was not ready within ${opts.timeoutMs ?? 60_000} ms:\n${stderr}`); }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} was not ready within ${opts.timeoutMs ?? 60_000} ms:\n${stderr}`);
+    }
     if (await opts.ready(base).catch(() => false)) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   const pid = child.pid!;
   return {
-    name, url: base + opts.path, pid,
+    name,
+    url: base + opts.path,
+    pid,
     peakMiB: () => peakMiB(pid),
     async stop() {
       if (exited !== null) return;

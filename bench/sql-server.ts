@@ -22,8 +22,11 @@ const server = createServer(async (req, res) => {
     else if (req.url === '/contractors') rows = await contractorsPageSql(sql);
     else if (req.url === '/transfers') {
       const b = await readJson(req);
-      rows = await transfersPageSql(sql, { country: b.country, from: new Date(b.from), to: new Date(b.to) },
-        b.after ? { at: new Date(b.after.at), id: b.after.id } : undefined);
+      rows = await transfersPageSql(
+        sql,
+        { country: b.country, from: new Date(b.from), to: new Date(b.to) },
+        b.after ? { at: new Date(b.after.at), id: b.after.id } : undefined,
+      );
     } else {
       res.writeHead(404).end();
       return;

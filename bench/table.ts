@@ -16,7 +16,10 @@ export interface RatioRow {
   target?: { op: '<=' | '>='; limit: number };
 }
 
-const num = (v: number | undefined, digits = 1) => (v === undefined || Number.isNaN(v) ? '–' : v.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const num = (v: number | undefined, digits = 1) =>
+  v === undefined || Number.isNaN(v)
+    ? '–'
+    : v.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function verdict(r: RatioRow): 'PASS' | 'MISS' | 'info' {
   if (!r.target) return 'info';
@@ -25,12 +28,33 @@ export function verdict(r: RatioRow): 'PASS' | 'MISS' | 'info' {
 
 export function renderTable(rows: ScenarioRow[], ratios: RatioRow[]): string {
   const head = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'SQL/req', 'server peak MiB'];
-  const body = rows.map((r) => [r.scenario, num(r.requestsPerSecond, 0), num(r.p50, 1), num(r.p99, 1), r.statements === undefined ? '–' : String(r.statements), num(r.peakMiB, 0)]);
+  const body = rows.map((r) => [
+    r.scenario,
+    num(r.requestsPerSecond, 0),
+    num(r.p50, 1),
+    num(r.p99, 1),
+    r.statements === undefined ? '–' : String(r.statements),
+    num(r.peakMiB, 0),
+  ]);
   const ratioHead = ['ratio', 'value', 'target', 'result', '', ''];
-  const ratioBody = ratios.map((r) => [r.ratio, `${r.value.toFixed(2)}`, r.target ? `${r.target.op === '<=' ? '≤' : '≥'} ${r.target.limit}` : '(none)', verdict(r), '', '']);
+  const ratioBody = ratios.map((r) => [
+    r.ratio,
+    `${r.value.toFixed(2)}`,
+    r.target ? `${r.target.op === '<=' ? '≤' : '≥'} ${r.target.limit}` : '(none)',
+    verdict(r),
+    '',
+    '',
+  ]);
   const all = [head, ...body, ratioHead, ...ratioBody];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
-  return [line(head), rule, ...body.map(line), line(ratioHead.map((c) => (c ? `**${c}**` : c))), ...ratioBody.map(line)].join('\n');
+  return [
+    line(head),
+    rule,
+    ...body.map(line),
+    line(ratioHead.map((c) => (c ? `**${c}**` : c))),
+    ...ratioBody.map(line),
+  ].join('\n');
 }

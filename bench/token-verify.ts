@@ -11,15 +11,31 @@ import { createVerifier } from '../src/auth/verifier.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'bench-keys-'));
-const keys = await KeyRing.open(fileKeyStore(dir), deriveKeyEncryptionKey('bench-secret-bench-secret-bench-secret', 'signing-key-encryption'));
+const keys = await KeyRing.open(
+  fileKeyStore(dir),
+  deriveKeyEncryptionKey('bench-secret-bench-secret-bench-secret', 'signing-key-encryption'),
+);
 const settings = { issuer: 'urn:bench', audience: 'urn:bench:api', maxTokenAgeSeconds: 86400 };
-const { token } = await issueContractorToken(keys, settings, { contractorId: 1, scopes: ['registry:read'], categories: ['contact.email'], purposes: ['TECHNICAL_SUPPORT'], ttlSeconds: 3600 });
+const { token } = await issueContractorToken(keys, settings, {
+  contractorId: 1,
+  scopes: ['registry:read'],
+  categories: ['contact.email'],
+  purposes: ['TECHNICAL_SUPPORT'],
+  ttlSeconds: 3600,
+});
 
 async function rate(cache: boolean, inFlight = 16): Promise<number> {
   const verify = createVerifier({ keys, settings, cache });
   let done = 0;
   const until = Date.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: inFlight }, async () => { while (Date.now() < until) { await verify(token); done++; } }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (Date.now() < until) {
+        await verify(token);
+        done++;
+      }
+    }),
+  );
   return done / seconds;
 }
 

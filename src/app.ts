@@ -56,10 +56,16 @@ function json(body: unknown, status = 200, headers: Record<string, string> = {})
 }
 
 function unauthorized(error?: string, description?: string) {
-  const challenge = error ? `Bearer realm="transfer-registry", error="${error}", error_description="${description}"` : 'Bearer realm="transfer-registry"';
-  return json({ errors: [{ message: description ?? 'A bearer token is required', extensions: { code: 'UNAUTHENTICATED' } }] }, 401, {
-    'www-authenticate': challenge,
-  });
+  const challenge = error
+    ? `Bearer realm="transfer-registry", error="${error}", error_description="${description}"`
+    : 'Bearer realm="transfer-registry"';
+  return json(
+    { errors: [{ message: description ?? 'A bearer token is required', extensions: { code: 'UNAUTHENTICATED' } }] },
+    401,
+    {
+      'www-authenticate': challenge,
+    },
+  );
 }
 
 /**
@@ -69,9 +75,19 @@ function unauthorized(error?: string, description?: string) {
  */
 function shownError(error: unknown, message = 'Unexpected error.'): GraphQLError {
   const original = error instanceof GraphQLError ? error.originalError : error;
-  if (original instanceof DomainError) return new GraphQLError(original.message, { nodes: (error as GraphQLError).nodes, path: (error as GraphQLError).path, extensions: { code: original.code } });
+  if (original instanceof DomainError)
+    return new GraphQLError(original.message, {
+      nodes: (error as GraphQLError).nodes,
+      path: (error as GraphQLError).path,
+      extensions: { code: original.code },
+    });
   const fault = databaseFault(original);
-  if (fault) return new GraphQLError(fault.message, { nodes: (error as GraphQLError).nodes, path: (error as GraphQLError).path, extensions: fault.extensions });
+  if (fault)
+    return new GraphQLError(fault.message, {
+      nodes: (error as GraphQLError).nodes,
+      path: (error as GraphQLError).path,
+      extensions: fault.extensions,
+    });
   return maskError(error, message, false) as GraphQLError;
 }
 
@@ -86,7 +102,12 @@ export function createApp(deps: AppDeps) {
   const limiter = createRateLimiter(config.rateLimit);
   const body = bodyReader(config.limits.maxBodyBytes);
   const deadlines = requestDeadlines(config.requestTimeoutMs, () => metrics.refusals.inc({ reason: 'deadline' }));
-  const observed = observeRequests({ logger, metrics, graphqlPath: GRAPHQL_PATH, address: (r, sc) => clientAddress(r, sc, config.rateLimit.trustProxy) });
+  const observed = observeRequests({
+    logger,
+    metrics,
+    graphqlPath: GRAPHQL_PATH,
+    address: (r, sc) => clientAddress(r, sc, config.rateLimit.trustProxy),
+  });
   const verify: Verifier = async (token) => {
     try {
       const principal = await deps.verify(token);
@@ -104,7 +125,8 @@ export function createApp(deps: AppDeps) {
   const gate: Plugin = {
     async onRequest({ request, url, endResponse }) {
       // GraphiQL's own code (outside production), public like the page that loads it.
-      if (graphiql && request.method === 'GET' && url.pathname.startsWith(GRAPHIQL_ASSETS)) return endResponse(await graphiqlAsset(request, url.pathname));
+      if (graphiql && request.method === 'GET' && url.pathname.startsWith(GRAPHIQL_ASSETS))
+        return endResponse(await graphiqlAsset(request, url.pathname));
       switch (url.pathname) {
         case '/ready': {
           const ready = (deps.isAccepting?.() ?? true) && (await database.ping());
@@ -113,9 +135,16 @@ export function createApp(deps: AppDeps) {
         case '/.well-known/jwks.json':
           return endResponse(json(keys.jwks(), 200, { 'cache-control': 'public, max-age=60' }));
         case '/metrics':
-          if (!metricsAllowed(request, observed.info(request)?.address, config.metricsToken)) return endResponse(json({ error: 'forbidden' }, 403));
-          return endResponse(new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
-        case EXPORT_PATHS.transfers: case EXPORT_PATHS.transparencyReport: case EXPORT_PATHS.recordsOfProcessing:
+          if (!metricsAllowed(request, observed.info(request)?.address, config.metricsToken))
+            return endResponse(json({ error: 'forbidden' }, 403));
+          return endResponse(
+            new Response(await metrics.registry.metrics(), {
+              headers: { 'content-type': metrics.registry.contentType },
+            }),
+          );
+        case EXPORT_PATHS.transfers:
+        case EXPORT_PATHS.transparencyReport:
+        case EXPORT_PATHS.recordsOfProcessing:
         case GRAPHQL_PATH:
           break;
         default:
@@ -134,13 +163,17 @@ export function createApp(deps: AppDeps) {
         const principal = await verify(token);
         principals.set(request, principal);
         tokenHashes.set(request, tokenKey(token));
-        if (info) { info.actor = principal.subject; info.actorKind = principal.kind; }
+        if (info) {
+          info.actor = principal.subject;
+          info.actorKind = principal.kind;
+        }
       } catch (e) {
         if (e instanceof InvalidTokenError) return endResponse(unauthorized('invalid_token', e.message));
         throw e;
       }
       // CSV exports: same token check as /graphql above, then served here.
-      if (url.pathname !== GRAPHQL_PATH) return endResponse(await exportCsv(request, url, principals.get(request)!, { db: database.db, clock }));
+      if (url.pathname !== GRAPHQL_PATH)
+        return endResponse(await exportCsv(request, url, principals.get(request)!, { db: database.db, clock }));
     },
   };
 
@@ -151,7 +184,9 @@ export function createApp(deps: AppDeps) {
       observed.hookError(request, error, shown);
       return errorResponse(shown);
     },
-    record(request, error) { observed.hookError(request, error, shownError(error)); },
+    record(request, error) {
+      observed.hookError(request, error, shownError(error));
+    },
   };
 
   return createYoga<Record<string, unknown>, Context>({
@@ -173,15 +208,36 @@ export function createApp(deps: AppDeps) {
       corsPlugin(config.corsOrigins),
       gate,
       body.plugin,
-      idempotencyPlugin({ db: database.db, body: body.text, tokenHashOf: (r) => tokenHashes.get(r), deadlines, answerKey: deps.answerKey }),
+      idempotencyPlugin({
+        db: database.db,
+        body: body.text,
+        tokenHashOf: (r) => tokenHashes.get(r),
+        deadlines,
+        answerKey: deps.answerKey,
+      }),
       ...limitPlugins(config),
       scalarFieldNames,
-      rateLimitPlugin(limiter, (r) => ({ tokenHash: tokenHashes.get(r), address: observed.info(r)?.address ?? 'unknown' }), (scope) => metrics.rateLimited.inc({ scope })),
-      databaseGuard({ pool: database.pool, queueLimit: config.db.poolQueueLimit, deadlines, onRefused: (reason) => metrics.refusals.inc({ reason }) }),
+      rateLimitPlugin(
+        limiter,
+        (r) => ({ tokenHash: tokenHashes.get(r), address: observed.info(r)?.address ?? 'unknown' }),
+        (scope) => metrics.rateLimited.inc({ scope }),
+      ),
+      databaseGuard({
+        pool: database.pool,
+        queueLimit: config.db.poolQueueLimit,
+        deadlines,
+        onRefused: (reason) => metrics.refusals.inc({ reason }),
+      }),
       observed.finish,
     ].map((plugin) => guardHooks(plugin as Plugin, failure)),
     context: ({ request }) => ({
-      db: database.db, clock, principal: principals.get(request)!, config, keys, tokenSettings: deps.tokenSettings, revocations: deps.revocations,
+      db: database.db,
+      clock,
+      principal: principals.get(request)!,
+      config,
+      keys,
+      tokenSettings: deps.tokenSettings,
+      revocations: deps.revocations,
     }),
     maskedErrors: { maskError: shownError },
   });

@@ -15,9 +15,19 @@ const schema = z.object({
   KEY_ENCRYPTION_SECRET: z.string().min(32).optional(),
   TOKEN_ISSUER: z.string().default('urn:transfer-registry'),
   TOKEN_AUDIENCE: z.string().default('urn:transfer-registry:api'),
-  STAFF_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().max(7 * 24 * 3600).default(8 * 3600),
+  STAFF_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(7 * 24 * 3600)
+    .default(8 * 3600),
   /** Longest lifetime compliance staff may give a contractor token. */
-  CONTRACTOR_TOKEN_MAX_TTL_SECONDS: z.coerce.number().int().positive().max(7 * 24 * 3600).default(24 * 3600),
+  CONTRACTOR_TOKEN_MAX_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(7 * 24 * 3600)
+    .default(24 * 3600),
   OIDC_ISSUER: z.string().optional(),
   OIDC_JWKS_URL: z.string().url().optional(),
   OIDC_AUDIENCE: z.string().optional(),
@@ -54,11 +64,22 @@ const schema = z.object({
   /** Bearer token that may read /metrics; unset: only loopback addresses may. */
   METRICS_TOKEN: z.string().min(16).optional(),
   /** Sites (origins) whose pages may call the API from a browser, comma-separated; none by default. */
-  CORS_ORIGINS: z.string().default('').transform((v, ctx) => {
-    const origins = v.split(',').map((o) => o.trim()).filter(Boolean);
-    for (const o of origins) if (!isOrigin(o)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(o)} is not an origin: scheme (http or https), host and optional port, nothing after` });
-    return origins;
-  }),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const origins = v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
+      for (const o of origins)
+        if (!isOrigin(o))
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(o)} is not an origin: scheme (http or https), host and optional port, nothing after`,
+          });
+      return origins;
+    }),
 });
 
 /** `https://app.example` or `http://localhost:5173`, exactly as a browser sends it in `Origin`. */
@@ -99,8 +120,13 @@ export type Config = Readonly<{
   shutdownGraceMs: number;
   shutdownDelayMs: number;
   limits: Readonly<{
-    maxBodyBytes: number; maxDocumentChars: number; maxDepth: number; maxAliases: number; maxCost: number;
-    maxTokens: number; maxDirectives: number;
+    maxBodyBytes: number;
+    maxDocumentChars: number;
+    maxDepth: number;
+    maxAliases: number;
+    maxCost: number;
+    maxTokens: number;
+    maxDirectives: number;
   }>;
   rateLimit: Readonly<{ perTokenPerMinute: number; perAddressPerMinute: number; trustProxy: boolean }>;
   requestTimeoutMs: number;
@@ -116,7 +142,10 @@ function oidc(c: z.infer<typeof schema>): ExternalIssuerConfig | undefined {
   if (set === 0) return undefined;
   if (set < 3) throw new Error('Invalid configuration: OIDC_ISSUER, OIDC_JWKS_URL and OIDC_AUDIENCE go together');
   return {
-    issuer: c.OIDC_ISSUER!, jwksUrl: c.OIDC_JWKS_URL!, audience: c.OIDC_AUDIENCE!, roleClaim: c.OIDC_ROLE_CLAIM,
+    issuer: c.OIDC_ISSUER!,
+    jwksUrl: c.OIDC_JWKS_URL!,
+    audience: c.OIDC_AUDIENCE!,
+    roleClaim: c.OIDC_ROLE_CLAIM,
     roleValues: { [c.OIDC_COMPLIANCE_ROLE]: 'COMPLIANCE', [c.OIDC_AUDITOR_ROLE]: 'AUDITOR' },
   };
 }
@@ -128,7 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
-  if (c.MIGRATION_DATABASE_URL && !c.DATABASE_URL) throw new Error('Invalid configuration: MIGRATION_DATABASE_URL needs DATABASE_URL (the role it grants to)');
+  if (c.MIGRATION_DATABASE_URL && !c.DATABASE_URL)
+    throw new Error('Invalid configuration: MIGRATION_DATABASE_URL needs DATABASE_URL (the role it grants to)');
   return {
     env: c.NODE_ENV,
     port: c.PORT,
@@ -145,12 +175,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     shutdownDelayMs: c.SHUTDOWN_DELAY_MS,
     limits: {
-      maxBodyBytes: c.MAX_BODY_BYTES, maxDocumentChars: c.MAX_DOCUMENT_CHARS, maxDepth: c.MAX_QUERY_DEPTH, maxAliases: c.MAX_ALIASES,
-      maxCost: c.MAX_QUERY_COST, maxTokens: c.MAX_TOKENS, maxDirectives: c.MAX_DIRECTIVES,
+      maxBodyBytes: c.MAX_BODY_BYTES,
+      maxDocumentChars: c.MAX_DOCUMENT_CHARS,
+      maxDepth: c.MAX_QUERY_DEPTH,
+      maxAliases: c.MAX_ALIASES,
+      maxCost: c.MAX_QUERY_COST,
+      maxTokens: c.MAX_TOKENS,
+      maxDirectives: c.MAX_DIRECTIVES,
     },
-    rateLimit: { perTokenPerMinute: c.RATE_LIMIT_PER_TOKEN, perAddressPerMinute: c.RATE_LIMIT_PER_ADDRESS, trustProxy: c.TRUST_PROXY === 'true' },
+    rateLimit: {
+      perTokenPerMinute: c.RATE_LIMIT_PER_TOKEN,
+      perAddressPerMinute: c.RATE_LIMIT_PER_ADDRESS,
+      trustProxy: c.TRUST_PROXY === 'true',
+    },
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
-    db: { poolMax: c.DB_POOL_MAX, poolQueueLimit: c.DB_POOL_QUEUE_LIMIT, statementTimeoutMs: c.STATEMENT_TIMEOUT_MS, connectTimeoutSeconds: c.DB_CONNECT_TIMEOUT_SECONDS },
+    db: {
+      poolMax: c.DB_POOL_MAX,
+      poolQueueLimit: c.DB_POOL_QUEUE_LIMIT,
+      statementTimeoutMs: c.STATEMENT_TIMEOUT_MS,
+      connectTimeoutSeconds: c.DB_CONNECT_TIMEOUT_SECONDS,
+    },
     logLevel: c.LOG_LEVEL ?? (c.NODE_ENV === 'test' ? 'silent' : 'info'),
     metricsToken: c.METRICS_TOKEN,
     corsOrigins: c.CORS_ORIGINS,

@@ -24,7 +24,10 @@ let listenerClosed = false;
 const unsent = new Set<ServerResponse>();
 const server = createServer((req, res) => {
   if (listenerClosed) res.setHeader('connection', 'close');
-  else { unsent.add(res); res.once('close', () => unsent.delete(res)); }
+  else {
+    unsent.add(res);
+    res.once('close', () => unsent.delete(res));
+  }
   return app(req, res);
 });
 server.keepAliveTimeout = 5_000;
@@ -34,7 +37,14 @@ server.requestTimeout = config.requestTimeoutMs + 10_000;
 
 server.listen(config.port, config.host, () => {
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`;
-  console.log(JSON.stringify({ msg: 'listening', url: `http://localhost:${config.port}/graphql`, database: where, env: config.env }));
+  console.log(
+    JSON.stringify({
+      msg: 'listening',
+      url: `http://localhost:${config.port}/graphql`,
+      database: where,
+      env: config.env,
+    }),
+  );
 });
 
 let stopping = false;
@@ -43,10 +53,14 @@ async function shutdown(signal: string) {
   stopping = true;
   accepting = false;
   console.log(JSON.stringify({ msg: 'shutting down', signal }));
-  const force = setTimeout(() => { console.error(JSON.stringify({ msg: 'grace period over, exiting' })); process.exit(1); }, config.shutdownGraceMs);
+  const force = setTimeout(() => {
+    console.error(JSON.stringify({ msg: 'grace period over, exiting' }));
+    process.exit(1);
+  }, config.shutdownGraceMs);
   force.unref();
   // Readiness already fails; keep serving briefly so load balancers stop sending before connections are refused.
-  if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, Math.min(config.shutdownDelayMs, config.shutdownGraceMs / 2)));
+  if (config.shutdownDelayMs > 0)
+    await new Promise((r) => setTimeout(r, Math.min(config.shutdownDelayMs, config.shutdownGraceMs / 2)));
   listenerClosed = true;
   for (const res of unsent) if (!res.headersSent) res.setHeader('connection', 'close');
   server.close(async () => {
@@ -58,8 +72,22 @@ async function shutdown(signal: string) {
 }
 // One known driver fault survives (see isPostgresWriteAfterClose); any other uncaught exception ends the process.
 process.on('uncaughtException', (e) => {
-  if (isPostgresWriteAfterClose(e)) { console.error(JSON.stringify({ msg: 'postgres.js wrote to a closed connection; continuing', errorType: 'TypeError' })); return; }
-  console.error(JSON.stringify({ msg: 'uncaught exception, exiting', errorType: (e as object)?.constructor?.name, at: String((e as Error)?.stack ?? '').split('\n').slice(1, 6).map((l) => l.trim()) }));
+  if (isPostgresWriteAfterClose(e)) {
+    console.error(
+      JSON.stringify({ msg: 'postgres.js wrote to a closed connection; continuing', errorType: 'TypeError' }),
+    );
+    return;
+  }
+  console.error(
+    JSON.stringify({
+      msg: 'uncaught exception, exiting',
+      errorType: (e as object)?.constructor?.name,
+      at: String((e as Error)?.stack ?? '')
+        .split('\n')
+        .slice(1, 6)
+        .map((l) => l.trim()),
+    }),
+  );
   process.exit(1);
 });
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

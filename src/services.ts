@@ -23,11 +23,22 @@ export interface Services extends AppDeps {
 
 /** What the registry's functions run on, from the opened services (the CLI calls them without a request). */
 export function registryDeps(s: Services): RegistryDeps {
-  return { db: s.database.db, clock: s.clock, config: s.config, keys: s.keys, tokenSettings: s.tokenSettings, revocations: s.revocations };
+  return {
+    db: s.database.db,
+    clock: s.clock,
+    config: s.config,
+    keys: s.keys,
+    tokenSettings: s.tokenSettings,
+    revocations: s.revocations,
+  };
 }
 
 export function tokenSettings(config: Config): TokenSettings {
-  return { issuer: config.tokenIssuer, audience: config.tokenAudience, maxTokenAgeSeconds: Math.max(config.staffTokenTtlSeconds, config.contractorTokenMaxTtlSeconds) };
+  return {
+    issuer: config.tokenIssuer,
+    audience: config.tokenAudience,
+    maxTokenAgeSeconds: Math.max(config.staffTokenTtlSeconds, config.contractorTokenMaxTtlSeconds),
+  };
 }
 
 /**
@@ -35,8 +46,14 @@ export function tokenSettings(config: Config): TokenSettings {
  * server holds) reads the server's copy in DATA_DIR instead. The embedded server takes over the keys of that file
  * if its database has none yet (a key the CLI made before the first start, or an older release's key file).
  */
-export async function openKeyRing(config: Config, database: Pick<Database, 'db' | 'kind'> | undefined): Promise<KeyRing> {
-  const kek = deriveKeyEncryptionKey(loadOrCreateSecret(config.keyEncryptionSecret, config.dataDir), 'signing-key-encryption');
+export async function openKeyRing(
+  config: Config,
+  database: Pick<Database, 'db' | 'kind'> | undefined,
+): Promise<KeyRing> {
+  const kek = deriveKeyEncryptionKey(
+    loadOrCreateSecret(config.keyEncryptionSecret, config.dataDir),
+    'signing-key-encryption',
+  );
   const file = fileKeyStore(config.dataDir);
   if (!database) return KeyRing.open(file, kek);
   const store = databaseKeyStore(database.db);
@@ -60,8 +77,14 @@ export interface OpenOptions {
 
 export async function openServices(config: Config, opts: OpenOptions = {}): Promise<Services> {
   const database = await openDatabase({
-    databaseUrl: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, memory: opts.memory, loadDataDir: opts.loadDataDir,
-    max: config.db.poolMax, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutSeconds: config.db.connectTimeoutSeconds,
+    databaseUrl: config.databaseUrl,
+    migrationUrl: config.migrationDatabaseUrl,
+    dataDir: config.dataDir,
+    memory: opts.memory,
+    loadDataDir: opts.loadDataDir,
+    max: config.db.poolMax,
+    statementTimeoutMs: config.db.statementTimeoutMs,
+    connectTimeoutSeconds: config.db.connectTimeoutSeconds,
   });
   try {
     if (opts.migrate !== false) await database.migrate();
@@ -70,21 +93,52 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
     const revocations = await Revocations.start(database);
     // Another instance rotated the signing key: load the new key set. Also after every reconnect (a notice sent
     // while the connection was down is lost), and once listening, for a rotation since the key ring opened.
-    const reloadKeys = () => void keys.reload().catch(() => { /* the next notice or reconnect retries */ });
+    const reloadKeys = () =>
+      void keys.reload().catch(() => {
+        /* the next notice or reconnect retries */
+      });
     await database.listen(KEYS_CHANNEL, reloadKeys, reloadKeys);
     await keys.reload();
-    const answerKey = deriveKeyEncryptionKey(loadOrCreateSecret(config.keyEncryptionSecret, config.dataDir), 'idempotency-answer-encryption');
+    const answerKey = deriveKeyEncryptionKey(
+      loadOrCreateSecret(config.keyEncryptionSecret, config.dataDir),
+      'idempotency-answer-encryption',
+    );
     const lastUse = lastUseRecorder(database);
-    const verify = createVerifier({ keys, settings, revocations, external: config.oidc, cache: opts.tokenCache, onUse: lastUse.record });
+    const verify = createVerifier({
+      keys,
+      settings,
+      revocations,
+      external: config.oidc,
+      cache: opts.tokenCache,
+      onUse: lastUse.record,
+    });
     const prune = setInterval(() => revocations.prune(), 60_000);
     prune.unref();
     // Idempotency answers are kept for a day; older ones only take space.
-    const sweep = setInterval(() => void database.db.delete(idempotencyKeys)
-      .where(lt(idempotencyKeys.createdAt, new Date(Date.now() - IDEMPOTENCY_TTL_HOURS * 3600_000))).catch(() => {}), 3600_000);
+    const sweep = setInterval(
+      () =>
+        void database.db
+          .delete(idempotencyKeys)
+          .where(lt(idempotencyKeys.createdAt, new Date(Date.now() - IDEMPOTENCY_TTL_HOURS * 3600_000)))
+          .catch(() => {}),
+      3600_000,
+    );
     sweep.unref();
     return {
-      config, database, keys, tokenSettings: settings, revocations, verify, clock: opts.clock ?? systemClock, answerKey,
-      close: async () => { clearInterval(prune); clearInterval(sweep); await lastUse.flush(); await database.close(); },
+      config,
+      database,
+      keys,
+      tokenSettings: settings,
+      revocations,
+      verify,
+      clock: opts.clock ?? systemClock,
+      answerKey,
+      close: async () => {
+        clearInterval(prune);
+        clearInterval(sweep);
+        await lastUse.flush();
+        await database.close();
+      },
     };
   } catch (e) {
     await database.close();

@@ -32,7 +32,9 @@ beforeAll(async () => {
   compliance = await h.staffToken('COMPLIANCE', 'alice@example.com');
   auditor = await h.staffToken('AUDITOR');
 });
-afterAll(async () => { await h?.stop(); });
+afterAll(async () => {
+  await h?.stop();
+});
 
 describe('events', () => {
   test('a mutation writes one event with actor, role, action, entity, before/after', async () => {
@@ -40,7 +42,13 @@ describe('events', () => {
     const t = await recordOk(h, compliance, { officeId: reg.office.id, contractorId: reg.india.id });
     const { nodes } = await log({ entityType: 'Transfer' });
     expect(nodes).toHaveLength(1);
-    expect(nodes[0]).toMatchObject({ actor: 'alice@example.com', actorRole: 'COMPLIANCE', action: 'recordTransfer', entityType: 'Transfer', before: null });
+    expect(nodes[0]).toMatchObject({
+      actor: 'alice@example.com',
+      actorRole: 'COMPLIANCE',
+      action: 'recordTransfer',
+      entityType: 'Transfer',
+      before: null,
+    });
     expect(nodes[0].after).toMatchObject({ importerCountry: 'IN', mechanism: 'SCC' });
     expect(t.id).toBeTruthy();
   });
@@ -48,11 +56,21 @@ describe('events', () => {
   test('a mutation that fails leaves no event (and no change)', async () => {
     const office = await createOffice(h, compliance, { name: 'Lisbon office', country: 'PT', city: 'Lisbon' });
     const [events, transfers] = [await count(h, 'audit_events'), await count(h, 'transfers')];
-    expect((await recordTransfer(h, compliance, { officeId: office.id, importerOfficeId: office.id })).__typename).toBe('ValidationError');
+    expect((await recordTransfer(h, compliance, { officeId: office.id, importerOfficeId: office.id })).__typename).toBe(
+      'ValidationError',
+    );
     const reg = await smallRegistry(h, compliance, ' 2');
     const afterSetup = await count(h, 'audit_events');
     expect(afterSetup).toBeGreaterThan(events);
-    expect((await recordTransfer(h, compliance, { officeId: reg.office.id, contractorId: reg.india.id, purpose: 'SPECIAL_OFFERS' })).__typename).toBe('PolicyViolationError');
+    expect(
+      (
+        await recordTransfer(h, compliance, {
+          officeId: reg.office.id,
+          contractorId: reg.india.id,
+          purpose: 'SPECIAL_OFFERS',
+        })
+      ).__typename,
+    ).toBe('PolicyViolationError');
     expect(await count(h, 'audit_events')).toBe(afterSetup);
     expect(await count(h, 'transfers')).toBe(transfers);
   });
@@ -68,7 +86,9 @@ describe('events', () => {
     expect(office.id).toBeTruthy();
     const recent = await log({ from: start.toISOString() });
     expect(recent.nodes.map((e: any) => e.actor)).toEqual(['bob@example.com']);
-    expect((await log({ to: start.toISOString() })).nodes.every((e: any) => Date.parse(e.occurredAt) < start.getTime())).toBe(true);
+    expect(
+      (await log({ to: start.toISOString() })).nodes.every((e: any) => Date.parse(e.occurredAt) < start.getTime()),
+    ).toBe(true);
 
     const all: number[] = [];
     let after: string | null = null;
@@ -83,7 +103,11 @@ describe('events', () => {
   });
 
   test('an over-long filter is refused naming its argument, never an unexpected error', async () => {
-    for (const [arg, length] of [['actor', 301], ['entityType', 101], ['entityId', 201]] as const) {
+    for (const [arg, length] of [
+      ['actor', 301],
+      ['entityType', 101],
+      ['entityId', 201],
+    ] as const) {
       const r = await h.gql(auditor, LOG, { [arg]: 'x'.repeat(length) });
       expect(r.body.data).toBeNull();
       expect(r.body.errors[0].extensions.code, JSON.stringify(r.body.errors)).toBe('VALIDATION_FAILED');
@@ -104,14 +128,27 @@ describe('events', () => {
 describe('chain', () => {
   test('50 concurrent mutations: no gaps, no forks, the chain verifies', async () => {
     const before = await count(h, 'audit_events');
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => h.gql(compliance, `mutation($input: CreateOfficeInput!) { createOffice(input: $input) { __typename } }`,
-      { input: { name: `Concurrent ${i}`, legalEntity: 'Example Software GmbH', country: 'DE', city: 'Hamburg' } })));
-    for (const r of results) expect(r.body.data?.createOffice?.__typename, `${r.status} ${JSON.stringify(r.body)}`).toBe('CreateOfficePayload');
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        h.gql(compliance, `mutation($input: CreateOfficeInput!) { createOffice(input: $input) { __typename } }`, {
+          input: { name: `Concurrent ${i}`, legalEntity: 'Example Software GmbH', country: 'DE', city: 'Hamburg' },
+        }),
+      ),
+    );
+    for (const r of results)
+      expect(r.body.data?.createOffice?.__typename, `${r.status} ${JSON.stringify(r.body)}`).toBe(
+        'CreateOfficePayload',
+      );
     const stored = await seqs();
     expect(stored).toHaveLength(before + 50);
     expect(stored).toEqual(stored.map((_, i) => i + 1));
     const v = await h.gql(auditor, VERIFY);
-    expect(v.body.data.verifyAuditLog).toMatchObject({ ok: true, checked: stored.length, headSeq: stored.length, firstBroken: null });
+    expect(v.body.data.verifyAuditLog).toMatchObject({
+      ok: true,
+      checked: stored.length,
+      headSeq: stored.length,
+      firstBroken: null,
+    });
   });
 
   test('UPDATE, DELETE and TRUNCATE on audit_events are refused by the database', async () => {
@@ -123,10 +160,15 @@ describe('chain', () => {
 
   test('a row altered in SQL with the guard lifted is found at its exact seq', async () => {
     const half = Math.floor((await count(h, 'audit_events')) / 2);
-    const picked: any = await rawSql(h, `select min(seq)::int as seq from audit_events where action = 'createOffice' and seq >= ${half}`);
+    const picked: any = await rawSql(
+      h,
+      `select min(seq)::int as seq from audit_events where action = 'createOffice' and seq >= ${half}`,
+    );
     const target = Number((picked.rows ?? picked)[0].seq);
     await h.asOwner('alter table audit_events disable trigger audit_events_append_only');
-    await h.asOwner(`update audit_events set after = jsonb_set(after, '{name}', '"Forged office"') where seq = ${target}`);
+    await h.asOwner(
+      `update audit_events set after = jsonb_set(after, '{name}', '"Forged office"') where seq = ${target}`,
+    );
     await h.asOwner('alter table audit_events enable trigger audit_events_append_only');
     const v = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
     expect(v).toMatchObject({ ok: false, checked: target - 1, firstBroken: { seq: target } });
@@ -134,12 +176,22 @@ describe('chain', () => {
 
     // An attacker who also recomputes that row's hash (the algorithm is public) breaks the link to the next
     // event instead: its prev_hash still holds the original hash.
-    const row: any = await rawSql(h, `select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
-      actor, actor_role, action, entity_type, entity_id, before, after, prev_hash from audit_events where seq = ${target}`);
+    const row: any = await rawSql(
+      h,
+      `select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
+      actor, actor_role, action, entity_type, entity_id, before, after, prev_hash from audit_events where seq = ${target}`,
+    );
     const forged = (row.rows ?? row)[0];
     const rehashed = eventHash(forged.prev_hash, {
-      seq: target, occurredAt: forged.occurred_at, actor: forged.actor, actorRole: forged.actor_role, action: forged.action,
-      entityType: forged.entity_type, entityId: forged.entity_id, before: forged.before, after: forged.after,
+      seq: target,
+      occurredAt: forged.occurred_at,
+      actor: forged.actor,
+      actorRole: forged.actor_role,
+      action: forged.action,
+      entityType: forged.entity_type,
+      entityId: forged.entity_id,
+      before: forged.before,
+      after: forged.after,
     });
     await h.asOwner('alter table audit_events disable trigger audit_events_append_only');
     await h.asOwner(`update audit_events set hash = '${rehashed}' where seq = ${target}`);
@@ -156,7 +208,15 @@ describe('the record since', () => {
     try {
       const c = await h2.staffToken('COMPLIANCE');
       const a = await h2.staffToken('AUDITOR');
-      for (let i = 0; i < 4; i++) await mutate(h2, c, 'createOffice', 'CreateOfficeInput', { name: `O${i}`, legalEntity: 'E', country: 'DE', city: 'Bonn' }, '__typename');
+      for (let i = 0; i < 4; i++)
+        await mutate(
+          h2,
+          c,
+          'createOffice',
+          'CreateOfficeInput',
+          { name: `O${i}`, legalEntity: 'E', country: 'DE', city: 'Bonn' },
+          '__typename',
+        );
       await h2.asOwner('alter table audit_events disable trigger audit_events_append_only');
       await h2.asOwner('delete from audit_events where seq = 2');
       const v = (await h2.gql(a, VERIFY)).body.data.verifyAuditLog;

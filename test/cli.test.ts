@@ -13,12 +13,18 @@ const SECRET = 'right-secret-right-secret-right-secret';
 function token(args: string[], env: Record<string, string> = {}) {
   const { DATABASE_URL: _ignored, ...base } = process.env;
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', ...args], { env: { ...base, NODE_ENV: 'test', DATA_DIR: dataDir, ...env } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/token.ts', ...args],
+      { env: { ...base, NODE_ENV: 'test', DATA_DIR: dataDir, ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
   });
 }
 
-beforeAll(() => { dataDir = mkdtempSync(join(tmpdir(), 'registry-cli-')); });
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'registry-cli-'));
+});
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test('--help explains the flags and exits 0', async () => {
@@ -36,14 +42,20 @@ test('a token on stdout with the right secret; with a wrong one, one clear line 
   expect(ok.code, ok.stderr).toBe(0);
   expect(ok.stdout.trim().split('.')).toHaveLength(3);
 
-  const wrong = await token(['--role', 'auditor', '--subject', 'bob@example.com'], { KEY_ENCRYPTION_SECRET: 'wrong-secret-wrong-secret-wrong-secret' });
+  const wrong = await token(['--role', 'auditor', '--subject', 'bob@example.com'], {
+    KEY_ENCRYPTION_SECRET: 'wrong-secret-wrong-secret-wrong-secret',
+  });
   expect(wrong.code).toBe(1);
   expect(wrong.stdout).toBe('');
-  expect(wrong.stderr.trimEnd().split('\n')).toEqual(['token: Cannot decrypt the signing key: KEY_ENCRYPTION_SECRET is not the one it was encrypted with']);
+  expect(wrong.stderr.trimEnd().split('\n')).toEqual([
+    'token: Cannot decrypt the signing key: KEY_ENCRYPTION_SECRET is not the one it was encrypted with',
+  ]);
 });
 
 test('a configuration error is told without a stack trace; a bad flag names itself (exit 2)', async () => {
-  const short = await token(['--role', 'auditor', '--subject', 'bob@example.com'], { KEY_ENCRYPTION_SECRET: 'too-short' });
+  const short = await token(['--role', 'auditor', '--subject', 'bob@example.com'], {
+    KEY_ENCRYPTION_SECRET: 'too-short',
+  });
   expect(short.code).toBe(1);
   expect(short.stderr).toMatch(/^token: Invalid configuration:\n {2}KEY_ENCRYPTION_SECRET: /);
   expect(short.stderr).not.toMatch(/\n\s+at /);

@@ -4,15 +4,22 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { startHarness, type Harness } from './harness.js';
 
-const preflight = (h: Harness, origin: string) => h.app.fetch('http://registry.test/graphql', {
-  method: 'OPTIONS',
-  headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
-});
+const preflight = (h: Harness, origin: string) =>
+  h.app.fetch('http://registry.test/graphql', {
+    method: 'OPTIONS',
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type',
+    },
+  });
 
 async function post(h: Harness, origin: string) {
   const token = await h.staffToken('AUDITOR');
   return h.app.fetch('http://registry.test/graphql', {
-    method: 'POST', headers: { origin, 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ viewer { kind } }' }),
+    method: 'POST',
+    headers: { origin, 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: '{ viewer { kind } }' }),
   });
 }
 
@@ -20,8 +27,12 @@ const corsHeaders = (res: Response) => [...res.headers.keys()].filter((k) => k.s
 
 describe('by default', () => {
   let h: Harness;
-  beforeAll(async () => { h = await startHarness(); });
-  afterAll(async () => { await h?.stop(); });
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
 
   test('a preflight from any site gets no CORS headers: the browser refuses the call', async () => {
     const res = await preflight(h, 'https://evil.example');
@@ -38,8 +49,12 @@ describe('by default', () => {
 
 describe('with CORS_ORIGINS', () => {
   let h: Harness;
-  beforeAll(async () => { h = await startHarness({ CORS_ORIGINS: 'https://app.example, https://admin.example:8443' }); });
-  afterAll(async () => { await h?.stop(); });
+  beforeAll(async () => {
+    h = await startHarness({ CORS_ORIGINS: 'https://app.example, https://admin.example:8443' });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
 
   test('a listed site gets its own origin back, the headers it needs, and never credentials', async () => {
     for (const origin of ['https://app.example', 'https://admin.example:8443']) {
@@ -70,5 +85,8 @@ test('CORS_ORIGINS takes origins only: a wildcard, a path or a non-URL stops the
     expect(() => loadConfig({ CORS_ORIGINS: bad }), bad).toThrow(/CORS_ORIGINS/);
   }
   expect(loadConfig({}).corsOrigins).toEqual([]);
-  expect(loadConfig({ CORS_ORIGINS: 'https://a.example,http://localhost:5173' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
+  expect(loadConfig({ CORS_ORIGINS: 'https://a.example,http://localhost:5173' }).corsOrigins).toEqual([
+    'https://a.example',
+    'http://localhost:5173',
+  ]);
 });

@@ -18,9 +18,26 @@ const EXPORTS = {
 };
 /** Every column of every export that holds text the registry stores (the others are numbers, booleans, times, enums, IDs). */
 const TEXT_COLUMNS: Record<keyof typeof EXPORTS, string[]> = {
-  transfers: ['exporterOffice', 'exporterCountry', 'importer', 'importerCountry', 'categories', 'derogationJustification', 'policyExplanation'],
+  transfers: [
+    'exporterOffice',
+    'exporterCountry',
+    'importer',
+    'importerCountry',
+    'categories',
+    'derogationJustification',
+    'policyExplanation',
+  ],
   transparencyReport: ['country'],
-  recordsOfProcessing: ['purposeName', 'description', 'recipient', 'recipientCountry', 'exporterCountry', 'categories', 'tiaReference', 'securityMeasures'],
+  recordsOfProcessing: [
+    'purposeName',
+    'description',
+    'recipient',
+    'recipientCountry',
+    'exporterCountry',
+    'categories',
+    'tiaReference',
+    'securityMeasures',
+  ],
 };
 const PREFIXES = ['=', '+', '-', '@', '\t', '\r'];
 const DANGEROUS = /^[=+\-@\t\r]/;
@@ -33,12 +50,28 @@ beforeAll(async () => {
   auditor = await h.staffToken('AUDITOR');
   reg = await smallRegistry(h, compliance);
   await recordOk(h, compliance, { officeId: reg.office.id, contractorId: reg.india.id });
-  await ok(h, compliance, 'receiveDisclosureRequest', 'ReceiveDisclosureRequestInput', {
-    officeId: reg.office.id, authorityName: 'Landeskriminalamt Berlin', authorityType: 'LAW_ENFORCEMENT', authorityCountry: 'DE', instrument: 'COURT_ORDER',
-    reference: 'LKA-1', dueAt: new Date(Date.now() + 86_400_000).toISOString(), requestedCategories: ['contact.email'], subjectsRequested: 1,
-  }, 'disclosureRequest');
+  await ok(
+    h,
+    compliance,
+    'receiveDisclosureRequest',
+    'ReceiveDisclosureRequestInput',
+    {
+      officeId: reg.office.id,
+      authorityName: 'Landeskriminalamt Berlin',
+      authorityType: 'LAW_ENFORCEMENT',
+      authorityCountry: 'DE',
+      instrument: 'COURT_ORDER',
+      reference: 'LKA-1',
+      dueAt: new Date(Date.now() + 86_400_000).toISOString(),
+      requestedCategories: ['contact.email'],
+      subjectsRequested: 1,
+    },
+    'disclosureRequest',
+  );
 });
-afterAll(async () => { await h?.stop(); });
+afterAll(async () => {
+  await h?.stop();
+});
 
 async function exportOf(name: keyof typeof EXPORTS) {
   const res = await csv(h, auditor, EXPORTS[name]);
@@ -50,12 +83,25 @@ async function exportOf(name: keyof typeof EXPORTS) {
 
 test('an obligation text that is a formula reaches the records of processing inert (as reported)', async () => {
   const formula = '=HYPERLINK("http://evil.example/steal","Click")';
-  await ok(h, compliance, 'addObligation', 'AddObligationInput', {
-    contractorId: reg.india.id, kind: 'SECURITY_MEASURES', text: formula, sourceDocument: 'DPA 2026', effectiveFrom: '2026-01-01',
-  }, 'obligation');
+  await ok(
+    h,
+    compliance,
+    'addObligation',
+    'AddObligationInput',
+    {
+      contractorId: reg.india.id,
+      kind: 'SECURITY_MEASURES',
+      text: formula,
+      sourceDocument: 'DPA 2026',
+      effectiveFrom: '2026-01-01',
+    },
+    'obligation',
+  );
   const rop = await exportOf('recordsOfProcessing');
   expect(rop.column('securityMeasures')).toContain(`'${formula}`);
-  expect((await csv(h, auditor, EXPORTS.recordsOfProcessing)).text).toContain(`"'=HYPERLINK(""http://evil.example/steal"",""Click"")"`);
+  expect((await csv(h, auditor, EXPORTS.recordsOfProcessing)).text).toContain(
+    `"'=HYPERLINK(""http://evil.example/steal"",""Click"")"`,
+  );
 });
 
 describe.each(PREFIXES)('every text column of every export, values starting %j', (prefix) => {
@@ -73,13 +119,19 @@ describe.each(PREFIXES)('every text column of every export, values starting %j',
     await rawSql(h, `update obligations set text = ${v('securityMeasures')} where kind = 'SECURITY_MEASURES'`);
     await rawSql(h, `update purposes set name = ${v('purposeName')}, description = ${v('description')}`);
     await rawSql(h, `update disclosure_requests set authority_country = ${sqlText(code)}`);
-    await rawSql(h, `insert into data_categories (key, name, description, sensitivity) values (${v('categories')}, 'x', 'x', 'PERSONAL')`);
+    await rawSql(
+      h,
+      `insert into data_categories (key, name, description, sensitivity) values (${v('categories')}, 'x', 'x', 'PERSONAL')`,
+    );
     await rawSql(h, `insert into grant_categories (grant_id, category_key) select id, ${v('categories')} from grants`);
-    await rawSql(h, `insert into transfers (occurred_at, kind, exporter_office_id, exporter_country, importer_kind, importer_authority, importer_country,
+    await rawSql(
+      h,
+      `insert into transfers (occurred_at, kind, exporter_office_id, exporter_country, importer_kind, importer_authority, importer_country,
         categories, purpose, mechanism, derogation_justification, policy_explanation, record_count, cross_border, third_country, recorded_by)
       select now(), 'LEGAL_DISCLOSURE', id, ${sqlText(code)}, 'AUTHORITY', ${v('importer')}, ${sqlText(code)}, array[${v('categories')}],
         'LEGAL_OBLIGATION', 'LEGAL_CLAIMS', ${v('derogationJustification')}, ${v('policyExplanation')}, 1, true, true, 'test'
-      from offices limit 1`);
+      from offices limit 1`,
+    );
   });
 
   for (const name of Object.keys(EXPORTS) as (keyof typeof EXPORTS)[]) {
@@ -88,7 +140,10 @@ describe.each(PREFIXES)('every text column of every export, values starting %j',
       for (const column of TEXT_COLUMNS[name]) {
         const stored = column.endsWith('Country') || column === 'country' ? code : value(column);
         // The hostile value is there, as text behind an apostrophe (in a list: each element).
-        expect(file.column(column).some((cell) => cell.split(';').some((e) => e.startsWith(`'${stored}`))), `${name}.${column}: ${JSON.stringify(file.column(column))}`).toBe(true);
+        expect(
+          file.column(column).some((cell) => cell.split(';').some((e) => e.startsWith(`'${stored}`))),
+          `${name}.${column}: ${JSON.stringify(file.column(column))}`,
+        ).toBe(true);
       }
       for (const row of file.rows) {
         for (const [i, cell] of row.entries()) expect(cell, `${name}.${file.header[i]}`).not.toMatch(DANGEROUS);
@@ -117,11 +172,12 @@ describe('the cell encoder', () => {
   });
 });
 
-test('a bad date in an export\'s query names its parameter, as the GraphQL argument would', async () => {
+test("a bad date in an export's query names its parameter, as the GraphQL argument would", async () => {
   const res = await csv(h, auditor, '/export/transfers.csv?from=2026-02-30T00:00:00Z');
   expect(res.status).toBe(400);
   expect(JSON.parse(res.text).errors[0]).toEqual({
-    message: 'Invalid input: from: "2026-02-30T00:00:00Z" is no valid instant (an ISO 8601 date-time such as 2026-01-31T12:00:00Z)',
+    message:
+      'Invalid input: from: "2026-02-30T00:00:00Z" is no valid instant (an ISO 8601 date-time such as 2026-01-31T12:00:00Z)',
     extensions: { code: 'VALIDATION_FAILED' },
   });
 });

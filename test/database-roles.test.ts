@@ -24,10 +24,13 @@ const run = promisify(execFile);
 
 /** The SQLSTATE and message PostgreSQL answers `text` with on the service's connection, or null if it ran. */
 async function refusal(h: Harness, text: string): Promise<{ code: string; message: string } | null> {
-  return h.database.db.execute(sql.raw(text)).then(() => null, (e: any) => {
-    const err = e.cause ?? e;
-    return { code: err.code, message: err.message };
-  });
+  return h.database.db.execute(sql.raw(text)).then(
+    () => null,
+    (e: any) => {
+      const err = e.cause ?? e;
+      return { code: err.code, message: err.message };
+    },
+  );
 }
 
 describe.skipIf(!onPostgres)('the service role', () => {
@@ -38,41 +41,83 @@ describe.skipIf(!onPostgres)('the service role', () => {
     compliance = await h.staffToken('COMPLIANCE');
     await createOffice(h, compliance);
   });
-  afterAll(async () => { await h?.stop(); });
+  afterAll(async () => {
+    await h?.stop();
+  });
 
   test('is the service connection: a login role with no superuser, role, database, replication or RLS-bypass rights', async () => {
-    const [me] = rowsOf<any>(await h.database.db.execute(sql`select current_user as name, rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls
-      from pg_roles where rolname = current_user`));
-    expect(me).toEqual({ name: TEST_ROLES.service, rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolreplication: false, rolbypassrls: false });
+    const [me] = rowsOf<any>(
+      await h.database.db
+        .execute(sql`select current_user as name, rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls
+      from pg_roles where rolname = current_user`),
+    );
+    expect(me).toEqual({
+      name: TEST_ROLES.service,
+      rolsuper: false,
+      rolcreaterole: false,
+      rolcreatedb: false,
+      rolreplication: false,
+      rolbypassrls: false,
+    });
   });
 
   test.each([
-    'update audit_events set actor = \'mallory\'', 'delete from audit_events',
-    'update transfers set record_count = 0', 'delete from transfers',
+    "update audit_events set actor = 'mallory'",
+    'delete from audit_events',
+    'update transfers set record_count = 0',
+    'delete from transfers',
   ])('%s: permission denied, before any trigger runs', async (text) => {
-    expect(await refusal(h, text)).toEqual({ code: '42501', message: expect.stringMatching(/^permission denied for table (audit_events|transfers)$/) });
+    expect(await refusal(h, text)).toEqual({
+      code: '42501',
+      message: expect.stringMatching(/^permission denied for table (audit_events|transfers)$/),
+    });
   });
 
   test('cannot switch the append-only triggers off: session_replication_role, ALTER TABLE … DISABLE TRIGGER', async () => {
-    expect(await refusal(h, 'set session_replication_role = replica')).toEqual({ code: '42501', message: 'permission denied to set parameter "session_replication_role"' });
+    expect(await refusal(h, 'set session_replication_role = replica')).toEqual({
+      code: '42501',
+      message: 'permission denied to set parameter "session_replication_role"',
+    });
     expect(await refusal(h, 'set local session_replication_role = replica')).toMatchObject({ code: '42501' });
-    expect(await refusal(h, 'alter table audit_events disable trigger audit_events_append_only')).toEqual({ code: '42501', message: 'must be owner of table audit_events' });
-    expect(await refusal(h, 'alter table transfers disable trigger all')).toEqual({ code: '42501', message: 'must be owner of table transfers' });
+    expect(await refusal(h, 'alter table audit_events disable trigger audit_events_append_only')).toEqual({
+      code: '42501',
+      message: 'must be owner of table audit_events',
+    });
+    expect(await refusal(h, 'alter table transfers disable trigger all')).toEqual({
+      code: '42501',
+      message: 'must be owner of table transfers',
+    });
   });
 
   test('no TRUNCATE, no DDL', async () => {
     for (const table of ['offices', 'audit_events', 'transfers', 'signing_keys']) {
-      expect(await refusal(h, `truncate ${table}`)).toEqual({ code: '42501', message: `permission denied for table ${table}` });
+      expect(await refusal(h, `truncate ${table}`)).toEqual({
+        code: '42501',
+        message: `permission denied for table ${table}`,
+      });
     }
-    expect(await refusal(h, 'create table stash (x int)')).toMatchObject({ code: '42501', message: expect.stringMatching(/permission denied for schema public/) });
-    expect(await refusal(h, 'drop table offices')).toEqual({ code: '42501', message: 'must be owner of table offices' });
-    expect(await refusal(h, 'alter table offices add column note text')).toEqual({ code: '42501', message: 'must be owner of table offices' });
+    expect(await refusal(h, 'create table stash (x int)')).toMatchObject({
+      code: '42501',
+      message: expect.stringMatching(/permission denied for schema public/),
+    });
+    expect(await refusal(h, 'drop table offices')).toEqual({
+      code: '42501',
+      message: 'must be owner of table offices',
+    });
+    expect(await refusal(h, 'alter table offices add column note text')).toEqual({
+      code: '42501',
+      message: 'must be owner of table offices',
+    });
     expect(await refusal(h, 'create schema stash')).toMatchObject({ code: '42501' });
-    expect(await refusal(h, 'insert into drizzle.__drizzle_migrations (hash) values (\'x\')')).toMatchObject({ code: '42501' });
+    expect(await refusal(h, "insert into drizzle.__drizzle_migrations (hash) values ('x')")).toMatchObject({
+      code: '42501',
+    });
   });
 
   test('history is still written and read: the office created above has its audit event', async () => {
-    const [row] = rowsOf<{ n: number }>(await h.database.db.execute(sql`select count(*)::int as n from audit_events where action = 'createOffice'`));
+    const [row] = rowsOf<{ n: number }>(
+      await h.database.db.execute(sql`select count(*)::int as n from audit_events where action = 'createOffice'`),
+    );
     expect(row!.n).toBe(1);
   });
 });
@@ -86,8 +131,12 @@ describe.skipIf(!onPostgres)('npm run db:roles and db:migrate', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'registry-roles-'));
   let admin: postgres.Sql;
   const cli = (script: string, args: string[] = [], extra: Record<string, string> = {}) =>
-    run(process.execPath, ['--import', 'tsx', `src/cli/${script}.ts`, ...args], { env: { ...process.env, ...env, DATA_DIR: dataDir, ...extra } })
-      .then(({ stdout }) => ({ code: 0, out: stdout }), (e: any) => ({ code: e.code as number, out: `${e.stdout}${e.stderr}` }));
+    run(process.execPath, ['--import', 'tsx', `src/cli/${script}.ts`, ...args], {
+      env: { ...process.env, ...env, DATA_DIR: dataDir, ...extra },
+    }).then(
+      ({ stdout }) => ({ code: 0, out: stdout }),
+      (e: any) => ({ code: e.code as number, out: `${e.stdout}${e.stderr}` }),
+    );
 
   beforeAll(async () => {
     if (!onPostgres) return;
@@ -99,7 +148,11 @@ describe.skipIf(!onPostgres)('npm run db:roles and db:migrate', () => {
     const url = new URL(process.env.DATABASE_URL!);
     url.pathname = `/${database}`;
     const old = await openDatabase({ databaseUrl: url.toString(), max: 1 });
-    try { await old.migrate(); } finally { await old.close(); }
+    try {
+      await old.migrate();
+    } finally {
+      await old.close();
+    }
   }, 60_000);
   afterAll(async () => {
     if (!admin) return;
@@ -111,7 +164,9 @@ describe.skipIf(!onPostgres)('npm run db:roles and db:migrate', () => {
   });
 
   test('refuses to make the administrator the service role, and changes nothing', async () => {
-    const r = await cli('db-roles', ['--admin', process.env.DATABASE_URL!], { DATABASE_URL: databaseUrlFor(new URL(process.env.DATABASE_URL!).username, database) });
+    const r = await cli('db-roles', ['--admin', process.env.DATABASE_URL!], {
+      DATABASE_URL: databaseUrlFor(new URL(process.env.DATABASE_URL!).username, database),
+    });
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/cannot be the owner or the service's role/);
     expect(await admin`select 1 from pg_roles where rolname in (${owner}, ${service})`).toHaveLength(0);
@@ -130,9 +185,12 @@ describe.skipIf(!onPostgres)('npm run db:roles and db:migrate', () => {
 
     const asOwner = postgres(env.MIGRATION_DATABASE_URL, { max: 1, onnotice: () => {} });
     try {
-      const foreign = await asOwner`select tablename from pg_tables where schemaname in ('public', 'drizzle') and tableowner <> ${owner}`;
+      const foreign =
+        await asOwner`select tablename from pg_tables where schemaname in ('public', 'drizzle') and tableowner <> ${owner}`;
       expect(foreign).toEqual([]);
-      const [db] = await asOwner<{ owner: string }[]>`select pg_get_userbyid(datdba) as owner from pg_database where datname = current_database()`;
+      const [db] = await asOwner<
+        { owner: string }[]
+      >`select pg_get_userbyid(datdba) as owner from pg_database where datname = current_database()`;
       expect(db!.owner).toBe(owner);
       // Exactly SELECT and INSERT on the history; the four row privileges elsewhere; nothing else anywhere.
       const grants = await asOwner<{ table: string; privileges: string }[]>`
@@ -148,11 +206,16 @@ describe.skipIf(!onPostgres)('npm run db:roles and db:migrate', () => {
     }
 
     // The service with DATABASE_URL only (no owner credentials): nothing pending, so it starts and writes.
-    const services = await openServices(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: env.DATABASE_URL }));
+    const services = await openServices(
+      loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: env.DATABASE_URL }),
+    );
     try {
       const [me] = rowsOf<{ name: string }>(await services.database.db.execute(sql`select current_user as name`));
       expect(me!.name).toBe(service);
-      const refused = await services.database.db.execute(sql`update audit_events set actor = 'x'`).then(() => null, (e: any) => (e.cause ?? e).code);
+      const refused = await services.database.db.execute(sql`update audit_events set actor = 'x'`).then(
+        () => null,
+        (e: any) => (e.cause ?? e).code,
+      );
       expect(refused).toBe('42501');
     } finally {
       await services.close();
@@ -162,11 +225,22 @@ describe.skipIf(!onPostgres)('npm run db:roles and db:migrate', () => {
   test('with a migration pending, the service role alone refuses to start and says what to run', async () => {
     const asOwner = postgres(env.MIGRATION_DATABASE_URL, { max: 1, onnotice: () => {} });
     try {
-      const [last] = await asOwner<{ name: string }[]>`delete from drizzle.__drizzle_migrations where id = (select max(id) from drizzle.__drizzle_migrations) returning name`;
-      const error = await openServices(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: env.DATABASE_URL })).then(
-        async (s) => { await s.close(); return null; }, (e: Error) => e.message);
-      expect(error).toBe(`1 migration(s) pending (${last!.name}) and the role in DATABASE_URL may not apply them: `
-        + 'run npm run db:migrate with MIGRATION_DATABASE_URL set to the owner role, or set it for the service');
+      const [last] = await asOwner<
+        { name: string }[]
+      >`delete from drizzle.__drizzle_migrations where id = (select max(id) from drizzle.__drizzle_migrations) returning name`;
+      const error = await openServices(
+        loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: env.DATABASE_URL }),
+      ).then(
+        async (s) => {
+          await s.close();
+          return null;
+        },
+        (e: Error) => e.message,
+      );
+      expect(error).toBe(
+        `1 migration(s) pending (${last!.name}) and the role in DATABASE_URL may not apply them: ` +
+          'run npm run db:migrate with MIGRATION_DATABASE_URL set to the owner role, or set it for the service',
+      );
     } finally {
       await asOwner.end();
     }

@@ -12,17 +12,25 @@ import { registryDeps } from '../src/services.js';
 import { onPostgres, startHarness, type Harness } from './harness.js';
 import { npm, npmEnv, npmStart, type Server } from './npm-process.js';
 
-if (onPostgres) console.warn('demo.test.ts: the embedded-database processes are tested in the run without DATABASE_URL');
+if (onPostgres)
+  console.warn('demo.test.ts: the embedded-database processes are tested in the run without DATABASE_URL');
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness(); });
-afterAll(async () => { await h?.stop(); });
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
 
 test('demo registry loads and reads back', async () => {
   expect(await hasOffices(h.database.db)).toBe(false);
   await loadDemoData(registryDeps(h));
   expect(await hasOffices(h.database.db)).toBe(true);
-  const r = await h.gql(await h.staffToken('AUDITOR'), '{ contractors(first: 50) { nodes { legalName country status grants(first: 10) { nodes { mechanism office { country } } } } } }');
+  const r = await h.gql(
+    await h.staffToken('AUDITOR'),
+    '{ contractors(first: 50) { nodes { legalName country status grants(first: 10) { nodes { mechanism office { country } } } } } }',
+  );
   const byName = Object.fromEntries(r.body.data.contractors.nodes.map((c: { legalName: string }) => [c.legalName, c]));
   expect(Object.keys(byName)).toHaveLength(6);
   expect(byName['Helpdesk Services Pvt Ltd'].grants.nodes[0].mechanism).toBe('SCC');
@@ -30,7 +38,10 @@ test('demo registry loads and reads back', async () => {
   expect(byName['ParcelPoint Logistics B.V.'].grants.nodes[0].mechanism).toBe('NOT_REQUIRED');
   expect(byName['Mailsend Pty Ltd'].status).toBe('ONBOARDING');
   // Audited as any change: every event of the load names the demo loader, a compliance officer.
-  const log = await h.gql(await h.staffToken('AUDITOR'), '{ auditLog(first: 100) { nodes { actor actorRole action } } }');
+  const log = await h.gql(
+    await h.staffToken('AUDITOR'),
+    '{ auditLog(first: 100) { nodes { actor actorRole action } } }',
+  );
   const events = log.body.data.auditLog.nodes as { actor: string; actorRole: string; action: string }[];
   expect(events.length).toBeGreaterThan(40);
   expect(new Set(events.map((e) => `${e.actor} ${e.actorRole}`))).toEqual(new Set(['demo-loader COMPLIANCE']));
@@ -42,15 +53,27 @@ test('demo registry loads and reads back', async () => {
 describe.skipIf(onPostgres)('the embedded database, as npm start and npm run demo use it', { timeout: 180_000 }, () => {
   let dataDir: string;
   let server: Server | undefined;
-  beforeAll(() => { dataDir = mkdtempSync(join(tmpdir(), 'registry-demo-')); });
-  afterAll(async () => { await server?.stop(); rmSync(dataDir, { recursive: true, force: true }); });
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'registry-demo-'));
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   const offices = async (base: string, token: string) => {
-    const r = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ offices(first: 20) { nodes { name } } }' }) });
+    const r = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ offices(first: 20) { nodes { name } } }' }),
+    });
     return ((await r.json()) as { data: { offices: { nodes: unknown[] } } }).data.offices.nodes.length;
   };
   const mintToken = async () => {
-    const t = await npm(['run', '--silent', 'token', '--', '--role', 'auditor', '--subject', 'bob@example.com'], npmEnv(dataDir));
+    const t = await npm(
+      ['run', '--silent', 'token', '--', '--role', 'auditor', '--subject', 'bob@example.com'],
+      npmEnv(dataDir),
+    );
     expect(t.code, t.stderr).toBe(0);
     return t.stdout.trim();
   };
@@ -60,7 +83,9 @@ describe.skipIf(onPostgres)('the embedded database, as npm start and npm run dem
     const demo = await npm(['run', 'demo'], npmEnv(dataDir));
     expect(demo.code).not.toBe(0);
     expect(demo.stdout).not.toMatch(/Demo registry loaded/);
-    expect(demo.stderr).toMatch(new RegExp(`The embedded database in ${dataDir} is in use by process \\d+ \\(.*server\\.ts.*\\)`));
+    expect(demo.stderr).toMatch(
+      new RegExp(`The embedded database in ${dataDir} is in use by process \\d+ \\(.*server\\.ts.*\\)`),
+    );
     expect(demo.stderr).toMatch(/stop that one first/);
     expect(demo.stderr).not.toMatch(/at .*\.ts:\d+/); // the message, not a stack trace
 
@@ -81,11 +106,13 @@ describe.skipIf(onPostgres)('the embedded database, as npm start and npm run dem
     expect(demo.code, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(/Demo registry loaded/);
     server = await npmStart(dataDir, ['--demo']);
-    expect(server.output().stdout).toMatch(/The registry already has data; demo not loaded\. To start afresh: stop the server, delete .*, then npm start -- --demo\./);
+    expect(server.output().stdout).toMatch(
+      /The registry already has data; demo not loaded\. To start afresh: stop the server, delete .*, then npm start -- --demo\./,
+    );
     expect(await offices(server.base, await mintToken())).toBe(7);
   });
 
-  test('a lock left by a process that is gone, or by a pid now someone else\'s, is taken over', async () => {
+  test("a lock left by a process that is gone, or by a pid now someone else's, is taken over", async () => {
     await server?.stop();
     server = undefined;
     const gone = spawnSync(process.execPath, ['-e', '']).pid;

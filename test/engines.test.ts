@@ -13,16 +13,18 @@ const lock = JSON.parse(readFileSync(new URL('package-lock.json', root), 'utf8')
 const claimed = pkg.engines.node;
 const oldest = semver.minVersion(claimed)!.version;
 
-test.each([['the oldest version package.json claims', oldest], ['the running Node.js', process.versions.node]])(
-  'every locked package accepts %s (%s)',
-  (_, version) => {
-    const refusing = Object.entries(lock.packages).flatMap(([path, p]) => {
-      const range = !p.engines || Array.isArray(p.engines) ? undefined : p.engines.node;
-      return range && !semver.satisfies(version, range) ? [`${path.replace(/^.*node_modules\//, '')}@${p.version}: node ${range}`] : [];
-    });
-    expect(refusing).toEqual([]);
-  },
-);
+test.each([
+  ['the oldest version package.json claims', oldest],
+  ['the running Node.js', process.versions.node],
+])('every locked package accepts %s (%s)', (_, version) => {
+  const refusing = Object.entries(lock.packages).flatMap(([path, p]) => {
+    const range = !p.engines || Array.isArray(p.engines) ? undefined : p.engines.node;
+    return range && !semver.satisfies(version, range)
+      ? [`${path.replace(/^.*node_modules\//, '')}@${p.version}: node ${range}`]
+      : [];
+  });
+  expect(refusing).toEqual([]);
+});
 
 test('the README claims the same oldest version as package.json', () => {
   const readme = readFileSync(new URL('README.md', root), 'utf8');

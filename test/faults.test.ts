@@ -25,7 +25,9 @@ let pg: PrivatePostgres;
 const secret = randomBytes(32).toString('base64url');
 const dirs: string[] = [];
 
-beforeAll(async () => { if (!skip) pg = await startPrivatePostgres((found as { bin: string }).bin); }, 60_000);
+beforeAll(async () => {
+  if (!skip) pg = await startPrivatePostgres((found as { bin: string }).bin);
+}, 60_000);
 afterAll(async () => {
   await pg?.destroy();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -44,12 +46,19 @@ async function startApp(env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'registry-faults-'));
   dirs.push(dataDir);
   const config = loadConfig({
-    NODE_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: url.toString(), KEY_ENCRYPTION_SECRET: secret,
-    RATE_LIMIT_PER_TOKEN: '0', RATE_LIMIT_PER_ADDRESS: '0', DB_CONNECT_TIMEOUT_SECONDS: '2', ...env,
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    DATABASE_URL: url.toString(),
+    KEY_ENCRYPTION_SECRET: secret,
+    RATE_LIMIT_PER_TOKEN: '0',
+    RATE_LIMIT_PER_ADDRESS: '0',
+    DB_CONNECT_TIMEOUT_SECONDS: '2',
+    ...env,
   });
   const services = await openServices(config);
   const app = createApp(services);
-  const token = (await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'faults@example.com', 3600)).token;
+  const token = (await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'faults@example.com', 3600))
+    .token;
   return { services, app, token, url: url.toString(), config, dataDir };
 }
 
@@ -57,31 +66,68 @@ async function startApp(env: Record<string, string> = {}) {
 async function spawnServer(url: string, dataDir: string, env: Record<string, string> = {}) {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATABASE_URL: url, KEY_ENCRYPTION_SECRET: secret, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', DATA_DIR: dataDir,
-      LOG_LEVEL: 'silent', RATE_LIMIT_PER_TOKEN: '0', RATE_LIMIT_PER_ADDRESS: '0', DB_CONNECT_TIMEOUT_SECONDS: '2', ...env },
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      KEY_ENCRYPTION_SECRET: secret,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_PER_TOKEN: '0',
+      RATE_LIMIT_PER_ADDRESS: '0',
+      DB_CONNECT_TIMEOUT_SECONDS: '2',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += String(d); });
-  const exited = new Promise<{ code: number | null; at: number }>((r) => child.once('exit', (code) => r({ code, at: Date.now() })));
+  child.stderr!.on('data', (d) => {
+    stderr += String(d);
+  });
+  const exited = new Promise<{ code: number | null; at: number }>((r) =>
+    child.once('exit', (code) => r({ code, at: Date.now() })),
+  );
   const base = `http://127.0.0.1:${port}`;
   let up = false;
-  for (let k = 0; k < 200 && !up && child.exitCode === null; k++) { try { up = (await fetch(`${base}/ready`)).ok; } catch { await sleep(100); } }
+  for (let k = 0; k < 200 && !up && child.exitCode === null; k++) {
+    try {
+      up = (await fetch(`${base}/ready`)).ok;
+    } catch {
+      await sleep(100);
+    }
+  }
   if (!up) throw new Error(`server did not start: ${stderr}`);
   return { child, exited, base, stderr: () => stderr };
 }
 
-const post = (base: string, token: string, query: string, variables?: unknown) => fetch(`${base}/graphql`, {
-  method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }),
-}).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+const post = (base: string, token: string, query: string, variables?: unknown) =>
+  fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
 const CREATE = `mutation($input: CreateOfficeInput!) { createOffice(input: $input) { __typename ... on CreateOfficePayload { office { id } } ... on Error { code message } } }`;
-const officeInput = (i: number) => ({ name: `Office ${i}`, legalEntity: 'Fault Tolerant GmbH', country: 'DE', city: 'Berlin' });
+const officeInput = (i: number) => ({
+  name: `Office ${i}`,
+  legalEntity: 'Fault Tolerant GmbH',
+  country: 'DE',
+  city: 'Berlin',
+});
 const rawId = (globalId: string) => Number(Buffer.from(globalId, 'base64').toString().split(':')[1]);
 
-async function gql(app: { fetch: (...a: any[]) => Response | Promise<Response> }, token: string, query: string, variables?: unknown) {
+async function gql(
+  app: { fetch: (...a: any[]) => Response | Promise<Response> },
+  token: string,
+  query: string,
+  variables?: unknown,
+) {
   const res = await app.fetch('http://registry.test/graphql', {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
   });
   return { status: res.status, body: (await res.json()) as any };
 }
@@ -102,10 +148,15 @@ describe.skipIf(!!skip)('PostgreSQL stopped and restarted under write load', () 
     const writer = async () => {
       while (!stop && Date.now() < deadline && i < 5_000) {
         const n = i++;
-        const r = await post(server.base, token, CREATE, { input: officeInput(n) }).catch((e) => ({ status: 0, body: { errors: [{ extensions: { code: `fetch: ${(e as Error).message}` } }] } as any }));
+        const r = await post(server.base, token, CREATE, { input: officeInput(n) }).catch((e) => ({
+          status: 0,
+          body: { errors: [{ extensions: { code: `fetch: ${(e as Error).message}` } }] } as any,
+        }));
         const id = r.body.data?.createOffice?.office?.id;
-        if (id) { acknowledged.push(rawId(id)); if (restarted) ackedAfterRestart++; }
-        else {
+        if (id) {
+          acknowledged.push(rawId(id));
+          if (restarted) ackedAfterRestart++;
+        } else {
           const code = r.body.errors?.[0]?.extensions?.code ?? r.body.data?.createOffice?.code ?? `status ${r.status}`;
           failures[code] = (failures[code] ?? 0) + 1;
           await sleep(50);
@@ -150,7 +201,18 @@ describe.skipIf(!!skip)('PostgreSQL stopped and restarted under write load', () 
       const rows = await check<{ id: number }[]>`select id from offices`;
       const stored = new Set(rows.map((r) => Number(r.id)));
       const lost = acknowledged.filter((id) => !stored.has(id));
-      console.log(JSON.stringify({ scenario: 'restart', acknowledged: acknowledged.length, afterRestart: ackedAfterRestart, stored: stored.size, lost: lost.length, failures, ...outage, driverWriteAfterClose: (server.stderr().match(/wrote to a closed connection/g) ?? []).length }));
+      console.log(
+        JSON.stringify({
+          scenario: 'restart',
+          acknowledged: acknowledged.length,
+          afterRestart: ackedAfterRestart,
+          stored: stored.size,
+          lost: lost.length,
+          failures,
+          ...outage,
+          driverWriteAfterClose: (server.stderr().match(/wrote to a closed connection/g) ?? []).length,
+        }),
+      );
       expect(lost).toEqual([]);
       expect(new Set(acknowledged).size).toBe(acknowledged.length);
     } finally {
@@ -161,14 +223,23 @@ describe.skipIf(!!skip)('PostgreSQL stopped and restarted under write load', () 
 
 describe.skipIf(!!skip)('connection pool exhausted', () => {
   test('requests fail fast with a clear error, /health stays up, service recovers', async () => {
-    const { services, app, token } = await startApp({ DB_POOL_MAX: '2', DB_POOL_QUEUE_LIMIT: '2', REQUEST_TIMEOUT_MS: '1500', STATEMENT_TIMEOUT_MS: '10000' });
+    const { services, app, token } = await startApp({
+      DB_POOL_MAX: '2',
+      DB_POOL_QUEUE_LIMIT: '2',
+      REQUEST_TIMEOUT_MS: '1500',
+      STATEMENT_TIMEOUT_MS: '10000',
+    });
     try {
       expect((await gql(app, token, '{ offices { nodes { id } } }')).body.errors).toBeUndefined();
       // Two slow statements take both connections (drizzle runs a query when it is awaited).
       const holds = [1, 2].map(() => services.database.db.execute(sql`select pg_sleep(3)`).then(() => 'done'));
       await sleep(200);
       // Two requests queue for a connection and end at the request deadline.
-      const queued = [1, 2].map(async () => { const t0 = Date.now(); const r = await gql(app, token, '{ offices { nodes { id } } }'); return { ...r, ms: Date.now() - t0 }; });
+      const queued = [1, 2].map(async () => {
+        const t0 = Date.now();
+        const r = await gql(app, token, '{ offices { nodes { id } } }');
+        return { ...r, ms: Date.now() - t0 };
+      });
       await sleep(200);
       // Now the queue is full: further requests are refused at once.
       const t0 = Date.now();
@@ -186,7 +257,11 @@ describe.skipIf(!!skip)('connection pool exhausted', () => {
         expect(q.body.errors[0].extensions.code).toBe('TIMEOUT');
         expect(q.ms).toBeLessThan(2_500);
       }
-      const metrics = await (await app.fetch('http://registry.test/metrics', {}, { req: { socket: { remoteAddress: '127.0.0.1' } } } as never)).text();
+      const metrics = await (
+        await app.fetch('http://registry.test/metrics', {}, {
+          req: { socket: { remoteAddress: '127.0.0.1' } },
+        } as never)
+      ).text();
       expect(metrics).toMatch(/registry_db_pool_waiting [1-9]/);
       expect(metrics).toMatch(/registry_refusals_total\{reason="database_busy"\} [1-9]/);
       console.log(JSON.stringify({ scenario: 'pool', busyMs, queuedMs: (await Promise.all(queued)).map((q) => q.ms) }));
@@ -203,20 +278,32 @@ describe.skipIf(!!skip)('SIGTERM under load', () => {
   test('readiness fails first, requests in flight complete, exit 0 within the grace period', async () => {
     const { services, token, url, dataDir } = await startApp();
     const grace = 8_000;
-    const { child, exited, base } = await spawnServer(url, dataDir, { SHUTDOWN_GRACE_MS: String(grace), SHUTDOWN_DELAY_MS: '1500' });
+    const { child, exited, base } = await spawnServer(url, dataDir, {
+      SHUTDOWN_GRACE_MS: String(grace),
+      SHUTDOWN_DELAY_MS: '1500',
+    });
     const lock = postgres(url, { max: 1, onnotice: () => {} });
     try {
       // Hold the offices table so that writes stay in flight.
       let release!: () => void;
-      const released = new Promise<void>((r) => { release = r; });
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
       const locked = new Promise<void>((ready) => {
-        void lock.begin(async (tx) => { await tx`lock table offices in access exclusive mode`; ready(); await released; });
+        void lock.begin(async (tx) => {
+          await tx`lock table offices in access exclusive mode`;
+          ready();
+          await released;
+        });
       });
       await locked;
-      const inFlight = Array.from({ length: 6 }, (_, n) => fetch(`${base}/graphql`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: CREATE, variables: { input: officeInput(1000 + n) } }),
-      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any })));
+      const inFlight = Array.from({ length: 6 }, (_, n) =>
+        fetch(`${base}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: CREATE, variables: { input: officeInput(1000 + n) } }),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as any })),
+      );
       await sleep(500);
       const sigterm = Date.now();
       child.kill('SIGTERM');
@@ -227,22 +314,27 @@ describe.skipIf(!!skip)('SIGTERM under load', () => {
       await sleep(800);
       release();
       const results = await Promise.all(inFlight);
-      for (const r of results) expect(r.body.data?.createOffice?.__typename, JSON.stringify(r.body)).toBe('CreateOfficePayload');
+      for (const r of results)
+        expect(r.body.data?.createOffice?.__typename, JSON.stringify(r.body)).toBe('CreateOfficePayload');
       const { code, at } = await exited;
       expect(code).toBe(0);
       expect(at - sigterm).toBeLessThan(grace);
       const ids = results.map((r) => rawId(r.body.data.createOffice.office.id));
       const rows = await lock<{ id: number }[]>`select id from offices where id in ${lock(ids)}`;
       expect(rows).toHaveLength(6);
-      console.log(JSON.stringify({ scenario: 'sigterm', inFlight: results.length, exitCode: code, exitMs: at - sigterm }));
+      console.log(
+        JSON.stringify({ scenario: 'sigterm', inFlight: results.length, exitCode: code, exitMs: at - sigterm }),
+      );
     } finally {
-      if (child.exitCode === null) { child.kill('SIGKILL'); await exited; }
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
       await lock.end();
       await services.close();
     }
   }, 60_000);
 });
-
 
 describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under write load', () => {
   test('writes resume once PostgreSQL accepts connections, nothing stays counted in use, SIGTERM drains in about a second', async () => {
@@ -251,7 +343,8 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under write load', 
     // The defaults (deadline, connect timeout, grace period, delay): the figures in the README are these.
     const server = await spawnServer(url, dataDir, { DB_CONNECT_TIMEOUT_SECONDS: '' });
     const grace = 10_000;
-    const gauge = async (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await (await fetch(`${server.base}/metrics`)).text())?.[1]);
+    const gauge = async (name: string) =>
+      Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await (await fetch(`${server.base}/metrics`)).text())?.[1]);
     const acknowledged: number[] = [];
     const outcomes: { sent: number; at: number; ok: boolean; code?: string }[] = [];
     let i = 0;
@@ -260,7 +353,10 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under write load', 
     const writer = async () => {
       while (!stop && Date.now() < deadline && i < 10_000) {
         const sent = Date.now();
-        const r = await post(server.base, token, CREATE, { input: officeInput(i++) }).catch((e) => ({ status: 0, body: { errors: [{ extensions: { code: `fetch: ${(e as Error).message}` } }] } as any }));
+        const r = await post(server.base, token, CREATE, { input: officeInput(i++) }).catch((e) => ({
+          status: 0,
+          body: { errors: [{ extensions: { code: `fetch: ${(e as Error).message}` } }] } as any,
+        }));
         const id = r.body.data?.createOffice?.office?.id;
         outcomes.push({ sent, at: Date.now(), ok: Boolean(id), code: r.body.errors?.[0]?.extensions?.code });
         if (id) acknowledged.push(rawId(id));
@@ -279,7 +375,12 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under write load', 
       let acceptedAt = 0;
       for (let k = 0; k < 1_000 && !acceptedAt; k++) {
         const probe = postgres(url, { max: 1, connect_timeout: 1, onnotice: () => {} });
-        await probe`select 1`.then(() => { acceptedAt = Date.now(); }, () => sleep(20));
+        await probe`select 1`.then(
+          () => {
+            acceptedAt = Date.now();
+          },
+          () => sleep(20),
+        );
         await probe.end({ timeout: 0 });
       }
       await started;
@@ -292,7 +393,10 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under write load', 
       const lastFailureMs = Math.max(0, ...lateFailures.map((o) => o.at - acceptedAt));
       // Nothing runs now, so nothing may be counted in use: statements abandoned at the deadline included.
       let inUse = NaN;
-      for (let k = 0; k < 20 && inUse !== 0; k++) { inUse = await gauge('registry_db_pool_in_use'); if (inUse !== 0) await sleep(50); }
+      for (let k = 0; k < 20 && inUse !== 0; k++) {
+        inUse = await gauge('registry_db_pool_in_use');
+        if (inUse !== 0) await sleep(50);
+      }
       // SIGTERM with clients still writing on keep-alive connections: every answer after the listener has
       // closed says Connection: close, so no client holds the server open until the grace period runs out.
       stop = false;
@@ -304,8 +408,21 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under write load', 
       stop = true;
       await Promise.all(writers);
       const drainMs = at - sigterm;
-      console.log(JSON.stringify({ scenario: 'crash', downMs: acceptedAt - crashedAt, resumedMs, lastFailureMs, inUseAfter: inUse, drainMs, exitCode: code, acknowledged: acknowledged.length,
-        failuresAfterAccept: lateFailures.map((o) => `${o.code} sent ${o.sent - acceptedAt} ms, answered ${o.at - acceptedAt} ms`) }));
+      console.log(
+        JSON.stringify({
+          scenario: 'crash',
+          downMs: acceptedAt - crashedAt,
+          resumedMs,
+          lastFailureMs,
+          inUseAfter: inUse,
+          drainMs,
+          exitCode: code,
+          acknowledged: acknowledged.length,
+          failuresAfterAccept: lateFailures.map(
+            (o) => `${o.code} sent ${o.sent - acceptedAt} ms, answered ${o.at - acceptedAt} ms`,
+          ),
+        }),
+      );
       // Bounded by DB_CONNECT_TIMEOUT_SECONDS (2 s) plus the reconnect backoff's cap (0.5 s); typically under 0.1 s.
       expect(resumedMs).toBeLessThan(2_500);
       // A connection attempt that PostgreSQL's restart caught can hang until DB_CONNECT_TIMEOUT_SECONDS (2 s)
@@ -320,7 +437,10 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under write load', 
     } finally {
       stop = true;
       await Promise.all(writers);
-      if (server.child.exitCode === null) { server.child.kill('SIGKILL'); await server.exited; }
+      if (server.child.exitCode === null) {
+        server.child.kill('SIGKILL');
+        await server.exited;
+      }
     }
     const check = postgres(url, { max: 1, onnotice: () => {} });
     try {
@@ -334,11 +454,20 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under write load', 
 
 describe.skipIf(!!skip)('pool gauges', () => {
   test('a transaction waiting for a connection counts once, as one statement waiting', async () => {
-    const { services, app, token } = await startApp({ DB_POOL_MAX: '2', DB_POOL_QUEUE_LIMIT: '10', STATEMENT_TIMEOUT_MS: '10000' });
-    const metrics = async () => (await app.fetch('http://registry.test/metrics', {}, { req: { socket: { remoteAddress: '127.0.0.1' } } } as never)).text();
+    const { services, app, token } = await startApp({
+      DB_POOL_MAX: '2',
+      DB_POOL_QUEUE_LIMIT: '10',
+      STATEMENT_TIMEOUT_MS: '10000',
+    });
+    const metrics = async () =>
+      (
+        await app.fetch('http://registry.test/metrics', {}, {
+          req: { socket: { remoteAddress: '127.0.0.1' } },
+        } as never)
+      ).text();
     try {
       // Two slow statements take both connections; then one mutation (a transaction) waits for one.
-      const holds = [1, 2].map(() => services.database.db.execute(sql`select pg_sleep(1.5)`).then(() => "done"));
+      const holds = [1, 2].map(() => services.database.db.execute(sql`select pg_sleep(1.5)`).then(() => 'done'));
       await sleep(200);
       const write = gql(app, token, CREATE, { input: officeInput(1) });
       await sleep(200);
@@ -361,17 +490,43 @@ async function write(base: string, token: string, name: string, key?: string) {
   const t0 = Date.now();
   try {
     const r = await fetch(`${base}/graphql`, {
-      method: 'POST', body: JSON.stringify({ query: CREATE, variables: { input: { ...officeInput(0), name } } }),
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(key ? { 'idempotency-key': key } : {}) },
+      method: 'POST',
+      body: JSON.stringify({ query: CREATE, variables: { input: { ...officeInput(0), name } } }),
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        ...(key ? { 'idempotency-key': key } : {}),
+      },
     });
     const text = await r.text();
-    return { status: r.status, text, contentType: r.headers.get('content-type') ?? '', requestId: r.headers.get('x-request-id'), replayed: r.headers.get('idempotent-replayed') === 'true', ms: Date.now() - t0 };
+    return {
+      status: r.status,
+      text,
+      contentType: r.headers.get('content-type') ?? '',
+      requestId: r.headers.get('x-request-id'),
+      replayed: r.headers.get('idempotent-replayed') === 'true',
+      ms: Date.now() - t0,
+    };
   } catch (e) {
-    return { status: 0, text: `fetch: ${(e as Error).message}`, contentType: '', requestId: null, replayed: false, ms: Date.now() - t0 };
+    return {
+      status: 0,
+      text: `fetch: ${(e as Error).message}`,
+      contentType: '',
+      requestId: null,
+      replayed: false,
+      ms: Date.now() - t0,
+    };
   }
 }
 type Answer = Awaited<ReturnType<typeof write>>;
-const codeOf = (a: Answer) => { try { const b = JSON.parse(a.text); return b.errors?.[0]?.extensions?.code ?? b.data?.createOffice?.code; } catch { return undefined; } };
+const codeOf = (a: Answer) => {
+  try {
+    const b = JSON.parse(a.text);
+    return b.errors?.[0]?.extensions?.code ?? b.data?.createOffice?.code;
+  } catch {
+    return undefined;
+  }
+};
 /** A stack frame, a source path, SQL, a table or driver name: nothing of the kind may reach a client. */
 const LEAK = /\bat .+:\d+:\d+|src\/|\.ts\b|insert into|update "|select |idempotency_keys|Drizzle|PostgresError|stack/i;
 
@@ -425,7 +580,9 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under keyed and unk
       const failed = answers.filter((a) => a.status !== 200);
       const keyedFailed = failed.filter((a) => a.key);
       const byStatus: Record<string, number> = {};
-      for (const a of answers) byStatus[`${a.key ? 'keyed' : 'plain'} ${a.status} ${codeOf(a) ?? ''}`.trim()] = (byStatus[`${a.key ? 'keyed' : 'plain'} ${a.status} ${codeOf(a) ?? ''}`.trim()] ?? 0) + 1;
+      for (const a of answers)
+        byStatus[`${a.key ? 'keyed' : 'plain'} ${a.status} ${codeOf(a) ?? ''}`.trim()] =
+          (byStatus[`${a.key ? 'keyed' : 'plain'} ${a.status} ${codeOf(a) ?? ''}`.trim()] ?? 0) + 1;
       expect(keyedFailed.length, JSON.stringify(byStatus)).toBeGreaterThan(0); // the crash was met by keyed writes
       for (const a of answers) {
         expect(a.status, `${a.name}: ${a.text}`).not.toBe(500);
@@ -444,19 +601,34 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under keyed and unk
         const code = codeOf(r) ?? (r.replayed ? 'replayed' : r.status === 200 ? 'ran' : `status ${r.status}`);
         resolved[code] = (resolved[code] ?? 0) + 1;
         expect(r.text).not.toMatch(LEAK);
-        expect(['replayed', 'ran', 'IDEMPOTENCY_OUTCOME_UNKNOWN'], `${a.key}: ${r.status} ${r.text}`).toContain(r.replayed ? 'replayed' : r.status === 200 ? 'ran' : code);
+        expect(['replayed', 'ran', 'IDEMPOTENCY_OUTCOME_UNKNOWN'], `${a.key}: ${r.status} ${r.text}`).toContain(
+          r.replayed ? 'replayed' : r.status === 200 ? 'ran' : code,
+        );
       }
       const check = postgres(url, { max: 1, onnotice: () => {} });
       try {
-        const rows = await check<{ name: string; n: number }[]>`select name, count(*)::int as n from offices where name like 'Crash keyed %' group by name having count(*) > 1`;
+        const rows = await check<
+          { name: string; n: number }[]
+        >`select name, count(*)::int as n from offices where name like 'Crash keyed %' group by name having count(*) > 1`;
         expect(rows).toEqual([]);
         const acked = answers.filter((a) => a.status === 200).map((a) => a.name);
-        const stored = new Set((await check<{ name: string }[]>`select name from offices where name like 'Crash %'`).map((r) => r.name));
+        const stored = new Set(
+          (await check<{ name: string }[]>`select name from offices where name like 'Crash %'`).map((r) => r.name),
+        );
         expect(acked.filter((name) => !stored.has(name))).toEqual([]);
       } finally {
         await check.end();
       }
-      console.log(JSON.stringify({ scenario: 'crash-keyed', answers: answers.length, byStatus, slowestMs: slowest, keyedFailed: keyedFailed.length, resolved }));
+      console.log(
+        JSON.stringify({
+          scenario: 'crash-keyed',
+          answers: answers.length,
+          byStatus,
+          slowestMs: slowest,
+          keyedFailed: keyedFailed.length,
+          resolved,
+        }),
+      );
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;
@@ -471,10 +643,19 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under keyed and unk
     let second: Awaited<ReturnType<typeof spawnServer>> | undefined;
     try {
       let release!: () => void;
-      const released = new Promise<void>((r) => { release = r; });
-      await new Promise<void>((ready) => { void lock.begin(async (tx) => { await tx`lock table offices in access exclusive mode`; ready(); await released; }); });
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
+      await new Promise<void>((ready) => {
+        void lock.begin(async (tx) => {
+          await tx`lock table offices in access exclusive mode`;
+          ready();
+          await released;
+        });
+      });
       const inFlight = write(first.base, token, 'Orphaned office', 'orphan-1');
-      const claimed = async () => (await services.database.sql!`select 1 from idempotency_keys where key = 'orphan-1'`).length > 0;
+      const claimed = async () =>
+        (await services.database.sql!`select 1 from idempotency_keys where key = 'orphan-1'`).length > 0;
       for (let k = 0; k < 40 && !(await claimed()); k++) await sleep(25);
       expect(await claimed()).toBe(true);
       first.child.kill('SIGKILL');
@@ -491,7 +672,10 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under keyed and unk
       expect(rows[0]!.n).toBe(0); // its transaction died with its process
     } finally {
       if (first.child.exitCode === null) first.child.kill('SIGKILL');
-      if (second) { second.child.kill('SIGTERM'); await second.exited; }
+      if (second) {
+        second.child.kill('SIGTERM');
+        await second.exited;
+      }
       await lock.end();
       await services.close();
     }

@@ -28,7 +28,11 @@ let token: string;
 
 const GRANT_IDS = '{ id status }';
 const listed = async (status: string) => {
-  const r = await h.gql(compliance, `query($s: GrantStatus) { grants(status: $s, first: 100) { nodes ${GRANT_IDS} } }`, { s: status });
+  const r = await h.gql(
+    compliance,
+    `query($s: GrantStatus) { grants(status: $s, first: 100) { nodes ${GRANT_IDS} } }`,
+    { s: status },
+  );
   expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
   return r.body.data.grants.nodes.map((g: { id: string }) => g.id) as string[];
 };
@@ -37,15 +41,27 @@ const statusOf = async (id: string) => {
   return r.body.data.node.status as string;
 };
 const issue = (input: { categories: string[]; purposes: string[] }) =>
-  mutate(h, compliance, 'issueAccessToken', 'IssueAccessTokenInput', { contractorId: contractor.id, scopes: ['RECORDS_READ'], lifetimeSeconds: 3600, ...input },
-    '... on IssueAccessTokenPayload { token }');
+  mutate(
+    h,
+    compliance,
+    'issueAccessToken',
+    'IssueAccessTokenInput',
+    { contractorId: contractor.id, scopes: ['RECORDS_READ'], lifetimeSeconds: 3600, ...input },
+    '... on IssueAccessTokenPayload { token }',
+  );
 const fetchRecords = async () => {
-  const r = await h.gql(token, '{ sharedRecords(purpose: TECHNICAL_SUPPORT, first: 100) { nodes { subjectRef values { category } } } }');
+  const r = await h.gql(
+    token,
+    '{ sharedRecords(purpose: TECHNICAL_SUPPORT, first: 100) { nodes { subjectRef values { category } } } }',
+  );
   expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
   return r.body.data.sharedRecords.nodes.map((n: { subjectRef: string }) => n.subjectRef).sort() as string[];
 };
 const activities = async () => {
-  const r = await h.gql(auditor, '{ recordsOfProcessing { activities { purpose dataCategories recipients { legalName } } } }');
+  const r = await h.gql(
+    auditor,
+    '{ recordsOfProcessing { activities { purpose dataCategories recipients { legalName } } } }',
+  );
   expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
   return r.body.data.recordsOfProcessing.activities as { purpose: string; dataCategories: string[] }[];
 };
@@ -65,17 +81,35 @@ beforeAll(async () => {
   contractor = await registerContractor(h, compliance, { legalName: 'Support FR', country: 'FR' });
   contractor = await setStatus(h, compliance, contractor.id, 'ACTIVE');
   const now = h.clock.now().getTime();
-  current = await grant(h, compliance, { contractorId: contractor.id, officeId: officeA.id, validUntil: new Date(now + 2 * DAY).toISOString() });
-  tomorrows = await grant(h, compliance, {
-    contractorId: contractor.id, officeId: officeB.id, categories: ['contact.email', 'contact.phone'], validFrom: new Date(now + DAY).toISOString(),
+  current = await grant(h, compliance, {
+    contractorId: contractor.id,
+    officeId: officeA.id,
+    validUntil: new Date(now + 2 * DAY).toISOString(),
   });
-  otherPurpose = await grant(h, compliance, { contractorId: contractor.id, officeId: officeA.id, purpose: 'ORDER_FULFILMENT', validFrom: new Date(now + DAY).toISOString() });
+  tomorrows = await grant(h, compliance, {
+    contractorId: contractor.id,
+    officeId: officeB.id,
+    categories: ['contact.email', 'contact.phone'],
+    validFrom: new Date(now + DAY).toISOString(),
+  });
+  otherPurpose = await grant(h, compliance, {
+    contractorId: contractor.id,
+    officeId: officeA.id,
+    purpose: 'ORDER_FULFILMENT',
+    validFrom: new Date(now + DAY).toISOString(),
+  });
   for (const [office, subjectRef, values] of [
     [officeA, 'a-1', { 'contact.email': 'a1@example.com' }],
     [officeB, 'b-1', { 'contact.email': 'b1@example.com', 'contact.phone': '+49 40 1234567' }],
   ] as const) {
-    const res = await mutate(h, compliance, 'importSharedRecords', 'ImportSharedRecordsInput', { officeId: office.id, records: [{ subjectRef, values }] },
-      '... on ImportSharedRecordsPayload { imported }');
+    const res = await mutate(
+      h,
+      compliance,
+      'importSharedRecords',
+      'ImportSharedRecordsInput',
+      { officeId: office.id, records: [{ subjectRef, values }] },
+      '... on ImportSharedRecordsPayload { imported }',
+    );
     expect(res).toMatchObject({ imported: 1 });
   }
   // Issued today under the grant in effect; it is the same token that reads more tomorrow.
@@ -83,7 +117,9 @@ beforeAll(async () => {
   expect(issued.token, JSON.stringify(issued)).toEqual(expect.any(String));
   token = issued.token;
 });
-afterAll(async () => { await h?.stop(); });
+afterAll(async () => {
+  await h?.stop();
+});
 
 describe('today: the grant starting tomorrow gives nothing', () => {
   test('it reads SCHEDULED and is listed by status: SCHEDULED only', async () => {
@@ -98,7 +134,10 @@ describe('today: the grant starting tomorrow gives nothing', () => {
   test('no token for its purpose or its categories', async () => {
     const purpose = await issue({ categories: ['contact.email'], purposes: ['ORDER_FULFILMENT'] });
     expect(purpose).toMatchObject({ code: 'VALIDATION_FAILED' });
-    expect(purpose.issues).toContainEqual({ field: 'input.purposes.0', message: 'no active grant for purpose ORDER_FULFILMENT' });
+    expect(purpose.issues).toContainEqual({
+      field: 'input.purposes.0',
+      message: 'no active grant for purpose ORDER_FULFILMENT',
+    });
     const phone = await issue({ categories: ['contact.phone'], purposes: ['TECHNICAL_SUPPORT'] });
     expect(phone).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ field: 'input.categories.0' }] });
   });
@@ -109,7 +148,11 @@ describe('today: the grant starting tomorrow gives nothing', () => {
 
   test('no transfer can be recorded under it', async () => {
     const r = await recordTransfer(h, compliance, { officeId: officeB.id, contractorId: contractor.id });
-    expect(r).toMatchObject({ __typename: 'PolicyViolationError', code: 'POLICY_VIOLATION', reason: expect.stringMatching(/^no ACTIVE grant/) });
+    expect(r).toMatchObject({
+      __typename: 'PolicyViolationError',
+      code: 'POLICY_VIOLATION',
+      reason: expect.stringMatching(/^no ACTIVE grant/),
+    });
   });
 
   test('records of processing (GraphQL and CSV) leave it out', async () => {
@@ -120,20 +163,44 @@ describe('today: the grant starting tomorrow gives nothing', () => {
   test('the live-grant check counts it: a move that breaks its route is refused, as of its validFrom', async () => {
     const other = await registerContractor(h, compliance, { legalName: 'Scheduled Only FR', country: 'FR' });
     await setStatus(h, compliance, other.id, 'ACTIVE');
-    const only = await grant(h, compliance, { contractorId: other.id, officeId: officeA.id, validFrom: new Date(h.clock.now().getTime() + DAY).toISOString() });
-    const move = (version: number) => mutate(h, compliance, 'updateContractor', 'UpdateContractorInput', { id: other.id, version, country: 'IN' },
-      '... on UpdateContractorPayload { contractor { country version } }');
+    const only = await grant(h, compliance, {
+      contractorId: other.id,
+      officeId: officeA.id,
+      validFrom: new Date(h.clock.now().getTime() + DAY).toISOString(),
+    });
+    const move = (version: number) =>
+      mutate(
+        h,
+        compliance,
+        'updateContractor',
+        'UpdateContractorInput',
+        { id: other.id, version, country: 'IN' },
+        '... on UpdateContractorPayload { contractor { country version } }',
+      );
     const refused = await move(2);
-    expect(refused).toMatchObject({ code: 'POLICY_VIOLATION', reason: expect.stringContaining(`active grant ${only.id}`) });
+    expect(refused).toMatchObject({
+      code: 'POLICY_VIOLATION',
+      reason: expect.stringContaining(`active grant ${only.id}`),
+    });
     // A scheduled grant can be revoked before it starts; then nothing holds the contractor back.
-    const revoked = await ok(h, compliance, 'revokeGrant', 'RevokeGrantInput', { id: only.id, reason: 'plans changed' }, 'grant', 'status');
+    const revoked = await ok(
+      h,
+      compliance,
+      'revokeGrant',
+      'RevokeGrantInput',
+      { id: only.id, reason: 'plans changed' },
+      'grant',
+      'status',
+    );
     expect(revoked.status).toBe('REVOKED');
     expect(await move(2)).toMatchObject({ contractor: { country: 'IN', version: 3 } });
   });
 });
 
 describe('tomorrow: it gives everything', () => {
-  beforeAll(() => { h.clock.advance(DAY + 60_000); });
+  beforeAll(() => {
+    h.clock.advance(DAY + 60_000);
+  });
 
   test('it reads ACTIVE and is listed by status: ACTIVE', async () => {
     expect(await statusOf(tomorrows.id)).toBe('ACTIVE');
@@ -146,12 +213,20 @@ describe('tomorrow: it gives everything', () => {
   });
 
   test('tokens for its purpose and categories are issued', async () => {
-    expect(await issue({ categories: ['contact.email'], purposes: ['ORDER_FULFILMENT'] })).toMatchObject({ token: expect.any(String) });
-    expect(await issue({ categories: ['contact.phone'], purposes: ['TECHNICAL_SUPPORT'] })).toMatchObject({ token: expect.any(String) });
+    expect(await issue({ categories: ['contact.email'], purposes: ['ORDER_FULFILMENT'] })).toMatchObject({
+      token: expect.any(String),
+    });
+    expect(await issue({ categories: ['contact.phone'], purposes: ['TECHNICAL_SUPPORT'] })).toMatchObject({
+      token: expect.any(String),
+    });
   });
 
   test('a transfer is recorded under it', async () => {
-    const r = await recordTransfer(h, compliance, { officeId: officeB.id, contractorId: contractor.id, categories: ['contact.phone'] });
+    const r = await recordTransfer(h, compliance, {
+      officeId: officeB.id,
+      contractorId: contractor.id,
+      categories: ['contact.phone'],
+    });
     expect(r.__typename, JSON.stringify(r)).toBe('RecordTransferPayload');
     expect(r.transfer).toMatchObject({ kind: 'CONTRACTOR_SHARE', grant: { id: tomorrows.id } });
   });
@@ -159,13 +234,22 @@ describe('tomorrow: it gives everything', () => {
   test('records of processing (GraphQL and CSV) list it', async () => {
     const a = await activities();
     expect(a.map((x) => x.purpose)).toEqual(['ORDER_FULFILMENT', 'TECHNICAL_SUPPORT']);
-    expect(a.find((x) => x.purpose === 'TECHNICAL_SUPPORT')!.dataCategories).toEqual(['contact.email', 'contact.phone']);
-    expect(await csvLines()).toEqual(['ORDER_FULFILMENT contact.email', 'TECHNICAL_SUPPORT contact.email', 'TECHNICAL_SUPPORT contact.email;contact.phone']);
+    expect(a.find((x) => x.purpose === 'TECHNICAL_SUPPORT')!.dataCategories).toEqual([
+      'contact.email',
+      'contact.phone',
+    ]);
+    expect(await csvLines()).toEqual([
+      'ORDER_FULFILMENT contact.email',
+      'TECHNICAL_SUPPORT contact.email',
+      'TECHNICAL_SUPPORT contact.email;contact.phone',
+    ]);
   });
 });
 
 describe('after its validUntil: the first grant gives nothing again', () => {
-  beforeAll(() => { h.clock.advance(DAY); });
+  beforeAll(() => {
+    h.clock.advance(DAY);
+  });
 
   test('it reads EXPIRED, is listed by status: EXPIRED, and its office is no longer read', async () => {
     expect(await statusOf(current.id)).toBe('EXPIRED');
@@ -174,7 +258,14 @@ describe('after its validUntil: the first grant gives nothing again', () => {
     expect(await fetchRecords()).toEqual(['b-1']);
     const r = await recordTransfer(h, compliance, { officeId: officeA.id, contractorId: contractor.id });
     expect(r).toMatchObject({ code: 'POLICY_VIOLATION' });
-    const revoke = await mutate(h, compliance, 'revokeGrant', 'RevokeGrantInput', { id: current.id, reason: 'late' }, '... on RevokeGrantPayload { grant { id } }');
+    const revoke = await mutate(
+      h,
+      compliance,
+      'revokeGrant',
+      'RevokeGrantInput',
+      { id: current.id, reason: 'late' },
+      '... on RevokeGrantPayload { grant { id } }',
+    );
     expect(revoke).toMatchObject({ code: 'INVALID_STATE', message: expect.stringMatching(/this one is EXPIRED$/) });
   });
 });
@@ -189,9 +280,18 @@ test('the SQL predicate and the TS function agree on every grant at every moment
   for (const g of rows) moments.push(g.validFrom, ...(g.validUntil ? [g.validUntil] : []));
   for (const at of moments) {
     for (const status of GRANT_STATUSES_AT) {
-      const bySql = (await h.database.db.select({ id: grantsTable.id }).from(grantsTable)
-        .where(and(inArray(grantsTable.id, ids), grantStatusIs(status, at)))).map((r) => r.id).sort();
-      const byTs = rows.filter((g) => grantStatusAt(g, at) === status).map((g) => g.id).sort();
+      const bySql = (
+        await h.database.db
+          .select({ id: grantsTable.id })
+          .from(grantsTable)
+          .where(and(inArray(grantsTable.id, ids), grantStatusIs(status, at)))
+      )
+        .map((r) => r.id)
+        .sort();
+      const byTs = rows
+        .filter((g) => grantStatusAt(g, at) === status)
+        .map((g) => g.id)
+        .sort();
       expect(bySql, `${status} at ${at.toISOString()}`).toEqual(byTs);
     }
   }

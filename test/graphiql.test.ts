@@ -16,13 +16,26 @@ async function listen(h: Harness): Promise<{ base: string; server: Server }> {
   return { base: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
-const post = (base: string, token: string, query: string) => fetch(`${base}/graphql`, {
-  method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }),
-}).then(async (r) => ({ status: r.status, body: (await r.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } }));
+const post = (base: string, token: string, query: string) =>
+  fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+  }).then(async (r) => ({
+    status: r.status,
+    body: (await r.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] },
+  }));
 
 // What GraphiQL sends (every option on), and graphql-js' default (what code generators send).
 const introspectionQueries = {
-  'GraphiQL (all options)': getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true }),
+  'GraphiQL (all options)': getIntrospectionQuery({
+    descriptions: true,
+    specifiedByUrl: true,
+    directiveIsRepeatable: true,
+    schemaDescription: true,
+    inputValueDeprecation: true,
+    oneOf: true,
+  }),
   'graphql-js default': getIntrospectionQuery(),
 };
 
@@ -44,15 +57,18 @@ afterAll(async () => {
 });
 
 describe('the standard introspection query over HTTP', () => {
-  test.each(Object.entries(introspectionQueries))('staff outside production get the whole schema: %s', async (_, query) => {
-    for (const role of ['COMPLIANCE', 'AUDITOR'] as const) {
-      const r = await post(base, await h.staffToken(role), query);
-      expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
-      const schema = buildClientSchema(r.body.data as IntrospectionQuery);
-      expect(Object.keys(schema.getQueryType()!.getFields())).toContain('contractors');
-      expect(Object.keys(schema.getMutationType()!.getFields())).toContain('addObligation');
-    }
-  });
+  test.each(Object.entries(introspectionQueries))(
+    'staff outside production get the whole schema: %s',
+    async (_, query) => {
+      for (const role of ['COMPLIANCE', 'AUDITOR'] as const) {
+        const r = await post(base, await h.staffToken(role), query);
+        expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
+        const schema = buildClientSchema(r.body.data as IntrospectionQuery);
+        expect(Object.keys(schema.getQueryType()!.getFields())).toContain('contractors');
+        expect(Object.keys(schema.getMutationType()!.getFields())).toContain('addObligation');
+      }
+    },
+  );
 
   test('contractor tokens are refused', async () => {
     const { token } = await contractorWithToken(h, await h.staffToken('COMPLIANCE'), { name: 'Introspecting Co' });
@@ -71,7 +87,11 @@ describe('the standard introspection query over HTTP', () => {
   test('introspection that recurses through types is still refused, and ordinary queries keep the depth limit', async () => {
     const staff = await h.staffToken('COMPLIANCE');
     // Each `fields { type { fields …` level multiplies the answer: graphql-js' own introspection depth rule refuses it.
-    const recursive = await post(base, staff, '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }');
+    const recursive = await post(
+      base,
+      staff,
+      '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }',
+    );
     expect(recursive.body.data ?? undefined).toBeUndefined();
     expect(recursive.body.errors?.map((e) => e.message)).toContain('Maximum introspection depth exceeded');
     let deep = 'id';
@@ -92,16 +112,30 @@ describe('the GraphiQL page needs nothing but this service', () => {
     expect(html).not.toMatch(/Loading/);
     // Every path the page names: its script, style, icon and the editor's workers.
     const paths = [...new Set(html.match(/\/graphiql\/[\w.-]+/g))];
-    expect(paths).toEqual(expect.arrayContaining(['/graphiql/graphiql.js', '/graphiql/graphiql.css', '/graphiql/favicon.ico', '/graphiql/json.worker.js', '/graphiql/graphql.worker.js', '/graphiql/editorWorkerService.worker.js']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/graphiql/graphiql.js',
+        '/graphiql/graphiql.css',
+        '/graphiql/favicon.ico',
+        '/graphiql/json.worker.js',
+        '/graphiql/graphql.worker.js',
+        '/graphiql/editorWorkerService.worker.js',
+      ]),
+    );
     for (const path of paths) {
       const asset = await fetch(`${base}${path}`);
       expect(asset.status, path).toBe(200);
-      if (path.endsWith('.ico')) { expect(asset.headers.get('content-type')).toBe('image/x-icon'); continue; }
+      if (path.endsWith('.ico')) {
+        expect(asset.headers.get('content-type')).toBe('image/x-icon');
+        continue;
+      }
       const text = await asset.text();
       expect(text.length, path).toBeGreaterThan(1000);
       // Nothing that loads code, styles or fonts from elsewhere: CSS url() only as data:, no @import; no CDN in scripts.
       if (path.endsWith('.css')) expect(text.match(/url\((?!["']?data:)[^)]*\)/g) ?? [], path).toEqual([]);
-      expect(text, path).not.toMatch(/@import|importScripts\(\s*["'`]http|unpkg\.com|jsdelivr|cdnjs|esm\.sh|skypack|googleapis|githubusercontent/);
+      expect(text, path).not.toMatch(
+        /@import|importScripts\(\s*["'`]http|unpkg\.com|jsdelivr|cdnjs|esm\.sh|skypack|googleapis|githubusercontent/,
+      );
     }
   });
 
@@ -127,7 +161,10 @@ describe('the GraphiQL page needs nothing but this service', () => {
 });
 
 const chromiumPath = '/usr/bin/chromium';
-if (!existsSync(chromiumPath)) console.warn(`graphiql.test.ts: the browser check is skipped: no ${chromiumPath} (apt-get install -y chromium; .ci/run installs it)`);
+if (!existsSync(chromiumPath))
+  console.warn(
+    `graphiql.test.ts: the browser check is skipped: no ${chromiumPath} (apt-get install -y chromium; .ci/run installs it)`,
+  );
 
 describe.skipIf(!existsSync(chromiumPath))('GraphiQL in Chromium, every other address blocked', () => {
   test('the page loads; with a staff token in the headers the Docs explorer lists the schema', async () => {
@@ -156,12 +193,17 @@ describe.skipIf(!existsSync(chromiumPath))('GraphiQL in Chromium, every other ad
       const token = await h.staffToken('COMPLIANCE');
       await headersEditor.click();
       await tab.keyboard.press('Control+A');
-      await tab.evaluate((text) => navigator.clipboard.writeText(text), JSON.stringify({ Authorization: `Bearer ${token}` }));
+      await tab.evaluate(
+        (text) => navigator.clipboard.writeText(text),
+        JSON.stringify({ Authorization: `Bearer ${token}` }),
+      );
       await tab.keyboard.press('Control+V');
       await tab.getByRole('button', { name: /Re-fetch GraphQL schema/ }).click();
       await tab.getByRole('button', { name: 'Show Documentation Explorer' }).click();
       const docs = tab.locator('.graphiql-doc-explorer');
-      await expect.poll(() => docs.innerText(), { timeout: 20_000 }).toMatch(/query: Query[\s\S]*mutation: Mutation[\s\S]*ContractorConnection/);
+      await expect
+        .poll(() => docs.innerText(), { timeout: 20_000 })
+        .toMatch(/query: Query[\s\S]*mutation: Mutation[\s\S]*ContractorConnection/);
       expect(elsewhere).toEqual([]);
       expect(pageErrors).toEqual([]);
     } finally {

@@ -5,8 +5,13 @@ import { startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let token: string;
-beforeAll(async () => { h = await startHarness(); token = await h.staffToken('AUDITOR'); });
-afterAll(async () => { await h?.stop(); });
+beforeAll(async () => {
+  h = await startHarness();
+  token = await h.staffToken('AUDITOR');
+});
+afterAll(async () => {
+  await h?.stop();
+});
 
 describe('GraphQL over HTTP', () => {
   for (const audit of serverAudits({

@@ -27,7 +27,15 @@ export interface TestClock extends Clock {
 
 export function testClock(): TestClock {
   let offset = 0;
-  return { now: () => new Date(Date.now() + offset), advance: (ms) => { offset += ms; }, reset: () => { offset = 0; } };
+  return {
+    now: () => new Date(Date.now() + offset),
+    advance: (ms) => {
+      offset += ms;
+    },
+    reset: () => {
+      offset = 0;
+    },
+  };
 }
 
 export interface Harness extends Services {
@@ -36,7 +44,11 @@ export interface Harness extends Services {
   /** Every SQL statement the app sent since the last reset. */
   statements: string[];
   staffToken(role: StaffRole, subject?: string): Promise<string>;
-  gql(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: any; headers: Headers }>;
+  gql(
+    token: string | undefined,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** Raw SQL as the role that owns the tables (PostgreSQL: the migration owner; PGlite: its one connection), for tampering. */
   asOwner(text: string): Promise<unknown[]>;
   stop(): Promise<void>;
@@ -49,7 +61,8 @@ let snapshot: Blob | undefined;
 
 function pgliteSnapshot(): Blob {
   const path = inject('pgliteSnapshot');
-  if (!path) throw new Error('No migrated PGlite snapshot: run the tests through vitest.config.ts (its globalSetup makes one)');
+  if (!path)
+    throw new Error('No migrated PGlite snapshot: run the tests through vitest.config.ts (its globalSetup makes one)');
   snapshot ??= new Blob([readFileSync(path)]);
   return snapshot;
 }
@@ -60,13 +73,22 @@ function pgliteSnapshot(): Blob {
  */
 async function copyTemplateDatabase(): Promise<{ urls: RoleUrls; drop(): Promise<void> }> {
   const template = inject('templateDatabase');
-  if (!template) throw new Error('No migrated template database: run the tests through vitest.config.ts (its globalSetup makes one)');
+  if (!template)
+    throw new Error(
+      'No migrated template database: run the tests through vitest.config.ts (its globalSetup makes one)',
+    );
   const name = `registry_t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
   const admin = serverAdmin();
   await admin.unsafe(`create database ${name} template ${template}`);
   const urls = roleUrls(name);
   await setUpDatabaseRoles(process.env.DATABASE_URL!, urls.MIGRATION_DATABASE_URL, urls.DATABASE_URL);
-  return { urls, drop: async () => { await admin.unsafe(`drop database if exists ${name} with (force)`); await admin.end(); } };
+  return {
+    urls,
+    drop: async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
 }
 
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
@@ -76,7 +98,10 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ...copy?.urls, ...env });
   const clock = testClock();
   // Already migrated: a copy of the run's migrated database. Everything after migrate() is the production start.
-  const services = await openServices(config, copy ? { migrate: false, clock } : { memory: true, migrate: false, loadDataDir: pgliteSnapshot(), clock });
+  const services = await openServices(
+    config,
+    copy ? { migrate: false, clock } : { memory: true, migrate: false, loadDataDir: pgliteSnapshot(), clock },
+  );
   const app = createApp(services);
   const statements: string[] = [];
   services.database.onQuery.add((q) => statements.push(q));

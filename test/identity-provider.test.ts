@@ -16,24 +16,49 @@ beforeAll(async () => {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   idpKey = privateKey;
   const jwk = { ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' };
-  server = createServer((_req, res) => { jwksRequests++; res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ keys: [jwk] })); });
+  server = createServer((_req, res) => {
+    jwksRequests++;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   h = await startHarness({
-    OIDC_ISSUER: ISSUER, OIDC_AUDIENCE: AUDIENCE, OIDC_JWKS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`,
-    OIDC_ROLE_CLAIM: 'groups', OIDC_COMPLIANCE_ROLE: 'privacy-office', OIDC_AUDITOR_ROLE: 'internal-audit',
+    OIDC_ISSUER: ISSUER,
+    OIDC_AUDIENCE: AUDIENCE,
+    OIDC_JWKS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`,
+    OIDC_ROLE_CLAIM: 'groups',
+    OIDC_COMPLIANCE_ROLE: 'privacy-office',
+    OIDC_AUDITOR_ROLE: 'internal-audit',
   });
 });
-afterAll(async () => { await h?.stop(); server?.close(); });
+afterAll(async () => {
+  await h?.stop();
+  server?.close();
+});
 
-const idpToken = (claims: JWTPayload, key: CryptoKey = idpKey, kid = 'idp-1') => new SignJWT({ email: 'carol@example.com', ...claims })
-  .setProtectedHeader({ alg: 'RS256', kid }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('00u1carol').setIssuedAt().setExpirationTime('10m').sign(key);
+const idpToken = (claims: JWTPayload, key: CryptoKey = idpKey, kid = 'idp-1') =>
+  new SignJWT({ email: 'carol@example.com', ...claims })
+    .setProtectedHeader({ alg: 'RS256', kid })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject('00u1carol')
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(key);
 
 const viewer = (token: string) => h.gql(token, '{ viewer { kind role subject } }');
 
 test('a compliance group member is COMPLIANCE and can write', async () => {
   const token = await idpToken({ groups: ['everyone', 'privacy-office'] });
-  expect((await viewer(token)).body.data.viewer).toEqual({ kind: 'STAFF', role: 'COMPLIANCE', subject: 'carol@example.com' });
-  const r = await h.gql(token, 'mutation { createOffice(input: { name: "Lyon", legalEntity: "Example SAS", country: "FR", city: "Lyon" }) { __typename } }');
+  expect((await viewer(token)).body.data.viewer).toEqual({
+    kind: 'STAFF',
+    role: 'COMPLIANCE',
+    subject: 'carol@example.com',
+  });
+  const r = await h.gql(
+    token,
+    'mutation { createOffice(input: { name: "Lyon", legalEntity: "Example SAS", country: "FR", city: "Lyon" }) { __typename } }',
+  );
   expect(r.body.data.createOffice.__typename).toBe('CreateOfficePayload');
   expect(jwksRequests).toBeGreaterThan(0);
 });
@@ -42,7 +67,10 @@ test('an auditor group member reads but cannot write; both groups mean the lesse
   for (const groups of [['internal-audit'], ['privacy-office', 'internal-audit'], 'internal-audit']) {
     const token = await idpToken({ groups });
     expect((await viewer(token)).body.data.viewer.role).toBe('AUDITOR');
-    const r = await h.gql(token, 'mutation { createOffice(input: { name: "x", legalEntity: "x", country: "FR", city: "x" }) { __typename } }');
+    const r = await h.gql(
+      token,
+      'mutation { createOffice(input: { name: "x", legalEntity: "x", country: "FR", city: "x" }) { __typename } }',
+    );
     expect(r.body.errors[0].extensions.code).toBe('FORBIDDEN');
   }
 });
@@ -53,10 +81,31 @@ test('refused: no registry group, wrong audience, wrong issuer, foreign key, exp
   const refused = [
     await idpToken({ groups: ['everyone'] }),
     await idpToken({}),
-    await new SignJWT({ groups: ['privacy-office'] }).setProtectedHeader({ alg: 'RS256', kid: 'idp-1' }).setIssuer(ISSUER).setAudience('other-app').setSubject('x').setIssuedAt().setExpirationTime('10m').sign(idpKey),
-    await new SignJWT({ groups: ['privacy-office'] }).setProtectedHeader({ alg: 'RS256', kid: 'idp-1' }).setIssuer('https://evil.test/').setAudience(AUDIENCE).setSubject('x').setIssuedAt().setExpirationTime('10m').sign(idpKey),
+    await new SignJWT({ groups: ['privacy-office'] })
+      .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
+      .setIssuer(ISSUER)
+      .setAudience('other-app')
+      .setSubject('x')
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(idpKey),
+    await new SignJWT({ groups: ['privacy-office'] })
+      .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
+      .setIssuer('https://evil.test/')
+      .setAudience(AUDIENCE)
+      .setSubject('x')
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(idpKey),
     await idpToken({ groups: ['privacy-office'] }, stranger.privateKey),
-    await new SignJWT({ groups: ['privacy-office'] }).setProtectedHeader({ alg: 'RS256', kid: 'idp-1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('x').setIssuedAt(Math.floor(Date.now() / 1000) - 7200).setExpirationTime(expiredAt).sign(idpKey),
+    await new SignJWT({ groups: ['privacy-office'] })
+      .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('x')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+      .setExpirationTime(expiredAt)
+      .sign(idpKey),
   ];
   const messages: string[] = [];
   for (const token of refused) {

@@ -21,7 +21,9 @@ beforeAll(async () => {
   contractorId = (await registerContractor(h, token, { legalName: 'Indexed GmbH', country: 'DE' })).id;
   h.database.onQuery.add((sql, params) => sent.push({ sql, params }));
 });
-afterAll(async () => { await h?.stop(); });
+afterAll(async () => {
+  await h?.stop();
+});
 
 async function explain(text: string, params: unknown[], bitmapOnly: boolean): Promise<string> {
   const settings = `set local enable_seqscan = off${bitmapOnly ? '; set local enable_indexscan = off; set local enable_indexonlyscan = off' : ''}`;
@@ -32,7 +34,15 @@ async function explain(text: string, params: unknown[], bitmapOnly: boolean): Pr
     });
     return rows.map((r) => r['QUERY PLAN']).join('\n');
   }
-  const client = (h.database.db as unknown as { $client: { transaction<T>(f: (tx: { query(q: string, p?: unknown[]): Promise<{ rows: Record<string, string>[] }> }) => Promise<T>): Promise<T> } }).$client;
+  const client = (
+    h.database.db as unknown as {
+      $client: {
+        transaction<T>(
+          f: (tx: { query(q: string, p?: unknown[]): Promise<{ rows: Record<string, string>[] }> }) => Promise<T>,
+        ): Promise<T>;
+      };
+    }
+  ).$client;
   const { rows } = await client.transaction(async (tx) => {
     for (const set of settings.split('; ')) await tx.query(set);
     return tx.query(`explain ${text}`, params);
@@ -52,36 +62,186 @@ async function planOf(query: string, table: string, bitmapOnly: boolean): Promis
 
 const from = '2026-01-01T00:00:00Z';
 const cases: [name: string, query: () => string, table: string, indexes: string, bitmapOnly?: 'bitmap'][] = [
-  ['transfers, no filter (newest first)', () => '{ transfers(first: 5) { nodes { id } } }', 'transfers', 'transfers_time_idx'],
-  ['transfers by time range', () => `{ transfers(first: 5, from: "${from}") { nodes { id } } }`, 'transfers', 'transfers_time_idx'],
-  ['transfers by contractor', () => `{ transfers(first: 5, contractorId: "${contractorId}") { nodes { id } } }`, 'transfers', 'transfers_contractor_idx'],
-  ['transfers by importer country', () => '{ transfers(first: 5, importerCountry: "US") { nodes { id } } }', 'transfers', 'transfers_importer_country_idx'],
-  ['transfers by category', () => '{ transfers(first: 5, category: "contact.email") { nodes { id } } }', 'transfers', 'transfers_categories_idx'],
-  ['transfers by purpose', () => '{ transfers(first: 5, purpose: TECHNICAL_SUPPORT) { nodes { id } } }', 'transfers', 'transfers_purpose_idx'],
-  ['transfers by kind', () => '{ transfers(first: 5, kind: CONTRACTOR_ACCESS) { nodes { id } } }', 'transfers', 'transfers_kind_idx'],
-  ['transfers by mechanism', () => '{ transfers(first: 5, mechanism: SCC) { nodes { id } } }', 'transfers', 'transfers_mechanism_idx'],
-  ['transfers cross-border only', () => '{ transfers(first: 5, crossBorderOnly: true) { nodes { id } } }', 'transfers', 'transfers_cross_border_idx'],
-  ['transfers third-country only', () => '{ transfers(first: 5, thirdCountryOnly: true) { nodes { id } } }', 'transfers', 'transfers_third_country_idx'],
-  ['contractors by country', () => '{ contractors(first: 5, country: "DE") { nodes { id } } }', 'contractors', 'contractors_country_idx'],
-  ['contractors by status', () => '{ contractors(first: 5, status: ACTIVE) { nodes { id } } }', 'contractors', 'contractors_status_idx'],
-  ['contractors by service', () => '{ contractors(first: 5, service: HOSTING) { nodes { id } } }', 'contractors', 'contractors_services_idx'],
-  ['offices by country', () => '{ offices(first: 5, country: "FR") { nodes { id } } }', 'offices', 'offices_country_idx'],
-  ['grants by contractor', () => `{ grants(first: 5, contractorId: "${contractorId}") { nodes { id } } }`, 'grants', 'grants_contractor_idx'],
-  ['grants by office', () => `{ grants(first: 5, officeId: "${officeId}") { nodes { id } } }`, 'grants', 'grants_office_idx', 'bitmap'],
-  ['grants by purpose', () => '{ grants(first: 5, purpose: TECHNICAL_SUPPORT) { nodes { id } } }', 'grants', 'grants_purpose_idx'],
+  [
+    'transfers, no filter (newest first)',
+    () => '{ transfers(first: 5) { nodes { id } } }',
+    'transfers',
+    'transfers_time_idx',
+  ],
+  [
+    'transfers by time range',
+    () => `{ transfers(first: 5, from: "${from}") { nodes { id } } }`,
+    'transfers',
+    'transfers_time_idx',
+  ],
+  [
+    'transfers by contractor',
+    () => `{ transfers(first: 5, contractorId: "${contractorId}") { nodes { id } } }`,
+    'transfers',
+    'transfers_contractor_idx',
+  ],
+  [
+    'transfers by importer country',
+    () => '{ transfers(first: 5, importerCountry: "US") { nodes { id } } }',
+    'transfers',
+    'transfers_importer_country_idx',
+  ],
+  [
+    'transfers by category',
+    () => '{ transfers(first: 5, category: "contact.email") { nodes { id } } }',
+    'transfers',
+    'transfers_categories_idx',
+  ],
+  [
+    'transfers by purpose',
+    () => '{ transfers(first: 5, purpose: TECHNICAL_SUPPORT) { nodes { id } } }',
+    'transfers',
+    'transfers_purpose_idx',
+  ],
+  [
+    'transfers by kind',
+    () => '{ transfers(first: 5, kind: CONTRACTOR_ACCESS) { nodes { id } } }',
+    'transfers',
+    'transfers_kind_idx',
+  ],
+  [
+    'transfers by mechanism',
+    () => '{ transfers(first: 5, mechanism: SCC) { nodes { id } } }',
+    'transfers',
+    'transfers_mechanism_idx',
+  ],
+  [
+    'transfers cross-border only',
+    () => '{ transfers(first: 5, crossBorderOnly: true) { nodes { id } } }',
+    'transfers',
+    'transfers_cross_border_idx',
+  ],
+  [
+    'transfers third-country only',
+    () => '{ transfers(first: 5, thirdCountryOnly: true) { nodes { id } } }',
+    'transfers',
+    'transfers_third_country_idx',
+  ],
+  [
+    'contractors by country',
+    () => '{ contractors(first: 5, country: "DE") { nodes { id } } }',
+    'contractors',
+    'contractors_country_idx',
+  ],
+  [
+    'contractors by status',
+    () => '{ contractors(first: 5, status: ACTIVE) { nodes { id } } }',
+    'contractors',
+    'contractors_status_idx',
+  ],
+  [
+    'contractors by service',
+    () => '{ contractors(first: 5, service: HOSTING) { nodes { id } } }',
+    'contractors',
+    'contractors_services_idx',
+  ],
+  [
+    'offices by country',
+    () => '{ offices(first: 5, country: "FR") { nodes { id } } }',
+    'offices',
+    'offices_country_idx',
+  ],
+  [
+    'grants by contractor',
+    () => `{ grants(first: 5, contractorId: "${contractorId}") { nodes { id } } }`,
+    'grants',
+    'grants_contractor_idx',
+  ],
+  [
+    'grants by office',
+    () => `{ grants(first: 5, officeId: "${officeId}") { nodes { id } } }`,
+    'grants',
+    'grants_office_idx',
+    'bitmap',
+  ],
+  [
+    'grants by purpose',
+    () => '{ grants(first: 5, purpose: TECHNICAL_SUPPORT) { nodes { id } } }',
+    'grants',
+    'grants_purpose_idx',
+  ],
   ['grants by status', () => '{ grants(first: 5, status: REVOKED) { nodes { id } } }', 'grants', 'grants_status_idx'],
-  ['audit log by actor', () => '{ auditLog(first: 5, actor: "compliance@example.com") { nodes { id } } }', 'audit_events', 'audit_events_actor_idx'],
-  ['audit log by entity', () => '{ auditLog(first: 5, entityType: "Contractor", entityId: "1") { nodes { id } } }', 'audit_events', 'audit_events_entity_idx'],
-  ['audit log by time', () => `{ auditLog(first: 5, from: "${from}") { nodes { id } } }`, 'audit_events', 'audit_events_time_idx', 'bitmap'],
-  ['disclosure requests by status', () => '{ disclosureRequests(first: 5, status: RECEIVED) { nodes { id } } }', 'disclosure_requests', 'disclosure_requests_status_idx'],
-  ['disclosure requests, foreign only', () => '{ disclosureRequests(first: 5, foreignOnly: true) { nodes { id } } }', 'disclosure_requests', 'disclosure_requests_foreign_idx'],
-  ['disclosure requests, overdue only', () => '{ disclosureRequests(first: 5, overdueOnly: true) { nodes { id } } }', 'disclosure_requests', 'disclosure_requests_open_due_idx', 'bitmap'],
-  ['overdue disclosure requests', () => '{ overdueDisclosureRequests(first: 5) { nodes { id } } }', 'disclosure_requests', 'disclosure_requests_open_due_idx'],
-  ['obligations by contractor', () => `{ obligations(first: 5, contractorId: "${contractorId}") { nodes { id } } }`, 'obligations', 'obligations_contractor_idx'],
-  ['obligations due within N days', () => '{ obligations(first: 5, dueWithinDays: 30) { nodes { id } } }', 'obligations', 'obligations_expires_idx obligations_review_idx', 'bitmap'],
-  ['obligations not yet acknowledged', () => '{ obligations(first: 5, unacknowledgedOnly: true) { nodes { id } } }', 'obligations', 'obligations_unacknowledged_idx'],
-  ['access tokens, active only', () => '{ accessTokens(first: 5, activeOnly: true) { nodes { id } } }', 'access_tokens', 'access_tokens_active_idx', 'bitmap'],
-  ['access tokens by contractor', () => `{ accessTokens(first: 5, contractorId: "${contractorId}") { nodes { id } } }`, 'access_tokens', 'access_tokens_contractor_idx'],
+  [
+    'audit log by actor',
+    () => '{ auditLog(first: 5, actor: "compliance@example.com") { nodes { id } } }',
+    'audit_events',
+    'audit_events_actor_idx',
+  ],
+  [
+    'audit log by entity',
+    () => '{ auditLog(first: 5, entityType: "Contractor", entityId: "1") { nodes { id } } }',
+    'audit_events',
+    'audit_events_entity_idx',
+  ],
+  [
+    'audit log by time',
+    () => `{ auditLog(first: 5, from: "${from}") { nodes { id } } }`,
+    'audit_events',
+    'audit_events_time_idx',
+    'bitmap',
+  ],
+  [
+    'disclosure requests by status',
+    () => '{ disclosureRequests(first: 5, status: RECEIVED) { nodes { id } } }',
+    'disclosure_requests',
+    'disclosure_requests_status_idx',
+  ],
+  [
+    'disclosure requests, foreign only',
+    () => '{ disclosureRequests(first: 5, foreignOnly: true) { nodes { id } } }',
+    'disclosure_requests',
+    'disclosure_requests_foreign_idx',
+  ],
+  [
+    'disclosure requests, overdue only',
+    () => '{ disclosureRequests(first: 5, overdueOnly: true) { nodes { id } } }',
+    'disclosure_requests',
+    'disclosure_requests_open_due_idx',
+    'bitmap',
+  ],
+  [
+    'overdue disclosure requests',
+    () => '{ overdueDisclosureRequests(first: 5) { nodes { id } } }',
+    'disclosure_requests',
+    'disclosure_requests_open_due_idx',
+  ],
+  [
+    'obligations by contractor',
+    () => `{ obligations(first: 5, contractorId: "${contractorId}") { nodes { id } } }`,
+    'obligations',
+    'obligations_contractor_idx',
+  ],
+  [
+    'obligations due within N days',
+    () => '{ obligations(first: 5, dueWithinDays: 30) { nodes { id } } }',
+    'obligations',
+    'obligations_expires_idx obligations_review_idx',
+    'bitmap',
+  ],
+  [
+    'obligations not yet acknowledged',
+    () => '{ obligations(first: 5, unacknowledgedOnly: true) { nodes { id } } }',
+    'obligations',
+    'obligations_unacknowledged_idx',
+  ],
+  [
+    'access tokens, active only',
+    () => '{ accessTokens(first: 5, activeOnly: true) { nodes { id } } }',
+    'access_tokens',
+    'access_tokens_active_idx',
+    'bitmap',
+  ],
+  [
+    'access tokens by contractor',
+    () => `{ accessTokens(first: 5, contractorId: "${contractorId}") { nodes { id } } }`,
+    'access_tokens',
+    'access_tokens_contractor_idx',
+  ],
 ];
 
 test.each(cases)('%s: uses its index', async (_name, query, table, indexes, bitmapOnly) => {

@@ -14,7 +14,9 @@ beforeAll(async () => {
   compliance = await h.staffToken('COMPLIANCE');
   contractor = (await contractorWithToken(h, compliance, { name: 'Limits Co' })).token;
 });
-afterAll(async () => { await h?.stop(); });
+afterAll(async () => {
+  await h?.stop();
+});
 
 const codes = (r: { body: any }) => (r.body.errors ?? []).map((e: any) => e.extensions?.code);
 const messages = (r: { body: any }) => (r.body.errors ?? []).map((e: any) => e.message).join(' | ');
@@ -39,13 +41,20 @@ describe('query shape', () => {
     const r = await h.gql(compliance, `{ contractors(first: 1) { nodes { ${q} } } }`);
     expectRefused(r, 'QUERY_LIMIT_EXCEEDED', /Query depth limit of 12 exceeded/);
     // A legitimate deep-ish query passes.
-    const fine = await h.gql(compliance, '{ contractors(first: 1) { nodes { grants(first: 1) { nodes { office { id } categories { key } } } } } }');
+    const fine = await h.gql(
+      compliance,
+      '{ contractors(first: 1) { nodes { grants(first: 1) { nodes { office { id } categories { key } } } } } }',
+    );
     expect(fine.body.errors).toBeUndefined();
   });
 
   test('aliases on real fields above MAX_ALIASES (15)', async () => {
     const fields = Array.from({ length: 16 }, (_, i) => `a${i}: viewer { subject }`).join(' ');
-    expectRefused(await h.gql(compliance, `{ ${fields} }`), 'QUERY_LIMIT_EXCEEDED', /Aliases limit of 15 exceeded, found 16/);
+    expectRefused(
+      await h.gql(compliance, `{ ${fields} }`),
+      'QUERY_LIMIT_EXCEEDED',
+      /Aliases limit of 15 exceeded, found 16/,
+    );
     const nested = Array.from({ length: 16 }, (_, i) => `k${i}: key`).join(' ');
     expectRefused(await h.gql(compliance, `{ dataCategories { ${nested} } }`), 'QUERY_LIMIT_EXCEEDED', /Aliases limit/);
   });
@@ -57,19 +66,33 @@ describe('query shape', () => {
 
   test('aliases hidden in fragments count', async () => {
     const fields = Array.from({ length: 16 }, (_, i) => `a${i}: subject`).join(' ');
-    expectRefused(await h.gql(compliance, `{ viewer { ...F } } fragment F on Viewer { ${fields} }`), 'QUERY_LIMIT_EXCEEDED', /Aliases limit/);
+    expectRefused(
+      await h.gql(compliance, `{ viewer { ...F } } fragment F on Viewer { ${fields} }`),
+      'QUERY_LIMIT_EXCEEDED',
+      /Aliases limit/,
+    );
   });
 
   test('cost above MAX_QUERY_COST (50000)', async () => {
-    const body = 'nodes { legalName country grants(first: 100) { nodes { purpose office { name country city } categories { key sensitivity } } } }';
+    const body =
+      'nodes { legalName country grants(first: 100) { nodes { purpose office { name country city } categories { key sensitivity } } } }';
     const fields = Array.from({ length: 15 }, (_, i) => `c${i}: contractors(first: 100) { ${body} }`).join(' ');
-    expectRefused(await h.gql(compliance, `{ ${fields} }`), 'QUERY_LIMIT_EXCEEDED', /Query Cost limit of 50000 exceeded/);
+    expectRefused(
+      await h.gql(compliance, `{ ${fields} }`),
+      'QUERY_LIMIT_EXCEEDED',
+      /Query Cost limit of 50000 exceeded/,
+    );
   });
 
   test('page sizes passed in variables count in the cost', async () => {
-    const q = 'query($n: Int, $m: Int) { contractors(first: $n) { nodes { grants(first: $m) { nodes { office { name country city } categories { key sensitivity } } } } } }';
+    const q =
+      'query($n: Int, $m: Int) { contractors(first: $n) { nodes { grants(first: $m) { nodes { office { name country city } categories { key sensitivity } } } } } }';
     expect((await h.gql(compliance, q, { n: 2, m: 2 })).body.errors).toBeUndefined();
-    expectRefused(await h.gql(compliance, q, { n: 100, m: 100 }), 'QUERY_LIMIT_EXCEEDED', /Query Cost limit of 50000 exceeded/);
+    expectRefused(
+      await h.gql(compliance, q, { n: 100, m: 100 }),
+      'QUERY_LIMIT_EXCEEDED',
+      /Query Cost limit of 50000 exceeded/,
+    );
   });
 
   test('tokens above MAX_TOKENS (2000)', async () => {
@@ -103,8 +126,11 @@ describe('nesting', () => {
   });
   test('brackets inside strings, block strings and comments do not count', async () => {
     const deep = '['.repeat(150);
-    const r = await h.gql(compliance, `# ${deep}
-      { a: contractors(country: "${deep}\\"${deep}") { nodes { id } } b: contractors(country: """${deep} \\""" ${deep}""") { nodes { id } } }`);
+    const r = await h.gql(
+      compliance,
+      `# ${deep}
+      { a: contractors(country: "${deep}\\"${deep}") { nodes { id } } b: contractors(country: """${deep} \\""" ${deep}""") { nodes { id } } }`,
+    );
     expect(r.body.errors, messages(r)).toBeUndefined();
     expect(r.body.data).toEqual({ a: { nodes: [] }, b: { nodes: [] } });
   });
@@ -123,7 +149,11 @@ describe('page size', () => {
     expectRefused(r, 'VALIDATION_FAILED', /contractors\(first: 500\): at most 100 items per page/);
   });
   test('through a variable and on a nested connection too', async () => {
-    const r = await h.gql(compliance, 'query($n: Int) { contractors(first: 1) { nodes { grants(first: $n) { nodes { id } } } } }', { n: 101 });
+    const r = await h.gql(
+      compliance,
+      'query($n: Int) { contractors(first: 1) { nodes { grants(first: $n) { nodes { id } } } } }',
+      { n: 101 },
+    );
     expectRefused(r, 'VALIDATION_FAILED', /grants\(first: 101\)/);
     const last = await h.gql(compliance, '{ offices(last: 150) { nodes { id } } }');
     expectRefused(last, 'VALIDATION_FAILED', /offices\(last: 150\)/);
@@ -136,9 +166,14 @@ describe('page size', () => {
 describe('transport', () => {
   test('a POST without Content-Type, or with one no parser takes, is told which to send (415)', async () => {
     const body = new TextEncoder().encode(JSON.stringify({ query: '{ viewer { kind } }' })); // bytes: fetch adds no content type
-    for (const [type, says] of [[undefined, 'The request has no Content-Type'], ['text/plain', 'Content-Type text/plain is not accepted']] as const) {
+    for (const [type, says] of [
+      [undefined, 'The request has no Content-Type'],
+      ['text/plain', 'Content-Type text/plain is not accepted'],
+    ] as const) {
       const res = await h.app.fetch('http://registry.test/graphql', {
-        method: 'POST', headers: { authorization: `Bearer ${compliance}`, ...(type ? { 'content-type': type } : {}) }, body,
+        method: 'POST',
+        headers: { authorization: `Bearer ${compliance}`, ...(type ? { 'content-type': type } : {}) },
+        body,
       });
       expect(res.status).toBe(415);
       const answer = await res.json();
@@ -157,24 +192,40 @@ describe('transport', () => {
     const chunk = new TextEncoder().encode('x'.repeat(100_000));
     let sent = 0;
     const stream = new ReadableStream({
-      pull(c) { if (sent++ < 20) c.enqueue(chunk); else c.close(); },
+      pull(c) {
+        if (sent++ < 20) c.enqueue(chunk);
+        else c.close();
+      },
     });
     const res = await h.app.fetch('http://registry.test/graphql', {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${compliance}` }, body: stream, duplex: 'half',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${compliance}` },
+      body: stream,
+      duplex: 'half',
     } as RequestInit);
     expect(res.status).toBe(413);
   });
   // One body reader, with the limit, for every path: the Idempotency-Key hook reads the body before GraphQL
   // does, and used to read all of it (a 560 MB body ended in a 500 with a stack trace and 1.7 GB resident).
   test('with an Idempotency-Key, even from an acknowledge-only token, a streamed body is read only up to the limit', async () => {
-    const ackOnly = (await contractorWithToken(h, compliance, { name: 'Ack Only Co', scopes: ['OBLIGATIONS_ACKNOWLEDGE'] })).token;
+    const ackOnly = (
+      await contractorWithToken(h, compliance, { name: 'Ack Only Co', scopes: ['OBLIGATIONS_ACKNOWLEDGE'] })
+    ).token;
     const chunk = new TextEncoder().encode(`{"query":"mutation { a }","pad":"${'x'.repeat(100_000)}`);
     let pulled = 0;
     const stream = new ReadableStream<Uint8Array>({
-      pull(c) { if (pulled < 50_000_000) { pulled += chunk.byteLength; c.enqueue(chunk); } else c.close(); },
+      pull(c) {
+        if (pulled < 50_000_000) {
+          pulled += chunk.byteLength;
+          c.enqueue(chunk);
+        } else c.close();
+      },
     });
     const res = await h.app.fetch('http://registry.test/graphql', {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ackOnly}`, 'idempotency-key': 'big-1' }, body: stream, duplex: 'half',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ackOnly}`, 'idempotency-key': 'big-1' },
+      body: stream,
+      duplex: 'half',
     } as RequestInit);
     expect(res.status).toBe(413);
     expect(res.headers.get('content-type')).toMatch(/json/);
@@ -187,11 +238,23 @@ describe('transport', () => {
     const chunk = new TextEncoder().encode('x'.repeat(100_000));
     let pulled = 0;
     const stream = new ReadableStream<Uint8Array>({
-      pull(c) { if (pulled < 5_000_000) { pulled += chunk.byteLength; c.enqueue(chunk); } else c.close(); },
+      pull(c) {
+        if (pulled < 5_000_000) {
+          pulled += chunk.byteLength;
+          c.enqueue(chunk);
+        } else c.close();
+      },
     });
     const res = await h.app.fetch('http://registry.test/graphql', {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${compliance}`, 'idempotency-key': 'big-2', 'content-length': '5000000' },
-      body: stream, duplex: 'half',
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${compliance}`,
+        'idempotency-key': 'big-2',
+        'content-length': '5000000',
+      },
+      body: stream,
+      duplex: 'half',
     } as RequestInit);
     expect(res.status).toBe(413);
     expect((await res.json()).errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
@@ -205,18 +268,32 @@ describe('transport', () => {
     expect(JSON.stringify(body)).not.toContain('compliance@example.com');
   });
   test('mutations over GET are refused with 405', async () => {
-    const q = encodeURIComponent('mutation { createOffice(input: {name: "X", legalEntity: "X", country: "DE", city: "X"}) { __typename } }');
-    const res = await h.app.fetch(`http://registry.test/graphql?query=${q}`, { headers: { authorization: `Bearer ${compliance}`, accept: 'application/json' } });
+    const q = encodeURIComponent(
+      'mutation { createOffice(input: {name: "X", legalEntity: "X", country: "DE", city: "X"}) { __typename } }',
+    );
+    const res = await h.app.fetch(`http://registry.test/graphql?query=${q}`, {
+      headers: { authorization: `Bearer ${compliance}`, accept: 'application/json' },
+    });
     expect(res.status).toBe(405);
-    expect((await h.gql(compliance, '{ offices { nodes { name } } }')).body.data.offices.nodes.map((o: any) => o.name)).not.toContain('X');
+    expect(
+      (await h.gql(compliance, '{ offices { nodes { name } } }')).body.data.offices.nodes.map((o: any) => o.name),
+    ).not.toContain('X');
   });
   // What a cross-site page can make a browser send carries cookies at most, never an Authorization header:
   // the bearer-token gate refuses it before any GraphQL work (the CSRF-prevention plugin behind it is a
   // second line, for routes the gate might one day let through).
   test('CSRF: a cross-site form post carrying only a cookie is refused with 401 and changes nothing', async () => {
-    const offices = async () => (await h.gql(compliance, '{ offices(first: 100) { nodes { name } } }')).body.data.offices.nodes.map((o: any) => o.name);
+    const offices = async () =>
+      (await h.gql(compliance, '{ offices(first: 100) { nodes { name } } }')).body.data.offices.nodes.map(
+        (o: any) => o.name,
+      );
     const res = await h.app.fetch('http://registry.test/graphql', {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: 'session=abc', origin: 'https://evil.example' },
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: 'session=abc',
+        origin: 'https://evil.example',
+      },
       body: `query=${encodeURIComponent('mutation { createOffice(input: { name: "CSRF office", legalEntity: "E", country: "DE", city: "Bonn" }) { __typename } }')}`,
     });
     expect(res.status).toBe(401);
@@ -226,16 +303,21 @@ describe('transport', () => {
   test('CSRF: a simple GET without Authorization gets 401 and no data', async () => {
     const res = await h.app.fetch(`http://registry.test/graphql?query=${encodeURIComponent('{ viewer { subject } }')}`);
     expect(res.status).toBe(401);
-    expect((await res.json() as any).data).toBeUndefined();
+    expect(((await res.json()) as any).data).toBeUndefined();
   });
 });
 
 describe('errors and suggestions', () => {
   test('no "Did you mean" for fields, arguments or enum values', async () => {
-    const r = await h.gql(compliance, '{ contractor { legalNam } contractors(firstt: 1, status: ACTIV) { nodes { id } } }');
+    const r = await h.gql(
+      compliance,
+      '{ contractor { legalNam } contractors(firstt: 1, status: ACTIV) { nodes { id } } }',
+    );
     expect(r.body.errors.length).toBeGreaterThan(0);
     expect(messages(r)).not.toMatch(/Did you mean|legalName|ACTIVE/);
-    const v = await h.gql(compliance, 'query($s: ContractorStatus) { contractors(status: $s) { nodes { id } } }', { s: 'ACTIV' });
+    const v = await h.gql(compliance, 'query($s: ContractorStatus) { contractors(status: $s) { nodes { id } } }', {
+      s: 'ACTIV',
+    });
     expect(messages(v)).not.toMatch(/Did you mean|ACTIVE/);
   });
 
@@ -261,8 +343,16 @@ describe('introspection and GraphiQL', () => {
     expect((await h.gql(compliance, introspect)).body.data.__schema.queryType.name).toBe('Query');
   });
   test('contractor tokens may not, however it is spelled', async () => {
-    expectRefused(await h.gql(contractor, introspect), 'FORBIDDEN', /Introspection is not available to contractor tokens/);
-    expectRefused(await h.gql(contractor, '{ ...F } fragment F on Query { t: __type(name: "Contractor") { fields { name } } }'), 'FORBIDDEN', /Introspection/);
+    expectRefused(
+      await h.gql(contractor, introspect),
+      'FORBIDDEN',
+      /Introspection is not available to contractor tokens/,
+    );
+    expectRefused(
+      await h.gql(contractor, '{ ...F } fragment F on Query { t: __type(name: "Contractor") { fields { name } } }'),
+      'FORBIDDEN',
+      /Introspection/,
+    );
     expect((await h.gql(contractor, '{ __typename }')).body.data.__typename).toBe('Query');
   });
   test('in production nobody may, and there is no GraphiQL', async () => {

@@ -14,7 +14,12 @@ const lines: string[] = [];
 let compliance: string;
 let contractorToken: string;
 
-const sink = new Writable({ write(chunk, _enc, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
+const sink = new Writable({
+  write(chunk, _enc, done) {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    done();
+  },
+});
 
 beforeAll(async () => {
   h = await startHarness();
@@ -23,14 +28,30 @@ beforeAll(async () => {
   compliance = await h.staffToken('COMPLIANCE', 'alice@example.com');
   contractorToken = (await contractorWithToken(h, compliance, { name: 'Observed Co' })).token;
 });
-afterAll(async () => { await h?.stop(); });
+afterAll(async () => {
+  await h?.stop();
+});
 
-async function call(token: string | undefined, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}, address = '127.0.0.1') {
-  const res = await app.fetch('http://registry.test/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: JSON.stringify({ query, variables }),
-  }, { req: { socket: { remoteAddress: address } } } as never);
+async function call(
+  token: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+  address = '127.0.0.1',
+) {
+  const res = await app.fetch(
+    'http://registry.test/graphql',
+    {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    },
+    { req: { socket: { remoteAddress: address } } } as never,
+  );
   return { res, body: await res.json() };
 }
 
@@ -41,10 +62,25 @@ describe('logs', () => {
   const secretValues = ['Zzyzx Hidden Lane 7', 'jane.private@example.org', 'Quietplace GmbH'];
 
   beforeAll(async () => {
-    await call(compliance, `mutation CreateOffice($input: CreateOfficeInput!) { createOffice(input: $input) { __typename } }`,
-      { input: { name: 'Hidden office', legalEntity: 'Quietplace GmbH', country: 'DE', city: 'Zzyzx Hidden Lane 7' } }, { 'x-request-id': 'req-abc-123' });
-    await call(compliance, `mutation Register($input: RegisterContractorInput!) { registerContractor(input: $input) { __typename } }`,
-      { input: { legalName: 'Logged Ltd', country: 'FR', services: ['HOSTING'], role: 'PROCESSOR', contactEmail: 'jane.private@example.org' } });
+    await call(
+      compliance,
+      `mutation CreateOffice($input: CreateOfficeInput!) { createOffice(input: $input) { __typename } }`,
+      { input: { name: 'Hidden office', legalEntity: 'Quietplace GmbH', country: 'DE', city: 'Zzyzx Hidden Lane 7' } },
+      { 'x-request-id': 'req-abc-123' },
+    );
+    await call(
+      compliance,
+      `mutation Register($input: RegisterContractorInput!) { registerContractor(input: $input) { __typename } }`,
+      {
+        input: {
+          legalName: 'Logged Ltd',
+          country: 'FR',
+          services: ['HOSTING'],
+          role: 'PROCESSOR',
+          contactEmail: 'jane.private@example.org',
+        },
+      },
+    );
     await call(contractorToken, 'query Mine { viewer { subject } }');
     await call('eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl', '{ viewer { subject } }');
     await call(compliance, '{ nosuchfield }');
@@ -53,10 +89,20 @@ describe('logs', () => {
   const parsed = () => lines.map((l) => JSON.parse(l));
 
   test('one JSON line per request: request id (echoed), operation, actor, status, duration', async () => {
-    const { res } = await call(compliance, 'query Who { viewer { subject } }', undefined, { 'x-request-id': 'trace-42' });
+    const { res } = await call(compliance, 'query Who { viewer { subject } }', undefined, {
+      'x-request-id': 'trace-42',
+    });
     expect(res.headers.get('x-request-id')).toBe('trace-42');
     const line = parsed().find((l) => l.reqId === 'trace-42');
-    expect(line).toMatchObject({ msg: 'request', route: '/graphql', status: 200, operation: 'Who', actor: 'alice@example.com', actorKind: 'staff', method: 'POST' });
+    expect(line).toMatchObject({
+      msg: 'request',
+      route: '/graphql',
+      status: 200,
+      operation: 'Who',
+      actor: 'alice@example.com',
+      actorKind: 'staff',
+      method: 'POST',
+    });
     expect(typeof line.durationMs).toBe('number');
     expect(parsed().find((l) => l.reqId === 'req-abc-123')).toMatchObject({ operation: 'CreateOffice', status: 200 });
     expect(parsed().find((l) => l.operation === 'Mine')).toMatchObject({ actorKind: 'contractor' });
@@ -65,7 +111,9 @@ describe('logs', () => {
   });
 
   test('a request id that is not a plain identifier is replaced', async () => {
-    const { res } = await call(compliance, '{ viewer { subject } }', undefined, { 'x-request-id': 'bad id\nwith "quotes"' });
+    const { res } = await call(compliance, '{ viewer { subject } }', undefined, {
+      'x-request-id': 'bad id\nwith "quotes"',
+    });
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -83,25 +131,62 @@ describe('logs', () => {
   });
 
   test('expected refusals are logged at info with their code, never at error level as unexpected', async () => {
-    const office = await ok(h, compliance, 'createOffice', 'CreateOfficeInput', { name: 'Log office', legalEntity: 'Log GmbH', country: 'DE', city: 'Bonn' }, 'office');
+    const office = await ok(
+      h,
+      compliance,
+      'createOffice',
+      'CreateOfficeInput',
+      { name: 'Log office', legalEntity: 'Log GmbH', country: 'DE', city: 'Bonn' },
+      'office',
+    );
     const from = lines.length;
     // [request id, query, variables, what the answer says, the codes its log line carries]
     const refusals: [string, string, Record<string, unknown> | undefined, string, string[] | undefined][] = [
-      ['thrown-validation', '{ contractor(id: "not-an-id") { legalName } }', undefined, 'VALIDATION_FAILED', ['VALIDATION_FAILED']],
-      ['deep-list', `{ viewer(x: ${'['.repeat(9000)}${']'.repeat(9000)}) { kind } }`, undefined, 'QUERY_LIMIT_EXCEEDED', ['QUERY_LIMIT_EXCEEDED']],
-      ['wide-record', 'mutation($input: ImportSharedRecordsInput!) { importSharedRecords(input: $input) { __typename } }', {
-        input: { officeId: office.id, records: [{ subjectRef: 'wide', values: Object.fromEntries(Array.from({ length: 70_000 }, (_, i) => [`k${i}`, 'v'])) }] },
-      }, '"__typename":"ValidationError"', undefined], // a typed error in the payload: no error code in the response
+      [
+        'thrown-validation',
+        '{ contractor(id: "not-an-id") { legalName } }',
+        undefined,
+        'VALIDATION_FAILED',
+        ['VALIDATION_FAILED'],
+      ],
+      [
+        'deep-list',
+        `{ viewer(x: ${'['.repeat(9000)}${']'.repeat(9000)}) { kind } }`,
+        undefined,
+        'QUERY_LIMIT_EXCEEDED',
+        ['QUERY_LIMIT_EXCEEDED'],
+      ],
+      [
+        'wide-record',
+        'mutation($input: ImportSharedRecordsInput!) { importSharedRecords(input: $input) { __typename } }',
+        {
+          input: {
+            officeId: office.id,
+            records: [
+              {
+                subjectRef: 'wide',
+                values: Object.fromEntries(Array.from({ length: 70_000 }, (_, i) => [`k${i}`, 'v'])),
+              },
+            ],
+          },
+        },
+        '"__typename":"ValidationError"',
+        undefined,
+      ], // a typed error in the payload: no error code in the response
     ];
     for (const [id, query, variables, says] of refusals) {
       const { res, body } = await call(compliance, query, variables, { 'x-request-id': id });
       expect(res.status, id).toBeLessThan(500);
       expect(JSON.stringify(body), id).toContain(says);
       // A resolver's expected failure keeps the field it belongs to.
-      if (id === 'thrown-validation') expect(body.errors[0]).toMatchObject({ path: ['contractor'], locations: [{ line: 1, column: 3 }] });
+      if (id === 'thrown-validation')
+        expect(body.errors[0]).toMatchObject({ path: ['contractor'], locations: [{ line: 1, column: 3 }] });
     }
     const logged = lines.slice(from).map((l) => JSON.parse(l));
-    expect(logged.filter((l) => l.level >= 40), JSON.stringify(logged)).toEqual([]);
+    expect(
+      logged.filter((l) => l.level >= 40),
+      JSON.stringify(logged),
+    ).toEqual([]);
     expect(logged.filter((l) => l.msg === 'unexpected error' || l.unexpected)).toEqual([]);
     for (const [id, , , , codes] of refusals) {
       const line = logged.find((l) => l.reqId === id);
@@ -113,7 +198,18 @@ describe('logs', () => {
   test('an unexpected database error is logged by class and SQLSTATE, without SQL or values', async () => {
     const h2 = await startHarness();
     const own: string[] = [];
-    const app2 = createApp({ ...h2, logger: createLogger('info', new Writable({ write(c, _e, d) { own.push(String(c)); d(); } })) });
+    const app2 = createApp({
+      ...h2,
+      logger: createLogger(
+        'info',
+        new Writable({
+          write(c, _e, d) {
+            own.push(String(c));
+            d();
+          },
+        }),
+      ),
+    });
     try {
       const token = await h2.staffToken('AUDITOR');
       await h2.asOwner('alter table offices rename to offices_gone');
@@ -123,7 +219,8 @@ describe('logs', () => {
       let answer: string;
       try {
         const res = await app2.fetch('http://registry.test/graphql', {
-          method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
           body: JSON.stringify({ query: 'query Offices { offices { nodes { name } } }' }),
         });
         answer = await res.text();
@@ -169,8 +266,10 @@ describe('metrics', () => {
       expect(res.status).toBe(200);
     }
     const text = await (await metricsOf()).text();
-    const labels = new Set([...text.matchAll(/registry_graphql_requests_total\{operation="([^"]+)"/g)].map((m) => m[1]));
-    expect(labels.size, [...labels].filter((l) => !l!.startsWith("Op_")).join(" ")).toBeLessThanOrEqual(200 + 3); // 200 names, plus "anonymous", "other" and "none" (refused before parsing)
+    const labels = new Set(
+      [...text.matchAll(/registry_graphql_requests_total\{operation="([^"]+)"/g)].map((m) => m[1]),
+    );
+    expect(labels.size, [...labels].filter((l) => !l!.startsWith('Op_')).join(' ')).toBeLessThanOrEqual(200 + 3); // 200 names, plus "anonymous", "other" and "none" (refused before parsing)
     expect(labels).toContain('other');
     expect(labels).toContain('Op_0');
     expect(labels).not.toContain('Op_209');
@@ -185,9 +284,15 @@ describe('metrics', () => {
     const m = await startHarness({ METRICS_TOKEN: 'metrics-secret-0123456789' });
     try {
       expect((await metricsOf({}, '127.0.0.1', m.app)).status).toBe(403);
-      expect((await metricsOf({ authorization: 'Bearer wrong-secret-0123456789' }, '203.0.113.5', m.app)).status).toBe(403);
-      expect((await metricsOf({ authorization: 'Bearer metrics-secret-0123456789' }, '203.0.113.5', m.app)).status).toBe(200);
-      expect((await metricsOf({ authorization: 'bearer metrics-secret-0123456789' }, '203.0.113.5', m.app)).status).toBe(200); // scheme: any case
+      expect((await metricsOf({ authorization: 'Bearer wrong-secret-0123456789' }, '203.0.113.5', m.app)).status).toBe(
+        403,
+      );
+      expect(
+        (await metricsOf({ authorization: 'Bearer metrics-secret-0123456789' }, '203.0.113.5', m.app)).status,
+      ).toBe(200);
+      expect(
+        (await metricsOf({ authorization: 'bearer metrics-secret-0123456789' }, '203.0.113.5', m.app)).status,
+      ).toBe(200); // scheme: any case
     } finally {
       await m.stop();
     }
@@ -209,14 +314,28 @@ describe('readiness', () => {
   test('/ready is false once the database is gone, and says so quietly (debug, not error)', async () => {
     const r = await startHarness();
     const probeLines: string[] = [];
-    const probeApp = createApp({ ...r, logger: createLogger('debug', new Writable({ write(chunk, _enc, done) { probeLines.push(...String(chunk).split('\n').filter(Boolean)); done(); } })) });
+    const probeApp = createApp({
+      ...r,
+      logger: createLogger(
+        'debug',
+        new Writable({
+          write(chunk, _enc, done) {
+            probeLines.push(...String(chunk).split('\n').filter(Boolean));
+            done();
+          },
+        }),
+      ),
+    });
     try {
       expect((await probeApp.fetch('http://registry.test/ready')).status).toBe(200);
       await r.database.close();
       expect((await probeApp.fetch('http://registry.test/ready')).status).toBe(503);
       expect((await probeApp.fetch('http://registry.test/health')).status).toBe(200);
       const ready = probeLines.map((l) => JSON.parse(l)).filter((l) => l.route === '/ready');
-      expect(ready.map((l) => [l.status, l.level])).toEqual([[200, 20], [503, 20]]);
+      expect(ready.map((l) => [l.status, l.level])).toEqual([
+        [200, 20],
+        [503, 20],
+      ]);
     } finally {
       await r.stop().catch(() => {});
     }

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { leavesJurisdictionSql, loadPolicyTables } from '../src/policy/load.js';
 import { routeRestrictions } from '../src/db/tables.js';
 import type { Certification, ContractorRole, Mechanism } from '../src/db/enums.js';
-import { decideRoute, leavesJurisdiction, type Importer, type MechanismChoice, type PolicyTables, type Route } from '../src/policy/transfer-rules.js';
+import {
+  decideRoute,
+  leavesJurisdiction,
+  type Importer,
+  type MechanismChoice,
+  type PolicyTables,
+  type Route,
+} from '../src/policy/transfer-rules.js';
 import { sql } from 'drizzle-orm';
 import { startHarness, type Harness } from './harness.js';
 import { createOffice, mutate, registerContractor, setStatus } from './fixtures.js';
@@ -15,9 +22,15 @@ beforeAll(async () => {
   h = await startHarness();
   tables = await loadPolicyTables(h.database.db);
 });
-afterAll(async () => { await h?.stop(); });
+afterAll(async () => {
+  await h?.stop();
+});
 
-const contractor = (role: ContractorRole = 'PROCESSOR', certifications: Certification[] = []): Importer => ({ kind: 'CONTRACTOR', role, certifications });
+const contractor = (role: ContractorRole = 'PROCESSOR', certifications: Certification[] = []): Importer => ({
+  kind: 'CONTRACTOR',
+  role,
+  certifications,
+});
 const NOW = new Date('2026-06-01T00:00:00Z');
 
 interface Case {
@@ -39,63 +52,361 @@ interface Case {
 
 const cases: Case[] = [
   // Same country, same jurisdiction.
-  { name: 'same country needs nothing', from: 'DE', to: 'DE', allowed: true, mechanism: 'NOT_REQUIRED', crossBorder: false },
-  { name: 'same country with SCC recorded is refused', from: 'DE', to: 'DE', choice: { mechanism: 'SCC', sccModule: 2 }, allowed: false, reason: /one country.*SCC must not be recorded/ },
-  { name: 'EEA → EEA (DE → FR) needs nothing', from: 'DE', to: 'FR', allowed: true, mechanism: 'NOT_REQUIRED', crossBorder: true },
-  { name: 'EEA → EEA (FR → NO, EEA not EU) needs nothing', from: 'FR', to: 'NO', allowed: true, mechanism: 'NOT_REQUIRED' },
-  { name: 'EEA → EEA with NOT_REQUIRED named explicitly', from: 'DE', to: 'FR', choice: { mechanism: 'NOT_REQUIRED' }, allowed: true, mechanism: 'NOT_REQUIRED' },
+  {
+    name: 'same country needs nothing',
+    from: 'DE',
+    to: 'DE',
+    allowed: true,
+    mechanism: 'NOT_REQUIRED',
+    crossBorder: false,
+  },
+  {
+    name: 'same country with SCC recorded is refused',
+    from: 'DE',
+    to: 'DE',
+    choice: { mechanism: 'SCC', sccModule: 2 },
+    allowed: false,
+    reason: /one country.*SCC must not be recorded/,
+  },
+  {
+    name: 'EEA → EEA (DE → FR) needs nothing',
+    from: 'DE',
+    to: 'FR',
+    allowed: true,
+    mechanism: 'NOT_REQUIRED',
+    crossBorder: true,
+  },
+  {
+    name: 'EEA → EEA (FR → NO, EEA not EU) needs nothing',
+    from: 'FR',
+    to: 'NO',
+    allowed: true,
+    mechanism: 'NOT_REQUIRED',
+  },
+  {
+    name: 'EEA → EEA with NOT_REQUIRED named explicitly',
+    from: 'DE',
+    to: 'FR',
+    choice: { mechanism: 'NOT_REQUIRED' },
+    allowed: true,
+    mechanism: 'NOT_REQUIRED',
+  },
   // Adequacy.
   { name: 'EEA → adequate (DE → JP)', from: 'DE', to: 'JP', allowed: true, mechanism: 'ADEQUACY' },
   { name: 'EEA → adequate (DE → CH)', from: 'DE', to: 'CH', allowed: true, mechanism: 'ADEQUACY' },
   { name: 'EEA → adequate (DE → GB)', from: 'DE', to: 'GB', allowed: true, mechanism: 'ADEQUACY' },
-  { name: 'EEA → adequate with ADEQUACY named', from: 'DE', to: 'JP', choice: { mechanism: 'ADEQUACY' }, allowed: true, mechanism: 'ADEQUACY' },
-  { name: 'EEA → adequate with SCC on top is allowed (belt and braces)', from: 'DE', to: 'JP', choice: { mechanism: 'SCC', sccModule: 2 }, allowed: true, mechanism: 'SCC', sccModule: 2 },
-  { name: 'DE → US, importer certified under the EU-U.S. DPF', from: 'DE', to: 'US', importer: contractor('PROCESSOR', ['EU_US_DPF']), allowed: true, mechanism: 'ADEQUACY' },
-  { name: 'DE → US, importer not certified', from: 'DE', to: 'US', allowed: false, reason: /certified under EU_US_DPF.*not/ },
-  { name: 'DE → US, importer certified only under the UK bridge', from: 'DE', to: 'US', importer: contractor('PROCESSOR', ['UK_US_DATA_BRIDGE']), allowed: false, reason: /EU_US_DPF/ },
-  { name: 'DE → US uncertified, with SCC module 2', from: 'DE', to: 'US', choice: { mechanism: 'SCC', sccModule: 2 }, allowed: true, mechanism: 'SCC', sccModule: 2 },
-  { name: 'GB → US with the UK-U.S. data bridge', from: 'GB', to: 'US', importer: contractor('PROCESSOR', ['UK_US_DATA_BRIDGE']), allowed: true, mechanism: 'ADEQUACY' },
-  { name: 'GB → US with the EU-U.S. DPF only', from: 'GB', to: 'US', importer: contractor('PROCESSOR', ['EU_US_DPF']), allowed: false, reason: /UK_US_DATA_BRIDGE/ },
+  {
+    name: 'EEA → adequate with ADEQUACY named',
+    from: 'DE',
+    to: 'JP',
+    choice: { mechanism: 'ADEQUACY' },
+    allowed: true,
+    mechanism: 'ADEQUACY',
+  },
+  {
+    name: 'EEA → adequate with SCC on top is allowed (belt and braces)',
+    from: 'DE',
+    to: 'JP',
+    choice: { mechanism: 'SCC', sccModule: 2 },
+    allowed: true,
+    mechanism: 'SCC',
+    sccModule: 2,
+  },
+  {
+    name: 'DE → US, importer certified under the EU-U.S. DPF',
+    from: 'DE',
+    to: 'US',
+    importer: contractor('PROCESSOR', ['EU_US_DPF']),
+    allowed: true,
+    mechanism: 'ADEQUACY',
+  },
+  {
+    name: 'DE → US, importer not certified',
+    from: 'DE',
+    to: 'US',
+    allowed: false,
+    reason: /certified under EU_US_DPF.*not/,
+  },
+  {
+    name: 'DE → US, importer certified only under the UK bridge',
+    from: 'DE',
+    to: 'US',
+    importer: contractor('PROCESSOR', ['UK_US_DATA_BRIDGE']),
+    allowed: false,
+    reason: /EU_US_DPF/,
+  },
+  {
+    name: 'DE → US uncertified, with SCC module 2',
+    from: 'DE',
+    to: 'US',
+    choice: { mechanism: 'SCC', sccModule: 2 },
+    allowed: true,
+    mechanism: 'SCC',
+    sccModule: 2,
+  },
+  {
+    name: 'GB → US with the UK-U.S. data bridge',
+    from: 'GB',
+    to: 'US',
+    importer: contractor('PROCESSOR', ['UK_US_DATA_BRIDGE']),
+    allowed: true,
+    mechanism: 'ADEQUACY',
+  },
+  {
+    name: 'GB → US with the EU-U.S. DPF only',
+    from: 'GB',
+    to: 'US',
+    importer: contractor('PROCESSOR', ['EU_US_DPF']),
+    allowed: false,
+    reason: /UK_US_DATA_BRIDGE/,
+  },
   { name: 'GB → DE (UK adequacy regulations for the EEA)', from: 'GB', to: 'DE', allowed: true, mechanism: 'ADEQUACY' },
   // No adequacy: a safeguard is needed.
-  { name: 'DE → IN without mechanism', from: 'DE', to: 'IN', allowed: false, reason: /IN has no adequacy decision.*module 2/ },
-  { name: 'DE → IN with SCC module 2', from: 'DE', to: 'IN', choice: { mechanism: 'SCC', sccModule: 2 }, allowed: true, mechanism: 'SCC', sccModule: 2, crossBorder: true },
-  { name: 'DE → IN with SCC and no module', from: 'DE', to: 'IN', choice: { mechanism: 'SCC' }, allowed: false, reason: /needs a module.*module 2/ },
-  { name: 'DE → IN with the wrong SCC module', from: 'DE', to: 'IN', choice: { mechanism: 'SCC', sccModule: 3 }, allowed: false, reason: /module 3.*does not match.*module 2 \(controller to processor\) is required/ },
-  { name: 'DE → IN claiming ADEQUACY', from: 'DE', to: 'IN', choice: { mechanism: 'ADEQUACY' }, allowed: false, reason: /IN has no adequacy decision.*ADEQUACY cannot be relied on/ },
-  { name: 'DE → IN claiming NOT_REQUIRED', from: 'DE', to: 'IN', choice: { mechanism: 'NOT_REQUIRED' }, allowed: false, reason: /leaves .*mechanism is required/ },
+  {
+    name: 'DE → IN without mechanism',
+    from: 'DE',
+    to: 'IN',
+    allowed: false,
+    reason: /IN has no adequacy decision.*module 2/,
+  },
+  {
+    name: 'DE → IN with SCC module 2',
+    from: 'DE',
+    to: 'IN',
+    choice: { mechanism: 'SCC', sccModule: 2 },
+    allowed: true,
+    mechanism: 'SCC',
+    sccModule: 2,
+    crossBorder: true,
+  },
+  {
+    name: 'DE → IN with SCC and no module',
+    from: 'DE',
+    to: 'IN',
+    choice: { mechanism: 'SCC' },
+    allowed: false,
+    reason: /needs a module.*module 2/,
+  },
+  {
+    name: 'DE → IN with the wrong SCC module',
+    from: 'DE',
+    to: 'IN',
+    choice: { mechanism: 'SCC', sccModule: 3 },
+    allowed: false,
+    reason: /module 3.*does not match.*module 2 \(controller to processor\) is required/,
+  },
+  {
+    name: 'DE → IN claiming ADEQUACY',
+    from: 'DE',
+    to: 'IN',
+    choice: { mechanism: 'ADEQUACY' },
+    allowed: false,
+    reason: /IN has no adequacy decision.*ADEQUACY cannot be relied on/,
+  },
+  {
+    name: 'DE → IN claiming NOT_REQUIRED',
+    from: 'DE',
+    to: 'IN',
+    choice: { mechanism: 'NOT_REQUIRED' },
+    allowed: false,
+    reason: /leaves .*mechanism is required/,
+  },
   // SCC modules follow the roles.
-  { name: 'independent controller importer needs module 1', from: 'DE', to: 'IN', importer: contractor('INDEPENDENT_CONTROLLER'), choice: { mechanism: 'SCC', sccModule: 2 }, allowed: false, reason: /module 1 \(controller to controller\) is required/ },
-  { name: 'independent controller importer with module 1', from: 'DE', to: 'IN', importer: contractor('INDEPENDENT_CONTROLLER'), choice: { mechanism: 'SCC', sccModule: 1 }, allowed: true, mechanism: 'SCC', sccModule: 1 },
-  { name: 'processor → sub-processor needs module 3', from: 'DE', to: 'IN', exporterRole: 'PROCESSOR', importer: contractor('SUBPROCESSOR'), choice: { mechanism: 'SCC', sccModule: 2 }, allowed: false, reason: /module 3 \(processor to processor\) is required/ },
-  { name: 'processor → sub-processor with module 3', from: 'DE', to: 'IN', exporterRole: 'PROCESSOR', importer: contractor('SUBPROCESSOR'), choice: { mechanism: 'SCC', sccModule: 3 }, allowed: true, mechanism: 'SCC', sccModule: 3 },
-  { name: 'processor → controller needs module 4', from: 'DE', to: 'IN', exporterRole: 'PROCESSOR', importer: contractor('INDEPENDENT_CONTROLLER'), choice: { mechanism: 'SCC', sccModule: 4 }, allowed: true, mechanism: 'SCC', sccModule: 4 },
+  {
+    name: 'independent controller importer needs module 1',
+    from: 'DE',
+    to: 'IN',
+    importer: contractor('INDEPENDENT_CONTROLLER'),
+    choice: { mechanism: 'SCC', sccModule: 2 },
+    allowed: false,
+    reason: /module 1 \(controller to controller\) is required/,
+  },
+  {
+    name: 'independent controller importer with module 1',
+    from: 'DE',
+    to: 'IN',
+    importer: contractor('INDEPENDENT_CONTROLLER'),
+    choice: { mechanism: 'SCC', sccModule: 1 },
+    allowed: true,
+    mechanism: 'SCC',
+    sccModule: 1,
+  },
+  {
+    name: 'processor → sub-processor needs module 3',
+    from: 'DE',
+    to: 'IN',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    choice: { mechanism: 'SCC', sccModule: 2 },
+    allowed: false,
+    reason: /module 3 \(processor to processor\) is required/,
+  },
+  {
+    name: 'processor → sub-processor with module 3',
+    from: 'DE',
+    to: 'IN',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    choice: { mechanism: 'SCC', sccModule: 3 },
+    allowed: true,
+    mechanism: 'SCC',
+    sccModule: 3,
+  },
+  {
+    name: 'processor → controller needs module 4',
+    from: 'DE',
+    to: 'IN',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('INDEPENDENT_CONTROLLER'),
+    choice: { mechanism: 'SCC', sccModule: 4 },
+    allowed: true,
+    mechanism: 'SCC',
+    sccModule: 4,
+  },
   // Intra-group safeguards.
-  { name: 'BCR to a contractor is refused', from: 'DE', to: 'IN', choice: { mechanism: 'BCR' }, allowed: false, reason: /BCR covers transfers inside the group only/ },
-  { name: 'intra-group agreement to a contractor is refused', from: 'DE', to: 'IN', choice: { mechanism: 'INTRA_GROUP_AGREEMENT' }, allowed: false, reason: /INTRA_GROUP_AGREEMENT covers transfers inside the group only/ },
-  { name: 'BCR to an office', from: 'DE', to: 'IN', importer: { kind: 'OFFICE' }, choice: { mechanism: 'BCR' }, allowed: true, mechanism: 'BCR' },
-  { name: 'intra-group agreement to an office', from: 'DE', to: 'IN', importer: { kind: 'OFFICE' }, choice: { mechanism: 'INTRA_GROUP_AGREEMENT' }, allowed: true, mechanism: 'INTRA_GROUP_AGREEMENT' },
-  { name: 'office importer without a mechanism is told BCR', from: 'DE', to: 'IN', importer: { kind: 'OFFICE' }, allowed: false, reason: /BCR, INTRA_GROUP_AGREEMENT/ },
-  { name: 'SCC cannot bind an authority', from: 'DE', to: 'IN', importer: { kind: 'AUTHORITY' }, context: 'TRANSFER', choice: { mechanism: 'SCC', sccModule: 1 }, allowed: false, reason: /public authority/ },
+  {
+    name: 'BCR to a contractor is refused',
+    from: 'DE',
+    to: 'IN',
+    choice: { mechanism: 'BCR' },
+    allowed: false,
+    reason: /BCR covers transfers inside the group only/,
+  },
+  {
+    name: 'intra-group agreement to a contractor is refused',
+    from: 'DE',
+    to: 'IN',
+    choice: { mechanism: 'INTRA_GROUP_AGREEMENT' },
+    allowed: false,
+    reason: /INTRA_GROUP_AGREEMENT covers transfers inside the group only/,
+  },
+  {
+    name: 'BCR to an office',
+    from: 'DE',
+    to: 'IN',
+    importer: { kind: 'OFFICE' },
+    choice: { mechanism: 'BCR' },
+    allowed: true,
+    mechanism: 'BCR',
+  },
+  {
+    name: 'intra-group agreement to an office',
+    from: 'DE',
+    to: 'IN',
+    importer: { kind: 'OFFICE' },
+    choice: { mechanism: 'INTRA_GROUP_AGREEMENT' },
+    allowed: true,
+    mechanism: 'INTRA_GROUP_AGREEMENT',
+  },
+  {
+    name: 'office importer without a mechanism is told BCR',
+    from: 'DE',
+    to: 'IN',
+    importer: { kind: 'OFFICE' },
+    allowed: false,
+    reason: /BCR, INTRA_GROUP_AGREEMENT/,
+  },
+  {
+    name: 'SCC cannot bind an authority',
+    from: 'DE',
+    to: 'IN',
+    importer: { kind: 'AUTHORITY' },
+    context: 'TRANSFER',
+    choice: { mechanism: 'SCC', sccModule: 1 },
+    allowed: false,
+    reason: /public authority/,
+  },
   // Art. 49 derogations.
-  { name: 'a derogation is refused for a standing grant', from: 'DE', to: 'IN', choice: { mechanism: 'EXPLICIT_CONSENT', derogationJustification: 'asked each customer' }, allowed: false, reason: /EXPLICIT_CONSENT is an Art\. 49 derogation.*standing grant/ },
-  { name: 'a derogation without justification is refused for a transfer', from: 'DE', to: 'IN', context: 'TRANSFER', choice: { mechanism: 'LEGAL_CLAIMS' }, allowed: false, reason: /LEGAL_CLAIMS.*written justification/ },
-  { name: 'a derogation with a blank justification is refused', from: 'DE', to: 'IN', context: 'TRANSFER', choice: { mechanism: 'LEGAL_CLAIMS', derogationJustification: '   ' }, allowed: false, reason: /written justification/ },
-  { name: 'a derogation with justification is accepted for a transfer', from: 'DE', to: 'IN', context: 'TRANSFER', choice: { mechanism: 'LEGAL_CLAIMS', derogationJustification: 'defence in case 12/2026' }, allowed: true, mechanism: 'LEGAL_CLAIMS' },
+  {
+    name: 'a derogation is refused for a standing grant',
+    from: 'DE',
+    to: 'IN',
+    choice: { mechanism: 'EXPLICIT_CONSENT', derogationJustification: 'asked each customer' },
+    allowed: false,
+    reason: /EXPLICIT_CONSENT is an Art\. 49 derogation.*standing grant/,
+  },
+  {
+    name: 'a derogation without justification is refused for a transfer',
+    from: 'DE',
+    to: 'IN',
+    context: 'TRANSFER',
+    choice: { mechanism: 'LEGAL_CLAIMS' },
+    allowed: false,
+    reason: /LEGAL_CLAIMS.*written justification/,
+  },
+  {
+    name: 'a derogation with a blank justification is refused',
+    from: 'DE',
+    to: 'IN',
+    context: 'TRANSFER',
+    choice: { mechanism: 'LEGAL_CLAIMS', derogationJustification: '   ' },
+    allowed: false,
+    reason: /written justification/,
+  },
+  {
+    name: 'a derogation with justification is accepted for a transfer',
+    from: 'DE',
+    to: 'IN',
+    context: 'TRANSFER',
+    choice: { mechanism: 'LEGAL_CLAIMS', derogationJustification: 'defence in case 12/2026' },
+    allowed: true,
+    mechanism: 'LEGAL_CLAIMS',
+  },
   // Dates of adequacy decisions.
-  { name: 'KR before its adequacy decision (2021-12-17)', from: 'DE', to: 'KR', at: new Date('2021-06-01T00:00:00Z'), allowed: false, reason: /KR.*applies only from 2021-12-17/ },
-  { name: 'KR after its adequacy decision', from: 'DE', to: 'KR', at: new Date('2022-01-01T00:00:00Z'), allowed: true, mechanism: 'ADEQUACY' },
-  { name: 'KR the day the decision applies', from: 'DE', to: 'KR', at: new Date('2021-12-17T00:00:00Z'), allowed: true, mechanism: 'ADEQUACY' },
-  { name: 'KR before adequacy, with SCC', from: 'DE', to: 'KR', at: new Date('2021-06-01T00:00:00Z'), choice: { mechanism: 'SCC', sccModule: 2 }, allowed: true, mechanism: 'SCC', sccModule: 2 },
+  {
+    name: 'KR before its adequacy decision (2021-12-17)',
+    from: 'DE',
+    to: 'KR',
+    at: new Date('2021-06-01T00:00:00Z'),
+    allowed: false,
+    reason: /KR.*applies only from 2021-12-17/,
+  },
+  {
+    name: 'KR after its adequacy decision',
+    from: 'DE',
+    to: 'KR',
+    at: new Date('2022-01-01T00:00:00Z'),
+    allowed: true,
+    mechanism: 'ADEQUACY',
+  },
+  {
+    name: 'KR the day the decision applies',
+    from: 'DE',
+    to: 'KR',
+    at: new Date('2021-12-17T00:00:00Z'),
+    allowed: true,
+    mechanism: 'ADEQUACY',
+  },
+  {
+    name: 'KR before adequacy, with SCC',
+    from: 'DE',
+    to: 'KR',
+    at: new Date('2021-06-01T00:00:00Z'),
+    choice: { mechanism: 'SCC', sccModule: 2 },
+    allowed: true,
+    mechanism: 'SCC',
+    sccModule: 2,
+  },
   // Exporter outside any recorded regime.
-  { name: 'US → IN: no regime for the exporter, nothing needed', from: 'US', to: 'IN', allowed: true, mechanism: 'NOT_REQUIRED', crossBorder: true },
+  {
+    name: 'US → IN: no regime for the exporter, nothing needed',
+    from: 'US',
+    to: 'IN',
+    allowed: true,
+    mechanism: 'NOT_REQUIRED',
+    crossBorder: true,
+  },
 ];
 
 describe('decideRoute over the seeded policy tables', () => {
   test.each(cases)('$name', (c) => {
     const route: Route = {
-      exporterCountry: c.from, importerCountry: c.to, exporterRole: c.exporterRole ?? 'CONTROLLER',
-      importer: c.importer ?? contractor(), context: c.context ?? 'GRANT', at: c.at ?? NOW,
+      exporterCountry: c.from,
+      importerCountry: c.to,
+      exporterRole: c.exporterRole ?? 'CONTROLLER',
+      importer: c.importer ?? contractor(),
+      context: c.context ?? 'GRANT',
+      at: c.at ?? NOW,
     };
     const d = decideRoute(tables, route, c.choice);
     expect(d.allowed, d.allowed ? d.explanation : d.reason).toBe(c.allowed);
@@ -114,7 +425,14 @@ describe('decideRoute over the seeded policy tables', () => {
   });
 
   test('explanations name the legal basis', () => {
-    const route = (to: string, importer = contractor()): Route => ({ exporterCountry: 'DE', importerCountry: to, exporterRole: 'CONTROLLER', importer, context: 'GRANT', at: NOW });
+    const route = (to: string, importer = contractor()): Route => ({
+      exporterCountry: 'DE',
+      importerCountry: to,
+      exporterRole: 'CONTROLLER',
+      importer,
+      context: 'GRANT',
+      at: NOW,
+    });
     const jp = decideRoute(tables, route('JP'));
     expect(jp.allowed && jp.explanation).toMatch(/JP is adequate under .*2019\/419 of 2019-01-23/);
     const fr = decideRoute(tables, route('FR'));
@@ -130,19 +448,45 @@ describe('leaving the exporter\'s jurisdiction ("third country"), one rule in TS
     const from = countries.flatMap((a) => countries.map(() => a));
     const to = countries.flatMap(() => countries);
     const list = (xs: string[]) => `{${xs.join(',')}}`;
-    const r: any = await h.database.db.execute(sql`select p.f, p.t, ${leavesJurisdictionSql(sql`p.f`, sql`p.t`)} as leaves
+    const r: any = await h.database.db
+      .execute(sql`select p.f, p.t, ${leavesJurisdictionSql(sql`p.f`, sql`p.t`)} as leaves
       from unnest(${list(from)}::text[], ${list(to)}::text[]) as p(f, t)`);
     const rows = (r.rows ?? r) as { f: string; t: string; leaves: boolean }[];
     expect(rows).toHaveLength(countries.length ** 2);
-    for (const row of rows) expect(Boolean(row.leaves), `${row.f} → ${row.t}`).toBe(leavesJurisdiction(tables, row.f, row.t));
+    for (const row of rows)
+      expect(Boolean(row.leaves), `${row.f} → ${row.t}`).toBe(leavesJurisdiction(tables, row.f, row.t));
     // The branches: same country, same regime (DE → FR), another regime (DE → GB), no regime for the exporter (US → IN).
-    expect([['DE', 'DE'], ['DE', 'FR'], ['DE', 'GB'], ['US', 'IN']].map(([f, t]) => leavesJurisdiction(tables, f!, t!))).toEqual([false, false, true, true]);
+    expect(
+      [
+        ['DE', 'DE'],
+        ['DE', 'FR'],
+        ['DE', 'GB'],
+        ['US', 'IN'],
+      ].map(([f, t]) => leavesJurisdiction(tables, f!, t!)),
+    ).toEqual([false, false, true, true]);
   });
 
   test('a decision carries it: a route with no mechanism needed may still leave the jurisdiction', () => {
-    const route = (from: string, to: string): Route => ({ exporterCountry: from, importerCountry: to, exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW });
-    expect(decideRoute(tables, route('DE', 'FR'))).toMatchObject({ allowed: true, mechanism: 'NOT_REQUIRED', crossBorder: true, thirdCountry: false });
-    expect(decideRoute(tables, route('US', 'IN'))).toMatchObject({ allowed: true, mechanism: 'NOT_REQUIRED', crossBorder: true, thirdCountry: true });
+    const route = (from: string, to: string): Route => ({
+      exporterCountry: from,
+      importerCountry: to,
+      exporterRole: 'CONTROLLER',
+      importer: contractor(),
+      context: 'GRANT',
+      at: NOW,
+    });
+    expect(decideRoute(tables, route('DE', 'FR'))).toMatchObject({
+      allowed: true,
+      mechanism: 'NOT_REQUIRED',
+      crossBorder: true,
+      thirdCountry: false,
+    });
+    expect(decideRoute(tables, route('US', 'IN'))).toMatchObject({
+      allowed: true,
+      mechanism: 'NOT_REQUIRED',
+      crossBorder: true,
+      thirdCountry: true,
+    });
     expect(decideRoute(tables, route('DE', 'IN'))).toMatchObject({ allowed: false, thirdCountry: true });
   });
 });
@@ -150,35 +494,84 @@ describe('leaving the exporter\'s jurisdiction ("third country"), one rule in TS
 describe('route restrictions forbid a route outright', () => {
   beforeAll(async () => {
     await h.database.db.insert(routeRestrictions).values([
-      { exporterCountry: 'DE', importerCountry: 'JP', legalBasis: 'Test localisation rule §1', reason: 'this data must stay in Europe' },
-      { exporterCountry: 'RU', importerCountry: null, legalBasis: 'Federal Law 242-FZ', reason: 'personal data of citizens must be stored in Russia' },
+      {
+        exporterCountry: 'DE',
+        importerCountry: 'JP',
+        legalBasis: 'Test localisation rule §1',
+        reason: 'this data must stay in Europe',
+      },
+      {
+        exporterCountry: 'RU',
+        importerCountry: null,
+        legalBasis: 'Federal Law 242-FZ',
+        reason: 'personal data of citizens must be stored in Russia',
+      },
     ]);
     tables = await loadPolicyTables(h.database.db);
   });
 
   test('a forbidden route is refused even where adequacy would allow it, and the reason names the rule', () => {
-    const d = decideRoute(tables, { exporterCountry: 'DE', importerCountry: 'JP', exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW }, { mechanism: 'SCC', sccModule: 2 });
+    const d = decideRoute(
+      tables,
+      {
+        exporterCountry: 'DE',
+        importerCountry: 'JP',
+        exporterRole: 'CONTROLLER',
+        importer: contractor(),
+        context: 'GRANT',
+        at: NOW,
+      },
+      { mechanism: 'SCC', sccModule: 2 },
+    );
     expect(d.allowed).toBe(false);
     expect(!d.allowed && d.reason).toMatch(/forbidden by Test localisation rule §1: this data must stay in Europe/);
   });
 
   test('a restriction on every destination applies to each one, not to the country itself', () => {
     for (const to of ['DE', 'US', 'KZ']) {
-      const d = decideRoute(tables, { exporterCountry: 'RU', importerCountry: to, exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW });
+      const d = decideRoute(tables, {
+        exporterCountry: 'RU',
+        importerCountry: to,
+        exporterRole: 'CONTROLLER',
+        importer: contractor(),
+        context: 'GRANT',
+        at: NOW,
+      });
       expect(!d.allowed && d.reason).toMatch(/242-FZ/);
     }
-    const home = decideRoute(tables, { exporterCountry: 'RU', importerCountry: 'RU', exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW });
+    const home = decideRoute(tables, {
+      exporterCountry: 'RU',
+      importerCountry: 'RU',
+      exporterRole: 'CONTROLLER',
+      importer: contractor(),
+      context: 'GRANT',
+      at: NOW,
+    });
     expect(home).toMatchObject({ allowed: true, mechanism: 'NOT_REQUIRED' });
   });
 
   test('other routes of the same exporter are unaffected', () => {
-    const d = decideRoute(tables, { exporterCountry: 'DE', importerCountry: 'CH', exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW });
+    const d = decideRoute(tables, {
+      exporterCountry: 'DE',
+      importerCountry: 'CH',
+      exporterRole: 'CONTROLLER',
+      importer: contractor(),
+      context: 'GRANT',
+      at: NOW,
+    });
     expect(d).toMatchObject({ allowed: true, mechanism: 'ADEQUACY' });
   });
 
   test('the grant path loads the restriction too', async () => {
     const narrow = await loadPolicyTables(h.database.db, { exporter: 'RU', importer: 'DE' });
-    const d = decideRoute(narrow, { exporterCountry: 'RU', importerCountry: 'DE', exporterRole: 'CONTROLLER', importer: contractor(), context: 'GRANT', at: NOW });
+    const d = decideRoute(narrow, {
+      exporterCountry: 'RU',
+      importerCountry: 'DE',
+      exporterRole: 'CONTROLLER',
+      importer: contractor(),
+      context: 'GRANT',
+      at: NOW,
+    });
     expect(d.allowed).toBe(false);
   });
 
@@ -188,14 +581,45 @@ describe('route restrictions forbid a route outright', () => {
     const berlin = await createOffice(h, compliance, { name: 'Berlin', country: 'DE', city: 'Berlin' });
     const c = await registerContractor(h, compliance, { legalName: 'Berlin Hosting GmbH', country: 'DE' });
     await setStatus(h, compliance, c.id, 'ACTIVE');
-    const events = async () => { const r: any = await h.database.db.execute(sql`select (select count(*) from audit_events)::int as e, (select count(*) from grants)::int as g, (select count(*) from transfers)::int as t`); return (r.rows ?? r)[0]; };
+    const events = async () => {
+      const r: any = await h.database.db.execute(
+        sql`select (select count(*) from audit_events)::int as e, (select count(*) from grants)::int as g, (select count(*) from transfers)::int as t`,
+      );
+      return (r.rows ?? r)[0];
+    };
     const before = await events();
-    const g = await mutate(h, compliance, 'grantDataAccess', 'GrantDataAccessInput',
-      { contractorId: c.id, officeId: moscow.id, categories: ['contact.email'], purpose: 'TECHNICAL_SUPPORT', mechanism: 'SCC', sccModule: 2 }, '');
+    const g = await mutate(
+      h,
+      compliance,
+      'grantDataAccess',
+      'GrantDataAccessInput',
+      {
+        contractorId: c.id,
+        officeId: moscow.id,
+        categories: ['contact.email'],
+        purpose: 'TECHNICAL_SUPPORT',
+        mechanism: 'SCC',
+        sccModule: 2,
+      },
+      '',
+    );
     expect(g).toMatchObject({ __typename: 'PolicyViolationError', exporterCountry: 'RU', importerCountry: 'DE' });
     expect(g.reason).toMatch(/242-FZ/);
-    const t = await mutate(h, compliance, 'recordTransfer', 'RecordTransferInput',
-      { officeId: moscow.id, importerOfficeId: berlin.id, categories: ['contact.email'], purpose: 'TECHNICAL_SUPPORT', recordCount: 1, mechanism: 'INTRA_GROUP_AGREEMENT' }, '');
+    const t = await mutate(
+      h,
+      compliance,
+      'recordTransfer',
+      'RecordTransferInput',
+      {
+        officeId: moscow.id,
+        importerOfficeId: berlin.id,
+        categories: ['contact.email'],
+        purpose: 'TECHNICAL_SUPPORT',
+        recordCount: 1,
+        mechanism: 'INTRA_GROUP_AGREEMENT',
+      },
+      '',
+    );
     expect(t.__typename, JSON.stringify(t)).toBe('PolicyViolationError');
     expect(t.reason).toMatch(/242-FZ/);
     expect(await events()).toEqual(before);
@@ -203,19 +627,27 @@ describe('route restrictions forbid a route outright', () => {
 });
 
 describe('transferPolicy.checkRoute', () => {
-  const CHECK = 'query($from: String!, $to: String!, $m: TransferMechanism, $s: Int) { transferPolicy { checkRoute(from: $from, to: $to, mechanism: $m, sccModule: $s) { allowed mechanism sccModule explanation } } }';
+  const CHECK =
+    'query($from: String!, $to: String!, $m: TransferMechanism, $s: Int) { transferPolicy { checkRoute(from: $from, to: $to, mechanism: $m, sccModule: $s) { allowed mechanism sccModule explanation } } }';
 
   test('judges a route as a standing grant would be judged', async () => {
     const auditor = await h.staffToken('AUDITOR');
     const r = await h.gql(auditor, CHECK, { from: 'DE', to: 'IN', m: 'SCC', s: 2 });
     expect(r.body.data.transferPolicy.checkRoute).toMatchObject({ allowed: true, mechanism: 'SCC', sccModule: 2 });
     const bare = await h.gql(auditor, CHECK, { from: 'DE', to: 'IN' });
-    expect(bare.body.data.transferPolicy.checkRoute).toMatchObject({ allowed: false, mechanism: null, explanation: expect.stringMatching(/module 2/) });
+    expect(bare.body.data.transferPolicy.checkRoute).toMatchObject({
+      allowed: false,
+      mechanism: null,
+      explanation: expect.stringMatching(/module 2/),
+    });
   });
 
   test('a country that is not an ISO code is VALIDATION_FAILED naming the argument', async () => {
     const auditor = await h.staffToken('AUDITOR');
-    for (const [from, to, field] of [['XX', 'DE', 'args.from'], ['DE', 'de', 'args.to']] as const) {
+    for (const [from, to, field] of [
+      ['XX', 'DE', 'args.from'],
+      ['DE', 'de', 'args.to'],
+    ] as const) {
       const r = await h.gql(auditor, CHECK, { from, to });
       expect(r.body.errors?.[0]?.extensions?.code, JSON.stringify(r.body)).toBe('VALIDATION_FAILED');
       expect(r.body.errors[0].message).toContain(`${field}: must be an ISO 3166-1 alpha-2 country code`);

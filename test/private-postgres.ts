@@ -14,7 +14,9 @@ const run = promisify(execFile);
 export function findPostgres(): { bin: string } | { skip: string } {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return { skip: `no PostgreSQL binaries under ${root}` };
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   if (!versions.length) return { skip: `no initdb under ${root}/*/bin` };
   if (process.getuid?.() === 0 && !/^postgres:/m.test(readFileSync('/etc/passwd', 'utf8'))) {
     return { skip: 'running as root but there is no postgres user to run PostgreSQL as' };
@@ -27,7 +29,10 @@ export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
   });
 }
 
@@ -45,18 +50,23 @@ export async function startPrivatePostgres(bin: string): Promise<PrivatePostgres
   const uid = asRoot ? Number((await run('id', ['-u', 'postgres'])).stdout.trim()) : undefined;
   const gid = asRoot ? Number((await run('id', ['-g', 'postgres'])).stdout.trim()) : undefined;
   if (asRoot) chownSync(dir, uid!, gid!);
-  const as = (cmd: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : run(join(bin, cmd), args));
+  const as = (cmd: string, args: string[]) =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : run(join(bin, cmd), args);
   const data = join(dir, 'data');
   const port = await freePort();
   await as('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const opts = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=50 -c fsync=on`;
-  const start = async () => { await as('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']); };
+  const start = async () => {
+    await as('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
+  };
   await start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     start,
-    stop: async (mode = 'fast') => { await as('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '30', 'stop']); },
+    stop: async (mode = 'fast') => {
+      await as('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '30', 'stop']);
+    },
     destroy: async () => {
       await as('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop']).catch(() => {});
       rmSync(dir, { recursive: true, force: true });

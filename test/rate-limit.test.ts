@@ -7,16 +7,24 @@ import { onPostgres, startHarness, type Harness } from './harness.js';
 import { signatureSpellings } from './fixtures.js';
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness({ RATE_LIMIT_PER_TOKEN: '10', RATE_LIMIT_PER_ADDRESS: '40' }); });
-afterAll(async () => { await h?.stop(); });
+beforeAll(async () => {
+  h = await startHarness({ RATE_LIMIT_PER_TOKEN: '10', RATE_LIMIT_PER_ADDRESS: '40' });
+});
+afterAll(async () => {
+  await h?.stop();
+});
 
 /** A request from a given client address (as the Node adapter passes the socket). */
 async function from(address: string, token: string | undefined, query: string) {
-  const res = await h.app.fetch('http://registry.test/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query }),
-  }, { req: { socket: { remoteAddress: address } } } as never);
+  const res = await h.app.fetch(
+    'http://registry.test/graphql',
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query }),
+    },
+    { req: { socket: { remoteAddress: address } } } as never,
+  );
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
 }
 
@@ -33,7 +41,9 @@ describe('per token', () => {
     expect(r.body.errors[0].message).toMatch(/10 root fields per minute per token/);
     expect(r.body.data).toBeUndefined();
     // Another token is not affected.
-    expect((await from('10.0.0.1', await h.staffToken('AUDITOR', 'b@example.com'), '{ viewer { subject } }')).status).toBe(200);
+    expect(
+      (await from('10.0.0.1', await h.staffToken('AUDITOR', 'b@example.com'), '{ viewer { subject } }')).status,
+    ).toBe(200);
   });
 
   test('aliases are charged one each: 11 aliased root fields in one request are refused', async () => {
@@ -60,7 +70,8 @@ describe('per token', () => {
     const token = await h.staffToken('AUDITOR', 'spelled@example.com');
     const spellings = signatureSpellings(token);
     let n = 0;
-    for (let i = 0; i < 10; i++) expect((await from(`10.0.1.${n++}`, token, '{ viewer { subject } }')).status).toBe(200);
+    for (let i = 0; i < 10; i++)
+      expect((await from(`10.0.1.${n++}`, token, '{ viewer { subject } }')).status).toBe(200);
     expect((await from(`10.0.1.${n++}`, token, '{ viewer { subject } }')).status).toBe(429);
     for (const t of spellings) {
       const r = await from(`10.0.1.${n++}`, t, '{ viewer { subject } }');
@@ -74,13 +85,19 @@ describe('per address', () => {
   test('an address is limited across tokens, and bad tokens count against it', async () => {
     let refused: { status: number; retryAfter: string | null } | undefined;
     for (let i = 0; i < 45 && !refused; i++) {
-      const r = await from('192.0.2.7', i % 2 ? 'not-a-token' : await h.staffToken('AUDITOR', `p${i}@example.com`), '{ viewer { subject } }');
+      const r = await from(
+        '192.0.2.7',
+        i % 2 ? 'not-a-token' : await h.staffToken('AUDITOR', `p${i}@example.com`),
+        '{ viewer { subject } }',
+      );
       if (r.status === 429) refused = r;
       else expect([200, 401]).toContain(r.status);
     }
     expect(refused?.status).toBe(429);
     expect(Number(refused?.retryAfter)).toBeGreaterThanOrEqual(1);
-    expect((await from('192.0.2.8', await h.staffToken('AUDITOR', 'q@example.com'), '{ viewer { subject } }')).status).toBe(200);
+    expect(
+      (await from('192.0.2.8', await h.staffToken('AUDITOR', 'q@example.com'), '{ viewer { subject } }')).status,
+    ).toBe(200);
   });
 });
 
@@ -98,13 +115,17 @@ describe('token buckets', () => {
   });
 });
 
-if (!onPostgres) console.warn('rate-limit.test.ts: statement_timeout and deadline tests skipped on PGlite; set DATABASE_URL');
+if (!onPostgres)
+  console.warn('rate-limit.test.ts: statement_timeout and deadline tests skipped on PGlite; set DATABASE_URL');
 describe.skipIf(!onPostgres)('slow work is cut (PostgreSQL)', () => {
   test('statement_timeout ends a slow statement', async () => {
     const s = await startHarness({ STATEMENT_TIMEOUT_MS: '300' });
     try {
       const t0 = Date.now();
-      const err = await s.database.db.execute(sql`select pg_sleep(5)`).then(() => undefined, (e: any) => e);
+      const err = await s.database.db.execute(sql`select pg_sleep(5)`).then(
+        () => undefined,
+        (e: any) => e,
+      );
       expect(Date.now() - t0).toBeLessThan(2_000);
       expect(err?.cause?.code ?? err?.code).toBe('57014');
     } finally {
@@ -113,7 +134,12 @@ describe.skipIf(!onPostgres)('slow work is cut (PostgreSQL)', () => {
   });
 
   test('a request stuck behind a held connection ends at its deadline with a clear error', async () => {
-    const s = await startHarness({ DB_POOL_MAX: '1', REQUEST_TIMEOUT_MS: '400', STATEMENT_TIMEOUT_MS: '3000', DB_POOL_QUEUE_LIMIT: '5' });
+    const s = await startHarness({
+      DB_POOL_MAX: '1',
+      REQUEST_TIMEOUT_MS: '400',
+      STATEMENT_TIMEOUT_MS: '3000',
+      DB_POOL_QUEUE_LIMIT: '5',
+    });
     try {
       const token = await s.staffToken('AUDITOR');
       const hold = s.database.db.execute(sql`select pg_sleep(1.5)`).then(() => 'done'); // drizzle runs a query when awaited
@@ -122,7 +148,10 @@ describe.skipIf(!onPostgres)('slow work is cut (PostgreSQL)', () => {
       const r = await s.gql(token, '{ offices { nodes { id } } }');
       expect(Date.now() - t0).toBeLessThan(1_200);
       expect(r.status).toBe(503);
-      expect(r.body.errors[0]).toMatchObject({ message: 'Request deadline of 400 ms exceeded', extensions: { code: 'TIMEOUT' } });
+      expect(r.body.errors[0]).toMatchObject({
+        message: 'Request deadline of 400 ms exceeded',
+        extensions: { code: 'TIMEOUT' },
+      });
       await hold;
       expect((await s.gql(token, '{ offices { nodes { id } } }')).body.errors).toBeUndefined();
     } finally {

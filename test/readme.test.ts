@@ -18,7 +18,12 @@ import { npmEnv, npmStart, run, type Server } from './npm-process.js';
 
 const root = new URL('../', import.meta.url).pathname;
 
-interface Block { lang: string; code: string; line: number; notes: string[] }
+interface Block {
+  lang: string;
+  code: string;
+  line: number;
+  notes: string[];
+}
 
 /** The fenced blocks of a Markdown text, each with the `readme-test` comments right above it. */
 function readmeBlocks(markdown: string): Block[] {
@@ -28,7 +33,8 @@ function readmeBlocks(markdown: string): Block[] {
     const open = lines[i]!.match(/^```(\w*)\s*$/);
     if (!open) continue;
     const notes: string[] = [];
-    for (let j = i - 1; j >= 0 && /^<!-- readme-test: .* -->$/.test(lines[j]!); j--) notes.unshift(lines[j]!.replace(/^<!-- readme-test: (.*) -->$/, '$1'));
+    for (let j = i - 1; j >= 0 && /^<!-- readme-test: .* -->$/.test(lines[j]!); j--)
+      notes.unshift(lines[j]!.replace(/^<!-- readme-test: (.*) -->$/, '$1'));
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && lines[i] !== '```'; i++) body.push(lines[i]!);
@@ -40,13 +46,24 @@ function readmeBlocks(markdown: string): Block[] {
 /** Consecutive JSON values in a text (curl prints one answer after another without separators). */
 function jsonValues(text: string): unknown[] {
   const values: unknown[] = [];
-  let depth = 0, start = -1, inString = false, escaped = false;
+  let depth = 0,
+    start = -1,
+    inString = false,
+    escaped = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (inString) { if (escaped) escaped = false; else if (c === '\\') escaped = true; else if (c === '"') inString = false; continue; }
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === '\\') escaped = true;
+      else if (c === '"') inString = false;
+      continue;
+    }
     if (c === '"') inString = true;
-    else if (c === '{' || c === '[') { if (depth++ === 0) start = i; }
-    else if (c === '}' || c === ']') { if (--depth === 0) values.push(JSON.parse(text.slice(start, i + 1))); }
+    else if (c === '{' || c === '[') {
+      if (depth++ === 0) start = i;
+    } else if (c === '}' || c === ']') {
+      if (--depth === 0) values.push(JSON.parse(text.slice(start, i + 1)));
+    }
   }
   return values;
 }
@@ -66,10 +83,16 @@ function checkAnswer(answer: unknown, where: string, bag: Bag) {
     if (list) expect(list.length, `${where}: ${field} returned nothing`).toBeGreaterThan(0);
   }
   const walk = (value: unknown, key: string) => {
-    if (Array.isArray(value)) { value.forEach((v) => walk(v, key)); return; }
+    if (Array.isArray(value)) {
+      value.forEach((v) => walk(v, key));
+      return;
+    }
     if (!value || typeof value !== 'object') return;
     const o = value as Record<string, unknown>;
-    expect(typeof o.code === 'string' && typeof o.message === 'string', `${where}: ${key} is an error: ${JSON.stringify(o)}`).toBe(false);
+    expect(
+      typeof o.code === 'string' && typeof o.message === 'string',
+      `${where}: ${key} is an error: ${JSON.stringify(o)}`,
+    ).toBe(false);
     if (typeof o.id === 'string') bag[`${key}Id`] = o.id;
     for (const [k, v] of Object.entries(o)) walk(v, k);
   };
@@ -77,12 +100,21 @@ function checkAnswer(answer: unknown, where: string, bag: Bag) {
 }
 
 const blocks = readmeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
-const note = (b: Block, prefix: string) => b.notes.find((n) => n.startsWith(prefix))?.slice(prefix.length).trim();
+const note = (b: Block, prefix: string) =>
+  b.notes
+    .find((n) => n.startsWith(prefix))
+    ?.slice(prefix.length)
+    .trim();
 // A JSON block is the variables of the GraphQL block right before it, not an example of its own.
 const variablesOf = new Map<Block, Block>();
-blocks.forEach((b, i) => { if (b.lang === 'json' && blocks[i - 1]?.lang === 'graphql') variablesOf.set(blocks[i - 1]!, b); });
+blocks.forEach((b, i) => {
+  if (b.lang === 'json' && blocks[i - 1]?.lang === 'graphql') variablesOf.set(blocks[i - 1]!, b);
+});
 
-if (onPostgres) console.warn('readme.test.ts skipped: the README runs on the embedded database; it runs in the pass without DATABASE_URL');
+if (onPostgres)
+  console.warn(
+    'readme.test.ts skipped: the README runs on the embedded database; it runs in the pass without DATABASE_URL',
+  );
 
 describe.skipIf(onPostgres)('every README example, in order, against a fresh server', { timeout: 120_000 }, () => {
   let dataDir: string;
@@ -96,7 +128,8 @@ describe.skipIf(onPostgres)('every README example, in order, against a fresh ser
     dataDir = mkdtempSync(join(tmpdir(), 'registry-readme-data-'));
     // The reader's checkout, where files the examples write (transfers.csv) land outside the repository.
     workDir = mkdtempSync(join(tmpdir(), 'registry-readme-work-'));
-    for (const f of ['package.json', 'node_modules', 'src', 'tsconfig.json']) symlinkSync(join(root, f), join(workDir, f));
+    for (const f of ['package.json', 'node_modules', 'src', 'tsconfig.json'])
+      symlinkSync(join(root, f), join(workDir, f));
     server = await npmStart(dataDir);
     expect(server.base && (await fetch(`${server.base}/ready`)).ok, server.output().stderr).toBe(true);
     env = npmEnv(dataDir, { PORT: new URL(server.base).port });
@@ -114,7 +147,10 @@ describe.skipIf(onPostgres)('every README example, in order, against a fresh ser
   for (const block of blocks) {
     const skip = note(block, 'skip:');
     const name = `README.md line ${block.line} (${block.lang})`;
-    if (skip) { test.skip(`${name}: ${skip}`, () => {}); continue; }
+    if (skip) {
+      test.skip(`${name}: ${skip}`, () => {});
+      continue;
+    }
     if (block.lang === 'json') continue; // run with its GraphQL block
 
     test(name, async () => {
@@ -132,9 +168,13 @@ describe.skipIf(onPostgres)('every README example, in order, against a fresh ser
         for (const answer of jsonValues(r.stdout)) checkAnswer(answer, where, bag);
       } else if (block.lang === 'graphql') {
         const document = parse(block.code);
-        const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+        const operations = document.definitions.filter(
+          (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+        );
         expect(operations.length, `${where}: one operation per block, so it can be pasted and run as is`).toBe(1);
-        const given = variablesOf.has(block) ? JSON.parse(variablesOf.get(block)!.code) as Record<string, unknown> : {};
+        const given = variablesOf.has(block)
+          ? (JSON.parse(variablesOf.get(block)!.code) as Record<string, unknown>)
+          : {};
         const variables: Record<string, unknown> = {};
         for (const v of operations[0]!.variableDefinitions ?? []) {
           const name = v.variable.name.value;
@@ -148,24 +188,30 @@ describe.skipIf(onPostgres)('every README example, in order, against a fresh ser
           headers: { 'content-type': 'application/json', authorization: `Bearer ${bag[tokenVar]}` },
           body: JSON.stringify({ query: block.code, variables }),
         });
-        const answer = await res.json() as { data?: Record<string, unknown> };
+        const answer = (await res.json()) as { data?: Record<string, unknown> };
         expect(res.status, `${where}: ${JSON.stringify(answer)}`).toBe(200);
         checkAnswer(answer, where, bag);
         const keep = note(block, 'keep')?.match(/^([\w.]+) as (\w+)$/);
         if (keep) {
-          const value = keep[1]!.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], answer.data);
+          const value = keep[1]!
+            .split('.')
+            .reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], answer.data);
           expect(typeof value, `${where}: ${keep[1]} in the answer`).toBe('string');
           bag[keep[2]!] = value as string;
         }
       } else if (block.lang === 'js') {
         const code = `${note(block, 'prelude') ?? ''}\n${local(block.code)}`;
-        const r = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: workDir, env: { ...env, ...bag } });
+        const r = await run(process.execPath, ['--input-type=module', '-e', code], {
+          cwd: workDir,
+          env: { ...env, ...bag },
+        });
         expect(r.code, `${where}: ${r.stderr}`).toBe(0);
       } else {
         throw new Error(`${where}: no runner for \`\`\`${block.lang} blocks`);
       }
       const then = note(block, 'then')?.match(/^(\S+) matches (.+)$/);
-      if (then) expect(readFileSync(join(workDir, then[1]!), 'utf8'), `${where}: ${then[1]}`).toMatch(new RegExp(then[2]!));
+      if (then)
+        expect(readFileSync(join(workDir, then[1]!), 'utf8'), `${where}: ${then[1]}`).toMatch(new RegExp(then[2]!));
     });
   }
 });

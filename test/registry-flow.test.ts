@@ -11,7 +11,9 @@ beforeAll(async () => {
   compliance = await h.staffToken('COMPLIANCE', 'alice@example.com');
   auditor = await h.staffToken('AUDITOR', 'bob@example.com');
 });
-afterAll(async () => { await h?.stop(); });
+afterAll(async () => {
+  await h?.stop();
+});
 
 describe('a compliance user registers a German office and an Indian support contractor', () => {
   let office: { id: string };
@@ -33,9 +35,20 @@ describe('a compliance user registers a German office and an Indian support cont
   });
 
   test('a grant of contact.email without a mechanism is refused with POLICY_VIOLATION naming the route', async () => {
-    const res = await mutate(h, compliance, 'grantDataAccess', 'GrantDataAccessInput',
-      { contractorId: contractor.id, officeId: office.id, categories: ['contact.email'], purpose: 'TECHNICAL_SUPPORT' }, '');
-    expect(res).toMatchObject({ __typename: 'PolicyViolationError', code: 'POLICY_VIOLATION', exporterCountry: 'DE', importerCountry: 'IN' });
+    const res = await mutate(
+      h,
+      compliance,
+      'grantDataAccess',
+      'GrantDataAccessInput',
+      { contractorId: contractor.id, officeId: office.id, categories: ['contact.email'], purpose: 'TECHNICAL_SUPPORT' },
+      '',
+    );
+    expect(res).toMatchObject({
+      __typename: 'PolicyViolationError',
+      code: 'POLICY_VIOLATION',
+      exporterCountry: 'DE',
+      importerCountry: 'IN',
+    });
     expect(res.reason).toMatch(/IN has no adequacy decision/);
     expect(res.reason).toMatch(/module 2/);
     const list = await h.gql(compliance, '{ grants { nodes { id } } }');
@@ -43,28 +56,65 @@ describe('a compliance user registers a German office and an Indian support cont
   });
 
   test('SCC with the wrong module is refused; module 2 is granted', async () => {
-    const base = { contractorId: contractor.id, officeId: office.id, categories: ['contact.email'], purpose: 'TECHNICAL_SUPPORT', mechanism: 'SCC' };
+    const base = {
+      contractorId: contractor.id,
+      officeId: office.id,
+      categories: ['contact.email'],
+      purpose: 'TECHNICAL_SUPPORT',
+      mechanism: 'SCC',
+    };
     const wrong = await mutate(h, compliance, 'grantDataAccess', 'GrantDataAccessInput', { ...base, sccModule: 1 }, '');
     expect(wrong).toMatchObject({ code: 'POLICY_VIOLATION' });
     expect(wrong.reason).toMatch(/module 2 \(controller to processor\) is required/);
-    const res = await mutate(h, compliance, 'grantDataAccess', 'GrantDataAccessInput', { ...base, sccModule: 2 },
-      '... on GrantDataAccessPayload { grant { id mechanism sccModule crossBorder status policyExplanation categories { key } } }');
+    const res = await mutate(
+      h,
+      compliance,
+      'grantDataAccess',
+      'GrantDataAccessInput',
+      { ...base, sccModule: 2 },
+      '... on GrantDataAccessPayload { grant { id mechanism sccModule crossBorder status policyExplanation categories { key } } }',
+    );
     expect(res.__typename).toBe('GrantDataAccessPayload');
-    expect(res.grant).toMatchObject({ mechanism: 'SCC', sccModule: 2, crossBorder: true, status: 'ACTIVE', categories: [{ key: 'contact.email' }] });
+    expect(res.grant).toMatchObject({
+      mechanism: 'SCC',
+      sccModule: 2,
+      crossBorder: true,
+      status: 'ACTIVE',
+      categories: [{ key: 'contact.email' }],
+    });
     grantId = res.grant.id;
   });
 
   test('an auditor reads the grant back', async () => {
-    const r = await h.gql(auditor, `query($id: ID!) { node(id: $id) { ... on Grant { mechanism sccModule office { country } contractor { country legalName } } } }`, { id: grantId });
-    expect(r.body).toEqual({ data: { node: { mechanism: 'SCC', sccModule: 2, office: { country: 'DE' }, contractor: { country: 'IN', legalName: 'Helpdesk Services Pvt Ltd' } } } });
+    const r = await h.gql(
+      auditor,
+      `query($id: ID!) { node(id: $id) { ... on Grant { mechanism sccModule office { country } contractor { country legalName } } } }`,
+      { id: grantId },
+    );
+    expect(r.body).toEqual({
+      data: {
+        node: {
+          mechanism: 'SCC',
+          sccModule: 2,
+          office: { country: 'DE' },
+          contractor: { country: 'IN', legalName: 'Helpdesk Services Pvt Ltd' },
+        },
+      },
+    });
   });
 
   test('an auditor cannot change it: FORBIDDEN, no data, nothing changed', async () => {
-    const r = await h.gql(auditor, `mutation($input: RevokeGrantInput!) { revokeGrant(input: $input) { __typename } }`, { input: { id: grantId, reason: 'audit' } });
+    const r = await h.gql(
+      auditor,
+      `mutation($input: RevokeGrantInput!) { revokeGrant(input: $input) { __typename } }`,
+      { input: { id: grantId, reason: 'audit' } },
+    );
     expect(r.status).toBe(200);
     expect(r.body.data).toBeNull();
     expect(r.body.errors[0].extensions.code).toBe('FORBIDDEN');
-    const after = await h.gql(compliance, `query($id: ID!) { node(id: $id) { ... on Grant { status } } }`, { id: grantId });
+    const after = await h.gql(compliance, `query($id: ID!) { node(id: $id) { ... on Grant { status } } }`, {
+      id: grantId,
+    });
     expect(after.body.data.node.status).toBe('ACTIVE');
   });
 });

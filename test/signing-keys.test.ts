@@ -14,18 +14,27 @@ import { onPostgres, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let compliance: string;
-const ROTATE = 'mutation { rotateSigningKey(input: { reason: "scheduled" }) { __typename ... on RotateSigningKeyPayload { kid publishedKids removedKids } } }';
+const ROTATE =
+  'mutation { rotateSigningKey(input: { reason: "scheduled" }) { __typename ... on RotateSigningKeyPayload { kid publishedKids removedKids } } }';
 
-const storedKeys = async () => rowsOf<{ kid: string; retired: boolean }>(await h.database.db.execute(
-  sql`select kid, retired_at is not null as retired from signing_keys order by created_at`));
-const rotationEvents = async () => rowsOf<{ entity_id: string }>(await h.database.db.execute(
-  sql`select entity_id from audit_events where action = 'rotateSigningKey' order by seq`)).map((r) => r.entity_id);
+const storedKeys = async () =>
+  rowsOf<{ kid: string; retired: boolean }>(
+    await h.database.db.execute(
+      sql`select kid, retired_at is not null as retired from signing_keys order by created_at`,
+    ),
+  );
+const rotationEvents = async () =>
+  rowsOf<{ entity_id: string }>(
+    await h.database.db.execute(sql`select entity_id from audit_events where action = 'rotateSigningKey' order by seq`),
+  ).map((r) => r.entity_id);
 
 beforeAll(async () => {
   h = await startHarness();
   compliance = await h.staffToken('COMPLIANCE');
 });
-afterAll(async () => { await h?.stop(); });
+afterAll(async () => {
+  await h?.stop();
+});
 
 describe('rotateSigningKey', () => {
   test('the new key and its audit event commit together: when the event cannot be written, no key changes', async () => {
@@ -34,7 +43,9 @@ describe('rotateSigningKey', () => {
     // Schema changes: the tables' owner may make them, the service's role may not.
     await h.asOwner(`create function refuse_audit() returns trigger language plpgsql as $$
       begin raise exception 'audit log unavailable'; end $$`);
-    await h.asOwner('create trigger refuse_audit before insert on audit_events for each row execute function refuse_audit()');
+    await h.asOwner(
+      'create trigger refuse_audit before insert on audit_events for each row execute function refuse_audit()',
+    );
     try {
       const r = await h.gql(compliance, ROTATE);
       expect(r.body.errors?.[0]?.message).toBe('Unexpected error.');
@@ -52,7 +63,10 @@ describe('rotateSigningKey', () => {
     const old = h.keys.signingKey.kid;
     const r = (await h.gql(compliance, ROTATE)).body.data.rotateSigningKey;
     expect(r).toMatchObject({ __typename: 'RotateSigningKeyPayload', publishedKids: [old, r.kid], removedKids: [] });
-    expect(await storedKeys()).toEqual([{ kid: old, retired: true }, { kid: r.kid, retired: false }]);
+    expect(await storedKeys()).toEqual([
+      { kid: old, retired: true },
+      { kid: r.kid, retired: false },
+    ]);
     expect(await rotationEvents()).toEqual([r.kid]);
     expect(h.keys.signingKey.kid).toBe(r.kid);
     const token = await h.staffToken('AUDITOR');
@@ -65,7 +79,10 @@ describe('rotateSigningKey', () => {
 describe.skipIf(onPostgres)('the embedded database', () => {
   test('the key file the token CLI reads follows every rotation, and its tokens are accepted', async () => {
     const r = (await h.gql(compliance, ROTATE)).body.data.rotateSigningKey;
-    const file = JSON.parse(readFileSync(join(h.config.dataDir, 'signing-keys.json'), 'utf8')) as { kid: string; retiredAt: string | null }[];
+    const file = JSON.parse(readFileSync(join(h.config.dataDir, 'signing-keys.json'), 'utf8')) as {
+      kid: string;
+      retiredAt: string | null;
+    }[];
     expect(file.filter((k) => !k.retiredAt).map((k) => k.kid)).toEqual([r.kid]);
     expect(file.map((k) => k.kid)).toEqual((await storedKeys()).map((k) => k.kid));
     // What `npm run token` does on the embedded database: no database handle, the file only.
@@ -85,7 +102,9 @@ describe.skipIf(onPostgres)('the embedded database', () => {
       second = await startHarness({ DATA_DIR: dir });
       expect(second.keys.signingKey.kid).toBe(earlier.signingKey.kid);
       expect((await second.gql(token, '{ viewer { kind } }')).status).toBe(200);
-      const kids = rowsOf<{ kid: string }>(await second.database.db.execute(sql`select kid from signing_keys`)).map((k) => k.kid);
+      const kids = rowsOf<{ kid: string }>(await second.database.db.execute(sql`select kid from signing_keys`)).map(
+        (k) => k.kid,
+      );
       expect(kids).toEqual([earlier.signingKey.kid]);
     } finally {
       await second?.stop();

@@ -6,8 +6,13 @@ import { createOffice, grant, ok, registerContractor } from './fixtures.js';
 
 let h: Harness;
 let token: string;
-beforeAll(async () => { h = await startHarness(); token = await h.staffToken('COMPLIANCE'); });
-afterAll(async () => { await h?.stop(); });
+beforeAll(async () => {
+  h = await startHarness();
+  token = await h.staffToken('COMPLIANCE');
+});
+afterAll(async () => {
+  await h?.stop();
+});
 
 const PAGE = `query($first: Int!) { contractors(first: $first) { pageInfo { hasNextPage endCursor } edges { cursor node {
   id legalName country services status
@@ -26,7 +31,14 @@ test('1 and 50 contractors cost the same number of statements', async () => {
   const office = await createOffice(h, token, { country: 'FR', city: 'Paris' });
   for (let i = 0; i < 50; i++) {
     const c = await registerContractor(h, token, { legalName: `Contractor ${i}`, country: 'DE' });
-    await ok(h, token, 'addProcessingLocation', 'AddProcessingLocationInput', { contractorId: c.id, country: 'AT', operations: ['STORAGE'] }, 'processingLocation');
+    await ok(
+      h,
+      token,
+      'addProcessingLocation',
+      'AddProcessingLocationInput',
+      { contractorId: c.id, country: 'AT', operations: ['STORAGE'] },
+      'processingLocation',
+    );
     await grant(h, token, { contractorId: c.id, officeId: office.id, categories: ['contact.email', 'contact.name'] });
   }
   const one = await countStatements(1);
@@ -60,7 +72,12 @@ test('fields a type loads only on request come in the same statement, with their
   expect(g.policyExplanation).toMatch(/\w/);
   expect(g.createdBy).toBe('compliance@example.com');
   expect(g.crossBorder).toBe(true);
-  expect(g.office).toMatchObject({ legalEntity: expect.stringMatching(/\w/), city: 'Paris', country: 'FR', version: 1 });
+  expect(g.office).toMatchObject({
+    legalEntity: expect.stringMatching(/\w/),
+    city: 'Paris',
+    country: 'FR',
+    version: 1,
+  });
   const email = g.categories.find((c: { key: string }) => c.key === 'contact.email');
   expect(email.description).toMatch(/\w/);
   expect(email.parent.key).toBe('contact');
@@ -73,7 +90,15 @@ test('a change that re-judges many live grants loads the policy tables once, not
     await grant(h, token, { contractorId: c.id, officeId: office.id });
   }
   h.statements.length = 0;
-  const moved = await ok(h, token, 'updateOffice', 'UpdateOfficeInput', { id: office.id, version: office.version, country: 'DE' }, 'office', 'country');
+  const moved = await ok(
+    h,
+    token,
+    'updateOffice',
+    'UpdateOfficeInput',
+    { id: office.id, version: office.version, country: 'DE' },
+    'office',
+    'country',
+  );
   expect(moved.country).toBe('DE');
   const policyLoads = (table: string) => h.statements.filter((s) => new RegExp(`from "${table}"`).test(s)).length;
   expect(policyLoads('jurisdiction_members')).toBe(1);

@@ -9,8 +9,14 @@ export const TRANSFER_FIELDS = `id occurredAt kind exporterCountry importerKind 
   exporterOffice { id name } importerContractor { id legalName } importerOffice { id name } grant { id }`;
 
 export async function recordTransfer(h: Harness, token: string, input: Record<string, unknown>) {
-  return mutate(h, token, 'recordTransfer', 'RecordTransferInput', { categories: ['contact.email'], purpose: 'TECHNICAL_SUPPORT', recordCount: 10, ...input },
-    `... on RecordTransferPayload { transfer { ${TRANSFER_FIELDS} } }`);
+  return mutate(
+    h,
+    token,
+    'recordTransfer',
+    'RecordTransferInput',
+    { categories: ['contact.email'], purpose: 'TECHNICAL_SUPPORT', recordCount: 10, ...input },
+    `... on RecordTransferPayload { transfer { ${TRANSFER_FIELDS} } }`,
+  );
 }
 
 export async function recordOk(h: Harness, token: string, input: Record<string, unknown>) {
@@ -29,7 +35,14 @@ export async function smallRegistry(h: Harness, compliance: string, tag = '') {
   for (const c of [fr, india]) await setStatus(h, compliance, c.id, 'ACTIVE');
   const categories = ['contact.email', 'contact.name'];
   const frGrant = await grant(h, compliance, { contractorId: fr.id, officeId: office.id, categories, validFrom: PAST });
-  const inGrant = await grant(h, compliance, { contractorId: india.id, officeId: office.id, categories, validFrom: PAST, mechanism: 'SCC', sccModule: 2 });
+  const inGrant = await grant(h, compliance, {
+    contractorId: india.id,
+    officeId: office.id,
+    categories,
+    validFrom: PAST,
+    mechanism: 'SCC',
+    sccModule: 2,
+  });
   return { office, fr, india, frGrant, inGrant };
 }
 
@@ -43,7 +56,9 @@ export async function rawSql(h: Harness, text: string): Promise<unknown> {
 }
 
 export async function csv(h: Harness, token: string | undefined, path: string) {
-  const res = await h.app.fetch(`http://registry.test${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const res = await h.app.fetch(`http://registry.test${path}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
@@ -56,18 +71,37 @@ export function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; } else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; } else field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += c;
   }
-  if (field || row.length) { row.push(field); rows.push(row); }
+  if (field || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows;
 }
 
 /** The previous calendar quarter, [start, end). */
 export function lastQuarter(now = new Date()) {
   const q = Math.floor(now.getUTCMonth() / 3);
-  return { from: new Date(Date.UTC(now.getUTCFullYear(), (q - 1) * 3, 1)), to: new Date(Date.UTC(now.getUTCFullYear(), q * 3, 1)) };
+  return {
+    from: new Date(Date.UTC(now.getUTCFullYear(), (q - 1) * 3, 1)),
+    to: new Date(Date.UTC(now.getUTCFullYear(), q * 3, 1)),
+  };
 }
 
 /**
@@ -76,10 +110,18 @@ export function lastQuarter(now = new Date()) {
  * whom the trigger refuses too.
  */
 export async function expectRefused(h: Harness, text: string) {
-  const asService: any = await rawSql(h, text).then(() => null, (e) => e);
+  const asService: any = await rawSql(h, text).then(
+    () => null,
+    (e) => e,
+  );
   expect(asService, `${text} was accepted`).not.toBeNull();
-  expect(`${asService.message} ${asService.cause?.message ?? ''}`).toMatch(onPostgres ? /permission denied for table/ : /append-only/);
-  const asOwner: any = await h.asOwner(text).then(() => null, (e) => e);
+  expect(`${asService.message} ${asService.cause?.message ?? ''}`).toMatch(
+    onPostgres ? /permission denied for table/ : /append-only/,
+  );
+  const asOwner: any = await h.asOwner(text).then(
+    () => null,
+    (e) => e,
+  );
   expect(asOwner, `${text} was accepted from the owner`).not.toBeNull();
   expect(`${asOwner.message} ${asOwner.cause?.message ?? ''}`).toMatch(/append-only/);
 }

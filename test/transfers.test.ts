@@ -5,7 +5,18 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { csvBatch } from '../src/http/csv.js';
 import { startHarness, type Harness } from './harness.js';
 import { contractorWithToken, createOffice, grant, ok, registerContractor, setStatus } from './fixtures.js';
-import { PAST, TRANSFER_FIELDS, count, csv, expectRefused, lastQuarter, parseCsv, recordOk, recordTransfer, smallRegistry } from './transfer-fixtures.js';
+import {
+  PAST,
+  TRANSFER_FIELDS,
+  count,
+  csv,
+  expectRefused,
+  lastQuarter,
+  parseCsv,
+  recordOk,
+  recordTransfer,
+  smallRegistry,
+} from './transfer-fixtures.js';
 
 let h: Harness;
 let compliance: string;
@@ -18,7 +29,9 @@ beforeAll(async () => {
   auditor = await h.staffToken('AUDITOR');
   reg = await smallRegistry(h, compliance);
 });
-afterAll(async () => { await h?.stop(); });
+afterAll(async () => {
+  await h?.stop();
+});
 
 const PAGE = `query($first: Int, $after: String, $from: DateTime, $to: DateTime, $contractorId: ID, $importerCountry: String, $category: String,
   $purpose: Purpose, $kind: TransferKind, $mechanism: TransferMechanism, $crossBorderOnly: Boolean, $thirdCountryOnly: Boolean) {
@@ -40,13 +53,38 @@ async function allPages(token: string, vars: Record<string, unknown>, first = 2)
 
 describe('recordTransfer', () => {
   test('inside the EEA: NOT_REQUIRED, cross-border but not a third country, tied to the grant', async () => {
-    const t = await recordOk(h, compliance, { officeId: reg.office.id, contractorId: reg.fr.id, categories: ['contact.email'] });
-    expect(t).toMatchObject({ kind: 'CONTRACTOR_SHARE', exporterCountry: 'DE', importerCountry: 'FR', importerKind: 'CONTRACTOR', mechanism: 'NOT_REQUIRED', crossBorder: true, thirdCountry: false, grant: { id: reg.frGrant.id } });
+    const t = await recordOk(h, compliance, {
+      officeId: reg.office.id,
+      contractorId: reg.fr.id,
+      categories: ['contact.email'],
+    });
+    expect(t).toMatchObject({
+      kind: 'CONTRACTOR_SHARE',
+      exporterCountry: 'DE',
+      importerCountry: 'FR',
+      importerKind: 'CONTRACTOR',
+      mechanism: 'NOT_REQUIRED',
+      crossBorder: true,
+      thirdCountry: false,
+      grant: { id: reg.frGrant.id },
+    });
   });
 
-  test('to India: the grant\'s SCC module 2 is derived, never typed in', async () => {
-    const t = await recordOk(h, compliance, { officeId: reg.office.id, contractorId: reg.india.id, categories: ['contact.name', 'contact.email'], recordCount: 250 });
-    expect(t).toMatchObject({ mechanism: 'SCC', sccModule: 2, crossBorder: true, thirdCountry: true, recordCount: 250, categories: ['contact.name', 'contact.email'] });
+  test("to India: the grant's SCC module 2 is derived, never typed in", async () => {
+    const t = await recordOk(h, compliance, {
+      officeId: reg.office.id,
+      contractorId: reg.india.id,
+      categories: ['contact.name', 'contact.email'],
+      recordCount: 250,
+    });
+    expect(t).toMatchObject({
+      mechanism: 'SCC',
+      sccModule: 2,
+      crossBorder: true,
+      thirdCountry: true,
+      recordCount: 250,
+      categories: ['contact.name', 'contact.email'],
+    });
     expect(t.policyExplanation).toMatch(/module 2/);
   });
 
@@ -72,15 +110,31 @@ describe('recordTransfer', () => {
       [{ officeId: reg.office.id, contractorId: reg.fr.id, recordCount: 0 }, 'ValidationError', 'input.recordCount'],
       [{ officeId: reg.office.id, contractorId: reg.fr.id, recordCount: -5 }, 'ValidationError', 'input.recordCount'],
       [{ officeId: reg.office.id, contractorId: reg.fr.id, categories: [] }, 'ValidationError', 'input.categories'],
-      [{ officeId: reg.office.id, contractorId: reg.fr.id, categories: ['no.such.category'] }, 'ValidationError', 'input.categories.0'],
-      [{ officeId: reg.office.id, contractorId: reg.fr.id, occurredAt: new Date(Date.now() + 86_400_000).toISOString() }, 'ValidationError', 'input.occurredAt'],
+      [
+        { officeId: reg.office.id, contractorId: reg.fr.id, categories: ['no.such.category'] },
+        'ValidationError',
+        'input.categories.0',
+      ],
+      [
+        {
+          officeId: reg.office.id,
+          contractorId: reg.fr.id,
+          occurredAt: new Date(Date.now() + 86_400_000).toISOString(),
+        },
+        'ValidationError',
+        'input.occurredAt',
+      ],
       [{ officeId: reg.fr.id, contractorId: reg.fr.id }, 'ValidationError', 'input.officeId'], // a contractor's ID where an office's belongs
       [{ officeId: reg.office.id, contractorId: unknownContractor }, 'NotFoundError'],
     ];
     for (const [input, type, field] of cases) {
       const r = await recordTransfer(h, compliance, input);
       expect(r.__typename, JSON.stringify({ input, r })).toBe(type);
-      if (field) expect(r.issues.map((i: { field: string }) => i.field), JSON.stringify(r)).toContain(field);
+      if (field)
+        expect(
+          r.issues.map((i: { field: string }) => i.field),
+          JSON.stringify(r),
+        ).toContain(field);
     }
     expect(await count(h, 'transfers')).toBe(transfers);
     expect(await count(h, 'audit_events')).toBe(events);
@@ -102,30 +156,95 @@ describe('recordTransfer', () => {
     const none = await recordTransfer(h, compliance, { officeId: reg.office.id, importerOfficeId: mumbai.id });
     expect(none.__typename).toBe('PolicyViolationError');
     expect(none.reason).toMatch(/mechanism is required/);
-    const derogationWithoutReason = await recordTransfer(h, compliance, { officeId: reg.office.id, importerOfficeId: mumbai.id, mechanism: 'EXPLICIT_CONSENT' });
+    const derogationWithoutReason = await recordTransfer(h, compliance, {
+      officeId: reg.office.id,
+      importerOfficeId: mumbai.id,
+      mechanism: 'EXPLICIT_CONSENT',
+    });
     expect(derogationWithoutReason.reason).toMatch(/justification/);
-    const scc = await recordTransfer(h, compliance, { officeId: reg.office.id, importerOfficeId: mumbai.id, mechanism: 'SCC', sccModule: 2 });
+    const scc = await recordTransfer(h, compliance, {
+      officeId: reg.office.id,
+      importerOfficeId: mumbai.id,
+      mechanism: 'SCC',
+      sccModule: 2,
+    });
     expect(scc.__typename).toBe('PolicyViolationError');
     expect(await count(h, 'transfers')).toBe(before);
 
-    const t = await recordOk(h, compliance, { officeId: reg.office.id, importerOfficeId: mumbai.id, mechanism: 'INTRA_GROUP_AGREEMENT', purpose: 'ORDER_FULFILMENT' });
-    expect(t).toMatchObject({ kind: 'INTRA_GROUP', importerKind: 'OFFICE', importerOffice: { name: 'Mumbai office' }, mechanism: 'INTRA_GROUP_AGREEMENT', thirdCountry: true, grant: null });
-    const d = await recordOk(h, compliance, { officeId: reg.office.id, importerOfficeId: mumbai.id, mechanism: 'EXPLICIT_CONSENT', derogationJustification: 'Customer asked in writing for support from Mumbai' });
-    expect(d).toMatchObject({ mechanism: 'EXPLICIT_CONSENT', derogationJustification: 'Customer asked in writing for support from Mumbai' });
+    const t = await recordOk(h, compliance, {
+      officeId: reg.office.id,
+      importerOfficeId: mumbai.id,
+      mechanism: 'INTRA_GROUP_AGREEMENT',
+      purpose: 'ORDER_FULFILMENT',
+    });
+    expect(t).toMatchObject({
+      kind: 'INTRA_GROUP',
+      importerKind: 'OFFICE',
+      importerOffice: { name: 'Mumbai office' },
+      mechanism: 'INTRA_GROUP_AGREEMENT',
+      thirdCountry: true,
+      grant: null,
+    });
+    const d = await recordOk(h, compliance, {
+      officeId: reg.office.id,
+      importerOfficeId: mumbai.id,
+      mechanism: 'EXPLICIT_CONSENT',
+      derogationJustification: 'Customer asked in writing for support from Mumbai',
+    });
+    expect(d).toMatchObject({
+      mechanism: 'EXPLICIT_CONSENT',
+      derogationJustification: 'Customer asked in writing for support from Mumbai',
+    });
   });
 
   test('onward transfer from a processor to its sub-processor needs both grants and SCC module 3', async () => {
-    const sub = await registerContractor(h, compliance, { legalName: 'Sub IN', country: 'IN', role: 'SUBPROCESSOR', parentContractorId: reg.fr.id });
+    const sub = await registerContractor(h, compliance, {
+      legalName: 'Sub IN',
+      country: 'IN',
+      role: 'SUBPROCESSOR',
+      parentContractorId: reg.fr.id,
+    });
     await setStatus(h, compliance, sub.id, 'ACTIVE');
-    const noGrant = await recordTransfer(h, compliance, { officeId: reg.office.id, contractorId: sub.id, viaContractorId: reg.fr.id });
+    const noGrant = await recordTransfer(h, compliance, {
+      officeId: reg.office.id,
+      contractorId: sub.id,
+      viaContractorId: reg.fr.id,
+    });
     expect(noGrant.reason).toMatch(/no ACTIVE grant/);
-    await grant(h, compliance, { contractorId: sub.id, officeId: reg.office.id, categories: ['contact.email'], validFrom: PAST, mechanism: 'SCC', sccModule: 2 });
-    const wrongModule = await recordTransfer(h, compliance, { officeId: reg.office.id, contractorId: sub.id, viaContractorId: reg.fr.id });
+    await grant(h, compliance, {
+      contractorId: sub.id,
+      officeId: reg.office.id,
+      categories: ['contact.email'],
+      validFrom: PAST,
+      mechanism: 'SCC',
+      sccModule: 2,
+    });
+    const wrongModule = await recordTransfer(h, compliance, {
+      officeId: reg.office.id,
+      contractorId: sub.id,
+      viaContractorId: reg.fr.id,
+    });
     expect(wrongModule.__typename).toBe('PolicyViolationError');
     expect(wrongModule.reason).toMatch(/module 3/);
-    const t = await recordOk(h, compliance, { officeId: reg.office.id, contractorId: sub.id, viaContractorId: reg.fr.id, mechanism: 'SCC', sccModule: 3 });
-    expect(t).toMatchObject({ kind: 'ONWARD_TRANSFER', exporterCountry: 'FR', importerCountry: 'IN', mechanism: 'SCC', sccModule: 3 });
-    const notItsSub = await recordTransfer(h, compliance, { officeId: reg.office.id, contractorId: sub.id, viaContractorId: reg.india.id });
+    const t = await recordOk(h, compliance, {
+      officeId: reg.office.id,
+      contractorId: sub.id,
+      viaContractorId: reg.fr.id,
+      mechanism: 'SCC',
+      sccModule: 3,
+    });
+    expect(t).toMatchObject({
+      kind: 'ONWARD_TRANSFER',
+      exporterCountry: 'FR',
+      importerCountry: 'IN',
+      mechanism: 'SCC',
+      sccModule: 3,
+    });
+    const notItsSub = await recordTransfer(h, compliance, {
+      officeId: reg.office.id,
+      contractorId: sub.id,
+      viaContractorId: reg.india.id,
+    });
     expect(notItsSub.__typename).toBe('ValidationError');
   });
 
@@ -133,7 +252,10 @@ describe('recordTransfer', () => {
     const { token: contractor } = await contractorWithToken(h, compliance, { name: 'Would-be recorder' });
     const [transfers, events] = [await count(h, 'transfers'), await count(h, 'audit_events')];
     for (const token of [auditor, contractor]) {
-      const r = await h.gql(token, `mutation { recordTransfer(input: { officeId: "${reg.office.id}", contractorId: "${reg.fr.id}", categories: ["contact.email"], purpose: TECHNICAL_SUPPORT, recordCount: 1 }) { __typename } }`);
+      const r = await h.gql(
+        token,
+        `mutation { recordTransfer(input: { officeId: "${reg.office.id}", contractorId: "${reg.fr.id}", categories: ["contact.email"], purpose: TECHNICAL_SUPPORT, recordCount: 1 }) { __typename } }`,
+      );
       expect(r.body.errors[0].extensions.code).toBe('FORBIDDEN');
       expect(r.body.data).toBeNull();
     }
@@ -147,18 +269,38 @@ describe('recordTransfer', () => {
     const [transfers, events] = [await count(h, 'transfers'), await count(h, 'audit_events')];
     const cases: [Record<string, unknown>, string, string?][] = [
       [{ officeId: reg.office.id }, 'ValidationError', 'input.contractorId'], // no importer
-      [{ officeId: reg.office.id, contractorId: reg.fr.id, importerOfficeId: paris.id }, 'ValidationError', 'input.contractorId'], // two
-      [{ officeId: reg.office.id, importerOfficeId: paris.id, viaContractorId: reg.fr.id }, 'ValidationError', 'input.viaContractorId'],
-      [{ officeId: reg.office.id, importerOfficeId: reg.office.id, mechanism: 'NOT_REQUIRED' }, 'ValidationError', 'input.importerOfficeId'],
+      [
+        { officeId: reg.office.id, contractorId: reg.fr.id, importerOfficeId: paris.id },
+        'ValidationError',
+        'input.contractorId',
+      ], // two
+      [
+        { officeId: reg.office.id, importerOfficeId: paris.id, viaContractorId: reg.fr.id },
+        'ValidationError',
+        'input.viaContractorId',
+      ],
+      [
+        { officeId: reg.office.id, importerOfficeId: reg.office.id, mechanism: 'NOT_REQUIRED' },
+        'ValidationError',
+        'input.importerOfficeId',
+      ],
       [{ officeId: reg.office.id, importerOfficeId: reg.fr.id }, 'ValidationError', 'input.importerOfficeId'], // a contractor's ID
-      [{ officeId: reg.office.id, contractorId: reg.india.id, mechanism: 'SCC', sccModule: 5 }, 'ValidationError', 'input.sccModule'],
+      [
+        { officeId: reg.office.id, contractorId: reg.india.id, mechanism: 'SCC', sccModule: 5 },
+        'ValidationError',
+        'input.sccModule',
+      ],
       [{ officeId: reg.office.id, importerOfficeId: unknownOffice }, 'NotFoundError'],
       [{ officeId: unknownOffice, contractorId: reg.fr.id }, 'NotFoundError'],
     ];
     for (const [input, type, field] of cases) {
       const r = await recordTransfer(h, compliance, input);
       expect(r.__typename, JSON.stringify({ input, r })).toBe(type);
-      if (field) expect(r.issues.map((i: { field: string }) => i.field), JSON.stringify(r)).toEqual([field]);
+      if (field)
+        expect(
+          r.issues.map((i: { field: string }) => i.field),
+          JSON.stringify(r),
+        ).toEqual([field]);
     }
     expect(await count(h, 'transfers')).toBe(transfers);
     expect(await count(h, 'audit_events')).toBe(events);
@@ -166,29 +308,68 @@ describe('recordTransfer', () => {
 
   test('a TERMINATED importer, or a SUSPENDED processor passing data on: INVALID_STATE, nothing written', async () => {
     const reg3 = await smallRegistry(h, compliance, ' 3');
-    const sub = await registerContractor(h, compliance, { legalName: 'Sub IN 3', country: 'IN', role: 'SUBPROCESSOR', parentContractorId: reg3.fr.id });
+    const sub = await registerContractor(h, compliance, {
+      legalName: 'Sub IN 3',
+      country: 'IN',
+      role: 'SUBPROCESSOR',
+      parentContractorId: reg3.fr.id,
+    });
     await setStatus(h, compliance, sub.id, 'ACTIVE');
-    await grant(h, compliance, { contractorId: sub.id, officeId: reg3.office.id, validFrom: PAST, mechanism: 'SCC', sccModule: 2 });
+    await grant(h, compliance, {
+      contractorId: sub.id,
+      officeId: reg3.office.id,
+      validFrom: PAST,
+      mechanism: 'SCC',
+      sccModule: 2,
+    });
     await setStatus(h, compliance, reg3.fr.id, 'SUSPENDED', 'security review');
     await setStatus(h, compliance, reg3.india.id, 'TERMINATED', 'contract ended');
     const [transfers, events] = [await count(h, 'transfers'), await count(h, 'audit_events')];
-    const onward = await recordTransfer(h, compliance, { officeId: reg3.office.id, contractorId: sub.id, viaContractorId: reg3.fr.id, mechanism: 'SCC', sccModule: 3 });
+    const onward = await recordTransfer(h, compliance, {
+      officeId: reg3.office.id,
+      contractorId: sub.id,
+      viaContractorId: reg3.fr.id,
+      mechanism: 'SCC',
+      sccModule: 3,
+    });
     expect(onward, JSON.stringify(onward)).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
     expect(onward.message).toMatch(/SUSPENDED/);
     const terminated = await recordTransfer(h, compliance, { officeId: reg3.office.id, contractorId: reg3.india.id });
-    expect(terminated, JSON.stringify(terminated)).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+    expect(terminated, JSON.stringify(terminated)).toMatchObject({
+      __typename: 'InvalidStateError',
+      code: 'INVALID_STATE',
+    });
     expect(terminated.message).toMatch(/TERMINATED/);
     expect(await count(h, 'transfers')).toBe(transfers);
     expect(await count(h, 'audit_events')).toBe(events);
   });
 
   test('a processor passes on only what its own grant covers: refused, nothing written', async () => {
-    const sub = await registerContractor(h, compliance, { legalName: 'Sub of IN', country: 'IN', role: 'SUBPROCESSOR', parentContractorId: reg.india.id });
+    const sub = await registerContractor(h, compliance, {
+      legalName: 'Sub of IN',
+      country: 'IN',
+      role: 'SUBPROCESSOR',
+      parentContractorId: reg.india.id,
+    });
     await setStatus(h, compliance, sub.id, 'ACTIVE');
     // The sub-processor holds a grant for ORDER_FULFILMENT; the processor engaging it holds none for that purpose.
-    await grant(h, compliance, { contractorId: sub.id, officeId: reg.office.id, purpose: 'ORDER_FULFILMENT', validFrom: PAST, mechanism: 'SCC', sccModule: 2 });
+    await grant(h, compliance, {
+      contractorId: sub.id,
+      officeId: reg.office.id,
+      purpose: 'ORDER_FULFILMENT',
+      validFrom: PAST,
+      mechanism: 'SCC',
+      sccModule: 2,
+    });
     const [transfers, events] = [await count(h, 'transfers'), await count(h, 'audit_events')];
-    const r = await recordTransfer(h, compliance, { officeId: reg.office.id, contractorId: sub.id, viaContractorId: reg.india.id, purpose: 'ORDER_FULFILMENT', mechanism: 'SCC', sccModule: 3 });
+    const r = await recordTransfer(h, compliance, {
+      officeId: reg.office.id,
+      contractorId: sub.id,
+      viaContractorId: reg.india.id,
+      purpose: 'ORDER_FULFILMENT',
+      mechanism: 'SCC',
+      sccModule: 3,
+    });
     expect(r.__typename, JSON.stringify(r)).toBe('PolicyViolationError');
     expect(r.reason).toMatch(/no ACTIVE grant .* gives Helpdesk IN /);
     expect(await count(h, 'transfers')).toBe(transfers);
@@ -197,12 +378,15 @@ describe('recordTransfer', () => {
 });
 
 describe('the database refuses changes to the history', () => {
-  test.each(['update transfers set record_count = 0', 'delete from transfers', 'truncate transfers'])('%s', async (statement) => {
-    const before = await count(h, 'transfers');
-    expect(before).toBeGreaterThan(0);
-    await expectRefused(h, statement);
-    expect(await count(h, 'transfers')).toBe(before);
-  });
+  test.each(['update transfers set record_count = 0', 'delete from transfers', 'truncate transfers'])(
+    '%s',
+    async (statement) => {
+      const before = await count(h, 'transfers');
+      expect(before).toBeGreaterThan(0);
+      await expectRefused(h, statement);
+      expect(await count(h, 'transfers')).toBe(before);
+    },
+  );
 });
 
 describe('queries', () => {
@@ -211,8 +395,19 @@ describe('queries', () => {
     quarter = lastQuarter();
     const mid = new Date((quarter.from.getTime() + quarter.to.getTime()) / 2);
     // Same instant twice: the keyset's id tie-breaker must keep pages exact.
-    for (const [i, c] of [[0, reg.india], [1, reg.fr], [2, reg.india], [2, reg.india], [3, reg.fr]] as const) {
-      await recordOk(h, compliance, { officeId: reg.office.id, contractorId: c.id, occurredAt: new Date(mid.getTime() + i * 3600_000).toISOString(), recordCount: 100 + i });
+    for (const [i, c] of [
+      [0, reg.india],
+      [1, reg.fr],
+      [2, reg.india],
+      [2, reg.india],
+      [3, reg.fr],
+    ] as const) {
+      await recordOk(h, compliance, {
+        officeId: reg.office.id,
+        contractorId: c.id,
+        occurredAt: new Date(mid.getTime() + i * 3600_000).toISOString(),
+        recordCount: 100 + i,
+      });
     }
   });
 
@@ -221,18 +416,42 @@ describe('queries', () => {
     const times = everything.map((t) => Date.parse(t.occurredAt));
     expect([...times].sort((a, b) => b - a)).toEqual(times);
     const filters: Record<string, unknown>[] = [
-      {}, { contractorId: reg.india.id }, { importerCountry: 'IN' }, { category: 'contact.name' }, { purpose: 'ORDER_FULFILMENT' },
-      { kind: 'INTRA_GROUP' }, { mechanism: 'SCC' }, { crossBorderOnly: true }, { thirdCountryOnly: true },
-      { from: quarter.from.toISOString(), to: quarter.to.toISOString() }, { from: quarter.from.toISOString(), to: quarter.to.toISOString(), thirdCountryOnly: true, category: 'contact.email' },
+      {},
+      { contractorId: reg.india.id },
+      { importerCountry: 'IN' },
+      { category: 'contact.name' },
+      { purpose: 'ORDER_FULFILMENT' },
+      { kind: 'INTRA_GROUP' },
+      { mechanism: 'SCC' },
+      { crossBorderOnly: true },
+      { thirdCountryOnly: true },
+      { from: quarter.from.toISOString(), to: quarter.to.toISOString() },
+      {
+        from: quarter.from.toISOString(),
+        to: quarter.to.toISOString(),
+        thirdCountryOnly: true,
+        category: 'contact.email',
+      },
     ];
     for (const f of filters) {
       const paged = await allPages(auditor, f, 2);
-      const expected = everything.filter((t) =>
-        (!f.contractorId || t.importerContractor?.id === f.contractorId) && (!f.importerCountry || t.importerCountry === f.importerCountry)
-        && (!f.category || t.categories.includes(f.category)) && (!f.purpose || t.purpose === f.purpose) && (!f.kind || t.kind === f.kind)
-        && (!f.mechanism || t.mechanism === f.mechanism) && (!f.crossBorderOnly || t.crossBorder) && (!f.thirdCountryOnly || t.thirdCountry)
-        && (!f.from || Date.parse(t.occurredAt) >= Date.parse(f.from as string)) && (!f.to || Date.parse(t.occurredAt) < Date.parse(f.to as string)));
-      expect(paged.map((t) => t.id), JSON.stringify(f)).toEqual(expected.map((t) => t.id));
+      const expected = everything.filter(
+        (t) =>
+          (!f.contractorId || t.importerContractor?.id === f.contractorId) &&
+          (!f.importerCountry || t.importerCountry === f.importerCountry) &&
+          (!f.category || t.categories.includes(f.category)) &&
+          (!f.purpose || t.purpose === f.purpose) &&
+          (!f.kind || t.kind === f.kind) &&
+          (!f.mechanism || t.mechanism === f.mechanism) &&
+          (!f.crossBorderOnly || t.crossBorder) &&
+          (!f.thirdCountryOnly || t.thirdCountry) &&
+          (!f.from || Date.parse(t.occurredAt) >= Date.parse(f.from as string)) &&
+          (!f.to || Date.parse(t.occurredAt) < Date.parse(f.to as string)),
+      );
+      expect(
+        paged.map((t) => t.id),
+        JSON.stringify(f),
+      ).toEqual(expected.map((t) => t.id));
       expect(expected.length, JSON.stringify(f)).toBeGreaterThan(0);
     }
   });
@@ -248,13 +467,27 @@ describe('queries', () => {
   });
 
   test('an auditor answers: which personal data left the EEA last quarter, to whom, under which mechanism', async () => {
-    const left = await allPages(auditor, { from: quarter.from.toISOString(), to: quarter.to.toISOString(), thirdCountryOnly: true });
+    const left = await allPages(auditor, {
+      from: quarter.from.toISOString(),
+      to: quarter.to.toISOString(),
+      thirdCountryOnly: true,
+    });
     expect(left).toHaveLength(3);
     for (const t of left) {
-      expect(t).toMatchObject({ exporterCountry: 'DE', importerCountry: 'IN', importerContractor: { legalName: 'Helpdesk IN' }, mechanism: 'SCC', sccModule: 2, categories: ['contact.email'] });
+      expect(t).toMatchObject({
+        exporterCountry: 'DE',
+        importerCountry: 'IN',
+        importerContractor: { legalName: 'Helpdesk IN' },
+        mechanism: 'SCC',
+        sccModule: 2,
+        categories: ['contact.email'],
+      });
     }
-    const summary = await h.gql(auditor, `query($from: DateTime!, $to: DateTime!) { transferSummary(from: $from, to: $to) { importerCountry mechanism transfers records } }`,
-      { from: quarter.from.toISOString(), to: quarter.to.toISOString() });
+    const summary = await h.gql(
+      auditor,
+      `query($from: DateTime!, $to: DateTime!) { transferSummary(from: $from, to: $to) { importerCountry mechanism transfers records } }`,
+      { from: quarter.from.toISOString(), to: quarter.to.toISOString() },
+    );
     expect(summary.body.data.transferSummary).toEqual([
       { importerCountry: 'FR', mechanism: 'NOT_REQUIRED', transfers: 2, records: 101 + 103 },
       { importerCountry: 'IN', mechanism: 'SCC', transfers: 3, records: 100 + 102 + 102 },
@@ -268,17 +501,27 @@ describe('queries', () => {
     const sizes: number[] = [];
     for (const flags of [{}, { crossBorderOnly: true }, { thirdCountryOnly: true }]) {
       const listed = await allPages(auditor, { ...period, ...flags }, 20);
-      const expected = new Map<string, { importerCountry: string; mechanism: string; transfers: number; records: number }>();
+      const expected = new Map<
+        string,
+        { importerCountry: string; mechanism: string; transfers: number; records: number }
+      >();
       for (const t of listed) {
         const key = `${t.importerCountry} ${t.mechanism}`;
-        const row = expected.get(key) ?? { importerCountry: t.importerCountry, mechanism: t.mechanism, transfers: 0, records: 0 };
+        const row = expected.get(key) ?? {
+          importerCountry: t.importerCountry,
+          mechanism: t.mechanism,
+          transfers: 0,
+          records: 0,
+        };
         row.transfers += 1;
         row.records += t.recordCount;
         expected.set(key, row);
       }
       const r = await h.gql(auditor, SUMMARY, { ...period, ...flags });
       expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
-      expect(r.body.data.transferSummary, JSON.stringify(flags)).toEqual([...expected.keys()].sort().map((k) => expected.get(k)));
+      expect(r.body.data.transferSummary, JSON.stringify(flags)).toEqual(
+        [...expected.keys()].sort().map((k) => expected.get(k)),
+      );
       sizes.push(listed.length);
     }
     expect(sizes[2]).toBeGreaterThan(0);
@@ -293,7 +536,11 @@ describe('queries', () => {
       expect(list.body.data ?? null).toBeNull();
       expect(list.body.errors[0].extensions.code).toBe('VALIDATION_FAILED');
       expect(list.body.errors[0].message).toMatch(/args\.to: must be after from/);
-      const summary = await h.gql(auditor, `query($from: DateTime!, $to: DateTime!) { transferSummary(from: $from, to: $to) { transfers } }`, { from: at, to });
+      const summary = await h.gql(
+        auditor,
+        `query($from: DateTime!, $to: DateTime!) { transferSummary(from: $from, to: $to) { transfers } }`,
+        { from: at, to },
+      );
       expect(summary.body.errors[0].extensions.code).toBe('VALIDATION_FAILED');
       expect(summary.body.errors[0].message).toMatch(/args\.to: must be after from/);
       const file = await csv(h, auditor, `/export/transfers.csv?${new URLSearchParams({ from: at, to })}`);
@@ -320,8 +567,12 @@ describe('queries', () => {
   test('CSV equals the GraphQL answer for the same filter, across keyset batches', async () => {
     const { from, to } = quarter;
     csvBatch.size = 2; // several keyset batches, including the tied timestamps
-    for (const params of [new URLSearchParams(), new URLSearchParams({ thirdCountryOnly: 'true', from: from.toISOString(), to: to.toISOString() }), new URLSearchParams({ importerCountry: 'FR', category: 'contact.email' }),
-      new URLSearchParams({ contractorId: reg.india.id })]) {
+    for (const params of [
+      new URLSearchParams(),
+      new URLSearchParams({ thirdCountryOnly: 'true', from: from.toISOString(), to: to.toISOString() }),
+      new URLSearchParams({ importerCountry: 'FR', category: 'contact.email' }),
+      new URLSearchParams({ contractorId: reg.india.id }),
+    ]) {
       const vars = Object.fromEntries([...params].map(([k, v]) => [k, v === 'true' ? true : v]));
       const gql = await allPages(auditor, vars, 20);
       const res = await csv(h, auditor, `/export/transfers.csv?${params}`);
@@ -331,43 +582,95 @@ describe('queries', () => {
       expect(header![0]).toBe('id');
       const col = (name: string) => header!.indexOf(name);
       expect(rows.map((r) => r[col('id')])).toEqual(gql.map((t) => t.id));
-      expect(rows.map((r) => [r[col('occurredAt')], r[col('importer')], r[col('importerCountry')], r[col('mechanism')], r[col('categories')], r[col('recordCount')], r[col('thirdCountry')]]))
-        .toEqual(gql.map((t) => [t.occurredAt, t.importerContractor?.legalName ?? t.importerOffice?.name ?? t.importerAuthority, t.importerCountry, t.mechanism, t.categories.join(';'), String(t.recordCount), String(t.thirdCountry)]));
+      expect(
+        rows.map((r) => [
+          r[col('occurredAt')],
+          r[col('importer')],
+          r[col('importerCountry')],
+          r[col('mechanism')],
+          r[col('categories')],
+          r[col('recordCount')],
+          r[col('thirdCountry')],
+        ]),
+      ).toEqual(
+        gql.map((t) => [
+          t.occurredAt,
+          t.importerContractor?.legalName ?? t.importerOffice?.name ?? t.importerAuthority,
+          t.importerCountry,
+          t.mechanism,
+          t.categories.join(';'),
+          String(t.recordCount),
+          String(t.thirdCountry),
+        ]),
+      );
     }
     const bad = await csv(h, auditor, '/export/transfers.csv?importerCountry=XX');
     expect(bad.status).toBe(400);
     const unknownParam = await csv(h, auditor, '/export/transfers.csv?colour=red');
     expect(unknownParam.status).toBe(400);
     // A contractor filter needs a Contractor ID: an office's is refused, naming the parameter, before any byte of CSV.
-    const wrongType = await csv(h, auditor, `/export/transfers.csv?${new URLSearchParams({ contractorId: reg.office.id })}`);
+    const wrongType = await csv(
+      h,
+      auditor,
+      `/export/transfers.csv?${new URLSearchParams({ contractorId: reg.office.id })}`,
+    );
     expect(wrongType.status).toBe(400);
-    expect(JSON.parse(wrongType.text).errors[0]).toMatchObject({ extensions: { code: 'VALIDATION_FAILED' }, message: expect.stringContaining('args.contractorId') });
+    expect(JSON.parse(wrongType.text).errors[0]).toMatchObject({
+      extensions: { code: 'VALIDATION_FAILED' },
+      message: expect.stringContaining('args.contractorId'),
+    });
   });
 
   test('records of processing: purposes, categories, recipients, third-country safeguards; gaps reported as missing', async () => {
-    await ok(h, compliance, 'addObligation', 'AddObligationInput', {
-      contractorId: reg.india.id, kind: 'SECURITY_MEASURES', text: 'Encrypt at rest and in transit; MFA for support staff', sourceDocument: 'DPA 2026', effectiveFrom: '2026-01-01',
-    }, 'obligation');
-    const r = await h.gql(auditor, `{ recordsOfProcessing { controllerName controllerMissing activities { purpose dataCategories recipients { legalName country role }
-      thirdCountryTransfers { recipient importerCountry mechanism sccModule } securityMeasures { contractor text } missing } } }`);
+    await ok(
+      h,
+      compliance,
+      'addObligation',
+      'AddObligationInput',
+      {
+        contractorId: reg.india.id,
+        kind: 'SECURITY_MEASURES',
+        text: 'Encrypt at rest and in transit; MFA for support staff',
+        sourceDocument: 'DPA 2026',
+        effectiveFrom: '2026-01-01',
+      },
+      'obligation',
+    );
+    const r = await h.gql(
+      auditor,
+      `{ recordsOfProcessing { controllerName controllerMissing activities { purpose dataCategories recipients { legalName country role }
+      thirdCountryTransfers { recipient importerCountry mechanism sccModule } securityMeasures { contractor text } missing } } }`,
+    );
     expect(r.body.errors).toBeUndefined();
     const rop = r.body.data.recordsOfProcessing;
     expect(rop.controllerMissing.join(' ')).toMatch(/not held by the registry/);
     const support = rop.activities.find((a: any) => a.purpose === 'TECHNICAL_SUPPORT');
     expect(support.dataCategories).toEqual(expect.arrayContaining(['contact.email', 'contact.name']));
-    expect(support.recipients.map((x: any) => x.legalName)).toEqual(expect.arrayContaining(['Support FR', 'Helpdesk IN']));
-    expect(support.thirdCountryTransfers).toContainEqual({ recipient: 'Helpdesk IN', importerCountry: 'IN', mechanism: 'SCC', sccModule: 2 });
+    expect(support.recipients.map((x: any) => x.legalName)).toEqual(
+      expect.arrayContaining(['Support FR', 'Helpdesk IN']),
+    );
+    expect(support.thirdCountryTransfers).toContainEqual({
+      recipient: 'Helpdesk IN',
+      importerCountry: 'IN',
+      mechanism: 'SCC',
+      sccModule: 2,
+    });
     expect(support.thirdCountryTransfers.map((x: any) => x.recipient)).not.toContain('Support FR');
     expect(support.missing.join(' ')).toMatch(/categories of data subjects/);
     expect(support.missing.join(' ')).toMatch(/Support FR/); // no security-measures obligation recorded for it
     expect(support.missing.join(' ')).not.toMatch(/Helpdesk IN(,|$)/);
-    expect(support.securityMeasures).toContainEqual({ contractor: 'Helpdesk IN', text: expect.stringMatching(/^Encrypt at rest/) });
+    expect(support.securityMeasures).toContainEqual({
+      contractor: 'Helpdesk IN',
+      text: expect.stringMatching(/^Encrypt at rest/),
+    });
 
     const file = await csv(h, auditor, '/export/records-of-processing.csv');
     expect(file.status).toBe(200);
     const [header, ...rows] = parseCsv(file.text);
     expect(header).toContain('mechanism');
-    expect(rows.filter((x) => x[0] === 'TECHNICAL_SUPPORT').map((x) => x[header!.indexOf('recipient')])).toEqual(expect.arrayContaining(['Support FR', 'Helpdesk IN']));
+    expect(rows.filter((x) => x[0] === 'TECHNICAL_SUPPORT').map((x) => x[header!.indexOf('recipient')])).toEqual(
+      expect.arrayContaining(['Support FR', 'Helpdesk IN']),
+    );
   });
 });
 
@@ -378,12 +681,20 @@ describe('access', () => {
     const bad = await csv(h, 'not-a-token', '/export/transfers.csv');
     expect(bad.status).toBe(401);
     const c = await contractorWithToken(h, compliance, { name: 'Curious contractor' });
-    for (const path of ['/export/transfers.csv', '/export/transparency-report.csv?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z', '/export/records-of-processing.csv']) {
+    for (const path of [
+      '/export/transfers.csv',
+      '/export/transparency-report.csv?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z',
+      '/export/records-of-processing.csv',
+    ]) {
       const r = await csv(h, c.token, path);
       expect(r.status, path).toBe(403);
       expect(r.text).not.toMatch(/Helpdesk/);
     }
-    for (const q of ['{ transfers { edges { node { id } } } }', '{ transferSummary(from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { transfers } }', '{ recordsOfProcessing { controllerName } }']) {
+    for (const q of [
+      '{ transfers { edges { node { id } } } }',
+      '{ transferSummary(from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { transfers } }',
+      '{ recordsOfProcessing { controllerName } }',
+    ]) {
       const r = await h.gql(c.token, q);
       expect(r.body.errors?.[0]?.extensions?.code, q).toBe('FORBIDDEN');
       expect(r.body.data, q).toBeNull();
@@ -396,13 +707,37 @@ describe('access', () => {
 test('a route from a country with no transfer regime leaves the jurisdiction: the transfer and the records of processing agree', async () => {
   // US → IN: no regime is recorded for the US, so no mechanism is needed, yet the data leaves the exporter's jurisdiction.
   const austin = await createOffice(h, compliance, { name: 'Austin office', country: 'US', city: 'Austin' });
-  await grant(h, compliance, { contractorId: reg.india.id, officeId: austin.id, purpose: 'ORDER_FULFILMENT', categories: ['contact.email'], validFrom: PAST });
-  const t = await recordOk(h, compliance, { officeId: austin.id, contractorId: reg.india.id, purpose: 'ORDER_FULFILMENT' });
-  expect(t).toMatchObject({ exporterCountry: 'US', importerCountry: 'IN', mechanism: 'NOT_REQUIRED', crossBorder: true, thirdCountry: true });
-  const r = await h.gql(auditor, '{ recordsOfProcessing { activities { purpose thirdCountryTransfers { recipient exporterCountry importerCountry mechanism } } } }');
+  await grant(h, compliance, {
+    contractorId: reg.india.id,
+    officeId: austin.id,
+    purpose: 'ORDER_FULFILMENT',
+    categories: ['contact.email'],
+    validFrom: PAST,
+  });
+  const t = await recordOk(h, compliance, {
+    officeId: austin.id,
+    contractorId: reg.india.id,
+    purpose: 'ORDER_FULFILMENT',
+  });
+  expect(t).toMatchObject({
+    exporterCountry: 'US',
+    importerCountry: 'IN',
+    mechanism: 'NOT_REQUIRED',
+    crossBorder: true,
+    thirdCountry: true,
+  });
+  const r = await h.gql(
+    auditor,
+    '{ recordsOfProcessing { activities { purpose thirdCountryTransfers { recipient exporterCountry importerCountry mechanism } } } }',
+  );
   expect(r.body.errors).toBeUndefined();
   const orders = r.body.data.recordsOfProcessing.activities.find((a: any) => a.purpose === 'ORDER_FULFILMENT');
-  expect(orders.thirdCountryTransfers).toContainEqual({ recipient: 'Helpdesk IN', exporterCountry: 'US', importerCountry: 'IN', mechanism: 'NOT_REQUIRED' });
+  expect(orders.thirdCountryTransfers).toContainEqual({
+    recipient: 'Helpdesk IN',
+    exporterCountry: 'US',
+    importerCountry: 'IN',
+    mechanism: 'NOT_REQUIRED',
+  });
   const [header, ...rows] = parseCsv((await csv(h, auditor, '/export/records-of-processing.csv')).text);
   const line = rows.find((x) => x[0] === 'ORDER_FULFILMENT' && x[header!.indexOf('exporterCountry')] === 'US')!;
   expect(line[header!.indexOf('thirdCountry')]).toBe('true');

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { onPostgres, startHarness, type Harness } from './harness.js';
 import { contractorWithToken } from './fixtures.js';
 
-if (!onPostgres) console.warn('two-instances.test.ts skipped: two server processes need a shared PostgreSQL; set DATABASE_URL');
+if (!onPostgres)
+  console.warn('two-instances.test.ts skipped: two server processes need a shared PostgreSQL; set DATABASE_URL');
 
 const secret = randomBytes(32).toString('base64url');
 let h: Harness;
@@ -15,20 +16,35 @@ const ports = [41000 + (process.pid % 1000) * 2, 41001 + (process.pid % 1000) * 
 
 async function startServer(port: number): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATABASE_URL: h.config.databaseUrl, KEY_ENCRYPTION_SECRET: secret, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', DATA_DIR: h.config.dataDir },
+    env: {
+      ...process.env,
+      DATABASE_URL: h.config.databaseUrl,
+      KEY_ENCRYPTION_SECRET: secret,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      DATA_DIR: h.config.dataDir,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   servers.push(child);
   for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return; } catch { /* not up yet */ }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return;
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`server on ${port} did not start`);
 }
 
-const viewer = (port: number, token: string) => fetch(`http://127.0.0.1:${port}/graphql`, {
-  method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ viewer { kind } }' }),
-});
+const viewer = (port: number, token: string) =>
+  fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: '{ viewer { kind } }' }),
+  });
 
 beforeAll(async () => {
   if (!onPostgres) return;
@@ -46,14 +62,21 @@ test.skipIf(!onPostgres)('a token revoked through one instance is refused by the
   const c = await contractorWithToken(h, compliance, { name: 'Two Instance Co' });
   for (const port of ports) expect((await viewer(port, c.token)).status).toBe(200);
   const revoke = await fetch(`http://127.0.0.1:${ports[0]}/graphql`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${compliance}` },
-    body: JSON.stringify({ query: 'mutation($id: ID!) { revokeAccessToken(input: { id: $id, reason: "stolen" }) { __typename } }', variables: { id: c.accessTokenId } }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${compliance}` },
+    body: JSON.stringify({
+      query: 'mutation($id: ID!) { revokeAccessToken(input: { id: $id, reason: "stolen" }) { __typename } }',
+      variables: { id: c.accessTokenId },
+    }),
   });
   expect(((await revoke.json()) as any).data.revokeAccessToken.__typename).toBe('RevokeAccessTokenPayload');
   const revokedAt = Date.now();
   let refusedAfter = -1;
   while (Date.now() - revokedAt < 1000) {
-    if ((await viewer(ports[1]!, c.token)).status === 401) { refusedAfter = Date.now() - revokedAt; break; }
+    if ((await viewer(ports[1]!, c.token)).status === 401) {
+      refusedAfter = Date.now() - revokedAt;
+      break;
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
   expect(refusedAfter, 'instance B still accepted the token a second after revocation').toBeGreaterThanOrEqual(0);
@@ -66,12 +89,16 @@ test.skipIf(!onPostgres)('suspending a contractor through one instance stops its
   const c = await contractorWithToken(h, compliance, { name: 'Suspend Two Co' });
   expect((await viewer(ports[1]!, c.token)).status).toBe(200);
   await fetch(`http://127.0.0.1:${ports[0]}/graphql`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${compliance}` },
-    body: JSON.stringify({ query: 'mutation($id: ID!) { setContractorStatus(input: { id: $id, status: SUSPENDED, reason: "breach" }) { __typename } }', variables: { id: c.contractor.id } }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${compliance}` },
+    body: JSON.stringify({
+      query:
+        'mutation($id: ID!) { setContractorStatus(input: { id: $id, status: SUSPENDED, reason: "breach" }) { __typename } }',
+      variables: { id: c.contractor.id },
+    }),
   });
   const start = Date.now();
   let status = 200;
   while (Date.now() - start < 1000 && status !== 401) status = (await viewer(ports[1]!, c.token)).status;
   expect(status).toBe(401);
 });
-

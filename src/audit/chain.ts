@@ -27,8 +27,15 @@ export interface ChainedFields {
 
 export function eventHash(prevHash: string, e: ChainedFields): string {
   const body = canonicalJson({
-    seq: e.seq, occurredAt: e.occurredAt, actor: e.actor, actorRole: e.actorRole, action: e.action,
-    entityType: e.entityType, entityId: e.entityId, before: e.before ?? null, after: e.after ?? null,
+    seq: e.seq,
+    occurredAt: e.occurredAt,
+    actor: e.actor,
+    actorRole: e.actorRole,
+    action: e.action,
+    entityType: e.entityType,
+    entityId: e.entityId,
+    before: e.before ?? null,
+    after: e.after ?? null,
   });
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }

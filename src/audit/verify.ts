@@ -13,8 +13,17 @@ export interface ChainVerification {
 }
 
 interface Row {
-  seq: string | number; occurred_at: string; actor: string; actor_role: string; action: string;
-  entity_type: string; entity_id: string; before: unknown; after: unknown; prev_hash: string; hash: string;
+  seq: string | number;
+  occurred_at: string;
+  actor: string;
+  actor_role: string;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  before: unknown;
+  after: unknown;
+  prev_hash: string;
+  hash: string;
 }
 
 const BATCH = 1000;
@@ -25,18 +34,36 @@ export async function verifyAuditChain(db: Queryable, batch = BATCH): Promise<Ch
   let checked = 0;
   for (;;) {
     // occurred_at is rendered exactly as it was hashed (ISO 8601, milliseconds, Z).
-    const result = await db.execute(sql`select seq, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
+    const result =
+      await db.execute(sql`select seq, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
       actor, actor_role, action, entity_type, entity_id, before, after, prev_hash, hash
       from audit_events where seq >= ${expectedSeq} order by seq limit ${batch}`);
     const rows = rowsOf<Row>(result);
     for (const r of rows) {
       const seq = Number(r.seq);
-      const broken = (reason: string) => ({ ok: false, checked, headSeq: seq, headHash: r.hash, firstBroken: { seq, reason } });
-      if (seq !== expectedSeq) return { ...broken(`gap: event ${expectedSeq} is missing`), firstBroken: { seq: expectedSeq, reason: `event ${expectedSeq} is missing (next is ${seq})` } };
+      const broken = (reason: string) => ({
+        ok: false,
+        checked,
+        headSeq: seq,
+        headHash: r.hash,
+        firstBroken: { seq, reason },
+      });
+      if (seq !== expectedSeq)
+        return {
+          ...broken(`gap: event ${expectedSeq} is missing`),
+          firstBroken: { seq: expectedSeq, reason: `event ${expectedSeq} is missing (next is ${seq})` },
+        };
       if (r.prev_hash !== prevHash) return broken(`prev_hash does not match the hash of event ${seq - 1}`);
       const recomputed = eventHash(prevHash, {
-        seq, occurredAt: r.occurred_at, actor: r.actor, actorRole: r.actor_role, action: r.action,
-        entityType: r.entity_type, entityId: r.entity_id, before: r.before ?? null, after: r.after ?? null,
+        seq,
+        occurredAt: r.occurred_at,
+        actor: r.actor,
+        actorRole: r.actor_role,
+        action: r.action,
+        entityType: r.entity_type,
+        entityId: r.entity_id,
+        before: r.before ?? null,
+        after: r.after ?? null,
       });
       if (recomputed !== r.hash) return broken('content altered: the recomputed hash differs from the stored one');
       checked += 1;

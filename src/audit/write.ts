@@ -27,14 +27,28 @@ export async function appendAuditEvents(tx: Tx, principal: Principal, entries: A
   if (!entries.length) return;
   // One writer at a time extends the chain: no forks, no gaps. Held only until this transaction ends.
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext('audit_events'))`);
-  const [head] = await tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
+  const [head] = await tx
+    .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+    .from(auditEvents)
+    .orderBy(desc(auditEvents.seq))
+    .limit(1);
   let seq = head?.seq ?? 0;
   let prevHash = head?.hash ?? GENESIS_HASH;
   const { actor, actorRole } = actorOf(principal);
   const occurredAt = new Date().toISOString();
   const rows = entries.map((e) => {
     seq += 1;
-    const fields = { seq, occurredAt, actor, actorRole, action: e.action, entityType: e.entityType, entityId: String(e.entityId), before: plain(e.before), after: plain(e.after) };
+    const fields = {
+      seq,
+      occurredAt,
+      actor,
+      actorRole,
+      action: e.action,
+      entityType: e.entityType,
+      entityId: String(e.entityId),
+      before: plain(e.before),
+      after: plain(e.after),
+    };
     const hash = eventHash(prevHash, fields);
     const row = { ...fields, prevHash, hash };
     prevHash = hash;

@@ -40,7 +40,9 @@ export function encrypt(kek: KeyEncryptionKey, plaintext: string, aad?: string):
   const cipher = createCipheriv('aes-256-gcm', kek, iv);
   if (aad !== undefined) cipher.setAAD(Buffer.from(aad, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join(
+    '.',
+  );
 }
 
 export function decrypt(kek: KeyEncryptionKey, sealed: string, aad?: string): string {
@@ -52,6 +54,8 @@ export function decrypt(kek: KeyEncryptionKey, sealed: string, aad?: string): st
   try {
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
-    throw new Error('Cannot decrypt: KEY_ENCRYPTION_SECRET is not the one it was encrypted with, or the value was altered or moved');
+    throw new Error(
+      'Cannot decrypt: KEY_ENCRYPTION_SECRET is not the one it was encrypted with, or the value was altered or moved',
+    );
   }
 }

@@ -27,11 +27,17 @@ export interface KeyStore {
 }
 
 const toStored = (r: typeof signingKeys.$inferSelect): StoredKey => ({
-  kid: r.kid, publicJwk: r.publicJwk as Record<string, unknown>, encryptedPrivateJwk: r.encryptedPrivateJwk,
-  createdAt: r.createdAt.toISOString(), retiredAt: r.retiredAt?.toISOString() ?? null,
+  kid: r.kid,
+  publicJwk: r.publicJwk as Record<string, unknown>,
+  encryptedPrivateJwk: r.encryptedPrivateJwk,
+  createdAt: r.createdAt.toISOString(),
+  retiredAt: r.retiredAt?.toISOString() ?? null,
 });
 const toRow = (k: StoredKey) => ({
-  kid: k.kid, publicJwk: k.publicJwk, encryptedPrivateJwk: k.encryptedPrivateJwk, createdAt: new Date(k.createdAt),
+  kid: k.kid,
+  publicJwk: k.publicJwk,
+  encryptedPrivateJwk: k.encryptedPrivateJwk,
+  createdAt: new Date(k.createdAt),
   retiredAt: k.retiredAt ? new Date(k.retiredAt) : null,
 });
 
@@ -45,7 +51,12 @@ export async function lockedSigningKeys(tx: Queryable): Promise<StoredKey[]> {
 }
 
 /** In the caller's transaction (after lockedSigningKeys): retires the active key, adds `next` as active, removes `remove`. */
-export async function replaceActiveKey(tx: Queryable, next: StoredKey, retiredAt: Date, remove: readonly string[]): Promise<void> {
+export async function replaceActiveKey(
+  tx: Queryable,
+  next: StoredKey,
+  retiredAt: Date,
+  remove: readonly string[],
+): Promise<void> {
   await tx.update(signingKeys).set({ retiredAt }).where(isNull(signingKeys.retiredAt));
   await tx.insert(signingKeys).values(toRow(next));
   if (remove.length) await tx.delete(signingKeys).where(inArray(signingKeys.kid, [...remove]));
@@ -53,7 +64,9 @@ export async function replaceActiveKey(tx: Queryable, next: StoredKey, retiredAt
 
 export function databaseKeyStore(db: Db): KeyStore & { adopt(keys: StoredKey[]): Promise<void> } {
   return {
-    async list() { return (await db.select().from(signingKeys).orderBy(signingKeys.createdAt)).map(toStored); },
+    async list() {
+      return (await db.select().from(signingKeys).orderBy(signingKeys.createdAt)).map(toStored);
+    },
     async addIfNoActive(key) {
       return db.transaction(async (tx) => {
         const keys = await lockedSigningKeys(tx);
@@ -77,23 +90,32 @@ export function databaseKeyStore(db: Db): KeyStore & { adopt(keys: StoredKey[]):
 export function fileKeyStore(dataDir: string): KeyStore & { replace(keys: StoredKey[]): void } {
   const path = join(dataDir, 'signing-keys.json');
   const read = (): StoredKey[] => {
-    try { return JSON.parse(readFileSync(path, 'utf8')) as StoredKey[]; } catch (e) {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as StoredKey[];
+    } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
   };
   return {
-    async list() { return read(); },
+    async list() {
+      return read();
+    },
     async addIfNoActive(key) {
       if (read().some((k) => !k.retiredAt)) return false;
       mkdirSync(dataDir, { recursive: true });
       // link() fails if the file exists, so two processes starting at once cannot both create a first key.
       const tmp = `${path}.${process.pid}.new`;
       writeFileSync(tmp, JSON.stringify([key], null, 2), { mode: 0o600 });
-      try { linkSync(tmp, path); return true; } catch (e) {
+      try {
+        linkSync(tmp, path);
+        return true;
+      } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
         throw e;
-      } finally { unlinkSync(tmp); }
+      } finally {
+        unlinkSync(tmp);
+      }
     },
     replace(keys) {
       mkdirSync(dataDir, { recursive: true });
@@ -107,7 +129,11 @@ export function fileKeyStore(dataDir: string): KeyStore & { replace(keys: Stored
 /** A store whose every load is also copied to `copy` (the embedded server's key file for the token CLI). */
 export function copiedTo(store: KeyStore, copy: { replace(keys: StoredKey[]): void }): KeyStore {
   return {
-    async list() { const keys = await store.list(); copy.replace(keys); return keys; },
+    async list() {
+      const keys = await store.list();
+      copy.replace(keys);
+      return keys;
+    },
     addIfNoActive: (key) => store.addIfNoActive(key),
   };
 }

@@ -12,7 +12,10 @@ export class KeyRing {
   private stored: StoredKey[] = [];
   private active: { kid: string; privateKey: Key } | undefined;
 
-  private constructor(private readonly store: KeyStore, private readonly kek: KeyEncryptionKey) {}
+  private constructor(
+    private readonly store: KeyStore,
+    private readonly kek: KeyEncryptionKey,
+  ) {}
 
   static async open(store: KeyStore, kek: KeyEncryptionKey): Promise<KeyRing> {
     const ring = new KeyRing(store, kek);
@@ -25,7 +28,8 @@ export class KeyRing {
   async reload(): Promise<void> {
     const stored = await this.store.list();
     const publicKeys = new Map<string, Key>();
-    for (const k of stored) publicKeys.set(k.kid, this.publicKeys.get(k.kid) ?? ((await importJWK(k.publicJwk as JWK, 'EdDSA')) as Key));
+    for (const k of stored)
+      publicKeys.set(k.kid, this.publicKeys.get(k.kid) ?? ((await importJWK(k.publicJwk as JWK, 'EdDSA')) as Key));
     const current = stored.find((k) => !k.retiredAt);
     if (!current) throw new Error('No active signing key');
     if (this.active?.kid !== current.kid) {
@@ -55,7 +59,9 @@ export class KeyRing {
     };
   }
 
-  get keys(): readonly StoredKey[] { return this.stored; }
+  get keys(): readonly StoredKey[] {
+    return this.stored;
+  }
 
   /** A fresh key pair, private half encrypted, not yet stored: a rotation stores it in its own transaction. */
   async generate(): Promise<StoredKey> {

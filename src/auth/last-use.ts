@@ -15,11 +15,18 @@ export function lastUseRecorder(database: Database, everyMs = 60_000) {
       if (now - (written.get(principal.tokenId) ?? 0) < everyMs) return;
       written.set(principal.tokenId, now);
       if (written.size > 50_000) written.clear();
-      const p = database.db.update(accessTokens).set({ lastUsedAt: new Date(now) }).where(eq(accessTokens.jti, principal.tokenId))
-        .catch(() => { /* best effort: last use is informative, never a reason to fail a request */ })
+      const p = database.db
+        .update(accessTokens)
+        .set({ lastUsedAt: new Date(now) })
+        .where(eq(accessTokens.jti, principal.tokenId))
+        .catch(() => {
+          /* best effort: last use is informative, never a reason to fail a request */
+        })
         .finally(() => pending.delete(p));
       pending.add(p);
     },
-    async flush() { await Promise.all(pending); },
+    async flush() {
+      await Promise.all(pending);
+    },
   };
 }

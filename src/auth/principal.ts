@@ -13,7 +13,10 @@ interface Common {
   expiresAt: Date;
 }
 
-export interface StaffPrincipal extends Common { kind: 'staff'; role: StaffRole }
+export interface StaffPrincipal extends Common {
+  kind: 'staff';
+  role: StaffRole;
+}
 export interface ContractorPrincipal extends Common {
   kind: 'contractor';
   contractorId: number;
@@ -38,7 +41,11 @@ export const OWN_READ_SCOPES = {
  * `scopes` (by default `registry:read`: a token issued for obligations or records alone does not open the
  * registry, also not through `viewer` or `node`).
  */
-export function readsOwn(principal: Principal, contractorId: number, scopes: readonly string[] = OWN_READ_SCOPES.registry): boolean {
+export function readsOwn(
+  principal: Principal,
+  contractorId: number,
+  scopes: readonly string[] = OWN_READ_SCOPES.registry,
+): boolean {
   if (principal.kind === 'staff') return true;
   return principal.contractorId === contractorId && scopes.some((s) => principal.scopes.includes(s));
 }

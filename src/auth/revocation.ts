@@ -17,10 +17,19 @@ export class Revocations {
     const r = new Revocations(database);
     // Listen first, then load: a revocation committed in between is in the load or in a notice, never lost.
     let first = true;
-    await database.listen(REVOCATION_CHANNEL, (payload) => r.add(JSON.parse(payload) as [string, number][]), () => {
-      if (first) { first = false; return; } // the load below
-      void r.reload().catch(() => { /* the next reconnect retries */ });
-    });
+    await database.listen(
+      REVOCATION_CHANNEL,
+      (payload) => r.add(JSON.parse(payload) as [string, number][]),
+      () => {
+        if (first) {
+          first = false;
+          return;
+        } // the load below
+        void r.reload().catch(() => {
+          /* the next reconnect retries */
+        });
+      },
+    );
     await r.reload();
     return r;
   }
@@ -35,7 +44,9 @@ export class Revocations {
   }
 
   async reload(): Promise<void> {
-    const rows = await this.database.db.select({ jti: accessTokens.jti, expiresAt: accessTokens.expiresAt }).from(accessTokens)
+    const rows = await this.database.db
+      .select({ jti: accessTokens.jti, expiresAt: accessTokens.expiresAt })
+      .from(accessTokens)
       .where(and(isNotNull(accessTokens.revokedAt), gt(accessTokens.expiresAt, new Date())));
     const next = new Map(rows.map((r) => [r.jti, r.expiresAt.getTime()]));
     this.revoked = next;

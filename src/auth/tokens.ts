@@ -9,7 +9,11 @@ import { STAFF_SCOPES, type Principal } from './principal.js';
 export const TOKEN_TYPE = 'at+jwt';
 const CLOCK_TOLERANCE_SECONDS = 30;
 
-export interface TokenSettings { issuer: string; audience: string; maxTokenAgeSeconds: number }
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+  maxTokenAgeSeconds: number;
+}
 
 /** A token that must be refused with 401 `invalid_token`. The message is safe to show. */
 export class InvalidTokenError extends Error {}
@@ -26,7 +30,12 @@ export function tokenRefusal(e: InstanceType<typeof joseErrors.JOSEError>, what 
   return new InvalidTokenError(`${what} rejected: ${e.message.replace(/"/g, "'")}`);
 }
 
-export async function signToken(keys: KeyRing, settings: TokenSettings, claims: JWTPayload & { sub: string }, ttlSeconds: number) {
+export async function signToken(
+  keys: KeyRing,
+  settings: TokenSettings,
+  claims: JWTPayload & { sub: string },
+  ttlSeconds: number,
+) {
   const { kid, privateKey } = keys.signingKey;
   const jti = randomUUID();
   const now = Math.floor(Date.now() / 1000);
@@ -44,16 +53,39 @@ export async function signToken(keys: KeyRing, settings: TokenSettings, claims: 
 export const CONTRACTOR_SCOPES = ['registry:read', 'obligations:acknowledge', 'records:read'] as const;
 export type ContractorScope = (typeof CONTRACTOR_SCOPES)[number];
 
-export function issueContractorToken(keys: KeyRing, settings: TokenSettings, t: {
-  contractorId: number; scopes: readonly string[]; categories: readonly string[]; purposes: readonly Purpose[]; ttlSeconds: number;
-}) {
+export function issueContractorToken(
+  keys: KeyRing,
+  settings: TokenSettings,
+  t: {
+    contractorId: number;
+    scopes: readonly string[];
+    categories: readonly string[];
+    purposes: readonly Purpose[];
+    ttlSeconds: number;
+  },
+) {
   const sub = encodeGlobalID('Contractor', t.contractorId);
-  return signToken(keys, settings, {
-    sub, client_id: sub, scope: t.scopes.join(' '), categories: [...t.categories], purposes: [...t.purposes],
-  }, t.ttlSeconds);
+  return signToken(
+    keys,
+    settings,
+    {
+      sub,
+      client_id: sub,
+      scope: t.scopes.join(' '),
+      categories: [...t.categories],
+      purposes: [...t.purposes],
+    },
+    t.ttlSeconds,
+  );
 }
 
-export function issueStaffToken(keys: KeyRing, settings: TokenSettings, role: StaffRole, subject: string, ttlSeconds: number) {
+export function issueStaffToken(
+  keys: KeyRing,
+  settings: TokenSettings,
+  role: StaffRole,
+  subject: string,
+  ttlSeconds: number,
+) {
   return signToken(keys, settings, { sub: subject, role, scope: STAFF_SCOPES[role].join(' ') }, ttlSeconds);
 }
 
@@ -61,21 +93,25 @@ export function issueStaffToken(keys: KeyRing, settings: TokenSettings, role: St
 export async function verifyToken(keys: KeyRing, settings: TokenSettings, token: string): Promise<Principal> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => {
-      const key = typeof header.kid === 'string' ? keys.publicKey(header.kid) : undefined;
-      if (!key) throw new InvalidTokenError('unknown signing key');
-      return key;
-    }, {
-      algorithms: ['EdDSA'],
-      typ: TOKEN_TYPE,
-      issuer: settings.issuer,
-      audience: settings.audience,
-      requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'scope'],
-      // Unknown `crit` header parameters are refused by jose; `jwk`, `jku`, `x5u` are never read:
-      // the key comes only from our own key ring, by kid.
-      maxTokenAge: settings.maxTokenAgeSeconds,
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-    }));
+    ({ payload } = await jwtVerify(
+      token,
+      (header: JWTHeaderParameters) => {
+        const key = typeof header.kid === 'string' ? keys.publicKey(header.kid) : undefined;
+        if (!key) throw new InvalidTokenError('unknown signing key');
+        return key;
+      },
+      {
+        algorithms: ['EdDSA'],
+        typ: TOKEN_TYPE,
+        issuer: settings.issuer,
+        audience: settings.audience,
+        requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'scope'],
+        // Unknown `crit` header parameters are refused by jose; `jwk`, `jku`, `x5u` are never read:
+        // the key comes only from our own key ring, by kid.
+        maxTokenAge: settings.maxTokenAgeSeconds,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      },
+    ));
   } catch (e) {
     if (e instanceof InvalidTokenError) throw e;
     if (e instanceof joseErrors.JOSEError) throw tokenRefusal(e);
@@ -92,7 +128,10 @@ export async function verifyToken(keys: KeyRing, settings: TokenSettings, token:
   return contractorPrincipal(payload, common);
 }
 
-function contractorPrincipal(payload: JWTPayload, common: { subject: string; tokenId: string; scopes: string[]; expiresAt: Date }): Principal {
+function contractorPrincipal(
+  payload: JWTPayload,
+  common: { subject: string; tokenId: string; scopes: string[]; expiresAt: Date },
+): Principal {
   let contractorId: number;
   try {
     const { typename, id } = decodeGlobalID(common.subject);
@@ -103,9 +142,14 @@ function contractorPrincipal(payload: JWTPayload, common: { subject: string; tok
   }
   const { categories, purposes } = payload;
   const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-  if (!isStrings(categories) || !isStrings(purposes) || !purposes.every((p) => (PURPOSES as readonly string[]).includes(p))) {
+  if (
+    !isStrings(categories) ||
+    !isStrings(purposes) ||
+    !purposes.every((p) => (PURPOSES as readonly string[]).includes(p))
+  ) {
     throw new InvalidTokenError('contractor token without valid categories and purposes');
   }
-  if (!common.scopes.every((s) => (CONTRACTOR_SCOPES as readonly string[]).includes(s))) throw new InvalidTokenError('unknown scope');
+  if (!common.scopes.every((s) => (CONTRACTOR_SCOPES as readonly string[]).includes(s)))
+    throw new InvalidTokenError('unknown scope');
   return { kind: 'contractor', contractorId, categories, purposes: purposes as Purpose[], ...common };
 }

@@ -22,7 +22,11 @@ export interface VerifierOptions {
   onUse?: (principal: Principal) => void;
 }
 
-interface Cached { principal: Principal; kid: string | undefined; own: boolean }
+interface Cached {
+  principal: Principal;
+  kid: string | undefined;
+  own: boolean;
+}
 
 /**
  * Each of the three segments in canonical base64url: no padding, no `+` or `/`, and the spare low bits of its
@@ -32,7 +36,10 @@ interface Cached { principal: Principal; kid: string | undefined; own: boolean }
  */
 function isCanonical(token: string): boolean {
   const parts = token.split('.');
-  return parts.length === 3 && parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p) && Buffer.from(p, 'base64url').toString('base64url') === p);
+  return (
+    parts.length === 3 &&
+    parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p) && Buffer.from(p, 'base64url').toString('base64url') === p)
+  );
 }
 
 export function createVerifier(opts: VerifierOptions) {
@@ -40,7 +47,9 @@ export function createVerifier(opts: VerifierOptions) {
   const cacheSize = opts.cacheSize ?? 10_000;
   const cache = new Map<string, Cached>();
   const stats = { hits: 0, misses: 0 };
-  const remoteJwks = external ? createRemoteJWKSet(new URL(external.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 }) : undefined;
+  const remoteJwks = external
+    ? createRemoteJWKSet(new URL(external.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 })
+    : undefined;
 
   async function verifyExternal(token: string): Promise<Principal> {
     const { payload } = await jwtVerify(token, remoteJwks!, {
@@ -56,14 +65,21 @@ export function createVerifier(opts: VerifierOptions) {
     });
     const claim = payload[external!.roleClaim];
     const values = Array.isArray(claim) ? claim : [claim];
-    const roles = values.map((v) => (typeof v === 'string' ? external!.roleValues[v] : undefined)).filter((r): r is StaffRole => !!r);
+    const roles = values
+      .map((v) => (typeof v === 'string' ? external!.roleValues[v] : undefined))
+      .filter((r): r is StaffRole => !!r);
     // Several roles: the least powerful wins, so a misconfigured group never grants writes by accident.
     const role = roles.includes('AUDITOR') ? 'AUDITOR' : roles[0];
-    if (!role || !STAFF_ROLES.includes(role)) throw new InvalidTokenError('identity-provider token carries no registry role');
+    if (!role || !STAFF_ROLES.includes(role))
+      throw new InvalidTokenError('identity-provider token carries no registry role');
     const subject = typeof payload.email === 'string' ? payload.email : payload.sub!;
     return {
-      kind: 'staff', role, subject, tokenId: typeof payload.jti === 'string' ? payload.jti : `${payload.iss}#${payload.sub}#${payload.iat}`,
-      scopes: STAFF_SCOPES[role], expiresAt: new Date(payload.exp! * 1000),
+      kind: 'staff',
+      role,
+      subject,
+      tokenId: typeof payload.jti === 'string' ? payload.jti : `${payload.iss}#${payload.sub}#${payload.iat}`,
+      scopes: STAFF_SCOPES[role],
+      expiresAt: new Date(payload.exp! * 1000),
     };
   }
 
@@ -77,7 +93,10 @@ export function createVerifier(opts: VerifierOptions) {
     if (!isCanonical(token)) throw new InvalidTokenError('malformed token');
     const key = opts.cache === false ? undefined : createHash('sha256').update(token).digest('base64url');
     let entry = key ? cache.get(key) : undefined;
-    if (entry && !usable(entry)) { cache.delete(key!); entry = undefined; }
+    if (entry && !usable(entry)) {
+      cache.delete(key!);
+      entry = undefined;
+    }
     if (entry) stats.hits++;
     else {
       stats.misses++;

@@ -6,7 +6,8 @@ import { loadConfig } from '../config.js';
 import { setUpDatabaseRoles } from '../db/roles.js';
 import { cliArgs } from './args.js';
 
-const usage = 'DATABASE_URL=… MIGRATION_DATABASE_URL=… npm run db:roles -- --admin postgres://superuser@host:5432/postgres';
+const usage =
+  'DATABASE_URL=… MIGRATION_DATABASE_URL=… npm run db:roles -- --admin postgres://superuser@host:5432/postgres';
 const { admin } = cliArgs({ admin: { type: 'string' } }, usage);
 const config = loadConfig();
 if (!admin || !config.databaseUrl || !config.migrationDatabaseUrl) {
@@ -15,7 +16,9 @@ if (!admin || !config.databaseUrl || !config.migrationDatabaseUrl) {
 }
 try {
   const r = await setUpDatabaseRoles(admin, config.migrationDatabaseUrl, config.databaseUrl);
-  console.log(`database ${r.database}: ${r.owner} owns it and applies migrations; ${r.service} (the service) reads and writes rows only`);
+  console.log(
+    `database ${r.database}: ${r.owner} owns it and applies migrations; ${r.service} (the service) reads and writes rows only`,
+  );
 } catch (e) {
   console.error((e as Error).message);
   process.exit(1);

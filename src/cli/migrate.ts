@@ -7,8 +7,13 @@ import { openDatabase } from '../db/client.js';
 import { exitIfDataDirInUse } from '../db/data-dir-lock.js';
 
 const config = loadConfig();
-const database = await openDatabase({ databaseUrl: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, max: 1,
-  connectTimeoutSeconds: config.db.connectTimeoutSeconds }).catch(exitIfDataDirInUse);
+const database = await openDatabase({
+  databaseUrl: config.databaseUrl,
+  migrationUrl: config.migrationDatabaseUrl,
+  dataDir: config.dataDir,
+  max: 1,
+  connectTimeoutSeconds: config.db.connectTimeoutSeconds,
+}).catch(exitIfDataDirInUse);
 try {
   await database.migrate();
   const as = config.migrationDatabaseUrl ? ' as the owner in MIGRATION_DATABASE_URL' : '';

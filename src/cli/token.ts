@@ -22,18 +22,32 @@ Reads the server's environment: DATABASE_URL (keys in PostgreSQL) or DATA_DIR (k
 database), and KEY_ENCRYPTION_SECRET, which must be the server's.`;
 const args = cliArgs({ role: { type: 'string' }, subject: { type: 'string' }, ttl: { type: 'string' } }, usage, help);
 const role = args.role?.toUpperCase() as StaffRole;
-if (!STAFF_ROLES.includes(role)) { console.error(`--role must be compliance or auditor\nusage: ${usage}`); process.exit(2); }
+if (!STAFF_ROLES.includes(role)) {
+  console.error(`--role must be compliance or auditor\nusage: ${usage}`);
+  process.exit(2);
+}
 const subject = args.subject?.trim();
-if (!subject || subject.length > 200) { console.error(`--subject is required (who the token is for, at most 200 characters)\nusage: ${usage}`); process.exit(2); }
+if (!subject || subject.length > 200) {
+  console.error(`--subject is required (who the token is for, at most 200 characters)\nusage: ${usage}`);
+  process.exit(2);
+}
 
 await runCli('token', async () => {
   const config = loadConfig();
   const ttl = args.ttl ? Number(args.ttl) : config.staffTokenTtlSeconds;
   if (!Number.isInteger(ttl) || ttl <= 0 || ttl > config.staffTokenTtlSeconds) {
-    console.error(`--ttl must be a whole number of seconds up to ${config.staffTokenTtlSeconds} (STAFF_TOKEN_TTL_SECONDS)`);
+    console.error(
+      `--ttl must be a whole number of seconds up to ${config.staffTokenTtlSeconds} (STAFF_TOKEN_TTL_SECONDS)`,
+    );
     process.exit(2);
   }
-  const database = config.databaseUrl ? await openDatabase({ databaseUrl: config.databaseUrl, max: 1, connectTimeoutSeconds: config.db.connectTimeoutSeconds }) : undefined;
+  const database = config.databaseUrl
+    ? await openDatabase({
+        databaseUrl: config.databaseUrl,
+        max: 1,
+        connectTimeoutSeconds: config.db.connectTimeoutSeconds,
+      })
+    : undefined;
   try {
     const keys = await openKeyRing(config, database);
     const { token } = await issueStaffToken(keys, tokenSettings(config), role, subject, ttl);

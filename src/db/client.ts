@@ -63,7 +63,9 @@ export interface PoolUse {
 function trackPool(client: postgres.Sql, max: number): PoolUse {
   let inFlight = 0;
   let inBegin = false;
-  const done = () => { inFlight--; };
+  const done = () => {
+    inFlight--;
+  };
   const unsafe = client.unsafe.bind(client);
   const begin = client.begin.bind(client);
   (client as { unsafe: unknown }).unsafe = (...args: Parameters<typeof client.unsafe>) => {
@@ -73,7 +75,11 @@ function trackPool(client: postgres.Sql, max: number): PoolUse {
     let counted = false;
     // postgres.js runs a query when it is first awaited: count from then until it settles.
     (query as { then: unknown }).then = (onOk?: (v: unknown) => unknown, onErr?: (e: unknown) => unknown) => {
-      if (!counted) { counted = true; inFlight++; then(done, done); }
+      if (!counted) {
+        counted = true;
+        inFlight++;
+        then(done, done);
+      }
       return then(onOk as never, onErr as never);
     };
     return query;
@@ -83,7 +89,11 @@ function trackPool(client: postgres.Sql, max: number): PoolUse {
     // postgres.js' begin() issues its BEGIN synchronously, before its first await.
     inBegin = true;
     let p: Promise<unknown>;
-    try { p = (begin as (...a: unknown[]) => Promise<unknown>)(...args); } finally { inBegin = false; }
+    try {
+      p = (begin as (...a: unknown[]) => Promise<unknown>)(...args);
+    } finally {
+      inBegin = false;
+    }
     p.then(done, done);
     return p;
   };
@@ -91,7 +101,11 @@ function trackPool(client: postgres.Sql, max: number): PoolUse {
 }
 
 function logger(onQuery: Database['onQuery']) {
-  return { logQuery: (query: string, params: unknown[]) => { for (const f of onQuery) f(query, params); } };
+  return {
+    logQuery: (query: string, params: unknown[]) => {
+      for (const f of onQuery) f(query, params);
+    },
+  };
 }
 
 /**
@@ -100,7 +114,12 @@ function logger(onQuery: Database['onQuery']) {
  * #1208; no fixed release yet). The query concerned has already been rejected with CONNECTION_CLOSED.
  */
 export function isPostgresWriteAfterClose(e: unknown): boolean {
-  return e instanceof TypeError && /reading 'write'/.test(e.message) && /postgres[\\/]src[\\/]connection\.js/.test(e.stack ?? '') && /nextWrite/.test(e.stack ?? '');
+  return (
+    e instanceof TypeError &&
+    /reading 'write'/.test(e.message) &&
+    /postgres[\\/]src[\\/]connection\.js/.test(e.stack ?? '') &&
+    /nextWrite/.test(e.stack ?? '')
+  );
 }
 
 /**
@@ -125,9 +144,13 @@ const CLOSE_TIMEOUT_MS = 1_000;
 /** Names of the committed migrations the database has not applied (all of them before the first). */
 async function pendingMigrations(client: postgres.Sql): Promise<string[]> {
   const local = readMigrationFiles({ migrationsFolder }).map((m) => m.name);
-  const { journal } = onlyRow(await client<{ journal: string | null }[]>`select to_regclass('drizzle.__drizzle_migrations')::text as journal`);
+  const { journal } = onlyRow(
+    await client<{ journal: string | null }[]>`select to_regclass('drizzle.__drizzle_migrations')::text as journal`,
+  );
   if (!journal) return local;
-  const applied = new Set((await client<{ name: string | null }[]>`select name from drizzle.__drizzle_migrations`).map((r) => r.name));
+  const applied = new Set(
+    (await client<{ name: string | null }[]>`select name from drizzle.__drizzle_migrations`).map((r) => r.name),
+  );
   return local.filter((n) => !applied.has(n));
 }
 
@@ -168,33 +191,59 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const max = opts.max ?? 10;
     const client = postgres(opts.databaseUrl, {
-      max, onnotice: () => {}, connect_timeout: opts.connectTimeoutSeconds, backoff: reconnectBackoff,
+      max,
+      onnotice: () => {},
+      connect_timeout: opts.connectTimeoutSeconds,
+      backoff: reconnectBackoff,
       connection: { application_name: 'transfer-registry', statement_timeout: opts.statementTimeoutMs ?? 0 },
     });
     const pool = trackPool(client, max);
     const db = drizzlePostgres({ client, relations, logger: logger(onQuery) }) as unknown as Db;
     return {
-      db, kind: 'postgres', onQuery, sql: client, pool,
+      db,
+      kind: 'postgres',
+      onQuery,
+      sql: client,
+      pool,
       migrate: async () => {
-        if (opts.migrationUrl) return migrateAsOwner(opts.migrationUrl, roleOf(opts.databaseUrl!), opts.connectTimeoutSeconds);
+        if (opts.migrationUrl)
+          return migrateAsOwner(opts.migrationUrl, roleOf(opts.databaseUrl!), opts.connectTimeoutSeconds);
         // The service's role can read the journal but not create it or apply anything: check first.
         const pending = await pendingMigrations(client);
         if (!pending.length) return;
         try {
           await migratePostgres(db as never, { migrationsFolder });
         } catch (e) {
-          if ((e as { code?: string }).code !== '42501' && (e as { cause?: { code?: string } }).cause?.code !== '42501') throw e;
-          throw new Error(`${pending.length} migration(s) pending (${pending.join(', ')}) and the role in DATABASE_URL may not apply them: `
-            + 'run npm run db:migrate with MIGRATION_DATABASE_URL set to the owner role, or set it for the service', { cause: e });
+          if ((e as { code?: string }).code !== '42501' && (e as { cause?: { code?: string } }).cause?.code !== '42501')
+            throw e;
+          throw new Error(
+            `${pending.length} migration(s) pending (${pending.join(', ')}) and the role in DATABASE_URL may not apply them: ` +
+              'run npm run db:migrate with MIGRATION_DATABASE_URL set to the owner role, or set it for the service',
+            { cause: e },
+          );
         }
       },
       // postgres.js waits for a connection while the server is down: bound the wait.
       ping: async () => {
         let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), 1_000); });
-        try { return await Promise.race([client`select 1`.then(() => true, () => false), timeout]); } finally { clearTimeout(timer); }
+        const timeout = new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), 1_000);
+        });
+        try {
+          return await Promise.race([
+            client`select 1`.then(
+              () => true,
+              () => false,
+            ),
+            timeout,
+          ]);
+        } finally {
+          clearTimeout(timer);
+        }
       },
-      listen: async (channel, onNotify, onConnect) => { await client.listen(channel, onNotify, onConnect); },
+      listen: async (channel, onNotify, onConnect) => {
+        await client.listen(channel, onNotify, onConnect);
+      },
       close: async () => {
         // Let statements still counted in flight finish (bounded), then end every connection at once:
         // postgres.js' own end() waits for a connection that closed with an error mid-query as if that
@@ -223,10 +272,28 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let closed = false;
   // PGlite is one connection in this process: statements queue on it; nothing to count but the one.
   return {
-    db, kind: 'pglite', onQuery, pglite: client, pool: { max: 1, inFlight: () => 0, waiting: () => 0 },
-    migrate: async () => { await migratePglite(db as never, { migrationsFolder }); },
+    db,
+    kind: 'pglite',
+    onQuery,
+    pglite: client,
+    pool: { max: 1, inFlight: () => 0, waiting: () => 0 },
+    migrate: async () => {
+      await migratePglite(db as never, { migrationsFolder });
+    },
     ping: async () => !closed && client.ready,
-    listen: async (channel, onNotify, onConnect) => { await client.listen(channel, onNotify); onConnect?.(); },
-    close: async () => { if (!closed) { closed = true; try { await client.close(); } finally { unlock(); } } },
+    listen: async (channel, onNotify, onConnect) => {
+      await client.listen(channel, onNotify);
+      onConnect?.();
+    },
+    close: async () => {
+      if (!closed) {
+        closed = true;
+        try {
+          await client.close();
+        } finally {
+          unlock();
+        }
+      }
+    },
   };
 }

@@ -8,15 +8,25 @@ import { basename, join, resolve } from 'node:path';
 
 export const LOCK_FILE = 'pglite.lock';
 
-interface Holder { pid: number; startTime?: string; command: string; since: string }
+interface Holder {
+  pid: number;
+  startTime?: string;
+  command: string;
+  since: string;
+}
 
 /** The embedded database is held by another live process. Entry points print the message and exit. */
 export class DataDirInUseError extends Error {
-  constructor(readonly dataDir: string, readonly holder: Holder) {
+  constructor(
+    readonly dataDir: string,
+    readonly holder: Holder,
+  ) {
     const lock = join(dataDir, LOCK_FILE);
-    super(`The embedded database in ${dataDir} is in use by process ${holder.pid} (${holder.command}, since ${holder.since}). ` +
-      `PGlite admits one process: stop that one first (npm run token works beside it). ` +
-      `If process ${holder.pid} is not this service, delete ${lock}.`);
+    super(
+      `The embedded database in ${dataDir} is in use by process ${holder.pid} (${holder.command}, since ${holder.since}). ` +
+        `PGlite admits one process: stop that one first (npm run token works beside it). ` +
+        `If process ${holder.pid} is not this service, delete ${lock}.`,
+    );
     this.name = 'DataDirInUseError';
   }
 }
@@ -63,18 +73,34 @@ function readHolder(path: string): Holder | undefined {
 export function lockDataDir(dataDir: string): () => void {
   const dir = resolve(dataDir);
   const path = join(dir, LOCK_FILE);
-  const me: Holder = { pid: process.pid, startTime: startTime(process.pid), command: process.argv.slice(1).map((a) => (a.includes('/') ? basename(a) : a)).join(' '), since: new Date().toISOString() };
+  const me: Holder = {
+    pid: process.pid,
+    startTime: startTime(process.pid),
+    command: process.argv
+      .slice(1)
+      .map((a) => (a.includes('/') ? basename(a) : a))
+      .join(' '),
+    since: new Date().toISOString(),
+  };
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(path, 'wx'); // fails if the file exists: only one opener can create it
-      try { writeSync(fd, JSON.stringify(me)); } finally { closeSync(fd); }
+      try {
+        writeSync(fd, JSON.stringify(me));
+      } finally {
+        closeSync(fd);
+      }
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw e;
       const holder = readHolder(path);
       if (holder && alive(holder)) throw new DataDirInUseError(dir, holder);
       // Left by a process that is gone: take it over.
-      try { unlinkSync(path); } catch { /* another opener removed it first; the next attempt decides */ }
+      try {
+        unlinkSync(path);
+      } catch {
+        /* another opener removed it first; the next attempt decides */
+      }
     }
   }
   let released = false;
@@ -83,7 +109,13 @@ export function lockDataDir(dataDir: string): () => void {
     released = true;
     process.off('exit', release);
     const holder = readHolder(path);
-    if (holder?.pid === me.pid && holder.startTime === me.startTime) { try { unlinkSync(path); } catch { /* already gone */ } }
+    if (holder?.pid === me.pid && holder.startTime === me.startTime) {
+      try {
+        unlinkSync(path);
+      } catch {
+        /* already gone */
+      }
+    }
   };
   process.on('exit', release);
   return release;

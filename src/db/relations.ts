@@ -10,7 +10,11 @@ export const relations = defineRelations(tables, (r) => ({
     processingLocations: r.many.processingLocations({ from: r.contractors.id, to: r.processingLocations.contractorId }),
     obligations: r.many.obligations({ from: r.contractors.id, to: r.obligations.contractorId }),
     parent: r.one.contractors({ from: r.contractors.parentContractorId, to: r.contractors.id, alias: 'subprocessors' }),
-    subprocessors: r.many.contractors({ from: r.contractors.id, to: r.contractors.parentContractorId, alias: 'subprocessors' }),
+    subprocessors: r.many.contractors({
+      from: r.contractors.id,
+      to: r.contractors.parentContractorId,
+      alias: 'subprocessors',
+    }),
     accessTokens: r.many.accessTokens({ from: r.contractors.id, to: r.accessTokens.contractorId }),
   },
   accessTokens: {
@@ -36,8 +40,16 @@ export const relations = defineRelations(tables, (r) => ({
   },
   transfers: {
     exporterOffice: r.one.offices({ from: r.transfers.exporterOfficeId, to: r.offices.id, optional: false }),
-    exporterContractor: r.one.contractors({ from: r.transfers.exporterContractorId, to: r.contractors.id, alias: 'onwardExports' }),
-    importerContractor: r.one.contractors({ from: r.transfers.importerContractorId, to: r.contractors.id, alias: 'imports' }),
+    exporterContractor: r.one.contractors({
+      from: r.transfers.exporterContractorId,
+      to: r.contractors.id,
+      alias: 'onwardExports',
+    }),
+    importerContractor: r.one.contractors({
+      from: r.transfers.importerContractorId,
+      to: r.contractors.id,
+      alias: 'imports',
+    }),
     importerOffice: r.one.offices({ from: r.transfers.importerOfficeId, to: r.offices.id, alias: 'officeImports' }),
     grant: r.one.grants({ from: r.transfers.grantId, to: r.grants.id }),
     disclosureRequest: r.one.disclosureRequests({ from: r.transfers.disclosureRequestId, to: r.disclosureRequests.id }),

@@ -39,7 +39,9 @@ export async function grantServicePrivileges(tx: postgres.TransactionSql, role: 
   await tx`revoke all on all sequences in schema public from ${tx(role)}`;
   await tx`grant select, insert, update, delete on all tables in schema public to ${tx(role)}`;
   for (const { name } of history) await tx`revoke update, delete on ${tx(name)} from ${tx(role)}`;
-  const [journal] = await tx<{ exists: boolean }[]>`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`;
+  const [journal] = await tx<
+    { exists: boolean }[]
+  >`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`;
   if (journal!.exists) {
     await tx`grant usage on schema drizzle to ${tx(role)}`;
     await tx`grant select on drizzle.__drizzle_migrations to ${tx(role)}`;
@@ -51,9 +53,11 @@ async function ensureLoginRole(tx: postgres.TransactionSql, name: string, passwo
   if (existing?.rolsuper) throw new Error(`Role ${name} is a superuser; name a role of its own for the registry`);
   const verb = existing ? 'alter' : 'create';
   // GRANT and CREATE ROLE take no parameters: format() quotes the name and the password.
-  const { text } = onlyRow(await tx<{ text: string }[]>`select format(
+  const { text } = onlyRow(
+    await tx<{ text: string }[]>`select format(
     ${`${verb} role %I login nosuperuser nocreatedb nocreaterole noreplication nobypassrls${password === undefined ? '' : ' password %L'}`},
-    ${name}::text, ${password ?? null}::text) as text`);
+    ${name}::text, ${password ?? null}::text) as text`,
+  );
   await tx.unsafe(text);
 }
 
@@ -64,12 +68,18 @@ async function ensureLoginRole(tx: postgres.TransactionSql, name: string, passwo
  * it that another role owns (a database migrated before as a superuser), and grants the service's role its
  * privileges on what exists already. Safe to repeat; several runs at once wait for each other.
  */
-export async function setUpDatabaseRoles(adminUrl: string, ownerUrl: string, serviceUrl: string): Promise<{ database: string; owner: string; service: string }> {
+export async function setUpDatabaseRoles(
+  adminUrl: string,
+  ownerUrl: string,
+  serviceUrl: string,
+): Promise<{ database: string; owner: string; service: string }> {
   const owner = roleOf(ownerUrl);
   const service = roleOf(serviceUrl);
   const database = databaseOf(serviceUrl);
-  if (!owner || !service || owner === service) throw new Error('MIGRATION_DATABASE_URL and DATABASE_URL must name two different roles');
-  if (databaseOf(ownerUrl) !== database) throw new Error('MIGRATION_DATABASE_URL and DATABASE_URL must name the same database');
+  if (!owner || !service || owner === service)
+    throw new Error('MIGRATION_DATABASE_URL and DATABASE_URL must name two different roles');
+  if (databaseOf(ownerUrl) !== database)
+    throw new Error('MIGRATION_DATABASE_URL and DATABASE_URL must name the same database');
   const options = { max: 1, onnotice: () => {} };
   const admin = postgres(adminUrl, options);
   try {
@@ -77,7 +87,8 @@ export async function setUpDatabaseRoles(adminUrl: string, ownerUrl: string, ser
       // Roles belong to the whole server: parallel runs (test files) take turns.
       await tx`select pg_advisory_xact_lock(hashtext('transfer-registry roles'))`;
       const { me } = onlyRow(await tx<{ me: string }[]>`select current_user as me`);
-      if (me === owner || me === service) throw new Error(`The administrator role ${me} cannot be the owner or the service's role`);
+      if (me === owner || me === service)
+        throw new Error(`The administrator role ${me} cannot be the owner or the service's role`);
       await ensureLoginRole(tx, owner, passwordOf(ownerUrl));
       await ensureLoginRole(tx, service, passwordOf(serviceUrl));
     });

@@ -1,6 +1,13 @@
 // Contractor access tokens: types, the list and the mutations. The rules (what a token may carry, when it is live,
 // revocation on every instance) live in src/registry/access-tokens.ts; key rotation in src/registry/signing-keys.ts.
-import { accessTokenFilters, issueAccessToken, revokeAccessToken, tokenStatusAt, tokenTime, type IssuedToken } from '../registry/access-tokens.js';
+import {
+  accessTokenFilters,
+  issueAccessToken,
+  revokeAccessToken,
+  tokenStatusAt,
+  tokenTime,
+  type IssuedToken,
+} from '../registry/access-tokens.js';
 import { rotateSigningKey, type Rotation } from '../registry/signing-keys.js';
 import { builder } from './builder.js';
 import { PurposeEnum } from './grants.js';
@@ -39,28 +46,43 @@ export const AccessToken = builder.drizzleNode('accessTokens', {
 });
 
 builder.queryFields((t) => ({
-  accessTokens: t.drizzleConnection({
-    type: 'accessTokens',
-    authScopes: { staff: true },
-    args: {
-      contractorId: t.arg.id({ required: false }),
-      activeOnly: t.arg.boolean({ required: false, description: 'Only tokens neither revoked nor expired.' }),
+  accessTokens: t.drizzleConnection(
+    {
+      type: 'accessTokens',
+      authScopes: { staff: true },
+      args: {
+        contractorId: t.arg.id({ required: false }),
+        activeOnly: t.arg.boolean({ required: false, description: 'Only tokens neither revoked nor expired.' }),
+      },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.query.accessTokens.findMany(
+          query({
+            where: accessTokenFilters(
+              {
+                contractorId: args.contractorId
+                  ? decodeId('Contractor', String(args.contractorId), 'contractorId')
+                  : undefined,
+                activeOnly: args.activeOnly,
+              },
+              tokenTime(),
+            ),
+            orderBy: { id: 'desc' },
+          }),
+        ),
     },
-    resolve: (query, _root, args, ctx) => ctx.db.query.accessTokens.findMany(query({
-      where: accessTokenFilters({
-        contractorId: args.contractorId ? decodeId('Contractor', String(args.contractorId), 'contractorId') : undefined,
-        activeOnly: args.activeOnly,
-      }, tokenTime()),
-      orderBy: { id: 'desc' },
-    })),
-  }, { name: 'AccessTokenConnection' }, { name: 'AccessTokenEdge' }),
+    { name: 'AccessTokenConnection' },
+    { name: 'AccessTokenEdge' },
+  ),
 }));
 
 const IssueAccessTokenInput = builder.inputType('IssueAccessTokenInput', {
   fields: (t) => ({
     contractorId: t.id({ required: true }),
     scopes: t.field({ type: [TokenScopeEnum], required: true }),
-    categories: t.stringList({ required: true, description: 'A subset of what the contractor\'s active grants cover for these purposes.' }),
+    categories: t.stringList({
+      required: true,
+      description: "A subset of what the contractor's active grants cover for these purposes.",
+    }),
     purposes: t.field({ type: [PurposeEnum], required: true }),
     lifetimeSeconds: t.int({ required: true, description: 'At most the configured maximum (24 hours by default).' }),
   }),
@@ -82,8 +104,12 @@ const RevokeAccessTokenInput = builder.inputType('RevokeAccessTokenInput', {
 const RotateSigningKeyPayload = builder.objectRef<Rotation>('RotateSigningKeyPayload').implement({
   fields: (t) => ({
     kid: t.exposeString('kid', { description: 'The new signing key; new tokens use it at once.' }),
-    publishedKids: t.exposeStringList('publishedKids', { description: 'Keys in /.well-known/jwks.json after the rotation.' }),
-    removedKids: t.exposeStringList('removedKids', { description: 'Retired keys removed because no live token carries them.' }),
+    publishedKids: t.exposeStringList('publishedKids', {
+      description: 'Keys in /.well-known/jwks.json after the rotation.',
+    }),
+    removedKids: t.exposeStringList('removedKids', {
+      description: 'Retired keys removed because no live token carries them.',
+    }),
   }),
 });
 
@@ -98,7 +124,10 @@ builder.mutationFields((t) => ({
     errors: { directResult: true },
     args: { input: t.arg({ type: IssueAccessTokenInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      issueAccessToken(ctx, ctx.principal, { ...input, contractorId: decodeId('Contractor', input.contractorId, 'input.contractorId') }),
+      issueAccessToken(ctx, ctx.principal, {
+        ...input,
+        contractorId: decodeId('Contractor', input.contractorId, 'input.contractorId'),
+      }),
   }),
   revokeAccessToken: t.field({
     type: AccessToken,
@@ -106,7 +135,10 @@ builder.mutationFields((t) => ({
     errors: { dataField: { name: 'accessToken' } },
     args: { input: t.arg({ type: RevokeAccessTokenInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      revokeAccessToken(ctx, ctx.principal, { id: decodeId('AccessToken', input.id, 'input.id'), reason: input.reason }),
+      revokeAccessToken(ctx, ctx.principal, {
+        id: decodeId('AccessToken', input.id, 'input.id'),
+        reason: input.reason,
+      }),
   }),
   rotateSigningKey: t.field({
     type: RotateSigningKeyPayload,

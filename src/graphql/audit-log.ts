@@ -39,22 +39,35 @@ const Verification = builder.objectRef<ChainVerification>('AuditLogVerification'
 });
 
 builder.queryFields((t) => ({
-  auditLog: t.drizzleConnection({
-    type: 'auditEvents',
-    authScopes: { staff: true },
-    description: 'Newest first. Filters: actor, entity (type and optionally id), time range [from, to).',
-    args: {
-      actor: t.arg.string({ required: false }),
-      entityType: t.arg.string({ required: false }),
-      entityId: t.arg.string({ required: false }),
-      from: t.arg({ type: 'DateTime', required: false }),
-      to: t.arg({ type: 'DateTime', required: false }),
+  auditLog: t.drizzleConnection(
+    {
+      type: 'auditEvents',
+      authScopes: { staff: true },
+      description: 'Newest first. Filters: actor, entity (type and optionally id), time range [from, to).',
+      args: {
+        actor: t.arg.string({ required: false }),
+        entityType: t.arg.string({ required: false }),
+        entityId: t.arg.string({ required: false }),
+        from: t.arg({ type: 'DateTime', required: false }),
+        to: t.arg({ type: 'DateTime', required: false }),
+      },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.query.auditEvents.findMany(
+          query({
+            where: auditLogFilters({
+              actor: args.actor,
+              entityType: args.entityType,
+              entityId: args.entityId,
+              from: args.from,
+              to: args.to,
+            }),
+            orderBy: { seq: 'desc' },
+          }),
+        ),
     },
-    resolve: (query, _root, args, ctx) => ctx.db.query.auditEvents.findMany(query({
-      where: auditLogFilters({ actor: args.actor, entityType: args.entityType, entityId: args.entityId, from: args.from, to: args.to }),
-      orderBy: { seq: 'desc' },
-    })),
-  }, { name: 'AuditEventConnection' }, { name: 'AuditEventEdge' }),
+    { name: 'AuditEventConnection' },
+    { name: 'AuditEventEdge' },
+  ),
   verifyAuditLog: t.field({
     type: Verification,
     authScopes: { staff: true },

@@ -8,7 +8,14 @@ import { getTableConfig } from 'drizzle-orm/pg-core';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { OWN_READ_SCOPES, type Principal } from '../auth/principal.js';
 import { relations } from '../db/relations.js';
-import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidStateError,
+  NotFoundError,
+  PolicyViolationError,
+  ValidationError,
+} from '../errors.js';
 import type { RegistryDeps } from '../registry/tx.js';
 import './plain-columns.js';
 
@@ -63,14 +70,18 @@ function needsOf(failure: AuthFailure): string | undefined {
  * contractor it belongs to), so its refusal says this, the same whatever object it was: the message must not tell a
  * foreign ID from a missing one.
  */
-const OWN_ENTRIES = `a contractor token reads only its own contractor's record and grants (scope ${OWN_READ_SCOPES.registry.join(' or ')}), `
-  + `obligations (scope ${OWN_READ_SCOPES.obligations.join(' or ')}) and access history (scope ${OWN_READ_SCOPES.accessHistory.join(' or ')})`;
+const OWN_ENTRIES =
+  `a contractor token reads only its own contractor's record and grants (scope ${OWN_READ_SCOPES.registry.join(' or ')}), ` +
+  `obligations (scope ${OWN_READ_SCOPES.obligations.join(' or ')}) and access history (scope ${OWN_READ_SCOPES.accessHistory.join(' or ')})`;
 
 /** FORBIDDEN: what the field needs (`needs`), or, for an object the token may not read, whose objects it may. */
 const forbidden = (info: GraphQLResolveInfo, needs?: string) =>
-  new GraphQLError(`Not allowed: ${info.parentType.name}.${info.fieldName}${needs ? ` needs ${needs}` : `: ${OWN_ENTRIES}`}`, {
-    extensions: { code: 'FORBIDDEN', reason: 'insufficient_scope' },
-  });
+  new GraphQLError(
+    `Not allowed: ${info.parentType.name}.${info.fieldName}${needs ? ` needs ${needs}` : `: ${OWN_ENTRIES}`}`,
+    {
+      extensions: { code: 'FORBIDDEN', reason: 'insufficient_scope' },
+    },
+  );
 
 /** Pothos' message for a failed type check (`authScopes` on an object type), as opposed to a field's. */
 const TYPE_CHECK_FAILED = /^Not authorized to read fields for /;
@@ -80,7 +91,12 @@ const TYPE_CHECK_FAILED = /^Not authorized to read fields for /;
  * becomes `forStaff()` for staff, and for a contractor token `forContractor()`: what an ID of another
  * contractor's gets, so existence cannot be probed.
  */
-async function withMissingIds<T>(lookup: () => Promise<T> | T, principal: Principal, forStaff: () => T, forContractor: () => T): Promise<T> {
+async function withMissingIds<T>(
+  lookup: () => Promise<T> | T,
+  principal: Principal,
+  forStaff: () => T,
+  forContractor: () => T,
+): Promise<T> {
   try {
     return await lookup();
   } catch (e) {
@@ -111,10 +127,14 @@ export const builder = new SchemaBuilder<{
       compliance: principal.kind === 'staff' && principal.role === 'COMPLIANCE',
       auditor: principal.kind === 'staff' && principal.role === 'AUDITOR',
       contractor: principal.kind === 'contractor',
-      scope: (scope: string | readonly string[]) => (typeof scope === 'string' ? [scope] : scope).some((s) => principal.scopes.includes(s)),
+      scope: (scope: string | readonly string[]) =>
+        (typeof scope === 'string' ? [scope] : scope).some((s) => principal.scopes.includes(s)),
     }),
     unauthorizedError: (_parent, _ctx, info, result) =>
-      forbidden(info, TYPE_CHECK_FAILED.test(result.message) ? undefined : needsOf(result.failure) ?? 'another role or scope'),
+      forbidden(
+        info,
+        TYPE_CHECK_FAILED.test(result.message) ? undefined : (needsOf(result.failure) ?? 'another role or scope'),
+      ),
   },
   relay: {
     clientMutationId: 'omit',
@@ -123,18 +143,38 @@ export const builder = new SchemaBuilder<{
     // An ID that names no row: node is null for staff (as Relay expects), nodes NOT_FOUND (the loader fails the
     // whole list); for a contractor token every entry is refused, as a foreign one is.
     nodeQueryOptions: {
-      resolve: (_root, args, ctx, info, resolveNode) => withMissingIds(() => resolveNode(args.id), ctx.principal,
-        () => null, () => { throw forbidden(info); }),
+      resolve: (_root, args, ctx, info, resolveNode) =>
+        withMissingIds(
+          () => resolveNode(args.id),
+          ctx.principal,
+          () => null,
+          () => {
+            throw forbidden(info);
+          },
+        ),
     },
     nodesQueryOptions: {
-      resolve: (_root, args, ctx, info, resolveNodes) => withMissingIds(() => resolveNodes(args.ids), ctx.principal,
-        () => { throw new GraphQLError('An ID in ids names no object', { extensions: { code: 'NOT_FOUND' } }); },
-        () => args.ids.map(() => forbidden(info))),
+      resolve: (_root, args, ctx, info, resolveNodes) =>
+        withMissingIds(
+          () => resolveNodes(args.ids),
+          ctx.principal,
+          () => {
+            throw new GraphQLError('An ID in ids names no object', { extensions: { code: 'NOT_FOUND' } });
+          },
+          () => args.ids.map(() => forbidden(info)),
+        ),
     },
   },
   errors: {
     // Every field that declares `errors` returns these as typed members of its result union.
-    defaultTypes: [ValidationError, NotFoundError, ConflictError, PolicyViolationError, InvalidStateError, ForbiddenError],
+    defaultTypes: [
+      ValidationError,
+      NotFoundError,
+      ConflictError,
+      PolicyViolationError,
+      InvalidStateError,
+      ForbiddenError,
+    ],
     defaultUnionOptions: { name: ({ fieldName }) => `${fieldName[0]!.toUpperCase()}${fieldName.slice(1)}Result` },
     defaultResultOptions: { name: ({ fieldName }) => `${fieldName[0]!.toUpperCase()}${fieldName.slice(1)}Payload` },
   },

@@ -27,16 +27,21 @@ builder.queryFields((t) => ({
     description: 'The taxonomy as a tree: the roots (or the children of `parentKey`), each with its `children`.',
     args: { parentKey: t.arg.string({ required: false }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.db.query.dataCategories.findMany(query({
-        where: args.parentKey ? { parentKey: args.parentKey } : { parentKey: { isNull: true } },
-        orderBy: { key: 'asc' },
-      })),
+      ctx.db.query.dataCategories.findMany(
+        query({
+          where: args.parentKey ? { parentKey: args.parentKey } : { parentKey: { isNull: true } },
+          orderBy: { key: 'asc' },
+        }),
+      ),
   }),
 }));
 
 const DefineDataCategoryInput = builder.inputType('DefineDataCategoryInput', {
   fields: (t) => ({
-    key: t.string({ required: true, description: 'Dotted key; its parent (the key without its last segment) must exist.' }),
+    key: t.string({
+      required: true,
+      description: 'Dotted key; its parent (the key without its last segment) must exist.',
+    }),
     name: t.string({ required: true }),
     description: t.string({ required: true }),
     sensitivity: t.field({ type: SensitivityEnum, required: true }),

@@ -3,7 +3,12 @@ import { readsOwn } from '../auth/principal.js';
 import { CERTIFICATIONS, CONTRACTOR_ROLES, CONTRACTOR_STATUSES, OPERATIONS, SERVICES } from '../db/enums.js';
 import type { processingLocations } from '../db/tables.js';
 import {
-  addProcessingLocation, contractorFilters, registerContractor, removeProcessingLocation, setContractorStatus, updateContractor,
+  addProcessingLocation,
+  contractorFilters,
+  registerContractor,
+  removeProcessingLocation,
+  setContractorStatus,
+  updateContractor,
 } from '../registry/contractors.js';
 import { builder } from './builder.js';
 import { decodeId, decodeOptionalId } from './input.js';
@@ -24,7 +29,10 @@ export const Contractor = builder.drizzleNode('contractors', {
     country: t.exposeString('country', { description: 'Country of establishment, ISO 3166-1 alpha-2.' }),
     services: t.field({ type: [ServiceEnum], resolve: (c) => c.services }),
     role: t.expose('role', { type: ContractorRoleEnum }),
-    parent: t.relation('parent', { nullable: true, description: 'For a SUBPROCESSOR: the contractor that engaged it.' }),
+    parent: t.relation('parent', {
+      nullable: true,
+      description: 'For a SUBPROCESSOR: the contractor that engaged it.',
+    }),
     status: t.expose('status', { type: ContractorStatusEnum }),
     statusReason: t.exposeString('statusReason', { nullable: true }),
     statusChangedAt: t.expose('statusChangedAt', { type: 'DateTime', nullable: true }),
@@ -54,27 +62,37 @@ export const ProcessingLocation = builder.drizzleObject('processingLocations', {
  * What removeProcessingLocation returns: the deleted row as it was. A plain object, not the drizzle
  * ProcessingLocation, which would be reloaded from the table after the delete and not be found.
  */
-const RemovedProcessingLocation = builder.objectRef<typeof processingLocations.$inferSelect>('RemovedProcessingLocation').implement({
-  fields: (t) => ({
-    id: t.exposeID('id'),
-    country: t.exposeString('country'),
-    operations: t.field({ type: [OperationEnum], resolve: (l) => l.operations }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-  }),
-});
+const RemovedProcessingLocation = builder
+  .objectRef<typeof processingLocations.$inferSelect>('RemovedProcessingLocation')
+  .implement({
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      country: t.exposeString('country'),
+      operations: t.field({ type: [OperationEnum], resolve: (l) => l.operations }),
+      createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    }),
+  });
 
 builder.queryFields((t) => ({
-  contractors: t.drizzleConnection({
-    type: 'contractors',
-    authScopes: { staff: true },
-    args: {
-      country: t.arg.string({ required: false }),
-      status: t.arg({ type: ContractorStatusEnum, required: false }),
-      service: t.arg({ type: ServiceEnum, required: false, description: 'Only contractors that provide this service.' }),
+  contractors: t.drizzleConnection(
+    {
+      type: 'contractors',
+      authScopes: { staff: true },
+      args: {
+        country: t.arg.string({ required: false }),
+        status: t.arg({ type: ContractorStatusEnum, required: false }),
+        service: t.arg({
+          type: ServiceEnum,
+          required: false,
+          description: 'Only contractors that provide this service.',
+        }),
+      },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.query.contractors.findMany(query({ where: contractorFilters(args), orderBy: { id: 'asc' } })),
     },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.query.contractors.findMany(query({ where: contractorFilters(args), orderBy: { id: 'asc' } })),
-  }, { name: 'ContractorConnection' }, { name: 'ContractorEdge' }),
+    { name: 'ContractorConnection' },
+    { name: 'ContractorEdge' },
+  ),
   contractor: t.drizzleField({
     type: 'contractors',
     nullable: true,
@@ -100,14 +118,20 @@ const RegisterContractorInput = builder.inputType('RegisterContractorInput', {
     contactEmail: t.string(),
     contractReference: t.string(),
     dpaSignedOn: t.field({ type: 'Date' }),
-    certifications: t.field({ type: [CertificationEnum], description: 'e.g. EU_US_DPF, which the US adequacy decision requires.' }),
+    certifications: t.field({
+      type: [CertificationEnum],
+      description: 'e.g. EU_US_DPF, which the US adequacy decision requires.',
+    }),
   }),
 });
 
 const UpdateContractorInput = builder.inputType('UpdateContractorInput', {
   fields: (t) => ({
     id: t.id({ required: true }),
-    version: t.int({ required: true, description: 'The version you read; a stale one gets CONFLICT and changes nothing.' }),
+    version: t.int({
+      required: true,
+      description: 'The version you read; a stale one gets CONFLICT and changes nothing.',
+    }),
     legalName: t.string(),
     country: t.string(),
     services: t.field({ type: [ServiceEnum] }),
@@ -141,7 +165,8 @@ const RemoveProcessingLocationInput = builder.inputType('RemoveProcessingLocatio
   fields: (t) => ({ id: t.id({ required: true }) }),
 });
 
-const parentId = (globalId: string | null | undefined) => decodeOptionalId('Contractor', globalId, 'input.parentContractorId');
+const parentId = (globalId: string | null | undefined) =>
+  decodeOptionalId('Contractor', globalId, 'input.parentContractorId');
 
 builder.mutationFields((t) => ({
   registerContractor: t.field({
@@ -157,16 +182,20 @@ builder.mutationFields((t) => ({
     authScopes: { compliance: true },
     errors: { dataField: { name: 'contractor' } },
     args: { input: t.arg({ type: UpdateContractorInput, required: true }) },
-    resolve: (_root, { input }, ctx) => updateContractor(ctx, ctx.principal, {
-      ...input, id: decodeId('Contractor', input.id, 'input.id'), parentContractorId: parentId(input.parentContractorId),
-    }),
+    resolve: (_root, { input }, ctx) =>
+      updateContractor(ctx, ctx.principal, {
+        ...input,
+        id: decodeId('Contractor', input.id, 'input.id'),
+        parentContractorId: parentId(input.parentContractorId),
+      }),
   }),
   setContractorStatus: t.field({
     type: Contractor,
     authScopes: { compliance: true },
     errors: { dataField: { name: 'contractor' } },
     args: { input: t.arg({ type: SetContractorStatusInput, required: true }) },
-    resolve: (_root, { input }, ctx) => setContractorStatus(ctx, ctx.principal, { ...input, id: decodeId('Contractor', input.id, 'input.id') }),
+    resolve: (_root, { input }, ctx) =>
+      setContractorStatus(ctx, ctx.principal, { ...input, id: decodeId('Contractor', input.id, 'input.id') }),
   }),
   addProcessingLocation: t.field({
     type: ProcessingLocation,
@@ -174,7 +203,10 @@ builder.mutationFields((t) => ({
     errors: { dataField: { name: 'processingLocation' } },
     args: { input: t.arg({ type: AddProcessingLocationInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      addProcessingLocation(ctx, ctx.principal, { ...input, contractorId: decodeId('Contractor', input.contractorId, 'input.contractorId') }),
+      addProcessingLocation(ctx, ctx.principal, {
+        ...input,
+        contractorId: decodeId('Contractor', input.contractorId, 'input.contractorId'),
+      }),
   }),
   removeProcessingLocation: t.field({
     type: RemovedProcessingLocation,

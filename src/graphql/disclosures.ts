@@ -2,8 +2,15 @@
 // the Art. 48 flag and the LEGAL_DISCLOSURE transfer live in src/registry/disclosures.ts.
 import { AUTHORITY_TYPES, DISCLOSURE_DECISIONS, DISCLOSURE_STATUSES, LEGAL_INSTRUMENTS } from '../db/enums.js';
 import {
-  decideDisclosureRequest, disclosureFilters, isOverdue, overdueFilter, receiveDisclosureRequest, startDisclosureReview,
-  transparencyReport, withdrawDisclosureRequest, type TransparencyRow,
+  decideDisclosureRequest,
+  disclosureFilters,
+  isOverdue,
+  overdueFilter,
+  receiveDisclosureRequest,
+  startDisclosureReview,
+  transparencyReport,
+  withdrawDisclosureRequest,
+  type TransparencyRow,
 } from '../registry/disclosures.js';
 import { builder } from './builder.js';
 import { MechanismEnum } from './grants.js';
@@ -31,51 +38,77 @@ export const DisclosureRequest = builder.drizzleNode('disclosureRequests', {
     requestedCategories: t.exposeStringList('requestedCategories'),
     subjectsRequested: t.exposeInt('subjectsRequested'),
     status: t.expose('status', { type: DisclosureStatusEnum }),
-    foreignAuthority: t.exposeBoolean('foreignAuthority', { description: 'GDPR Art. 48: the authority is outside the exporting office\'s jurisdiction.' }),
+    foreignAuthority: t.exposeBoolean('foreignAuthority', {
+      description: "GDPR Art. 48: the authority is outside the exporting office's jurisdiction.",
+    }),
     foreignAuthorityReason: t.exposeString('foreignAuthorityReason', { nullable: true }),
-    legalBasis: t.exposeString('legalBasis', { nullable: true, description: 'The international agreement (e.g. MLAT reference) relied on.' }),
+    legalBasis: t.exposeString('legalBasis', {
+      nullable: true,
+      description: 'The international agreement (e.g. MLAT reference) relied on.',
+    }),
     disclosedCategories: t.exposeStringList('disclosedCategories', { nullable: true }),
     subjectsDisclosed: t.exposeInt('subjectsDisclosed', { nullable: true }),
     rationale: t.exposeString('rationale', { nullable: true }),
-    gagUntil: t.expose('gagUntil', { type: 'Date', nullable: true, description: 'Non-disclosure order until this date.' }),
+    gagUntil: t.expose('gagUntil', {
+      type: 'Date',
+      nullable: true,
+      description: 'Non-disclosure order until this date.',
+    }),
     exporterNotified: t.exposeBoolean('exporterNotified'),
     subjectsNotified: t.exposeBoolean('subjectsNotified'),
     challenged: t.exposeBoolean('challenged', { description: 'SCC clause 15.1/15.2: the request was challenged.' }),
     decidedBy: t.exposeString('decidedBy', { nullable: true }),
     decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
-    transfers: t.relation('transfers', { description: 'The LEGAL_DISCLOSURE transfer a disclosure wrote.', query: { orderBy: { id: 'asc' } } }),
+    transfers: t.relation('transfers', {
+      description: 'The LEGAL_DISCLOSURE transfer a disclosure wrote.',
+      query: { orderBy: { id: 'asc' } },
+    }),
     createdBy: t.exposeString('createdBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
 
-builder.drizzleObjectField('transfers', 'disclosureRequest', (t) => t.relation('disclosureRequest', { nullable: true }));
+builder.drizzleObjectField('transfers', 'disclosureRequest', (t) =>
+  t.relation('disclosureRequest', { nullable: true }),
+);
 
 builder.queryFields((t) => ({
-  disclosureRequests: t.drizzleConnection({
-    type: 'disclosureRequests',
-    authScopes: { staff: true },
-    description: 'Newest first.',
-    args: {
-      status: t.arg({ type: DisclosureStatusEnum, required: false }),
-      foreignOnly: t.arg.boolean({ required: false, description: 'Only requests flagged under GDPR Art. 48.' }),
-      overdueOnly: t.arg.boolean({ required: false, description: 'Only undecided requests past their due date.' }),
+  disclosureRequests: t.drizzleConnection(
+    {
+      type: 'disclosureRequests',
+      authScopes: { staff: true },
+      description: 'Newest first.',
+      args: {
+        status: t.arg({ type: DisclosureStatusEnum, required: false }),
+        foreignOnly: t.arg.boolean({ required: false, description: 'Only requests flagged under GDPR Art. 48.' }),
+        overdueOnly: t.arg.boolean({ required: false, description: 'Only undecided requests past their due date.' }),
+      },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.query.disclosureRequests.findMany(
+          query({ where: disclosureFilters(args, ctx.clock.now()), orderBy: { id: 'desc' } }),
+        ),
     },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.query.disclosureRequests.findMany(query({ where: disclosureFilters(args, ctx.clock.now()), orderBy: { id: 'desc' } })),
-  }, { name: 'DisclosureRequestConnection' }, { name: 'DisclosureRequestEdge' }),
-  overdueDisclosureRequests: t.drizzleConnection({
-    type: 'disclosureRequests',
-    authScopes: { staff: true },
-    description: 'Undecided requests past their due date, most overdue first.',
-    resolve: (query, _root, _args, ctx) =>
-      ctx.db.query.disclosureRequests.findMany(query({ where: overdueFilter(ctx.clock.now()), orderBy: { dueAt: 'asc', id: 'asc' } })),
-  }, { name: 'OverdueDisclosureRequestConnection' }, { name: 'OverdueDisclosureRequestEdge' }),
+    { name: 'DisclosureRequestConnection' },
+    { name: 'DisclosureRequestEdge' },
+  ),
+  overdueDisclosureRequests: t.drizzleConnection(
+    {
+      type: 'disclosureRequests',
+      authScopes: { staff: true },
+      description: 'Undecided requests past their due date, most overdue first.',
+      resolve: (query, _root, _args, ctx) =>
+        ctx.db.query.disclosureRequests.findMany(
+          query({ where: overdueFilter(ctx.clock.now()), orderBy: { dueAt: 'asc', id: 'asc' } }),
+        ),
+    },
+    { name: 'OverdueDisclosureRequestConnection' },
+    { name: 'OverdueDisclosureRequestEdge' },
+  ),
 }));
 
 const TransparencyReportRow = builder.objectRef<TransparencyRow>('TransparencyReportRow').implement({
   fields: (t) => ({
-    country: t.exposeString('country', { description: 'The requesting authority\'s country.' }),
+    country: t.exposeString('country', { description: "The requesting authority's country." }),
     authorityType: t.expose('authorityType', { type: AuthorityTypeEnum }),
     received: t.exposeInt('received'),
     disclosed: t.exposeInt('disclosed'),
@@ -83,17 +116,22 @@ const TransparencyReportRow = builder.objectRef<TransparencyRow>('TransparencyRe
     rejected: t.exposeInt('rejected'),
     withdrawn: t.exposeInt('withdrawn'),
     pending: t.exposeInt('pending'),
-    subjectsAffected: t.exposeInt('subjectsAffected', { description: 'Subjects whose data was disclosed, fully or partially.' }),
+    subjectsAffected: t.exposeInt('subjectsAffected', {
+      description: 'Subjects whose data was disclosed, fully or partially.',
+    }),
   }),
 });
 
-builder.queryField('transparencyReport', (t) => t.field({
-  type: [TransparencyReportRow],
-  authScopes: { staff: true },
-  description: 'Requests received in [from, to) per country and authority type. Also as CSV: GET /export/transparency-report.csv?from=…&to=….',
-  args: { from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }) },
-  resolve: (_root, args, ctx) => transparencyReport(ctx.db, args.from, args.to),
-}));
+builder.queryField('transparencyReport', (t) =>
+  t.field({
+    type: [TransparencyReportRow],
+    authScopes: { staff: true },
+    description:
+      'Requests received in [from, to) per country and authority type. Also as CSV: GET /export/transparency-report.csv?from=…&to=….',
+    args: { from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }) },
+    resolve: (_root, args, ctx) => transparencyReport(ctx.db, args.from, args.to),
+  }),
+);
 
 const ReceiveInput = builder.inputType('ReceiveDisclosureRequestInput', {
   fields: (t) => ({
@@ -120,11 +158,21 @@ const DecideInput = builder.inputType('DecideDisclosureRequestInput', {
   fields: (t) => ({
     id: t.id({ required: true }),
     decision: t.field({ type: DisclosureDecisionEnum, required: true }),
-    disclosedCategories: t.stringList({ description: 'PARTIALLY_DISCLOSED: required, a subset of those requested. DISCLOSED: defaults to all requested.' }),
-    subjectsDisclosed: t.int({ description: 'Defaults to the number requested for DISCLOSED; required for PARTIALLY_DISCLOSED.' }),
+    disclosedCategories: t.stringList({
+      description: 'PARTIALLY_DISCLOSED: required, a subset of those requested. DISCLOSED: defaults to all requested.',
+    }),
+    subjectsDisclosed: t.int({
+      description: 'Defaults to the number requested for DISCLOSED; required for PARTIALLY_DISCLOSED.',
+    }),
     rationale: t.string({ description: 'Required for PARTIALLY_DISCLOSED and REJECTED.' }),
-    legalBasis: t.string({ description: 'Required to disclose on a request flagged under Art. 48, unless recorded at receipt.' }),
-    mechanism: t.field({ type: MechanismEnum, description: 'Where the route to the authority needs one: an Art. 49 derogation (e.g. LEGAL_CLAIMS, PUBLIC_INTEREST).' }),
+    legalBasis: t.string({
+      description: 'Required to disclose on a request flagged under Art. 48, unless recorded at receipt.',
+    }),
+    mechanism: t.field({
+      type: MechanismEnum,
+      description:
+        'Where the route to the authority needs one: an Art. 49 derogation (e.g. LEGAL_CLAIMS, PUBLIC_INTEREST).',
+    }),
     derogationJustification: t.string({ description: 'Defaults to the legal basis.' }),
     exporterNotified: t.boolean(),
     subjectsNotified: t.boolean(),
@@ -141,7 +189,10 @@ builder.mutationFields((t) => ({
     errors: { dataField: { name: 'disclosureRequest' } },
     args: { input: t.arg({ type: ReceiveInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      receiveDisclosureRequest(ctx, ctx.principal, { ...input, officeId: decodeId('Office', input.officeId, 'input.officeId') }),
+      receiveDisclosureRequest(ctx, ctx.principal, {
+        ...input,
+        officeId: decodeId('Office', input.officeId, 'input.officeId'),
+      }),
   }),
   startDisclosureReview: t.field({
     type: DisclosureRequest,
@@ -162,7 +213,8 @@ builder.mutationFields((t) => ({
     type: DisclosureRequest,
     authScopes: { compliance: true },
     errors: { dataField: { name: 'disclosureRequest' } },
-    description: 'Decides a request under review. A disclosure writes its LEGAL_DISCLOSURE transfer in the same transaction.',
+    description:
+      'Decides a request under review. A disclosure writes its LEGAL_DISCLOSURE transfer in the same transaction.',
     args: { input: t.arg({ type: DecideInput, required: true }) },
     resolve: (_root, { input }, ctx) => decideDisclosureRequest(ctx, ctx.principal, { ...input, id: idOf(input.id) }),
   }),

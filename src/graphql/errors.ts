@@ -1,5 +1,14 @@
 // The `Error` interface and one GraphQL type per expected failure of src/errors.ts.
-import { ConflictError, DomainError, ERROR_CODES, ForbiddenError, InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
+import {
+  ConflictError,
+  DomainError,
+  ERROR_CODES,
+  ForbiddenError,
+  InvalidStateError,
+  NotFoundError,
+  PolicyViolationError,
+  ValidationError,
+} from '../errors.js';
 import { builder } from './builder.js';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', { values: ERROR_CODES });
@@ -58,4 +67,3 @@ builder.objectType(ForbiddenError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({ reason: t.exposeString('reason') }),
 });
-

@@ -19,7 +19,18 @@ export const Grant = builder.drizzleNode('grants', {
   id: { column: (g) => g.id },
   authScopes: (g, ctx) => readsOwn(ctx.principal, g.contractorId),
   // Always loaded: what the checks and `status` read, and what lists show; the long texts only when asked.
-  select: { columns: { id: true, contractorId: true, officeId: true, purpose: true, mechanism: true, validFrom: true, validUntil: true, status: true } },
+  select: {
+    columns: {
+      id: true,
+      contractorId: true,
+      officeId: true,
+      purpose: true,
+      mechanism: true,
+      validFrom: true,
+      validUntil: true,
+      status: true,
+    },
+  },
   fields: (t) => ({
     contractor: t.relation('contractor'),
     office: t.relation('office', { description: 'The exporting office.' }),
@@ -32,7 +43,9 @@ export const Grant = builder.drizzleNode('grants', {
     tiaReference: t.exposeString('tiaReference', { nullable: true }),
     tiaDate: t.expose('tiaDate', { type: 'Date', nullable: true }),
     crossBorder: t.exposeBoolean('crossBorder'),
-    policyExplanation: t.exposeString('policyExplanation', { description: 'Why the transfer policy allowed this route.' }),
+    policyExplanation: t.exposeString('policyExplanation', {
+      description: 'Why the transfer policy allowed this route.',
+    }),
     status: t.field({ type: GrantStatusEnum, resolve: (g, _args, ctx) => grantStatusAt(g, ctx.clock.now()) }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
     revocationReason: t.exposeString('revocationReason', { nullable: true }),
@@ -42,32 +55,51 @@ export const Grant = builder.drizzleNode('grants', {
 });
 
 builder.drizzleObjectField('contractors', 'grants', (t) =>
-  t.relatedConnection('grants', { query: { orderBy: { id: 'asc' } } }, { name: 'ContractorGrantConnection' }, { name: 'ContractorGrantEdge' }),
+  t.relatedConnection(
+    'grants',
+    { query: { orderBy: { id: 'asc' } } },
+    { name: 'ContractorGrantConnection' },
+    { name: 'ContractorGrantEdge' },
+  ),
 );
 builder.drizzleObjectField('offices', 'grants', (t) =>
-  t.relatedConnection('grants', { authScopes: { staff: true }, query: { orderBy: { id: 'asc' } } }, { name: 'OfficeGrantConnection' }, { name: 'OfficeGrantEdge' }),
+  t.relatedConnection(
+    'grants',
+    { authScopes: { staff: true }, query: { orderBy: { id: 'asc' } } },
+    { name: 'OfficeGrantConnection' },
+    { name: 'OfficeGrantEdge' },
+  ),
 );
 
 builder.queryFields((t) => ({
-  grants: t.drizzleConnection({
-    type: 'grants',
-    description: 'Staff see every grant; a contractor token sees only its own.',
-    authScopes: { scope: 'registry:read' },
-    args: {
-      contractorId: t.arg.id({ required: false }),
-      officeId: t.arg.id({ required: false }),
-      status: t.arg({ type: GrantStatusEnum, required: false }),
-      purpose: t.arg({ type: PurposeEnum, required: false }),
+  grants: t.drizzleConnection(
+    {
+      type: 'grants',
+      description: 'Staff see every grant; a contractor token sees only its own.',
+      authScopes: { scope: 'registry:read' },
+      args: {
+        contractorId: t.arg.id({ required: false }),
+        officeId: t.arg.id({ required: false }),
+        status: t.arg({ type: GrantStatusEnum, required: false }),
+        purpose: t.arg({ type: PurposeEnum, required: false }),
+      },
+      resolve: (query, _root, args, ctx) => {
+        const contractorId = listedContractorId(ctx.principal, args.contractorId);
+        const officeId = args.officeId ? decodeId('Office', String(args.officeId), 'officeId') : undefined;
+        return ctx.db.query.grants.findMany(
+          query({
+            where: grantFilters(
+              { contractorId, officeId, purpose: args.purpose, status: args.status },
+              ctx.clock.now(),
+            ),
+            orderBy: { id: 'asc' },
+          }),
+        );
+      },
     },
-    resolve: (query, _root, args, ctx) => {
-      const contractorId = listedContractorId(ctx.principal, args.contractorId);
-      const officeId = args.officeId ? decodeId('Office', String(args.officeId), 'officeId') : undefined;
-      return ctx.db.query.grants.findMany(query({
-        where: grantFilters({ contractorId, officeId, purpose: args.purpose, status: args.status }, ctx.clock.now()),
-        orderBy: { id: 'asc' },
-      }));
-    },
-  }, { name: 'GrantConnection' }, { name: 'GrantEdge' }),
+    { name: 'GrantConnection' },
+    { name: 'GrantEdge' },
+  ),
 }));
 
 const GrantDataAccessInput = builder.inputType('GrantDataAccessInput', {
@@ -78,8 +110,11 @@ const GrantDataAccessInput = builder.inputType('GrantDataAccessInput', {
     purpose: t.field({ type: PurposeEnum, required: true }),
     validFrom: t.field({ type: 'DateTime', description: 'Defaults to now.' }),
     validUntil: t.field({ type: 'DateTime' }),
-    mechanism: t.field({ type: MechanismEnum, description: 'Needed when the route leaves the exporter\'s jurisdiction for a country without adequacy.' }),
-    sccModule: t.int({ description: 'With SCC: 1–4, matching the parties\' roles.' }),
+    mechanism: t.field({
+      type: MechanismEnum,
+      description: "Needed when the route leaves the exporter's jurisdiction for a country without adequacy.",
+    }),
+    sccModule: t.int({ description: "With SCC: 1–4, matching the parties' roles." }),
     tiaReference: t.string({ description: 'Transfer-impact-assessment reference.' }),
     tiaDate: t.field({ type: 'Date' }),
   }),
@@ -95,11 +130,12 @@ builder.mutationFields((t) => ({
     authScopes: { compliance: true },
     errors: { dataField: { name: 'grant' } },
     args: { input: t.arg({ type: GrantDataAccessInput, required: true }) },
-    resolve: (_root, { input }, ctx) => grantDataAccess(ctx, ctx.principal, {
-      ...input,
-      contractorId: decodeId('Contractor', input.contractorId, 'input.contractorId'),
-      officeId: decodeId('Office', input.officeId, 'input.officeId'),
-    }),
+    resolve: (_root, { input }, ctx) =>
+      grantDataAccess(ctx, ctx.principal, {
+        ...input,
+        contractorId: decodeId('Contractor', input.contractorId, 'input.contractorId'),
+        officeId: decodeId('Office', input.officeId, 'input.officeId'),
+      }),
   }),
   revokeGrant: t.field({
     type: Grant,

@@ -15,17 +15,29 @@ export function decodeId(typename: string, globalId: string, field: string): num
     const n = Number(id);
     if (t === typename && Number.isSafeInteger(n) && n > 0 && String(n) === id) return n;
     if (t !== typename && /^[A-Z][A-Za-z]*$/.test(t)) other = t;
-  } catch { /* fall through */ }
-  throw ValidationError.field(field, `not ${withArticle(typename)} ID${other ? ` (it is ${withArticle(other)} ID)` : ''}`);
+  } catch {
+    /* fall through */
+  }
+  throw ValidationError.field(
+    field,
+    `not ${withArticle(typename)} ID${other ? ` (it is ${withArticle(other)} ID)` : ''}`,
+  );
 }
 
 /** An optional ID field: decoded when given, null or undefined passed on as given (null clears, undefined leaves). */
-export function decodeOptionalId(typename: string, globalId: string | null | undefined, field: string): number | null | undefined {
+export function decodeOptionalId(
+  typename: string,
+  globalId: string | null | undefined,
+  field: string,
+): number | null | undefined {
   return globalId ? decodeId(typename, globalId, field) : (globalId as null | undefined);
 }
 
 /** The contractor a list is narrowed to: a contractor token's own, whatever it asks; for staff the one named, if any. */
-export function listedContractorId(principal: Principal, globalId: string | number | null | undefined): number | undefined {
+export function listedContractorId(
+  principal: Principal,
+  globalId: string | number | null | undefined,
+): number | undefined {
   if (principal.kind === 'contractor') return principal.contractorId;
   return globalId ? decodeId('Contractor', String(globalId), 'contractorId') : undefined;
 }

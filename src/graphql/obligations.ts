@@ -34,24 +34,43 @@ export const Obligation = builder.drizzleNode('obligations', {
 });
 
 builder.drizzleObjectField('contractors', 'obligations', (t) =>
-  t.relatedConnection('obligations', { query: { orderBy: { id: 'asc' } } }, { name: 'ContractorObligationConnection' }, { name: 'ContractorObligationEdge' }),
+  t.relatedConnection(
+    'obligations',
+    { query: { orderBy: { id: 'asc' } } },
+    { name: 'ContractorObligationConnection' },
+    { name: 'ContractorObligationEdge' },
+  ),
 );
 
 builder.queryFields((t) => ({
-  obligations: t.drizzleConnection({
-    type: 'obligations',
-    description: 'Staff: all, one contractor\'s, or those expiring or due for review within `dueWithinDays`. A contractor token: its own.',
-    authScopes: { scope: OWN_READ_SCOPES.obligations },
-    args: {
-      contractorId: t.arg.id({ required: false }),
-      dueWithinDays: t.arg.int({ required: false, description: 'Only obligations whose expiry or review date falls within this many days (or is already past).' }),
-      unacknowledgedOnly: t.arg.boolean({ required: false }),
+  obligations: t.drizzleConnection(
+    {
+      type: 'obligations',
+      description:
+        "Staff: all, one contractor's, or those expiring or due for review within `dueWithinDays`. A contractor token: its own.",
+      authScopes: { scope: OWN_READ_SCOPES.obligations },
+      args: {
+        contractorId: t.arg.id({ required: false }),
+        dueWithinDays: t.arg.int({
+          required: false,
+          description: 'Only obligations whose expiry or review date falls within this many days (or is already past).',
+        }),
+        unacknowledgedOnly: t.arg.boolean({ required: false }),
+      },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.query.obligations.findMany(
+          query({
+            where: obligationFilters(
+              { ...args, contractorId: listedContractorId(ctx.principal, args.contractorId) },
+              ctx.clock.now(),
+            ),
+            orderBy: { id: 'asc' },
+          }),
+        ),
     },
-    resolve: (query, _root, args, ctx) => ctx.db.query.obligations.findMany(query({
-      where: obligationFilters({ ...args, contractorId: listedContractorId(ctx.principal, args.contractorId) }, ctx.clock.now()),
-      orderBy: { id: 'asc' },
-    })),
-  }, { name: 'ObligationConnection' }, { name: 'ObligationEdge' }),
+    { name: 'ObligationConnection' },
+    { name: 'ObligationEdge' },
+  ),
 }));
 
 const AddObligationInput = builder.inputType('AddObligationInput', {
@@ -59,7 +78,7 @@ const AddObligationInput = builder.inputType('AddObligationInput', {
     contractorId: t.id({ required: true }),
     kind: t.field({ type: ObligationKindEnum, required: true }),
     text: t.string({ required: true }),
-    sourceDocument: t.string({ required: true, description: 'e.g. the DPA\'s title and version.' }),
+    sourceDocument: t.string({ required: true, description: "e.g. the DPA's title and version." }),
     clause: t.string(),
     breachNotificationHours: t.int({ description: 'Required for BREACH_NOTIFICATION, only there.' }),
     effectiveFrom: t.field({ type: 'Date', required: true }),
@@ -79,7 +98,10 @@ builder.mutationFields((t) => ({
     errors: { dataField: { name: 'obligation' } },
     args: { input: t.arg({ type: AddObligationInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      addObligation(ctx, ctx.principal, { ...input, contractorId: decodeId('Contractor', input.contractorId, 'input.contractorId') }),
+      addObligation(ctx, ctx.principal, {
+        ...input,
+        contractorId: decodeId('Contractor', input.contractorId, 'input.contractorId'),
+      }),
   }),
   acknowledgeObligation: t.field({
     type: Obligation,
@@ -87,6 +109,7 @@ builder.mutationFields((t) => ({
     authScopes: { scope: 'obligations:acknowledge' },
     errors: { dataField: { name: 'obligation' } },
     args: { input: t.arg({ type: AcknowledgeObligationInput, required: true }) },
-    resolve: (_root, { input }, ctx) => acknowledgeObligation(ctx, ctx.principal, { id: decodeId('Obligation', String(input.id), 'input.id') }),
+    resolve: (_root, { input }, ctx) =>
+      acknowledgeObligation(ctx, ctx.principal, { id: decodeId('Obligation', String(input.id), 'input.id') }),
   }),
 }));

@@ -23,13 +23,17 @@ export const Office = builder.drizzleNode('offices', {
 });
 
 builder.queryFields((t) => ({
-  offices: t.drizzleConnection({
-    type: 'offices',
-    authScopes: { staff: true },
-    args: { country: t.arg.string({ required: false, description: 'Only offices in this country.' }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.query.offices.findMany(query({ where: officeFilters(args), orderBy: { id: 'asc' } })),
-  }, { name: 'OfficeConnection' }, { name: 'OfficeEdge' }),
+  offices: t.drizzleConnection(
+    {
+      type: 'offices',
+      authScopes: { staff: true },
+      args: { country: t.arg.string({ required: false, description: 'Only offices in this country.' }) },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.query.offices.findMany(query({ where: officeFilters(args), orderBy: { id: 'asc' } })),
+    },
+    { name: 'OfficeConnection' },
+    { name: 'OfficeEdge' },
+  ),
   office: t.drizzleField({
     type: 'offices',
     nullable: true,
@@ -75,6 +79,7 @@ builder.mutationFields((t) => ({
     authScopes: { compliance: true },
     errors: { dataField: { name: 'office' } },
     args: { input: t.arg({ type: UpdateOfficeInput, required: true }) },
-    resolve: (_root, { input }, ctx) => updateOffice(ctx, ctx.principal, { ...input, id: decodeId('Office', input.id, 'input.id') }),
+    resolve: (_root, { input }, ctx) =>
+      updateOffice(ctx, ctx.principal, { ...input, id: decodeId('Office', input.id, 'input.id') }),
   }),
 }));

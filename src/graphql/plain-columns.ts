@@ -15,13 +15,19 @@ export class PlainColumnsPlugin<Types extends SchemaTypes> extends BasePlugin<Ty
   override onOutputFieldConfig(fieldConfig: PothosOutputFieldConfig<Types>): PothosOutputFieldConfig<Types> {
     const extensions = fieldConfig.extensions as Record<string, unknown> | undefined;
     // `pothosDrizzleVariant` marks a field made by the drizzle field builder's `expose`.
-    if (fieldConfig.kind !== 'DrizzleObject' || !extensions?.pothosDrizzleVariant || !extensions.pothosDrizzleSelect) return fieldConfig;
+    if (fieldConfig.kind !== 'DrizzleObject' || !extensions?.pothosDrizzleVariant || !extensions.pothosDrizzleSelect)
+      return fieldConfig;
     const own = extensions.pothosDrizzleSelect as { columns?: Record<string, boolean> };
     const column = Object.keys(own.columns ?? {})[0];
-    const typeSelect = (this.buildCache.getTypeConfig(fieldConfig.parentType).extensions as Record<string, unknown> | undefined)?.pothosDrizzleSelect;
+    const typeSelect = (
+      this.buildCache.getTypeConfig(fieldConfig.parentType).extensions as Record<string, unknown> | undefined
+    )?.pothosDrizzleSelect;
     // `true` is the plugin's default type selection: every column of the table.
-    const alwaysLoaded = typeSelect === true
-      || (typeof typeSelect === 'object' && column !== undefined && (typeSelect as { columns?: Record<string, boolean> }).columns?.[column] === true);
+    const alwaysLoaded =
+      typeSelect === true ||
+      (typeof typeSelect === 'object' &&
+        column !== undefined &&
+        (typeSelect as { columns?: Record<string, boolean> }).columns?.[column] === true);
     if (!alwaysLoaded) return fieldConfig;
     const { pothosDrizzleSelect: _, ...rest } = extensions;
     return { ...fieldConfig, extensions: rest };
@@ -29,7 +35,6 @@ export class PlainColumnsPlugin<Types extends SchemaTypes> extends BasePlugin<Ty
 }
 
 declare global {
-   
   export namespace PothosSchemaTypes {
     interface Plugins<Types extends SchemaTypes> {
       plainColumns: PlainColumnsPlugin<Types>;

@@ -33,8 +33,17 @@ const Jurisdiction = builder.objectRef<{ code: string; name: string; tables: Pol
   fields: (t) => ({
     code: t.exposeString('code'),
     name: t.exposeString('name'),
-    members: t.stringList({ resolve: (j) => [...j.tables.membership].filter(([, code]) => code === j.code).map(([c]) => c).sort() }),
-    adequacyDecisions: t.field({ type: [AdequacyDecision], resolve: (j) => j.tables.adequacy.filter((a) => a.jurisdiction === j.code) }),
+    members: t.stringList({
+      resolve: (j) =>
+        [...j.tables.membership]
+          .filter(([, code]) => code === j.code)
+          .map(([c]) => c)
+          .sort(),
+    }),
+    adequacyDecisions: t.field({
+      type: [AdequacyDecision],
+      resolve: (j) => j.tables.adequacy.filter((a) => a.jurisdiction === j.code),
+    }),
   }),
 });
 
@@ -50,7 +59,10 @@ const RouteDecision = builder.objectRef<Decision>('RouteDecision').implement({
 
 const TransferPolicy = builder.objectRef<PolicyTables>('TransferPolicy').implement({
   fields: (t) => ({
-    jurisdictions: t.field({ type: [Jurisdiction], resolve: (p) => [...p.jurisdictionNames].map(([code, name]) => ({ code, name, tables: p })) }),
+    jurisdictions: t.field({
+      type: [Jurisdiction],
+      resolve: (p) => [...p.jurisdictionNames].map(([code, name]) => ({ code, name, tables: p })),
+    }),
     restrictions: t.field({ type: [RouteRestriction], resolve: (p) => p.restrictions }),
     checkRoute: t.field({
       type: RouteDecision,
@@ -68,8 +80,10 @@ const TransferPolicy = builder.objectRef<PolicyTables>('TransferPolicy').impleme
   }),
 });
 
-builder.queryField('transferPolicy', (t) => t.field({
-  type: TransferPolicy,
-  authScopes: { staff: true },
-  resolve: (_root, _args, ctx) => transferPolicy(ctx.db),
-}));
+builder.queryField('transferPolicy', (t) =>
+  t.field({
+    type: TransferPolicy,
+    authScopes: { staff: true },
+    resolve: (_root, _args, ctx) => transferPolicy(ctx.db),
+  }),
+);

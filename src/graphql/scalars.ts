@@ -17,7 +17,8 @@ function invalidValue(message: string): never {
   throw new GraphQLError(message, { extensions: { code: 'VALIDATION_FAILED' } });
 }
 
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v) : String(v));
+const show = (v: unknown) =>
+  typeof v === 'string' ? JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v) : String(v);
 
 /** Why `v` is no DateTime, or the instant it names (also for the CSV exports' query parameters). */
 export function dateTime(v: unknown): Date | string {
@@ -32,7 +33,8 @@ export function dateTime(v: unknown): Date | string {
 function date(v: unknown): string {
   if (typeof v !== 'string' || !ISO_DATE.test(v)) return `must be ${DATE_FORM}, not ${show(v)}`;
   const d = new Date(`${v}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) return `${show(v)} is no calendar date (YYYY-MM-DD)`;
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v)
+    return `${show(v)} is no calendar date (YYYY-MM-DD)`;
   return v;
 }
 
@@ -82,7 +84,10 @@ function fieldPath(document: DocumentNode, target: ASTNode): string | undefined 
   let found: string | undefined;
   const search = (v: ValueNode | undefined, path: string): boolean => {
     if (!v) return false;
-    if (v === target) { found = path; return true; }
+    if (v === target) {
+      found = path;
+      return true;
+    }
     if (v.kind === Kind.OBJECT) return v.fields.some((f) => search(f.value, `${path}.${f.name.value}`));
     if (v.kind === Kind.LIST) return v.values.some((x, i) => search(x, `${path}.${i}`));
     return false;
@@ -103,13 +108,16 @@ export const scalarFieldNames: Plugin = {
   onValidate({ params }) {
     return ({ result, setResult }) => {
       if (!result.some((e) => e.originalError instanceof ScalarLiteralError)) return;
-      setResult(result.map((e) => {
-        if (!(e.originalError instanceof ScalarLiteralError)) return e;
-        const field = e.nodes?.[0] && fieldPath(params.documentAST, e.nodes[0]);
-        return new GraphQLError(`Invalid input: ${field ?? 'value'}: ${e.originalError.message}`, {
-          nodes: e.nodes, extensions: { code: 'VALIDATION_FAILED', ...(field ? { field } : {}) },
-        });
-      }));
+      setResult(
+        result.map((e) => {
+          if (!(e.originalError instanceof ScalarLiteralError)) return e;
+          const field = e.nodes?.[0] && fieldPath(params.documentAST, e.nodes[0]);
+          return new GraphQLError(`Invalid input: ${field ?? 'value'}: ${e.originalError.message}`, {
+            nodes: e.nodes,
+            extensions: { code: 'VALIDATION_FAILED', ...(field ? { field } : {}) },
+          });
+        }),
+      );
     };
   },
 };

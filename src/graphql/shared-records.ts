@@ -5,28 +5,40 @@ import { OWN_READ_SCOPES } from '../auth/principal.js';
 import type { Purpose } from '../db/enums.js';
 import { ForbiddenError, ValidationError } from '../errors.js';
 import {
-  MAX_IMPORT_BATCH, ObligationsUnacknowledgedError, accessHistoryFilter, fetchSharedRecords, importSharedRecords, recordOptOut,
-  type ImportResult, type SharedRecordRow,
+  MAX_IMPORT_BATCH,
+  ObligationsUnacknowledgedError,
+  accessHistoryFilter,
+  fetchSharedRecords,
+  importSharedRecords,
+  recordOptOut,
+  type ImportResult,
+  type SharedRecordRow,
 } from '../registry/shared-records.js';
 import { TRANSFER_ORDER } from '../registry/transfers.js';
 import { builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
 import { PurposeEnum } from './grants.js';
 import { decodeId } from './input.js';
 
-interface SharedValue { category: string; value: string }
+interface SharedValue {
+  category: string;
+  value: string;
+}
 
 const SharedValueRef = builder.objectRef<SharedValue>('SharedValue').implement({
   fields: (t) => ({ category: t.exposeString('category'), value: t.exposeString('value') }),
 });
 
 const SharedRecord = builder.objectRef<SharedRecordRow>('SharedRecord').implement({
-  description: 'One subject\'s record, holding only the values this token may read.',
+  description: "One subject's record, holding only the values this token may read.",
   fields: (t) => ({
     subjectRef: t.exposeString('subjectRef', { description: 'Pseudonymous subject reference.' }),
     exporterCountry: t.exposeString('exporterCountry', { description: 'Country of the office the data comes from.' }),
     values: t.field({
       type: [SharedValueRef],
-      resolve: (r) => Object.entries(r.values).sort(([a], [b]) => a.localeCompare(b)).map(([category, value]) => ({ category, value })),
+      resolve: (r) =>
+        Object.entries(r.values)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([category, value]) => ({ category, value })),
     }),
   }),
 });
@@ -34,16 +46,26 @@ const SharedRecord = builder.objectRef<SharedRecordRow>('SharedRecord').implemen
 const SharedRecordEdge = builder.objectRef<{ cursor: string; node: SharedRecordRow }>('SharedRecordEdge').implement({
   fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: SharedRecord, resolve: (e) => e.node }) }),
 });
-const SharedRecordPageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('SharedRecordPageInfo').implement({
-  fields: (t) => ({ hasNextPage: t.exposeBoolean('hasNextPage'), endCursor: t.exposeString('endCursor', { nullable: true }) }),
-});
-const SharedRecordConnection = builder.objectRef<{ edges: { cursor: string; node: SharedRecordRow }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('SharedRecordConnection').implement({
-  fields: (t) => ({
-    edges: t.field({ type: [SharedRecordEdge], resolve: (c) => c.edges }),
-    nodes: t.field({ type: [SharedRecord], resolve: (c) => c.edges.map((e) => e.node) }),
-    pageInfo: t.field({ type: SharedRecordPageInfo, resolve: (c) => c.pageInfo }),
-  }),
-});
+const SharedRecordPageInfo = builder
+  .objectRef<{ hasNextPage: boolean; endCursor: string | null }>('SharedRecordPageInfo')
+  .implement({
+    fields: (t) => ({
+      hasNextPage: t.exposeBoolean('hasNextPage'),
+      endCursor: t.exposeString('endCursor', { nullable: true }),
+    }),
+  });
+const SharedRecordConnection = builder
+  .objectRef<{
+    edges: { cursor: string; node: SharedRecordRow }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  }>('SharedRecordConnection')
+  .implement({
+    fields: (t) => ({
+      edges: t.field({ type: [SharedRecordEdge], resolve: (c) => c.edges }),
+      nodes: t.field({ type: [SharedRecord], resolve: (c) => c.edges.map((e) => e.node) }),
+      pageInfo: t.field({ type: SharedRecordPageInfo, resolve: (c) => c.pageInfo }),
+    }),
+  });
 
 const cursorOf = (id: number) => Buffer.from(`SharedRecord:${id}`).toString('base64url');
 function parseCursor(after: string | null | undefined): number {
@@ -60,46 +82,71 @@ function refusal(e: unknown): unknown {
   return new GraphQLError(e.message, { extensions: { code: e.code, reason: e.reason, ...obligations } });
 }
 
-builder.queryField('sharedRecords', (t) => t.field({
-  type: SharedRecordConnection,
-  description: 'Contractor tokens: the records your active grants for `purpose` cover, with only the values you may read. Every page is logged as a transfer.',
-  authScopes: { scope: 'records:read' },
-  args: {
-    purpose: t.arg({ type: PurposeEnum, required: true }),
-    first: t.arg.int({ required: false }),
-    after: t.arg.string({ required: false }),
-  },
-  resolve: async (_root, args, ctx) => {
-    const first = args.first ?? DEFAULT_PAGE_SIZE;
-    if (first < 1 || first > MAX_PAGE_SIZE) throw ValidationError.field('first', `must be between 1 and ${MAX_PAGE_SIZE}`);
-    const page = await fetchSharedRecords(ctx, ctx.principal, { purpose: args.purpose, first, afterId: parseCursor(args.after) }).catch((e) => {
-      throw refusal(e);
-    });
-    const edges = page.rows.map((r) => ({ cursor: cursorOf(r.id), node: r }));
-    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
-  },
-}));
+builder.queryField('sharedRecords', (t) =>
+  t.field({
+    type: SharedRecordConnection,
+    description:
+      'Contractor tokens: the records your active grants for `purpose` cover, with only the values you may read. Every page is logged as a transfer.',
+    authScopes: { scope: 'records:read' },
+    args: {
+      purpose: t.arg({ type: PurposeEnum, required: true }),
+      first: t.arg.int({ required: false }),
+      after: t.arg.string({ required: false }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const first = args.first ?? DEFAULT_PAGE_SIZE;
+      if (first < 1 || first > MAX_PAGE_SIZE)
+        throw ValidationError.field('first', `must be between 1 and ${MAX_PAGE_SIZE}`);
+      const page = await fetchSharedRecords(ctx, ctx.principal, {
+        purpose: args.purpose,
+        first,
+        afterId: parseCursor(args.after),
+      }).catch((e) => {
+        throw refusal(e);
+      });
+      const edges = page.rows.map((r) => ({ cursor: cursorOf(r.id), node: r }));
+      return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+    },
+  }),
+);
 
-builder.queryField('accessHistory', (t) => t.drizzleConnection({
-  type: 'transfers',
-  description: 'Contractor tokens with registry:read or records:read: your own record fetches (CONTRACTOR_ACCESS transfers), newest first.',
-  authScopes: { $all: { contractor: true, scope: OWN_READ_SCOPES.accessHistory } },
-  args: { purpose: t.arg({ type: PurposeEnum, required: false }) },
-  resolve: (query, _root, args, ctx) =>
-    ctx.db.query.transfers.findMany(query({ where: accessHistoryFilter(ctx.principal, args.purpose), orderBy: TRANSFER_ORDER })),
-}, { name: 'AccessHistoryConnection' }, { name: 'AccessHistoryEdge' }));
+builder.queryField('accessHistory', (t) =>
+  t.drizzleConnection(
+    {
+      type: 'transfers',
+      description:
+        'Contractor tokens with registry:read or records:read: your own record fetches (CONTRACTOR_ACCESS transfers), newest first.',
+      authScopes: { $all: { contractor: true, scope: OWN_READ_SCOPES.accessHistory } },
+      args: { purpose: t.arg({ type: PurposeEnum, required: false }) },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.query.transfers.findMany(
+          query({ where: accessHistoryFilter(ctx.principal, args.purpose), orderBy: TRANSFER_ORDER }),
+        ),
+    },
+    { name: 'AccessHistoryConnection' },
+    { name: 'AccessHistoryEdge' },
+  ),
+);
 
 const SharedRecordInput = builder.inputType('SharedRecordInput', {
   fields: (t) => ({
     subjectRef: t.string({ required: true, description: 'Pseudonymous subject reference (no names or e-mails).' }),
-    values: t.field({ type: 'JSON', required: true, description: 'Values keyed by data-category key, e.g. {"contact.email": "…"}.' }),
+    values: t.field({
+      type: 'JSON',
+      required: true,
+      description: 'Values keyed by data-category key, e.g. {"contact.email": "…"}.',
+    }),
   }),
 });
 
 const ImportSharedRecordsInput = builder.inputType('ImportSharedRecordsInput', {
   fields: (t) => ({
     officeId: t.id({ required: true, description: 'The office holding these records (the exporter).' }),
-    records: t.field({ type: [SharedRecordInput], required: true, description: `At most ${MAX_IMPORT_BATCH} per call; all or nothing.` }),
+    records: t.field({
+      type: [SharedRecordInput],
+      required: true,
+      description: `At most ${MAX_IMPORT_BATCH} per call; all or nothing.`,
+    }),
   }),
 });
 
@@ -112,15 +159,20 @@ const ImportSharedRecordsPayload = builder.objectRef<ImportResult>('ImportShared
 });
 
 const RecordOptOutInput = builder.inputType('RecordOptOutInput', {
-  fields: (t) => ({ subjectRef: t.string({ required: true }), purpose: t.field({ type: PurposeEnum, required: true }) }),
-});
-const RecordOptOutPayload = builder.objectRef<{ subjectRef: string; purpose: Purpose; recordedAt: Date }>('RecordOptOutPayload').implement({
   fields: (t) => ({
-    subjectRef: t.exposeString('subjectRef'),
-    purpose: t.expose('purpose', { type: PurposeEnum }),
-    recordedAt: t.expose('recordedAt', { type: 'DateTime' }),
+    subjectRef: t.string({ required: true }),
+    purpose: t.field({ type: PurposeEnum, required: true }),
   }),
 });
+const RecordOptOutPayload = builder
+  .objectRef<{ subjectRef: string; purpose: Purpose; recordedAt: Date }>('RecordOptOutPayload')
+  .implement({
+    fields: (t) => ({
+      subjectRef: t.exposeString('subjectRef'),
+      purpose: t.expose('purpose', { type: PurposeEnum }),
+      recordedAt: t.expose('recordedAt', { type: 'DateTime' }),
+    }),
+  });
 
 builder.mutationFields((t) => ({
   importSharedRecords: t.field({
@@ -129,7 +181,10 @@ builder.mutationFields((t) => ({
     errors: { directResult: true },
     args: { input: t.arg({ type: ImportSharedRecordsInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      importSharedRecords(ctx, ctx.principal, { ...input, officeId: decodeId('Office', input.officeId, 'input.officeId') }),
+      importSharedRecords(ctx, ctx.principal, {
+        ...input,
+        officeId: decodeId('Office', input.officeId, 'input.officeId'),
+      }),
   }),
   recordOptOut: t.field({
     type: RecordOptOutPayload,

@@ -1,7 +1,14 @@
 // Transfers: the type, the list, the summary and recordTransfer. The rules, filters and writes live in
 // src/registry/transfers.ts.
 import { IMPORTER_KINDS, TRANSFER_KINDS } from '../db/enums.js';
-import { recordTransfer, transferFilters, transferSummary, withTimeBound, TRANSFER_ORDER, type TransferSummaryRow } from '../registry/transfers.js';
+import {
+  recordTransfer,
+  transferFilters,
+  transferSummary,
+  withTimeBound,
+  TRANSFER_ORDER,
+  type TransferSummaryRow,
+} from '../registry/transfers.js';
 import { builder } from './builder.js';
 import { MechanismEnum, PurposeEnum } from './grants.js';
 import { decodeId, decodeOptionalId } from './input.js';
@@ -13,14 +20,18 @@ export const Transfer = builder.drizzleNode('transfers', {
   name: 'Transfer',
   id: { column: (t) => t.id },
   // Staff read the whole history; a contractor only the record of its own fetches (`accessHistory`).
-  authScopes: (t, ctx) => ctx.principal.kind === 'staff'
-    || (t.kind === 'CONTRACTOR_ACCESS' && t.importerContractorId === ctx.principal.contractorId),
+  authScopes: (t, ctx) =>
+    ctx.principal.kind === 'staff' ||
+    (t.kind === 'CONTRACTOR_ACCESS' && t.importerContractorId === ctx.principal.contractorId),
   description: 'One event of the transfer history. Never updated, never deleted.',
   fields: (t) => ({
     occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
     kind: t.expose('kind', { type: TransferKindEnum }),
     exporterOffice: t.relation('exporterOffice', { description: 'The office the data comes from.' }),
-    exporterContractor: t.relation('exporterContractor', { nullable: true, description: 'ONWARD_TRANSFER: the processor passing the data on.' }),
+    exporterContractor: t.relation('exporterContractor', {
+      nullable: true,
+      description: 'ONWARD_TRANSFER: the processor passing the data on.',
+    }),
     exporterCountry: t.exposeString('exporterCountry'),
     importerKind: t.expose('importerKind', { type: ImporterKindEnum }),
     importerContractor: t.relation('importerContractor', { nullable: true }),
@@ -32,10 +43,14 @@ export const Transfer = builder.drizzleNode('transfers', {
     mechanism: t.expose('mechanism', { type: MechanismEnum }),
     sccModule: t.exposeInt('sccModule', { nullable: true }),
     derogationJustification: t.exposeString('derogationJustification', { nullable: true }),
-    policyExplanation: t.exposeString('policyExplanation', { description: 'Why the transfer policy allowed this route.' }),
+    policyExplanation: t.exposeString('policyExplanation', {
+      description: 'Why the transfer policy allowed this route.',
+    }),
     recordCount: t.exposeInt('recordCount'),
     crossBorder: t.exposeBoolean('crossBorder', { description: 'Exporter and importer are in different countries.' }),
-    thirdCountry: t.exposeBoolean('thirdCountry', { description: 'The data left the exporter\'s jurisdiction (e.g. the EU/EEA).' }),
+    thirdCountry: t.exposeBoolean('thirdCountry', {
+      description: "The data left the exporter's jurisdiction (e.g. the EU/EEA).",
+    }),
     grant: t.relation('grant', { nullable: true }),
     accessToken: t.relation('accessToken', { nullable: true }),
     recordedBy: t.exposeString('recordedBy'),
@@ -43,9 +58,15 @@ export const Transfer = builder.drizzleNode('transfers', {
 });
 
 /** The domain filter of the list from its arguments: the contractor's global ID decoded. */
-const transferWhere = (args: { contractorId?: unknown }) => transferFilters({
-  ...args, contractorId: decodeOptionalId('Contractor', args.contractorId == null ? undefined : String(args.contractorId), 'args.contractorId'),
-});
+const transferWhere = (args: { contractorId?: unknown }) =>
+  transferFilters({
+    ...args,
+    contractorId: decodeOptionalId(
+      'Contractor',
+      args.contractorId == null ? undefined : String(args.contractorId),
+      'args.contractorId',
+    ),
+  });
 
 const filterArgs = (t: any) => ({
   from: t.arg({ type: 'DateTime', required: false, description: 'Inclusive.' }),
@@ -57,7 +78,10 @@ const filterArgs = (t: any) => ({
   kind: t.arg({ type: TransferKindEnum, required: false }),
   mechanism: t.arg({ type: MechanismEnum, required: false }),
   crossBorderOnly: t.arg.boolean({ required: false, description: 'Only transfers between two countries.' }),
-  thirdCountryOnly: t.arg.boolean({ required: false, description: 'Only transfers that left the exporter\'s jurisdiction (e.g. left the EU/EEA).' }),
+  thirdCountryOnly: t.arg.boolean({
+    required: false,
+    description: "Only transfers that left the exporter's jurisdiction (e.g. left the EU/EEA).",
+  }),
 });
 
 const TransferSummaryRowRef = builder.objectRef<TransferSummaryRow>('TransferSummaryRow').implement({
@@ -65,19 +89,26 @@ const TransferSummaryRowRef = builder.objectRef<TransferSummaryRow>('TransferSum
     importerCountry: t.exposeString('importerCountry'),
     mechanism: t.expose('mechanism', { type: MechanismEnum }),
     transfers: t.exposeInt('transfers'),
-    records: t.exposeInt('records', { description: 'Sum of the transfers\' record counts.' }),
+    records: t.exposeInt('records', { description: "Sum of the transfers' record counts." }),
   }),
 });
 
 builder.queryFields((t) => ({
-  transfers: t.drizzleConnection({
-    type: 'transfers',
-    authScopes: { staff: true },
-    description: 'The transfer history, newest first. Also as CSV: GET /export/transfers.csv with the same arguments.',
-    args: filterArgs(t),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.query.transfers.findMany(withTimeBound(query({ where: transferWhere(args) as never, orderBy: TRANSFER_ORDER }))),
-  }, { name: 'TransferConnection' }, { name: 'TransferEdge' }),
+  transfers: t.drizzleConnection(
+    {
+      type: 'transfers',
+      authScopes: { staff: true },
+      description:
+        'The transfer history, newest first. Also as CSV: GET /export/transfers.csv with the same arguments.',
+      args: filterArgs(t),
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.query.transfers.findMany(
+          withTimeBound(query({ where: transferWhere(args) as never, orderBy: TRANSFER_ORDER })),
+        ),
+    },
+    { name: 'TransferConnection' },
+    { name: 'TransferEdge' },
+  ),
   transferSummary: t.field({
     type: [TransferSummaryRowRef],
     authScopes: { staff: true },
@@ -95,14 +126,23 @@ builder.queryFields((t) => ({
 const RecordTransferInput = builder.inputType('RecordTransferInput', {
   fields: (t) => ({
     officeId: t.id({ required: true, description: 'The exporting office (where the data comes from).' }),
-    contractorId: t.id({ description: 'Importer: a contractor (CONTRACTOR_SHARE), or with viaContractorId a sub-processor (ONWARD_TRANSFER).' }),
+    contractorId: t.id({
+      description:
+        'Importer: a contractor (CONTRACTOR_SHARE), or with viaContractorId a sub-processor (ONWARD_TRANSFER).',
+    }),
     importerOfficeId: t.id({ description: 'Importer: another office (INTRA_GROUP).' }),
-    viaContractorId: t.id({ description: 'ONWARD_TRANSFER: the processor that passes the data to its sub-processor contractorId.' }),
+    viaContractorId: t.id({
+      description: 'ONWARD_TRANSFER: the processor that passes the data to its sub-processor contractorId.',
+    }),
     categories: t.stringList({ required: true }),
     purpose: t.field({ type: PurposeEnum, required: true }),
-    recordCount: t.int({ required: true, description: 'How many subjects\' records moved: at least 1.' }),
+    recordCount: t.int({ required: true, description: "How many subjects' records moved: at least 1." }),
     occurredAt: t.field({ type: 'DateTime', description: 'Defaults to now; never in the future.' }),
-    mechanism: t.field({ type: MechanismEnum, description: 'Only where the route needs one that no grant supplies: BCR/INTRA_GROUP_AGREEMENT between offices, SCC with its module, or an Art. 49 derogation with a justification.' }),
+    mechanism: t.field({
+      type: MechanismEnum,
+      description:
+        'Only where the route needs one that no grant supplies: BCR/INTRA_GROUP_AGREEMENT between offices, SCC with its module, or an Art. 49 derogation with a justification.',
+    }),
     sccModule: t.int(),
     derogationJustification: t.string(),
   }),
@@ -113,14 +153,16 @@ builder.mutationFields((t) => ({
     type: Transfer,
     authScopes: { compliance: true },
     errors: { dataField: { name: 'transfer' } },
-    description: 'Records one transfer after checking it against the grants and the transfer policy; mechanism and cross-border flags are derived.',
+    description:
+      'Records one transfer after checking it against the grants and the transfer policy; mechanism and cross-border flags are derived.',
     args: { input: t.arg({ type: RecordTransferInput, required: true }) },
-    resolve: (_root, { input }, ctx) => recordTransfer(ctx, ctx.principal, {
-      ...input,
-      officeId: decodeId('Office', input.officeId, 'input.officeId'),
-      contractorId: decodeOptionalId('Contractor', input.contractorId, 'input.contractorId'),
-      importerOfficeId: decodeOptionalId('Office', input.importerOfficeId, 'input.importerOfficeId'),
-      viaContractorId: decodeOptionalId('Contractor', input.viaContractorId, 'input.viaContractorId'),
-    }),
+    resolve: (_root, { input }, ctx) =>
+      recordTransfer(ctx, ctx.principal, {
+        ...input,
+        officeId: decodeId('Office', input.officeId, 'input.officeId'),
+        contractorId: decodeOptionalId('Contractor', input.contractorId, 'input.contractorId'),
+        importerOfficeId: decodeOptionalId('Office', input.importerOfficeId, 'input.importerOfficeId'),
+        viaContractorId: decodeOptionalId('Contractor', input.viaContractorId, 'input.viaContractorId'),
+      }),
   }),
 }));

@@ -9,7 +9,7 @@ const ViewerKind = builder.enumType('ViewerKind', { values: ['STAFF', 'CONTRACTO
 const Viewer = builder.objectRef<Principal>('Viewer').implement({
   fields: (t) => ({
     kind: t.field({ type: ViewerKind, resolve: (p) => (p.kind === 'staff' ? 'STAFF' : 'CONTRACTOR') }),
-    subject: t.exposeString('subject', { description: 'The staff member, or the contractor\'s global ID.' }),
+    subject: t.exposeString('subject', { description: "The staff member, or the contractor's global ID." }),
     role: t.field({ type: StaffRoleEnum, nullable: true, resolve: (p) => (p.kind === 'staff' ? p.role : null) }),
     scopes: t.exposeStringList('scopes'),
     tokenId: t.exposeString('tokenId'),
@@ -20,8 +20,14 @@ const Viewer = builder.objectRef<Principal>('Viewer').implement({
       resolve: (query, p, _args, ctx) =>
         p.kind === 'contractor' ? ctx.db.query.contractors.findFirst(query({ where: { id: p.contractorId } })) : null,
     }),
-    categories: t.stringList({ description: 'Contractor tokens: the data categories this token may read.', resolve: (p) => (p.kind === 'contractor' ? [...p.categories] : []) }),
-    purposes: t.stringList({ description: 'Contractor tokens: the purposes this token may read for.', resolve: (p) => (p.kind === 'contractor' ? [...p.purposes] : []) }),
+    categories: t.stringList({
+      description: 'Contractor tokens: the data categories this token may read.',
+      resolve: (p) => (p.kind === 'contractor' ? [...p.categories] : []),
+    }),
+    purposes: t.stringList({
+      description: 'Contractor tokens: the purposes this token may read for.',
+      resolve: (p) => (p.kind === 'contractor' ? [...p.purposes] : []),
+    }),
   }),
 });
 

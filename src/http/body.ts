@@ -9,13 +9,18 @@ import type { Plugin } from 'graphql-yoga';
 export const BODY_TOO_LARGE = 'REQUEST_ENTITY_TOO_LARGE';
 
 function tooLarge(limit: number) {
-  return new GraphQLError(`Request body larger than ${limit} bytes (MAX_BODY_BYTES)`, { extensions: { code: BODY_TOO_LARGE, http: { status: 413 } } });
+  return new GraphQLError(`Request body larger than ${limit} bytes (MAX_BODY_BYTES)`, {
+    extensions: { code: BODY_TOO_LARGE, http: { status: 413 } },
+  });
 }
 
 async function readLimited(request: Request, limit: number): Promise<Buffer> {
   const declared = request.headers.get('content-length');
   if (declared !== null) {
-    if (!/^\d+$/.test(declared)) throw new GraphQLError('Content-Length header is invalid', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+    if (!/^\d+$/.test(declared))
+      throw new GraphQLError('Content-Length header is invalid', {
+        extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+      });
     if (Number(declared) > limit) throw tooLarge(limit);
   }
   if (!request.body) return Buffer.alloc(0);
@@ -47,7 +52,10 @@ export function bodyReader(limit: number): BodyReader {
   const bodies = new WeakMap<Request, Promise<Buffer>>();
   const bytes = (request: Request) => {
     let b = bodies.get(request);
-    if (!b) { b = readLimited(request, limit); bodies.set(request, b); }
+    if (!b) {
+      b = readLimited(request, limit);
+      bodies.set(request, b);
+    }
     return b;
   };
   return {
@@ -56,7 +64,15 @@ export function bodyReader(limit: number): BodyReader {
       onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
         if (!requestParser || !request.body) return;
         const parse = requestParser;
-        setRequestParser(async () => parse(new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, body: await bytes(request) as Uint8Array<ArrayBuffer> })));
+        setRequestParser(async () =>
+          parse(
+            new fetchAPI.Request(request.url, {
+              method: request.method,
+              headers: request.headers,
+              body: (await bytes(request)) as Uint8Array<ArrayBuffer>,
+            }),
+          ),
+        );
       },
     },
   };

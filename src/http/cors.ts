@@ -18,13 +18,19 @@ export function corsPlugin(origins: readonly string[]): Plugin {
       if (request.method !== 'OPTIONS') return;
       // A preflight: allowed, it says what may follow; otherwise a bare 204, and the browser stops there.
       const origin = allowed(request);
-      endResponse(new Response(null, {
-        status: 204,
-        headers: origin ? {
-          'access-control-allow-origin': origin, 'access-control-allow-methods': 'GET, POST',
-          'access-control-allow-headers': ALLOWED_HEADERS, 'access-control-max-age': PREFLIGHT_MAX_AGE_SECONDS,
-        } : {},
-      }));
+      endResponse(
+        new Response(null, {
+          status: 204,
+          headers: origin
+            ? {
+                'access-control-allow-origin': origin,
+                'access-control-allow-methods': 'GET, POST',
+                'access-control-allow-headers': ALLOWED_HEADERS,
+                'access-control-max-age': PREFLIGHT_MAX_AGE_SECONDS,
+              }
+            : {},
+        }),
+      );
     },
     onResponse({ request, response }) {
       if (!origins.length) return;

@@ -41,7 +41,9 @@ export function csvField(v: unknown): string {
   if (v == null) return '';
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (v instanceof Date) return v.toISOString();
-  const text = Array.isArray(v) ? v.map((x) => inertText(x instanceof Date ? x.toISOString() : String(x ?? ''))).join(';') : inertText(String(v));
+  const text = Array.isArray(v)
+    ? v.map((x) => inertText(x instanceof Date ? x.toISOString() : String(x ?? ''))).join(';')
+    : inertText(String(v));
   return `"${text.replace(/"/g, '""')}"`;
 }
 export const csvLine = (values: unknown[]) => `${values.map(csvField).join(',')}\r\n`;
@@ -58,10 +60,16 @@ function csvResponse(filename: string, chunks: AsyncGenerator<string>): Response
         controller.error(e);
       }
     },
-    async cancel() { await chunks.return(undefined); },
+    async cancel() {
+      await chunks.return(undefined);
+    },
   });
   return new Response(body, {
-    headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"`, 'cache-control': 'no-store' },
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${filename}"`,
+      'cache-control': 'no-store',
+    },
   });
 }
 
@@ -80,8 +88,23 @@ const boolParam = (params: URLSearchParams, name: string) => {
 };
 
 export const TRANSFER_CSV_COLUMNS = [
-  'id', 'occurredAt', 'kind', 'exporterOffice', 'exporterCountry', 'importerKind', 'importer', 'importerCountry', 'categories', 'purpose',
-  'mechanism', 'sccModule', 'recordCount', 'crossBorder', 'thirdCountry', 'derogationJustification', 'policyExplanation',
+  'id',
+  'occurredAt',
+  'kind',
+  'exporterOffice',
+  'exporterCountry',
+  'importerKind',
+  'importer',
+  'importerCountry',
+  'categories',
+  'purpose',
+  'mechanism',
+  'sccModule',
+  'recordCount',
+  'crossBorder',
+  'thirdCountry',
+  'derogationJustification',
+  'policyExplanation',
 ] as const;
 
 function transfersCsv(db: Db, params: URLSearchParams): Response {
@@ -89,17 +112,40 @@ function transfersCsv(db: Db, params: URLSearchParams): Response {
   const unknown = [...params.keys()].filter((k) => !known.includes(k));
   if (unknown.length) throw ValidationError.field(unknown[0]!, `unknown filter; known: ${known.join(', ')}`);
   const raw: Record<string, unknown> = Object.fromEntries(known.map((k) => [k, params.get(k) ?? undefined]));
-  Object.assign(raw, { from: dateParam(params, 'from'), to: dateParam(params, 'to'), crossBorderOnly: boolParam(params, 'crossBorderOnly'), thirdCountryOnly: boolParam(params, 'thirdCountryOnly') });
+  Object.assign(raw, {
+    from: dateParam(params, 'from'),
+    to: dateParam(params, 'to'),
+    crossBorderOnly: boolParam(params, 'crossBorderOnly'),
+    thirdCountryOnly: boolParam(params, 'thirdCountryOnly'),
+  });
   const contractorId = decodeOptionalId('Contractor', params.get('contractorId') ?? undefined, 'args.contractorId');
   const history = transferHistory(db, { ...raw, contractorId }, csvBatch.size); // validated before the first byte is sent
   async function* rows() {
     yield csvLine([...TRANSFER_CSV_COLUMNS]);
     for await (const page of history) {
-      yield page.map((t) => csvLine([
-        publicId('Transfer', t.id), t.occurredAt, t.kind, t.exporterOffice.name, t.exporterCountry, t.importerKind,
-        t.importerContractor?.legalName ?? t.importerOffice?.name ?? t.importerAuthority, t.importerCountry, t.categories, t.purpose,
-        t.mechanism, t.sccModule, t.recordCount, t.crossBorder, t.thirdCountry, t.derogationJustification, t.policyExplanation,
-      ])).join('');
+      yield page
+        .map((t) =>
+          csvLine([
+            publicId('Transfer', t.id),
+            t.occurredAt,
+            t.kind,
+            t.exporterOffice.name,
+            t.exporterCountry,
+            t.importerKind,
+            t.importerContractor?.legalName ?? t.importerOffice?.name ?? t.importerAuthority,
+            t.importerCountry,
+            t.categories,
+            t.purpose,
+            t.mechanism,
+            t.sccModule,
+            t.recordCount,
+            t.crossBorder,
+            t.thirdCountry,
+            t.derogationJustification,
+            t.policyExplanation,
+          ]),
+        )
+        .join('');
     }
   }
   return csvResponse('transfers.csv', rows());
@@ -119,8 +165,20 @@ async function transparencyCsv(db: Db, params: URLSearchParams): Promise<Respons
 }
 
 export const RECORDS_CSV_COLUMNS = [
-  'purpose', 'purposeName', 'description', 'recipient', 'recipientCountry', 'recipientRole', 'exporterCountry', 'categories',
-  'thirdCountry', 'mechanism', 'sccModule', 'tiaReference', 'securityMeasures', 'missing',
+  'purpose',
+  'purposeName',
+  'description',
+  'recipient',
+  'recipientCountry',
+  'recipientRole',
+  'exporterCountry',
+  'categories',
+  'thirdCountry',
+  'mechanism',
+  'sccModule',
+  'tiaReference',
+  'securityMeasures',
+  'missing',
 ] as const;
 
 async function recordsCsv(db: Db, at: Date): Promise<Response> {
@@ -130,8 +188,22 @@ async function recordsCsv(db: Db, at: Date): Promise<Response> {
     for (const a of record.activities) {
       for (const l of a.lines) {
         const measures = a.securityMeasures.filter((m) => m.contractor === l.recipient.legalName).map((m) => m.text);
-        yield csvLine([a.purpose, a.name, a.description, l.recipient.legalName, l.recipient.country, l.recipient.role, l.exporterCountry, l.categories,
-          l.thirdCountry, l.mechanism, l.sccModule, l.tiaReference, measures, [...record.controllerMissing, ...a.missing]]);
+        yield csvLine([
+          a.purpose,
+          a.name,
+          a.description,
+          l.recipient.legalName,
+          l.recipient.country,
+          l.recipient.role,
+          l.exporterCountry,
+          l.categories,
+          l.thirdCountry,
+          l.mechanism,
+          l.sccModule,
+          l.tiaReference,
+          measures,
+          [...record.controllerMissing, ...a.missing],
+        ]);
       }
     }
   }
@@ -139,15 +211,24 @@ async function recordsCsv(db: Db, at: Date): Promise<Response> {
 }
 
 /** Serves one export for an authenticated principal: staff only, like the GraphQL fields they mirror. */
-export async function exportCsv(request: Request, url: URL, principal: Principal, { db, clock }: { db: Db; clock: Clock }): Promise<Response> {
+export async function exportCsv(
+  request: Request,
+  url: URL,
+  principal: Principal,
+  { db, clock }: { db: Db; clock: Clock },
+): Promise<Response> {
   if (request.method !== 'GET') return problem(405, 'METHOD_NOT_ALLOWED', 'Use GET');
   if (principal.kind !== 'staff') return problem(403, 'FORBIDDEN', 'Exports need a staff token');
   try {
     switch (url.pathname) {
-      case EXPORT_PATHS.transfers: return transfersCsv(db, url.searchParams);
-      case EXPORT_PATHS.transparencyReport: return await transparencyCsv(db, url.searchParams);
-      case EXPORT_PATHS.recordsOfProcessing: return await recordsCsv(db, clock.now());
-      default: return problem(404, 'NOT_FOUND', 'No such export');
+      case EXPORT_PATHS.transfers:
+        return transfersCsv(db, url.searchParams);
+      case EXPORT_PATHS.transparencyReport:
+        return await transparencyCsv(db, url.searchParams);
+      case EXPORT_PATHS.recordsOfProcessing:
+        return await recordsCsv(db, clock.now());
+      default:
+        return problem(404, 'NOT_FOUND', 'No such export');
     }
   } catch (e) {
     if (e instanceof DomainError) return problem(400, e.code, e.message);

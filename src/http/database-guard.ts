@@ -7,7 +7,9 @@ import type { Plugin } from 'graphql-yoga';
 import type { PoolUse } from '../db/client.js';
 
 export function deadlineError(ms: number) {
-  return new GraphQLError(`Request deadline of ${ms} ms exceeded`, { extensions: { code: 'TIMEOUT', http: { status: 503 } } });
+  return new GraphQLError(`Request deadline of ${ms} ms exceeded`, {
+    extensions: { code: 'TIMEOUT', http: { status: 503 } },
+  });
 }
 
 /**
@@ -32,13 +34,18 @@ export function requestDeadlines(ms: number, onLate?: () => void): Deadlines {
   const ends = new WeakMap<Request, number>();
   const remaining = (request: Request) => {
     let end = ends.get(request);
-    if (end === undefined) { end = Date.now() + ms; ends.set(request, end); }
+    if (end === undefined) {
+      end = Date.now() + ms;
+      ends.set(request, end);
+    }
     return Math.max(0, end - Date.now());
   };
   /** `{ value }` when `work` settles first, 'expired' when the deadline comes first. */
   async function race<T>(request: Request, work: Promise<T>): Promise<{ value: T } | 'expired'> {
     let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<'expired'>((resolve) => { timer = setTimeout(() => resolve('expired'), remaining(request)); });
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), remaining(request));
+    });
     try {
       return await Promise.race([work.then((value) => ({ value })), expired]);
     } finally {
@@ -61,25 +68,48 @@ export function requestDeadlines(ms: number, onLate?: () => void): Deadlines {
   };
 }
 
-export function databaseGuard(opts: { pool: PoolUse; queueLimit: number; deadlines: Deadlines; onRefused?: (reason: string) => void }): Plugin {
+export function databaseGuard(opts: {
+  pool: PoolUse;
+  queueLimit: number;
+  deadlines: Deadlines;
+  onRefused?: (reason: string) => void;
+}): Plugin {
   const { pool, queueLimit, deadlines } = opts;
   return {
     onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const waiting = pool.waiting();
       if (waiting > 0 && waiting >= queueLimit) {
         opts.onRefused?.('database_busy');
-        setResultAndStopExecution({ errors: [new GraphQLError(`Database busy: all ${pool.max} connections in use and ${waiting} statements waiting; retry shortly`, {
-          extensions: { code: 'DATABASE_BUSY', http: { status: 503, headers: { 'retry-after': '1' } } },
-        })] });
+        setResultAndStopExecution({
+          errors: [
+            new GraphQLError(
+              `Database busy: all ${pool.max} connections in use and ${waiting} statements waiting; retry shortly`,
+              {
+                extensions: { code: 'DATABASE_BUSY', http: { status: 503, headers: { 'retry-after': '1' } } },
+              },
+            ),
+          ],
+        });
         return;
       }
       const request = (args.contextValue as { request: Request }).request;
-      setExecuteFn((a) => deadlines.within(request, Promise.resolve(executeFn(a)), () => ({ errors: [deadlineError(deadlines.ms)] })));
+      setExecuteFn((a) =>
+        deadlines.within(request, Promise.resolve(executeFn(a)), () => ({ errors: [deadlineError(deadlines.ms)] })),
+      );
     },
   };
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+]);
 // SQLSTATE: admin shutdown, crash shutdown, cannot connect now, connection failures.
 const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 
@@ -88,15 +118,23 @@ export function databaseFault(e: unknown): GraphQLError | undefined {
   for (let err = e, i = 0; err && i < 4; err = (err as { cause?: unknown }).cause, i++) {
     const code = (err as { code?: unknown }).code;
     if (typeof code !== 'string') continue;
-    if (code === '57014') return new GraphQLError('A database statement exceeded its time limit (statement_timeout)', { extensions: { code: 'TIMEOUT', http: { status: 503 } } });
+    if (code === '57014')
+      return new GraphQLError('A database statement exceeded its time limit (statement_timeout)', {
+        extensions: { code: 'TIMEOUT', http: { status: 503 } },
+      });
     if (CONNECTION_CODES.has(code) || UNAVAILABLE_STATES.has(code)) {
-      return new GraphQLError('Database unavailable; retry shortly', { extensions: { code: 'DATABASE_UNAVAILABLE', http: { status: 503, headers: { 'retry-after': '1' } } } });
+      return new GraphQLError('Database unavailable; retry shortly', {
+        extensions: { code: 'DATABASE_UNAVAILABLE', http: { status: 503, headers: { 'retry-after': '1' } } },
+      });
     }
     // Class 22, data exception: a value the database cannot hold or read — an ID beyond integer range, year 0,
     // a NUL character, a forged cursor. The client's input, not a fault; the transaction has rolled back.
     // The database's message can quote the value, so it is not passed on.
     if (/^22[0-9A-Z]{3}$/.test(code)) {
-      return new GraphQLError('A value in the request is out of range or malformed (an ID, a date, a cursor or a character the registry cannot store)', { extensions: { code: 'VALIDATION_FAILED' } });
+      return new GraphQLError(
+        'A value in the request is out of range or malformed (an ID, a date, a cursor or a character the registry cannot store)',
+        { extensions: { code: 'VALIDATION_FAILED' } },
+      );
     }
   }
   return undefined;

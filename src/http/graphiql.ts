@@ -11,7 +11,11 @@ export const GRAPHIQL_ASSETS = '/graphiql/';
 const WORKERS = { editorWorkerService: 'editorWorkerService', json: 'jsonWorker', graphql: 'graphqlWorker' } as const;
 
 type Bundle = typeof import('@graphql-yoga/render-graphiql/graphiql');
-interface Asset { body: string | Uint8Array<ArrayBuffer>; type: string; etag: string }
+interface Asset {
+  body: string | Uint8Array<ArrayBuffer>;
+  type: string;
+  etag: string;
+}
 
 let assets: Promise<Map<string, Asset>> | undefined;
 /** About 9 MB of code as strings: loaded on the first GraphiQL request, never in production. */
@@ -20,10 +24,23 @@ function loadAssets(): Promise<Map<string, Asset>> {
     const entries: [string, string | Uint8Array<ArrayBuffer>, string][] = [
       ['graphiql.js', bundle.js, 'text/javascript; charset=utf-8'],
       ['graphiql.css', bundle.css, 'text/css; charset=utf-8'],
-      ['favicon.ico', new Uint8Array(Buffer.from(bundle.favicon.replace(/^data:[^,]*;base64,/, ''), 'base64')), 'image/x-icon'],
-      ...Object.entries(WORKERS).map(([label, key]): [string, string, string] => [`${label}.worker.js`, bundle[key], 'text/javascript; charset=utf-8']),
+      [
+        'favicon.ico',
+        new Uint8Array(Buffer.from(bundle.favicon.replace(/^data:[^,]*;base64,/, ''), 'base64')),
+        'image/x-icon',
+      ],
+      ...Object.entries(WORKERS).map(([label, key]): [string, string, string] => [
+        `${label}.worker.js`,
+        bundle[key],
+        'text/javascript; charset=utf-8',
+      ]),
     ];
-    return new Map(entries.map(([name, body, type]) => [name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }]));
+    return new Map(
+      entries.map(([name, body, type]) => [
+        name,
+        { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` },
+      ]),
+    );
   });
   return assets;
 }

@@ -19,12 +19,20 @@ export function guardHooks<P extends Plugin<any>>(plugin: P, failure: HookFailur
     ...plugin,
     ...(onRequest && {
       async onRequest(payload: Parameters<NonNullable<Plugin['onRequest']>>[0]) {
-        try { await onRequest.call(plugin, payload); } catch (e) { payload.endResponse(failure.answer(payload.request, e)); }
+        try {
+          await onRequest.call(plugin, payload);
+        } catch (e) {
+          payload.endResponse(failure.answer(payload.request, e));
+        }
       },
     }),
     ...(onResponse && {
       async onResponse(payload: Parameters<NonNullable<Plugin['onResponse']>>[0]) {
-        try { await onResponse.call(plugin, payload); } catch (e) { failure.record(payload.request, e); }
+        try {
+          await onResponse.call(plugin, payload);
+        } catch (e) {
+          failure.record(payload.request, e);
+        }
       },
     }),
   };

@@ -44,10 +44,15 @@ const refusedBeforeRunning = (status: number, code: unknown) => status === 429 |
 
 /** The answer every retry gets once the first request's outcome cannot be known (stored in place of an answer). */
 function outcomeUnknown(firstStatus: number | null, firstCode: unknown) {
-  return JSON.stringify({ errors: [{
-    message: 'The first request with this Idempotency-Key failed or ended in a way that may still have applied it: read the current state, then send the change again with a new key if it is missing',
-    extensions: { code: 'IDEMPOTENCY_OUTCOME_UNKNOWN', firstStatus, firstCode: firstCode ?? null },
-  }] });
+  return JSON.stringify({
+    errors: [
+      {
+        message:
+          'The first request with this Idempotency-Key failed or ended in a way that may still have applied it: read the current state, then send the change again with a new key if it is missing',
+        extensions: { code: 'IDEMPOTENCY_OUTCOME_UNKNOWN', firstStatus, firstCode: firstCode ?? null },
+      },
+    ],
+  });
 }
 
 export interface IdempotencyOptions {
@@ -63,19 +68,27 @@ export interface IdempotencyOptions {
 export function idempotencyPlugin({ db, body: bodyOf, tokenHashOf, deadlines, answerKey }: IdempotencyOptions): Plugin {
   type Claim = { principal: string; key: string; owner: string };
   const claimed = new WeakMap<Request, Claim>();
-  const owned = (c: Claim) => and(eq(idempotencyKeys.principal, c.principal), eq(idempotencyKeys.key, c.key), eq(idempotencyKeys.owner, c.owner));
+  const owned = (c: Claim) =>
+    and(eq(idempotencyKeys.principal, c.principal), eq(idempotencyKeys.key, c.key), eq(idempotencyKeys.owner, c.owner));
   // Only while no answer is stored: an answer, once given (or once declared unknown), stays.
   const unanswered = (c: Claim) => and(owned(c), isNull(idempotencyKeys.status));
   const aad = (c: Pick<Claim, 'principal' | 'key'>) => `${c.principal}\n${c.key}`;
   const answer = (c: Claim, status: number, text: string) =>
-    db.update(idempotencyKeys).set({ status, response: encrypt(answerKey, text, aad(c)) }).where(unanswered(c)).returning({ key: idempotencyKeys.key });
+    db
+      .update(idempotencyKeys)
+      .set({ status, response: encrypt(answerKey, text, aad(c)) })
+      .where(unanswered(c))
+      .returning({ key: idempotencyKeys.key });
   const release = (c: Claim) => db.delete(idempotencyKeys).where(unanswered(c));
 
   return {
     async onRequest({ request, url, endResponse }) {
       const key = request.headers.get('idempotency-key');
       if (key === null || request.method !== 'POST' || url.pathname !== '/graphql') return;
-      if (!KEY.test(key)) return endResponse(problem(400, 'BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1–200 visible ASCII characters'));
+      if (!KEY.test(key))
+        return endResponse(
+          problem(400, 'BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1–200 visible ASCII characters'),
+        );
       const tokenHash = tokenHashOf(request);
       if (!tokenHash) return;
       const body = await bodyOf(request);
@@ -88,29 +101,63 @@ export function idempotencyPlugin({ db, body: bodyOf, tokenHashOf, deadlines, an
       // back, must not read as overdue before this request has had the chance to let it go.
       const answerDueAt = sql`clock_timestamp() + ${deadlines.remaining(request)}::int * interval '1 millisecond'`;
       // A promise, not drizzle's query builder: awaited twice below, it must run once.
-      const claiming = Promise.resolve(db.insert(idempotencyKeys).values({ ...claim, requestHash, answerDueAt })
-        .onConflictDoUpdate({
-          target: [idempotencyKeys.principal, idempotencyKeys.key],
-          set: { requestHash, status: null, response: null, owner: claim.owner, answerDueAt, createdAt: sql`now()` },
-          setWhere: lt(idempotencyKeys.createdAt, stale),
-        }).returning({ key: idempotencyKeys.key }));
+      const claiming = Promise.resolve(
+        db
+          .insert(idempotencyKeys)
+          .values({ ...claim, requestHash, answerDueAt })
+          .onConflictDoUpdate({
+            target: [idempotencyKeys.principal, idempotencyKeys.key],
+            set: { requestHash, status: null, response: null, owner: claim.owner, answerDueAt, createdAt: sql`now()` },
+            setWhere: lt(idempotencyKeys.createdAt, stale),
+          })
+          .returning({ key: idempotencyKeys.key }),
+      );
       let won: unknown;
       try {
         [won] = await deadlines.within(request, claiming);
       } catch (e) {
         // No answer to the claim in time: this request ends here and runs nothing. The claim may still land
         // (postgres.js sends it once the database is back); then let it go, so a retry can run.
-        void claiming.then(async ([landed]) => { if (landed) await release(claim); }).catch(() => { /* then the overdue claim reads as "outcome unknown" */ });
+        void claiming
+          .then(async ([landed]) => {
+            if (landed) await release(claim);
+          })
+          .catch(() => {
+            /* then the overdue claim reads as "outcome unknown" */
+          });
         throw e;
       }
-      if (won) { claimed.set(request, claim); return; }
-      const [row] = await deadlines.within(request, db.select({
-        requestHash: idempotencyKeys.requestHash, status: idempotencyKeys.status, response: idempotencyKeys.response, owner: idempotencyKeys.owner,
-        overdue: sql<boolean>`${idempotencyKeys.answerDueAt} < now()`,
-      }).from(idempotencyKeys).where(and(eq(idempotencyKeys.principal, claim.principal), eq(idempotencyKeys.key, key))));
-      if (!row) return endResponse(problem(409, 'IDEMPOTENCY_CONFLICT', 'Idempotency-Key is being reset; retry', { 'retry-after': '1' }));
-      if (row.requestHash !== requestHash) return endResponse(problem(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request'));
-      const inProgress = () => endResponse(problem(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running; retry', { 'retry-after': '1' }));
+      if (won) {
+        claimed.set(request, claim);
+        return;
+      }
+      const [row] = await deadlines.within(
+        request,
+        db
+          .select({
+            requestHash: idempotencyKeys.requestHash,
+            status: idempotencyKeys.status,
+            response: idempotencyKeys.response,
+            owner: idempotencyKeys.owner,
+            overdue: sql<boolean>`${idempotencyKeys.answerDueAt} < now()`,
+          })
+          .from(idempotencyKeys)
+          .where(and(eq(idempotencyKeys.principal, claim.principal), eq(idempotencyKeys.key, key))),
+      );
+      if (!row)
+        return endResponse(
+          problem(409, 'IDEMPOTENCY_CONFLICT', 'Idempotency-Key is being reset; retry', { 'retry-after': '1' }),
+        );
+      if (row.requestHash !== requestHash)
+        return endResponse(
+          problem(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request'),
+        );
+      const inProgress = () =>
+        endResponse(
+          problem(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running; retry', {
+            'retry-after': '1',
+          }),
+        );
       if (row.status === null || row.response === null) {
         if (!row.overdue) return inProgress();
         // Its deadline has passed and no answer came: the request that claimed it is gone. Say so, for good.
@@ -120,9 +167,15 @@ export function idempotencyPlugin({ db, body: bodyOf, tokenHashOf, deadlines, an
         if (!resolved) return inProgress();
         return endResponse(new Response(unknown, { status: 409, headers: { 'content-type': 'application/json' } }));
       }
-      return endResponse(new Response(decrypt(answerKey, row.response, aad(claim)), {
-        status: row.status, headers: { 'content-type': 'application/graphql-response+json; charset=utf-8', 'idempotent-replayed': 'true' },
-      }));
+      return endResponse(
+        new Response(decrypt(answerKey, row.response, aad(claim)), {
+          status: row.status,
+          headers: {
+            'content-type': 'application/graphql-response+json; charset=utf-8',
+            'idempotent-replayed': 'true',
+          },
+        }),
+      );
     },
     async onResponse({ request, response }) {
       const claim = claimed.get(request);
@@ -130,9 +183,16 @@ export function idempotencyPlugin({ db, body: bodyOf, tokenHashOf, deadlines, an
       const text = await response.clone().text();
       if (response.status >= 500 || response.status === 429) {
         let code: unknown;
-        try { code = (JSON.parse(text) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code; } catch { /* not JSON */ }
+        try {
+          code = (JSON.parse(text) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code;
+        } catch {
+          /* not JSON */
+        }
         // Refused before it ran: release the key so a retry runs.
-        if (refusedBeforeRunning(response.status, code)) { await deadlines.atMost(request, release(claim)); return; }
+        if (refusedBeforeRunning(response.status, code)) {
+          await deadlines.atMost(request, release(claim));
+          return;
+        }
         // A deadline or a lost connection: the write may still commit. Running a retry could apply it twice,
         // so the key answers every retry with "outcome unknown" until it expires.
         await deadlines.atMost(request, answer(claim, 409, outcomeUnknown(response.status, code)));

@@ -8,7 +8,18 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { GraphQLError, Kind, validate, visit, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  validate,
+  visit,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import type { Context } from '../graphql/builder.js';
@@ -21,22 +32,37 @@ export function limitError(message: string, status = 400, code = LIMIT_CODE) {
 }
 
 /** graphql-armor reports "Syntax Error: …" and throws; report a coded validation error instead. */
-const armorReject = [(ctx: ValidationContext | null, err: GraphQLError) => {
-  const error = limitError(err.message.replace(/^Syntax Error: /, ''));
-  if (ctx) ctx.reportError(error);
-  else throw error;
-}];
+const armorReject = [
+  (ctx: ValidationContext | null, err: GraphQLError) => {
+    const error = limitError(err.message.replace(/^Syntax Error: /, ''));
+    if (ctx) ctx.reportError(error);
+    else throw error;
+  },
+];
 
 /** The operation a request executes, and its fragments. */
 export function operationOf(document: DocumentNode, operationName?: string | null) {
   const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName ? ops.find((o) => o.name?.value === operationName) : ops.length === 1 ? ops[0] : undefined;
-  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  const operation = operationName
+    ? ops.find((o) => o.name?.value === operationName)
+    : ops.length === 1
+      ? ops[0]
+      : undefined;
+  const fragments = new Map(
+    document.definitions
+      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((f) => [f.name.value, f]),
+  );
   return { operation, fragments };
 }
 
 /** Every field node of a selection set, through inline fragments and fragment spreads (each fragment once). */
-export function* fieldsOf(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, deep: boolean, seen = new Set<string>()): Generator<FieldNode> {
+export function* fieldsOf(
+  set: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  deep: boolean,
+  seen = new Set<string>(),
+): Generator<FieldNode> {
   for (const s of set.selections) {
     if (s.kind === Kind.FIELD) {
       yield s;
@@ -61,10 +87,18 @@ export function rootFieldCount(document: DocumentNode, operationName?: string | 
   return Math.max(1, n);
 }
 
-function pageSizeOf(field: FieldNode, variables: Record<string, unknown> | undefined): { arg: string; value: number } | undefined {
+function pageSizeOf(
+  field: FieldNode,
+  variables: Record<string, unknown> | undefined,
+): { arg: string; value: number } | undefined {
   for (const a of field.arguments ?? []) {
     if (a.name.value !== 'first' && a.name.value !== 'last') continue;
-    const v = a.value.kind === Kind.INT ? Number(a.value.value) : a.value.kind === Kind.VARIABLE ? variables?.[a.value.name.value] : undefined;
+    const v =
+      a.value.kind === Kind.INT
+        ? Number(a.value.value)
+        : a.value.kind === Kind.VARIABLE
+          ? variables?.[a.value.name.value]
+          : undefined;
     if (typeof v === 'number' && v > MAX_PAGE_SIZE) return { arg: a.name.value, value: v };
   }
   return undefined;
@@ -76,11 +110,15 @@ function pageSizeOf(field: FieldNode, variables: Record<string, unknown> | undef
  * above the maximum refused (the connection plugins would silently clamp it).
  */
 /** The document with `first`/`last` variables replaced by their values, or undefined when it has none. */
-function withPageSizesInlined(document: DocumentNode, variables: Record<string, unknown> | undefined): DocumentNode | undefined {
+function withPageSizesInlined(
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+): DocumentNode | undefined {
   let changed = false;
   const inlined = visit(document, {
     Argument(node) {
-      if ((node.name.value !== 'first' && node.name.value !== 'last') || node.value.kind !== Kind.VARIABLE) return undefined;
+      if ((node.name.value !== 'first' && node.name.value !== 'last') || node.value.kind !== Kind.VARIABLE)
+        return undefined;
       const v = variables?.[node.value.name.value];
       if (typeof v !== 'number') return undefined;
       changed = true;
@@ -97,8 +135,17 @@ export function operationGuards(config: Config, costOptions: CostLimitOptions): 
       // The cost rule multiplies by literal page sizes only: check again with variables' values in place.
       const inlined = withPageSizesInlined(args.document, args.variableValues as Record<string, unknown> | undefined);
       if (inlined) {
-        const errors = [...validate(args.schema, inlined, [costLimitRule({ ...costOptions, propagateOnRejection: false, onReject: [(ctx, e) => ctx?.reportError(e)] })])];
-        if (errors.length) { setResultAndStopExecution({ errors: errors.map((e) => limitError(e.message.replace(/^Syntax Error: /, ''))) }); return; }
+        const errors = [
+          ...validate(args.schema, inlined, [
+            costLimitRule({ ...costOptions, propagateOnRejection: false, onReject: [(ctx, e) => ctx?.reportError(e)] }),
+          ]),
+        ];
+        if (errors.length) {
+          setResultAndStopExecution({
+            errors: errors.map((e) => limitError(e.message.replace(/^Syntax Error: /, ''))),
+          });
+          return;
+        }
       }
       const { operation, fragments } = operationOf(args.document, args.operationName);
       if (!operation) return;
@@ -107,14 +154,25 @@ export function operationGuards(config: Config, costOptions: CostLimitOptions): 
       for (const field of fieldsOf(operation.selectionSet, fragments, true)) {
         const name = field.name.value;
         if (introspectionClosed && (name === '__schema' || name === '__type')) {
-          setResultAndStopExecution({ errors: [new GraphQLError(`Introspection is not available ${production ? 'in production' : 'to contractor tokens'}`, { extensions: { code: 'FORBIDDEN' } })] });
+          setResultAndStopExecution({
+            errors: [
+              new GraphQLError(
+                `Introspection is not available ${production ? 'in production' : 'to contractor tokens'}`,
+                { extensions: { code: 'FORBIDDEN' } },
+              ),
+            ],
+          });
           return;
         }
         const page = pageSizeOf(field, args.variableValues as Record<string, unknown> | undefined);
         if (page) {
-          setResultAndStopExecution({ errors: [new GraphQLError(`${name}(${page.arg}: ${page.value}): at most ${MAX_PAGE_SIZE} items per page`, {
-            extensions: { code: 'VALIDATION_FAILED', field: page.arg, max: MAX_PAGE_SIZE },
-          })] });
+          setResultAndStopExecution({
+            errors: [
+              new GraphQLError(`${name}(${page.arg}: ${page.value}): at most ${MAX_PAGE_SIZE} items per page`, {
+                extensions: { code: 'VALIDATION_FAILED', field: page.arg, max: MAX_PAGE_SIZE },
+              }),
+            ],
+          });
           return;
         }
       }
@@ -127,10 +185,15 @@ const noSuggestions: Plugin = {
   onResultProcess({ result, setResult }) {
     const r = result as { errors?: readonly GraphQLError[] };
     if (Array.isArray(result) || !r.errors?.some((e) => /Did you mean/.test(e.message))) return;
-    setResult({ ...(result as object), errors: r.errors.map((e) => {
-      const message = e.message.replace(/\s*Did you mean[^?]*\?/g, '').trim();
-      return message === e.message ? e : new GraphQLError(message, { nodes: e.nodes, path: e.path, extensions: e.extensions });
-    }) } as never);
+    setResult({
+      ...(result as object),
+      errors: r.errors.map((e) => {
+        const message = e.message.replace(/\s*Did you mean[^?]*\?/g, '').trim();
+        return message === e.message
+          ? e
+          : new GraphQLError(message, { nodes: e.nodes, path: e.path, extensions: e.extensions });
+      }),
+    } as never);
   },
 };
 
@@ -197,11 +260,22 @@ const contentTypeNeeded: Plugin = {
   onRequestParse({ request, requestParser, endResponse }) {
     if (requestParser) return;
     const given = request.headers.get('content-type');
-    const what = given ? `Content-Type ${given.replace(/[^\x20-\x7e]/g, '?').slice(0, 100)} is not accepted` : 'The request has no Content-Type';
-    endResponse(new Response(JSON.stringify({ errors: [{
-      message: `${what}: send the GraphQL request as JSON with the header Content-Type: application/json`,
-      extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
-    }] }), { status: 415, headers: { 'content-type': 'application/json' } }));
+    const what = given
+      ? `Content-Type ${given.replace(/[^\x20-\x7e]/g, '?').slice(0, 100)} is not accepted`
+      : 'The request has no Content-Type';
+    endResponse(
+      new Response(
+        JSON.stringify({
+          errors: [
+            {
+              message: `${what}: send the GraphQL request as JSON with the header Content-Type: application/json`,
+              extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+            },
+          ],
+        }),
+        { status: 415, headers: { 'content-type': 'application/json' } },
+      ),
+    );
   },
 };
 
@@ -210,7 +284,14 @@ export function limitPlugins(config: Config): Plugin<Context>[] {
   const common = { exposeLimits: true, onReject: armorReject, propagateOnRejection: false };
   // depthCostFactor 1: the cost approximates the number of values a response can hold (objects 2, scalars 1,
   // each connection × its page size), so 50 contractors × 10 grants pass and 100 × 100 do not.
-  const cost: CostLimitOptions = { maxCost: l.maxCost, objectCost: 2, scalarCost: 1, depthCostFactor: 1, ignoreIntrospection: false, flattenFragments: true };
+  const cost: CostLimitOptions = {
+    maxCost: l.maxCost,
+    objectCost: 2,
+    scalarCost: 1,
+    depthCostFactor: 1,
+    ignoreIntrospection: false,
+    flattenFragments: true,
+  };
   return [
     // A browser sends a cross-site request without a CORS preflight only with a "simple" content type and
     // no custom header; such a request must carry Authorization (a bearer token, which a browser never adds
@@ -218,7 +299,12 @@ export function limitPlugins(config: Config): Plugin<Context>[] {
     useCSRFPrevention({ requestHeaders: ['authorization', 'x-graphql-yoga-csrf'] }) as Plugin<Context>,
     contentTypeNeeded as Plugin<Context>,
     documentShape(l.maxDocumentChars) as Plugin<Context>,
-    maxTokensPlugin({ n: l.maxTokens, exposeLimits: true, onReject: armorReject, propagateOnRejection: true }) as Plugin<Context>,
+    maxTokensPlugin({
+      n: l.maxTokens,
+      exposeLimits: true,
+      onReject: armorReject,
+      propagateOnRejection: true,
+    }) as Plugin<Context>,
     // The `__schema` subtree is not counted: the standard introspection query (GraphiQL, code generators) is 15
     // deep, mostly `ofType` chains of one object each. What makes introspection expensive, lists nested in lists
     // (`fields { type { fields …`), graphql-js' own MaxIntrospectionDepthRule refuses; who may introspect at all

@@ -6,7 +6,11 @@ import { bearerCredentials } from './authorization.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
-export function metricsAllowed(request: Request, address: string | undefined, metricsToken: string | undefined): boolean {
+export function metricsAllowed(
+  request: Request,
+  address: string | undefined,
+  metricsToken: string | undefined,
+): boolean {
   if (metricsToken) {
     const given = bearerCredentials(request) ?? '';
     const digest = (v: string) => createHash('sha256').update(v).digest();

@@ -7,12 +7,20 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { rootFieldCount } from './limits.js';
 
-export interface BucketResult { ok: boolean; retryAfterSeconds: number; remaining: number }
+export interface BucketResult {
+  ok: boolean;
+  retryAfterSeconds: number;
+  remaining: number;
+}
 
 /** Token buckets refilled continuously at `perMinute / 60` per second, holding at most `perMinute`. */
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(readonly perMinute: number, private readonly now: () => number = Date.now, private readonly maxKeys = 100_000) {}
+  constructor(
+    readonly perMinute: number,
+    private readonly now: () => number = Date.now,
+    private readonly maxKeys = 100_000,
+  ) {}
 
   private refill(key: string) {
     const t = this.now();
@@ -31,25 +39,45 @@ export class TokenBuckets {
   /** Takes `cost` units, or none and says how long until there would be enough. */
   take(key: string, cost = 1): BucketResult {
     const b = this.refill(key);
-    if (b.tokens >= cost) { b.tokens -= cost; return { ok: true, retryAfterSeconds: 0, remaining: Math.floor(b.tokens) }; }
+    if (b.tokens >= cost) {
+      b.tokens -= cost;
+      return { ok: true, retryAfterSeconds: 0, remaining: Math.floor(b.tokens) };
+    }
     const missing = Math.min(cost, this.perMinute) - b.tokens;
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((missing / this.perMinute) * 60)), remaining: Math.floor(b.tokens) };
+    return {
+      ok: false,
+      retryAfterSeconds: Math.max(1, Math.ceil((missing / this.perMinute) * 60)),
+      remaining: Math.floor(b.tokens),
+    };
   }
 
   /** Forget buckets that have refilled completely (they hold no information). */
   prune(t = this.now()) {
-    for (const [k, b] of this.buckets) if (b.tokens + ((t - b.at) / 60_000) * this.perMinute >= this.perMinute) this.buckets.delete(k);
+    for (const [k, b] of this.buckets)
+      if (b.tokens + ((t - b.at) / 60_000) * this.perMinute >= this.perMinute) this.buckets.delete(k);
     if (this.buckets.size >= this.maxKeys) this.buckets.clear();
   }
 }
 
 export const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
 
-export function rateLimitedError(scope: 'token' | 'address', perMinute: number, retryAfterSeconds: number, cost: number) {
+export function rateLimitedError(
+  scope: 'token' | 'address',
+  perMinute: number,
+  retryAfterSeconds: number,
+  cost: number,
+) {
   const what = cost > 1 ? `an operation of ${cost} root fields` : 'this request';
-  return new GraphQLError(`Rate limit of ${perMinute} root fields per minute per ${scope} reached: ${what} may be retried in ${retryAfterSeconds} s`, {
-    extensions: { code: 'RATE_LIMITED', scope, http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } } },
-  });
+  return new GraphQLError(
+    `Rate limit of ${perMinute} root fields per minute per ${scope} reached: ${what} may be retried in ${retryAfterSeconds} s`,
+    {
+      extensions: {
+        code: 'RATE_LIMITED',
+        scope,
+        http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } },
+      },
+    },
+  );
 }
 
 export interface RateLimiter {
@@ -59,7 +87,11 @@ export interface RateLimiter {
   charge(tokenHash: string | undefined, address: string, cost: number): GraphQLError | undefined;
 }
 
-export function createRateLimiter(opts: { perTokenPerMinute: number; perAddressPerMinute: number; now?: () => number }): RateLimiter {
+export function createRateLimiter(opts: {
+  perTokenPerMinute: number;
+  perAddressPerMinute: number;
+  now?: () => number;
+}): RateLimiter {
   const byToken = opts.perTokenPerMinute > 0 ? new TokenBuckets(opts.perTokenPerMinute, opts.now) : undefined;
   const byAddress = opts.perAddressPerMinute > 0 ? new TokenBuckets(opts.perAddressPerMinute, opts.now) : undefined;
   return {
@@ -84,7 +116,11 @@ export function createRateLimiter(opts: { perTokenPerMinute: number; perAddressP
 /** The client's address: the socket's peer, or with TRUST_PROXY the last X-Forwarded-For hop (added by our proxy). */
 export function clientAddress(request: Request, serverContext: unknown, trustProxy: boolean): string {
   if (trustProxy) {
-    const hops = request.headers.get('x-forwarded-for')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const hops = request.headers
+      .get('x-forwarded-for')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (hops?.length) return hops[hops.length - 1]!;
   }
   const req = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req;
@@ -92,7 +128,11 @@ export function clientAddress(request: Request, serverContext: unknown, trustPro
 }
 
 /** Charges each executed operation's root fields to its token and address buckets; 429 when one is empty. */
-export function rateLimitPlugin(limiter: RateLimiter, keysOf: (request: Request) => { tokenHash?: string; address: string }, onLimited?: (scope: string) => void): Plugin {
+export function rateLimitPlugin(
+  limiter: RateLimiter,
+  keysOf: (request: Request) => { tokenHash?: string; address: string },
+  onLimited?: (scope: string) => void,
+): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const { tokenHash, address } = keysOf((args.contextValue as { request: Request }).request);

@@ -8,12 +8,29 @@ import { domainErrorOf } from '../errors.js';
 export type { Logger };
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({
-    level,
-    base: { service: 'transfer-registry' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers', '*.headers', 'variables', '*.variables', 'password', 'secret'], censor: '[redacted]' },
-  }, destination ?? pino.destination({ dest: 1, sync: true })); // synchronous: nothing lost at process.exit
+  return pino(
+    {
+      level,
+      base: { service: 'transfer-registry' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          'token',
+          '*.token',
+          'authorization',
+          '*.authorization',
+          'headers',
+          '*.headers',
+          'variables',
+          '*.variables',
+          'password',
+          'secret',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    destination ?? pino.destination({ dest: 1, sync: true }),
+  ); // synchronous: nothing lost at process.exit
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -29,7 +46,10 @@ export function errorSummary(e: unknown): { errorType: string; sqlState?: string
   const err = (e as { originalError?: unknown })?.originalError ?? e;
   const cause = (err as { cause?: unknown })?.cause;
   const code = (err as { code?: unknown })?.code ?? (cause as { code?: unknown })?.code;
-  return { errorType: (err as object)?.constructor?.name ?? typeof err, ...(typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? { sqlState: code } : {}) };
+  return {
+    errorType: (err as object)?.constructor?.name ?? typeof err,
+    ...(typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? { sqlState: code } : {}),
+  };
 }
 
 /**

@@ -31,28 +31,75 @@ export function createMetrics(database: Database, opts: { defaultMetrics?: boole
     seen.add(name);
     return name;
   };
-  const queries = new Counter({ name: 'registry_db_statements_total', help: 'SQL statements sent (counted as drizzle logs them)', registers: [registry] });
+  const queries = new Counter({
+    name: 'registry_db_statements_total',
+    help: 'SQL statements sent (counted as drizzle logs them)',
+    registers: [registry],
+  });
   database.onQuery.add(() => queries.inc());
   new Gauge({
-    name: 'registry_db_pool_in_use', help: 'Statements and transactions in flight through drizzle, counted by this process (postgres.js has no pool statistics); PGlite: always 0',
-    registers: [registry], collect() { this.set(database.pool.inFlight()); },
+    name: 'registry_db_pool_in_use',
+    help: 'Statements and transactions in flight through drizzle, counted by this process (postgres.js has no pool statistics); PGlite: always 0',
+    registers: [registry],
+    collect() {
+      this.set(database.pool.inFlight());
+    },
   });
   new Gauge({
-    name: 'registry_db_pool_waiting', help: 'In-flight statements beyond the pool size, i.e. waiting for a connection (counted by this process)',
-    registers: [registry], collect() { this.set(database.pool.waiting()); },
+    name: 'registry_db_pool_waiting',
+    help: 'In-flight statements beyond the pool size, i.e. waiting for a connection (counted by this process)',
+    registers: [registry],
+    collect() {
+      this.set(database.pool.waiting());
+    },
   });
-  new Gauge({ name: 'registry_db_pool_max', help: 'Configured pool size (DB_POOL_MAX; PGlite: 1)', registers: [registry], collect() { this.set(database.pool.max); } });
+  new Gauge({
+    name: 'registry_db_pool_max',
+    help: 'Configured pool size (DB_POOL_MAX; PGlite: 1)',
+    registers: [registry],
+    collect() {
+      this.set(database.pool.max);
+    },
+  });
   return {
     registry,
     operationLabel,
-    requests: new Counter({ name: 'registry_graphql_requests_total', help: 'GraphQL operations by operation name and outcome (ok, error, refused)', labelNames: ['operation', 'outcome'], registers: [registry] }),
+    requests: new Counter({
+      name: 'registry_graphql_requests_total',
+      help: 'GraphQL operations by operation name and outcome (ok, error, refused)',
+      labelNames: ['operation', 'outcome'],
+      registers: [registry],
+    }),
     duration: new Histogram({
-      name: 'registry_graphql_request_duration_seconds', help: 'GraphQL request latency by operation name', labelNames: ['operation'], registers: [registry],
+      name: 'registry_graphql_request_duration_seconds',
+      help: 'GraphQL request latency by operation name',
+      labelNames: ['operation'],
+      registers: [registry],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }),
-    http: new Counter({ name: 'registry_http_responses_total', help: 'HTTP responses by route and status', labelNames: ['route', 'status'], registers: [registry] }),
-    tokenVerifications: new Counter({ name: 'registry_token_verifications_total', help: 'Bearer tokens checked, by result (accepted, refused)', labelNames: ['result'], registers: [registry] }),
-    rateLimited: new Counter({ name: 'registry_rate_limited_total', help: 'Requests refused with 429, by bucket (token, address)', labelNames: ['scope'], registers: [registry] }),
-    refusals: new Counter({ name: 'registry_refusals_total', help: 'Requests refused before execution, by reason', labelNames: ['reason'], registers: [registry] }),
+    http: new Counter({
+      name: 'registry_http_responses_total',
+      help: 'HTTP responses by route and status',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+    tokenVerifications: new Counter({
+      name: 'registry_token_verifications_total',
+      help: 'Bearer tokens checked, by result (accepted, refused)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'registry_rate_limited_total',
+      help: 'Requests refused with 429, by bucket (token, address)',
+      labelNames: ['scope'],
+      registers: [registry],
+    }),
+    refusals: new Counter({
+      name: 'registry_refusals_total',
+      help: 'Requests refused before execution, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
   };
 }

@@ -25,14 +25,26 @@ export interface RequestInfo {
 
 const QUIET_ROUTES = new Set(['/health', '/ready', '/metrics']);
 
-export function observeRequests(opts: { logger: Logger; metrics: Metrics; graphqlPath: string; address: (request: Request, serverContext: unknown) => string }) {
+export function observeRequests(opts: {
+  logger: Logger;
+  metrics: Metrics;
+  graphqlPath: string;
+  address: (request: Request, serverContext: unknown) => string;
+}) {
   const { logger, metrics } = opts;
   const infos = new WeakMap<Request, RequestInfo>();
   const info = (request: Request) => infos.get(request);
 
   const plugin: Plugin = {
     onRequest({ request, url, serverContext }) {
-      infos.set(request, { id: requestIdOf(request), start: performance.now(), route: url.pathname, address: opts.address(request, serverContext), codes: new Set(), unexpected: [] });
+      infos.set(request, {
+        id: requestIdOf(request),
+        start: performance.now(),
+        route: url.pathname,
+        address: opts.address(request, serverContext),
+        codes: new Set(),
+        unexpected: [],
+      });
     },
     onExecute({ args }) {
       const i = info((args.contextValue as { request: Request }).request);
@@ -43,7 +55,12 @@ export function observeRequests(opts: { logger: Logger; metrics: Metrics; graphq
           // Before masking: the only place the cause of an unexpected error can be seen. An expected failure thrown
           // by a resolver (a DomainError, coded when masked) is not one.
           for (const e of (result as { errors?: readonly GraphQLError[] }).errors ?? []) {
-            if (e.originalError && !(e.originalError instanceof GraphQLError) && typeof e.extensions?.code !== 'string' && !domainErrorOf(e)) {
+            if (
+              e.originalError &&
+              !(e.originalError instanceof GraphQLError) &&
+              typeof e.extensions?.code !== 'string' &&
+              !domainErrorOf(e)
+            ) {
               i.unexpected.push(errorSummary(e.originalError));
             }
           }
@@ -74,7 +91,12 @@ export function observeRequests(opts: { logger: Logger; metrics: Metrics; graphq
       if (!i) return;
       response.headers.set('x-request-id', i.id);
       const seconds = (performance.now() - i.start) / 1000;
-      const route = i.route === opts.graphqlPath ? 'graphql' : QUIET_ROUTES.has(i.route) || i.route === '/.well-known/jwks.json' ? i.route : 'other';
+      const route =
+        i.route === opts.graphqlPath
+          ? 'graphql'
+          : QUIET_ROUTES.has(i.route) || i.route === '/.well-known/jwks.json'
+            ? i.route
+            : 'other';
       metrics.http.inc({ route, status: String(response.status) });
       if (route === 'graphql') {
         const operation = i.operation ?? 'none';
@@ -84,14 +106,24 @@ export function observeRequests(opts: { logger: Logger; metrics: Metrics; graphq
         metrics.duration.observe({ operation }, seconds);
       }
       const line = {
-        reqId: i.id, method: request.method, route: i.route, status: response.status, durationMs: Math.round(seconds * 10_000) / 10,
+        reqId: i.id,
+        method: request.method,
+        route: i.route,
+        status: response.status,
+        durationMs: Math.round(seconds * 10_000) / 10,
         ...(i.operation ? { operation: i.operation } : {}),
         ...(i.actor ? { actor: i.actor, actorKind: i.actorKind } : {}),
         ...(i.codes.size ? { errorCodes: [...i.codes] } : {}),
         ...(i.unexpected.length ? { unexpected: i.unexpected } : {}),
       };
       // Probes stay quiet whatever they answer: a 503 from /ready during shutdown or an outage is the answer.
-      const level = i.unexpected.length ? 'error' : QUIET_ROUTES.has(i.route) ? 'debug' : response.status >= 500 ? 'error' : 'info';
+      const level = i.unexpected.length
+        ? 'error'
+        : QUIET_ROUTES.has(i.route)
+          ? 'debug'
+          : response.status >= 500
+            ? 'error'
+            : 'info';
       logger[level](line, 'request');
     },
   };

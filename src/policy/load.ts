@@ -4,21 +4,43 @@
 import { inArray, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { adequacyDecisions, jurisdictionMembers, jurisdictions, routeRestrictions } from '../db/tables.js';
-import { decideRoute, foreignAuthority, type Decision, type MechanismChoice, type PolicyTables, type Route } from './transfer-rules.js';
+import {
+  decideRoute,
+  foreignAuthority,
+  type Decision,
+  type MechanismChoice,
+  type PolicyTables,
+  type Route,
+} from './transfer-rules.js';
 
-export interface Countries { exporter: string; importer: string }
+export interface Countries {
+  exporter: string;
+  importer: string;
+}
 
 /** The policy tables: whole, or only the rows that routes between `countries` can touch. */
-export async function loadPolicyTables(db: Queryable, countries?: Countries | readonly Countries[]): Promise<PolicyTables> {
+export async function loadPolicyTables(
+  db: Queryable,
+  countries?: Countries | readonly Countries[],
+): Promise<PolicyTables> {
   const pairs = countries === undefined ? undefined : Array.isArray(countries) ? countries : [countries as Countries];
   const exporters = pairs && [...new Set(pairs.map((p) => p.exporter))];
   const importers = pairs && [...new Set(pairs.map((p) => p.importer))];
   const both = pairs && [...new Set([...exporters!, ...importers!])];
   const [members, names, adequacy, restrictions] = await Promise.all([
-    db.select().from(jurisdictionMembers).where(both ? inArray(jurisdictionMembers.country, both) : undefined),
+    db
+      .select()
+      .from(jurisdictionMembers)
+      .where(both ? inArray(jurisdictionMembers.country, both) : undefined),
     db.select().from(jurisdictions),
-    db.select().from(adequacyDecisions).where(importers ? inArray(adequacyDecisions.country, importers) : undefined),
-    db.select().from(routeRestrictions).where(exporters ? inArray(routeRestrictions.exporterCountry, exporters) : undefined),
+    db
+      .select()
+      .from(adequacyDecisions)
+      .where(importers ? inArray(adequacyDecisions.country, importers) : undefined),
+    db
+      .select()
+      .from(routeRestrictions)
+      .where(exporters ? inArray(routeRestrictions.exporterCountry, exporters) : undefined),
   ]);
   return {
     membership: new Map(members.map((m) => [m.country, m.jurisdiction])),
@@ -28,12 +50,18 @@ export async function loadPolicyTables(db: Queryable, countries?: Countries | re
   };
 }
 
-export interface RouteCase { route: Route; choice?: MechanismChoice }
+export interface RouteCase {
+  route: Route;
+  choice?: MechanismChoice;
+}
 
 /** Judges every case with one load of the tables (not one per route). */
 export async function judgeRoutes(db: Queryable, cases: readonly RouteCase[]): Promise<Decision[]> {
   if (!cases.length) return [];
-  const tables = await loadPolicyTables(db, cases.map(({ route }) => ({ exporter: route.exporterCountry, importer: route.importerCountry })));
+  const tables = await loadPolicyTables(
+    db,
+    cases.map(({ route }) => ({ exporter: route.exporterCountry, importer: route.importerCountry })),
+  );
   return cases.map(({ route, choice }) => decideRoute(tables, route, choice));
 }
 
@@ -44,7 +72,11 @@ export async function judgeRoute(db: Queryable, route: Route, choice: MechanismC
 }
 
 /** GDPR Art. 48: why an authority in `authorityCountry` is foreign to an office in `exporterCountry`, or null. */
-export async function judgeAuthority(db: Queryable, exporterCountry: string, authorityCountry: string): Promise<string | null> {
+export async function judgeAuthority(
+  db: Queryable,
+  exporterCountry: string,
+  authorityCountry: string,
+): Promise<string | null> {
   const tables = await loadPolicyTables(db, { exporter: exporterCountry, importer: authorityCountry });
   return foreignAuthority(tables, exporterCountry, authorityCountry);
 }

@@ -7,8 +7,20 @@ export interface PolicyTables {
   /** Jurisdiction code per member country, e.g. DE → EU_EEA, GB → UK. */
   membership: ReadonlyMap<string, string>;
   jurisdictionNames: ReadonlyMap<string, string>;
-  adequacy: ReadonlyArray<{ jurisdiction: string; country: string; instrument: string; adoptedOn: string; scopeCondition: string | null; requiresCertification: Certification | null }>;
-  restrictions: ReadonlyArray<{ exporterCountry: string; importerCountry: string | null; legalBasis: string; reason: string }>;
+  adequacy: ReadonlyArray<{
+    jurisdiction: string;
+    country: string;
+    instrument: string;
+    adoptedOn: string;
+    scopeCondition: string | null;
+    requiresCertification: Certification | null;
+  }>;
+  restrictions: ReadonlyArray<{
+    exporterCountry: string;
+    importerCountry: string | null;
+    legalBasis: string;
+    reason: string;
+  }>;
 }
 
 export type Importer =
@@ -33,14 +45,18 @@ export interface MechanismChoice {
   derogationJustification?: string | null;
 }
 
-export type Basis = 'SAME_COUNTRY' | 'SAME_JURISDICTION' | 'ADEQUACY' | 'NO_TRANSFER_REGIME' | 'SAFEGUARD' | 'DEROGATION';
+export type Basis =
+  'SAME_COUNTRY' | 'SAME_JURISDICTION' | 'ADEQUACY' | 'NO_TRANSFER_REGIME' | 'SAFEGUARD' | 'DEROGATION';
 
 /** Whether the route crosses a border, and whether it leaves the exporter's jurisdiction (a "third country"). */
-interface Reach { crossBorder: boolean; thirdCountry: boolean }
+interface Reach {
+  crossBorder: boolean;
+  thirdCountry: boolean;
+}
 
 export type Decision =
-  | Reach & { allowed: true; mechanism: Mechanism; sccModule: number | null; basis: Basis; explanation: string }
-  | Reach & { allowed: false; reason: string };
+  | (Reach & { allowed: true; mechanism: Mechanism; sccModule: number | null; basis: Basis; explanation: string })
+  | (Reach & { allowed: false; reason: string });
 
 /**
  * Data sent from `from` to `to` leaves the exporter's jurisdiction — not merely its country: `to` is outside the
@@ -55,8 +71,10 @@ export function leavesJurisdiction(tables: Pick<PolicyTables, 'membership'>, fro
 }
 
 const SCC_MODULE_NAMES: Record<number, string> = {
-  1: 'module 1 (controller to controller)', 2: 'module 2 (controller to processor)',
-  3: 'module 3 (processor to processor)', 4: 'module 4 (processor to controller)',
+  1: 'module 1 (controller to controller)',
+  2: 'module 2 (controller to processor)',
+  3: 'module 3 (processor to processor)',
+  4: 'module 4 (processor to controller)',
 };
 
 /** Decision 2021/914: the module follows from the parties' roles. */
@@ -71,32 +89,46 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
   const crossBorder = from !== to;
   const thirdCountry = leavesJurisdiction(tables, from, to);
   const refuse = (reason: string): Decision => ({ allowed: false, crossBorder, thirdCountry, reason });
-  const allow = (mechanism: Mechanism, basis: Basis, explanation: string, sccModule: number | null = null): Decision =>
-    ({ allowed: true, crossBorder, thirdCountry, mechanism, sccModule, basis, explanation });
+  const allow = (
+    mechanism: Mechanism,
+    basis: Basis,
+    explanation: string,
+    sccModule: number | null = null,
+  ): Decision => ({ allowed: true, crossBorder, thirdCountry, mechanism, sccModule, basis, explanation });
   const chosen = choice.mechanism ?? null;
 
-  const restriction = tables.restrictions.find((r) => r.exporterCountry === from && (r.importerCountry === null || r.importerCountry === to));
+  const restriction = tables.restrictions.find(
+    (r) => r.exporterCountry === from && (r.importerCountry === null || r.importerCountry === to),
+  );
   if (restriction && crossBorder) return refuse(`route forbidden by ${restriction.legalBasis}: ${restriction.reason}`);
 
   const regime = tables.membership.get(from);
-  const regimeName = regime ? tables.jurisdictionNames.get(regime) ?? regime : undefined;
+  const regimeName = regime ? (tables.jurisdictionNames.get(regime) ?? regime) : undefined;
   const onlyNoMechanism = (basis: Basis, explanation: string) => {
-    if (chosen && chosen !== 'NOT_REQUIRED') return refuse(`${explanation}; no transfer mechanism applies, so ${chosen} must not be recorded`);
+    if (chosen && chosen !== 'NOT_REQUIRED')
+      return refuse(`${explanation}; no transfer mechanism applies, so ${chosen} must not be recorded`);
     return allow('NOT_REQUIRED', basis, explanation);
   };
 
   if (!crossBorder) return onlyNoMechanism('SAME_COUNTRY', `${from} → ${to} stays in one country`);
-  if (!regime) return onlyNoMechanism('NO_TRANSFER_REGIME', `no cross-border transfer regime is recorded for exporter country ${from}`);
+  if (!regime)
+    return onlyNoMechanism(
+      'NO_TRANSFER_REGIME',
+      `no cross-border transfer regime is recorded for exporter country ${from}`,
+    );
   if (!thirdCountry) return onlyNoMechanism('SAME_JURISDICTION', `${from} and ${to} are both in ${regimeName}`);
 
   // Adequacy: the destination is adequate for this exporter's regime, from the decision's date, within its scope.
   const decision = tables.adequacy.find((a) => a.jurisdiction === regime && a.country === to);
   let adequacyGap = `${to} has no adequacy decision under ${regimeName}`;
   if (decision) {
-    const certified = !decision.requiresCertification
-      || (route.importer.kind === 'CONTRACTOR' && route.importer.certifications.includes(decision.requiresCertification));
-    if (new Date(`${decision.adoptedOn}T00:00:00Z`) > route.at) adequacyGap = `the adequacy decision for ${to} (${decision.instrument}) applies only from ${decision.adoptedOn}`;
-    else if (!certified) adequacyGap = `the adequacy decision for ${to} (${decision.instrument}) covers only importers certified under ${decision.requiresCertification}, and this importer is not`;
+    const certified =
+      !decision.requiresCertification ||
+      (route.importer.kind === 'CONTRACTOR' && route.importer.certifications.includes(decision.requiresCertification));
+    if (new Date(`${decision.adoptedOn}T00:00:00Z`) > route.at)
+      adequacyGap = `the adequacy decision for ${to} (${decision.instrument}) applies only from ${decision.adoptedOn}`;
+    else if (!certified)
+      adequacyGap = `the adequacy decision for ${to} (${decision.instrument}) covers only importers certified under ${decision.requiresCertification}, and this importer is not`;
     else {
       const explanation = `${to} is adequate under ${regimeName}: ${decision.instrument} of ${decision.adoptedOn}${decision.scopeCondition ? ` (${decision.scopeCondition})` : ''}`;
       if (!chosen || chosen === 'ADEQUACY') return allow('ADEQUACY', 'ADEQUACY', explanation);
@@ -112,22 +144,43 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
       return refuse(`${adequacyGap}, so ADEQUACY cannot be relied on (${validMechanismsText(route)})`);
     case 'SCC': {
       const module = requiredSccModule(route.exporterRole, route.importer);
-      if (route.importer.kind === 'AUTHORITY') return refuse('standard contractual clauses cannot bind a public authority');
+      if (route.importer.kind === 'AUTHORITY')
+        return refuse('standard contractual clauses cannot bind a public authority');
       if (choice.sccModule == null) return refuse(`SCC needs a module: this route needs ${SCC_MODULE_NAMES[module]}`);
       if (choice.sccModule !== module) {
-        return refuse(`SCC ${SCC_MODULE_NAMES[choice.sccModule] ?? `module ${choice.sccModule}`} does not match the parties' roles: ${SCC_MODULE_NAMES[module]} is required`);
+        return refuse(
+          `SCC ${SCC_MODULE_NAMES[choice.sccModule] ?? `module ${choice.sccModule}`} does not match the parties' roles: ${SCC_MODULE_NAMES[module]} is required`,
+        );
       }
-      return allow('SCC', 'SAFEGUARD', `${adequacyGap}; safeguarded by standard contractual clauses (Decision 2021/914), ${SCC_MODULE_NAMES[module]}`, module);
+      return allow(
+        'SCC',
+        'SAFEGUARD',
+        `${adequacyGap}; safeguarded by standard contractual clauses (Decision 2021/914), ${SCC_MODULE_NAMES[module]}`,
+        module,
+      );
     }
     case 'BCR':
     case 'INTRA_GROUP_AGREEMENT':
-      if (route.importer.kind !== 'OFFICE') return refuse(`${chosen} covers transfers inside the group only, and the importer is not one of its offices`);
-      return allow(chosen, 'SAFEGUARD', `${adequacyGap}; intra-group transfer safeguarded by ${chosen === 'BCR' ? 'binding corporate rules (Art. 47)' : 'the intra-group agreement'}`);
+      if (route.importer.kind !== 'OFFICE')
+        return refuse(`${chosen} covers transfers inside the group only, and the importer is not one of its offices`);
+      return allow(
+        chosen,
+        'SAFEGUARD',
+        `${adequacyGap}; intra-group transfer safeguarded by ${chosen === 'BCR' ? 'binding corporate rules (Art. 47)' : 'the intra-group agreement'}`,
+      );
     default: {
       // Art. 49 derogations: occasional transfers only, each with its written justification.
-      if (route.context === 'GRANT') return refuse(`${chosen} is an Art. 49 derogation, for occasional transfers only; a standing grant needs adequacy or an Art. 46 safeguard (${validMechanismsText(route)})`);
-      if (!choice.derogationJustification?.trim()) return refuse(`${chosen} is an Art. 49 derogation and needs a written justification`);
-      return allow(chosen, 'DEROGATION', `${adequacyGap}; occasional transfer under the Art. 49 derogation ${chosen}: ${choice.derogationJustification.trim()}`);
+      if (route.context === 'GRANT')
+        return refuse(
+          `${chosen} is an Art. 49 derogation, for occasional transfers only; a standing grant needs adequacy or an Art. 46 safeguard (${validMechanismsText(route)})`,
+        );
+      if (!choice.derogationJustification?.trim())
+        return refuse(`${chosen} is an Art. 49 derogation and needs a written justification`);
+      return allow(
+        chosen,
+        'DEROGATION',
+        `${adequacyGap}; occasional transfer under the Art. 49 derogation ${chosen}: ${choice.derogationJustification.trim()}`,
+      );
     }
   }
 }
@@ -137,7 +190,11 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
  * means outside the office's jurisdiction (or, with no regime recorded for the office, outside its country).
  * Null when it is not; a foreign authority's order alone is no basis for disclosure.
  */
-export function foreignAuthority(tables: PolicyTables, exporterCountry: string, authorityCountry: string): string | null {
+export function foreignAuthority(
+  tables: PolicyTables,
+  exporterCountry: string,
+  authorityCountry: string,
+): string | null {
   if (!leavesJurisdiction(tables, exporterCountry, authorityCountry)) return null;
   const regime = tables.membership.get(exporterCountry);
   if (!regime) return `${authorityCountry} is a foreign authority for the exporting office (${exporterCountry})`;
@@ -146,7 +203,8 @@ export function foreignAuthority(tables: PolicyTables, exporterCountry: string, 
 
 function validMechanismsText(route: Route): string {
   const options: string[] = [];
-  if (route.importer.kind === 'CONTRACTOR') options.push(`SCC ${SCC_MODULE_NAMES[requiredSccModule(route.exporterRole, route.importer)]}`);
+  if (route.importer.kind === 'CONTRACTOR')
+    options.push(`SCC ${SCC_MODULE_NAMES[requiredSccModule(route.exporterRole, route.importer)]}`);
   if (route.importer.kind === 'OFFICE') options.push('BCR', 'INTRA_GROUP_AGREEMENT');
   if (route.context === 'TRANSFER') options.push('an Art. 49 derogation with a written justification');
   return options.length ? `valid here: ${options.join(', ')}` : 'no mechanism is available for this importer';

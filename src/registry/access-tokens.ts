@@ -32,10 +32,14 @@ export function tokenStatusAt(t: Pick<AccessTokenRow, 'revokedAt' | 'expiresAt'>
 }
 
 /** The access_tokens table or an alias of it, in a relational-query `RAW` filter. */
-export interface TokenColumns { revokedAt: AnyPgColumn; expiresAt: AnyPgColumn }
+export interface TokenColumns {
+  revokedAt: AnyPgColumn;
+  expiresAt: AnyPgColumn;
+}
 
 /** SQL: the token is live at `at` — exactly when tokenStatusAt says ACTIVE. */
-export const tokenLive = (at: Date, t: TokenColumns = accessTokens): SQL => and(isNull(t.revokedAt), gt(t.expiresAt, at))!;
+export const tokenLive = (at: Date, t: TokenColumns = accessTokens): SQL =>
+  and(isNull(t.revokedAt), gt(t.expiresAt, at))!;
 
 /** The relational-query `where` of the `accessTokens` list. */
 export function accessTokenFilters(f: { contractorId?: number; activeOnly?: boolean | null }, at: Date) {
@@ -54,13 +58,16 @@ const JTIS_PER_NOTIFY = 100;
  */
 export async function revokeTokens(w: Write, where: SQL | undefined, reason: string): Promise<number> {
   const at = tokenTime();
-  const rows = await w.tx.update(accessTokens)
+  const rows = await w.tx
+    .update(accessTokens)
     .set({ revokedAt: at, revokedBy: w.principal.subject, revocationReason: reason })
     .where(and(tokenLive(at), where))
     .returning({ jti: accessTokens.jti, expiresAt: accessTokens.expiresAt });
   const revoked = rows.map((r): [string, number] => [r.jti, r.expiresAt.getTime()]);
   for (let i = 0; i < revoked.length; i += JTIS_PER_NOTIFY) {
-    await w.tx.execute(sql`select pg_notify(${REVOCATION_CHANNEL}, ${JSON.stringify(revoked.slice(i, i + JTIS_PER_NOTIFY))})`);
+    await w.tx.execute(
+      sql`select pg_notify(${REVOCATION_CHANNEL}, ${JSON.stringify(revoked.slice(i, i + JTIS_PER_NOTIFY))})`,
+    );
   }
   if (revoked.length) w.afterCommit(() => w.deps.revocations.add(revoked));
   return revoked.length;
@@ -69,16 +76,26 @@ export async function revokeTokens(w: Write, where: SQL | undefined, reason: str
 const id = z.number().int().positive();
 
 /** The lifetime bound is configuration (CONTRACTOR_TOKEN_MAX_TTL_SECONDS), so the schema is made per call. */
-export const issueAccessTokenSchema = (maxTtlSeconds: number) => z.object({
-  contractorId: id,
-  scopes: z.array(z.enum(CONTRACTOR_SCOPES)).min(1, 'at least one scope'),
-  categories: z.array(categoryKey).min(1, 'at least one category').max(50),
-  purposes: z.array(z.enum(PURPOSES)).min(1, 'at least one purpose'),
-  lifetimeSeconds: z.number().int().min(60, 'at least 60 seconds')
-    .max(maxTtlSeconds, `at most ${maxTtlSeconds} seconds (CONTRACTOR_TOKEN_MAX_TTL_SECONDS)`),
-}).strict();
+export const issueAccessTokenSchema = (maxTtlSeconds: number) =>
+  z
+    .object({
+      contractorId: id,
+      scopes: z.array(z.enum(CONTRACTOR_SCOPES)).min(1, 'at least one scope'),
+      categories: z.array(categoryKey).min(1, 'at least one category').max(50),
+      purposes: z.array(z.enum(PURPOSES)).min(1, 'at least one purpose'),
+      lifetimeSeconds: z
+        .number()
+        .int()
+        .min(60, 'at least 60 seconds')
+        .max(maxTtlSeconds, `at most ${maxTtlSeconds} seconds (CONTRACTOR_TOKEN_MAX_TTL_SECONDS)`),
+    })
+    .strict();
 
-export interface IssuedToken { token: string; expiresAt: Date; accessToken: AccessTokenRow }
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+  accessToken: AccessTokenRow;
+}
 
 /**
  * Issues a token to an ACTIVE contractor for purposes its grants in effect serve and categories they cover (a
@@ -93,28 +110,48 @@ export async function issueAccessToken(deps: RegistryDeps, principal: Principal,
     // Locked: a grant revoked concurrently either commits first (and is not counted here) or waits for this token
     // and then revokes it.
     assertMayHoldTokens(await lockContractor(tx, data.contractorId));
-    const active = await tx.select({ purpose: grants.purpose, key: grantCategories.categoryKey })
-      .from(grants).innerJoin(grantCategories, eq(grantCategories.grantId, grants.id))
+    const active = await tx
+      .select({ purpose: grants.purpose, key: grantCategories.categoryKey })
+      .from(grants)
+      .innerJoin(grantCategories, eq(grantCategories.grantId, grants.id))
       .where(and(eq(grants.contractorId, data.contractorId), grantInEffect(now)));
-    const issues = purposes.flatMap((p) => (active.some((g) => g.purpose === p)
-      ? []
-      : [{ field: `input.purposes.${data.purposes.indexOf(p)}`, message: `no active grant for purpose ${p}` }]));
+    const issues = purposes.flatMap((p) =>
+      active.some((g) => g.purpose === p)
+        ? []
+        : [{ field: `input.purposes.${data.purposes.indexOf(p)}`, message: `no active grant for purpose ${p}` }],
+    );
     const granted = [...new Set(active.filter((g) => purposes.includes(g.purpose)).map((g) => g.key))];
     const known = await knownCategories(tx, data.categories, 'input.categories', issues);
     data.categories.forEach((key, i) => {
       const category = known.get(key);
       if (category && !granted.some((g) => covers(g, key, category.sensitivity === 'RESTRICTED'))) {
-        issues.push({ field: `input.categories.${i}`, message: `${key} is not covered by an active grant for ${purposes.join(', ')}` });
+        issues.push({
+          field: `input.categories.${i}`,
+          message: `${key} is not covered by an active grant for ${purposes.join(', ')}`,
+        });
       }
     });
     if (issues.length) throw new ValidationError(issues);
     const signed = await issueContractorToken(deps.keys, deps.tokenSettings, {
-      contractorId: data.contractorId, scopes, categories, purposes, ttlSeconds: data.lifetimeSeconds,
+      contractorId: data.contractorId,
+      scopes,
+      categories,
+      purposes,
+      ttlSeconds: data.lifetimeSeconds,
     });
-    const [row] = await tx.insert(accessTokens).values({
-      jti: signed.jti, kid: signed.kid, contractorId: data.contractorId, scopes, categories, purposes,
-      issuedBy: principal.subject, expiresAt: signed.expiresAt,
-    }).returning();
+    const [row] = await tx
+      .insert(accessTokens)
+      .values({
+        jti: signed.jti,
+        kid: signed.kid,
+        contractorId: data.contractorId,
+        scopes,
+        categories,
+        purposes,
+        issuedBy: principal.subject,
+        expiresAt: signed.expiresAt,
+      })
+      .returning();
     return {
       result: { token: signed.token, expiresAt: signed.expiresAt, accessToken: row! },
       audit: { action: 'issueAccessToken', entityType: 'AccessToken', entityId: row!.id, after: row },
@@ -125,7 +162,11 @@ export async function issueAccessToken(deps: RegistryDeps, principal: Principal,
 export const revokeAccessTokenSchema = z.object({ id, reason: text(1000) }).strict();
 
 /** Ends one live token at once, on every instance. A revoked or expired token is INVALID_STATE. */
-export async function revokeAccessToken(deps: RegistryDeps, principal: Principal, input: unknown): Promise<AccessTokenRow> {
+export async function revokeAccessToken(
+  deps: RegistryDeps,
+  principal: Principal,
+  input: unknown,
+): Promise<AccessTokenRow> {
   const { id: tokenId, reason } = parseInput(revokeAccessTokenSchema, input);
   return write(deps, principal, async (w) => {
     const [before] = await w.tx.select().from(accessTokens).where(eq(accessTokens.id, tokenId)).for('update');
@@ -135,6 +176,9 @@ export async function revokeAccessToken(deps: RegistryDeps, principal: Principal
     if (status === 'EXPIRED') throw new InvalidStateError('The token has expired', status);
     await revokeTokens(w, eq(accessTokens.id, tokenId), reason);
     const [after] = await w.tx.select().from(accessTokens).where(eq(accessTokens.id, tokenId));
-    return { result: after!, audit: { action: 'revokeAccessToken', entityType: 'AccessToken', entityId: tokenId, before, after } };
+    return {
+      result: after!,
+      audit: { action: 'revokeAccessToken', entityType: 'AccessToken', entityId: tokenId, before, after },
+    };
   });
 }

@@ -7,13 +7,15 @@ import { parseInput } from './validation.js';
 
 export type { ChainVerification };
 
-export const auditLogFilterSchema = z.object({
-  actor: z.string().max(300).nullish(),
-  entityType: z.string().max(100).nullish(),
-  entityId: z.string().max(200).nullish(),
-  from: z.date().nullish(),
-  to: z.date().nullish(),
-}).strict();
+export const auditLogFilterSchema = z
+  .object({
+    actor: z.string().max(300).nullish(),
+    entityType: z.string().max(100).nullish(),
+    entityId: z.string().max(200).nullish(),
+    from: z.date().nullish(),
+    to: z.date().nullish(),
+  })
+  .strict();
 
 /** The relational-query `where` of the `auditLog` list: actor, entity (type and optionally id), time range [from, to). */
 export function auditLogFilters(args: unknown) {
@@ -22,7 +24,11 @@ export function auditLogFilters(args: unknown) {
     ...(f.actor ? { actor: f.actor } : {}),
     ...(f.entityType ? { entityType: f.entityType } : {}),
     ...(f.entityId ? { entityId: f.entityId } : {}),
-    ...(f.from || f.to ? { occurredAt: { ...(f.from ? { gte: f.from.toISOString() } : {}), ...(f.to ? { lt: f.to.toISOString() } : {}) } } : {}),
+    ...(f.from || f.to
+      ? {
+          occurredAt: { ...(f.from ? { gte: f.from.toISOString() } : {}), ...(f.to ? { lt: f.to.toISOString() } : {}) },
+        }
+      : {}),
   };
 }
 

@@ -21,16 +21,30 @@ export interface KnownCategory {
  * The categories `keys` names, by key, with what callers decide on (sensitivity, group or leaf). Each unknown one
  * is an issue `${field}.${i}`: thrown as VALIDATION_FAILED, or added to `issues` for a caller that reports more.
  */
-export async function knownCategories(db: Queryable, keys: readonly string[], field: string, issues?: FieldIssue[]): Promise<Map<string, KnownCategory>> {
-  const rows = keys.length ? await db.select({
-    key: dataCategories.key,
-    sensitivity: dataCategories.sensitivity,
-    // Qualified by hand: drizzle writes ${dataCategories.key} here as a bare "key", which inside the subquery is c's own.
-    isGroup: sql<boolean>`exists (select 1 from data_categories c where c.parent_key = data_categories.key)`,
-  // The keys travel as one JSON parameter: an import batch may name more keys than a statement may have parameters (65,535).
-  }).from(dataCategories).where(sql`${dataCategories.key} in (select jsonb_array_elements_text(${JSON.stringify([...new Set(keys)])}::text::jsonb))`) : [];
+export async function knownCategories(
+  db: Queryable,
+  keys: readonly string[],
+  field: string,
+  issues?: FieldIssue[],
+): Promise<Map<string, KnownCategory>> {
+  const rows = keys.length
+    ? await db
+        .select({
+          key: dataCategories.key,
+          sensitivity: dataCategories.sensitivity,
+          // Qualified by hand: drizzle writes ${dataCategories.key} here as a bare "key", which inside the subquery is c's own.
+          isGroup: sql<boolean>`exists (select 1 from data_categories c where c.parent_key = data_categories.key)`,
+          // The keys travel as one JSON parameter: an import batch may name more keys than a statement may have parameters (65,535).
+        })
+        .from(dataCategories)
+        .where(
+          sql`${dataCategories.key} in (select jsonb_array_elements_text(${JSON.stringify([...new Set(keys)])}::text::jsonb))`,
+        )
+    : [];
   const known = new Map(rows.map((r) => [r.key, { ...r, isGroup: Boolean(r.isGroup) }]));
-  const unknown = keys.flatMap((k, i) => (known.has(k) ? [] : [{ field: `${field}.${i}`, message: `unknown data category ${k}` }]));
+  const unknown = keys.flatMap((k, i) =>
+    known.has(k) ? [] : [{ field: `${field}.${i}`, message: `unknown data category ${k}` }],
+  );
   if (issues) issues.push(...unknown);
   else if (unknown.length) throw new ValidationError(unknown);
   return known;
@@ -45,7 +59,9 @@ export function covers(granted: string, key: string, keyIsRestricted: boolean): 
 export const coversSql = (granted: SQL, key: SQL, sensitivity: SQL): SQL =>
   sql`(${key} = ${granted} or (${sensitivity} <> 'RESTRICTED' and starts_with(${key}, ${granted} || '.')))`;
 
-export const defineCategorySchema = z.object({ key: categoryKey, name: text(200), description: text(2000), sensitivity: z.enum(SENSITIVITIES) }).strict();
+export const defineCategorySchema = z
+  .object({ key: categoryKey, name: text(200), description: text(2000), sensitivity: z.enum(SENSITIVITIES) })
+  .strict();
 
 const SENSITIVITY_RANK = Object.fromEntries(SENSITIVITIES.map((s, i) => [s, i])) as Record<Sensitivity, number>;
 
@@ -58,11 +74,21 @@ export function defineDataCategory(deps: RegistryDeps, principal: Principal, inp
       if (!parent) throw ValidationError.field('input.key', `parent category ${parentKey} does not exist`);
       // A child is never less sensitive than its parent: a grant of the parent covers it.
       if (SENSITIVITY_RANK[data.sensitivity] < SENSITIVITY_RANK[parent.sensitivity]) {
-        throw ValidationError.field('input.sensitivity', `must be at least ${parent.sensitivity}, the sensitivity of ${parentKey}`);
+        throw ValidationError.field(
+          'input.sensitivity',
+          `must be at least ${parent.sensitivity}, the sensitivity of ${parentKey}`,
+        );
       }
     }
-    const [row] = await tx.insert(dataCategories).values({ ...data, parentKey }).onConflictDoNothing().returning();
+    const [row] = await tx
+      .insert(dataCategories)
+      .values({ ...data, parentKey })
+      .onConflictDoNothing()
+      .returning();
     if (!row) throw new ConflictError(`Data category ${data.key} already exists`);
-    return { result: row, audit: { action: 'defineDataCategory', entityType: 'DataCategory', entityId: row.key, after: row } };
+    return {
+      result: row,
+      audit: { action: 'defineDataCategory', entityType: 'DataCategory', entityId: row.key, after: row },
+    };
   });
 }

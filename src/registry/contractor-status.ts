@@ -21,7 +21,11 @@ export const STATUS_MOVES: Record<ContractorStatus, readonly ContractorStatus[]>
  * The contractor row, locked until the transaction ends: `update` for a change to it or to what hangs on it
  * (grants, tokens, obligations), `share` to read it as the condition of a change elsewhere (a grant or transfer to it).
  */
-export async function lockContractor(tx: Queryable, id: number, mode: 'update' | 'share' = 'update'): Promise<ContractorRow> {
+export async function lockContractor(
+  tx: Queryable,
+  id: number,
+  mode: 'update' | 'share' = 'update',
+): Promise<ContractorRow> {
   const [row] = await tx.select().from(contractors).where(eq(contractors.id, id)).for(mode);
   if (!row) throw new NotFoundError('Contractor', publicId('Contractor', id));
   return row;
@@ -34,12 +38,14 @@ export function assertMayChange(c: Pick<ContractorRow, 'status'>, what = 'be cha
 
 /** A SUSPENDED or TERMINATED contractor receives nothing new: no grant, no transfer. */
 export function assertMayReceive(c: Pick<ContractorRow, 'status'>, what: string): void {
-  if (c.status === 'SUSPENDED' || c.status === 'TERMINATED') throw new InvalidStateError(`A ${c.status} contractor cannot receive ${what}`, c.status);
+  if (c.status === 'SUSPENDED' || c.status === 'TERMINATED')
+    throw new InvalidStateError(`A ${c.status} contractor cannot receive ${what}`, c.status);
 }
 
 /** Tokens open the registry to the contractor itself: only while it is ACTIVE (also for a token issued before). */
 export const mayHoldTokens = (c: Pick<ContractorRow, 'status'>): boolean => c.status === 'ACTIVE';
 
 export function assertMayHoldTokens(c: Pick<ContractorRow, 'status'>): void {
-  if (!mayHoldTokens(c)) throw new InvalidStateError(`Tokens are issued only to ACTIVE contractors; this one is ${c.status}`, c.status);
+  if (!mayHoldTokens(c))
+    throw new InvalidStateError(`Tokens are issued only to ACTIVE contractors; this one is ${c.status}`, c.status);
 }

@@ -10,9 +10,16 @@ import type { GrantStatus, GrantStatusAt } from '../db/enums.js';
 import { grants } from '../db/tables.js';
 
 /** The grants table or an alias of it (`alias(grants, 'g')`) in a hand-written statement. */
-export interface GrantColumns { status: AnyPgColumn; validFrom: AnyPgColumn; validUntil: AnyPgColumn }
+export interface GrantColumns {
+  status: AnyPgColumn;
+  validFrom: AnyPgColumn;
+  validUntil: AnyPgColumn;
+}
 
-export function grantStatusAt(g: { status: GrantStatus; validFrom: Date; validUntil: Date | null }, at: Date): GrantStatusAt {
+export function grantStatusAt(
+  g: { status: GrantStatus; validFrom: Date; validUntil: Date | null },
+  at: Date,
+): GrantStatusAt {
   if (g.status !== 'ACTIVE') return g.status;
   if (g.validUntil && g.validUntil <= at) return 'EXPIRED';
   if (g.validFrom > at) return 'SCHEDULED';
@@ -23,10 +30,14 @@ export function grantStatusAt(g: { status: GrantStatus; validFrom: Date; validUn
 export function grantStatusIs(status: GrantStatusAt, at: Date, g: GrantColumns = grants): SQL {
   const notEnded = or(isNull(g.validUntil), gt(g.validUntil, at))!;
   switch (status) {
-    case 'ACTIVE': return and(eq(g.status, 'ACTIVE'), lte(g.validFrom, at), notEnded)!;
-    case 'SCHEDULED': return and(eq(g.status, 'ACTIVE'), gt(g.validFrom, at), notEnded)!;
-    case 'EXPIRED': return or(eq(g.status, 'EXPIRED'), and(eq(g.status, 'ACTIVE'), lte(g.validUntil, at)))!;
-    case 'REVOKED': return eq(g.status, 'REVOKED');
+    case 'ACTIVE':
+      return and(eq(g.status, 'ACTIVE'), lte(g.validFrom, at), notEnded)!;
+    case 'SCHEDULED':
+      return and(eq(g.status, 'ACTIVE'), gt(g.validFrom, at), notEnded)!;
+    case 'EXPIRED':
+      return or(eq(g.status, 'EXPIRED'), and(eq(g.status, 'ACTIVE'), lte(g.validUntil, at)))!;
+    case 'REVOKED':
+      return eq(g.status, 'REVOKED');
   }
 }
 
@@ -37,4 +48,5 @@ export const grantInEffect = (at: Date, g: GrantColumns = grants): SQL => grantS
  * SQL: the grant has not ended: in effect or scheduled. A change to its contractor or office must keep such a
  * grant's route valid, and terminating the contractor revokes it.
  */
-export const grantLive = (at: Date, g: GrantColumns = grants): SQL => or(grantStatusIs('ACTIVE', at, g), grantStatusIs('SCHEDULED', at, g))!;
+export const grantLive = (at: Date, g: GrantColumns = grants): SQL =>
+  or(grantStatusIs('ACTIVE', at, g), grantStatusIs('SCHEDULED', at, g))!;

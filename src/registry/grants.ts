@@ -4,7 +4,14 @@ import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Tx } from '../db/client.js';
-import { MECHANISMS, PURPOSES, type Certification, type ContractorRole, type GrantStatusAt, type Purpose } from '../db/enums.js';
+import {
+  MECHANISMS,
+  PURPOSES,
+  type Certification,
+  type ContractorRole,
+  type GrantStatusAt,
+  type Purpose,
+} from '../db/enums.js';
 import { accessTokens, contractors, grantCategories, grants, offices } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
 import { judgeRoute, judgeRoutes } from '../policy/load.js';
@@ -19,7 +26,10 @@ import { write, type RegistryDeps, type Write } from './tx.js';
 import { assertNotAfterToday, categoryKey, optionalText, parseInput, rowId as id, text } from './validation.js';
 
 /** The relational-query `where` of the `grants` list: each filter given, the status as it reads at `at`. */
-export function grantFilters(f: { contractorId?: number; officeId?: number; purpose?: Purpose | null; status?: GrantStatusAt | null }, at: Date) {
+export function grantFilters(
+  f: { contractorId?: number; officeId?: number; purpose?: Purpose | null; status?: GrantStatusAt | null },
+  at: Date,
+) {
   return {
     ...(f.contractorId ? { contractorId: f.contractorId } : {}),
     ...(f.officeId ? { officeId: f.officeId } : {}),
@@ -38,21 +48,41 @@ export async function checkLiveGrants(
   tx: Tx,
   at: Date,
   of: { contractorId: number } | { officeId: number },
-  after: { contractor?: { country: string; role: ContractorRole; certifications: Certification[] }; officeCountry?: string },
+  after: {
+    contractor?: { country: string; role: ContractorRole; certifications: Certification[] };
+    officeCountry?: string;
+  },
 ): Promise<void> {
-  const live = await tx.select({
-    id: grants.id, purpose: grants.purpose, mechanism: grants.mechanism, sccModule: grants.sccModule, validFrom: grants.validFrom,
-    officeCountry: offices.country, country: contractors.country, role: contractors.role, certifications: contractors.certifications,
-  }).from(grants)
+  const live = await tx
+    .select({
+      id: grants.id,
+      purpose: grants.purpose,
+      mechanism: grants.mechanism,
+      sccModule: grants.sccModule,
+      validFrom: grants.validFrom,
+      officeCountry: offices.country,
+      country: contractors.country,
+      role: contractors.role,
+      certifications: contractors.certifications,
+    })
+    .from(grants)
     .innerJoin(offices, eq(offices.id, grants.officeId))
     .innerJoin(contractors, eq(contractors.id, grants.contractorId))
-    .where(and('contractorId' in of ? eq(grants.contractorId, of.contractorId) : eq(grants.officeId, of.officeId), grantLive(at)));
+    .where(
+      and(
+        'contractorId' in of ? eq(grants.contractorId, of.contractorId) : eq(grants.officeId, of.officeId),
+        grantLive(at),
+      ),
+    );
   const cases = live.map((g) => {
     const importer = after.contractor ?? g;
     return {
       route: {
-        exporterCountry: after.officeCountry ?? g.officeCountry, importerCountry: importer.country, exporterRole: 'CONTROLLER' as const,
-        context: 'GRANT' as const, at: g.validFrom > at ? g.validFrom : at,
+        exporterCountry: after.officeCountry ?? g.officeCountry,
+        importerCountry: importer.country,
+        exporterRole: 'CONTROLLER' as const,
+        context: 'GRANT' as const,
+        at: g.validFrom > at ? g.validFrom : at,
         importer: { kind: 'CONTRACTOR' as const, role: importer.role, certifications: importer.certifications },
       },
       choice: { mechanism: g.mechanism, sccModule: g.sccModule },
@@ -63,52 +93,83 @@ export async function checkLiveGrants(
     if (decision.allowed) return;
     const g = live[i]!;
     const { exporterCountry, importerCountry } = cases[i]!.route;
-    throw new PolicyViolationError(exporterCountry, importerCountry,
-      `active grant ${publicId('Grant', g.id)} (${g.purpose}, ${g.mechanism}${g.sccModule ? ` module ${g.sccModule}` : ''}) would no longer be valid: ${decision.reason}; revoke it first`);
+    throw new PolicyViolationError(
+      exporterCountry,
+      importerCountry,
+      `active grant ${publicId('Grant', g.id)} (${g.purpose}, ${g.mechanism}${g.sccModule ? ` module ${g.sccModule}` : ''}) would no longer be valid: ${decision.reason}; revoke it first`,
+    );
   });
 }
 
-export const grantInputSchema = z.object({
-  contractorId: id,
-  officeId: id,
-  categories: z.array(categoryKey).min(1, 'at least one category').max(50),
-  purpose: z.enum(PURPOSES),
-  validFrom: z.date().nullish(),
-  validUntil: z.date().nullish(),
-  mechanism: z.enum(MECHANISMS).nullish(),
-  sccModule: z.number().int().min(1).max(4).nullish(),
-  tiaReference: optionalText(200),
-  tiaDate: z.string().nullish(),
-}).strict();
+export const grantInputSchema = z
+  .object({
+    contractorId: id,
+    officeId: id,
+    categories: z.array(categoryKey).min(1, 'at least one category').max(50),
+    purpose: z.enum(PURPOSES),
+    validFrom: z.date().nullish(),
+    validUntil: z.date().nullish(),
+    mechanism: z.enum(MECHANISMS).nullish(),
+    sccModule: z.number().int().min(1).max(4).nullish(),
+    tiaReference: optionalText(200),
+    tiaDate: z.string().nullish(),
+  })
+  .strict();
 
 /** Grants `categories` to a contractor from an office for a purpose, if the transfer policy allows the route. */
 export async function grantDataAccess(deps: RegistryDeps, principal: Principal, input: unknown) {
   const data = parseInput(grantInputSchema, input);
-  if (data.sccModule != null && data.mechanism !== 'SCC') throw ValidationError.field('input.sccModule', 'only with mechanism SCC');
+  if (data.sccModule != null && data.mechanism !== 'SCC')
+    throw ValidationError.field('input.sccModule', 'only with mechanism SCC');
   const keys = [...new Set(data.categories)];
   return write(deps, principal, async ({ tx, now }) => {
     const validFrom = data.validFrom ?? now;
-    if (data.validUntil && data.validUntil <= validFrom) throw ValidationError.field('input.validUntil', 'must be after validFrom');
-    if (data.validUntil && data.validUntil <= now) throw ValidationError.field('input.validUntil', 'must be in the future');
+    if (data.validUntil && data.validUntil <= validFrom)
+      throw ValidationError.field('input.validUntil', 'must be after validFrom');
+    if (data.validUntil && data.validUntil <= now)
+      throw ValidationError.field('input.validUntil', 'must be in the future');
     assertNotAfterToday(data.tiaDate, 'input.tiaDate', now); // an assessment done, not one planned
     const contractor = await lockContractor(tx, data.contractorId, 'share');
     assertMayReceive(contractor, 'new grants');
     const office = await findOffice(tx, data.officeId);
     await knownCategories(tx, data.categories, 'input.categories');
 
-    const decision = await judgeRoute(tx, {
-      exporterCountry: office.country, importerCountry: contractor.country, exporterRole: 'CONTROLLER',
-      importer: { kind: 'CONTRACTOR', role: contractor.role, certifications: contractor.certifications }, context: 'GRANT', at: validFrom,
-    }, { mechanism: data.mechanism, sccModule: data.sccModule });
+    const decision = await judgeRoute(
+      tx,
+      {
+        exporterCountry: office.country,
+        importerCountry: contractor.country,
+        exporterRole: 'CONTROLLER',
+        importer: { kind: 'CONTRACTOR', role: contractor.role, certifications: contractor.certifications },
+        context: 'GRANT',
+        at: validFrom,
+      },
+      { mechanism: data.mechanism, sccModule: data.sccModule },
+    );
     if (!decision.allowed) throw new PolicyViolationError(office.country, contractor.country, decision.reason);
 
-    const [row] = await tx.insert(grants).values({
-      contractorId: data.contractorId, officeId: data.officeId, purpose: data.purpose, validFrom, validUntil: data.validUntil ?? null,
-      mechanism: decision.mechanism, sccModule: decision.sccModule, tiaReference: data.tiaReference ?? null, tiaDate: data.tiaDate ?? null,
-      crossBorder: decision.crossBorder, policyExplanation: decision.explanation, createdBy: principal.subject,
-    }).returning();
+    const [row] = await tx
+      .insert(grants)
+      .values({
+        contractorId: data.contractorId,
+        officeId: data.officeId,
+        purpose: data.purpose,
+        validFrom,
+        validUntil: data.validUntil ?? null,
+        mechanism: decision.mechanism,
+        sccModule: decision.sccModule,
+        tiaReference: data.tiaReference ?? null,
+        tiaDate: data.tiaDate ?? null,
+        crossBorder: decision.crossBorder,
+        policyExplanation: decision.explanation,
+        createdBy: principal.subject,
+      })
+      .returning();
     await tx.insert(grantCategories).values(keys.map((categoryKey) => ({ grantId: row!.id, categoryKey })));
-    return { result: row!, audit: { action: 'grantDataAccess', entityType: 'Grant', entityId: row!.id, after: { ...row, categories: keys } } };
+    return {
+      result: row!,
+      audit: { action: 'grantDataAccess', entityType: 'Grant', entityId: row!.id, after: { ...row, categories: keys } },
+    };
   });
 }
 
@@ -130,19 +191,35 @@ export async function revokeGrant(deps: RegistryDeps, principal: Principal, inpu
     if (status !== 'ACTIVE' && status !== 'SCHEDULED') {
       throw new InvalidStateError(`Only an ACTIVE or SCHEDULED grant can be revoked; this one is ${status}`, status);
     }
-    const [after] = await tx.update(grants).set({ status: 'REVOKED', revokedAt: now, revocationReason: reason })
-      .where(eq(grants.id, grantId)).returning();
+    const [after] = await tx
+      .update(grants)
+      .set({ status: 'REVOKED', revokedAt: now, revocationReason: reason })
+      .where(eq(grants.id, grantId))
+      .returning();
     // Tokens that read under this grant's purpose stop at once, everywhere; reissue under the remaining grants.
-    await revokeTokens(w, and(eq(accessTokens.contractorId, before.contractorId), sql`${accessTokens.purposes} @> array[${before.purpose}]::purpose[]`),
-      `Grant revoked: ${reason}`);
+    await revokeTokens(
+      w,
+      and(
+        eq(accessTokens.contractorId, before.contractorId),
+        sql`${accessTokens.purposes} @> array[${before.purpose}]::purpose[]`,
+      ),
+      `Grant revoked: ${reason}`,
+    );
     return { result: after!, audit: { action: 'revokeGrant', entityType: 'Grant', entityId: grantId, before, after } };
   });
 }
 
 /** A terminated contractor keeps its history but no live access: its live grants end with it. */
 export async function endGrantsOf(w: Write, contractorId: number, reason: string): Promise<AuditEntry[]> {
-  const ended = await w.tx.update(grants)
+  const ended = await w.tx
+    .update(grants)
     .set({ status: 'REVOKED', revokedAt: w.now, revocationReason: `Contractor terminated: ${reason}` })
-    .where(and(eq(grants.contractorId, contractorId), grantLive(w.now))).returning({ id: grants.id });
-  return ended.map((g) => ({ action: 'revokeGrant', entityType: 'Grant', entityId: g.id, after: { status: 'REVOKED', reason: 'contractor terminated' } }));
+    .where(and(eq(grants.contractorId, contractorId), grantLive(w.now)))
+    .returning({ id: grants.id });
+  return ended.map((g) => ({
+    action: 'revokeGrant',
+    entityType: 'Grant',
+    entityId: g.id,
+    after: { status: 'REVOKED', reason: 'contractor terminated' },
+  }));
 }

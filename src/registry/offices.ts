@@ -26,11 +26,13 @@ export async function hasOffices(db: Queryable): Promise<boolean> {
   return (await db.select({ id: offices.id }).from(offices).limit(1)).length > 0;
 }
 
-export const officeFilters = (f: { country?: string | null }) => (f.country ? { country: f.country.toUpperCase() } : {});
+export const officeFilters = (f: { country?: string | null }) =>
+  f.country ? { country: f.country.toUpperCase() } : {};
 
 /** The unique index that allows one headquarters, turned into a readable CONFLICT. */
 function headquartersConflict(e: unknown): never {
-  const cause = (e as { cause?: { constraint_name?: string; constraint?: string } }).cause ?? (e as { constraint?: string });
+  const cause =
+    (e as { cause?: { constraint_name?: string; constraint?: string } }).cause ?? (e as { constraint?: string });
   const name = (cause as { constraint_name?: string }).constraint_name ?? (cause as { constraint?: string }).constraint;
   if (name === 'offices_one_headquarters') throw new ConflictError('Another office is already the headquarters');
   throw e;
@@ -52,9 +54,14 @@ export async function updateOffice(deps: RegistryDeps, principal: Principal, inp
     if (!before) throw new NotFoundError('Office', publicId('Office', id));
     if (before.version !== read) throw new ConflictError(`Office was changed since version ${read}`, before.version);
     // The routes of its live grants move with it: each must still be allowed under the mechanism it records.
-    if (changes.country !== undefined && changes.country !== before.country) await checkLiveGrants(tx, now, { officeId: id }, { officeCountry: changes.country });
-    const [after] = await tx.update(offices).set({ ...changes, version: read + 1, updatedAt: now })
-      .where(eq(offices.id, id)).returning().catch(headquartersConflict);
+    if (changes.country !== undefined && changes.country !== before.country)
+      await checkLiveGrants(tx, now, { officeId: id }, { officeCountry: changes.country });
+    const [after] = await tx
+      .update(offices)
+      .set({ ...changes, version: read + 1, updatedAt: now })
+      .where(eq(offices.id, id))
+      .returning()
+      .catch(headquartersConflict);
     return { result: after!, audit: { action: 'updateOffice', entityType: 'Office', entityId: id, before, after } };
   });
 }

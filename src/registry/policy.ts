@@ -8,20 +8,30 @@ import { country, parseInput } from './validation.js';
 
 export const transferPolicy = (db: Queryable): Promise<PolicyTables> => loadPolicyTables(db);
 
-const checkRouteSchema = z.object({
-  from: country,
-  to: country,
-  importerRole: z.enum(CONTRACTOR_ROLES).nullish(),
-  certifications: z.array(z.enum(CERTIFICATIONS)).nullish(),
-  mechanism: z.enum(MECHANISMS).nullish(),
-  sccModule: z.number().int().nullish(),
-}).strict();
+const checkRouteSchema = z
+  .object({
+    from: country,
+    to: country,
+    importerRole: z.enum(CONTRACTOR_ROLES).nullish(),
+    certifications: z.array(z.enum(CERTIFICATIONS)).nullish(),
+    mechanism: z.enum(MECHANISMS).nullish(),
+    sccModule: z.number().int().nullish(),
+  })
+  .strict();
 
 /** How a standing grant from an office in `from` to a contractor in `to` would be judged at `at`. */
 export function checkRoute(tables: PolicyTables, args: unknown, at: Date): Decision {
   const a = parseInput(checkRouteSchema, args, 'args');
-  return decideRoute(tables, {
-    exporterCountry: a.from, importerCountry: a.to, exporterRole: 'CONTROLLER', context: 'GRANT', at,
-    importer: { kind: 'CONTRACTOR', role: a.importerRole ?? 'PROCESSOR', certifications: a.certifications ?? [] },
-  }, { mechanism: a.mechanism, sccModule: a.sccModule });
+  return decideRoute(
+    tables,
+    {
+      exporterCountry: a.from,
+      importerCountry: a.to,
+      exporterRole: 'CONTROLLER',
+      context: 'GRANT',
+      at,
+      importer: { kind: 'CONTRACTOR', role: a.importerRole ?? 'PROCESSOR', certifications: a.certifications ?? [] },
+    },
+    { mechanism: a.mechanism, sccModule: a.sccModule },
+  );
 }

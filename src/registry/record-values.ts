@@ -11,7 +11,10 @@ function luhn(digits: string): boolean {
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
     let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) { d *= 2; if (d > 9) d -= 9; }
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
     sum += d;
   }
   return sum % 10 === 0;
@@ -21,7 +24,9 @@ const CHECKS: Record<string, (v: string) => string | undefined> = {
   'contact.email': (v) => (EMAIL.test(v) && v.length <= 254 ? undefined : 'must be an e-mail address'),
   'financial.payment_card': (v) => {
     const digits = v.replace(/[\s-]/g, '');
-    return /^\d{12,19}$/.test(digits) && luhn(digits) ? undefined : 'must be a card number (12–19 digits, valid check digit)';
+    return /^\d{12,19}$/.test(digits) && luhn(digits)
+      ? undefined
+      : 'must be a card number (12–19 digits, valid check digit)';
   },
   'usage.ip_address': (v) => (isIP(v) ? undefined : 'must be an IPv4 or IPv6 address'),
   'contact.phone': (v) => (/^\+?[\d\s().-]{5,32}$/.test(v) ? undefined : 'must be a phone number'),

@@ -34,21 +34,32 @@ const CHUNK = 1000;
  * Pseudonymous subject references only: no spaces or @, so a name or an e-mail cannot pass as one. Not
  * trimmed: a reference is matched exactly (opt-outs, re-imports), so " subj-9 " is refused, never a second subject.
  */
-export const subjectRefSchema = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters')
+export const subjectRefSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
   .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only (a pseudonymous reference)');
 
 const id = z.number().int().positive();
 
 /** A record's values, keyed by data-category key (each checked by recordIssues). */
-const recordValuesSchema = z.record(z.string(), z.unknown())
-  .refine((v) => Object.keys(v).length <= MAX_VALUES_PER_RECORD, `at most ${MAX_VALUES_PER_RECORD} values per record (one per data category)`);
+const recordValuesSchema = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (v) => Object.keys(v).length <= MAX_VALUES_PER_RECORD,
+    `at most ${MAX_VALUES_PER_RECORD} values per record (one per data category)`,
+  );
 
 // The records are checked one by one below, so that every issue names its record and value.
-export const importSharedRecordsSchema = z.object({
-  officeId: id,
-  records: z.array(z.object({ subjectRef: z.string(), values: recordValuesSchema }))
-    .min(1, 'at least one record').max(MAX_IMPORT_BATCH, `at most ${MAX_IMPORT_BATCH} records per call`),
-}).strict();
+export const importSharedRecordsSchema = z
+  .object({
+    officeId: id,
+    records: z
+      .array(z.object({ subjectRef: z.string(), values: recordValuesSchema }))
+      .min(1, 'at least one record')
+      .max(MAX_IMPORT_BATCH, `at most ${MAX_IMPORT_BATCH} records per call`),
+  })
+  .strict();
 
 type ImportedRecord = z.infer<typeof importSharedRecordsSchema>['records'][number];
 
@@ -60,7 +71,8 @@ function recordIssues(records: ImportedRecord[], known: ReadonlyMap<string, Know
     const ref = subjectRefSchema.safeParse(r.subjectRef);
     if (!ref.success) issues.push({ field: `input.records.${i}.subjectRef`, message: ref.error.issues[0]!.message });
     const prior = seen.get(r.subjectRef);
-    if (prior !== undefined) issues.push({ field: `input.records.${i}.subjectRef`, message: `duplicates input.records.${prior}` });
+    if (prior !== undefined)
+      issues.push({ field: `input.records.${i}.subjectRef`, message: `duplicates input.records.${prior}` });
     seen.set(r.subjectRef, i);
     const entries = Object.entries(r.values);
     if (!entries.length) issues.push({ field: `input.records.${i}.values`, message: 'at least one value' });
@@ -70,7 +82,8 @@ function recordIssues(records: ImportedRecord[], known: ReadonlyMap<string, Know
       // Values go under leaf categories only: a card number filed under `financial` would skip its check digit
       // and reach anyone granted `financial`, though payment cards must be granted by name.
       if (!category) issues.push({ field, message: `unknown data category ${key}` });
-      else if (category.isGroup) issues.push({ field, message: `${key} groups other categories: file the value under one of them` });
+      else if (category.isGroup)
+        issues.push({ field, message: `${key} groups other categories: file the value under one of them` });
       else {
         const problem = valueProblem(key, value);
         if (problem) issues.push({ field, message: problem });
@@ -80,13 +93,21 @@ function recordIssues(records: ImportedRecord[], known: ReadonlyMap<string, Know
   return issues;
 }
 
-export interface ImportResult { imported: number; created: number; updated: number }
+export interface ImportResult {
+  imported: number;
+  created: number;
+  updated: number;
+}
 
 /**
  * Imports records of one office: validated whole, then written set-based (one statement per chunk), so a batch
  * lands entirely or not at all. A subject the office already holds gets the new values merged into its record.
  */
-export async function importSharedRecords(deps: RegistryDeps, principal: Principal, input: unknown): Promise<ImportResult> {
+export async function importSharedRecords(
+  deps: RegistryDeps,
+  principal: Principal,
+  input: unknown,
+): Promise<ImportResult> {
   const { officeId, records } = parseInput(importSharedRecordsSchema, input);
   const keys = [...new Set(records.flatMap((r) => Object.keys(r.values)))].sort();
   return write(deps, principal, async ({ tx }) => {
@@ -108,7 +129,15 @@ export async function importSharedRecords(deps: RegistryDeps, principal: Princip
     }
     const result = { imported: records.length, created, updated: records.length - created };
     // The audit log records what was imported, never the personal data itself.
-    return { result, audit: { action: 'importSharedRecords', entityType: 'Office', entityId: officeId, after: { ...result, categories: keys } } };
+    return {
+      result,
+      audit: {
+        action: 'importSharedRecords',
+        entityType: 'Office',
+        entityId: officeId,
+        after: { ...result, categories: keys },
+      },
+    };
   });
 }
 
@@ -118,20 +147,44 @@ export const recordOptOutSchema = z.object({ subjectRef: subjectRefSchema, purpo
 export async function recordOptOut(deps: RegistryDeps, principal: Principal, input: unknown) {
   const data = parseInput(recordOptOutSchema, input);
   return write(deps, principal, async ({ tx }) => {
-    const [row] = await tx.insert(subjectOptOuts).values({ ...data, recordedBy: principal.subject })
-      .onConflictDoUpdate({ target: [subjectOptOuts.subjectRef, subjectOptOuts.purpose], set: { subjectRef: sql`excluded.subject_ref` } })
+    const [row] = await tx
+      .insert(subjectOptOuts)
+      .values({ ...data, recordedBy: principal.subject })
+      .onConflictDoUpdate({
+        target: [subjectOptOuts.subjectRef, subjectOptOuts.purpose],
+        set: { subjectRef: sql`excluded.subject_ref` },
+      })
       .returning();
-    return { result: row!, audit: { action: 'recordOptOut', entityType: 'Subject', entityId: data.subjectRef, after: { purpose: data.purpose } } };
+    return {
+      result: row!,
+      audit: {
+        action: 'recordOptOut',
+        entityType: 'Subject',
+        entityId: data.subjectRef,
+        after: { purpose: data.purpose },
+      },
+    };
   });
 }
 
 // --- fetching ---
 
-export interface SharedRecordRow { id: number; subjectRef: string; officeId: number; exporterCountry: string; values: Record<string, string> }
+export interface SharedRecordRow {
+  id: number;
+  subjectRef: string;
+  officeId: number;
+  exporterCountry: string;
+  values: Record<string, string>;
+}
 
 /** Refused: the contractor has obligations in force that it has not acknowledged (their IDs, to acknowledge them). */
 export class ObligationsUnacknowledgedError extends ForbiddenError {
-  constructor(message: string, readonly obligations: string[]) { super(message, 'obligations_unacknowledged'); }
+  constructor(
+    message: string,
+    readonly obligations: string[],
+  ) {
+    super(message, 'obligations_unacknowledged');
+  }
 }
 
 interface PageResult {
@@ -151,7 +204,14 @@ const ob = alias(obligations, 'ob');
  * grants in effect for this purpose allow within the token's categories, and one page of records with only those
  * values, excluding subjects who opted out of the purpose. What a granted key (or a token's) covers is `coversSql`.
  */
-async function fetchPage(db: Queryable, p: ContractorPrincipal, purpose: Purpose, at: Date, afterId: number, limit: number): Promise<PageResult> {
+async function fetchPage(
+  db: Queryable,
+  p: ContractorPrincipal,
+  purpose: Purpose,
+  at: Date,
+  afterId: number,
+  limit: number,
+): Promise<PageResult> {
   const tokenCategories = `{${p.categories.map((c) => `"${c}"`).join(',')}}`;
   const result = await db.execute(sql`
     with g as (
@@ -191,14 +251,23 @@ async function fetchPage(db: Queryable, p: ContractorPrincipal, purpose: Purpose
   `);
   const row = rowsOf<Record<string, unknown>>(result)[0]!;
   const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
-  return { status: row.status as ContractorStatus | null, blockers: json(row.blockers), rows: json(row.rows), routes: json(row.routes) };
+  return {
+    status: row.status as ContractorStatus | null,
+    blockers: json(row.blockers),
+    rows: json(row.rows),
+    routes: json(row.routes),
+  };
 }
 
 /**
  * Writes one CONTRACTOR_ACCESS transfer per exporting office in `rows`, at `at`: the record count and the
  * categories actually returned, with the mechanism and policy explanation of the grant that allowed it.
  */
-async function logAccess(tx: Queryable, at: Date, a: { principal: ContractorPrincipal; purpose: Purpose; rows: SharedRecordRow[]; routes: PageResult['routes'] }) {
+async function logAccess(
+  tx: Queryable,
+  at: Date,
+  a: { principal: ContractorPrincipal; purpose: Purpose; rows: SharedRecordRow[]; routes: PageResult['routes'] },
+) {
   const byOffice = new Map<number, { count: number; categories: Set<string> }>();
   for (const r of a.rows) {
     const entry = byOffice.get(r.officeId) ?? { count: 0, categories: new Set<string>() };
@@ -209,7 +278,10 @@ async function logAccess(tx: Queryable, at: Date, a: { principal: ContractorPrin
   for (const [officeId, { count, categories }] of byOffice) {
     const route = a.routes.find((r) => r.officeId === officeId);
     if (!route) throw new Error(`no grant route for office ${officeId} in an access page`);
-    const keys = `{${[...categories].sort().map((c) => `"${c}"`).join(',')}}`;
+    const keys = `{${[...categories]
+      .sort()
+      .map((c) => `"${c}"`)
+      .join(',')}}`;
     await tx.execute(sql`
       insert into transfers (occurred_at, kind, exporter_office_id, exporter_country, importer_kind, importer_contractor_id, importer_country,
         categories, purpose, mechanism, scc_module, policy_explanation, record_count, cross_border, third_country, grant_id, access_token_id, recorded_by)
@@ -223,36 +295,55 @@ async function logAccess(tx: Queryable, at: Date, a: { principal: ContractorPrin
   return byOffice.size;
 }
 
-export const fetchSharedRecordsSchema = z.object({
-  purpose: z.enum(PURPOSES),
-  first: z.number().int().positive(),
-  /** Keyset: records after this ID (0 for the first page). */
-  afterId: z.number().int().nonnegative(),
-}).strict();
+export const fetchSharedRecordsSchema = z
+  .object({
+    purpose: z.enum(PURPOSES),
+    first: z.number().int().positive(),
+    /** Keyset: records after this ID (0 for the first page). */
+    afterId: z.number().int().nonnegative(),
+  })
+  .strict();
 
-export interface SharedRecordPage { rows: SharedRecordRow[]; hasNextPage: boolean }
+export interface SharedRecordPage {
+  rows: SharedRecordRow[];
+  hasNextPage: boolean;
+}
 
 /**
  * A contractor token's page of the records its grants in effect for `purpose` cover, with only the values it may
  * read. Refused (FORBIDDEN, with its reason) for a staff token, a purpose the token does not carry, a contractor
  * that is not ACTIVE, or one with unacknowledged obligations in force. Every page is logged and audited.
  */
-export async function fetchSharedRecords(deps: RegistryDeps, principal: Principal, input: unknown): Promise<SharedRecordPage> {
+export async function fetchSharedRecords(
+  deps: RegistryDeps,
+  principal: Principal,
+  input: unknown,
+): Promise<SharedRecordPage> {
   if (principal.kind !== 'contractor') throw new ForbiddenError('Shared records are fetched with a contractor token');
   const { purpose, first, afterId } = parseInput(fetchSharedRecordsSchema, input, 'args');
-  if (!principal.purposes.includes(purpose)) throw new ForbiddenError(`This token does not cover the purpose ${purpose}`, 'insufficient_scope');
+  if (!principal.purposes.includes(purpose))
+    throw new ForbiddenError(`This token does not cover the purpose ${purpose}`, 'insufficient_scope');
   return write(deps, principal, async ({ tx, now }) => {
     const page = await fetchPage(tx, principal, purpose, now, afterId, first + 1);
-    if (!page.status || !mayHoldTokens({ status: page.status })) throw new ForbiddenError(`The contractor is ${page.status}`, 'contractor_not_active');
+    if (!page.status || !mayHoldTokens({ status: page.status }))
+      throw new ForbiddenError(`The contractor is ${page.status}`, 'contractor_not_active');
     if (page.blockers.length) {
       const ids = page.blockers.map((b) => publicId('Obligation', b.id));
-      throw new ObligationsUnacknowledgedError(`Acknowledge your current obligations first: ${page.blockers.map((b, i) => `${b.kind} (${ids[i]})`).join(', ')}`, ids);
+      throw new ObligationsUnacknowledgedError(
+        `Acknowledge your current obligations first: ${page.blockers.map((b, i) => `${b.kind} (${ids[i]})`).join(', ')}`,
+        ids,
+      );
     }
     const rows = page.rows.slice(0, first);
     const logged = await logAccess(tx, now, { principal, purpose, rows, routes: page.routes });
     return {
       result: { rows, hasNextPage: page.rows.length > first },
-      audit: { action: 'fetchSharedRecords', entityType: 'Contractor', entityId: principal.contractorId, after: { purpose, records: rows.length, transfers: logged, tokenId: principal.tokenId } },
+      audit: {
+        action: 'fetchSharedRecords',
+        entityType: 'Contractor',
+        entityId: principal.contractorId,
+        after: { purpose, records: rows.length, transfers: logged, tokenId: principal.tokenId },
+      },
     };
   });
 }
@@ -260,5 +351,9 @@ export async function fetchSharedRecords(deps: RegistryDeps, principal: Principa
 /** The relational-query `where` of `accessHistory`: a contractor token's own record fetches. */
 export function accessHistoryFilter(principal: Principal, purpose?: Purpose | null) {
   if (principal.kind !== 'contractor') throw new ForbiddenError('accessHistory is read with a contractor token');
-  return { importerContractorId: principal.contractorId, kind: 'CONTRACTOR_ACCESS' as const, ...(purpose ? { purpose } : {}) };
+  return {
+    importerContractorId: principal.contractorId,
+    kind: 'CONTRACTOR_ACCESS' as const,
+    ...(purpose ? { purpose } : {}),
+  };
 }

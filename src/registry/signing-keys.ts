@@ -12,7 +12,11 @@ import { parseInput, text } from './validation.js';
 
 export const rotateSigningKeySchema = z.object({ reason: text(1000) }).strict();
 
-export interface Rotation { kid: string; publishedKids: string[]; removedKids: string[] }
+export interface Rotation {
+  kid: string;
+  publishedKids: string[];
+  removedKids: string[];
+}
 
 /**
  * New tokens are signed with a fresh key at once. A retired key stays published while a live token may carry its
@@ -26,17 +30,26 @@ export async function rotateSigningKey(deps: RegistryDeps, principal: Principal,
     // Real time, not the registry's clock: token lifetimes are checked against real time when tokens are verified.
     const now = tokenTime();
     const before = await lockedSigningKeys(tx);
-    const live = new Set((await tx.selectDistinct({ kid: accessTokens.kid }).from(accessTokens)
-      .where(tokenLive(now))).map((r) => r.kid));
+    const live = new Set(
+      (await tx.selectDistinct({ kid: accessTokens.kid }).from(accessTokens).where(tokenLive(now))).map((r) => r.kid),
+    );
     const staffHorizon = now.getTime() - deps.config.staffTokenTtlSeconds * 1000;
-    const removedKids = before.filter((k) => k.retiredAt && !live.has(k.kid) && Date.parse(k.retiredAt) < staffHorizon).map((k) => k.kid);
+    const removedKids = before
+      .filter((k) => k.retiredAt && !live.has(k.kid) && Date.parse(k.retiredAt) < staffHorizon)
+      .map((k) => k.kid);
     await replaceActiveKey(tx, { ...next, createdAt: now.toISOString() }, now, removedKids);
     await tx.execute(sql`select pg_notify(${KEYS_CHANNEL}, ${next.kid})`);
     afterCommit(() => deps.keys.reload());
     const publishedKids = [...before.map((k) => k.kid).filter((kid) => !removedKids.includes(kid)), next.kid];
     return {
       result: { kid: next.kid, publishedKids, removedKids },
-      audit: { action: 'rotateSigningKey', entityType: 'SigningKey', entityId: next.kid, before: { kids: before.map((k) => k.kid) }, after: { kids: publishedKids, reason } },
+      audit: {
+        action: 'rotateSigningKey',
+        entityType: 'SigningKey',
+        entityId: next.kid,
+        before: { kids: before.map((k) => k.kid) },
+        after: { kids: publishedKids, reason },
+      },
     };
   });
 }

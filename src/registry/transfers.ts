@@ -15,25 +15,35 @@ import { assertMayReceive, lockContractor } from './contractor-status.js';
 import { grantInEffect } from './grant-status.js';
 import { findOffice } from './office-lookup.js';
 import { write, type RegistryDeps } from './tx.js';
-import { assertNotInFuture, assertPeriod, categoryKey, country, optionalText, parseInput, rowId } from './validation.js';
+import {
+  assertNotInFuture,
+  assertPeriod,
+  categoryKey,
+  country,
+  optionalText,
+  parseInput,
+  rowId,
+} from './validation.js';
 
 export type TransferRow = typeof transfers.$inferSelect;
 export type NewTransfer = typeof transfers.$inferInsert;
 
 // --- reading: filters, page order, summary ---
 
-export const transferFilterSchema = z.object({
-  from: z.date().nullish(),
-  to: z.date().nullish(),
-  contractorId: rowId.nullish(),
-  importerCountry: country.nullish(),
-  category: categoryKey.nullish(),
-  purpose: z.enum(PURPOSES).nullish(),
-  kind: z.enum(TRANSFER_KINDS).nullish(),
-  mechanism: z.enum(MECHANISMS).nullish(),
-  crossBorderOnly: z.boolean().nullish(),
-  thirdCountryOnly: z.boolean().nullish(),
-}).strict();
+export const transferFilterSchema = z
+  .object({
+    from: z.date().nullish(),
+    to: z.date().nullish(),
+    contractorId: rowId.nullish(),
+    importerCountry: country.nullish(),
+    category: categoryKey.nullish(),
+    purpose: z.enum(PURPOSES).nullish(),
+    kind: z.enum(TRANSFER_KINDS).nullish(),
+    mechanism: z.enum(MECHANISMS).nullish(),
+    crossBorderOnly: z.boolean().nullish(),
+    thirdCountryOnly: z.boolean().nullish(),
+  })
+  .strict();
 export type TransferFilter = z.infer<typeof transferFilterSchema>;
 
 /** The filter's conditions on `transfers` (or an alias of it), each one an index serves; undefined for none. */
@@ -58,7 +68,11 @@ function transferConditions(f: TransferFilter, t: typeof transfers = transfers):
  */
 export function transferFilters(args: object) {
   const keys = Object.keys(transferFilterSchema.shape);
-  const f = parseInput(transferFilterSchema, Object.fromEntries(Object.entries(args).filter(([k, v]) => v != null && keys.includes(k))), 'args');
+  const f = parseInput(
+    transferFilterSchema,
+    Object.fromEntries(Object.entries(args).filter(([k, v]) => v != null && keys.includes(k))),
+    'args',
+  );
   if (f.from && f.to) assertPeriod(f.from, f.to);
   return transferConditions(f) ? { RAW: (t: typeof transfers) => transferConditions(f, t)! } : {};
 }
@@ -67,7 +81,9 @@ export function transferFilters(args: object) {
 export const TRANSFER_ORDER = { occurredAt: 'desc', id: 'desc' } as const;
 
 /** Keyset continuation after (occurredAt, id) in the page order. */
-export const afterTransfer = (at: Date, id: number) => ({ OR: [{ occurredAt: { lt: at } }, { occurredAt: { eq: at }, id: { lt: id } }] });
+export const afterTransfer = (at: Date, id: number) => ({
+  OR: [{ occurredAt: { lt: at } }, { occurredAt: { eq: at }, id: { lt: id } }],
+});
 
 /**
  * The connection's keyset filter reads `occurredAt < c OR (occurredAt = c AND id < i)`, which PostgreSQL cannot
@@ -106,7 +122,11 @@ export function transferHistory(db: Queryable, args: object, batchSize: number):
         where: (cursor ? { AND: [where, afterTransfer(cursor.at, cursor.id)] } : where) as never,
         orderBy: TRANSFER_ORDER,
         limit: batchSize,
-        with: { exporterOffice: { columns: { name: true } }, importerContractor: { columns: { legalName: true } }, importerOffice: { columns: { name: true } } },
+        with: {
+          exporterOffice: { columns: { name: true } },
+          importerContractor: { columns: { legalName: true } },
+          importerOffice: { columns: { name: true } },
+        },
       });
       if (page.length) yield page;
       if (page.length < batchSize) return;
@@ -116,21 +136,33 @@ export function transferHistory(db: Queryable, args: object, batchSize: number):
   })();
 }
 
-export interface TransferSummaryRow { importerCountry: string; mechanism: Mechanism; transfers: number; records: number }
+export interface TransferSummaryRow {
+  importerCountry: string;
+  mechanism: Mechanism;
+  transfers: number;
+  records: number;
+}
 
-const summarySchema = transferFilterSchema.pick({ crossBorderOnly: true, thirdCountryOnly: true }).extend({ from: z.date(), to: z.date() }).strict();
+const summarySchema = transferFilterSchema
+  .pick({ crossBorderOnly: true, thirdCountryOnly: true })
+  .extend({ from: z.date(), to: z.date() })
+  .strict();
 
 /** Transfers over [from, to), counted per destination country and mechanism, with the same filters as the list. */
 export async function transferSummary(db: Queryable, args: unknown): Promise<TransferSummaryRow[]> {
   const f = parseInput(summarySchema, args, 'args');
   assertPeriod(f.from, f.to);
-  const rows = await db.select({
-    importerCountry: transfers.importerCountry,
-    mechanism: transfers.mechanism,
-    transfers: sql<number>`count(*)::int`,
-    records: sql<number>`coalesce(sum(${transfers.recordCount}), 0)::int`,
-  }).from(transfers).where(transferConditions(f))
-    .groupBy(transfers.importerCountry, transfers.mechanism).orderBy(transfers.importerCountry, transfers.mechanism);
+  const rows = await db
+    .select({
+      importerCountry: transfers.importerCountry,
+      mechanism: transfers.mechanism,
+      transfers: sql<number>`count(*)::int`,
+      records: sql<number>`coalesce(sum(${transfers.recordCount}), 0)::int`,
+    })
+    .from(transfers)
+    .where(transferConditions(f))
+    .groupBy(transfers.importerCountry, transfers.mechanism)
+    .orderBy(transfers.importerCountry, transfers.mechanism);
   return rows.map((r) => ({ ...r, transfers: Number(r.transfers), records: Number(r.records) }));
 }
 
@@ -141,11 +173,14 @@ export async function transferSummary(db: Queryable, args: unknown): Promise<Tra
  * allowed, the justification where an Art. 49 derogation was relied on, and whether the data crossed a border or
  * left the exporter's jurisdiction (not merely its country).
  */
-export function policyColumns(d: Extract<Decision, { allowed: true }>, derogationJustification: string | null | undefined) {
+export function policyColumns(
+  d: Extract<Decision, { allowed: true }>,
+  derogationJustification: string | null | undefined,
+) {
   return {
     mechanism: d.mechanism,
     sccModule: d.sccModule,
-    derogationJustification: d.basis === 'DEROGATION' ? derogationJustification ?? null : null,
+    derogationJustification: d.basis === 'DEROGATION' ? (derogationJustification ?? null) : null,
     policyExplanation: d.explanation,
     crossBorder: d.crossBorder,
     thirdCountry: d.thirdCountry,
@@ -159,29 +194,50 @@ export async function appendTransfers(tx: Tx, rows: NewTransfer[]): Promise<Tran
 }
 
 /** The grant in effect at `at` of contractor × office × purpose that covers every one of `keys`, if any. */
-async function coveringGrant(db: Queryable, contractorId: number, officeId: number, purpose: Purpose, keys: string[], at: Date) {
-  const covered = db.select({ n: sql`count(*)` }).from(grantCategories)
+async function coveringGrant(
+  db: Queryable,
+  contractorId: number,
+  officeId: number,
+  purpose: Purpose,
+  keys: string[],
+  at: Date,
+) {
+  const covered = db
+    .select({ n: sql`count(*)` })
+    .from(grantCategories)
     .where(and(eq(grantCategories.grantId, grants.id), inArray(grantCategories.categoryKey, keys)));
-  const [g] = await db.select().from(grants).where(and(
-    eq(grants.contractorId, contractorId), eq(grants.officeId, officeId), eq(grants.purpose, purpose), grantInEffect(at),
-    sql`(${covered}) = ${keys.length}`,
-  )).orderBy(grants.id).limit(1);
+  const [g] = await db
+    .select()
+    .from(grants)
+    .where(
+      and(
+        eq(grants.contractorId, contractorId),
+        eq(grants.officeId, officeId),
+        eq(grants.purpose, purpose),
+        grantInEffect(at),
+        sql`(${covered}) = ${keys.length}`,
+      ),
+    )
+    .orderBy(grants.id)
+    .limit(1);
   return g;
 }
 
-export const recordTransferSchema = z.object({
-  officeId: rowId,
-  contractorId: rowId.nullish(),
-  importerOfficeId: rowId.nullish(),
-  viaContractorId: rowId.nullish(),
-  categories: z.array(categoryKey).min(1, 'at least one category').max(50),
-  purpose: z.enum(PURPOSES),
-  recordCount: z.number().int().min(1, 'a transfer moves at least one record').max(1_000_000_000),
-  occurredAt: z.date().nullish(),
-  mechanism: z.enum(MECHANISMS).nullish(),
-  sccModule: z.number().int().min(1).max(4).nullish(),
-  derogationJustification: optionalText(2000),
-}).strict();
+export const recordTransferSchema = z
+  .object({
+    officeId: rowId,
+    contractorId: rowId.nullish(),
+    importerOfficeId: rowId.nullish(),
+    viaContractorId: rowId.nullish(),
+    categories: z.array(categoryKey).min(1, 'at least one category').max(50),
+    purpose: z.enum(PURPOSES),
+    recordCount: z.number().int().min(1, 'a transfer moves at least one record').max(1_000_000_000),
+    occurredAt: z.date().nullish(),
+    mechanism: z.enum(MECHANISMS).nullish(),
+    sccModule: z.number().int().min(1).max(4).nullish(),
+    derogationJustification: optionalText(2000),
+  })
+  .strict();
 
 /**
  * Records one transfer after checking it against the grants and the transfer policy: to a contractor under a grant
@@ -193,8 +249,10 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
   if (Boolean(data.contractorId) === Boolean(data.importerOfficeId)) {
     throw ValidationError.field('input.contractorId', 'give exactly one importer: contractorId or importerOfficeId');
   }
-  if (data.viaContractorId && !data.contractorId) throw ValidationError.field('input.viaContractorId', 'an onward transfer goes to a contractor');
-  if (data.importerOfficeId === data.officeId) throw ValidationError.field('input.importerOfficeId', 'must differ from the exporting office');
+  if (data.viaContractorId && !data.contractorId)
+    throw ValidationError.field('input.viaContractorId', 'an onward transfer goes to a contractor');
+  if (data.importerOfficeId === data.officeId)
+    throw ValidationError.field('input.importerOfficeId', 'must differ from the exporting office');
   const keys = [...new Set(data.categories)];
 
   return write(deps, principal, async ({ tx, now }) => {
@@ -209,7 +267,11 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
       return c;
     };
     const noGrant = (to: string, who: string) =>
-      new PolicyViolationError(office.country, to, `no ACTIVE grant from office ${office.name} gives ${who} ${keys.join(', ')} for ${data.purpose} at ${at.toISOString()}`);
+      new PolicyViolationError(
+        office.country,
+        to,
+        `no ACTIVE grant from office ${office.name} gives ${who} ${keys.join(', ')} for ${data.purpose} at ${at.toISOString()}`,
+      );
 
     let kind: TransferKind;
     let exporterCountry = office.country;
@@ -217,7 +279,10 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
     let importer: Importer;
     let importerCountry: string;
     let grantRow: typeof grants.$inferSelect | undefined;
-    let parties: Pick<NewTransfer, 'importerKind' | 'importerOfficeId' | 'importerContractorId' | 'exporterContractorId' | 'grantId'>;
+    let parties: Pick<
+      NewTransfer,
+      'importerKind' | 'importerOfficeId' | 'importerContractorId' | 'exporterContractorId' | 'grantId'
+    >;
 
     if (data.importerOfficeId) {
       const to = await findOffice(tx, data.importerOfficeId);
@@ -236,10 +301,14 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
       if (data.viaContractorId) {
         const via = await receiver(data.viaContractorId);
         if (target.parentContractorId !== via.id) {
-          throw ValidationError.field('input.contractorId', `${target.legalName} is not a sub-processor engaged by ${via.legalName}`);
+          throw ValidationError.field(
+            'input.contractorId',
+            `${target.legalName} is not a sub-processor engaged by ${via.legalName}`,
+          );
         }
         // The processor may pass on only what it holds under its own grant.
-        if (!(await coveringGrant(tx, via.id, office.id, data.purpose, keys, at))) throw noGrant(via.country, via.legalName);
+        if (!(await coveringGrant(tx, via.id, office.id, data.purpose, keys, at)))
+          throw noGrant(via.country, via.legalName);
         kind = 'ONWARD_TRANSFER';
         exporterCountry = via.country;
         exporterRole = 'PROCESSOR';
@@ -250,17 +319,36 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
     // The caller's mechanism only where a route needs one; otherwise the grant's (or none, where none is needed).
     const choice: MechanismChoice = data.mechanism
       ? { mechanism: data.mechanism, sccModule: data.sccModule, derogationJustification: data.derogationJustification }
-      : grantRow ? { mechanism: grantRow.mechanism, sccModule: grantRow.sccModule } : {};
+      : grantRow
+        ? { mechanism: grantRow.mechanism, sccModule: grantRow.sccModule }
+        : {};
     const route = { exporterCountry, importerCountry, exporterRole, importer, context: 'TRANSFER' as const, at };
     // The grant's mechanism may not fit this route (e.g. an onward one): then the policy derives what does, or says what is needed.
-    const [chosen, derived] = await judgeRoutes(tx, [{ route, choice }, { route, choice: {} }]);
+    const [chosen, derived] = await judgeRoutes(tx, [
+      { route, choice },
+      { route, choice: {} },
+    ]);
     const decision = !chosen!.allowed && !data.mechanism && grantRow ? derived! : chosen!;
     if (!decision.allowed) throw new PolicyViolationError(exporterCountry, importerCountry, decision.reason);
 
-    const [created] = await appendTransfers(tx, [{
-      ...parties, occurredAt: at, kind, exporterOfficeId: office.id, exporterCountry, importerCountry, categories: keys, purpose: data.purpose,
-      recordCount: data.recordCount, ...policyColumns(decision, data.derogationJustification), recordedBy: principal.subject,
-    }]);
-    return { result: created!, audit: { action: 'recordTransfer', entityType: 'Transfer', entityId: created!.id, after: created } };
+    const [created] = await appendTransfers(tx, [
+      {
+        ...parties,
+        occurredAt: at,
+        kind,
+        exporterOfficeId: office.id,
+        exporterCountry,
+        importerCountry,
+        categories: keys,
+        purpose: data.purpose,
+        recordCount: data.recordCount,
+        ...policyColumns(decision, data.derogationJustification),
+        recordedBy: principal.subject,
+      },
+    ]);
+    return {
+      result: created!,
+      audit: { action: 'recordTransfer', entityType: 'Transfer', entityId: created!.id, after: created },
+    };
   });
 }

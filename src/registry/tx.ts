@@ -36,7 +36,11 @@ export interface Change<T> {
   audit: AuditEntry | AuditEntry[];
 }
 
-export async function write<T>(deps: RegistryDeps, principal: Principal, change: (w: Write) => Promise<Change<T>>): Promise<T> {
+export async function write<T>(
+  deps: RegistryDeps,
+  principal: Principal,
+  change: (w: Write) => Promise<Change<T>>,
+): Promise<T> {
   const queued: (() => void | Promise<void>)[] = [];
   const now = deps.clock.now();
   const result = await deps.db.transaction(async (tx) => {
