@@ -45,7 +45,9 @@ export function encrypt(kek: KeyEncryptionKey, plaintext: string, aad?: string):
   );
 }
 
-export function decrypt(kek: KeyEncryptionKey, sealed: string, aad?: string): string {
+/** `what` names the value in the error, so an operator with the wrong secret is told what could not be read. */
+export function decrypt(kek: KeyEncryptionKey, sealed: string, opts: { aad?: string; what: string }): string {
+  const { aad, what } = opts;
   const [version, iv, tag, body] = sealed.split('.');
   if (version !== 'v1' || !iv || !tag || !body) throw new Error('Unrecognised encrypted value format');
   const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(iv, 'base64url'));
@@ -54,8 +56,6 @@ export function decrypt(kek: KeyEncryptionKey, sealed: string, aad?: string): st
   try {
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
-    throw new Error(
-      'Cannot decrypt: KEY_ENCRYPTION_SECRET is not the one it was encrypted with, or the value was altered or moved',
-    );
+    throw new Error(`Cannot decrypt ${what}: KEY_ENCRYPTION_SECRET is not the one it was encrypted with`);
   }
 }

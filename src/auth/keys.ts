@@ -33,7 +33,7 @@ export class KeyRing {
     const current = stored.find((k) => !k.retiredAt);
     if (!current) throw new Error('No active signing key');
     if (this.active?.kid !== current.kid) {
-      const jwk = JSON.parse(decrypt(this.kek, current.encryptedPrivateJwk)) as JWK;
+      const jwk = JSON.parse(decrypt(this.kek, current.encryptedPrivateJwk, { what: 'the signing key' })) as JWK;
       this.active = { kid: current.kid, privateKey: (await importJWK(jwk, 'EdDSA')) as Key };
     }
     this.stored = stored;

@@ -168,7 +168,7 @@ export function idempotencyPlugin({ db, body: bodyOf, tokenHashOf, deadlines, an
         return endResponse(new Response(unknown, { status: 409, headers: { 'content-type': 'application/json' } }));
       }
       return endResponse(
-        new Response(decrypt(answerKey, row.response, aad(claim)), {
+        new Response(decrypt(answerKey, row.response, { aad: aad(claim), what: 'a stored answer' }), {
           status: row.status,
           headers: {
             'content-type': 'application/graphql-response+json; charset=utf-8',
