@@ -36,8 +36,8 @@ export const QUICK: Scale = {
   importRecords: 10_000,
 };
 
-export const OFFICE_COUNTRIES = ['DE', 'FR', 'IE', 'NL', 'GB', 'US', 'JP', 'IN', 'BR', 'SG'];
-export const CONTRACTOR_COUNTRIES = [
+const OFFICE_COUNTRIES = ['DE', 'FR', 'IE', 'NL', 'GB', 'US', 'JP', 'IN', 'BR', 'SG'];
+const CONTRACTOR_COUNTRIES = [
   'US',
   'IN',
   'DE',

@@ -12,7 +12,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -24,7 +24,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function peakMiB(pid: number): number {
+function peakMiB(pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
@@ -38,7 +38,7 @@ export function peakMiB(pid: number): number {
  * page allocates many short-lived objects and the default 16 MiB sends too many of them through full
  * scavenges (contractors page ≈ 8% faster in process). Every server here gets them, the peer's included.
  */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
 
 /**
  * Starts `entry` with NODE_ENV=production and waits until `ready` answers. The child's stderr is kept

@@ -29,7 +29,7 @@ import { createLogger, yogaLogger, type Logger } from './observability/logger.js
 import { createMetrics } from './observability/metrics.js';
 import { observeRequests } from './observability/request-log.js';
 
-export type Verifier = (token: string) => Promise<Principal>;
+type Verifier = (token: string) => Promise<Principal>;
 
 export interface AppDeps {
   config: Config;
@@ -242,5 +242,3 @@ export function createApp(deps: AppDeps) {
     maskedErrors: { maskError: shownError },
   });
 }
-
-export type App = ReturnType<typeof createApp>;

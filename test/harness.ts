@@ -19,13 +19,13 @@ import { openServices, type Services } from '../src/services.js';
 import { roleUrls, serverAdmin, type RoleUrls } from './migrated-database.js';
 
 /** Real time shifted by an offset a test moves: `advance(86_400_000)` makes the app live tomorrow. */
-export interface TestClock extends Clock {
+interface TestClock extends Clock {
   advance(ms: number): void;
   /** Back to real time. */
   reset(): void;
 }
 
-export function testClock(): TestClock {
+function testClock(): TestClock {
   let offset = 0;
   return {
     now: () => new Date(Date.now() + offset),

@@ -14,7 +14,7 @@ export interface AuditEntry {
   after?: unknown;
 }
 
-export function actorOf(principal: Principal): { actor: string; actorRole: string } {
+function actorOf(principal: Principal): { actor: string; actorRole: string } {
   return principal.kind === 'staff'
     ? { actor: principal.subject, actorRole: principal.role }
     : { actor: principal.subject, actorRole: 'CONTRACTOR' };

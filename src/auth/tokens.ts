@@ -6,7 +6,7 @@ import { PURPOSES, STAFF_ROLES, type Purpose, type StaffRole } from '../db/enums
 import type { KeyRing } from './keys.js';
 import { STAFF_SCOPES, type Principal } from './principal.js';
 
-export const TOKEN_TYPE = 'at+jwt';
+const TOKEN_TYPE = 'at+jwt';
 const CLOCK_TOLERANCE_SECONDS = 30;
 
 export interface TokenSettings {
@@ -30,7 +30,7 @@ export function tokenRefusal(e: InstanceType<typeof joseErrors.JOSEError>, what 
   return new InvalidTokenError(`${what} rejected: ${e.message.replace(/"/g, "'")}`);
 }
 
-export async function signToken(
+async function signToken(
   keys: KeyRing,
   settings: TokenSettings,
   claims: JWTPayload & { sub: string },
@@ -51,7 +51,6 @@ export async function signToken(
 
 /** Scopes a contractor token may carry. */
 export const CONTRACTOR_SCOPES = ['registry:read', 'obligations:acknowledge', 'records:read'] as const;
-export type ContractorScope = (typeof CONTRACTOR_SCOPES)[number];
 
 export function issueContractorToken(
   keys: KeyRing,

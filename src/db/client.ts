@@ -15,7 +15,7 @@ import { relations } from './relations.js';
 import { grantServicePrivileges, roleOf } from './roles.js';
 import { onlyRow } from './rows.js';
 
-export type Relations = typeof relations;
+type Relations = typeof relations;
 export type Db = PgAsyncDatabase<PgQueryResultHKT, Relations>;
 export type Tx = PgAsyncTransaction<PgQueryResultHKT, Relations>;
 /** Anything that can run a query: the database or a transaction in it. */
@@ -130,7 +130,7 @@ export function isPostgresWriteAfterClose(e: unknown): boolean {
  * half a second after the server accepts again. Attempts are only made for queries that wait, so while
  * the server is down that is at most a few refused connects per second per pooled connection.
  */
-export function reconnectBackoff(failures: number): number {
+function reconnectBackoff(failures: number): number {
   return Math.min(0.05 * 2 ** failures, 0.5) * (0.5 + Math.random() / 2);
 }
 

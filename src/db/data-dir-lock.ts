@@ -16,7 +16,7 @@ interface Holder {
 }
 
 /** The embedded database is held by another live process. Entry points print the message and exit. */
-export class DataDirInUseError extends Error {
+class DataDirInUseError extends Error {
   constructor(
     readonly dataDir: string,
     readonly holder: Holder,

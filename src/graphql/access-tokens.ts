@@ -13,7 +13,7 @@ import { builder } from './builder.js';
 import { PurposeEnum } from './grants.js';
 import { decodeId } from './input.js';
 
-export const TokenScopeEnum = builder.enumType('TokenScope', {
+const TokenScopeEnum = builder.enumType('TokenScope', {
   values: {
     REGISTRY_READ: { value: 'registry:read', description: 'Read its own contractor record, grants and obligations.' },
     OBLIGATIONS_ACKNOWLEDGE: { value: 'obligations:acknowledge', description: 'Acknowledge its obligations.' },
@@ -22,7 +22,7 @@ export const TokenScopeEnum = builder.enumType('TokenScope', {
 });
 const TokenStatusEnum = builder.enumType('AccessTokenStatus', { values: ['ACTIVE', 'EXPIRED', 'REVOKED'] as const });
 
-export const AccessToken = builder.drizzleNode('accessTokens', {
+const AccessToken = builder.drizzleNode('accessTokens', {
   name: 'AccessToken',
   description: 'A token issued to a contractor. The token itself is never stored; this is its record.',
   id: { column: (t) => t.id },

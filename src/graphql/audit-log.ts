@@ -4,7 +4,7 @@
 import { auditLogFilters, verifyAuditLog, type ChainVerification } from '../registry/audit-log.js';
 import { builder } from './builder.js';
 
-export const AuditEvent = builder.drizzleNode('auditEvents', {
+builder.drizzleNode('auditEvents', {
   name: 'AuditEvent',
   id: { column: (e) => e.seq },
   authScopes: { staff: true },

@@ -4,9 +4,9 @@ import { SENSITIVITIES } from '../db/enums.js';
 import { defineDataCategory } from '../registry/categories.js';
 import { builder } from './builder.js';
 
-export const SensitivityEnum = builder.enumType('Sensitivity', { values: SENSITIVITIES });
+const SensitivityEnum = builder.enumType('Sensitivity', { values: SENSITIVITIES });
 
-export const DataCategory = builder.drizzleNode('dataCategories', {
+const DataCategory = builder.drizzleNode('dataCategories', {
   name: 'DataCategory',
   id: { column: (c) => c.key },
   // Always loaded: what a grant shows of its categories; the description only when asked.

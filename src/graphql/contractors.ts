@@ -13,14 +13,14 @@ import {
 import { builder } from './builder.js';
 import { decodeId, decodeOptionalId } from './input.js';
 
-export const ServiceEnum = builder.enumType('Service', { values: SERVICES });
+const ServiceEnum = builder.enumType('Service', { values: SERVICES });
 export const ContractorRoleEnum = builder.enumType('ContractorRole', { values: CONTRACTOR_ROLES });
-export const ContractorStatusEnum = builder.enumType('ContractorStatus', { values: CONTRACTOR_STATUSES });
-export const OperationEnum = builder.enumType('Operation', { values: OPERATIONS });
+const ContractorStatusEnum = builder.enumType('ContractorStatus', { values: CONTRACTOR_STATUSES });
+const OperationEnum = builder.enumType('Operation', { values: OPERATIONS });
 export const CertificationEnum = builder.enumType('Certification', { values: CERTIFICATIONS });
 
 /** A contractor token sees its own record and nothing of any other contractor. */
-export const Contractor = builder.drizzleNode('contractors', {
+const Contractor = builder.drizzleNode('contractors', {
   name: 'Contractor',
   id: { column: (c) => c.id },
   authScopes: (c, ctx) => readsOwn(ctx.principal, c.id),
@@ -48,7 +48,7 @@ export const Contractor = builder.drizzleNode('contractors', {
   }),
 });
 
-export const ProcessingLocation = builder.drizzleObject('processingLocations', {
+const ProcessingLocation = builder.drizzleObject('processingLocations', {
   name: 'ProcessingLocation',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Pass to removeProcessingLocation.' }),

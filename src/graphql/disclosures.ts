@@ -16,12 +16,12 @@ import { builder } from './builder.js';
 import { MechanismEnum } from './grants.js';
 import { decodeId } from './input.js';
 
-export const AuthorityTypeEnum = builder.enumType('AuthorityType', { values: AUTHORITY_TYPES });
-export const LegalInstrumentEnum = builder.enumType('LegalInstrument', { values: LEGAL_INSTRUMENTS });
-export const DisclosureStatusEnum = builder.enumType('DisclosureStatus', { values: DISCLOSURE_STATUSES });
+const AuthorityTypeEnum = builder.enumType('AuthorityType', { values: AUTHORITY_TYPES });
+const LegalInstrumentEnum = builder.enumType('LegalInstrument', { values: LEGAL_INSTRUMENTS });
+const DisclosureStatusEnum = builder.enumType('DisclosureStatus', { values: DISCLOSURE_STATUSES });
 const DisclosureDecisionEnum = builder.enumType('DisclosureDecision', { values: DISCLOSURE_DECISIONS });
 
-export const DisclosureRequest = builder.drizzleNode('disclosureRequests', {
+const DisclosureRequest = builder.drizzleNode('disclosureRequests', {
   name: 'DisclosureRequest',
   id: { column: (r) => r.id },
   authScopes: { staff: true },

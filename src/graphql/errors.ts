@@ -11,9 +11,9 @@ import {
 } from '../errors.js';
 import { builder } from './builder.js';
 
-export const ErrorCodeEnum = builder.enumType('ErrorCode', { values: ERROR_CODES });
+const ErrorCodeEnum = builder.enumType('ErrorCode', { values: ERROR_CODES });
 
-export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
+const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
   description: 'An expected failure of a mutation. Nothing was changed.',
   fields: (t) => ({
     message: t.exposeString('message'),

@@ -9,12 +9,12 @@ import { decodeId, listedContractorId } from './input.js';
 
 export const PurposeEnum = builder.enumType('Purpose', { values: PURPOSES });
 export const MechanismEnum = builder.enumType('TransferMechanism', { values: MECHANISMS });
-export const GrantStatusEnum = builder.enumType('GrantStatus', {
+const GrantStatusEnum = builder.enumType('GrantStatus', {
   values: GRANT_STATUSES_AT,
   description: 'As the grant reads now: SCHEDULED before its validFrom, EXPIRED from its validUntil.',
 });
 
-export const Grant = builder.drizzleNode('grants', {
+const Grant = builder.drizzleNode('grants', {
   name: 'Grant',
   id: { column: (g) => g.id },
   authScopes: (g, ctx) => readsOwn(ctx.principal, g.contractorId),

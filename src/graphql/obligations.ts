@@ -7,9 +7,9 @@ import { dayOf } from '../registry/validation.js';
 import { builder } from './builder.js';
 import { decodeId, listedContractorId } from './input.js';
 
-export const ObligationKindEnum = builder.enumType('ObligationKind', { values: OBLIGATION_KINDS });
+const ObligationKindEnum = builder.enumType('ObligationKind', { values: OBLIGATION_KINDS });
 
-export const Obligation = builder.drizzleNode('obligations', {
+const Obligation = builder.drizzleNode('obligations', {
   name: 'Obligation',
   id: { column: (o) => o.id },
   authScopes: (o, ctx) => readsOwn(ctx.principal, o.contractorId, OWN_READ_SCOPES.obligations),

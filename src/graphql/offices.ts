@@ -3,7 +3,7 @@ import { createOffice, officeFilters, updateOffice } from '../registry/offices.j
 import { builder } from './builder.js';
 import { decodeId } from './input.js';
 
-export const Office = builder.drizzleNode('offices', {
+const Office = builder.drizzleNode('offices', {
   name: 'Office',
   id: { column: (o) => o.id },
   // Contractors never see office details; staff do.

@@ -11,7 +11,7 @@
 // and connections keep theirs and are planned as before.
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
 
-export class PlainColumnsPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+class PlainColumnsPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
   override onOutputFieldConfig(fieldConfig: PothosOutputFieldConfig<Types>): PothosOutputFieldConfig<Types> {
     const extensions = fieldConfig.extensions as Record<string, unknown> | undefined;
     // `pothosDrizzleVariant` marks a field made by the drizzle field builder's `expose`.

@@ -13,10 +13,10 @@ import { builder } from './builder.js';
 import { MechanismEnum, PurposeEnum } from './grants.js';
 import { decodeId, decodeOptionalId } from './input.js';
 
-export const TransferKindEnum = builder.enumType('TransferKind', { values: TRANSFER_KINDS });
-export const ImporterKindEnum = builder.enumType('ImporterKind', { values: IMPORTER_KINDS });
+const TransferKindEnum = builder.enumType('TransferKind', { values: TRANSFER_KINDS });
+const ImporterKindEnum = builder.enumType('ImporterKind', { values: IMPORTER_KINDS });
 
-export const Transfer = builder.drizzleNode('transfers', {
+const Transfer = builder.drizzleNode('transfers', {
   name: 'Transfer',
   id: { column: (t) => t.id },
   // Staff read the whole history; a contractor only the record of its own fetches (`accessHistory`).

@@ -6,7 +6,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-export const BODY_TOO_LARGE = 'REQUEST_ENTITY_TOO_LARGE';
+const BODY_TOO_LARGE = 'REQUEST_ENTITY_TOO_LARGE';
 
 function tooLarge(limit: number) {
   return new GraphQLError(`Request body larger than ${limit} bytes (MAX_BODY_BYTES)`, {

@@ -46,7 +46,7 @@ export function csvField(v: unknown): string {
     : inertText(String(v));
   return `"${text.replace(/"/g, '""')}"`;
 }
-export const csvLine = (values: unknown[]) => `${values.map(csvField).join(',')}\r\n`;
+const csvLine = (values: unknown[]) => `${values.map(csvField).join(',')}\r\n`;
 
 function csvResponse(filename: string, chunks: AsyncGenerator<string>): Response {
   const encoder = new TextEncoder();
@@ -87,7 +87,7 @@ const boolParam = (params: URLSearchParams, name: string) => {
   return v === 'true';
 };
 
-export const TRANSFER_CSV_COLUMNS = [
+const TRANSFER_CSV_COLUMNS = [
   'id',
   'occurredAt',
   'kind',
@@ -164,7 +164,7 @@ async function transparencyCsv(db: Db, params: URLSearchParams): Promise<Respons
   return csvResponse('transparency-report.csv', rows());
 }
 
-export const RECORDS_CSV_COLUMNS = [
+const RECORDS_CSV_COLUMNS = [
   'purpose',
   'purposeName',
   'description',

@@ -6,7 +6,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { PoolUse } from '../db/client.js';
 
-export function deadlineError(ms: number) {
+function deadlineError(ms: number) {
   return new GraphQLError(`Request deadline of ${ms} ms exceeded`, {
     extensions: { code: 'TIMEOUT', http: { status: 503 } },
   });

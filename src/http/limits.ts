@@ -25,9 +25,9 @@ import type { Config } from '../config.js';
 import type { Context } from '../graphql/builder.js';
 import { MAX_PAGE_SIZE } from '../graphql/builder.js';
 
-export const LIMIT_CODE = 'QUERY_LIMIT_EXCEEDED';
+const LIMIT_CODE = 'QUERY_LIMIT_EXCEEDED';
 
-export function limitError(message: string, status = 400, code = LIMIT_CODE) {
+function limitError(message: string, status = 400, code = LIMIT_CODE) {
   return new GraphQLError(message, { extensions: { code, http: { status } } });
 }
 
@@ -57,7 +57,7 @@ export function operationOf(document: DocumentNode, operationName?: string | nul
 }
 
 /** Every field node of a selection set, through inline fragments and fragment spreads (each fragment once). */
-export function* fieldsOf(
+function* fieldsOf(
   set: SelectionSetNode,
   fragments: Map<string, FragmentDefinitionNode>,
   deep: boolean,
@@ -128,7 +128,7 @@ function withPageSizesInlined(
   return changed ? inlined : undefined;
 }
 
-export function operationGuards(config: Config, costOptions: CostLimitOptions): Plugin<Context> {
+function operationGuards(config: Config, costOptions: CostLimitOptions): Plugin<Context> {
   const production = config.env === 'production';
   return {
     onExecute({ args, setResultAndStopExecution }) {
@@ -203,10 +203,10 @@ const noSuggestions: Plugin = {
  * under MAX_DOCUMENT_CHARS (and below the token limit, which counts as it goes). No real operation comes near:
  * selections stop at MAX_QUERY_DEPTH and inputs here are flat.
  */
-export const MAX_NESTING = 100;
+const MAX_NESTING = 100;
 
 /** How deeply the document's brackets nest, ignoring strings, block strings and comments; stops counting past `limit`. */
-export function nestingDepth(document: string, limit = Infinity): number {
+function nestingDepth(document: string, limit = Infinity): number {
   let depth = 0;
   let deepest = 0;
   for (let i = 0; i < document.length; i++) {

@@ -61,12 +61,7 @@ export class TokenBuckets {
 
 export const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
 
-export function rateLimitedError(
-  scope: 'token' | 'address',
-  perMinute: number,
-  retryAfterSeconds: number,
-  cost: number,
-) {
+function rateLimitedError(scope: 'token' | 'address', perMinute: number, retryAfterSeconds: number, cost: number) {
   const what = cost > 1 ? `an operation of ${cost} root fields` : 'this request';
   return new GraphQLError(
     `Rate limit of ${perMinute} root fields per minute per ${scope} reached: ${what} may be retried in ${retryAfterSeconds} s`,

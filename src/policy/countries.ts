@@ -1,5 +1,5 @@
 // ISO 3166-1 alpha-2 codes (all 249 officially assigned) mapped to their English short names.
-export const COUNTRIES: Readonly<Record<string, string>> = Object.freeze({
+const COUNTRIES: Readonly<Record<string, string>> = Object.freeze({
   AD: 'Andorra',
   AE: 'United Arab Emirates',
   AF: 'Afghanistan',

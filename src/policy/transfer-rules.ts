@@ -45,8 +45,7 @@ export interface MechanismChoice {
   derogationJustification?: string | null;
 }
 
-export type Basis =
-  'SAME_COUNTRY' | 'SAME_JURISDICTION' | 'ADEQUACY' | 'NO_TRANSFER_REGIME' | 'SAFEGUARD' | 'DEROGATION';
+type Basis = 'SAME_COUNTRY' | 'SAME_JURISDICTION' | 'ADEQUACY' | 'NO_TRANSFER_REGIME' | 'SAFEGUARD' | 'DEROGATION';
 
 /** Whether the route crosses a border, and whether it leaves the exporter's jurisdiction (a "third country"). */
 interface Reach {
@@ -78,7 +77,7 @@ const SCC_MODULE_NAMES: Record<number, string> = {
 };
 
 /** Decision 2021/914: the module follows from the parties' roles. */
-export function requiredSccModule(exporterRole: Route['exporterRole'], importer: Importer): number {
+function requiredSccModule(exporterRole: Route['exporterRole'], importer: Importer): number {
   const importerIsProcessor = importer.kind === 'CONTRACTOR' && importer.role !== 'INDEPENDENT_CONTROLLER';
   if (exporterRole === 'CONTROLLER') return importerIsProcessor ? 2 : 1;
   return importerIsProcessor ? 3 : 4;

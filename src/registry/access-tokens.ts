@@ -76,7 +76,7 @@ export async function revokeTokens(w: Write, where: SQL | undefined, reason: str
 const id = z.number().int().positive();
 
 /** The lifetime bound is configuration (CONTRACTOR_TOKEN_MAX_TTL_SECONDS), so the schema is made per call. */
-export const issueAccessTokenSchema = (maxTtlSeconds: number) =>
+const issueAccessTokenSchema = (maxTtlSeconds: number) =>
   z
     .object({
       contractorId: id,
@@ -159,7 +159,7 @@ export async function issueAccessToken(deps: RegistryDeps, principal: Principal,
   });
 }
 
-export const revokeAccessTokenSchema = z.object({ id, reason: text(1000) }).strict();
+const revokeAccessTokenSchema = z.object({ id, reason: text(1000) }).strict();
 
 /** Ends one live token at once, on every instance. A revoked or expired token is INVALID_STATE. */
 export async function revokeAccessToken(

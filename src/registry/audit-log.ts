@@ -7,7 +7,7 @@ import { parseInput } from './validation.js';
 
 export type { ChainVerification };
 
-export const auditLogFilterSchema = z
+const auditLogFilterSchema = z
   .object({
     actor: z.string().max(300).nullish(),
     entityType: z.string().max(100).nullish(),

@@ -59,7 +59,7 @@ export function covers(granted: string, key: string, keyIsRestricted: boolean): 
 export const coversSql = (granted: SQL, key: SQL, sensitivity: SQL): SQL =>
   sql`(${key} = ${granted} or (${sensitivity} <> 'RESTRICTED' and starts_with(${key}, ${granted} || '.')))`;
 
-export const defineCategorySchema = z
+const defineCategorySchema = z
   .object({ key: categoryKey, name: text(200), description: text(2000), sensitivity: z.enum(SENSITIVITIES) })
   .strict();
 

@@ -47,12 +47,10 @@ const contractorFields = {
   dpaSignedOn: z.string().nullish(),
   certifications: optionalList(z.enum(CERTIFICATIONS)),
 };
-export const registerContractorSchema = z.object(contractorFields).strict();
-export const updateContractorSchema = registerContractorSchema.partial().extend({ id, version }).strict();
-export const setContractorStatusSchema = z
-  .object({ id, status: z.enum(CONTRACTOR_STATUSES), reason: text(1000) })
-  .strict();
-export const addProcessingLocationSchema = z
+const registerContractorSchema = z.object(contractorFields).strict();
+const updateContractorSchema = registerContractorSchema.partial().extend({ id, version }).strict();
+const setContractorStatusSchema = z.object({ id, status: z.enum(CONTRACTOR_STATUSES), reason: text(1000) }).strict();
+const addProcessingLocationSchema = z
   .object({ contractorId: id, country, operations: z.array(z.enum(OPERATIONS)).min(1, 'at least one operation') })
   .strict();
 

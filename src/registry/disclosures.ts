@@ -38,7 +38,7 @@ export type DisclosureRequestRow = typeof disclosureRequests.$inferSelect;
 // --- open and overdue, once ---
 
 /** Not yet decided nor withdrawn. */
-export const OPEN_STATUSES = ['RECEIVED', 'UNDER_REVIEW'] as const satisfies readonly DisclosureStatus[];
+const OPEN_STATUSES = ['RECEIVED', 'UNDER_REVIEW'] as const satisfies readonly DisclosureStatus[];
 const isOpen = (status: DisclosureStatus) => (OPEN_STATUSES as readonly DisclosureStatus[]).includes(status);
 
 /** Open and past its due date at `at`. */
@@ -50,7 +50,7 @@ const openSql = (r: typeof disclosureRequests) =>
   sql`${r.status} in (${sql.raw(OPEN_STATUSES.map((s) => `'${s}'`).join(', '))})`;
 
 /** SQL: the request is overdue at `at`, exactly when isOverdue says so. */
-export const overdueSql = (at: Date, r: typeof disclosureRequests = disclosureRequests): SQL =>
+const overdueSql = (at: Date, r: typeof disclosureRequests = disclosureRequests): SQL =>
   and(openSql(r), lt(r.dueAt, at))!;
 
 /** The relational-query `where` of the `disclosureRequests` list, overdue as of `at`. */
@@ -140,7 +140,7 @@ function requireStatus(row: { status: DisclosureStatus }, allowed: readonly Disc
   }
 }
 
-export const receiveDisclosureRequestSchema = z
+const receiveDisclosureRequestSchema = z
   .object({
     officeId: rowId,
     authorityName: text(300),
@@ -201,7 +201,7 @@ export async function receiveDisclosureRequest(
   });
 }
 
-export const startDisclosureReviewSchema = z.object({ id: rowId }).strict();
+const startDisclosureReviewSchema = z.object({ id: rowId }).strict();
 
 export async function startDisclosureReview(
   deps: RegistryDeps,
@@ -224,7 +224,7 @@ export async function startDisclosureReview(
   });
 }
 
-export const withdrawDisclosureRequestSchema = z.object({ id: rowId, reason: text(2000) }).strict();
+const withdrawDisclosureRequestSchema = z.object({ id: rowId, reason: text(2000) }).strict();
 
 /** The authority withdrew its request before a decision. */
 export async function withdrawDisclosureRequest(
@@ -248,7 +248,7 @@ export async function withdrawDisclosureRequest(
   });
 }
 
-export const decideDisclosureRequestSchema = z
+const decideDisclosureRequestSchema = z
   .object({
     id: rowId,
     decision: z.enum(DISCLOSURE_DECISIONS),

@@ -101,7 +101,7 @@ export async function checkLiveGrants(
   });
 }
 
-export const grantInputSchema = z
+const grantInputSchema = z
   .object({
     contractorId: id,
     officeId: id,
@@ -173,7 +173,7 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
   });
 }
 
-export const revokeGrantSchema = z.object({ id, reason: text(1000) }).strict();
+const revokeGrantSchema = z.object({ id, reason: text(1000) }).strict();
 
 /** Ends a grant in effect or scheduled; the tokens reading under its purpose stop at once. */
 export async function revokeGrant(deps: RegistryDeps, principal: Principal, input: unknown) {

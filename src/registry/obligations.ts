@@ -50,7 +50,7 @@ export function obligationFilters(
   };
 }
 
-export const addObligationSchema = z
+const addObligationSchema = z
   .object({
     contractorId: rowId,
     kind: z.enum(OBLIGATION_KINDS),
@@ -87,7 +87,7 @@ export async function addObligation(deps: RegistryDeps, principal: Principal, in
   });
 }
 
-export const acknowledgeObligationSchema = z.object({ id: rowId }).strict();
+const acknowledgeObligationSchema = z.object({ id: rowId }).strict();
 
 /** The contractor acknowledges one of its own obligations, with its own token; once. */
 export async function acknowledgeObligation(

@@ -17,8 +17,8 @@ const officeFields = {
   city: text(100),
   isHeadquarters: z.boolean(),
 };
-export const createOfficeSchema = z.object(officeFields).strict();
-export const updateOfficeSchema = createOfficeSchema.partial().extend({ id: rowId, version }).strict();
+const createOfficeSchema = z.object(officeFields).strict();
+const updateOfficeSchema = createOfficeSchema.partial().extend({ id: rowId, version }).strict();
 
 /** The relational-query `where` of the `offices` list. */
 /** Whether any office is registered: the registry has been set up (the demo loads only into an empty one). */

@@ -3,7 +3,7 @@
 // number passes the Luhn check, an IP address parses), so malformed personal data never enters the registry.
 import { isIP } from 'node:net';
 
-export const MAX_VALUE_LENGTH = 2000;
+const MAX_VALUE_LENGTH = 2000;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 

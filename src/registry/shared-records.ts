@@ -26,7 +26,7 @@ export const MAX_IMPORT_BATCH = 1000;
  * Values one record may carry: one per leaf data category, of which the seeded taxonomy has a few dozen. Checked
  * before anything else, so a record of 70,000 keys is refused at once instead of reaching the database.
  */
-export const MAX_VALUES_PER_RECORD = 200;
+const MAX_VALUES_PER_RECORD = 200;
 /** Records per insert statement of an import. */
 const CHUNK = 1000;
 
@@ -34,7 +34,7 @@ const CHUNK = 1000;
  * Pseudonymous subject references only: no spaces or @, so a name or an e-mail cannot pass as one. Not
  * trimmed: a reference is matched exactly (opt-outs, re-imports), so " subj-9 " is refused, never a second subject.
  */
-export const subjectRefSchema = z
+const subjectRefSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(200, 'must be at most 200 characters')
@@ -51,7 +51,7 @@ const recordValuesSchema = z
   );
 
 // The records are checked one by one below, so that every issue names its record and value.
-export const importSharedRecordsSchema = z
+const importSharedRecordsSchema = z
   .object({
     officeId: id,
     records: z
@@ -141,7 +141,7 @@ export async function importSharedRecords(
   });
 }
 
-export const recordOptOutSchema = z.object({ subjectRef: subjectRefSchema, purpose: z.enum(PURPOSES) }).strict();
+const recordOptOutSchema = z.object({ subjectRef: subjectRefSchema, purpose: z.enum(PURPOSES) }).strict();
 
 /** A subject objects to a purpose: no contractor fetches its records for that purpose from then on. Idempotent. */
 export async function recordOptOut(deps: RegistryDeps, principal: Principal, input: unknown) {
@@ -295,7 +295,7 @@ async function logAccess(
   return byOffice.size;
 }
 
-export const fetchSharedRecordsSchema = z
+const fetchSharedRecordsSchema = z
   .object({
     purpose: z.enum(PURPOSES),
     first: z.number().int().positive(),

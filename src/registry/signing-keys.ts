@@ -10,7 +10,7 @@ import { tokenLive, tokenTime } from './access-tokens.js';
 import { write, type RegistryDeps } from './tx.js';
 import { parseInput, text } from './validation.js';
 
-export const rotateSigningKeySchema = z.object({ reason: text(1000) }).strict();
+const rotateSigningKeySchema = z.object({ reason: text(1000) }).strict();
 
 export interface Rotation {
   kid: string;

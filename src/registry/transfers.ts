@@ -44,7 +44,7 @@ export const transferFilterSchema = z
     thirdCountryOnly: z.boolean().nullish(),
   })
   .strict();
-export type TransferFilter = z.infer<typeof transferFilterSchema>;
+type TransferFilter = z.infer<typeof transferFilterSchema>;
 
 /** The filter's conditions on `transfers` (or an alias of it), each one an index serves; undefined for none. */
 function transferConditions(f: TransferFilter, t: typeof transfers = transfers): SQL | undefined {
@@ -81,7 +81,7 @@ export function transferFilters(args: object) {
 export const TRANSFER_ORDER = { occurredAt: 'desc', id: 'desc' } as const;
 
 /** Keyset continuation after (occurredAt, id) in the page order. */
-export const afterTransfer = (at: Date, id: number) => ({
+const afterTransfer = (at: Date, id: number) => ({
   OR: [{ occurredAt: { lt: at } }, { occurredAt: { eq: at }, id: { lt: id } }],
 });
 
@@ -223,7 +223,7 @@ async function coveringGrant(
   return g;
 }
 
-export const recordTransferSchema = z
+const recordTransferSchema = z
   .object({
     officeId: rowId,
     contractorId: rowId.nullish(),
