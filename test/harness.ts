@@ -79,16 +79,24 @@ async function copyTemplateDatabase(): Promise<{ urls: RoleUrls; drop(): Promise
     );
   const name = `registry_t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
   const admin = serverAdmin();
-  await admin.unsafe(`create database ${name} template ${template}`);
-  const urls = roleUrls(name);
-  await setUpDatabaseRoles(process.env.DATABASE_URL!, urls.MIGRATION_DATABASE_URL, urls.DATABASE_URL);
-  return {
-    urls,
-    drop: async () => {
+  const drop = async () => {
+    try {
       await admin.unsafe(`drop database if exists ${name} with (force)`);
+    } finally {
       await admin.end();
-    },
+    }
   };
+  const urls = roleUrls(name);
+  try {
+    await admin.unsafe(`create database ${name} template ${template}`);
+    await setUpDatabaseRoles(process.env.DATABASE_URL!, urls.MIGRATION_DATABASE_URL, urls.DATABASE_URL);
+  } catch (e) {
+    await drop().catch(() => {
+      /* the error that matters is e */
+    });
+    throw e;
+  }
+  return { urls, drop };
 }
 
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
