@@ -283,6 +283,22 @@ describe('gates', () => {
       .nodes as { id: string }[];
     const probe = await h.gql(token, 'query($id: ID!) { node(id: $id) { id } }', { id: theirs[0]!.id });
     expect(probe.body.data?.node ?? null).toBeNull();
+    // Its own event is readable by ID; not with a token of the same contractor that may only acknowledge.
+    const own = await h.gql(token, 'query($id: ID!) { node(id: $id) { id } }', { id: nodes[0]!.id });
+    expect(own.body.data.node.id).toBe(nodes[0]!.id);
+    const ownId = (await h.gql(token, '{ grants(first: 1) { nodes { contractor { id } } } }')).body.data.grants.nodes[0]
+      .contractor.id;
+    const ackOnly = (
+      await issueToken(h, compliance, {
+        contractorId: ownId,
+        categories: ['contact.name'],
+        purposes: ['TECHNICAL_SUPPORT'],
+        scopes: ['OBLIGATIONS_ACKNOWLEDGE'],
+      })
+    ).token as string;
+    const refused = await h.gql(ackOnly, 'query($id: ID!) { node(id: $id) { id } }', { id: nodes[0]!.id });
+    expect(refused.body.data?.node ?? null).toBeNull();
+    expect(refused.body.errors[0].extensions.code).toBe('FORBIDDEN');
     // The auditor sees the same events in the history.
     const audit = await h.gql(
       auditor,

@@ -18,10 +18,7 @@ import {
 } from '../errors.js';
 import type { RegistryDeps } from '../registry/tx.js';
 import './plain-columns.js';
-
-/** Page sizes of every connection; asking for more than the maximum is refused (src/http/limits.ts). */
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../registry/paging.js';
 
 /** Per request: who asks, and what the domain functions run on (so a resolver passes `ctx` to them as is). */
 export interface Context extends RegistryDeps {

@@ -5,7 +5,8 @@ import { readsOwn } from '../auth/principal.js';
 import { grantStatusAt } from '../registry/grant-status.js';
 import { grantDataAccess, grantFilters, revokeGrant } from '../registry/grants.js';
 import { builder } from './builder.js';
-import { decodeId, listedContractorId } from './input.js';
+import { listedContractorId } from '../registry/visibility.js';
+import { decodeId, decodeOptionalId } from './input.js';
 
 export const PurposeEnum = builder.enumType('Purpose', { values: PURPOSES });
 export const MechanismEnum = builder.enumType('TransferMechanism', { values: MECHANISMS });
@@ -84,7 +85,10 @@ builder.queryFields((t) => ({
         purpose: t.arg({ type: PurposeEnum, required: false }),
       },
       resolve: (query, _root, args, ctx) => {
-        const contractorId = listedContractorId(ctx.principal, args.contractorId);
+        const contractorId = listedContractorId(
+          ctx.principal,
+          decodeOptionalId('Contractor', args.contractorId as string | null | undefined, 'contractorId') ?? undefined,
+        );
         const officeId = args.officeId ? decodeId('Office', String(args.officeId), 'officeId') : undefined;
         return ctx.db.query.grants.findMany(
           query({

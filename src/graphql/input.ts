@@ -1,7 +1,6 @@
 // Relay global-ID decoding for resolvers and the CSV export: the API's edge translates IDs to the numeric keys the
 // domain takes, each failure a ValidationError naming the field.
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import type { Principal } from '../auth/principal.js';
 import { ValidationError } from '../errors.js';
 
 /** "an Obligation", "a Contractor": type names in messages. */
@@ -31,13 +30,4 @@ export function decodeOptionalId(
   field: string,
 ): number | null | undefined {
   return globalId ? decodeId(typename, globalId, field) : (globalId as null | undefined);
-}
-
-/** The contractor a list is narrowed to: a contractor token's own, whatever it asks; for staff the one named, if any. */
-export function listedContractorId(
-  principal: Principal,
-  globalId: string | number | null | undefined,
-): number | undefined {
-  if (principal.kind === 'contractor') return principal.contractorId;
-  return globalId ? decodeId('Contractor', String(globalId), 'contractorId') : undefined;
 }

@@ -5,7 +5,8 @@ import { OBLIGATION_KINDS } from '../db/enums.js';
 import { acknowledgeObligation, addObligation, isCurrentOn, obligationFilters } from '../registry/obligations.js';
 import { dayOf } from '../registry/validation.js';
 import { builder } from './builder.js';
-import { decodeId, listedContractorId } from './input.js';
+import { listedContractorId } from '../registry/visibility.js';
+import { decodeId, decodeOptionalId } from './input.js';
 
 const ObligationKindEnum = builder.enumType('ObligationKind', { values: OBLIGATION_KINDS });
 
@@ -61,7 +62,14 @@ builder.queryFields((t) => ({
         ctx.db.query.obligations.findMany(
           query({
             where: obligationFilters(
-              { ...args, contractorId: listedContractorId(ctx.principal, args.contractorId) },
+              {
+                ...args,
+                contractorId: listedContractorId(
+                  ctx.principal,
+                  decodeOptionalId('Contractor', args.contractorId as string | null | undefined, 'contractorId') ??
+                    undefined,
+                ),
+              },
               ctx.clock.now(),
             ),
             orderBy: { id: 'asc' },

@@ -15,7 +15,8 @@ import {
   type SharedRecordRow,
 } from '../registry/shared-records.js';
 import { TRANSFER_ORDER } from '../registry/transfers.js';
-import { builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.js';
+import { DEFAULT_PAGE_SIZE } from '../registry/paging.js';
+import { builder } from './builder.js';
 import { PurposeEnum } from './grants.js';
 import { decodeId } from './input.js';
 
@@ -95,8 +96,6 @@ builder.queryField('sharedRecords', (t) =>
     },
     resolve: async (_root, args, ctx) => {
       const first = args.first ?? DEFAULT_PAGE_SIZE;
-      if (first < 1 || first > MAX_PAGE_SIZE)
-        throw ValidationError.field('first', `must be between 1 and ${MAX_PAGE_SIZE}`);
       const page = await fetchSharedRecords(ctx, ctx.principal, {
         purpose: args.purpose,
         first,

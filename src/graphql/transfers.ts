@@ -12,6 +12,7 @@ import {
 import { builder } from './builder.js';
 import { MechanismEnum, PurposeEnum } from './grants.js';
 import { decodeId, decodeOptionalId } from './input.js';
+import { mayReadTransfer } from '../registry/visibility.js';
 
 const TransferKindEnum = builder.enumType('TransferKind', { values: TRANSFER_KINDS });
 const ImporterKindEnum = builder.enumType('ImporterKind', { values: IMPORTER_KINDS });
@@ -20,9 +21,7 @@ const Transfer = builder.drizzleNode('transfers', {
   name: 'Transfer',
   id: { column: (t) => t.id },
   // Staff read the whole history; a contractor only the record of its own fetches (`accessHistory`).
-  authScopes: (t, ctx) =>
-    ctx.principal.kind === 'staff' ||
-    (t.kind === 'CONTRACTOR_ACCESS' && t.importerContractorId === ctx.principal.contractorId),
+  authScopes: (t, ctx) => mayReadTransfer(ctx.principal, t),
   description: 'One event of the transfer history. Never updated, never deleted.',
   fields: (t) => ({
     occurredAt: t.expose('occurredAt', { type: 'DateTime' }),

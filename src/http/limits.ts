@@ -23,7 +23,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import type { Context } from '../graphql/builder.js';
-import { MAX_PAGE_SIZE } from '../graphql/builder.js';
+import { MAX_PAGE_SIZE } from '../registry/paging.js';
 
 const LIMIT_CODE = 'QUERY_LIMIT_EXCEEDED';
 

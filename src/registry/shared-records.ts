@@ -20,6 +20,7 @@ import { currentOn } from './obligations.js';
 import { valueProblem } from './record-values.js';
 import { write, type RegistryDeps } from './tx.js';
 import { dayOf, parseInput } from './validation.js';
+import { MAX_PAGE_SIZE } from './paging.js';
 
 export const MAX_IMPORT_BATCH = 1000;
 /**
@@ -298,7 +299,11 @@ async function logAccess(
 const fetchSharedRecordsSchema = z
   .object({
     purpose: z.enum(PURPOSES),
-    first: z.number().int().positive(),
+    first: z
+      .number()
+      .int()
+      .min(1, `must be between 1 and ${MAX_PAGE_SIZE}`)
+      .max(MAX_PAGE_SIZE, `must be between 1 and ${MAX_PAGE_SIZE}`),
     /** Keyset: records after this ID (0 for the first page). */
     afterId: z.number().int().nonnegative(),
   })
