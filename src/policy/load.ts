@@ -5,8 +5,10 @@ import { inArray, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { adequacyDecisions, jurisdictionMembers, jurisdictions, routeRestrictions } from '../db/tables.js';
 import {
+  decideDestinations,
   decideRoute,
   foreignAuthority,
+  type DestinationsDecision,
   type Decision,
   type MechanismChoice,
   type PolicyTables,
@@ -63,6 +65,28 @@ export async function judgeRoutes(db: Queryable, cases: readonly RouteCase[]): P
     cases.map(({ route }) => ({ exporter: route.exporterCountry, importer: route.importerCountry })),
   );
   return cases.map(({ route, choice }) => decideRoute(tables, route, choice));
+}
+
+export interface DestinationsCase {
+  route: Omit<Route, 'importerCountry'>;
+  /** The contractor's country first, then its processing locations. */
+  destinations: readonly string[];
+  choice?: MechanismChoice;
+}
+
+/** Judges each grant's route to every destination of its contractor, with one load of the tables. */
+export async function judgeDestinations(
+  db: Queryable,
+  cases: readonly DestinationsCase[],
+): Promise<DestinationsDecision[]> {
+  if (!cases.length) return [];
+  const tables = await loadPolicyTables(
+    db,
+    cases.flatMap(({ route, destinations }) =>
+      destinations.map((importer) => ({ exporter: route.exporterCountry, importer })),
+    ),
+  );
+  return cases.map(({ route, destinations, choice }) => decideDestinations(tables, route, destinations, choice));
 }
 
 /** Is this route allowed with this mechanism, and why. */

@@ -28,6 +28,9 @@ export type Importer =
   | { kind: 'OFFICE' }
   | { kind: 'AUTHORITY' };
 
+/** A standing grant, or one recorded occasional transfer (the only context Art. 49 derogations are for). */
+export const ROUTE_CONTEXTS = ['GRANT', 'TRANSFER'] as const;
+
 export interface Route {
   exporterCountry: string;
   importerCountry: string;
@@ -35,7 +38,7 @@ export interface Route {
   exporterRole: 'CONTROLLER' | 'PROCESSOR';
   importer: Importer;
   /** Standing grants may not rely on Art. 49 derogations; one recorded transfer may. */
-  context: 'GRANT' | 'TRANSFER';
+  context: (typeof ROUTE_CONTEXTS)[number];
   at: Date;
 }
 
@@ -207,4 +210,51 @@ function validMechanismsText(route: Route): string {
   if (route.importer.kind === 'OFFICE') options.push('BCR', 'INTRA_GROUP_AGREEMENT');
   if (route.context === 'TRANSFER') options.push('an Art. 49 derogation with a written justification');
   return options.length ? `valid here: ${options.join(', ')}` : 'no mechanism is available for this importer';
+}
+
+/** A decision over several destinations: when refused, `importerCountry` is the destination that fails. */
+export type DestinationsDecision = Decision & { importerCountry: string };
+
+/**
+ * A contractor receives data in its own country and in every country where it collects, transfers, stores or
+ * processes it: each is a destination of the route. One recorded mechanism must cover every destination that
+ * needs one; a destination that needs none (same country or jurisdiction) does not refuse the mechanism the
+ * others need. `destinations[0]` is the contractor's own country; the first that fails is the one named.
+ */
+export function decideDestinations(
+  tables: PolicyTables,
+  route: Omit<Route, 'importerCountry'>,
+  destinations: readonly string[],
+  choice: MechanismChoice = {},
+): DestinationsDecision {
+  const unique = [...new Set(destinations)];
+  const judged = unique.map((importerCountry) => {
+    const at = { ...route, importerCountry };
+    const free = decideRoute(tables, at);
+    // No mechanism needed here: only the destinations that need one are judged with the mechanism named.
+    const needsMechanism = !(free.allowed && free.mechanism === 'NOT_REQUIRED');
+    return { importerCountry, needsMechanism, decision: needsMechanism ? decideRoute(tables, at, choice) : free };
+  });
+  const failed = judged.find((j) => !j.decision.allowed);
+  if (failed) return { ...failed.decision, importerCountry: failed.importerCountry };
+  const needing = judged.filter((j) => j.needsMechanism);
+  // Nowhere needs a mechanism: judged as a single route, so a mechanism named in vain is refused as before.
+  const crossBorder = judged.some((j) => j.decision.crossBorder);
+  const thirdCountry = judged.some((j) => j.decision.thirdCountry);
+  if (!needing.length || unique.length === 1) {
+    const importerCountry = unique[0]!;
+    const only = decideRoute(tables, { ...route, importerCountry }, choice);
+    return only.allowed ? { ...only, crossBorder, thirdCountry, importerCountry } : { ...only, importerCountry };
+  }
+  const first = needing[0]!.decision;
+  if (!first.allowed) throw new Error('unreachable: refusals were returned above');
+  return {
+    ...first,
+    importerCountry: unique[0]!,
+    crossBorder,
+    thirdCountry,
+    explanation: judged
+      .map((j) => `${j.importerCountry}: ${j.decision.allowed ? j.decision.explanation : ''}`)
+      .join('; '),
+  };
 }

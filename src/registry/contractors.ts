@@ -224,8 +224,10 @@ export async function setContractorStatus(deps: RegistryDeps, principal: Princip
 
 export async function addProcessingLocation(deps: RegistryDeps, principal: Principal, input: unknown) {
   const data = parseInput(addProcessingLocationSchema, input);
-  return write(deps, principal, async ({ tx }) => {
+  return write(deps, principal, async ({ tx, now }) => {
     assertMayChange(await lockContractor(tx, data.contractorId));
+    // A new location is a new destination of every live grant: each must cover it with the mechanism it records.
+    await checkLiveGrants(tx, now, { contractorId: data.contractorId }, { newLocation: data.country });
     const [row] = await tx
       .insert(processingLocations)
       .values({ contractorId: data.contractorId, country: data.country, operations: [...new Set(data.operations)] })

@@ -1,9 +1,9 @@
 // Grants: the only thing that makes data reachable by a contractor; each route is judged by the transfer policy.
 // When a grant counts ("in effect at time t") is defined once, in grant-status.ts.
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
-import type { Tx } from '../db/client.js';
+import type { Queryable, Tx } from '../db/client.js';
 import {
   MECHANISMS,
   PURPOSES,
@@ -12,9 +12,9 @@ import {
   type GrantStatusAt,
   type Purpose,
 } from '../db/enums.js';
-import { accessTokens, contractors, grantCategories, grants, offices } from '../db/tables.js';
+import { accessTokens, contractors, grantCategories, grants, offices, processingLocations } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
-import { judgeRoute, judgeRoutes } from '../policy/load.js';
+import { judgeDestinations } from '../policy/load.js';
 import type { AuditEntry } from '../audit/write.js';
 import { revokeTokens } from './access-tokens.js';
 import { knownCategories } from './categories.js';
@@ -39,10 +39,29 @@ export function grantFilters(
 }
 
 /**
- * A change to a contractor (country, role, certifications) or to an office (country) moves the routes of its
- * live grants. Each is judged again, with the mechanism it records, as the registry will stand after the
- * change (a scheduled grant as of its validFrom); the change is refused with POLICY_VIOLATION if one of them
- * would no longer be allowed. The policy tables are loaded once for all of them.
+ * The countries of each contractor's processing locations (where it collects, transfers, stores or processes
+ * data): with its own country, the destinations its grants are judged for.
+ */
+export async function locationCountries(
+  db: Queryable,
+  contractorIds: readonly number[],
+): Promise<Map<number, string[]>> {
+  const byContractor = new Map<number, string[]>(contractorIds.map((id) => [id, []]));
+  if (!contractorIds.length) return byContractor;
+  const rows = await db
+    .select({ contractorId: processingLocations.contractorId, country: processingLocations.country })
+    .from(processingLocations)
+    .where(inArray(processingLocations.contractorId, [...new Set(contractorIds)]))
+    .orderBy(asc(processingLocations.id));
+  for (const r of rows) byContractor.get(r.contractorId)!.push(r.country);
+  return byContractor;
+}
+
+/**
+ * A change to a contractor (country, role, certifications, a new processing location) or to an office (country)
+ * moves the routes of its live grants. Each is judged again, to every destination, with the mechanism it records,
+ * as the registry will stand after the change (a scheduled grant as of its validFrom); the change is refused with
+ * POLICY_VIOLATION naming the destination that fails. The policy tables are loaded once for all of them.
  */
 export async function checkLiveGrants(
   tx: Tx,
@@ -51,11 +70,14 @@ export async function checkLiveGrants(
   after: {
     contractor?: { country: string; role: ContractorRole; certifications: Certification[] };
     officeCountry?: string;
+    /** A processing location the contractor is about to add. */
+    newLocation?: string;
   },
 ): Promise<void> {
   const live = await tx
     .select({
       id: grants.id,
+      contractorId: grants.contractorId,
       purpose: grants.purpose,
       mechanism: grants.mechanism,
       sccModule: grants.sccModule,
@@ -74,28 +96,35 @@ export async function checkLiveGrants(
         grantLive(at),
       ),
     );
+  const locations = await locationCountries(
+    tx,
+    live.map((g) => g.contractorId),
+  );
   const cases = live.map((g) => {
     const importer = after.contractor ?? g;
     return {
       route: {
         exporterCountry: after.officeCountry ?? g.officeCountry,
-        importerCountry: importer.country,
         exporterRole: 'CONTROLLER' as const,
         context: 'GRANT' as const,
         at: g.validFrom > at ? g.validFrom : at,
         importer: { kind: 'CONTRACTOR' as const, role: importer.role, certifications: importer.certifications },
       },
+      destinations: [
+        importer.country,
+        ...locations.get(g.contractorId)!,
+        ...(after.newLocation ? [after.newLocation] : []),
+      ],
       choice: { mechanism: g.mechanism, sccModule: g.sccModule },
     };
   });
-  const decisions = await judgeRoutes(tx, cases);
+  const decisions = await judgeDestinations(tx, cases);
   decisions.forEach((decision, i) => {
     if (decision.allowed) return;
     const g = live[i]!;
-    const { exporterCountry, importerCountry } = cases[i]!.route;
     throw new PolicyViolationError(
-      exporterCountry,
-      importerCountry,
+      cases[i]!.route.exporterCountry,
+      decision.importerCountry,
       `active grant ${publicId('Grant', g.id)} (${g.purpose}, ${g.mechanism}${g.sccModule ? ` module ${g.sccModule}` : ''}) would no longer be valid: ${decision.reason}; revoke it first`,
     );
   });
@@ -134,19 +163,23 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
     const office = await findOffice(tx, data.officeId);
     await knownCategories(tx, data.categories, 'input.categories');
 
-    const decision = await judgeRoute(
-      tx,
+    // Judged to the contractor's country and to each of its processing locations (locked with the contractor).
+    const locations = await locationCountries(tx, [contractor.id]);
+    const [judged] = await judgeDestinations(tx, [
       {
-        exporterCountry: office.country,
-        importerCountry: contractor.country,
-        exporterRole: 'CONTROLLER',
-        importer: { kind: 'CONTRACTOR', role: contractor.role, certifications: contractor.certifications },
-        context: 'GRANT',
-        at: validFrom,
+        route: {
+          exporterCountry: office.country,
+          exporterRole: 'CONTROLLER',
+          importer: { kind: 'CONTRACTOR', role: contractor.role, certifications: contractor.certifications },
+          context: 'GRANT',
+          at: validFrom,
+        },
+        destinations: [contractor.country, ...locations.get(contractor.id)!],
+        choice: { mechanism: data.mechanism, sccModule: data.sccModule },
       },
-      { mechanism: data.mechanism, sccModule: data.sccModule },
-    );
-    if (!decision.allowed) throw new PolicyViolationError(office.country, contractor.country, decision.reason);
+    ]);
+    const decision = judged!;
+    if (!decision.allowed) throw new PolicyViolationError(office.country, decision.importerCountry, decision.reason);
 
     const [row] = await tx
       .insert(grants)
