@@ -84,6 +84,18 @@ export const setStatus = (h: Harness, t: string, id: string, status: string, rea
     'id status version',
   );
 
+/** A processing location of the contractor, which must be accepted. */
+export const addLocation = (h: Harness, t: string, contractorId: string, country: string, operations = ['STORAGE']) =>
+  ok(
+    h,
+    t,
+    'addProcessingLocation',
+    'AddProcessingLocationInput',
+    { contractorId, country, operations },
+    'processingLocation',
+    'id country',
+  );
+
 export const grant = (h: Harness, t: string, input: Record<string, unknown>) =>
   ok(
     h,

@@ -14,7 +14,7 @@ import {
 } from '../src/policy/transfer-rules.js';
 import { sql } from 'drizzle-orm';
 import { startHarness, type Harness } from './harness.js';
-import { createOffice, mutate, registerContractor, setStatus } from './fixtures.js';
+import { addLocation, createOffice, mutate, registerContractor, setStatus } from './fixtures.js';
 
 let h: Harness;
 let tables: PolicyTables;
@@ -640,6 +640,133 @@ describe('transferPolicy.checkRoute', () => {
       mechanism: null,
       explanation: expect.stringMatching(/module 2/),
     });
+  });
+
+  const ASK = `query($from: String!, $to: String, $importer: ID, $context: RouteContext, $at: DateTime,
+      $m: TransferMechanism, $s: Int, $j: String, $role: ContractorRole) { transferPolicy {
+    checkRoute(from: $from, to: $to, importer: $importer, context: $context, at: $at, mechanism: $m, sccModule: $s,
+      derogationJustification: $j, importerRole: $role) { allowed mechanism sccModule importerCountry explanation } } }`;
+  const ask = async (vars: Record<string, unknown>) => {
+    const r = await h.gql(await h.staffToken('AUDITOR'), ASK, vars);
+    expect(r.body.errors, JSON.stringify(r.body)).toBeUndefined();
+    return r.body.data.transferPolicy.checkRoute;
+  };
+  const askError = async (vars: Record<string, unknown>) => {
+    const r = await h.gql(await h.staffToken('AUDITOR'), ASK, vars);
+    expect(r.body.data?.transferPolicy ?? null, JSON.stringify(r.body)).toBeNull();
+    return r.body.errors[0];
+  };
+
+  test('a contractor importer is judged with its country, role, certifications and processing locations', async () => {
+    const compliance = await h.staffToken('COMPLIANCE');
+    const c = await registerContractor(h, compliance, { legalName: 'Berlin Storage GmbH', country: 'DE' });
+    await addLocation(h, compliance, c.id, 'CN');
+    expect(await ask({ from: 'DE', importer: c.id })).toMatchObject({
+      allowed: false,
+      importerCountry: 'CN',
+      explanation: expect.stringMatching(/CN has no adequacy decision.*module 2/),
+    });
+    expect(await ask({ from: 'DE', importer: c.id, m: 'SCC', s: 2 })).toMatchObject({
+      allowed: true,
+      mechanism: 'SCC',
+      sccModule: 2,
+    });
+    // Its certification counts: a DPF-certified US contractor is adequate, an uncertified one is not.
+    const dpf = await registerContractor(h, compliance, {
+      legalName: 'Certified Inc',
+      country: 'US',
+      certifications: ['EU_US_DPF'],
+    });
+    const plain = await registerContractor(h, compliance, { legalName: 'Uncertified Inc', country: 'US' });
+    expect(await ask({ from: 'DE', importer: dpf.id })).toMatchObject({ allowed: true, mechanism: 'ADEQUACY' });
+    expect(await ask({ from: 'DE', importer: plain.id })).toMatchObject({ allowed: false, importerCountry: 'US' });
+    // Its role sets the SCC module: an independent controller needs module 1.
+    const controller = await registerContractor(h, compliance, {
+      legalName: 'Own Purposes Pvt Ltd',
+      role: 'INDEPENDENT_CONTROLLER',
+    });
+    expect(await ask({ from: 'DE', importer: controller.id, m: 'SCC', s: 2 })).toMatchObject({
+      allowed: false,
+      explanation: expect.stringMatching(/module 1/),
+    });
+  });
+
+  test('an office importer may rely on intra-group safeguards; a country importer may not', async () => {
+    const compliance = await h.staffToken('COMPLIANCE');
+    const pune = await createOffice(h, compliance, { name: 'Pune', country: 'IN', city: 'Pune' });
+    expect(await ask({ from: 'DE', importer: pune.id, m: 'BCR' })).toMatchObject({
+      allowed: true,
+      mechanism: 'BCR',
+      importerCountry: 'IN',
+    });
+    expect(await ask({ from: 'DE', to: 'IN', m: 'BCR' })).toMatchObject({
+      allowed: false,
+      explanation: expect.stringMatching(/not one of its offices/),
+    });
+  });
+
+  test('context TRANSFER admits Art. 49 derogations, with a justification; GRANT does not', async () => {
+    const derogation = { from: 'DE', to: 'IN', m: 'EXPLICIT_CONSENT' };
+    expect(await ask(derogation)).toMatchObject({ allowed: false, explanation: expect.stringMatching(/occasional/) });
+    expect(await ask({ ...derogation, context: 'GRANT', j: 'one customer asked' })).toMatchObject({ allowed: false });
+    expect(await ask({ ...derogation, context: 'TRANSFER' })).toMatchObject({
+      allowed: false,
+      explanation: expect.stringMatching(/written justification/),
+    });
+    expect(await ask({ ...derogation, context: 'TRANSFER', j: 'the customer asked in writing' })).toMatchObject({
+      allowed: true,
+      mechanism: 'EXPLICIT_CONSENT',
+    });
+  });
+
+  test('`at` judges under the policy in force then: an adequacy decision counts from its adoption', async () => {
+    // EU adequacy for KR: Decision (EU) 2022/254, adopted 2021-12-17.
+    expect(await ask({ from: 'DE', to: 'KR', at: '2021-12-01T00:00:00Z' })).toMatchObject({
+      allowed: false,
+      explanation: expect.stringMatching(/applies only from 2021-12-17/),
+    });
+    expect(await ask({ from: 'DE', to: 'KR', at: '2022-01-01T00:00:00Z' })).toMatchObject({
+      allowed: true,
+      mechanism: 'ADEQUACY',
+    });
+    expect(await ask({ from: 'DE', to: 'KR' })).toMatchObject({ allowed: true, mechanism: 'ADEQUACY' });
+  });
+
+  test('failures: unknown and wrong-type importer IDs, both or neither of to and importer, bad countries and dates', async () => {
+    const compliance = await h.staffToken('COMPLIANCE');
+    const c = await registerContractor(h, compliance, { legalName: 'Some Contractor Ltd' });
+    const unknown = await askError({ from: 'DE', importer: Buffer.from('Contractor:999999').toString('base64') });
+    expect(unknown.extensions.code).toBe('NOT_FOUND');
+    const noOffice = await askError({ from: 'DE', importer: Buffer.from('Office:999999').toString('base64') });
+    expect(noOffice.extensions.code).toBe('NOT_FOUND');
+    for (const [importer, message] of [
+      [Buffer.from('Grant:1').toString('base64'), 'args.importer: not a Contractor or an Office ID (it is a Grant ID)'],
+      ['not-an-id', 'args.importer: not a Contractor or an Office ID'],
+      [Buffer.from('Contractor:0').toString('base64'), 'args.importer: not a Contractor ID'],
+    ] as const) {
+      const e = await askError({ from: 'DE', importer });
+      expect(e.extensions.code, JSON.stringify(e)).toBe('VALIDATION_FAILED');
+      expect(e.message).toContain(message);
+    }
+    for (const [vars, field] of [
+      [{ from: 'DE', to: 'IN', importer: c.id }, 'args.to'],
+      [{ from: 'DE' }, 'args.to'],
+      [{ from: 'XX', importer: c.id }, 'args.from'],
+      [{ from: 'DE', importer: c.id, role: 'INDEPENDENT_CONTROLLER' }, 'args.importerRole'],
+    ] as const) {
+      const e = await askError(vars);
+      expect(e.extensions.code, JSON.stringify(e)).toBe('VALIDATION_FAILED');
+      expect(e.message).toContain(field);
+    }
+    const badDate = await h.gql(await h.staffToken('AUDITOR'), ASK, {
+      from: 'DE',
+      to: 'IN',
+      at: '2026-02-30T00:00:00Z',
+    });
+    expect(badDate.body.errors?.[0]?.message).toMatch(/Variable "\$at" got invalid value "2026-02-30/);
+    expect(badDate.body.data ?? null).toBeNull();
+    const badContext = await h.gql(await h.staffToken('AUDITOR'), ASK, { from: 'DE', to: 'IN', context: 'ONWARD' });
+    expect(badContext.body.errors?.[0]?.message).toMatch(/RouteContext/);
   });
 
   test('a country that is not an ISO code is VALIDATION_FAILED naming the argument', async () => {

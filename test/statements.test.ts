@@ -2,7 +2,7 @@
 // number of SQL statements for 1 contractor as for 50.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
-import { createOffice, grant, ok, registerContractor } from './fixtures.js';
+import { addLocation, createOffice, grant, ok, registerContractor } from './fixtures.js';
 
 let h: Harness;
 let token: string;
@@ -31,14 +31,7 @@ test('1 and 50 contractors cost the same number of statements', async () => {
   const office = await createOffice(h, token, { country: 'FR', city: 'Paris' });
   for (let i = 0; i < 50; i++) {
     const c = await registerContractor(h, token, { legalName: `Contractor ${i}`, country: 'DE' });
-    await ok(
-      h,
-      token,
-      'addProcessingLocation',
-      'AddProcessingLocationInput',
-      { contractorId: c.id, country: 'AT', operations: ['STORAGE'] },
-      'processingLocation',
-    );
+    await addLocation(h, token, c.id, 'AT');
     await grant(h, token, { contractorId: c.id, officeId: office.id, categories: ['contact.email', 'contact.name'] });
   }
   const one = await countStatements(1);

@@ -23,6 +23,26 @@ export function decodeId(typename: string, globalId: string, field: string): num
   );
 }
 
+/** Decodes a Relay global ID that may name any of `typenames`: which one it names, and its numeric key. */
+export function decodeIdOf<T extends string>(
+  typenames: readonly T[],
+  globalId: string,
+  field: string,
+): { typename: T; id: number } {
+  let typename: string | undefined;
+  try {
+    typename = decodeGlobalID(globalId).typename;
+  } catch {
+    /* reported below */
+  }
+  const named = typenames.find((t) => t === typename);
+  if (named) return { typename: named, id: decodeId(named, globalId, field) };
+  throw ValidationError.field(
+    field,
+    `not ${typenames.map(withArticle).join(' or ')} ID${typename && /^[A-Z][A-Za-z]*$/.test(typename) ? ` (it is ${withArticle(typename)} ID)` : ''}`,
+  );
+}
+
 /** An optional ID field: decoded when given, null or undefined passed on as given (null clears, undefined leaves). */
 export function decodeOptionalId(
   typename: string,

@@ -1,10 +1,16 @@
 // The transfer policy as data: jurisdictions, members, adequacy decisions, forbidden routes, and a route check
 // that explains its decision the same way grants and transfers are judged.
-import type { Decision, PolicyTables } from '../policy/transfer-rules.js';
+import { ROUTE_CONTEXTS, type Decision, type PolicyTables } from '../policy/transfer-rules.js';
 import { checkRoute, transferPolicy } from '../registry/policy.js';
 import { builder } from './builder.js';
 import { CertificationEnum, ContractorRoleEnum } from './contractors.js';
 import { MechanismEnum } from './grants.js';
+import { decodeIdOf } from './input.js';
+
+const RouteContextEnum = builder.enumType('RouteContext', {
+  values: ROUTE_CONTEXTS,
+  description: 'GRANT: a standing grant. TRANSFER: one occasional transfer, the only context for Art. 49 derogations.',
+});
 
 type AdequacyRow = PolicyTables['adequacy'][number];
 type RestrictionRow = PolicyTables['restrictions'][number];
@@ -47,9 +53,12 @@ const Jurisdiction = builder.objectRef<{ code: string; name: string; tables: Pol
   }),
 });
 
-const RouteDecision = builder.objectRef<Decision>('RouteDecision').implement({
+const RouteDecision = builder.objectRef<Decision & { importerCountry: string }>('RouteDecision').implement({
   fields: (t) => ({
     allowed: t.exposeBoolean('allowed'),
+    importerCountry: t.exposeString('importerCountry', {
+      description: "Refused: the destination that fails (a contractor's country or one of its processing locations).",
+    }),
     crossBorder: t.exposeBoolean('crossBorder'),
     mechanism: t.field({ type: MechanismEnum, nullable: true, resolve: (d) => (d.allowed ? d.mechanism : null) }),
     sccModule: t.int({ nullable: true, resolve: (d) => (d.allowed ? d.sccModule : null) }),
@@ -66,16 +75,41 @@ const TransferPolicy = builder.objectRef<PolicyTables>('TransferPolicy').impleme
     restrictions: t.field({ type: [RouteRestriction], resolve: (p) => p.restrictions }),
     checkRoute: t.field({
       type: RouteDecision,
-      description: 'How a standing grant from an office in `from` to a contractor in `to` would be judged.',
+      description:
+        'How a standing grant (or, with context TRANSFER, one occasional transfer) from an office in `from` would be judged at `at`: to a country `to`, or to the `importer` named — a contractor (its country, role, certifications and every processing location) or an office.',
       args: {
         from: t.arg.string({ required: true }),
-        to: t.arg.string({ required: true }),
-        importerRole: t.arg({ type: ContractorRoleEnum, required: false, defaultValue: 'PROCESSOR' }),
-        certifications: t.arg({ type: [CertificationEnum], required: false }),
+        to: t.arg.string({ required: false, description: 'A country; or name an `importer` instead.' }),
+        importer: t.arg.id({ required: false, description: 'A Contractor or Office ID; or give `to` instead.' }),
+        importerRole: t.arg({
+          type: ContractorRoleEnum,
+          required: false,
+          description: 'With `to`; default PROCESSOR.',
+        }),
+        certifications: t.arg({ type: [CertificationEnum], required: false, description: 'With `to`.' }),
+        context: t.arg({ type: RouteContextEnum, required: false, defaultValue: 'GRANT' }),
+        at: t.arg({
+          type: 'DateTime',
+          required: false,
+          description: 'Judged under the policy in force then; default now.',
+        }),
         mechanism: t.arg({ type: MechanismEnum, required: false }),
         sccModule: t.arg.int({ required: false }),
+        derogationJustification: t.arg.string({ required: false }),
       },
-      resolve: (p, args, ctx) => checkRoute(p, args, ctx.clock.now()),
+      resolve: (p, { importer, ...args }, ctx) => {
+        const named =
+          importer == null ? undefined : decodeIdOf(['Contractor', 'Office'], String(importer), 'args.importer');
+        return checkRoute(
+          ctx.db,
+          p,
+          {
+            ...args,
+            importer: named && (named.typename === 'Contractor' ? { contractorId: named.id } : { officeId: named.id }),
+          },
+          ctx.clock.now(),
+        );
+      },
     }),
   }),
 });

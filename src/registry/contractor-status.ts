@@ -17,6 +17,13 @@ export const STATUS_MOVES: Record<ContractorStatus, readonly ContractorStatus[]>
   TERMINATED: [],
 };
 
+/** The contractor row as it reads now, unlocked (for a question, not a change), or NOT_FOUND. */
+export async function findContractor(db: Queryable, id: number): Promise<ContractorRow> {
+  const [row] = await db.select().from(contractors).where(eq(contractors.id, id));
+  if (!row) throw new NotFoundError('Contractor', publicId('Contractor', id));
+  return row;
+}
+
 /**
  * The contractor row, locked until the transaction ends: `update` for a change to it or to what hangs on it
  * (grants, tokens, obligations), `share` to read it as the condition of a change elsewhere (a grant or transfer to it).

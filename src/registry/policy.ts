@@ -1,37 +1,88 @@
-// The transfer policy as staff read it: its tables, and how a standing grant on a route would be judged.
+// The transfer policy as staff read it: its tables, and how a grant or an occasional transfer on a route would be
+// judged — to a country, to a registered contractor (its country, role, certifications and processing
+// locations) or to one of the group's offices, at a given date.
 import { z } from 'zod';
 import { CERTIFICATIONS, CONTRACTOR_ROLES, MECHANISMS } from '../db/enums.js';
 import type { Queryable } from '../db/client.js';
+import { ValidationError } from '../errors.js';
 import { loadPolicyTables } from '../policy/load.js';
-import { decideRoute, type Decision, type PolicyTables } from '../policy/transfer-rules.js';
-import { country, parseInput } from './validation.js';
+import {
+  ROUTE_CONTEXTS,
+  decideDestinations,
+  type DestinationsDecision,
+  type PolicyTables,
+  type Route,
+} from '../policy/transfer-rules.js';
+import { findContractor } from './contractor-status.js';
+import { locationCountries } from './grants.js';
+import { findOffice } from './office-lookup.js';
+import { country, optionalText, parseInput, rowId } from './validation.js';
 
 export const transferPolicy = (db: Queryable): Promise<PolicyTables> => loadPolicyTables(db);
+
+/** The importer a route check names: a registered contractor or office (by the ID the API decoded). */
+export type RouteImporter = { contractorId: number } | { officeId: number };
 
 const checkRouteSchema = z
   .object({
     from: country,
-    to: country,
+    to: country.nullish(),
+    importer: z.union([z.object({ contractorId: rowId }).strict(), z.object({ officeId: rowId }).strict()]).nullish(),
     importerRole: z.enum(CONTRACTOR_ROLES).nullish(),
     certifications: z.array(z.enum(CERTIFICATIONS)).nullish(),
+    context: z.enum(ROUTE_CONTEXTS).nullish(),
+    at: z.date().nullish(),
     mechanism: z.enum(MECHANISMS).nullish(),
     sccModule: z.number().int().nullish(),
+    derogationJustification: optionalText(2000),
   })
   .strict();
 
-/** How a standing grant from an office in `from` to a contractor in `to` would be judged at `at`. */
-export function checkRoute(tables: PolicyTables, args: unknown, at: Date): Decision {
+/**
+ * How a grant (or, with context TRANSFER, one occasional transfer) from an office in `from` would be judged at
+ * `at` (default `now`), under the policy in force then: to a country `to`, or to the importer named — a
+ * contractor is judged to its country and every processing location, as its grants are.
+ */
+export async function checkRoute(
+  db: Queryable,
+  tables: PolicyTables,
+  args: unknown,
+  now: Date,
+): Promise<DestinationsDecision> {
   const a = parseInput(checkRouteSchema, args, 'args');
-  return decideRoute(
-    tables,
-    {
-      exporterCountry: a.from,
-      importerCountry: a.to,
-      exporterRole: 'CONTROLLER',
-      context: 'GRANT',
-      at,
+  if ((a.to == null) === (a.importer == null))
+    throw ValidationError.field('args.to', 'give exactly one of a country `to` or an `importer`');
+  if (a.importer && (a.importerRole != null || a.certifications != null))
+    throw ValidationError.field(
+      a.importerRole != null ? 'args.importerRole' : 'args.certifications',
+      'only with `to`: a registered importer has its own',
+    );
+  const base = {
+    exporterCountry: a.from,
+    exporterRole: 'CONTROLLER' as const,
+    context: a.context ?? 'GRANT',
+    at: a.at ?? now,
+  };
+  let route: Omit<Route, 'importerCountry'>;
+  let destinations: string[];
+  if (!a.importer) {
+    route = {
+      ...base,
       importer: { kind: 'CONTRACTOR', role: a.importerRole ?? 'PROCESSOR', certifications: a.certifications ?? [] },
-    },
-    { mechanism: a.mechanism, sccModule: a.sccModule },
-  );
+    };
+    destinations = [a.to!];
+  } else if ('contractorId' in a.importer) {
+    const c = await findContractor(db, a.importer.contractorId);
+    route = { ...base, importer: { kind: 'CONTRACTOR', role: c.role, certifications: c.certifications } };
+    destinations = [c.country, ...(await locationCountries(db, [c.id])).get(c.id)!];
+  } else {
+    const office = await findOffice(db, a.importer.officeId);
+    route = { ...base, importer: { kind: 'OFFICE' } };
+    destinations = [office.country];
+  }
+  return decideDestinations(tables, route, destinations, {
+    mechanism: a.mechanism,
+    sccModule: a.sccModule,
+    derogationJustification: a.derogationJustification,
+  });
 }
