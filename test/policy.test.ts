@@ -15,6 +15,7 @@ import {
 import { sql } from 'drizzle-orm';
 import { startHarness, type Harness } from './harness.js';
 import { addLocation, createOffice, mutate, registerContractor, setStatus } from './fixtures.js';
+import { recordTransfer } from './transfer-fixtures.js';
 
 let h: Harness;
 let tables: PolicyTables;
@@ -25,6 +26,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
+
+/** What a refused request must leave as it was: audit events, grants and transfers. */
+async function counts() {
+  const r: any = await h.database.db.execute(
+    sql`select (select count(*) from audit_events)::int as e, (select count(*) from grants)::int as g, (select count(*) from transfers)::int as t`,
+  );
+  return (r.rows ?? r)[0];
+}
 
 const contractor = (role: ContractorRole = 'PROCESSOR', certifications: Certification[] = []): Importer => ({
   kind: 'CONTRACTOR',
@@ -387,6 +396,129 @@ const cases: Case[] = [
     mechanism: 'SCC',
     sccModule: 2,
   },
+  // UK exporters: UK GDPR's own safeguards, and only theirs.
+  {
+    name: 'GB → IN bare names the UK safeguards',
+    from: 'GB',
+    to: 'IN',
+    allowed: false,
+    reason: /no adequacy decision under United Kingdom.*valid here: IDTA, UK_ADDENDUM with the EU SCC module 2/,
+  },
+  {
+    name: 'GB → IN with the IDTA',
+    from: 'GB',
+    to: 'IN',
+    choice: { mechanism: 'IDTA' },
+    allowed: true,
+    mechanism: 'IDTA',
+  },
+  {
+    name: 'GB → IN with the UK Addendum to SCC module 2',
+    from: 'GB',
+    to: 'IN',
+    choice: { mechanism: 'UK_ADDENDUM', sccModule: 2 },
+    allowed: true,
+    mechanism: 'UK_ADDENDUM',
+    sccModule: 2,
+  },
+  {
+    name: 'GB → IN with EU SCCs alone is refused under UK GDPR',
+    from: 'GB',
+    to: 'IN',
+    choice: { mechanism: 'SCC', sccModule: 2 },
+    allowed: false,
+    reason: /UK GDPR the EU SCCs alone do not safeguard a transfer from GB.*IDTA.*UK Addendum/,
+  },
+  {
+    name: 'GB → IN with the UK Addendum and no module',
+    from: 'GB',
+    to: 'IN',
+    choice: { mechanism: 'UK_ADDENDUM' },
+    allowed: false,
+    reason: /UK_ADDENDUM needs a module: this route needs module 2/,
+  },
+  {
+    name: 'GB → IN with the UK Addendum to the wrong module',
+    from: 'GB',
+    to: 'IN',
+    choice: { mechanism: 'UK_ADDENDUM', sccModule: 1 },
+    allowed: false,
+    reason: /UK_ADDENDUM module 1 .* does not match the parties' roles: module 2/,
+  },
+  {
+    name: 'GB → IN, processor to processor: the UK Addendum amends module 3',
+    from: 'GB',
+    to: 'IN',
+    exporterRole: 'PROCESSOR',
+    choice: { mechanism: 'UK_ADDENDUM', sccModule: 3 },
+    allowed: true,
+    mechanism: 'UK_ADDENDUM',
+    sccModule: 3,
+  },
+  {
+    name: 'GB → IN, the UK Addendum to a controller: module 1',
+    from: 'GB',
+    to: 'IN',
+    importer: contractor('INDEPENDENT_CONTROLLER'),
+    choice: { mechanism: 'UK_ADDENDUM', sccModule: 1 },
+    allowed: true,
+    mechanism: 'UK_ADDENDUM',
+    sccModule: 1,
+  },
+  {
+    name: 'the IDTA cannot bind an authority',
+    from: 'GB',
+    to: 'IN',
+    importer: { kind: 'AUTHORITY' },
+    context: 'TRANSFER',
+    choice: { mechanism: 'IDTA' },
+    allowed: false,
+    reason: /IDTA cannot bind a public authority/,
+  },
+  {
+    name: 'the UK Addendum cannot bind an authority',
+    from: 'GB',
+    to: 'IN',
+    importer: { kind: 'AUTHORITY' },
+    context: 'TRANSFER',
+    choice: { mechanism: 'UK_ADDENDUM', sccModule: 1 },
+    allowed: false,
+    reason: /cannot bind a public authority/,
+  },
+  {
+    name: 'GB → IN, an occasional transfer may still rely on a derogation',
+    from: 'GB',
+    to: 'IN',
+    context: 'TRANSFER',
+    choice: { mechanism: 'EXPLICIT_CONSENT', derogationJustification: 'one order, consent on file' },
+    allowed: true,
+    mechanism: 'EXPLICIT_CONSENT',
+  },
+  {
+    name: 'DE → IN with the IDTA is refused: an EU exporter',
+    from: 'DE',
+    to: 'IN',
+    choice: { mechanism: 'IDTA' },
+    allowed: false,
+    reason:
+      /IDTA is a UK GDPR safeguard and covers only exporters in United Kingdom, not one in European Union.*SCC module 2/,
+  },
+  {
+    name: 'DE → IN with the UK Addendum is refused: an EU exporter',
+    from: 'DE',
+    to: 'IN',
+    choice: { mechanism: 'UK_ADDENDUM', sccModule: 2 },
+    allowed: false,
+    reason: /UK_ADDENDUM is a UK GDPR safeguard and covers only exporters in United Kingdom/,
+  },
+  {
+    name: 'DE → FR with the IDTA: no mechanism applies inside the EEA',
+    from: 'DE',
+    to: 'FR',
+    choice: { mechanism: 'IDTA' },
+    allowed: false,
+    reason: /IDTA must not be recorded/,
+  },
   // Exporter outside any recorded regime.
   {
     name: 'US → IN: no regime for the exporter, nothing needed',
@@ -581,13 +713,7 @@ describe('route restrictions forbid a route outright', () => {
     const berlin = await createOffice(h, compliance, { name: 'Berlin', country: 'DE', city: 'Berlin' });
     const c = await registerContractor(h, compliance, { legalName: 'Berlin Hosting GmbH', country: 'DE' });
     await setStatus(h, compliance, c.id, 'ACTIVE');
-    const events = async () => {
-      const r: any = await h.database.db.execute(
-        sql`select (select count(*) from audit_events)::int as e, (select count(*) from grants)::int as g, (select count(*) from transfers)::int as t`,
-      );
-      return (r.rows ?? r)[0];
-    };
-    const before = await events();
+    const before = await counts();
     const g = await mutate(
       h,
       compliance,
@@ -622,7 +748,7 @@ describe('route restrictions forbid a route outright', () => {
     );
     expect(t.__typename, JSON.stringify(t)).toBe('PolicyViolationError');
     expect(t.reason).toMatch(/242-FZ/);
-    expect(await events()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 });
 
@@ -779,5 +905,121 @@ describe('transferPolicy.checkRoute', () => {
       expect(r.body.errors?.[0]?.extensions?.code, JSON.stringify(r.body)).toBe('VALIDATION_FAILED');
       expect(r.body.errors[0].message).toContain(`${field}: must be an ISO 3166-1 alpha-2 country code`);
     }
+  });
+});
+
+describe('UK exporters through the API: the IDTA or the UK Addendum, never EU SCCs alone', () => {
+  const grantInput = (officeId: string, contractorId: string, choice: Record<string, unknown>) => ({
+    contractorId,
+    officeId,
+    categories: ['contact.email'],
+    purpose: 'TECHNICAL_SUPPORT',
+    ...choice,
+  });
+  const GRANT_FIELDS = '... on GrantDataAccessPayload { grant { id mechanism sccModule policyExplanation } }';
+
+  test('grantDataAccess and recordTransfer from a London office to an Indian processor', async () => {
+    const compliance = await h.staffToken('COMPLIANCE');
+    const london = await createOffice(h, compliance, { name: 'London UK', country: 'GB', city: 'London' });
+    const berlin = await createOffice(h, compliance, { name: 'Berlin UK test', country: 'DE', city: 'Berlin' });
+    const c = await registerContractor(h, compliance, { legalName: 'UK Route Helpdesk Pvt Ltd', country: 'IN' });
+    await setStatus(h, compliance, c.id, 'ACTIVE');
+    const refused = async (officeId: string, choice: Record<string, unknown>) => {
+      const before = await counts();
+      const g = await mutate(
+        h,
+        compliance,
+        'grantDataAccess',
+        'GrantDataAccessInput',
+        grantInput(officeId, c.id, choice),
+        '',
+      );
+      expect(await counts()).toEqual(before);
+      return g;
+    };
+
+    // EU SCCs alone: refused for the UK exporter, with the rule and the safeguards that do apply.
+    const scc = await refused(london.id, { mechanism: 'SCC', sccModule: 2 });
+    expect(scc).toMatchObject({ __typename: 'PolicyViolationError', exporterCountry: 'GB', importerCountry: 'IN' });
+    expect(scc.reason).toMatch(/under UK GDPR the EU SCCs alone do not safeguard a transfer from GB/);
+    expect(scc.reason).toMatch(/IDTA, UK_ADDENDUM with the EU SCC module 2/);
+    // The Addendum carries the module it amends, matching the parties' roles.
+    expect((await refused(london.id, { mechanism: 'UK_ADDENDUM' })).reason).toMatch(/UK_ADDENDUM needs a module/);
+    expect((await refused(london.id, { mechanism: 'UK_ADDENDUM', sccModule: 3 })).reason).toMatch(
+      /does not match the parties' roles: module 2/,
+    );
+    // The IDTA is a contract of its own: a module with it is bad input.
+    const idtaModule = await refused(london.id, { mechanism: 'IDTA', sccModule: 2 });
+    expect(idtaModule.code).toBe('VALIDATION_FAILED');
+    expect(idtaModule.issues).toEqual([
+      { field: 'input.sccModule', message: 'only with mechanism SCC or UK_ADDENDUM' },
+    ]);
+    // An EU exporter may not use the UK's safeguards.
+    for (const choice of [{ mechanism: 'IDTA' }, { mechanism: 'UK_ADDENDUM', sccModule: 2 }]) {
+      const eu = await refused(berlin.id, choice);
+      expect(eu.__typename).toBe('PolicyViolationError');
+      expect(eu.reason).toMatch(new RegExp(`${choice.mechanism} is a UK GDPR safeguard.*not one in European Union`));
+    }
+
+    const addendum = await mutate(
+      h,
+      compliance,
+      'grantDataAccess',
+      'GrantDataAccessInput',
+      grantInput(london.id, c.id, { mechanism: 'UK_ADDENDUM', sccModule: 2 }),
+      GRANT_FIELDS,
+    );
+    expect(addendum.grant, JSON.stringify(addendum)).toMatchObject({ mechanism: 'UK_ADDENDUM', sccModule: 2 });
+    expect(addendum.grant.policyExplanation).toMatch(/UK Addendum .* module 2 \(controller to processor\)/);
+    const idta = await mutate(
+      h,
+      compliance,
+      'grantDataAccess',
+      'GrantDataAccessInput',
+      grantInput(london.id, c.id, { mechanism: 'IDTA', purpose: 'ORDER_FULFILMENT' }),
+      GRANT_FIELDS,
+    );
+    expect(idta.grant, JSON.stringify(idta)).toMatchObject({ mechanism: 'IDTA', sccModule: null });
+
+    // A transfer under the Addendum grant records the Addendum and its module (the database accepts the pair).
+    const t = await recordTransfer(h, compliance, { officeId: london.id, contractorId: c.id, recordCount: 3 });
+    expect(t.transfer, JSON.stringify(t)).toMatchObject({
+      mechanism: 'UK_ADDENDUM',
+      sccModule: 2,
+      exporterCountry: 'GB',
+    });
+    // Naming EU SCCs for a UK transfer is refused there too, and nothing is written.
+    const before = await counts();
+    const sccTransfer = await recordTransfer(h, compliance, {
+      officeId: london.id,
+      contractorId: c.id,
+      mechanism: 'SCC',
+      sccModule: 2,
+    });
+    expect(sccTransfer.__typename, JSON.stringify(sccTransfer)).toBe('PolicyViolationError');
+    expect(sccTransfer.reason).toMatch(/EU SCCs alone/);
+    expect(await counts()).toEqual(before);
+  });
+
+  test('checkRoute judges UK routes the same way', async () => {
+    const auditor = await h.staffToken('AUDITOR');
+    const CHECK =
+      'query($from: String!, $to: String!, $m: TransferMechanism, $s: Int) { transferPolicy { checkRoute(from: $from, to: $to, mechanism: $m, sccModule: $s) { allowed mechanism sccModule explanation } } }';
+    const check = async (from: string, m: string, s?: number) =>
+      (await h.gql(auditor, CHECK, { from, to: 'IN', m, s })).body.data.transferPolicy.checkRoute;
+    expect(await check('GB', 'UK_ADDENDUM', 2)).toMatchObject({
+      allowed: true,
+      mechanism: 'UK_ADDENDUM',
+      sccModule: 2,
+    });
+    expect(await check('GB', 'IDTA')).toMatchObject({ allowed: true, mechanism: 'IDTA', sccModule: null });
+    expect(await check('GB', 'SCC', 2)).toMatchObject({
+      allowed: false,
+      explanation: expect.stringMatching(/EU SCCs alone/),
+    });
+    expect(await check('DE', 'IDTA')).toMatchObject({
+      allowed: false,
+      explanation: expect.stringMatching(/UK GDPR safeguard/),
+    });
   });
 });

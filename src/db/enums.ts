@@ -40,7 +40,22 @@ export const DEROGATIONS = [
   'PUBLIC_REGISTER',
   'COMPELLING_LEGITIMATE_INTERESTS',
 ] as const;
-export const MECHANISMS = ['NOT_REQUIRED', 'ADEQUACY', 'SCC', 'BCR', 'INTRA_GROUP_AGREEMENT', ...DEROGATIONS] as const;
+/**
+ * IDTA and UK_ADDENDUM are the UK GDPR's own safeguards (the International Data Transfer Agreement, and the
+ * Addendum amending the EU SCCs, which carries the SCC module it amends as `sccModule`).
+ */
+export const MECHANISMS = [
+  'NOT_REQUIRED',
+  'ADEQUACY',
+  'SCC',
+  'BCR',
+  'INTRA_GROUP_AGREEMENT',
+  'IDTA',
+  'UK_ADDENDUM',
+  ...DEROGATIONS,
+] as const;
+/** The mechanisms that carry an EU SCC module: the clauses themselves, and the UK Addendum that amends them. */
+export const MECHANISMS_WITH_SCC_MODULE: readonly Mechanism[] = ['SCC', 'UK_ADDENDUM'];
 export const OBLIGATION_KINDS = [
   'DOCUMENTED_INSTRUCTIONS',
   'CONFIDENTIALITY',

@@ -159,7 +159,8 @@ export const grants = pgTable(
     check('grants_validity_order', sql`${t.validUntil} is null or ${t.validUntil} > ${t.validFrom}`),
     check(
       'grants_scc_module',
-      sql`(${t.mechanism} = 'SCC') = (${t.sccModule} is not null) and (${t.sccModule} is null or ${t.sccModule} between 1 and 4)`,
+      // Compared as text: a new enum value cannot be used as a literal in the migration that adds it.
+      sql`(${t.mechanism}::text in ('SCC', 'UK_ADDENDUM')) = (${t.sccModule} is not null) and (${t.sccModule} is null or ${t.sccModule} between 1 and 4)`,
     ),
   ],
 );
@@ -489,7 +490,7 @@ export const transfers = pgTable(
     and (${t.importerKind} = 'OFFICE') = (${t.importerOfficeId} is not null)
     and (${t.importerKind} = 'AUTHORITY') = (${t.importerAuthority} is not null)`,
     ),
-    check('transfers_scc_module', sql`(${t.mechanism} = 'SCC') = (${t.sccModule} is not null)`),
+    check('transfers_scc_module', sql`(${t.mechanism}::text in ('SCC', 'UK_ADDENDUM')) = (${t.sccModule} is not null)`),
   ],
 );
 

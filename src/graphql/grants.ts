@@ -118,7 +118,9 @@ const GrantDataAccessInput = builder.inputType('GrantDataAccessInput', {
       type: MechanismEnum,
       description: "Needed when the route leaves the exporter's jurisdiction for a country without adequacy.",
     }),
-    sccModule: t.int({ description: "With SCC: 1–4, matching the parties' roles." }),
+    sccModule: t.int({
+      description: "With SCC, or with UK_ADDENDUM the EU SCC module it amends: 1–4, matching the parties' roles.",
+    }),
     tiaReference: t.string({ description: 'Transfer-impact-assessment reference.' }),
     tiaDate: t.field({ type: 'Date' }),
   }),

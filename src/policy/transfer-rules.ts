@@ -72,6 +72,9 @@ export function leavesJurisdiction(tables: Pick<PolicyTables, 'membership'>, fro
   return !regime || tables.membership.get(to) !== regime;
 }
 
+/** The seeded jurisdiction whose exporters fall under UK GDPR. */
+const UK_JURISDICTION = 'UK';
+
 const SCC_MODULE_NAMES: Record<number, string> = {
   1: 'module 1 (controller to controller)',
   2: 'module 2 (controller to processor)',
@@ -106,6 +109,29 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
 
   const regime = tables.membership.get(from);
   const regimeName = regime ? (tables.jurisdictionNames.get(regime) ?? regime) : undefined;
+  // The UK's own safeguards (IDTA, UK Addendum) serve UK exporters only, and UK exporters need one of them.
+  const ukExporter = regime === UK_JURISDICTION;
+  const notUkExporter = (mechanism: Mechanism) =>
+    `${mechanism} is a UK GDPR safeguard and covers only exporters in ${tables.jurisdictionNames.get(UK_JURISDICTION) ?? UK_JURISDICTION}, not one in ${regimeName} (${validMechanismsText(route, false)})`;
+  /** SCC or the UK Addendum that amends them: the module is given and follows from the parties' roles. */
+  const sccSafeguard = (mechanism: 'SCC' | 'UK_ADDENDUM', safeguard: string): Decision => {
+    const module = requiredSccModule(route.exporterRole, route.importer);
+    if (route.importer.kind === 'AUTHORITY')
+      return refuse('standard contractual clauses cannot bind a public authority');
+    if (choice.sccModule == null)
+      return refuse(`${mechanism} needs a module: this route needs ${SCC_MODULE_NAMES[module]}`);
+    if (choice.sccModule !== module) {
+      return refuse(
+        `${mechanism} ${SCC_MODULE_NAMES[choice.sccModule] ?? `module ${choice.sccModule}`} does not match the parties' roles: ${SCC_MODULE_NAMES[module]} is required`,
+      );
+    }
+    return allow(
+      mechanism,
+      'SAFEGUARD',
+      `${adequacyGap}; safeguarded by ${safeguard} ${SCC_MODULE_NAMES[module]}`,
+      module,
+    );
+  };
   const onlyNoMechanism = (basis: Basis, explanation: string) => {
     if (chosen && chosen !== 'NOT_REQUIRED')
       return refuse(`${explanation}; no transfer mechanism applies, so ${chosen} must not be recorded`);
@@ -138,29 +164,32 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
     }
   }
 
-  if (!chosen) return refuse(`${adequacyGap}; a transfer mechanism is required (${validMechanismsText(route)})`);
+  if (!chosen)
+    return refuse(`${adequacyGap}; a transfer mechanism is required (${validMechanismsText(route, ukExporter)})`);
   switch (chosen) {
     case 'NOT_REQUIRED':
-      return refuse(`${from} → ${to} leaves ${regimeName}, so a mechanism is required (${validMechanismsText(route)})`);
-    case 'ADEQUACY':
-      return refuse(`${adequacyGap}, so ADEQUACY cannot be relied on (${validMechanismsText(route)})`);
-    case 'SCC': {
-      const module = requiredSccModule(route.exporterRole, route.importer);
-      if (route.importer.kind === 'AUTHORITY')
-        return refuse('standard contractual clauses cannot bind a public authority');
-      if (choice.sccModule == null) return refuse(`SCC needs a module: this route needs ${SCC_MODULE_NAMES[module]}`);
-      if (choice.sccModule !== module) {
-        return refuse(
-          `SCC ${SCC_MODULE_NAMES[choice.sccModule] ?? `module ${choice.sccModule}`} does not match the parties' roles: ${SCC_MODULE_NAMES[module]} is required`,
-        );
-      }
-      return allow(
-        'SCC',
-        'SAFEGUARD',
-        `${adequacyGap}; safeguarded by standard contractual clauses (Decision 2021/914), ${SCC_MODULE_NAMES[module]}`,
-        module,
+      return refuse(
+        `${from} → ${to} leaves ${regimeName}, so a mechanism is required (${validMechanismsText(route, ukExporter)})`,
       );
-    }
+    case 'ADEQUACY':
+      return refuse(`${adequacyGap}, so ADEQUACY cannot be relied on (${validMechanismsText(route, ukExporter)})`);
+    case 'SCC':
+      // UK GDPR Art. 46 recognises the EU clauses only as amended by the UK Addendum (or the IDTA instead).
+      if (ukExporter)
+        return refuse(
+          `under UK GDPR the EU SCCs alone do not safeguard a transfer from ${from}: use the IDTA or the UK Addendum to the EU SCCs (${validMechanismsText(route, true)})`,
+        );
+      return sccSafeguard('SCC', 'standard contractual clauses (Decision 2021/914)');
+    case 'UK_ADDENDUM':
+      if (!ukExporter) return refuse(notUkExporter('UK_ADDENDUM'));
+      return sccSafeguard(
+        'UK_ADDENDUM',
+        "the UK Addendum to the EU standard contractual clauses (UK GDPR Art. 46), amending the EU SCCs'",
+      );
+    case 'IDTA':
+      if (!ukExporter) return refuse(notUkExporter('IDTA'));
+      if (route.importer.kind === 'AUTHORITY') return refuse('the IDTA cannot bind a public authority');
+      return allow('IDTA', 'SAFEGUARD', `${adequacyGap}; safeguarded by the UK International Data Transfer Agreement`);
     case 'BCR':
     case 'INTRA_GROUP_AGREEMENT':
       if (route.importer.kind !== 'OFFICE')
@@ -174,7 +203,7 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
       // Art. 49 derogations: occasional transfers only, each with its written justification.
       if (route.context === 'GRANT')
         return refuse(
-          `${chosen} is an Art. 49 derogation, for occasional transfers only; a standing grant needs adequacy or an Art. 46 safeguard (${validMechanismsText(route)})`,
+          `${chosen} is an Art. 49 derogation, for occasional transfers only; a standing grant needs adequacy or an Art. 46 safeguard (${validMechanismsText(route, ukExporter)})`,
         );
       if (!choice.derogationJustification?.trim())
         return refuse(`${chosen} is an Art. 49 derogation and needs a written justification`);
@@ -203,10 +232,11 @@ export function foreignAuthority(
   return `${authorityCountry} is outside ${tables.jurisdictionNames.get(regime) ?? regime}, the jurisdiction of the exporting office (${exporterCountry}): GDPR Art. 48 needs an international agreement such as an MLAT`;
 }
 
-function validMechanismsText(route: Route): string {
+function validMechanismsText(route: Route, ukExporter: boolean): string {
   const options: string[] = [];
+  const module = SCC_MODULE_NAMES[requiredSccModule(route.exporterRole, route.importer)];
   if (route.importer.kind === 'CONTRACTOR')
-    options.push(`SCC ${SCC_MODULE_NAMES[requiredSccModule(route.exporterRole, route.importer)]}`);
+    options.push(...(ukExporter ? ['IDTA', `UK_ADDENDUM with the EU SCC ${module}`] : [`SCC ${module}`]));
   if (route.importer.kind === 'OFFICE') options.push('BCR', 'INTRA_GROUP_AGREEMENT');
   if (route.context === 'TRANSFER') options.push('an Art. 49 derogation with a written justification');
   return options.length ? `valid here: ${options.join(', ')}` : 'no mechanism is available for this importer';

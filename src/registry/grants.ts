@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Queryable, Tx } from '../db/client.js';
 import {
   MECHANISMS,
+  MECHANISMS_WITH_SCC_MODULE,
   PURPOSES,
   type Certification,
   type ContractorRole,
@@ -148,8 +149,8 @@ const grantInputSchema = z
 /** Grants `categories` to a contractor from an office for a purpose, if the transfer policy allows the route. */
 export async function grantDataAccess(deps: RegistryDeps, principal: Principal, input: unknown) {
   const data = parseInput(grantInputSchema, input);
-  if (data.sccModule != null && data.mechanism !== 'SCC')
-    throw ValidationError.field('input.sccModule', 'only with mechanism SCC');
+  if (data.sccModule != null && !MECHANISMS_WITH_SCC_MODULE.includes(data.mechanism!))
+    throw ValidationError.field('input.sccModule', 'only with mechanism SCC or UK_ADDENDUM');
   const keys = [...new Set(data.categories)];
   return write(deps, principal, async ({ tx, now }) => {
     const validFrom = data.validFrom ?? now;
