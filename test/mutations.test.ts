@@ -1055,6 +1055,7 @@ describe('reads', () => {
     const roots = r.body.data.dataCategories;
     expect(roots.map((c: { key: string }) => c.key)).toEqual([
       'commerce',
+      'community',
       'contact',
       'device',
       'financial',
@@ -1072,6 +1073,7 @@ describe('reads', () => {
     }
     const contact = roots.find((c: { key: string }) => c.key === 'contact');
     expect(contact.children.map((c: { key: string }) => c.key)).toEqual([
+      'contact.correspondence',
       'contact.email',
       'contact.name',
       'contact.phone',
