@@ -390,12 +390,19 @@ describe('property: nothing outside what the rules allow, and every fetch logged
     'financial',
     'financial.payment_card',
   ];
-  const grantArb = fc.record({
-    office: fc.integer({ min: 0, max: 1 }),
-    purpose: fc.constantFrom(...PURPOSES),
-    categories: fc.subarray(categoryKeys, { minLength: 1 }),
-    expired: fc.boolean(),
-  });
+  // The keys above each purpose may use (the seeded purpose limitation): a card is for orders, a device for support.
+  const purposeKeys = {
+    TECHNICAL_SUPPORT: categoryKeys.filter((k) => !k.startsWith('financial')),
+    ORDER_FULFILMENT: categoryKeys.filter((k) => !k.startsWith('device')),
+  };
+  const grantArb = fc.constantFrom(...PURPOSES).chain((purpose) =>
+    fc.record({
+      office: fc.integer({ min: 0, max: 1 }),
+      purpose: fc.constant(purpose),
+      categories: fc.subarray(purposeKeys[purpose], { minLength: 1 }),
+      expired: fc.boolean(),
+    }),
+  );
   const worldArb = fc.record({
     grants: fc.array(grantArb, { minLength: 1, maxLength: 4 }),
     tokenPick: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),

@@ -123,7 +123,23 @@ export const purposes = pgTable('purposes', {
   key: purposeEnum('key').primaryKey(),
   name: text('name').notNull(),
   description: text('description').notNull(),
+  /** Why the purpose may use only the categories of purpose_categories: the refusal names it. */
+  categoryLimitReason: text('category_limit_reason'),
 });
+
+/** Purpose limitation: the data categories each purpose may use (a group key covers its children, as a grant does). */
+export const purposeCategories = pgTable(
+  'purpose_categories',
+  {
+    purpose: purposeEnum('purpose')
+      .notNull()
+      .references(() => purposes.key),
+    categoryKey: text('category_key')
+      .notNull()
+      .references(() => dataCategories.key),
+  },
+  (t) => [primaryKey({ columns: [t.purpose, t.categoryKey] })],
+);
 
 export const grants = pgTable(
   'grants',

@@ -1,10 +1,11 @@
 // The transfer policy as data: jurisdictions, members, adequacy decisions, forbidden routes, and a route check
 // that explains its decision the same way grants and transfers are judged.
 import { ROUTE_CONTEXTS, type Decision, type PolicyTables } from '../policy/transfer-rules.js';
-import { checkRoute, transferPolicy } from '../registry/policy.js';
+import { checkRoute, purposeLimits, transferPolicy } from '../registry/policy.js';
+import type { PurposeLimit as PurposeLimitRow } from '../policy/purpose-limits.js';
 import { builder } from './builder.js';
 import { CertificationEnum, ContractorRoleEnum } from './contractors.js';
-import { MechanismEnum } from './grants.js';
+import { MechanismEnum, PurposeEnum } from './grants.js';
 import { decodeIdOf } from './input.js';
 
 const RouteContextEnum = builder.enumType('RouteContext', {
@@ -66,6 +67,18 @@ const RouteDecision = builder.objectRef<Decision & { importerCountry: string }>(
   }),
 });
 
+const PurposeLimit = builder.objectRef<PurposeLimitRow>('PurposeLimit').implement({
+  description: 'Purpose limitation: the data categories a grant for the purpose may give, and why.',
+  fields: (t) => ({
+    purpose: t.field({ type: PurposeEnum, resolve: (l) => l.purpose }),
+    categoryKeys: t.stringList({
+      description: 'A group key covers its children, never a RESTRICTED one (which is listed by itself).',
+      resolve: (l) => [...l.categoryKeys],
+    }),
+    reason: t.string({ nullable: true, resolve: (l) => l.reason }),
+  }),
+});
+
 const TransferPolicy = builder.objectRef<PolicyTables>('TransferPolicy').implement({
   fields: (t) => ({
     jurisdictions: t.field({
@@ -73,6 +86,7 @@ const TransferPolicy = builder.objectRef<PolicyTables>('TransferPolicy').impleme
       resolve: (p) => [...p.jurisdictionNames].map(([code, name]) => ({ code, name, tables: p })),
     }),
     restrictions: t.field({ type: [RouteRestriction], resolve: (p) => p.restrictions }),
+    purposeLimits: t.field({ type: [PurposeLimit], resolve: (_p, _a, ctx) => purposeLimits(ctx.db) }),
     checkRoute: t.field({
       type: RouteDecision,
       description:

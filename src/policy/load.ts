@@ -1,9 +1,18 @@
 // The transfer policy against the database: loads the rows of the policy tables that some routes need, once,
 // and judges each route with the pure rules of transfer-rules.ts. Callers ask one question ("is this route
 // allowed, and why") and never load the tables themselves.
-import { inArray, sql, type SQL } from 'drizzle-orm';
+import { asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
-import { adequacyDecisions, jurisdictionMembers, jurisdictions, routeRestrictions } from '../db/tables.js';
+import {
+  adequacyDecisions,
+  jurisdictionMembers,
+  jurisdictions,
+  purposeCategories,
+  purposes,
+  routeRestrictions,
+} from '../db/tables.js';
+import type { Purpose } from '../db/enums.js';
+import { decidePurposeCategories, type PurposeLimit, type RequestedCategory } from './purpose-limits.js';
 import {
   decideDestinations,
   decideRoute,
@@ -112,3 +121,34 @@ export async function judgeAuthority(
 export const leavesJurisdictionSql = (from: SQL, to: SQL): SQL => sql`(${from} <> ${to} and not exists (
   select 1 from jurisdiction_members je join jurisdiction_members ji on ji.jurisdiction = je.jurisdiction
   where je.country = ${from} and ji.country = ${to}))`;
+
+/** The purpose-limitation rows: for one purpose, or every purpose. */
+export async function loadPurposeLimits(db: Queryable, purpose?: Purpose): Promise<PurposeLimit[]> {
+  const [rows, allowed] = await Promise.all([
+    db
+      .select({ purpose: purposes.key, reason: purposes.categoryLimitReason })
+      .from(purposes)
+      .where(purpose ? eq(purposes.key, purpose) : undefined)
+      .orderBy(asc(purposes.key)),
+    db
+      .select()
+      .from(purposeCategories)
+      .where(purpose ? eq(purposeCategories.purpose, purpose) : undefined)
+      .orderBy(asc(purposeCategories.categoryKey)),
+  ]);
+  return rows.map((r) => ({
+    purpose: r.purpose,
+    reason: r.reason,
+    categoryKeys: allowed.filter((a) => a.purpose === r.purpose).map((a) => a.categoryKey),
+  }));
+}
+
+/** May `purpose` use these categories, and if not, why. */
+export async function judgePurposeCategories(
+  db: Queryable,
+  purpose: Purpose,
+  requested: readonly RequestedCategory[],
+): Promise<string | null> {
+  const [limit] = await loadPurposeLimits(db, purpose);
+  return decidePurposeCategories(limit ?? { purpose, categoryKeys: [], reason: null }, requested);
+}

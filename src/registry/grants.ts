@@ -15,7 +15,7 @@ import {
 } from '../db/enums.js';
 import { accessTokens, contractors, grantCategories, grants, offices, processingLocations } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
-import { judgeDestinations } from '../policy/load.js';
+import { judgeDestinations, judgePurposeCategories } from '../policy/load.js';
 import type { AuditEntry } from '../audit/write.js';
 import { revokeTokens } from './access-tokens.js';
 import { knownCategories } from './categories.js';
@@ -162,7 +162,13 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
     const contractor = await lockContractor(tx, data.contractorId, 'share');
     assertMayReceive(contractor, 'new grants');
     const office = await findOffice(tx, data.officeId);
-    await knownCategories(tx, data.categories, 'input.categories');
+    const known = await knownCategories(tx, data.categories, 'input.categories');
+    const outsidePurpose = await judgePurposeCategories(
+      tx,
+      data.purpose,
+      keys.map((k) => known.get(k)!),
+    );
+    if (outsidePurpose) throw new PolicyViolationError(office.country, contractor.country, outsidePurpose);
 
     // Judged to the contractor's country and to each of its processing locations (locked with the contractor).
     const locations = await locationCountries(tx, [contractor.id]);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CERTIFICATIONS, CONTRACTOR_ROLES, MECHANISMS } from '../db/enums.js';
 import type { Queryable } from '../db/client.js';
 import { ValidationError } from '../errors.js';
-import { loadPolicyTables } from '../policy/load.js';
+import { loadPolicyTables, loadPurposeLimits } from '../policy/load.js';
 import {
   ROUTE_CONTEXTS,
   decideDestinations,
@@ -19,6 +19,9 @@ import { findOffice } from './office-lookup.js';
 import { country, optionalText, parseInput, rowId } from './validation.js';
 
 export const transferPolicy = (db: Queryable): Promise<PolicyTables> => loadPolicyTables(db);
+
+/** The purpose-limitation table, every purpose (read-only here; staff edit it with the policy-change issue). */
+export const purposeLimits = (db: Queryable) => loadPurposeLimits(db);
 
 /** The importer a route check names: a registered contractor or office (by the ID the API decoded). */
 export type RouteImporter = { contractorId: number } | { officeId: number };
