@@ -2,6 +2,7 @@
 // Offices, contractors, processing locations, grants with categories, obligations, shared records, and the
 // transfer history, which is inserted in two steps so the first page can be measured small and then at full size.
 import type postgres from 'postgres';
+import { PURPOSES } from '../src/db/enums.js';
 
 export interface Scale {
   offices: number;
@@ -60,17 +61,6 @@ const CONTRACTOR_COUNTRIES = [
   'ZA',
 ];
 const EEA = ['DE', 'FR', 'IE', 'NL', 'ES', 'IT', 'PL', 'SE'];
-const PURPOSES = [
-  'ORDER_FULFILMENT',
-  'TECHNICAL_SUPPORT',
-  'PRODUCT_DISTRIBUTION',
-  'ALERTS_AND_NEWSLETTERS',
-  'SPECIAL_OFFERS',
-  'PRODUCT_IMPROVEMENT',
-  'PERSONALISATION',
-  'TRAFFIC_STATISTICS',
-  'LEGAL_OBLIGATION',
-];
 
 /** The history spans three years up to this instant (midnight UTC today), so new CONTRACTOR_ACCESS rows fall after it. */
 export function historyEnd(): Date {
@@ -85,7 +75,7 @@ export const BENCH_CONTRACTOR = 1;
 export const BENCH_PURPOSE = 'TECHNICAL_SUPPORT';
 export const BENCH_CATEGORIES = ['contact.email', 'device.hardware', 'support.problem_description'];
 
-const arr = (xs: string[]) => `array[${xs.map((x) => `'${x}'`).join(',')}]`;
+const arr = (xs: readonly string[]) => `array[${xs.map((x) => `'${x}'`).join(',')}]`;
 
 export async function seedRegistry(sql: postgres.Sql, s: Scale): Promise<void> {
   const oc = arr(OFFICE_COUNTRIES);

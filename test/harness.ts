@@ -2,6 +2,7 @@
 // its own on that PostgreSQL server (dropped afterwards), owned by the owner role and used by the service's
 // own role, as `npm run db:roles` sets them up. Either is a copy of the database the run migrated once
 // (migrated-database.ts). Every request goes through yoga.fetch.
+import { Writable } from 'node:stream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import type { StaffRole } from '../src/db/enums.js';
 import { setUpDatabaseRoles } from '../src/db/roles.js';
 import { openServices, type Services } from '../src/services.js';
 import { roleUrls, serverAdmin, type RoleUrls } from './migrated-database.js';
+import { createLogger, type Logger } from '../src/observability/logger.js';
 
 /** Real time shifted by an offset a test moves: `advance(86_400_000)` makes the app live tomorrow. */
 interface TestClock extends Clock {
@@ -139,4 +141,16 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A logger whose JSON lines land in `lines`: for tests that read what the service logs. */
+export function capturingLogger(level: string): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { logger: createLogger(level, sink), lines };
 }

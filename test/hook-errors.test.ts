@@ -2,27 +2,19 @@
 // operation runs, a CSV export served by the gate), is answered like any other error: masked, coded JSON
 // (503 DATABASE_UNAVAILABLE for a database outage), a request-log line with its request id, and a count in
 // the metrics. Never the server adapter's own answer: HTTP 500 text/plain with the stack, SQL and source paths.
-import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../src/app.js';
-import { createLogger } from '../src/observability/logger.js';
-import { onPostgres, startHarness, type Harness } from './harness.js';
+import { capturingLogger, onPostgres, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let app: ReturnType<typeof createApp>;
 let compliance: string;
-const lines: string[] = [];
-const sink = new Writable({
-  write(chunk, _enc, done) {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    done();
-  },
-});
+const { logger, lines } = capturingLogger('info');
 
 beforeAll(async () => {
   h = await startHarness();
-  app = createApp({ ...h, logger: createLogger('info', sink) });
+  app = createApp({ ...h, logger });
   compliance = await h.staffToken('COMPLIANCE');
 });
 afterAll(async () => {
@@ -121,19 +113,8 @@ describe('an unexpected error in a hook', () => {
 describe.skipIf(!onPostgres)('the database gone during the Idempotency-Key claim (PostgreSQL)', () => {
   test('503 DATABASE_UNAVAILABLE, coded and masked, with a request-log line', async () => {
     const s = await startHarness({ DB_CONNECT_TIMEOUT_SECONDS: '1' });
-    const own: string[] = [];
-    const a = createApp({
-      ...s,
-      logger: createLogger(
-        'info',
-        new Writable({
-          write(c, _e, d) {
-            own.push(String(c));
-            d();
-          },
-        }),
-      ),
-    });
+    const { logger: ownLogger, lines: own } = capturingLogger('info');
+    const a = createApp({ ...s, logger: ownLogger });
     try {
       const token = await s.staffToken('COMPLIANCE');
       await s.database.sql!.end({ timeout: 0 }); // every connection closed, no new one will be opened

@@ -1,30 +1,21 @@
 // Logs: one JSON line per request with request id, operation, actor, status and duration — and never a
 // token or a value sent in variables. Metrics: per-operation counts and latency, pool use, token checks,
 // readable only from loopback or with METRICS_TOKEN. Readiness: false during shutdown or without a database.
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../src/app.js';
-import { createLogger } from '../src/observability/logger.js';
 import { contractorWithToken, ok } from './fixtures.js';
-import { startHarness, type Harness } from './harness.js';
+import { capturingLogger, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let app: ReturnType<typeof createApp>;
-const lines: string[] = [];
+const { logger, lines } = capturingLogger('debug');
 let compliance: string;
 let contractorToken: string;
-
-const sink = new Writable({
-  write(chunk, _enc, done) {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    done();
-  },
-});
 
 beforeAll(async () => {
   h = await startHarness();
   // The same services, a second app whose log we capture.
-  app = createApp({ ...h, logger: createLogger('debug', sink) });
+  app = createApp({ ...h, logger });
   compliance = await h.staffToken('COMPLIANCE', 'alice@example.com');
   contractorToken = (await contractorWithToken(h, compliance, { name: 'Observed Co' })).token;
 });
@@ -197,19 +188,8 @@ describe('logs', () => {
 
   test('an unexpected database error is logged by class and SQLSTATE, without SQL or values', async () => {
     const h2 = await startHarness();
-    const own: string[] = [];
-    const app2 = createApp({
-      ...h2,
-      logger: createLogger(
-        'info',
-        new Writable({
-          write(c, _e, d) {
-            own.push(String(c));
-            d();
-          },
-        }),
-      ),
-    });
+    const { logger: ownLogger, lines: own } = capturingLogger('info');
+    const app2 = createApp({ ...h2, logger: ownLogger });
     try {
       const token = await h2.staffToken('AUDITOR');
       await h2.asOwner('alter table offices rename to offices_gone');
@@ -229,7 +209,7 @@ describe('logs', () => {
       }
       expect(JSON.parse(answer).errors[0].message).toBe('Unexpected error.');
       expect(answer).not.toMatch(/originalError|offices_gone|select |stack/i);
-      const text = own.join('');
+      const text = own.join('\n');
       expect(text).toMatch(/"unexpected":\[\{"errorType":"DrizzleQueryError","sqlState":"42P01"\}\]/);
       expect(text).not.toMatch(/select |SELECT |offices_gone|"offices"| from /);
     } finally {
@@ -313,19 +293,8 @@ describe('readiness', () => {
 
   test('/ready is false once the database is gone, and says so quietly (debug, not error)', async () => {
     const r = await startHarness();
-    const probeLines: string[] = [];
-    const probeApp = createApp({
-      ...r,
-      logger: createLogger(
-        'debug',
-        new Writable({
-          write(chunk, _enc, done) {
-            probeLines.push(...String(chunk).split('\n').filter(Boolean));
-            done();
-          },
-        }),
-      ),
-    });
+    const { logger: probeLogger, lines: probeLines } = capturingLogger('debug');
+    const probeApp = createApp({ ...r, logger: probeLogger });
     try {
       expect((await probeApp.fetch('http://registry.test/ready')).status).toBe(200);
       await r.database.close();
