@@ -15,6 +15,8 @@ import { idempotencyKeys } from './db/tables.js';
 import type { RegistryDeps } from './registry/tx.js';
 import { IDEMPOTENCY_TTL_HOURS } from './http/idempotency.js';
 import { lt } from 'drizzle-orm';
+import { createLogger } from './observability/logger.js';
+import { startPolicyScheduler } from './registry/policy-scheduler.js';
 
 export interface Services extends AppDeps {
   clock: Clock;
@@ -124,6 +126,15 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
       3600_000,
     );
     sweep.unref();
+    const clock = opts.clock ?? systemClock;
+    // Policy changes effective later take effect at their instant, on whichever instance gets there first.
+    const logger = createLogger(config.logLevel);
+    const scheduler = await startPolicyScheduler(
+      { db: database.db, clock, config, keys, tokenSettings: settings, revocations },
+      database,
+      // The error's name only: a database error's message can quote a value.
+      (e) => logger.error({ error: (e as Error)?.name }, 'a due policy change could not be applied; retrying'),
+    );
     return {
       config,
       database,
@@ -131,9 +142,10 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
       tokenSettings: settings,
       revocations,
       verify,
-      clock: opts.clock ?? systemClock,
+      clock,
       answerKey,
       close: async () => {
+        scheduler.stop();
         clearInterval(prune);
         clearInterval(sweep);
         await lastUse.flush();

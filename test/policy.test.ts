@@ -21,7 +21,7 @@ let h: Harness;
 let tables: PolicyTables;
 beforeAll(async () => {
   h = await startHarness();
-  tables = await loadPolicyTables(h.database.db);
+  tables = await loadPolicyTables(h.database.db, NOW);
 });
 afterAll(async () => {
   await h?.stop();
@@ -551,7 +551,7 @@ describe('decideRoute over the seeded policy tables', () => {
       expect(d.reason).toMatch(c.reason!);
     }
     // The grant path loads only the rows a route needs; it must reach the same decision.
-    return loadPolicyTables(h.database.db, { exporter: c.from, importer: c.to }).then((narrow) => {
+    return loadPolicyTables(h.database.db, NOW, { exporter: c.from, importer: c.to }).then((narrow) => {
       expect(decideRoute(narrow, route, c.choice)).toEqual(d);
     });
   });
@@ -581,7 +581,7 @@ describe('leaving the exporter\'s jurisdiction ("third country"), one rule in TS
     const to = countries.flatMap(() => countries);
     const list = (xs: string[]) => `{${xs.join(',')}}`;
     const r: any = await h.database.db
-      .execute(sql`select p.f, p.t, ${leavesJurisdictionSql(sql`p.f`, sql`p.t`)} as leaves
+      .execute(sql`select p.f, p.t, ${leavesJurisdictionSql(sql`p.f`, sql`p.t`, NOW)} as leaves
       from unnest(${list(from)}::text[], ${list(to)}::text[]) as p(f, t)`);
     const rows = (r.rows ?? r) as { f: string; t: string; leaves: boolean }[];
     expect(rows).toHaveLength(countries.length ** 2);
@@ -639,7 +639,7 @@ describe('route restrictions forbid a route outright', () => {
         reason: 'personal data of citizens must be stored in Russia',
       },
     ]);
-    tables = await loadPolicyTables(h.database.db);
+    tables = await loadPolicyTables(h.database.db, NOW);
   });
 
   test('a forbidden route is refused even where adequacy would allow it, and the reason names the rule', () => {
@@ -695,7 +695,7 @@ describe('route restrictions forbid a route outright', () => {
   });
 
   test('the grant path loads the restriction too', async () => {
-    const narrow = await loadPolicyTables(h.database.db, { exporter: 'RU', importer: 'DE' });
+    const narrow = await loadPolicyTables(h.database.db, NOW, { exporter: 'RU', importer: 'DE' });
     const d = decideRoute(narrow, {
       exporterCountry: 'RU',
       importerCountry: 'DE',

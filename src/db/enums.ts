@@ -28,8 +28,11 @@ export const PURPOSES = [
 ] as const;
 /** Stored grant statuses. What a grant reads as at a moment adds SCHEDULED (see src/registry/grants.ts). */
 export const GRANT_STATUSES = ['ACTIVE', 'REVOKED', 'EXPIRED'] as const;
-/** A grant's status at a moment: SCHEDULED before its validFrom, EXPIRED from its validUntil; never stored. */
-export const GRANT_STATUSES_AT = ['SCHEDULED', ...GRANT_STATUSES] as const;
+/**
+ * A grant's status at a moment: SCHEDULED before its validFrom, EXPIRED from its validUntil, SUSPENDED_BY_POLICY
+ * from the effective instant of a policy change that no longer allows its route; never stored.
+ */
+export const GRANT_STATUSES_AT = ['SCHEDULED', ...GRANT_STATUSES, 'SUSPENDED_BY_POLICY'] as const;
 export const DEROGATIONS = [
   'EXPLICIT_CONSENT',
   'CONTRACT_WITH_SUBJECT',

@@ -34,6 +34,12 @@ import {
   transferKindEnum,
 } from './enums.js';
 
+/** When seeded policy rows came into force as far as the registry knows: before any change it records. */
+const POLICY_EPOCH = sql`'1970-01-01T00:00:00Z'`;
+/** A policy row's valid-time period [valid_from, valid_until): the row is the policy in force within it. */
+const validFrom = () => timestamp('valid_from', { withTimezone: true }).notNull().default(POLICY_EPOCH);
+const validUntil = () => timestamp('valid_until', { withTimezone: true });
+
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -137,8 +143,10 @@ export const purposeCategories = pgTable(
     categoryKey: text('category_key')
       .notNull()
       .references(() => dataCategories.key),
+    validFrom: validFrom(),
+    validUntil: validUntil(),
   },
-  (t) => [primaryKey({ columns: [t.purpose, t.categoryKey] })],
+  (t) => [primaryKey({ columns: [t.purpose, t.categoryKey, t.validFrom] })],
 );
 
 export const grants = pgTable(
@@ -164,11 +172,22 @@ export const grants = pgTable(
     status: grantStatusEnum('status').notNull().default('ACTIVE'),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     revocationReason: text('revocation_reason'),
+    /** From this instant a policy change no longer allows the grant's route: it reads SUSPENDED_BY_POLICY. */
+    suspendedByPolicyFrom: timestamp('suspended_by_policy_from', { withTimezone: true }),
+    policySuspensionReason: text('policy_suspension_reason'),
+    suspendedByChangeId: integer('suspended_by_change_id').references(() => policyChanges.id),
     createdBy: text('created_by').notNull(),
     createdAt: createdAt(),
   },
   (t) => [
     index('grants_contractor_idx').on(t.contractorId, t.id),
+    // policyFindings: the grants a policy change suspended, the work queue of what to re-paper.
+    index('grants_policy_findings_idx')
+      .on(t.id)
+      .where(sql`${t.suspendedByPolicyFrom} is not null`),
+    index('grants_suspended_by_change_idx')
+      .on(t.suspendedByChangeId)
+      .where(sql`${t.suspendedByChangeId} is not null`),
     index('grants_office_idx').on(t.officeId),
     index('grants_status_idx').on(t.status, t.id),
     index('grants_purpose_idx').on(t.purpose, t.id),
@@ -231,11 +250,14 @@ export const obligations = pgTable(
   ],
 );
 
-// Transfer policy: data, seeded by migration and editable, read by the pure functions in src/policy.
+// Transfer policy: data, seeded by migration, changed through the API (src/registry/policy-changes.ts) and read by
+// the pure functions in src/policy. Rows are versions with a valid-time period: a change closes the version in
+// force at its effective instant and inserts the next, so the policy in force at any instant can be read back.
 export const jurisdictions = pgTable('jurisdictions', {
   code: text('code').primaryKey(),
   name: text('name').notNull(),
   law: text('law').notNull(),
+  validFrom: validFrom(),
 });
 
 export const jurisdictionMembers = pgTable(
@@ -245,9 +267,11 @@ export const jurisdictionMembers = pgTable(
       .notNull()
       .references(() => jurisdictions.code),
     country: char('country', { length: 2 }).notNull(),
+    validFrom: validFrom(),
+    validUntil: validUntil(),
   },
   (t) => [
-    primaryKey({ columns: [t.jurisdiction, t.country] }),
+    primaryKey({ columns: [t.jurisdiction, t.country, t.validFrom] }),
     index('jurisdiction_members_country_idx').on(t.country),
   ],
 );
@@ -255,6 +279,7 @@ export const jurisdictionMembers = pgTable(
 export const adequacyDecisions = pgTable(
   'adequacy_decisions',
   {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
     jurisdiction: text('jurisdiction')
       .notNull()
       .references(() => jurisdictions.code),
@@ -263,18 +288,64 @@ export const adequacyDecisions = pgTable(
     adoptedOn: date('adopted_on', { mode: 'string' }).notNull(),
     scopeCondition: text('scope_condition'),
     requiresCertification: certificationEnum('requires_certification'),
+    /** This version records the decision as suspended: it gives no adequacy while in force. */
+    suspended: boolean('suspended').notNull().default(false),
+    validFrom: validFrom(),
+    validUntil: validUntil(),
+    /** The policy change that wrote this version; null for the seeded first version. */
+    changeId: integer('change_id').references(() => policyChanges.id),
   },
-  (t) => [primaryKey({ columns: [t.jurisdiction, t.country] })],
+  (t) => [
+    index('adequacy_decisions_route_idx').on(t.jurisdiction, t.country, t.validFrom),
+    index('adequacy_decisions_country_idx').on(t.country),
+    check('adequacy_decisions_period', sql`${t.validUntil} is null or ${t.validUntil} > ${t.validFrom}`),
+  ],
 );
 
 /** Routes a law forbids outright (data localisation): exporter country → importer country, or any importer when null. */
-export const routeRestrictions = pgTable('route_restrictions', {
-  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
-  exporterCountry: char('exporter_country', { length: 2 }).notNull(),
-  importerCountry: char('importer_country', { length: 2 }),
-  legalBasis: text('legal_basis').notNull(),
-  reason: text('reason').notNull(),
-});
+export const routeRestrictions = pgTable(
+  'route_restrictions',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    exporterCountry: char('exporter_country', { length: 2 }).notNull(),
+    importerCountry: char('importer_country', { length: 2 }),
+    legalBasis: text('legal_basis').notNull(),
+    reason: text('reason').notNull(),
+    validFrom: validFrom(),
+    validUntil: validUntil(),
+    changeId: integer('change_id').references(() => policyChanges.id),
+  },
+  (t) => [
+    index('route_restrictions_exporter_idx').on(t.exporterCountry),
+    check('route_restrictions_period', sql`${t.validUntil} is null or ${t.validUntil} > ${t.validFrom}`),
+  ],
+);
+
+/**
+ * Every change to the policy, as recorded: what (kind and its input), why, from when. A change effective later is
+ * applied (its grants' tokens revoked) at that instant by whichever instance claims it first: `applied_at` is set
+ * once, by `update … where applied_at is null`.
+ */
+export const policyChanges = pgTable(
+  'policy_changes',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    kind: text('kind').notNull(),
+    details: jsonb('details').notNull(),
+    reason: text('reason').notNull(),
+    effectiveAt: timestamp('effective_at', { withTimezone: true }).notNull(),
+    recordedBy: text('recorded_by').notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull(),
+    appliedAt: timestamp('applied_at', { withTimezone: true }),
+    /** The grants it suspended, when recorded. */
+    suspendedGrants: integer('suspended_grants').notNull().default(0),
+  },
+  (t) => [
+    index('policy_changes_due_idx')
+      .on(t.effectiveAt)
+      .where(sql`${t.appliedAt} is null`),
+  ],
+);
 
 /** Signing keys of the service when it runs on PostgreSQL; the private JWK is encrypted (AES-256-GCM). */
 export const signingKeys = pgTable('signing_keys', {

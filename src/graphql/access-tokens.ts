@@ -22,7 +22,7 @@ const TokenScopeEnum = builder.enumType('TokenScope', {
 });
 const TokenStatusEnum = builder.enumType('AccessTokenStatus', { values: ['ACTIVE', 'EXPIRED', 'REVOKED'] as const });
 
-const AccessToken = builder.drizzleNode('accessTokens', {
+export const AccessToken = builder.drizzleNode('accessTokens', {
   name: 'AccessToken',
   description: 'A token issued to a contractor. The token itself is never stored; this is its record.',
   id: { column: (t) => t.id },

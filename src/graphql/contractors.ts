@@ -20,7 +20,7 @@ const OperationEnum = builder.enumType('Operation', { values: OPERATIONS });
 export const CertificationEnum = builder.enumType('Certification', { values: CERTIFICATIONS });
 
 /** A contractor token sees its own record and nothing of any other contractor. */
-const Contractor = builder.drizzleNode('contractors', {
+export const Contractor = builder.drizzleNode('contractors', {
   name: 'Contractor',
   id: { column: (c) => c.id },
   authScopes: (c, ctx) => readsOwn(ctx.principal, c.id),

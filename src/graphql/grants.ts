@@ -3,7 +3,7 @@
 import { GRANT_STATUSES_AT, MECHANISMS, PURPOSES } from '../db/enums.js';
 import { readsOwn } from '../auth/principal.js';
 import { grantStatusAt } from '../registry/grant-status.js';
-import { grantDataAccess, grantFilters, revokeGrant } from '../registry/grants.js';
+import { awaitingRepaper, grantDataAccess, grantFilters, repaperGrant, revokeGrant } from '../registry/grants.js';
 import { builder } from './builder.js';
 import { listedContractorId } from '../registry/visibility.js';
 import { decodeId, decodeOptionalId } from './input.js';
@@ -12,10 +12,11 @@ export const PurposeEnum = builder.enumType('Purpose', { values: PURPOSES });
 export const MechanismEnum = builder.enumType('TransferMechanism', { values: MECHANISMS });
 const GrantStatusEnum = builder.enumType('GrantStatus', {
   values: GRANT_STATUSES_AT,
-  description: 'As the grant reads now: SCHEDULED before its validFrom, EXPIRED from its validUntil.',
+  description:
+    'As the grant reads now: SCHEDULED before its validFrom, EXPIRED from its validUntil, SUSPENDED_BY_POLICY from the effective instant of a policy change that no longer allows its route (until re-papered).',
 });
 
-const Grant = builder.drizzleNode('grants', {
+export const Grant = builder.drizzleNode('grants', {
   name: 'Grant',
   id: { column: (g) => g.id },
   authScopes: (g, ctx) => readsOwn(ctx.principal, g.contractorId),
@@ -30,6 +31,7 @@ const Grant = builder.drizzleNode('grants', {
       validFrom: true,
       validUntil: true,
       status: true,
+      suspendedByPolicyFrom: true,
     },
   },
   fields: (t) => ({
@@ -50,6 +52,16 @@ const Grant = builder.drizzleNode('grants', {
     status: t.field({ type: GrantStatusEnum, resolve: (g, _args, ctx) => grantStatusAt(g, ctx.clock.now()) }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
     revocationReason: t.exposeString('revocationReason', { nullable: true }),
+    suspendedByPolicyFrom: t.expose('suspendedByPolicyFrom', {
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'From this instant a policy change no longer allows its route: it reads SUSPENDED_BY_POLICY until re-papered.',
+    }),
+    policySuspensionReason: t.exposeString('policySuspensionReason', {
+      nullable: true,
+      description: 'Why the policy change refuses its route with the mechanism it records.',
+    }),
     createdBy: t.exposeString('createdBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
@@ -104,6 +116,20 @@ builder.queryFields((t) => ({
     { name: 'GrantConnection' },
     { name: 'GrantEdge' },
   ),
+  policyFindings: t.drizzleConnection(
+    {
+      type: 'grants',
+      description:
+        'The work queue of a policy change: every grant not ended that a policy change suspends (now, or from a later effective instant), to re-paper with a mechanism valid under the new policy (repaperGrant) or revoke.',
+      authScopes: { staff: true },
+      resolve: (query, _root, _args, ctx) =>
+        ctx.db.query.grants.findMany(
+          query({ where: { RAW: (g) => awaitingRepaper(ctx.clock.now(), g) }, orderBy: { id: 'asc' } }),
+        ),
+    },
+    { name: 'PolicyFindingConnection' },
+    { name: 'PolicyFindingEdge' },
+  ),
 }));
 
 const GrantDataAccessInput = builder.inputType('GrantDataAccessInput', {
@@ -126,6 +152,16 @@ const GrantDataAccessInput = builder.inputType('GrantDataAccessInput', {
   }),
 });
 
+const RepaperGrantInput = builder.inputType('RepaperGrantInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    mechanism: t.field({ type: MechanismEnum, required: true, description: 'Valid under the policy now in force.' }),
+    sccModule: t.int(),
+    tiaReference: t.string(),
+    tiaDate: t.field({ type: 'Date' }),
+  }),
+});
+
 const RevokeGrantInput = builder.inputType('RevokeGrantInput', {
   fields: (t) => ({ id: t.id({ required: true }), reason: t.string({ required: true }) }),
 });
@@ -142,6 +178,16 @@ builder.mutationFields((t) => ({
         contractorId: decodeId('Contractor', input.contractorId, 'input.contractorId'),
         officeId: decodeId('Office', input.officeId, 'input.officeId'),
       }),
+  }),
+  repaperGrant: t.field({
+    type: Grant,
+    description:
+      'Gives a grant a policy change suspended a mechanism valid under the new policy: the suspension is lifted (its revoked tokens stay revoked).',
+    authScopes: { compliance: true },
+    errors: { dataField: { name: 'grant' } },
+    args: { input: t.arg({ type: RepaperGrantInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      repaperGrant(ctx, ctx.principal, { ...input, id: decodeId('Grant', input.id, 'input.id') }),
   }),
   revokeGrant: t.field({
     type: Grant,

@@ -1,12 +1,23 @@
 // The transfer policy as data: jurisdictions, members, adequacy decisions, forbidden routes, and a route check
 // that explains its decision the same way grants and transfers are judged.
 import { ROUTE_CONTEXTS, type Decision, type PolicyTables } from '../policy/transfer-rules.js';
-import { checkRoute, purposeLimits, transferPolicy } from '../registry/policy.js';
+import { checkRoute, policyChangeFilters, purposeLimits, transferPolicy } from '../registry/policy.js';
+import {
+  POLICY_CHANGE_KINDS,
+  applyPolicyChange,
+  previewPolicyChange,
+  type PolicyChangeKind,
+  type AffectedGrant,
+  type MechanismOption as MechanismOptionRow,
+  type PolicyChangeRow,
+  type PolicyImpact as PolicyImpactRow,
+} from '../registry/policy-changes.js';
 import type { PurposeLimit as PurposeLimitRow } from '../policy/purpose-limits.js';
+import { AccessToken } from './access-tokens.js';
 import { builder } from './builder.js';
-import { CertificationEnum, ContractorRoleEnum } from './contractors.js';
-import { MechanismEnum, PurposeEnum } from './grants.js';
-import { decodeIdOf } from './input.js';
+import { CertificationEnum, Contractor, ContractorRoleEnum } from './contractors.js';
+import { Grant, MechanismEnum, PurposeEnum } from './grants.js';
+import { decodeId, decodeIdOf } from './input.js';
 
 const RouteContextEnum = builder.enumType('RouteContext', {
   values: ROUTE_CONTEXTS,
@@ -17,6 +28,7 @@ type AdequacyRow = PolicyTables['adequacy'][number];
 type RestrictionRow = PolicyTables['restrictions'][number];
 
 const AdequacyDecision = builder.objectRef<AdequacyRow>('AdequacyDecision').implement({
+  description: 'One version of an adequacy decision: the decision as recorded from effectiveFrom until endsAt.',
   fields: (t) => ({
     jurisdiction: t.exposeString('jurisdiction'),
     country: t.exposeString('country'),
@@ -24,11 +36,22 @@ const AdequacyDecision = builder.objectRef<AdequacyRow>('AdequacyDecision').impl
     adoptedOn: t.expose('adoptedOn', { type: 'Date' }),
     scopeCondition: t.exposeString('scopeCondition', { nullable: true }),
     requiresCertification: t.expose('requiresCertification', { type: CertificationEnum, nullable: true }),
+    suspended: t.boolean({ resolve: (a) => a.suspended ?? false, description: 'Suspended: gives no adequacy.' }),
+    effectiveFrom: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.validFrom ?? null }),
+    endsAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When this version ends: the decision ends, or a later change replaces it.',
+      resolve: (a) => a.validUntil ?? null,
+    }),
   }),
 });
 
 const RouteRestriction = builder.objectRef<RestrictionRow>('RouteRestriction').implement({
   fields: (t) => ({
+    id: t.globalID({ nullable: true, resolve: (r) => (r.id ? { type: 'RouteRestriction', id: r.id } : null) }),
+    effectiveFrom: t.field({ type: 'DateTime', nullable: true, resolve: (r) => r.validFrom ?? null }),
+    endsAt: t.field({ type: 'DateTime', nullable: true, resolve: (r) => r.validUntil ?? null }),
     exporterCountry: t.exposeString('exporterCountry'),
     importerCountry: t.exposeString('importerCountry', { nullable: true, description: 'Null: every destination.' }),
     legalBasis: t.exposeString('legalBasis'),
@@ -79,18 +102,23 @@ const PurposeLimit = builder.objectRef<PurposeLimitRow>('PurposeLimit').implemen
   }),
 });
 
-const TransferPolicy = builder.objectRef<PolicyTables>('TransferPolicy').implement({
+const TransferPolicy = builder.objectRef<{ asOf: Date; tables: PolicyTables }>('TransferPolicy').implement({
   fields: (t) => ({
+    asOf: t.field({
+      type: 'DateTime',
+      description: 'The instant the policy below was in force.',
+      resolve: (p) => p.asOf,
+    }),
     jurisdictions: t.field({
       type: [Jurisdiction],
-      resolve: (p) => [...p.jurisdictionNames].map(([code, name]) => ({ code, name, tables: p })),
+      resolve: ({ tables }) => [...tables.jurisdictionNames].map(([code, name]) => ({ code, name, tables })),
     }),
-    restrictions: t.field({ type: [RouteRestriction], resolve: (p) => p.restrictions }),
-    purposeLimits: t.field({ type: [PurposeLimit], resolve: (_p, _a, ctx) => purposeLimits(ctx.db) }),
+    restrictions: t.field({ type: [RouteRestriction], resolve: (p) => p.tables.restrictions }),
+    purposeLimits: t.field({ type: [PurposeLimit], resolve: (p, _a, ctx) => purposeLimits(ctx.db, p.asOf) }),
     checkRoute: t.field({
       type: RouteDecision,
       description:
-        'How a standing grant (or, with context TRANSFER, one occasional transfer) from an office in `from` would be judged at `at`: to a country `to`, or to the `importer` named — a contractor (its country, role, certifications and every processing location) or an office.',
+        "How a standing grant (or, with context TRANSFER, one occasional transfer) from an office in `from` would be judged at `at` (default: the policy's asOf), under the policy in force then: to a country `to`, or to the `importer` named — a contractor (its country, role, certifications and every processing location) or an office.",
       args: {
         from: t.arg.string({ required: true }),
         to: t.arg.string({ required: false, description: 'A country; or name an `importer` instead.' }),
@@ -105,7 +133,7 @@ const TransferPolicy = builder.objectRef<PolicyTables>('TransferPolicy').impleme
         at: t.arg({
           type: 'DateTime',
           required: false,
-          description: 'Judged under the policy in force then; default now.',
+          description: 'Judged under the policy in force then, past or future; default the asOf of transferPolicy.',
         }),
         mechanism: t.arg({ type: MechanismEnum, required: false }),
         sccModule: t.arg.int({ required: false }),
@@ -116,9 +144,9 @@ const TransferPolicy = builder.objectRef<PolicyTables>('TransferPolicy').impleme
           importer == null ? undefined : decodeIdOf(['Contractor', 'Office'], String(importer), 'args.importer');
         return checkRoute(
           ctx.db,
-          p,
           {
             ...args,
+            at: args.at ?? p.asOf,
             importer: named && (named.typename === 'Contractor' ? { contractorId: named.id } : { officeId: named.id }),
           },
           ctx.clock.now(),
@@ -132,6 +160,223 @@ builder.queryField('transferPolicy', (t) =>
   t.field({
     type: TransferPolicy,
     authScopes: { staff: true },
-    resolve: (_root, _args, ctx) => transferPolicy(ctx.db),
+    args: {
+      asOf: t.arg({
+        type: 'DateTime',
+        required: false,
+        description:
+          'The policy in force at this instant, past or future (recorded changes effective later); default now.',
+      }),
+    },
+    resolve: async (_root, { asOf }, ctx) => {
+      const at = asOf ?? ctx.clock.now();
+      return { asOf: at, tables: await transferPolicy(ctx.db, at) };
+    },
+  }),
+);
+
+const PolicyChangeKindEnum = builder.enumType('PolicyChangeKind', { values: POLICY_CHANGE_KINDS });
+
+builder.drizzleNode('policyChanges', {
+  name: 'PolicyChange',
+  description: 'One change to the transfer policy, as recorded: what, why, from when, and when it took effect.',
+  id: { column: (c) => c.id },
+  authScopes: { staff: true },
+  fields: (t) => ({
+    kind: t.field({ type: PolicyChangeKindEnum, resolve: (c) => c.kind as PolicyChangeKind }),
+    details: t.string({
+      description: 'The change as given (the input of its kind), as JSON.',
+      resolve: (c) => JSON.stringify(c.details),
+    }),
+    reason: t.exposeString('reason'),
+    effectiveAt: t.expose('effectiveAt', { type: 'DateTime' }),
+    recordedBy: t.exposeString('recordedBy'),
+    recordedAt: t.expose('recordedAt', { type: 'DateTime' }),
+    appliedAt: t.expose('appliedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: "When it took effect (its grants' tokens revoked); null while its effective instant is ahead.",
+    }),
+    suspendedGrants: t.exposeInt('suspendedGrants', { description: 'Grants it suspended when recorded.' }),
+  }),
+});
+
+builder.queryField('policyChanges', (t) =>
+  t.drizzleConnection(
+    {
+      type: 'policyChanges',
+      description: 'The history of changes to the transfer policy, newest first.',
+      authScopes: { staff: true },
+      args: { pendingOnly: t.arg.boolean({ required: false, description: 'Only those not yet in effect.' }) },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.query.policyChanges.findMany(query({ where: policyChangeFilters(args), orderBy: { id: 'desc' } })),
+    },
+    { name: 'PolicyChangeConnection' },
+    { name: 'PolicyChangeEdge' },
+  ),
+);
+
+const MechanismOption = builder.objectRef<MechanismOptionRow>('MechanismOption').implement({
+  fields: (t) => ({
+    mechanism: t.field({ type: MechanismEnum, resolve: (o) => o.mechanism }),
+    sccModule: t.exposeInt('sccModule', { nullable: true }),
+  }),
+});
+
+const PolicyImpactGrant = builder.objectRef<AffectedGrant>('PolicyImpactGrant').implement({
+  fields: (t) => ({
+    grant: t.field({ type: Grant, resolve: (g) => g.grant }),
+    reason: t.exposeString('reason', { description: 'Why the new policy refuses its route with its mechanism.' }),
+    validMechanisms: t.field({
+      type: [MechanismOption],
+      description: 'Mechanisms that would still be valid for it under the new policy (empty: none; revoke it).',
+      resolve: (g) => g.validMechanisms,
+    }),
+  }),
+});
+
+const RecentTransfers = builder.objectRef<PolicyImpactRow['transfers']>('PolicyImpactTransfers').implement({
+  description: 'Transfers on the routes of the affected grants (exporting office → contractor) in the last 90 days.',
+  fields: (t) => ({
+    count: t.exposeInt('count'),
+    records: t.float({ resolve: (r) => r.records, description: 'Records transferred.' }),
+    categories: t.exposeStringList('categories'),
+  }),
+});
+
+const PolicyImpact = builder.objectRef<PolicyImpactRow>('PolicyImpact').implement({
+  description: 'What a policy change breaks from its effective instant.',
+  fields: (t) => ({
+    effectiveAt: t.expose('effectiveAt', { type: 'DateTime' }),
+    grants: t.field({
+      type: [PolicyImpactGrant],
+      description: 'Every grant not ended whose route the change no longer allows.',
+      resolve: (i) => i.grants,
+    }),
+    tokens: t.field({
+      type: [AccessToken],
+      description: 'Every live contractor token resting on those grants (revoked when the change takes effect).',
+      resolve: (i) => i.tokens,
+    }),
+    contractors: t.field({ type: [Contractor], resolve: (i) => i.contractors }),
+    recentTransfers: t.field({ type: RecentTransfers, resolve: (i) => i.transfers }),
+  }),
+});
+
+const AdoptAdequacyInput = builder.inputType('AdoptAdequacyInput', {
+  fields: (t) => ({
+    jurisdiction: t.string({ required: true, description: "The exporters' regime, e.g. EU_EEA." }),
+    country: t.string({ required: true }),
+    instrument: t.string({ required: true }),
+    adoptedOn: t.field({ type: 'Date', required: true }),
+    scopeCondition: t.string(),
+    requiresCertification: t.field({ type: CertificationEnum }),
+    endsAt: t.field({ type: 'DateTime', description: 'A sunset: the decision ends then unless renewed.' }),
+  }),
+});
+const AmendAdequacyInput = builder.inputType('AmendAdequacyInput', {
+  description: 'Fields given replace those of the decision in force; a suspended decision resumes.',
+  fields: (t) => ({
+    jurisdiction: t.string({ required: true }),
+    country: t.string({ required: true }),
+    instrument: t.string(),
+    adoptedOn: t.field({ type: 'Date' }),
+    scopeCondition: t.string(),
+    requiresCertification: t.field({ type: CertificationEnum }),
+  }),
+});
+const AdequacyDecisionRefInput = builder.inputType('AdequacyDecisionRefInput', {
+  fields: (t) => ({ jurisdiction: t.string({ required: true }), country: t.string({ required: true }) }),
+});
+const AddRestrictionInput = builder.inputType('AddRestrictionInput', {
+  fields: (t) => ({
+    exporterCountry: t.string({ required: true }),
+    importerCountry: t.string({ description: 'Null: every destination.' }),
+    legalBasis: t.string({ required: true }),
+    reason: t.string({ required: true }),
+  }),
+});
+const EndRestrictionInput = builder.inputType('EndRestrictionInput', {
+  fields: (t) => ({ restrictionId: t.id({ required: true }) }),
+});
+const AddJurisdictionInput = builder.inputType('AddJurisdictionInput', {
+  fields: (t) => ({
+    code: t.string({ required: true, description: 'e.g. CH_FADP' }),
+    name: t.string({ required: true }),
+    law: t.string({ required: true }),
+    members: t.stringList({
+      required: true,
+      description: 'Its member countries (each in one jurisdiction at a time).',
+    }),
+  }),
+});
+const SetPurposeLimitInput = builder.inputType('SetPurposeLimitInput', {
+  fields: (t) => ({
+    purpose: t.field({ type: PurposeEnum, required: true }),
+    categoryKeys: t.stringList({ required: true, description: 'The categories the purpose may use from now on.' }),
+  }),
+});
+
+const PolicyChangeInput = builder.inputType('PolicyChangeInput', {
+  description: 'One change to the transfer policy: a reason, an effective instant, and exactly one kind of change.',
+  fields: (t) => ({
+    reason: t.string({ required: true }),
+    effectiveAt: t.field({ type: 'DateTime', description: 'Default now; never in the past.' }),
+    adoptAdequacy: t.field({ type: AdoptAdequacyInput }),
+    amendAdequacy: t.field({ type: AmendAdequacyInput }),
+    suspendAdequacy: t.field({ type: AdequacyDecisionRefInput }),
+    endAdequacy: t.field({ type: AdequacyDecisionRefInput }),
+    addRestriction: t.field({ type: AddRestrictionInput }),
+    endRestriction: t.field({ type: EndRestrictionInput }),
+    addJurisdiction: t.field({ type: AddJurisdictionInput }),
+    setPurposeLimit: t.field({ type: SetPurposeLimitInput }),
+  }),
+});
+
+/** IDs decoded at the edge; everything else is the domain's to validate. */
+const decodeChange = (input: Record<string, any>) => ({
+  ...input,
+  ...(input.endRestriction
+    ? {
+        endRestriction: {
+          restrictionId: decodeId(
+            'RouteRestriction',
+            input.endRestriction.restrictionId,
+            'input.endRestriction.restrictionId',
+          ),
+        },
+      }
+    : {}),
+});
+
+const PolicyChangeApplied = builder
+  .objectRef<{ change: PolicyChangeRow; impact: PolicyImpactRow }>('PolicyChangeApplied')
+  .implement({
+    fields: (t) => ({
+      change: t.field({ type: 'PolicyChange' as never, resolve: (r) => r.change as never }),
+      impact: t.field({ type: PolicyImpact, resolve: (r) => r.impact }),
+    }),
+  });
+
+builder.queryField('previewPolicyChange', (t) =>
+  t.field({
+    type: PolicyImpact,
+    description: 'What applyPolicyChange would break, computed the same way; writes nothing.',
+    authScopes: { compliance: true },
+    errors: { directResult: true },
+    args: { input: t.arg({ type: PolicyChangeInput, required: true }) },
+    resolve: (_root, { input }, ctx) => previewPolicyChange(ctx, ctx.principal, decodeChange(input)),
+  }),
+);
+
+builder.mutationField('applyPolicyChange', (t) =>
+  t.field({
+    type: PolicyChangeApplied,
+    description:
+      'Records a change to the transfer policy. From its effective instant the grants it breaks read SUSPENDED_BY_POLICY and their tokens are revoked (on every instance, with nobody running a job).',
+    authScopes: { compliance: true },
+    errors: { directResult: true },
+    args: { input: t.arg({ type: PolicyChangeInput, required: true }) },
+    resolve: (_root, { input }, ctx) => applyPolicyChange(ctx, ctx.principal, decodeChange(input)),
   }),
 );

@@ -14,12 +14,20 @@ export interface PolicyTables {
     adoptedOn: string;
     scopeCondition: string | null;
     requiresCertification: Certification | null;
+    /** A version recording the decision as suspended (from `validFrom`): no adequacy while it is in force. */
+    suspended?: boolean;
+    /** The version's valid-time period, as loaded (absent in hand-made tables). */
+    validFrom?: Date;
+    validUntil?: Date | null;
   }>;
   restrictions: ReadonlyArray<{
     exporterCountry: string;
     importerCountry: string | null;
     legalBasis: string;
     reason: string;
+    id?: number;
+    validFrom?: Date;
+    validUntil?: Date | null;
   }>;
 }
 
@@ -153,7 +161,9 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
     const certified =
       !decision.requiresCertification ||
       (route.importer.kind === 'CONTRACTOR' && route.importer.certifications.includes(decision.requiresCertification));
-    if (new Date(`${decision.adoptedOn}T00:00:00Z`) > route.at)
+    if (decision.suspended)
+      adequacyGap = `the adequacy decision for ${to} (${decision.instrument}) is suspended${decision.validFrom ? ` from ${decision.validFrom.toISOString()}` : ''}`;
+    else if (new Date(`${decision.adoptedOn}T00:00:00Z`) > route.at)
       adequacyGap = `the adequacy decision for ${to} (${decision.instrument}) applies only from ${decision.adoptedOn}`;
     else if (!certified)
       adequacyGap = `the adequacy decision for ${to} (${decision.instrument}) covers only importers certified under ${decision.requiresCertification}, and this importer is not`;

@@ -173,7 +173,7 @@ export async function receiveDisclosureRequest(
       throw ValidationError.field('input.gagUntil', 'must not be before receivedAt');
     const office = await findOffice(tx, d.officeId);
     await knownCategories(tx, keys, 'input.requestedCategories');
-    const flag = await judgeAuthority(tx, office.country, d.authorityCountry);
+    const flag = await judgeAuthority(tx, office.country, d.authorityCountry, receivedAt);
     const [row] = await tx
       .insert(disclosureRequests)
       .values({

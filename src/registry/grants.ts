@@ -1,6 +1,6 @@
 // Grants: the only thing that makes data reachable by a contractor; each route is judged by the transfer policy.
 // When a grant counts ("in effect at time t") is defined once, in grant-status.ts.
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Queryable, Tx } from '../db/client.js';
@@ -20,7 +20,7 @@ import type { AuditEntry } from '../audit/write.js';
 import { revokeTokens } from './access-tokens.js';
 import { knownCategories } from './categories.js';
 import { assertMayReceive, lockContractor } from './contractor-status.js';
-import { grantLive, grantStatusAt, grantStatusIs } from './grant-status.js';
+import { grantLive, grantNotEnded, grantStatusAt, grantStatusIs } from './grant-status.js';
 import { publicId } from './ids.js';
 import { findOffice } from './office-lookup.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
@@ -167,6 +167,7 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
       tx,
       data.purpose,
       keys.map((k) => known.get(k)!),
+      validFrom,
     );
     if (outsidePurpose) throw new PolicyViolationError(office.country, contractor.country, outsidePurpose);
 
@@ -228,8 +229,11 @@ export async function revokeGrant(deps: RegistryDeps, principal: Principal, inpu
     const [before] = await tx.select().from(grants).where(eq(grants.id, grantId)).for('update');
     if (!before) throw new NotFoundError('Grant', publicId('Grant', grantId));
     const status = grantStatusAt(before, now);
-    if (status !== 'ACTIVE' && status !== 'SCHEDULED') {
-      throw new InvalidStateError(`Only an ACTIVE or SCHEDULED grant can be revoked; this one is ${status}`, status);
+    if (status !== 'ACTIVE' && status !== 'SCHEDULED' && status !== 'SUSPENDED_BY_POLICY') {
+      throw new InvalidStateError(
+        `Only an ACTIVE, SCHEDULED or SUSPENDED_BY_POLICY grant can be revoked; this one is ${status}`,
+        status,
+      );
     }
     const [after] = await tx
       .update(grants)
@@ -249,12 +253,87 @@ export async function revokeGrant(deps: RegistryDeps, principal: Principal, inpu
   });
 }
 
+const repaperGrantSchema = z
+  .object({
+    id,
+    mechanism: z.enum(MECHANISMS),
+    sccModule: z.number().int().min(1).max(4).nullish(),
+    tiaReference: optionalText(200),
+    tiaDate: z.string().nullish(),
+  })
+  .strict();
+
+/**
+ * Re-papers a grant a policy change suspended: records a mechanism valid under the policy in force from the
+ * suspension (or now, if later) and, if the route is allowed with it, lifts the suspension. Its tokens, revoked
+ * when the suspension took effect, stay revoked: new ones are issued under the re-papered grant.
+ */
+export async function repaperGrant(deps: RegistryDeps, principal: Principal, input: unknown) {
+  const data = parseInput(repaperGrantSchema, input);
+  if (data.sccModule != null && !MECHANISMS_WITH_SCC_MODULE.includes(data.mechanism))
+    throw ValidationError.field('input.sccModule', 'only with mechanism SCC or UK_ADDENDUM');
+  return write(deps, principal, async ({ tx, now }) => {
+    assertNotAfterToday(data.tiaDate, 'input.tiaDate', now);
+    const [owner] = await tx.select({ contractorId: grants.contractorId }).from(grants).where(eq(grants.id, data.id));
+    if (!owner) throw new NotFoundError('Grant', publicId('Grant', data.id));
+    const contractor = await lockContractor(tx, owner.contractorId, 'share');
+    const [before] = await tx.select().from(grants).where(eq(grants.id, data.id)).for('update');
+    if (!before) throw new NotFoundError('Grant', publicId('Grant', data.id));
+    const status = grantStatusAt(before, now);
+    if (
+      !before.suspendedByPolicyFrom ||
+      (status !== 'SUSPENDED_BY_POLICY' && status !== 'ACTIVE' && status !== 'SCHEDULED')
+    )
+      throw new InvalidStateError(
+        `Only a grant a policy change suspends can be re-papered; this one is ${status}`,
+        status,
+      );
+    const office = await findOffice(tx, before.officeId);
+    const locations = await locationCountries(tx, [contractor.id]);
+    const at = [now, before.suspendedByPolicyFrom, before.validFrom].reduce((a, b) => (a > b ? a : b));
+    const [decision] = await judgeDestinations(tx, [
+      {
+        route: {
+          exporterCountry: office.country,
+          exporterRole: 'CONTROLLER',
+          importer: { kind: 'CONTRACTOR', role: contractor.role, certifications: contractor.certifications },
+          context: 'GRANT',
+          at,
+        },
+        destinations: [contractor.country, ...locations.get(contractor.id)!],
+        choice: { mechanism: data.mechanism, sccModule: data.sccModule },
+      },
+    ]);
+    if (!decision!.allowed) throw new PolicyViolationError(office.country, decision!.importerCountry, decision!.reason);
+    const [after] = await tx
+      .update(grants)
+      .set({
+        mechanism: decision!.mechanism,
+        sccModule: decision!.sccModule,
+        tiaReference: data.tiaReference ?? before.tiaReference,
+        tiaDate: data.tiaDate ?? before.tiaDate,
+        crossBorder: decision!.crossBorder,
+        policyExplanation: decision!.explanation,
+        suspendedByPolicyFrom: null,
+        policySuspensionReason: null,
+        suspendedByChangeId: null,
+      })
+      .where(eq(grants.id, data.id))
+      .returning();
+    return { result: after!, audit: { action: 'repaperGrant', entityType: 'Grant', entityId: data.id, before, after } };
+  });
+}
+
+/** SQL: the grant is suspended by a policy change (now or from a later instant) and waits to be re-papered. */
+export const awaitingRepaper = (at: Date, g: typeof grants = grants) =>
+  and(grantNotEnded(at, g), isNotNull(g.suspendedByPolicyFrom))!;
+
 /** A terminated contractor keeps its history but no live access: its live grants end with it. */
 export async function endGrantsOf(w: Write, contractorId: number, reason: string): Promise<AuditEntry[]> {
   const ended = await w.tx
     .update(grants)
     .set({ status: 'REVOKED', revokedAt: w.now, revocationReason: `Contractor terminated: ${reason}` })
-    .where(and(eq(grants.contractorId, contractorId), grantLive(w.now)))
+    .where(and(eq(grants.contractorId, contractorId), grantNotEnded(w.now)))
     .returning({ id: grants.id });
   return ended.map((g) => ({
     action: 'revokeGrant',

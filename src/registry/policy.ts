@@ -18,10 +18,15 @@ import { locationCountries } from './grants.js';
 import { findOffice } from './office-lookup.js';
 import { country, optionalText, parseInput, rowId } from './validation.js';
 
-export const transferPolicy = (db: Queryable): Promise<PolicyTables> => loadPolicyTables(db);
+/** The policy tables in force at `at` (default now): what the registry judged routes by then. */
+export const transferPolicy = (db: Queryable, at: Date): Promise<PolicyTables> => loadPolicyTables(db, at);
 
-/** The purpose-limitation table, every purpose (read-only here; staff edit it with the policy-change issue). */
-export const purposeLimits = (db: Queryable) => loadPurposeLimits(db);
+/** The purpose-limitation table in force at `at`, every purpose (changed through applyPolicyChange). */
+export const purposeLimits = (db: Queryable, at: Date) => loadPurposeLimits(db, at);
+
+/** The history of policy changes, newest first: the relational-query `where` of a page. */
+export const policyChangeFilters = (f: { pendingOnly?: boolean | null }) =>
+  f.pendingOnly ? { appliedAt: { isNull: true as const } } : {};
 
 /** The importer a route check names: a registered contractor or office (by the ID the API decoded). */
 export type RouteImporter = { contractorId: number } | { officeId: number };
@@ -43,15 +48,10 @@ const checkRouteSchema = z
 
 /**
  * How a grant (or, with context TRANSFER, one occasional transfer) from an office in `from` would be judged at
- * `at` (default `now`), under the policy in force then: to a country `to`, or to the importer named — a
+ * `at` (default `now`), under the policy in force then (past or future): to a country `to`, or to the importer named — a
  * contractor is judged to its country and every processing location, as its grants are.
  */
-export async function checkRoute(
-  db: Queryable,
-  tables: PolicyTables,
-  args: unknown,
-  now: Date,
-): Promise<DestinationsDecision> {
+export async function checkRoute(db: Queryable, args: unknown, now: Date): Promise<DestinationsDecision> {
   const a = parseInput(checkRouteSchema, args, 'args');
   if ((a.to == null) === (a.importer == null))
     throw ValidationError.field('args.to', 'give exactly one of a country `to` or an `importer`');
@@ -83,6 +83,12 @@ export async function checkRoute(
     route = { ...base, importer: { kind: 'OFFICE' } };
     destinations = [office.country];
   }
+  // The rows in force at the instant asked about, for these routes only.
+  const tables = await loadPolicyTables(
+    db,
+    base.at,
+    destinations.map((importer) => ({ exporter: a.from, importer })),
+  );
   return decideDestinations(tables, route, destinations, {
     mechanism: a.mechanism,
     sccModule: a.sccModule,

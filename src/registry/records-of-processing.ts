@@ -79,7 +79,7 @@ export async function recordsOfProcessing(db: Queryable, now: Date): Promise<Rec
       country: contractors.country,
       role: contractors.role,
       categories: sql<string[]>`array_agg(${grantCategories.categoryKey} order by ${grantCategories.categoryKey})`,
-      thirdCountry: sql<boolean>`${leavesJurisdictionSql(sql`${offices.country}`, sql`${contractors.country}`)}`,
+      thirdCountry: sql<boolean>`${leavesJurisdictionSql(sql`${offices.country}`, sql`${contractors.country}`, now)}`,
     })
     .from(grants)
     .innerJoin(contractors, eq(contractors.id, grants.contractorId))

@@ -288,7 +288,7 @@ async function logAccess(
         categories, purpose, mechanism, scc_module, policy_explanation, record_count, cross_border, third_country, grant_id, access_token_id, recorded_by)
       select ${at.toISOString()}::timestamptz, 'CONTRACTOR_ACCESS', o.id, o.country, 'CONTRACTOR', c.id, c.country,
         ${keys}::text[], ${a.purpose}, g.mechanism, g.scc_module, g.policy_explanation, ${count}, o.country <> c.country,
-        ${leavesJurisdictionSql(sql`o.country`, sql`c.country`)},
+        ${leavesJurisdictionSql(sql`o.country`, sql`c.country`, at)},
         g.id, (select t.id from access_tokens t where t.jti = ${a.principal.tokenId}), ${a.principal.subject}
       from grants g join offices o on o.id = g.office_id join contractors c on c.id = g.contractor_id
       where g.id = ${route.grantId}`);

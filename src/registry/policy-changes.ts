@@ -1,0 +1,702 @@
+// Policy changes: the transfer policy as versioned data, changed by compliance staff with a reason and an
+// effective instant. A change closes the version in force at that instant and writes the next (valid-time rows), so
+// the policy in force at any instant stays readable. Its impact — the grants whose routes it no longer allows, the
+// tokens resting on them, the contractors, the recent transfers on those routes — is computed by one code path
+// for the preview (in a transaction that is rolled back: nothing is written) and for the apply (committed). From the
+// effective instant the grants it breaks read SUSPENDED_BY_POLICY (grant-status.ts); their tokens are revoked then:
+// at once for a change effective now, or by the scheduler (policy-scheduler.ts) when that instant comes.
+import { and, asc, eq, getColumns, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Principal } from '../auth/principal.js';
+import type { Queryable, Tx } from '../db/client.js';
+import { CERTIFICATIONS, PURPOSES, type Mechanism } from '../db/enums.js';
+import { rowsOf, onlyRow } from '../db/rows.js';
+import {
+  accessTokens,
+  adequacyDecisions,
+  contractors,
+  dataCategories,
+  grantCategories,
+  grants,
+  jurisdictionMembers,
+  jurisdictions,
+  offices,
+  policyChanges,
+  processingLocations,
+  purposeCategories,
+  routeRestrictions,
+} from '../db/tables.js';
+import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
+import { inForce, loadPolicy, loadPurposeLimits } from '../policy/load.js';
+import { decidePurposeCategories } from '../policy/purpose-limits.js';
+import { decideDestinations, type MechanismChoice } from '../policy/transfer-rules.js';
+import { revokeTokens, tokenLive, tokenTime, type AccessTokenRow } from './access-tokens.js';
+import { knownCategories } from './categories.js';
+import { grantNotEnded } from './grant-status.js';
+import { locationCountries } from './grants.js';
+import { write, type RegistryDeps, type Write } from './tx.js';
+import { categoryKey, country, optionalText, parseInput, rowId, text } from './validation.js';
+
+/** PostgreSQL NOTIFY channel: a change effective later was recorded; each instance's scheduler re-reads what is due. */
+export const POLICY_CHANGES_CHANNEL = 'registry_policy_changes';
+
+/** How far back the preview counts the transfers on the routes a change breaks. */
+export const RECENT_TRANSFER_DAYS = 90;
+
+const jurisdictionCode = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]{1,19}$/, 'must be an upper-case code such as CH_FADP (2–20 letters, digits, _)');
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real date');
+const adequacyRef = z.object({ jurisdiction: jurisdictionCode, country }).strict();
+
+const KIND_SCHEMAS = {
+  adoptAdequacy: z
+    .object({
+      jurisdiction: jurisdictionCode,
+      country,
+      instrument: text(500),
+      adoptedOn: day,
+      scopeCondition: optionalText(1000),
+      requiresCertification: z.enum(CERTIFICATIONS).nullish(),
+      endsAt: z.date().nullish(),
+    })
+    .strict(),
+  amendAdequacy: adequacyRef
+    .extend({
+      instrument: text(500).nullish(),
+      adoptedOn: day.nullish(),
+      scopeCondition: optionalText(1000),
+      requiresCertification: z.enum(CERTIFICATIONS).nullish(),
+    })
+    .strict(),
+  suspendAdequacy: adequacyRef,
+  endAdequacy: adequacyRef,
+  addRestriction: z
+    .object({
+      exporterCountry: country,
+      importerCountry: country.nullish(),
+      legalBasis: text(500),
+      reason: text(1000),
+    })
+    .strict(),
+  endRestriction: z.object({ restrictionId: rowId }).strict(),
+  addJurisdiction: z
+    .object({
+      code: jurisdictionCode,
+      name: text(200),
+      law: text(500),
+      members: z.array(country).min(1, 'at least one member country').max(60),
+    })
+    .strict(),
+  setPurposeLimit: z
+    .object({ purpose: z.enum(PURPOSES), categoryKeys: z.array(categoryKey).min(1, 'at least one category').max(100) })
+    .strict(),
+} as const;
+
+export type PolicyChangeKind = keyof typeof KIND_SCHEMAS;
+export const POLICY_CHANGE_KINDS = Object.keys(KIND_SCHEMAS) as PolicyChangeKind[];
+
+const changeSchema = z
+  .object({
+    reason: text(2000),
+    effectiveAt: z.date().nullish(),
+    ...Object.fromEntries(POLICY_CHANGE_KINDS.map((k) => [k, KIND_SCHEMAS[k].nullish()])),
+  })
+  .strict();
+
+type Parsed = { reason: string; effectiveAt?: Date | null } & {
+  [K in PolicyChangeKind]?: z.infer<(typeof KIND_SCHEMAS)[K]> | null;
+};
+
+/** One kind of change per request: exactly one of the kind fields is given. */
+function parseChange(input: unknown): {
+  kind: PolicyChangeKind;
+  details: any;
+  reason: string;
+  effectiveAt?: Date | null;
+} {
+  const data = parseInput(changeSchema, input) as Parsed;
+  const given = POLICY_CHANGE_KINDS.filter((k) => data[k] != null);
+  if (given.length !== 1)
+    throw ValidationError.field('input', `give exactly one kind of change (${POLICY_CHANGE_KINDS.join(', ')})`);
+  const kind = given[0]!;
+  return { kind, details: data[kind], reason: data.reason, effectiveAt: data.effectiveAt };
+}
+
+/** A mechanism that would still be valid for a grant after the change. */
+export interface MechanismOption {
+  mechanism: Mechanism;
+  sccModule: number | null;
+}
+
+export interface AffectedGrant {
+  grantId: number;
+  contractorId: number;
+  officeId: number;
+  purpose: string;
+  grant: typeof grants.$inferSelect;
+  /** Why the policy after the change refuses the grant's route with its recorded mechanism. */
+  reason: string;
+  validMechanisms: MechanismOption[];
+}
+
+export interface PolicyImpact {
+  effectiveAt: Date;
+  grants: AffectedGrant[];
+  tokens: AccessTokenRow[];
+  contractors: (typeof contractors.$inferSelect)[];
+  transfers: { count: number; records: number; categories: string[] };
+}
+
+export type PolicyChangeRow = typeof policyChanges.$inferSelect;
+
+/** Which grants a change can touch: those exporting from `exporters`, to `importers` (any destination), of `purpose`. */
+interface Reach {
+  exporters?: string[];
+  importers?: string[];
+  purpose?: (typeof PURPOSES)[number];
+}
+
+/** Mechanisms tried for "still valid" (derogations never serve a standing grant). */
+const OPTIONS: MechanismChoice[] = [
+  { mechanism: 'ADEQUACY' },
+  ...[1, 2, 3, 4].map((m) => ({ mechanism: 'SCC' as const, sccModule: m })),
+  { mechanism: 'IDTA' },
+  ...[1, 2, 3, 4].map((m) => ({ mechanism: 'UK_ADDENDUM' as const, sccModule: m })),
+];
+
+const json = (v: unknown): SQL => sql`${JSON.stringify(v)}::jsonb`;
+
+/** Writes the change's rows in `tx` (versions closed and opened) and answers its impact. */
+async function stage(
+  tx: Tx,
+  principal: Principal,
+  input: unknown,
+  now: Date,
+): Promise<{ change: PolicyChangeRow; impact: PolicyImpact }> {
+  const { kind, details, reason, effectiveAt: asked } = parseChange(input);
+  // A minute's grace for the caller's clock; a change effective earlier would rewrite what the registry already did.
+  if (asked && asked.getTime() < now.getTime() - 60_000)
+    throw ValidationError.field(
+      'input.effectiveAt',
+      'must not be in the past: the registry already acted under the policy in force then',
+    );
+  const effectiveAt = asked && asked > now ? asked : now;
+  const field = (name: string) => `input.${kind}.${name}`;
+  // Policy changes one at a time: the overlap checks below see every change committed before.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext('policy_changes'))`);
+  const [change] = await tx
+    .insert(policyChanges)
+    .values({ kind, details, reason, effectiveAt, recordedBy: principal.subject, recordedAt: now })
+    .returning();
+  const changeId = change!.id;
+  let reach: Reach | null = null;
+
+  const adequacyInForce = async (j: string, c: string) => {
+    const [row] = await tx
+      .select()
+      .from(adequacyDecisions)
+      .where(
+        and(
+          eq(adequacyDecisions.jurisdiction, j),
+          eq(adequacyDecisions.country, c),
+          inForce(adequacyDecisions, effectiveAt),
+        ),
+      )
+      .for('update');
+    if (!row) throw new NotFoundError('AdequacyDecision', `${j}/${c} in force at ${effectiveAt.toISOString()}`);
+    return row;
+  };
+  const laterVersion = async (j: string, c: string) => {
+    const [later] = await tx
+      .select({ validFrom: adequacyDecisions.validFrom })
+      .from(adequacyDecisions)
+      .where(
+        and(
+          eq(adequacyDecisions.jurisdiction, j),
+          eq(adequacyDecisions.country, c),
+          gt(adequacyDecisions.validFrom, effectiveAt),
+        ),
+      )
+      .orderBy(asc(adequacyDecisions.validFrom))
+      .limit(1);
+    if (later)
+      throw new ConflictError(
+        `a later change to the adequacy decision ${j}/${c} takes effect ${later.validFrom.toISOString()}: change it after that`,
+      );
+  };
+  const knownJurisdiction = async (code: string, name: string) => {
+    const [j] = await tx.select().from(jurisdictions).where(eq(jurisdictions.code, code));
+    if (!j) throw new NotFoundError('Jurisdiction', code);
+    if (j.validFrom > effectiveAt)
+      throw ValidationError.field(name, `jurisdiction ${code} exists only from ${j.validFrom.toISOString()}`);
+  };
+
+  switch (kind) {
+    case 'adoptAdequacy': {
+      const d = details as z.infer<typeof KIND_SCHEMAS.adoptAdequacy>;
+      await knownJurisdiction(d.jurisdiction, field('jurisdiction'));
+      if (d.endsAt && d.endsAt <= effectiveAt)
+        throw ValidationError.field(field('endsAt'), 'must be after effectiveAt');
+      if (d.endsAt && new Date(`${d.adoptedOn}T00:00:00Z`) >= d.endsAt)
+        throw ValidationError.field(field('endsAt'), 'the decision would end before it was adopted');
+      const [member] = await tx
+        .select()
+        .from(jurisdictionMembers)
+        .where(
+          and(
+            eq(jurisdictionMembers.jurisdiction, d.jurisdiction),
+            eq(jurisdictionMembers.country, d.country),
+            inForce(jurisdictionMembers, effectiveAt),
+          ),
+        );
+      if (member)
+        throw ValidationError.field(
+          field('country'),
+          `${d.country} is a member of ${d.jurisdiction}: no adequacy needed`,
+        );
+      const [overlap] = await tx
+        .select()
+        .from(adequacyDecisions)
+        .where(
+          and(
+            eq(adequacyDecisions.jurisdiction, d.jurisdiction),
+            eq(adequacyDecisions.country, d.country),
+            d.endsAt ? sql`${adequacyDecisions.validFrom} < ${d.endsAt.toISOString()}::timestamptz` : undefined,
+            or(isNull(adequacyDecisions.validUntil), gt(adequacyDecisions.validUntil, effectiveAt)),
+          ),
+        )
+        .limit(1);
+      if (overlap)
+        throw new ConflictError(
+          `an adequacy decision for ${d.country} under ${d.jurisdiction} (${overlap.instrument}) is in force from ${overlap.validFrom.toISOString()}${overlap.validUntil ? ` until ${overlap.validUntil.toISOString()}` : ''}: decisions must not overlap; amend, suspend or end it instead`,
+        );
+      await tx.insert(adequacyDecisions).values({
+        jurisdiction: d.jurisdiction,
+        country: d.country,
+        instrument: d.instrument,
+        adoptedOn: d.adoptedOn,
+        scopeCondition: d.scopeCondition ?? null,
+        requiresCertification: d.requiresCertification ?? null,
+        validFrom: effectiveAt,
+        validUntil: d.endsAt ?? null,
+        changeId,
+      });
+      reach = { importers: [d.country] };
+      break;
+    }
+    case 'amendAdequacy':
+    case 'suspendAdequacy': {
+      const d = details as z.infer<typeof KIND_SCHEMAS.amendAdequacy>;
+      await knownJurisdiction(d.jurisdiction, field('jurisdiction'));
+      const current = await adequacyInForce(d.jurisdiction, d.country);
+      let next: Partial<typeof current>;
+      if (kind === 'suspendAdequacy') {
+        if (current.suspended) throw new InvalidStateError('The adequacy decision is already suspended', 'SUSPENDED');
+        next = { suspended: true };
+      } else {
+        next = {
+          // An amendment restates the decision in force: a suspended one resumes.
+          suspended: false,
+          ...(d.instrument != null ? { instrument: d.instrument } : {}),
+          ...(d.adoptedOn != null ? { adoptedOn: d.adoptedOn } : {}),
+          ...(d.scopeCondition !== undefined ? { scopeCondition: d.scopeCondition } : {}),
+          ...(d.requiresCertification !== undefined ? { requiresCertification: d.requiresCertification } : {}),
+        };
+        if (Object.entries(next).every(([k, v]) => (current as any)[k] === v))
+          throw ValidationError.field(
+            `input.${kind}`,
+            'nothing to amend: every field given equals the decision in force',
+          );
+      }
+      if (current.validFrom.getTime() === effectiveAt.getTime()) {
+        await tx
+          .update(adequacyDecisions)
+          .set({ ...next, changeId })
+          .where(eq(adequacyDecisions.id, current.id));
+      } else {
+        await tx.update(adequacyDecisions).set({ validUntil: effectiveAt }).where(eq(adequacyDecisions.id, current.id));
+        const { id: _id, ...rest } = current;
+        await tx.insert(adequacyDecisions).values({ ...rest, ...next, validFrom: effectiveAt, changeId });
+      }
+      reach = { importers: [d.country] };
+      break;
+    }
+    case 'endAdequacy': {
+      const d = details as z.infer<typeof KIND_SCHEMAS.endAdequacy>;
+      await knownJurisdiction(d.jurisdiction, field('jurisdiction'));
+      const current = await adequacyInForce(d.jurisdiction, d.country);
+      await laterVersion(d.jurisdiction, d.country);
+      if (current.validFrom.getTime() === effectiveAt.getTime())
+        throw ValidationError.field('input.effectiveAt', 'this version of the decision only begins then: end it later');
+      await tx.update(adequacyDecisions).set({ validUntil: effectiveAt }).where(eq(adequacyDecisions.id, current.id));
+      reach = { importers: [d.country] };
+      break;
+    }
+    case 'addRestriction': {
+      const d = details as z.infer<typeof KIND_SCHEMAS.addRestriction>;
+      const [same] = await tx
+        .select()
+        .from(routeRestrictions)
+        .where(
+          and(
+            eq(routeRestrictions.exporterCountry, d.exporterCountry),
+            d.importerCountry
+              ? eq(routeRestrictions.importerCountry, d.importerCountry)
+              : isNull(routeRestrictions.importerCountry),
+            or(isNull(routeRestrictions.validUntil), gt(routeRestrictions.validUntil, effectiveAt)),
+          ),
+        )
+        .limit(1);
+      if (same)
+        throw new ConflictError(
+          `a restriction on ${d.exporterCountry} → ${d.importerCountry ?? 'any country'} (${same.legalBasis}) is already in force from ${same.validFrom.toISOString()}`,
+        );
+      await tx.insert(routeRestrictions).values({
+        exporterCountry: d.exporterCountry,
+        importerCountry: d.importerCountry ?? null,
+        legalBasis: d.legalBasis,
+        reason: d.reason,
+        validFrom: effectiveAt,
+        changeId,
+      });
+      reach = { exporters: [d.exporterCountry] };
+      break;
+    }
+    case 'endRestriction': {
+      const d = details as z.infer<typeof KIND_SCHEMAS.endRestriction>;
+      const [current] = await tx
+        .select()
+        .from(routeRestrictions)
+        .where(and(eq(routeRestrictions.id, d.restrictionId), inForce(routeRestrictions, effectiveAt)))
+        .for('update');
+      if (!current)
+        throw new NotFoundError('RouteRestriction', `${d.restrictionId} in force at ${effectiveAt.toISOString()}`);
+      if (current.validFrom.getTime() === effectiveAt.getTime())
+        throw ValidationError.field('input.effectiveAt', 'the restriction only begins then: end it later');
+      await tx.update(routeRestrictions).set({ validUntil: effectiveAt }).where(eq(routeRestrictions.id, current.id));
+      // Lifting a restriction allows more; it breaks no grant.
+      break;
+    }
+    case 'addJurisdiction': {
+      const d = details as z.infer<typeof KIND_SCHEMAS.addJurisdiction>;
+      const members = [...new Set(d.members)].sort();
+      const [exists] = await tx.select().from(jurisdictions).where(eq(jurisdictions.code, d.code));
+      if (exists) throw new ConflictError(`jurisdiction ${d.code} exists already (${exists.name})`);
+      const taken = await tx
+        .select()
+        .from(jurisdictionMembers)
+        .where(
+          and(
+            inArray(jurisdictionMembers.country, members),
+            or(isNull(jurisdictionMembers.validUntil), gt(jurisdictionMembers.validUntil, effectiveAt)),
+          ),
+        )
+        .orderBy(asc(jurisdictionMembers.country));
+      if (taken.length)
+        throw new ConflictError(
+          `a country belongs to one jurisdiction at a time: ${taken.map((m) => `${m.country} is in ${m.jurisdiction}`).join(', ')}`,
+        );
+      await tx.insert(jurisdictions).values({ code: d.code, name: d.name, law: d.law, validFrom: effectiveAt });
+      await tx
+        .insert(jurisdictionMembers)
+        .values(members.map((c) => ({ jurisdiction: d.code, country: c, validFrom: effectiveAt })));
+      // Exporters there now need mechanisms (a regime applies); importers there may leave a regime's reach.
+      reach = { exporters: members, importers: members };
+      break;
+    }
+    case 'setPurposeLimit': {
+      const d = details as z.infer<typeof KIND_SCHEMAS.setPurposeLimit>;
+      const keys = [...new Set(d.categoryKeys)].sort();
+      await knownCategories(tx, keys, field('categoryKeys'));
+      const [later] = await tx
+        .select()
+        .from(purposeCategories)
+        .where(and(eq(purposeCategories.purpose, d.purpose), gt(purposeCategories.validFrom, effectiveAt)))
+        .limit(1);
+      if (later)
+        throw new ConflictError(
+          `a later change to the ${d.purpose} limit takes effect ${later.validFrom.toISOString()}: change it after that`,
+        );
+      // Versions that begin at this very instant are replaced; the others in force end now.
+      await tx
+        .delete(purposeCategories)
+        .where(and(eq(purposeCategories.purpose, d.purpose), eq(purposeCategories.validFrom, effectiveAt)));
+      await tx
+        .update(purposeCategories)
+        .set({ validUntil: effectiveAt })
+        .where(and(eq(purposeCategories.purpose, d.purpose), inForce(purposeCategories, effectiveAt)));
+      await tx
+        .insert(purposeCategories)
+        .values(keys.map((categoryKey) => ({ purpose: d.purpose, categoryKey, validFrom: effectiveAt })));
+      reach = { purpose: d.purpose };
+      break;
+    }
+  }
+  const impact = await impactOf(tx, reach, effectiveAt, now);
+  return { change: change!, impact };
+}
+
+/**
+ * The grants not ended at the change's instant (and not already suspended) that `reach` covers, judged under the
+ * policy as it now stands in `tx`: one statement for the grants, one for their places, one load of the policy;
+ * then one statement each for the tokens and the recent transfers of those that fail.
+ */
+async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Date): Promise<PolicyImpact> {
+  const none: PolicyImpact = {
+    effectiveAt,
+    grants: [],
+    tokens: [],
+    contractors: [],
+    transfers: { count: 0, records: 0, categories: [] },
+  };
+  if (!reach) return none;
+  const touches: SQL[] = [];
+  if (reach.exporters) touches.push(inArray(offices.country, reach.exporters));
+  if (reach.importers)
+    touches.push(
+      inArray(contractors.country, reach.importers),
+      inArray(
+        contractors.id,
+        tx
+          .select({ id: processingLocations.contractorId })
+          .from(processingLocations)
+          .where(inArray(processingLocations.country, reach.importers)),
+      ),
+    );
+  if (reach.purpose) touches.push(eq(grants.purpose, reach.purpose));
+  const candidates = await tx
+    .select({
+      ...getColumns(grants),
+      officeCountry: offices.country,
+      country: contractors.country,
+      role: contractors.role,
+      certifications: contractors.certifications,
+    })
+    .from(grants)
+    .innerJoin(offices, eq(offices.id, grants.officeId))
+    .innerJoin(contractors, eq(contractors.id, grants.contractorId))
+    .where(and(grantNotEnded(effectiveAt), isNull(grants.suspendedByPolicyFrom), or(...touches)))
+    .orderBy(asc(grants.id));
+  if (!candidates.length) return none;
+  const broken: AffectedGrant[] = [];
+  if (reach.purpose) {
+    const [limit] = await loadPurposeLimits(tx, effectiveAt, reach.purpose);
+    const categories = await tx
+      .select({ grantId: grantCategories.grantId, key: dataCategories.key, sensitivity: dataCategories.sensitivity })
+      .from(grantCategories)
+      .innerJoin(dataCategories, eq(dataCategories.key, grantCategories.categoryKey))
+      .where(
+        inArray(
+          grantCategories.grantId,
+          candidates.map((g) => g.id),
+        ),
+      );
+    for (const g of candidates) {
+      const refusal = decidePurposeCategories(
+        limit ?? { purpose: reach.purpose, categoryKeys: [], reason: null },
+        categories.filter((c) => c.grantId === g.id),
+      );
+      if (refusal)
+        broken.push({
+          grantId: g.id,
+          contractorId: g.contractorId,
+          officeId: g.officeId,
+          purpose: g.purpose,
+          grant: grantRow(g),
+          reason: refusal,
+          validMechanisms: [],
+        });
+    }
+  } else {
+    const places = await locationCountries(
+      tx,
+      candidates.map((g) => g.contractorId),
+    );
+    const at = (g: (typeof candidates)[number]) => (g.validFrom > effectiveAt ? g.validFrom : effectiveAt);
+    const destinationsOf = (g: (typeof candidates)[number]) => [g.country, ...places.get(g.contractorId)!];
+    const policy = await loadPolicy(
+      tx,
+      candidates.map(at),
+      candidates.flatMap((g) => destinationsOf(g).map((importer) => ({ exporter: g.officeCountry, importer }))),
+    );
+    for (const g of candidates) {
+      const route = {
+        exporterCountry: g.officeCountry,
+        exporterRole: 'CONTROLLER' as const,
+        importer: { kind: 'CONTRACTOR' as const, role: g.role, certifications: g.certifications },
+        context: 'GRANT' as const,
+        at: at(g),
+      };
+      const tables = policy.at(route.at);
+      const decision = decideDestinations(tables, route, destinationsOf(g), {
+        mechanism: g.mechanism,
+        sccModule: g.sccModule,
+      });
+      if (decision.allowed) continue;
+      broken.push({
+        grantId: g.id,
+        contractorId: g.contractorId,
+        officeId: g.officeId,
+        purpose: g.purpose,
+        grant: grantRow(g),
+        reason: `${decision.importerCountry}: ${decision.reason}`,
+        validMechanisms: OPTIONS.filter((o) => decideDestinations(tables, route, destinationsOf(g), o).allowed).map(
+          (o) => ({ mechanism: o.mechanism!, sccModule: o.sccModule ?? null }),
+        ),
+      });
+    }
+  }
+  if (!broken.length) return none;
+  const pairs = broken.map((g) => ({ c: g.contractorId, p: g.purpose, o: g.officeId }));
+  const contractorIds = [...new Set(broken.map((g) => g.contractorId))];
+  const [tokens, affected, recent] = await Promise.all([
+    tx
+      .select()
+      .from(accessTokens)
+      .where(and(tokenLive(tokenTime()), restingOn(pairs)))
+      .orderBy(asc(accessTokens.id)),
+    tx
+      .select()
+      .from(contractors)
+      .where(sql`${contractors.id} in (select jsonb_array_elements_text(${json(contractorIds)})::int)`)
+      .orderBy(asc(contractors.id)),
+    tx.execute(sql`
+      with routes as (select distinct b.o, b.c from jsonb_to_recordset(${json(pairs)}) as b(o int, c int)),
+      hit as (
+        select t.record_count, t.categories from transfers t
+        join routes r on t.exporter_office_id = r.o and t.importer_contractor_id = r.c
+        where t.occurred_at >= ${new Date(now.getTime() - RECENT_TRANSFER_DAYS * 86_400_000).toISOString()}::timestamptz)
+      select (select count(*)::int from hit) as count,
+        (select coalesce(sum(record_count), 0)::float8 from hit) as records,
+        (select coalesce(array_agg(distinct k order by k), '{}'::text[]) from hit, unnest(hit.categories) as k) as categories`),
+  ]);
+  const t = onlyRow(rowsOf<{ count: number; records: number; categories: string[] }>(recent));
+  return {
+    effectiveAt,
+    grants: broken,
+    tokens,
+    contractors: affected,
+    transfers: { count: Number(t.count), records: Number(t.records), categories: t.categories },
+  };
+}
+
+/** The grant's own columns of a candidate row (which also carries its office's and contractor's). */
+function grantRow<G extends typeof grants.$inferSelect>(g: G): typeof grants.$inferSelect {
+  const { officeCountry: _o, country: _c, role: _r, certifications: _x, ...row } = g as G & Record<string, unknown>;
+  return row as typeof grants.$inferSelect;
+}
+
+/** SQL: the token reads under one of these (contractor, purpose) pairs — it rests on such a grant. */
+const restingOn = (pairs: { c: number; p: string }[]): SQL =>
+  sql`exists (select 1 from jsonb_to_recordset(${json(pairs)}) as b(c int, p text)
+    where b.c = ${accessTokens.contractorId} and b.p::purpose = any(${accessTokens.purposes}))`;
+
+/** SQL: the token rests on a grant that reads SUSPENDED_BY_POLICY at `at` because of one of these changes. */
+const restingOnSuspended = (changeIds: number[], at: Date): SQL =>
+  sql`exists (select 1 from grants g where g.suspended_by_change_id = any(${sql.raw(`array[${changeIds.map(Number).join(',')}]::int[]`)})
+    and g.status = 'ACTIVE' and g.suspended_by_policy_from <= ${at.toISOString()}::timestamptz
+    and (g.valid_until is null or g.valid_until > ${at.toISOString()}::timestamptz)
+    and g.contractor_id = ${accessTokens.contractorId} and g.purpose = any(${accessTokens.purposes}))`;
+
+class PreviewRollback extends Error {}
+
+/** What the change would do, computed exactly as applyPolicyChange would, in a transaction that is rolled back. */
+export async function previewPolicyChange(
+  deps: RegistryDeps,
+  principal: Principal,
+  input: unknown,
+): Promise<PolicyImpact> {
+  const now = deps.clock.now();
+  let impact: PolicyImpact | undefined;
+  await deps.db
+    .transaction(async (tx) => {
+      impact = (await stage(tx, principal, input, now)).impact;
+      throw new PreviewRollback();
+    })
+    .catch((e: unknown) => {
+      if (!(e instanceof PreviewRollback)) throw e;
+    });
+  return impact!;
+}
+
+/**
+ * Records the change; the grants it breaks are marked suspended from its effective instant. Effective now: their
+ * tokens are revoked at once. Later: the scheduler revokes them when the instant comes (on any one instance).
+ */
+export async function applyPolicyChange(
+  deps: RegistryDeps,
+  principal: Principal,
+  input: unknown,
+): Promise<{ change: PolicyChangeRow; impact: PolicyImpact }> {
+  return write(deps, principal, async (w) => {
+    const { change, impact } = await stage(w.tx, principal, input, w.now);
+    if (impact.grants.length) {
+      await w.tx.execute(sql`
+        update grants g set suspended_by_policy_from = ${impact.effectiveAt.toISOString()}::timestamptz,
+          policy_suspension_reason = b.reason, suspended_by_change_id = ${change.id}
+        from jsonb_to_recordset(${json(impact.grants.map((g) => ({ id: g.grantId, reason: g.reason })))}) as b(id int, reason text)
+        where g.id = b.id`);
+    }
+    const due = impact.effectiveAt <= w.now;
+    const [recorded] = await w.tx
+      .update(policyChanges)
+      .set({ suspendedGrants: impact.grants.length, appliedAt: due ? w.now : null })
+      .where(eq(policyChanges.id, change.id))
+      .returning();
+    const revoked = due ? await revokeTokens(w, restingOnSuspended([change.id], w.now), revocationReason(change)) : 0;
+    if (!due) await w.tx.execute(sql`select pg_notify(${POLICY_CHANGES_CHANNEL}, ${String(change.id)})`);
+    return {
+      result: { change: recorded!, impact },
+      audit: {
+        action: 'applyPolicyChange',
+        entityType: 'PolicyChange',
+        entityId: change.id,
+        after: { ...recorded, suspendedGrantIds: impact.grants.map((g) => g.grantId), revokedTokens: revoked },
+      },
+    };
+  });
+}
+
+const revocationReason = (c: PolicyChangeRow) =>
+  `Policy change ${c.id} (${c.kind}) effective ${c.effectiveAt.toISOString()} suspended the grant: ${c.reason}`;
+
+/**
+ * Applies the changes whose instant has come: claims them (`applied_at` set once, whichever instance gets there
+ * first) and revokes the tokens resting on the grants they suspended, with one audit event each.
+ */
+export async function applyDuePolicyChanges(deps: RegistryDeps, principal: Principal): Promise<number> {
+  return write(deps, principal, async (w: Write) => {
+    const claimed = await w.tx
+      .update(policyChanges)
+      .set({ appliedAt: w.now })
+      .where(and(isNull(policyChanges.appliedAt), lte(policyChanges.effectiveAt, w.now)))
+      .returning();
+    if (!claimed.length) return { result: 0, audit: [] };
+    const audit = [];
+    for (const c of claimed) {
+      const revoked = await revokeTokens(w, restingOnSuspended([c.id], w.now), revocationReason(c));
+      audit.push({
+        action: 'policyChangeTookEffect',
+        entityType: 'PolicyChange',
+        entityId: c.id,
+        after: { appliedAt: w.now, revokedTokens: revoked },
+      });
+    }
+    return { result: claimed.length, audit };
+  });
+}
+
+/** The earliest instant a recorded change is still to be applied, or null. */
+export async function nextDuePolicyChange(db: Queryable): Promise<Date | null> {
+  const [row] = await db
+    .select({ at: policyChanges.effectiveAt })
+    .from(policyChanges)
+    .where(isNull(policyChanges.appliedAt))
+    .orderBy(asc(policyChanges.effectiveAt))
+    .limit(1);
+  return row?.at ?? null;
+}
