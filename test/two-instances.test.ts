@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { onPostgres, startHarness, type Harness } from './harness.js';
-import { contractorWithToken } from './fixtures.js';
+import { contractorWithToken, createOffice, grant, issueToken, registerContractor, setStatus } from './fixtures.js';
 
 if (!onPostgres)
   console.warn('two-instances.test.ts skipped: two server processes need a shared PostgreSQL; set DATABASE_URL');
@@ -102,3 +102,51 @@ test.skipIf(!onPostgres)('suspending a contractor through one instance stops its
   while (Date.now() - start < 1000 && status !== 401) status = (await viewer(ports[1]!, c.token)).status;
   expect(status).toBe(401);
 });
+
+test.skipIf(!onPostgres)(
+  'a policy change effective in a moment takes effect on both instances, applied exactly once, with no job run by hand',
+  async () => {
+    const compliance = await h.staffToken('COMPLIANCE');
+    const office = await createOffice(h, compliance, { name: 'Two-instance Berlin', country: 'DE', city: 'Berlin' });
+    const c = await registerContractor(h, compliance, {
+      legalName: 'Two Instance DPF Inc',
+      country: 'US',
+      certifications: ['EU_US_DPF'],
+    });
+    await setStatus(h, compliance, c.id, 'ACTIVE');
+    await grant(h, compliance, { contractorId: c.id, officeId: office.id });
+    const { token } = await issueToken(h, compliance, {
+      contractorId: c.id,
+      categories: ['contact.email'],
+      purposes: ['TECHNICAL_SUPPORT'],
+    });
+    for (const port of ports) expect((await viewer(port, token)).status).toBe(200);
+    const effectiveAt = new Date(Date.now() + 1500);
+    const applied = await fetch(`http://127.0.0.1:${ports[0]}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${compliance}` },
+      body: JSON.stringify({
+        query: `mutation($at: DateTime!) { applyPolicyChange(input: { reason: "DPF struck down", effectiveAt: $at,
+          endAdequacy: { jurisdiction: "EU_EEA", country: "US" } }) { __typename ... on PolicyChangeApplied { change { appliedAt } } } }`,
+        variables: { at: effectiveAt.toISOString() },
+      }),
+    });
+    const body = (await applied.json()) as any;
+    expect(body.data.applyPolicyChange).toEqual({ __typename: 'PolicyChangeApplied', change: { appliedAt: null } });
+    // Before the instant both still accept it.
+    expect((await viewer(ports[1]!, token)).status).toBe(200);
+    const refused = new Set<number>();
+    while (Date.now() < effectiveAt.getTime() + 3000 && refused.size < 2) {
+      for (const port of ports) if ((await viewer(port, token)).status === 401) refused.add(port);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(Date.now()).toBeGreaterThanOrEqual(effectiveAt.getTime());
+    expect([...refused].sort()).toEqual([...ports].sort());
+    // Three schedulers (two servers and the harness) raced for it; one applied it.
+    await new Promise((r) => setTimeout(r, 500));
+    const events = await h.asOwner(
+      `select count(*)::int as n from audit_events where action = 'policyChangeTookEffect'`,
+    );
+    expect(events).toEqual([{ n: 1 }]);
+  },
+);

@@ -168,7 +168,8 @@ const OPTIONS: MechanismChoice[] = [
   ...[1, 2, 3, 4].map((m) => ({ mechanism: 'UK_ADDENDUM' as const, sccModule: m })),
 ];
 
-const json = (v: unknown): SQL => sql`${JSON.stringify(v)}::jsonb`;
+/** A JSON parameter: sent as text (postgres.js would encode a jsonb-typed string parameter a second time). */
+const json = (v: unknown): SQL => sql`${JSON.stringify(v)}::text::jsonb`;
 
 /** Writes the change's rows in `tx` (versions closed and opened) and answers its impact. */
 async function stage(
