@@ -73,6 +73,47 @@ describe.skipIf(!onPostgres)('the service role', () => {
     });
   });
 
+  test.each([
+    'offices_history',
+    'contractors_history',
+    'processing_locations_history',
+    'grants_history',
+    'obligations_history',
+  ])(
+    '%s: the service reads what the registry held and cannot write, rewrite, close or delete a version',
+    async (table) => {
+      const [row] = rowsOf<{ n: number }>(
+        await h.database.db.execute(sql.raw(`select count(*)::int as n from ${table}`)),
+      );
+      expect(row!.n).toBeGreaterThanOrEqual(table === 'offices_history' ? 1 : 0);
+      for (const text of [
+        `insert into ${table} (id, held_from) values (1, now())`,
+        `update ${table} set held_from = now()`,
+        `update ${table} set held_until = now() where held_until is null`,
+        `delete from ${table}`,
+        `truncate ${table}`,
+        `alter table ${table} disable trigger all`,
+      ])
+        expect(await refusal(h, text), text).toMatchObject({ code: '42501' });
+    },
+  );
+
+  test("the owner cannot rewrite history either: a version's values stay, its period closes once, none is deleted", async () => {
+    const refused = (text: string) =>
+      h.asOwner(text).then(
+        () => null,
+        (e: any) => String((e.cause ?? e).message),
+      );
+    expect(await refused(`update offices_history set city = 'Elsewhere'`)).toMatch(
+      /offices_history keeps what the registry held: UPDATE refused/,
+    );
+    expect(await refused(`delete from offices_history`)).toMatch(/DELETE refused/);
+    expect(await refused(`truncate offices_history`)).toMatch(/append-only: TRUNCATE refused/);
+    expect(await refused(`update offices_history set held_until = held_from - interval '1 day'`)).toMatch(
+      /offices_history_period/,
+    );
+  });
+
   test('cannot switch the append-only triggers off: session_replication_role, ALTER TABLE … DISABLE TRIGGER', async () => {
     expect(await refusal(h, 'set session_replication_role = replica')).toEqual({
       code: '42501',

@@ -1,7 +1,8 @@
 import { defineRelations } from 'drizzle-orm';
+import * as history from './history.js';
 import * as tables from './tables.js';
 
-export const relations = defineRelations(tables, (r) => ({
+export const relations = defineRelations({ ...tables, ...history }, (r) => ({
   offices: {
     grants: r.many.grants({ from: r.offices.id, to: r.grants.officeId }),
   },
@@ -58,5 +59,34 @@ export const relations = defineRelations(tables, (r) => ({
   disclosureRequests: {
     office: r.one.offices({ from: r.disclosureRequests.officeId, to: r.offices.id, optional: false }),
     transfers: r.many.transfers({ from: r.disclosureRequests.id, to: r.transfers.disclosureRequestId }),
+  },
+  // The history tables carry the live tables' relation names, so that a type planned against a live table reads a
+  // version the same way. Which versions (those held at the instant asked for) each level filters itself.
+  officesHistory: {
+    grants: r.many.grantsHistory({ from: r.officesHistory.id, to: r.grantsHistory.officeId }),
+  },
+  contractorsHistory: {
+    grants: r.many.grantsHistory({ from: r.contractorsHistory.id, to: r.grantsHistory.contractorId }),
+    processingLocations: r.many.processingLocationsHistory({
+      from: r.contractorsHistory.id,
+      to: r.processingLocationsHistory.contractorId,
+    }),
+    obligations: r.many.obligationsHistory({ from: r.contractorsHistory.id, to: r.obligationsHistory.contractorId }),
+    parent: r.one.contractorsHistory({
+      from: r.contractorsHistory.parentContractorId,
+      to: r.contractorsHistory.id,
+      alias: 'subprocessorsHistory',
+    }),
+  },
+  grantsHistory: {
+    contractor: r.one.contractorsHistory({ from: r.grantsHistory.contractorId, to: r.contractorsHistory.id }),
+    office: r.one.officesHistory({ from: r.grantsHistory.officeId, to: r.officesHistory.id }),
+    categories: r.many.dataCategories({
+      from: r.grantsHistory.id.through(r.grantCategories.grantId),
+      to: r.dataCategories.key.through(r.grantCategories.categoryKey),
+    }),
+  },
+  obligationsHistory: {
+    contractor: r.one.contractorsHistory({ from: r.obligationsHistory.contractorId, to: r.contractorsHistory.id }),
   },
 }));

@@ -1,6 +1,6 @@
 // Least privilege on PostgreSQL. Two roles: an owner that applies the migrations and owns every table,
 // and the service's role, which may read and write rows and nothing more — no DDL, no TRUNCATE, no UPDATE
-// or DELETE on the append-only history, not a superuser (so it cannot set session_replication_role =
+// or DELETE on the append-only history (nor INSERT where only the database writes it), not a superuser (so it cannot set session_replication_role =
 // replica, which skips triggers, the append-only ones included).
 import postgres from 'postgres';
 import { onlyRow } from './rows.js';
@@ -39,6 +39,12 @@ export async function grantServicePrivileges(tx: postgres.TransactionSql, role: 
   await tx`revoke all on all sequences in schema public from ${tx(role)}`;
   await tx`grant select, insert, update, delete on all tables in schema public to ${tx(role)}`;
   for (const { name } of history) await tx`revoke update, delete on ${tx(name)} from ${tx(role)}`;
+  // What the registry held (src/db/history.ts) is written by the database's own triggers, never by the service.
+  const versions = await tx<{ name: string }[]>`
+    select distinct c.relname as name from pg_trigger t
+    join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and t.tgfoid = to_regproc('public.guard_history_period')`;
+  for (const { name } of versions) await tx`revoke insert on ${tx(name)} from ${tx(role)}`;
   const [journal] = await tx<
     { exists: boolean }[]
   >`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`;

@@ -18,6 +18,7 @@ import {
 } from '../errors.js';
 import type { RegistryDeps } from '../registry/tx.js';
 import './plain-columns.js';
+import './as-of.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../registry/paging.js';
 
 /** Per request: who asks, and what the domain functions run on (so a resolver passes `ctx` to them as is). */
@@ -114,7 +115,9 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   // Field configs pass through the plugins last to first: plainColumns sees what drizzle made of a field.
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, 'plainColumns', DrizzlePlugin],
+  // Resolvers are wrapped first to last: asOf, innermost, records a root field's instant after the auth checks
+  // and right before the drizzle plugin plans the field.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, 'plainColumns', DrizzlePlugin, 'asOf'],
   defaultFieldNullability: false,
   scopeAuth: {
     // A type's authScopes run once per object (through isTypeOf), not once per field of it.

@@ -10,6 +10,8 @@ import {
   setContractorStatus,
   updateContractor,
 } from '../registry/contractors.js';
+import { heldAt } from '../registry/history.js';
+import { AS_OF_DESCRIPTION, asOfAt, nestedWhere } from './as-of.js';
 import { builder } from './builder.js';
 import { decodeId, decodeOptionalId } from './input.js';
 
@@ -32,6 +34,7 @@ export const Contractor = builder.drizzleNode('contractors', {
     parent: t.relation('parent', {
       nullable: true,
       description: 'For a SUBPROCESSOR: the contractor that engaged it.',
+      query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo) }),
     }),
     status: t.expose('status', { type: ContractorStatusEnum }),
     statusReason: t.exposeString('statusReason', { nullable: true }),
@@ -44,7 +47,9 @@ export const Contractor = builder.drizzleNode('contractors', {
     version: t.exposeInt('version', { description: 'Pass it back to updateContractor: a stale version is refused.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    processingLocations: t.relation('processingLocations', { query: { orderBy: { country: 'asc' } } }),
+    processingLocations: t.relation('processingLocations', {
+      query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo), orderBy: { country: 'asc' } }),
+    }),
   }),
 });
 
@@ -86,9 +91,16 @@ builder.queryFields((t) => ({
           required: false,
           description: 'Only contractors that provide this service.',
         }),
+        asOf: t.arg({ type: 'DateTime', required: false, description: AS_OF_DESCRIPTION }),
       },
-      resolve: (query, _root, args, ctx) =>
-        ctx.db.query.contractors.findMany(query({ where: contractorFilters(args), orderBy: { id: 'asc' } })),
+      resolve: (query, _root, args, ctx, info) => {
+        const at = asOfAt(ctx, info);
+        const where = contractorFilters(args);
+        if (!at) return ctx.db.query.contractors.findMany(query({ where, orderBy: { id: 'asc' } }));
+        return ctx.db.query.contractorsHistory.findMany(
+          query({ where: { AND: [where, heldAt(at)] } as never, orderBy: { id: 'asc' } }) as never,
+        ) as never;
+      },
     },
     { name: 'ContractorConnection' },
     { name: 'ContractorEdge' },
@@ -97,12 +109,20 @@ builder.queryFields((t) => ({
     type: 'contractors',
     nullable: true,
     authScopes: { scope: 'registry:read' },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args, ctx) => {
+    args: {
+      id: t.arg.id({ required: true }),
+      asOf: t.arg({ type: 'DateTime', required: false, description: AS_OF_DESCRIPTION }),
+    },
+    resolve: async (query, _root, args, ctx, info) => {
       const id = decodeId('Contractor', String(args.id), 'id');
       // Another contractor's ID reads as absent, exactly like an ID that does not exist.
       if (ctx.principal.kind === 'contractor' && ctx.principal.contractorId !== id) return null;
-      return ctx.db.query.contractors.findFirst(query({ where: { id } }));
+      const at = asOfAt(ctx, info);
+      if (!at) return ctx.db.query.contractors.findFirst(query({ where: { id } }));
+      // Before the contractor existed (or after the instant): nothing, as for an ID that does not exist.
+      return ((await ctx.db.query.contractorsHistory.findFirst(
+        query({ where: { AND: [{ id }, heldAt(at)] } as never }) as never,
+      )) ?? null) as never;
     },
   }),
 }));

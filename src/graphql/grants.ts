@@ -4,6 +4,8 @@ import { GRANT_STATUSES_AT, MECHANISMS, PURPOSES } from '../db/enums.js';
 import { readsOwn } from '../auth/principal.js';
 import { grantStatusAt } from '../registry/grant-status.js';
 import { awaitingRepaper, grantDataAccess, grantFilters, repaperGrant, revokeGrant } from '../registry/grants.js';
+import { heldAt } from '../registry/history.js';
+import { AS_OF_DESCRIPTION, asOfAt, nestedWhere } from './as-of.js';
 import { builder } from './builder.js';
 import { listedContractorId } from '../registry/visibility.js';
 import { decodeId, decodeOptionalId } from './input.js';
@@ -13,7 +15,7 @@ export const MechanismEnum = builder.enumType('TransferMechanism', { values: MEC
 const GrantStatusEnum = builder.enumType('GrantStatus', {
   values: GRANT_STATUSES_AT,
   description:
-    'As the grant reads now: SCHEDULED before its validFrom, EXPIRED from its validUntil, SUSPENDED_BY_POLICY from the effective instant of a policy change that no longer allows its route (until re-papered).',
+    'As the grant reads now (or at the `asOf` it was listed with): SCHEDULED before its validFrom, EXPIRED from its validUntil, SUSPENDED_BY_POLICY from the effective instant of a policy change that no longer allows its route (until re-papered).',
 });
 
 export const Grant = builder.drizzleNode('grants', {
@@ -35,8 +37,11 @@ export const Grant = builder.drizzleNode('grants', {
     },
   },
   fields: (t) => ({
-    contractor: t.relation('contractor'),
-    office: t.relation('office', { description: 'The exporting office.' }),
+    contractor: t.relation('contractor', { query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo) }) }),
+    office: t.relation('office', {
+      description: 'The exporting office.',
+      query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo) }),
+    }),
     categories: t.relation('categories', { query: { orderBy: { key: 'asc' } } }),
     purpose: t.expose('purpose', { type: PurposeEnum }),
     validFrom: t.expose('validFrom', { type: 'DateTime' }),
@@ -49,7 +54,10 @@ export const Grant = builder.drizzleNode('grants', {
     policyExplanation: t.exposeString('policyExplanation', {
       description: 'Why the transfer policy allowed this route.',
     }),
-    status: t.field({ type: GrantStatusEnum, resolve: (g, _args, ctx) => grantStatusAt(g, ctx.clock.now()) }),
+    status: t.field({
+      type: GrantStatusEnum,
+      resolve: (g, _args, ctx, info) => grantStatusAt(g, asOfAt(ctx, info) ?? ctx.clock.now()),
+    }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
     revocationReason: t.exposeString('revocationReason', { nullable: true }),
     suspendedByPolicyFrom: t.expose('suspendedByPolicyFrom', {
@@ -70,7 +78,7 @@ export const Grant = builder.drizzleNode('grants', {
 builder.drizzleObjectField('contractors', 'grants', (t) =>
   t.relatedConnection(
     'grants',
-    { query: { orderBy: { id: 'asc' } } },
+    { query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo), orderBy: { id: 'asc' } }) },
     { name: 'ContractorGrantConnection' },
     { name: 'ContractorGrantEdge' },
   ),
@@ -78,7 +86,10 @@ builder.drizzleObjectField('contractors', 'grants', (t) =>
 builder.drizzleObjectField('offices', 'grants', (t) =>
   t.relatedConnection(
     'grants',
-    { authScopes: { staff: true }, query: { orderBy: { id: 'asc' } } },
+    {
+      authScopes: { staff: true },
+      query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo), orderBy: { id: 'asc' } }),
+    },
     { name: 'OfficeGrantConnection' },
     { name: 'OfficeGrantEdge' },
   ),
@@ -95,22 +106,27 @@ builder.queryFields((t) => ({
         officeId: t.arg.id({ required: false }),
         status: t.arg({ type: GrantStatusEnum, required: false }),
         purpose: t.arg({ type: PurposeEnum, required: false }),
+        asOf: t.arg({
+          type: 'DateTime',
+          required: false,
+          description: `${AS_OF_DESCRIPTION} \`status\` is judged at that instant.`,
+        }),
       },
-      resolve: (query, _root, args, ctx) => {
+      resolve: (query, _root, args, ctx, info) => {
         const contractorId = listedContractorId(
           ctx.principal,
           decodeOptionalId('Contractor', args.contractorId as string | null | undefined, 'contractorId') ?? undefined,
         );
         const officeId = args.officeId ? decodeId('Office', String(args.officeId), 'officeId') : undefined;
-        return ctx.db.query.grants.findMany(
-          query({
-            where: grantFilters(
-              { contractorId, officeId, purpose: args.purpose, status: args.status },
-              ctx.clock.now(),
-            ),
-            orderBy: { id: 'asc' },
-          }),
+        const at = asOfAt(ctx, info);
+        const where = grantFilters(
+          { contractorId, officeId, purpose: args.purpose, status: args.status },
+          at ?? ctx.clock.now(),
         );
+        if (!at) return ctx.db.query.grants.findMany(query({ where, orderBy: { id: 'asc' } }));
+        return ctx.db.query.grantsHistory.findMany(
+          query({ where: { AND: [where, heldAt(at)] } as never, orderBy: { id: 'asc' } }) as never,
+        ) as never;
       },
     },
     { name: 'GrantConnection' },

@@ -4,6 +4,8 @@ import { OWN_READ_SCOPES, readsOwn } from '../auth/principal.js';
 import { OBLIGATION_KINDS } from '../db/enums.js';
 import { acknowledgeObligation, addObligation, isCurrentOn, obligationFilters } from '../registry/obligations.js';
 import { dayOf } from '../registry/validation.js';
+import { heldAt } from '../registry/history.js';
+import { AS_OF_DESCRIPTION, asOfAt, nestedWhere } from './as-of.js';
 import { builder } from './builder.js';
 import { listedContractorId } from '../registry/visibility.js';
 import { decodeId, decodeOptionalId } from './input.js';
@@ -15,7 +17,7 @@ const Obligation = builder.drizzleNode('obligations', {
   id: { column: (o) => o.id },
   authScopes: (o, ctx) => readsOwn(ctx.principal, o.contractorId, OWN_READ_SCOPES.obligations),
   fields: (t) => ({
-    contractor: t.relation('contractor'),
+    contractor: t.relation('contractor', { query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo) }) }),
     kind: t.expose('kind', { type: ObligationKindEnum }),
     text: t.exposeString('text'),
     sourceDocument: t.exposeString('sourceDocument'),
@@ -27,8 +29,8 @@ const Obligation = builder.drizzleNode('obligations', {
     acknowledgedBy: t.exposeString('acknowledgedBy', { nullable: true }),
     acknowledgedAt: t.expose('acknowledgedAt', { type: 'DateTime', nullable: true }),
     isCurrent: t.boolean({
-      description: 'In force today: effective, not expired.',
-      resolve: (o, _args, ctx) => isCurrentOn(o, dayOf(ctx.clock.now())),
+      description: 'In force today (or on the day of the `asOf` it was listed with): effective, not expired.',
+      resolve: (o, _args, ctx, info) => isCurrentOn(o, dayOf(asOfAt(ctx, info) ?? ctx.clock.now())),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
@@ -37,7 +39,7 @@ const Obligation = builder.drizzleNode('obligations', {
 builder.drizzleObjectField('contractors', 'obligations', (t) =>
   t.relatedConnection(
     'obligations',
-    { query: { orderBy: { id: 'asc' } } },
+    { query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo), orderBy: { id: 'asc' } }) },
     { name: 'ContractorObligationConnection' },
     { name: 'ContractorObligationEdge' },
   ),
@@ -57,24 +59,30 @@ builder.queryFields((t) => ({
           description: 'Only obligations whose expiry or review date falls within this many days (or is already past).',
         }),
         unacknowledgedOnly: t.arg.boolean({ required: false }),
+        asOf: t.arg({
+          type: 'DateTime',
+          required: false,
+          description: `${AS_OF_DESCRIPTION} \`dueWithinDays\` counts from that instant.`,
+        }),
       },
-      resolve: (query, _root, args, ctx) =>
-        ctx.db.query.obligations.findMany(
-          query({
-            where: obligationFilters(
-              {
-                ...args,
-                contractorId: listedContractorId(
-                  ctx.principal,
-                  decodeOptionalId('Contractor', args.contractorId as string | null | undefined, 'contractorId') ??
-                    undefined,
-                ),
-              },
-              ctx.clock.now(),
+      resolve: (query, _root, args, ctx, info) => {
+        const at = asOfAt(ctx, info);
+        const where = obligationFilters(
+          {
+            ...args,
+            contractorId: listedContractorId(
+              ctx.principal,
+              decodeOptionalId('Contractor', args.contractorId as string | null | undefined, 'contractorId') ??
+                undefined,
             ),
-            orderBy: { id: 'asc' },
-          }),
-        ),
+          },
+          at ?? ctx.clock.now(),
+        );
+        if (!at) return ctx.db.query.obligations.findMany(query({ where, orderBy: { id: 'asc' } }));
+        return ctx.db.query.obligationsHistory.findMany(
+          query({ where: { AND: [where, heldAt(at)] } as never, orderBy: { id: 'asc' } }) as never,
+        ) as never;
+      },
     },
     { name: 'ObligationConnection' },
     { name: 'ObligationEdge' },

@@ -1,5 +1,7 @@
 // Offices: the type, the list and the mutations; the rules live in src/registry/offices.ts.
 import { createOffice, officeFilters, updateOffice } from '../registry/offices.js';
+import { heldAt } from '../registry/history.js';
+import { AS_OF_DESCRIPTION, asOfAt } from './as-of.js';
 import { builder } from './builder.js';
 import { decodeId } from './input.js';
 
@@ -27,9 +29,18 @@ builder.queryFields((t) => ({
     {
       type: 'offices',
       authScopes: { staff: true },
-      args: { country: t.arg.string({ required: false, description: 'Only offices in this country.' }) },
-      resolve: (query, _root, args, ctx) =>
-        ctx.db.query.offices.findMany(query({ where: officeFilters(args), orderBy: { id: 'asc' } })),
+      args: {
+        country: t.arg.string({ required: false, description: 'Only offices in this country.' }),
+        asOf: t.arg({ type: 'DateTime', required: false, description: AS_OF_DESCRIPTION }),
+      },
+      resolve: (query, _root, args, ctx, info) => {
+        const at = asOfAt(ctx, info);
+        const where = officeFilters(args);
+        if (!at) return ctx.db.query.offices.findMany(query({ where, orderBy: { id: 'asc' } }));
+        return ctx.db.query.officesHistory.findMany(
+          query({ where: { AND: [where, heldAt(at)] } as never, orderBy: { id: 'asc' } }) as never,
+        ) as never;
+      },
     },
     { name: 'OfficeConnection' },
     { name: 'OfficeEdge' },

@@ -2,6 +2,7 @@
 // failed change leaves no event and no committed change is without one. Work that must happen only once the
 // change is durable (marking revoked tokens in this process, reloading the signing keys) is queued with
 // `afterCommit` and runs after the commit, never for a change that rolled back.
+import { sql } from 'drizzle-orm';
 import { appendAuditEvents, type AuditEntry } from '../audit/write.js';
 import type { KeyRing } from '../auth/keys.js';
 import type { Principal } from '../auth/principal.js';
@@ -44,6 +45,8 @@ export async function write<T>(
   const queued: (() => void | Promise<void>)[] = [];
   const now = deps.clock.now();
   const result = await deps.db.transaction(async (tx) => {
+    // The history triggers (src/db/history.ts) stamp each version with this change's instant, not the database's.
+    await tx.execute(sql`select set_config('registry.now', ${now.toISOString()}, true)`);
     const done = await change({ tx, principal, now, deps, afterCommit: (work) => void queued.push(work) });
     await appendAuditEvents(tx, principal, Array.isArray(done.audit) ? done.audit : [done.audit]);
     return done.result;
