@@ -242,6 +242,34 @@ const cases: [name: string, query: () => string, table: string, indexes: string,
     'access_tokens',
     'access_tokens_contractor_idx',
   ],
+  [
+    'contractors as of an instant, with their nested lists as of the same instant',
+    () =>
+      `{ contractors(first: 5, asOf: "${new Date().toISOString()}") { nodes { id processingLocations { country }
+        grants(first: 5) { nodes { id } } obligations(first: 5) { nodes { id } } } } }`,
+    'contractors_history',
+    'contractors_history_id_idx processing_locations_history_contractor_idx grants_history_contractor_idx obligations_history_contractor_idx',
+  ],
+  [
+    'grants as of an instant, by contractor',
+    () => `{ grants(first: 5, contractorId: "${contractorId}", asOf: "${new Date().toISOString()}") { nodes { id } } }`,
+    'grants_history',
+    'grants_history_contractor_idx',
+  ],
+  [
+    'obligations as of an instant, by contractor',
+    () =>
+      `{ obligations(first: 5, contractorId: "${contractorId}", asOf: "${new Date().toISOString()}") { nodes { id } } }`,
+    'obligations_history',
+    'obligations_history_contractor_idx',
+  ],
+  [
+    'offices as of an instant',
+    () =>
+      `{ offices(first: 5, asOf: "${new Date().toISOString()}") { nodes { id grants(first: 5) { nodes { id } } } } }`,
+    'offices_history',
+    'offices_history_id_idx grants_history_office_idx',
+  ],
 ];
 
 test.each(cases)('%s: uses its index', async (_name, query, table, indexes, bitmapOnly) => {
