@@ -81,6 +81,8 @@ export async function seedRegistry(sql: postgres.Sql, s: Scale): Promise<void> {
   const oc = arr(OFFICE_COUNTRIES);
   const cc = arr(CONTRACTOR_COUNTRIES);
   await sql.begin(async (tx) => {
+    // What the registry held (src/db/history.ts) since two years ago: the history triggers stamp every row with it.
+    await tx.unsafe(`select set_config('registry.now', (now() - interval '2 years')::text, true)`);
     await tx.unsafe(`
       insert into offices (name, legal_entity, country, city, is_headquarters)
       select 'Office ' || i, 'Example Software ' || (${oc})[1 + i % ${OFFICE_COUNTRIES.length}] || ' Ltd',
@@ -133,6 +135,22 @@ export async function seedRegistry(sql: postgres.Sql, s: Scale): Promise<void> {
         'support.problem_description', 'Cannot start product after update ' || (i % 97),
         'contact.name', 'Subject ' || i, 'financial.payment_card', '4111111111111111')
       from generate_series(1, ${s.sharedRecords}) i`);
+  });
+}
+
+/**
+ * Six months ago every contractor changed (a new contact, one version more) and every fifth grant was revoked: the
+ * history holds two versions of each contractor and of those grants, so a page as of a year ago must pass over the
+ * later versions the current page reads.
+ */
+export async function changeRegistryLater(sql: postgres.Sql): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx.unsafe(`select set_config('registry.now', (now() - interval '6 months')::text, true)`);
+    await tx.unsafe(
+      `update contractors set contact_name = contact_name || ' (new)', version = version + 1, updated_at = now() - interval '6 months'`,
+    );
+    await tx.unsafe(`update grants set status = 'REVOKED', revoked_at = now() - interval '6 months',
+      revocation_reason = 'benchmark data: re-papered' where id % 5 = 0 and contractor_id <> ${BENCH_CONTRACTOR}`);
   });
 }
 

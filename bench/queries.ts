@@ -16,6 +16,12 @@ export const CONTRACTORS_PAGE = `query ContractorsPage {
   }
 }`;
 
+/** The same page as the registry held it at `$asOf`. */
+export const CONTRACTORS_PAGE_AS_OF = CONTRACTORS_PAGE.replace(
+  'query ContractorsPage {\n  contractors(first: 50) {',
+  'query ContractorsPageAsOf($asOf: DateTime!) {\n  contractors(first: 50, asOf: $asOf) {',
+);
+
 /** The same page from PostGraphile 4's generated API (its own field names). */
 export const CONTRACTORS_PAGE_POSTGRAPHILE = `query ContractorsPage {
   allContractors(first: 50, orderBy: PRIMARY_KEY_ASC) {

@@ -19,6 +19,7 @@ import {
   BENCH_CATEGORIES,
   BENCH_CONTRACTOR,
   BENCH_PURPOSE,
+  changeRegistryLater,
   FULL,
   historyEnd,
   insertTransfers,
@@ -29,6 +30,7 @@ import { measureHttp, measureLoop, sendAll, type HttpTarget, type Measured } fro
 import {
   body,
   CONTRACTORS_PAGE,
+  CONTRACTORS_PAGE_AS_OF,
   CONTRACTORS_PAGE_POSTGRAPHILE,
   contractorsPageSql,
   IMPORT_RECORDS,
@@ -108,6 +110,7 @@ async function main() {
 
   let t0 = Date.now();
   await seedRegistry(sql, scale);
+  await changeRegistryLater(sql);
   await insertTransfers(sql, scale, 1, scale.transfersSmall);
   await analyze(sql);
   log(
@@ -287,6 +290,51 @@ async function main() {
   const rawContractors = await measureLoop(() => contractorsPageSql(sql), CONNECTIONS, SECONDS, WARMUP);
   rows.push({ scenario: '  hand-written SQL, same rows (postgres.js, in process)', ...rawContractors, statements: 1 });
   const plainContractors = await plainHttp('/contractors', '{}', 50);
+
+  // --- the contractors page as of a year ago against the current page: interleaved rounds, medians of each ---
+  const asOfName = 'contractors page as of a year ago (history tables)';
+  const nowName = '  contractors page now, in the same rounds';
+  const asOfPage = body(CONTRACTORS_PAGE_AS_OF, { asOf: new Date(Date.now() - 365 * 86_400_000).toISOString() });
+  const pages = [
+    { name: asOfName, payload: asOfPage, runs: [] as Measured[] },
+    { name: nowName, payload: contractorsPage, runs: [] as Measured[] },
+  ];
+  const pastCheck = await fetch(main.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...staffHeaders },
+    body: asOfPage,
+  });
+  const past = (await pastCheck.json()) as any;
+  if (
+    past.errors ||
+    past.data.contractors.edges.length !== 50 ||
+    !past.data.contractors.edges[0].node.grants.edges.length
+  )
+    throw new Error(`${asOfName}: ${JSON.stringify(past).slice(0, 400)}`);
+  for (let round = 0; round < AUTH_ROUNDS; round++)
+    for (const p of pages)
+      p.runs.push(
+        await measureHttp(
+          p.name,
+          { url: main.url, headers: staffHeaders, body: p.payload },
+          CONNECTIONS,
+          AUTH_ROUND_SECONDS,
+          round === 0 ? WARMUP_REQUESTS : 0,
+        ),
+      );
+  const [asOfOurs, nowOurs] = pages.map((p) => {
+    const m = [...p.runs].sort((x, y) => x.p50 - y.p50)[Math.floor(p.runs.length / 2)]!;
+    rows.push({
+      scenario: p.name,
+      requestsPerSecond: m.requestsPerSecond,
+      p50: m.p50,
+      p99: m.p99,
+      peakMiB: main.peakMiB(),
+    });
+    log(`${p.name}: p50 ${p.runs.map((r) => r.p50).join(', ')} ms`);
+    return m;
+  }) as [Measured, Measured];
+  await countInto(asOfName, staffHeaders, asOfPage);
 
   // --- transfer history at full size: first page, a deep page, hand-written SQL ---
   const firstFullName = `transfers US, 2-year range: first page (${full} rows)`;
@@ -535,6 +583,11 @@ async function main() {
     {
       ratio: 'GraphQL over plain HTTP: transfers first page p50 / same SQL behind node:http p50',
       value: firstFull.p50 / plainFirst.p50,
+    },
+    {
+      ratio: 'asOf: contractors page a year ago p50 / now p50 (interleaved rounds)',
+      value: asOfOurs.p50 / nowOurs.p50,
+      target: { op: '<=', limit: 1.5 },
     },
     {
       ratio: 'depth: deep page p50 / first page p50',
