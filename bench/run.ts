@@ -318,7 +318,7 @@ async function main() {
           p.name,
           { url: main.url, headers: staffHeaders, body: p.payload },
           CONNECTIONS,
-          AUTH_ROUND_SECONDS,
+          SECONDS,
           round === 0 ? WARMUP_REQUESTS : 0,
         ),
       );
