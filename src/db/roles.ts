@@ -1,7 +1,8 @@
 // Least privilege on PostgreSQL. Two roles: an owner that applies the migrations and owns every table,
 // and the service's role, which may read and write rows and nothing more — no DDL, no TRUNCATE, no UPDATE
-// or DELETE on the append-only history (nor INSERT where only the database writes it), not a superuser (so it cannot set session_replication_role =
-// replica, which skips triggers, the append-only ones included).
+// or DELETE on the append-only history, only SELECT on what the registry held (its triggers write it), not a
+// superuser (so it cannot set session_replication_role = replica, which skips triggers, the append-only ones
+// included).
 import postgres from 'postgres';
 import { onlyRow } from './rows.js';
 
@@ -23,7 +24,8 @@ function databaseOf(url: string): string {
  * What the service's role may do in the current database; run by the owner (or a superuser) in a
  * transaction after every migration, so a new table is covered from its first release. Every table: SELECT,
  * INSERT, UPDATE, DELETE — except UPDATE and DELETE on the tables whose triggers call
- * refuse_history_change(), found through the triggers themselves, so an append-only table needs no entry here.
+ * refuse_history_change(), found through the triggers themselves, so an append-only table needs no entry here;
+ * and INSERT too on the tables guarded by guard_history_period() (src/db/history.ts), which only triggers write.
  * Identity columns need no sequence privilege. The migrations journal is readable, so that the service
  * can see at start that no migration is pending without needing the right to apply one.
  */
