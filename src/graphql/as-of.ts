@@ -10,6 +10,18 @@ import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import type { Clock } from '../clock.js';
 import { checkAsOf, heldAt } from '../registry/history.js';
 
+const AS_OF_ROOT = 'registryAsOf';
+
+/**
+ * The `asOf` argument of a root query field that reads the registry's history, and the mark this plugin wraps the
+ * field by (other fields may take an instant of their own meaning, e.g. a policy in force at a future date).
+ */
+export const asOfRoot = {
+  description:
+    'What the registry held at this instant (nested lists too), from its history; absent: now. An instant after now is refused (VALIDATION_FAILED); one before anything was recorded finds nothing.',
+  extensions: { [AS_OF_ROOT]: true },
+};
+
 /** Per request (its context object): root field response key → the instant asked for. */
 const instants = new WeakMap<object, Map<string, Date>>();
 
@@ -18,7 +30,7 @@ class AsOfPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
     resolver: GraphQLFieldResolver<unknown, Types['Context'], object>,
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): GraphQLFieldResolver<unknown, Types['Context'], object> {
-    if (fieldConfig.parentType !== 'Query' || !fieldConfig.args.asOf) return resolver;
+    if (fieldConfig.parentType !== 'Query' || !fieldConfig.extensions?.[AS_OF_ROOT]) return resolver;
     return (parent, args, ctx, info) => {
       const asOf = (args as { asOf?: Date | null }).asOf;
       if (asOf) {
@@ -65,6 +77,3 @@ export function nestedWhere<W extends object>(
   if (!at) return where;
   return { AND: [...(where ? [where] : []), heldAt(at)] };
 }
-
-export const AS_OF_DESCRIPTION =
-  'What the registry held at this instant (nested lists too), from its history; absent: now. An instant after now is refused (VALIDATION_FAILED); one before anything was recorded finds nothing.';

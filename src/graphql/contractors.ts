@@ -11,7 +11,7 @@ import {
   updateContractor,
 } from '../registry/contractors.js';
 import { heldAt } from '../registry/history.js';
-import { AS_OF_DESCRIPTION, asOfAt, nestedWhere } from './as-of.js';
+import { asOfAt, asOfRoot, nestedWhere } from './as-of.js';
 import { builder } from './builder.js';
 import { decodeId, decodeOptionalId } from './input.js';
 
@@ -83,6 +83,7 @@ builder.queryFields((t) => ({
     {
       type: 'contractors',
       authScopes: { staff: true },
+      extensions: asOfRoot.extensions,
       args: {
         country: t.arg.string({ required: false }),
         status: t.arg({ type: ContractorStatusEnum, required: false }),
@@ -91,7 +92,7 @@ builder.queryFields((t) => ({
           required: false,
           description: 'Only contractors that provide this service.',
         }),
-        asOf: t.arg({ type: 'DateTime', required: false, description: AS_OF_DESCRIPTION }),
+        asOf: t.arg({ type: 'DateTime', required: false, description: asOfRoot.description }),
       },
       resolve: (query, _root, args, ctx, info) => {
         const at = asOfAt(ctx, info);
@@ -109,9 +110,10 @@ builder.queryFields((t) => ({
     type: 'contractors',
     nullable: true,
     authScopes: { scope: 'registry:read' },
+    extensions: asOfRoot.extensions,
     args: {
       id: t.arg.id({ required: true }),
-      asOf: t.arg({ type: 'DateTime', required: false, description: AS_OF_DESCRIPTION }),
+      asOf: t.arg({ type: 'DateTime', required: false, description: asOfRoot.description }),
     },
     resolve: async (query, _root, args, ctx, info) => {
       const id = decodeId('Contractor', String(args.id), 'id');

@@ -5,7 +5,7 @@ import { readsOwn } from '../auth/principal.js';
 import { grantStatusAt } from '../registry/grant-status.js';
 import { awaitingRepaper, grantDataAccess, grantFilters, repaperGrant, revokeGrant } from '../registry/grants.js';
 import { heldAt } from '../registry/history.js';
-import { AS_OF_DESCRIPTION, asOfAt, nestedWhere } from './as-of.js';
+import { asOfAt, asOfRoot, nestedWhere } from './as-of.js';
 import { builder } from './builder.js';
 import { listedContractorId } from '../registry/visibility.js';
 import { decodeId, decodeOptionalId } from './input.js';
@@ -100,6 +100,7 @@ builder.queryFields((t) => ({
     {
       type: 'grants',
       description: 'Staff see every grant; a contractor token sees only its own.',
+      extensions: asOfRoot.extensions,
       authScopes: { scope: 'registry:read' },
       args: {
         contractorId: t.arg.id({ required: false }),
@@ -109,7 +110,7 @@ builder.queryFields((t) => ({
         asOf: t.arg({
           type: 'DateTime',
           required: false,
-          description: `${AS_OF_DESCRIPTION} \`status\` is judged at that instant.`,
+          description: `${asOfRoot.description} \`status\` is judged at that instant.`,
         }),
       },
       resolve: (query, _root, args, ctx, info) => {

@@ -5,7 +5,7 @@ import { OBLIGATION_KINDS } from '../db/enums.js';
 import { acknowledgeObligation, addObligation, isCurrentOn, obligationFilters } from '../registry/obligations.js';
 import { dayOf } from '../registry/validation.js';
 import { heldAt } from '../registry/history.js';
-import { AS_OF_DESCRIPTION, asOfAt, nestedWhere } from './as-of.js';
+import { asOfAt, asOfRoot, nestedWhere } from './as-of.js';
 import { builder } from './builder.js';
 import { listedContractorId } from '../registry/visibility.js';
 import { decodeId, decodeOptionalId } from './input.js';
@@ -49,6 +49,7 @@ builder.queryFields((t) => ({
   obligations: t.drizzleConnection(
     {
       type: 'obligations',
+      extensions: asOfRoot.extensions,
       description:
         "Staff: all, one contractor's, or those expiring or due for review within `dueWithinDays`. A contractor token: its own.",
       authScopes: { scope: OWN_READ_SCOPES.obligations },
@@ -62,7 +63,7 @@ builder.queryFields((t) => ({
         asOf: t.arg({
           type: 'DateTime',
           required: false,
-          description: `${AS_OF_DESCRIPTION} \`dueWithinDays\` counts from that instant.`,
+          description: `${asOfRoot.description} \`dueWithinDays\` counts from that instant.`,
         }),
       },
       resolve: (query, _root, args, ctx, info) => {

@@ -1,7 +1,7 @@
 // Offices: the type, the list and the mutations; the rules live in src/registry/offices.ts.
 import { createOffice, officeFilters, updateOffice } from '../registry/offices.js';
 import { heldAt } from '../registry/history.js';
-import { AS_OF_DESCRIPTION, asOfAt } from './as-of.js';
+import { asOfAt, asOfRoot } from './as-of.js';
 import { builder } from './builder.js';
 import { decodeId } from './input.js';
 
@@ -29,9 +29,10 @@ builder.queryFields((t) => ({
     {
       type: 'offices',
       authScopes: { staff: true },
+      extensions: asOfRoot.extensions,
       args: {
         country: t.arg.string({ required: false, description: 'Only offices in this country.' }),
-        asOf: t.arg({ type: 'DateTime', required: false, description: AS_OF_DESCRIPTION }),
+        asOf: t.arg({ type: 'DateTime', required: false, description: asOfRoot.description }),
       },
       resolve: (query, _root, args, ctx, info) => {
         const at = asOfAt(ctx, info);
