@@ -116,3 +116,8 @@ export function importBatch(from: number, count: number): { subjectRef: string; 
     };
   });
 }
+
+/** What a policy change would break (writes nothing): every affected grant, token, contractor, recent transfers. */
+export const PREVIEW_POLICY_CHANGE = `query($input: PolicyChangeInput!) { previewPolicyChange(input: $input) { __typename
+  ... on PolicyImpact { effectiveAt grants { grant { id } reason validMechanisms { mechanism sccModule } }
+    tokens { id } contractors { id } recentTransfers { count records categories } } } }`;

@@ -136,6 +136,19 @@ describe('ending US adequacy effective tomorrow', () => {
     // Today: nothing changed yet.
     expect((await grantStatus(dpfGrant.id)).status).toBe('ACTIVE');
     expect(await viewerStatus(dpfToken)).toBe(200);
+    // A new grant resting on the DPF today would be suspended tomorrow: refused now, naming the change.
+    const late = await mutate(
+      h,
+      compliance,
+      'grantDataAccess',
+      'GrantDataAccessInput',
+      { contractorId: dpf.id, officeId: office.id, purpose: 'ORDER_FULFILMENT', categories: ['contact.email'] },
+      '',
+    );
+    expect(late).toMatchObject({
+      code: 'POLICY_VIOLATION',
+      reason: expect.stringMatching(/a recorded policy change no longer allows it: .*US has no adequacy/),
+    });
 
     // The policy as of any instant: US adequacy today, none the day after tomorrow.
     const asOf = async (at?: Date) =>

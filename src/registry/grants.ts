@@ -1,6 +1,6 @@
 // Grants: the only thing that makes data reachable by a contractor; each route is judged by the transfer policy.
 // When a grant counts ("in effect at time t") is defined once, in grant-status.ts.
-import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Queryable, Tx } from '../db/client.js';
@@ -13,7 +13,15 @@ import {
   type GrantStatusAt,
   type Purpose,
 } from '../db/enums.js';
-import { accessTokens, contractors, grantCategories, grants, offices, processingLocations } from '../db/tables.js';
+import {
+  accessTokens,
+  contractors,
+  grantCategories,
+  grants,
+  offices,
+  policyChanges,
+  processingLocations,
+} from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
 import { judgeDestinations, judgePurposeCategories } from '../policy/load.js';
 import type { AuditEntry } from '../audit/write.js';
@@ -173,21 +181,37 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
 
     // Judged to the contractor's country and to each of its processing locations (locked with the contractor).
     const locations = await locationCountries(tx, [contractor.id]);
-    const [judged] = await judgeDestinations(tx, [
-      {
+    // Judged at its start, and at each later instant a recorded policy change takes effect: a grant the policy
+    // will no longer allow is refused now rather than suspended then.
+    const changes = await tx
+      .selectDistinct({ at: policyChanges.effectiveAt })
+      .from(policyChanges)
+      .where(and(isNull(policyChanges.appliedAt), gt(policyChanges.effectiveAt, validFrom)))
+      .orderBy(asc(policyChanges.effectiveAt));
+    const judged = await judgeDestinations(
+      tx,
+      [validFrom, ...changes.map((c) => c.at)].map((at) => ({
         route: {
           exporterCountry: office.country,
-          exporterRole: 'CONTROLLER',
-          importer: { kind: 'CONTRACTOR', role: contractor.role, certifications: contractor.certifications },
-          context: 'GRANT',
-          at: validFrom,
+          exporterRole: 'CONTROLLER' as const,
+          importer: { kind: 'CONTRACTOR' as const, role: contractor.role, certifications: contractor.certifications },
+          context: 'GRANT' as const,
+          at,
         },
         destinations: [contractor.country, ...locations.get(contractor.id)!],
         choice: { mechanism: data.mechanism, sccModule: data.sccModule },
-      },
-    ]);
-    const decision = judged!;
+      })),
+    );
+    const decision = judged[0]!;
     if (!decision.allowed) throw new PolicyViolationError(office.country, decision.importerCountry, decision.reason);
+    judged.forEach((later, i) => {
+      if (!later.allowed)
+        throw new PolicyViolationError(
+          office.country,
+          later.importerCountry,
+          `from ${changes[i - 1]!.at.toISOString()} a recorded policy change no longer allows it: ${later.reason}`,
+        );
+    });
 
     const [row] = await tx
       .insert(grants)
