@@ -524,6 +524,8 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
       candidates.map(at),
       candidates.flatMap((g) => destinationsOf(g).map((importer) => ({ exporter: g.officeCountry, importer }))),
     );
+    // Grants on the same route with the same mechanism get the same answer: each distinct one is judged once.
+    const judged = new Map<string, { reason: string; validMechanisms: MechanismOption[] } | null>();
     for (const g of candidates) {
       const route = {
         exporterCountry: g.officeCountry,
@@ -532,23 +534,34 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
         context: 'GRANT' as const,
         at: at(g),
       };
-      const tables = policy.at(route.at);
-      const decision = decideDestinations(tables, route, destinationsOf(g), {
-        mechanism: g.mechanism,
-        sccModule: g.sccModule,
-      });
-      if (decision.allowed) continue;
-      broken.push({
-        grantId: g.id,
-        contractorId: g.contractorId,
-        officeId: g.officeId,
-        purpose: g.purpose,
-        grant: grantRow(g),
-        reason: `${decision.importerCountry}: ${decision.reason}`,
-        validMechanisms: OPTIONS.filter((o) => decideDestinations(tables, route, destinationsOf(g), o).allowed).map(
-          (o) => ({ mechanism: o.mechanism!, sccModule: o.sccModule ?? null }),
-        ),
-      });
+      const destinations = destinationsOf(g);
+      const key = JSON.stringify([route, destinations, g.mechanism, g.sccModule]);
+      let verdict = judged.get(key);
+      if (verdict === undefined) {
+        const tables = policy.at(route.at);
+        const decision = decideDestinations(tables, route, destinations, {
+          mechanism: g.mechanism,
+          sccModule: g.sccModule,
+        });
+        verdict = decision.allowed
+          ? null
+          : {
+              reason: `${decision.importerCountry}: ${decision.reason}`,
+              validMechanisms: OPTIONS.filter((o) => decideDestinations(tables, route, destinations, o).allowed).map(
+                (o) => ({ mechanism: o.mechanism!, sccModule: o.sccModule ?? null }),
+              ),
+            };
+        judged.set(key, verdict);
+      }
+      if (verdict)
+        broken.push({
+          grantId: g.id,
+          contractorId: g.contractorId,
+          officeId: g.officeId,
+          purpose: g.purpose,
+          grant: grantRow(g),
+          ...verdict,
+        });
     }
   }
   if (!broken.length) return none;
@@ -567,10 +580,13 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
       .orderBy(asc(contractors.id)),
     tx.execute(sql`
       with routes as (select distinct b.o, b.c from jsonb_to_recordset(${json(pairs)}) as b(o int, c int)),
-      hit as (
-        select t.record_count, t.categories from transfers t
-        join routes r on t.exporter_office_id = r.o and t.importer_contractor_id = r.c
-        where t.occurred_at >= ${new Date(now.getTime() - RECENT_TRANSFER_DAYS * 86_400_000).toISOString()}::timestamptz)
+      hit as materialized (
+        -- Per route, a range of the (importer contractor, time) index rather than a scan of the history.
+        select t.record_count, t.categories from routes r cross join lateral (
+          select t.record_count, t.categories from transfers t
+          -- "+ 0": the office is a filter on that range; ANDing in the office index costs far more than it saves.
+          where t.importer_contractor_id = r.c and t.exporter_office_id + 0 = r.o
+            and t.occurred_at >= ${new Date(now.getTime() - RECENT_TRANSFER_DAYS * 86_400_000).toISOString()}::timestamptz) t)
       select (select count(*)::int from hit) as count,
         (select coalesce(sum(record_count), 0)::float8 from hit) as records,
         (select coalesce(array_agg(distinct k order by k), '{}'::text[]) from hit, unnest(hit.categories) as k) as categories`),
