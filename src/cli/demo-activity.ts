@@ -79,11 +79,11 @@ function routes(ids: DemoIds) {
 /** Loads the year of activity; the grants it uses must be valid from a year before `now`. */
 export async function loadDemoActivity(deps: RegistryDeps, loader: StaffPrincipal, ids: DemoIds): Promise<void> {
   const now = deps.clock.now().getTime();
-  // Three transfers a month on every route over the past year; sizes vary by a fixed pattern (same demo every time).
+  // Two transfers a month on every route over the past year; sizes vary by a fixed pattern (same demo every time).
   let n = 0;
   for (let month = 11; month >= 0; month--) {
     for (const { size, ...route } of routes(ids)) {
-      for (const day of [3, 12, 23]) {
+      for (const day of [5, 19]) {
         n++;
         const occurredAt = new Date(now - (month * 30 + 30 - day) * DAY - (n % 17) * 3_600_000);
         await recordTransfer(deps, loader, { ...route, recordCount: size + ((n * 37) % 211) - month * 9, occurredAt });
