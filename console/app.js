@@ -115,8 +115,9 @@ function App({ settings }) {
           </nav>
           <div class="who">
             <span
-              >${viewer.contractor?.legalName ?? viewer.subject}
-              <span class="muted">(${viewer.kind === 'STAFF' ? label(viewer.role) : 'contractor'})</span></span
+              >${`${viewer.contractor?.legalName ?? viewer.subject} `}<span class="muted"
+                >(${viewer.kind === 'STAFF' ? label(viewer.role) : 'contractor'})</span
+              ></span
             >
             <button type="button" onClick=${() => signOut('You signed out; the token is forgotten.')}>Sign out</button>
           </div>`

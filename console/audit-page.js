@@ -206,7 +206,7 @@ function AuditLogState() {
         'ok' in check &&
         (check.ok
           ? html`<p class="ok">
-              Intact: ${num(check.checked)} events checked, head #${check.headSeq}
+              ${`Intact: ${num(check.checked)} events checked, head #${check.headSeq} `}
               <code>${check.headHash.slice(0, 16)}…</code>
             </p>`
           : html`<p class="error">Broken at event #${check.firstBroken.seq}: ${check.firstBroken.reason}</p>`)

@@ -204,8 +204,7 @@ export function GrantForm({ contractorId }) {
                       checked=${form.categories.includes(c.key)}
                       onChange=${() => toggleCategory(c.key)}
                     />
-                    ${c.name}
-                    <code>${c.key}</code>${c.sensitivity === 'RESTRICTED' ? html` <strong>restricted</strong>` : ''}
+                    ${`${c.name} `}<code>${c.key}</code>${c.sensitivity === 'RESTRICTED' ? html` <strong>restricted</strong>` : ''}
                   </label>`,
               )}
             </fieldset>`,

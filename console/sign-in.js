@@ -50,10 +50,10 @@ export function SignIn({ settings, notice, onToken }) {
         onInput=${(e) => setValue(e.currentTarget.value)}
       ></textarea>
       <p id="token-help" class="muted">
-        Staff: mint one where the service runs with
-        <code>npm run --silent token -- --role auditor --subject you@example.com</code> (or
-        <code>--role compliance</code>). Contractors: the token compliance staff issued to you. It is kept only in this
-        tab and sent only as an <code>Authorization</code> header; signing out forgets it.
+        Staff: mint one where the service runs with${' '}
+        <code>npm run --silent token -- --role auditor --subject you@example.com</code>${' '}
+        (or <code>--role compliance</code>). Contractors: the token compliance staff issued to you. It is kept
+        only in this tab and sent only as an <code>Authorization</code> header; signing out forgets it.
       </p>
       ${error && html`<p class="error" role="alert">${error}</p>`}
       <button type="submit" class="primary" disabled=${busy}>Sign in</button>

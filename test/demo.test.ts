@@ -78,7 +78,7 @@ test('the demo is alive: a year of transfers, disclosure requests in every state
   expect(flows).toEqual(
     expect.arrayContaining([
       'IE>IN SCC true',
-      'IN>JP ADEQUACY true',
+      'IN>JP NOT_REQUIRED true',
       'IE>NL NOT_REQUIRED false',
       'DE>US ADEQUACY true',
     ]),
