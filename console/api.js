@@ -25,8 +25,9 @@ export async function gql(query, variables = {}) {
     body: JSON.stringify({ query, variables }),
   });
   if (response.status === 401) {
-    onUnauthorized(await messageOf(response));
-    throw new ApiError('Signed out: the service refused the token.');
+    const reason = await messageOf(response);
+    onUnauthorized(reason);
+    throw new ApiError(`The service refused the token: ${reason}`);
   }
   const body = await response.json().catch(() => ({}));
   if (body.errors?.length) throw new ApiError(body.errors.map((e) => e.message).join('; '));

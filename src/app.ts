@@ -96,7 +96,7 @@ export function createApp(deps: AppDeps) {
   const { config, database, keys } = deps;
   const clock = deps.clock ?? systemClock;
   const graphiql = config.env !== 'production';
-  const consoleSettings: ConsoleSettings = {};
+  const consoleSettings: ConsoleSettings = config.consoleOidc ? { oidc: config.consoleOidc } : {};
   const principals = new WeakMap<Request, Principal>();
   const tokenHashes = new WeakMap<Request, string>();
   const logger = deps.logger ?? createLogger(config.logLevel);
