@@ -158,7 +158,6 @@ describe.skipIf(onPostgres || !existsSync(chromiumPath))(
     test('an auditor sees the flow map and downloads its CSV', async () => {
       const { page, context, elsewhere, errors, urls } = await tab();
       expect(await seriousViolations((await page.goto(base), page))).toEqual([]);
-      await shot(page, 'sign-in');
       await signIn(page, tokens.auditor);
       const flows = page.getByRole('region', { name: 'Where the data goes' });
       // The demo's year: Ireland → India under SCC, a third-country flow, in the diagram and the table.
@@ -222,7 +221,6 @@ describe.skipIf(onPostgres || !existsSync(chromiumPath))(
       await page.getByLabel('Transfer impact assessment (reference)').fill('TIA-2026-031');
       await page.getByRole('button', { name: 'Create grant' }).click();
       await page.getByText(/Grant created: Active, SCC module 2/).waitFor();
-      await shot(page, 'grant-created');
       // The grant is in the registry as the form showed it.
       const { grants } = await graphql(
         tokens.compliance,
