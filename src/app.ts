@@ -15,6 +15,7 @@ import { scalarFieldNames } from './graphql/scalars.js';
 import { schema } from './graphql/schema.js';
 import { bearerCredentials } from './http/authorization.js';
 import { bodyReader } from './http/body.js';
+import { CONSOLE_ASSETS, consoleAsset, consolePage, type ConsoleSettings } from './http/console.js';
 import { corsPlugin } from './http/cors.js';
 import { EXPORT_PATHS, exportCsv } from './http/csv.js';
 import { databaseFault, databaseGuard, requestDeadlines } from './http/database-guard.js';
@@ -95,6 +96,7 @@ export function createApp(deps: AppDeps) {
   const { config, database, keys } = deps;
   const clock = deps.clock ?? systemClock;
   const graphiql = config.env !== 'production';
+  const consoleSettings: ConsoleSettings = config.consoleOidc ? { oidc: config.consoleOidc } : {};
   const principals = new WeakMap<Request, Principal>();
   const tokenHashes = new WeakMap<Request, string>();
   const logger = deps.logger ?? createLogger(config.logLevel);
@@ -124,6 +126,10 @@ export function createApp(deps: AppDeps) {
   // health check answers it (200, empty body) before any plugin of ours runs.
   const gate: Plugin = {
     async onRequest({ request, url, endResponse }) {
+      // The web console (src/http/console.ts): a public page and its code; what it shows needs a token.
+      if (request.method === 'GET' && url.pathname === '/') return endResponse(consolePage(consoleSettings));
+      if (request.method === 'GET' && url.pathname.startsWith(CONSOLE_ASSETS))
+        return endResponse(consoleAsset(request, url.pathname));
       // GraphiQL's own code (outside production), public like the page that loads it.
       if (graphiql && request.method === 'GET' && url.pathname.startsWith(GRAPHIQL_ASSETS))
         return endResponse(await graphiqlAsset(request, url.pathname));
@@ -145,6 +151,9 @@ export function createApp(deps: AppDeps) {
         case EXPORT_PATHS.transfers:
         case EXPORT_PATHS.transparencyReport:
         case EXPORT_PATHS.recordsOfProcessing:
+        case EXPORT_PATHS.transferFlows:
+        case EXPORT_PATHS.monthlyVolume:
+        case EXPORT_PATHS.topContractors:
         case GRAPHQL_PATH:
           break;
         default:

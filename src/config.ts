@@ -34,6 +34,9 @@ const schema = z.object({
   OIDC_ROLE_CLAIM: z.string().default('roles'),
   OIDC_COMPLIANCE_ROLE: z.string().default('registry-compliance'),
   OIDC_AUDITOR_ROLE: z.string().default('registry-auditor'),
+  /** The web console's public client at the identity provider (authorization code with PKCE; no secret). */
+  OIDC_CONSOLE_CLIENT_ID: z.string().optional(),
+  OIDC_CONSOLE_SCOPE: z.string().default('openid'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
   /** SIGTERM: /ready fails at once; new connections are still served this long, so load balancers notice first. */
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
@@ -117,6 +120,8 @@ export type Config = Readonly<{
   contractorTokenMaxTtlSeconds: number;
   /** Staff tokens from the company's identity provider, when configured. */
   oidc: ExternalIssuerConfig | undefined;
+  /** The console's sign-in at that identity provider, when it has a client there. */
+  consoleOidc: Readonly<{ issuer: string; clientId: string; scope: string }> | undefined;
   shutdownGraceMs: number;
   shutdownDelayMs: number;
   limits: Readonly<{
@@ -150,6 +155,12 @@ function oidc(c: z.infer<typeof schema>): ExternalIssuerConfig | undefined {
   };
 }
 
+function consoleOidc(c: z.infer<typeof schema>): Config['consoleOidc'] {
+  if (!c.OIDC_CONSOLE_CLIENT_ID) return undefined;
+  if (!c.OIDC_ISSUER) throw new Error('Invalid configuration: OIDC_CONSOLE_CLIENT_ID needs OIDC_ISSUER');
+  return { issuer: c.OIDC_ISSUER, clientId: c.OIDC_CONSOLE_CLIENT_ID, scope: c.OIDC_CONSOLE_SCOPE };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
@@ -172,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     staffTokenTtlSeconds: c.STAFF_TOKEN_TTL_SECONDS,
     contractorTokenMaxTtlSeconds: c.CONTRACTOR_TOKEN_MAX_TTL_SECONDS,
     oidc: oidc(c),
+    consoleOidc: consoleOidc(c),
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     shutdownDelayMs: c.SHUTDOWN_DELAY_MS,
     limits: {

@@ -29,7 +29,7 @@ test('demo registry loads and reads back', async () => {
   expect(await hasOffices(h.database.db)).toBe(true);
   const r = await h.gql(
     await h.staffToken('AUDITOR'),
-    '{ contractors(first: 50) { nodes { legalName country status grants(first: 10) { nodes { mechanism office { country } } } } } }',
+    '{ contractors(first: 50) { nodes { id legalName country status grants(first: 10) { nodes { mechanism office { country } } } } } }',
   );
   const byName = Object.fromEntries(r.body.data.contractors.nodes.map((c: { legalName: string }) => [c.legalName, c]));
   expect(Object.keys(byName)).toHaveLength(6);
@@ -44,8 +44,60 @@ test('demo registry loads and reads back', async () => {
   );
   const events = log.body.data.auditLog.nodes as { actor: string; actorRole: string; action: string }[];
   expect(events.length).toBeGreaterThan(40);
-  expect(new Set(events.map((e) => `${e.actor} ${e.actorRole}`))).toEqual(new Set(['demo-loader COMPLIANCE']));
+  // Audited as any change: the load's events name the demo loader, a compliance officer, and the contractor's own
+  // reads and acknowledgements name that contractor.
+  const parcelId = byName['ParcelPoint Logistics B.V.'].id;
+  expect(new Set(events.map((e) => `${e.actor} ${e.actorRole}`))).toEqual(
+    new Set(['demo-loader COMPLIANCE', `${parcelId} CONTRACTOR`]),
+  );
   expect(events.map((e) => e.action)).toContain('addObligation');
+});
+
+test('the demo is alive: a year of transfers, disclosure requests in every state, reads of shared records', async () => {
+  const auditor = await h.staffToken('AUDITOR');
+  const now = h.clock.now();
+  const yearAgo = new Date(now.getTime() - 366 * 86_400_000).toISOString();
+  const r = await h.gql(
+    auditor,
+    `query($from: DateTime!, $to: DateTime!) {
+      monthlyTransferVolume(from: $from, to: $to) { month transfers }
+      transferFlows(from: $from, to: $to) { exporterCountry importerCountry mechanism thirdCountry }
+      disclosureRequests(first: 20) { nodes { status overdue } }
+      transfers(first: 1, kind: CONTRACTOR_ACCESS) { nodes { importerContractor { legalName } } }
+    }`,
+    { from: yearAgo, to: now.toISOString() },
+  );
+  expect(r.body.errors).toBeUndefined();
+  const d = r.body.data;
+  // Every one of the last twelve months has transfers.
+  expect(d.monthlyTransferVolume.length).toBeGreaterThanOrEqual(12);
+  expect(d.monthlyTransferVolume.every((m: { transfers: number }) => m.transfers > 0)).toBe(true);
+  const flows = d.transferFlows.map(
+    (f: Record<string, unknown>) => `${f.exporterCountry}>${f.importerCountry} ${f.mechanism} ${f.thirdCountry}`,
+  );
+  expect(flows).toEqual(
+    expect.arrayContaining([
+      'IE>IN SCC true',
+      'IN>JP NOT_REQUIRED true',
+      'IE>NL NOT_REQUIRED false',
+      'DE>US ADEQUACY true',
+    ]),
+  );
+  const statuses = new Set(d.disclosureRequests.nodes.map((n: { status: string }) => n.status));
+  expect(statuses).toEqual(
+    new Set(['RECEIVED', 'UNDER_REVIEW', 'DISCLOSED', 'PARTIALLY_DISCLOSED', 'REJECTED', 'WITHDRAWN']),
+  );
+  expect(d.disclosureRequests.nodes.some((n: { overdue: boolean }) => n.overdue)).toBe(true);
+  expect(d.transfers.nodes[0].importerContractor.legalName).toBe('ParcelPoint Logistics B.V.');
+  // An unacknowledged obligation waits for the contractor.
+  const o = await h.gql(
+    auditor,
+    '{ obligations(first: 50, unacknowledgedOnly: true) { nodes { contractor { legalName } kind } } }',
+  );
+  expect(o.body.data.obligations.nodes).toContainEqual({
+    contractor: { legalName: 'ParcelPoint Logistics B.V.' },
+    kind: 'AUDIT_COOPERATION',
+  });
 });
 
 // The embedded database belongs to one process: the server, or `npm run demo`, or `npm run db:migrate`.

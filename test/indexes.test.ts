@@ -236,6 +236,25 @@ const cases: [name: string, query: () => string, table: string, indexes: string,
     'access_tokens_active_idx',
     'bitmap',
   ],
+  // The auditor's aggregates read only the period asked for (the console's flow map, monthly volume, top contractors).
+  [
+    'transfer flows over a period',
+    () => `{ transferFlows(from: "${from}", to: "2026-02-01T00:00:00Z") { records } }`,
+    'transfers',
+    'transfers_time_idx',
+  ],
+  [
+    'monthly transfer volume over a period',
+    () => `{ monthlyTransferVolume(from: "${from}", to: "2026-02-01T00:00:00Z") { records } }`,
+    'transfers',
+    'transfers_time_idx',
+  ],
+  [
+    'top contractors over a period',
+    () => `{ topContractors(from: "${from}", to: "2026-02-01T00:00:00Z") { records } }`,
+    'transfers',
+    'transfers_time_idx',
+  ],
   [
     'access tokens by contractor',
     () => `{ accessTokens(first: 5, contractorId: "${contractorId}") { nodes { id } } }`,

@@ -9,6 +9,7 @@ import { grantDataAccess } from '../registry/grants.js';
 import { addObligation } from '../registry/obligations.js';
 import { createOffice, hasOffices } from '../registry/offices.js';
 import type { RegistryDeps } from '../registry/tx.js';
+import { loadDemoActivity } from './demo-activity.js';
 
 /** Who the demo's changes are recorded as in the audit log: a compliance officer named demo-loader, for the load. */
 function demoLoader(at: Date): StaffPrincipal {
@@ -45,14 +46,17 @@ export async function loadDemoIfEmpty(deps: RegistryDeps): Promise<{ loaded: boo
 /** Loads the demo registry. Call it on an empty registry (hasOffices): it adds, it never replaces. */
 export async function loadDemoData(deps: RegistryDeps): Promise<void> {
   const principal = demoLoader(deps.clock.now());
+  // Grants date from a year back, so the year of transfers (demo-activity.ts) falls within them.
+  const yearAgo = new Date(deps.clock.now().getTime() - 366 * 86_400_000);
   const office = async (input: Input) => (await createOffice(deps, principal, { isHeadquarters: false, ...input })).id;
   const contractor = async (input: Input) => (await registerContractor(deps, principal, input)).id;
   const activate = (id: number) =>
     setContractorStatus(deps, principal, { id, status: 'ACTIVE', reason: 'Due diligence completed, DPA signed' });
   const location = (contractorId: number, country: string, operations: string[]) =>
     addProcessingLocation(deps, principal, { contractorId, country, operations });
-  const grant = (input: Input) => grantDataAccess(deps, principal, input);
-  const obligation = (input: Input) => addObligation(deps, principal, { effectiveFrom: '2026-01-01', ...input });
+  const grant = (input: Input) => grantDataAccess(deps, principal, { validFrom: yearAgo, ...input });
+  const obligation = async (input: Input) =>
+    (await addObligation(deps, principal, { effectiveFrom: '2026-01-01', ...input })).id;
 
   const dublin = await office({
     name: 'Northwind Softworks headquarters',
@@ -196,8 +200,9 @@ export async function loadDemoData(deps: RegistryDeps): Promise<void> {
     categories: ['contact.name', 'device.software', 'support.problem_description'],
   });
 
+  const parcelObligations: number[] = [];
   for (const id of [parcel, helpdesk, orderflow, cardvault, kanto]) {
-    await obligation({
+    const confidentiality = await obligation({
       contractorId: id,
       kind: 'CONFIDENTIALITY',
       text: "Keep personal data secure and confidential and use it only on Northwind Softworks' behalf.",
@@ -205,7 +210,7 @@ export async function loadDemoData(deps: RegistryDeps): Promise<void> {
       clause: '4.1',
       reviewDueOn: '2027-01-01',
     });
-    await obligation({
+    const breach = await obligation({
       contractorId: id,
       kind: 'BREACH_NOTIFICATION',
       text: 'Notify Northwind Softworks of a personal-data breach without undue delay.',
@@ -213,6 +218,7 @@ export async function loadDemoData(deps: RegistryDeps): Promise<void> {
       clause: '9.2',
       breachNotificationHours: 48,
     });
+    if (id === parcel) parcelObligations.push(confidentiality, breach);
   }
   await obligation({
     contractorId: cardvault,
@@ -221,5 +227,16 @@ export async function loadDemoData(deps: RegistryDeps): Promise<void> {
     sourceDocument: 'Data Processing Agreement v3, Annex II',
     clause: 'II.3',
     expiresOn: '2027-06-30',
+  });
+  await loadDemoActivity(deps, principal, {
+    dublin,
+    berlin,
+    london,
+    parcel,
+    helpdesk,
+    orderflow,
+    cardvault,
+    kanto,
+    parcelObligations,
   });
 }

@@ -13,6 +13,7 @@ import './policy.js';
 import './access-tokens.js';
 import './shared-records.js';
 import './transfers.js';
+import './transfer-statistics.js';
 import './disclosures.js';
 import './records-of-processing.js';
 import './audit-log.js';

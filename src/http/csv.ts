@@ -10,6 +10,14 @@ import { dateTime } from '../graphql/scalars.js';
 import { TRANSPARENCY_COLUMNS, transparencyReport } from '../registry/disclosures.js';
 import { publicId } from '../registry/ids.js';
 import { recordsOfProcessing } from '../registry/records-of-processing.js';
+import {
+  FLOW_COLUMNS,
+  MONTHLY_COLUMNS,
+  monthlyVolume,
+  TOP_CONTRACTOR_COLUMNS,
+  topContractors,
+  transferFlows,
+} from '../registry/transfer-statistics.js';
 import { transferFilterSchema, transferHistory } from '../registry/transfers.js';
 import { problem } from './responses.js';
 
@@ -17,6 +25,9 @@ export const EXPORT_PATHS = {
   transfers: '/export/transfers.csv',
   transparencyReport: '/export/transparency-report.csv',
   recordsOfProcessing: '/export/records-of-processing.csv',
+  transferFlows: '/export/transfer-flows.csv',
+  monthlyVolume: '/export/monthly-volume.csv',
+  topContractors: '/export/top-contractors.csv',
 } as const;
 
 /** Rows per keyset batch of the transfers export (tests lower it to cross batch boundaries). */
@@ -151,17 +162,32 @@ function transfersCsv(db: Db, params: URLSearchParams): Response {
   return csvResponse('transfers.csv', rows());
 }
 
-async function transparencyCsv(db: Db, params: URLSearchParams): Promise<Response> {
+/** The [from, to) period an aggregate export is asked for; both required. */
+function periodParams(params: URLSearchParams): { from: Date; to: Date } {
   const from = dateParam(params, 'from');
   const to = dateParam(params, 'to');
   if (!from || !to) throw ValidationError.field(from ? 'to' : 'from', 'required');
-  // Aggregated: at most countries × authority types rows.
-  const report = await transparencyReport(db, from, to);
+  return { from, to };
+}
+
+const periodOf = (params: URLSearchParams): [Date, Date] => {
+  const { from, to } = periodParams(params);
+  return [from, to];
+};
+
+/** An aggregate (a few dozen rows at most), read before the first byte is sent, written column by column. */
+async function aggregateCsv<R, C extends string>(
+  filename: string,
+  columns: readonly C[],
+  read: Promise<R[]>,
+  cells: (row: R) => unknown[],
+): Promise<Response> {
+  const result = await read;
   async function* rows() {
-    yield csvLine([...TRANSPARENCY_COLUMNS]);
-    for (const r of report) yield csvLine(TRANSPARENCY_COLUMNS.map((c) => r[c]));
+    yield csvLine([...columns]);
+    for (const r of result) yield csvLine(cells(r));
   }
-  return csvResponse('transparency-report.csv', rows());
+  return csvResponse(filename, rows());
 }
 
 const RECORDS_CSV_COLUMNS = [
@@ -224,9 +250,35 @@ export async function exportCsv(
       case EXPORT_PATHS.transfers:
         return transfersCsv(db, url.searchParams);
       case EXPORT_PATHS.transparencyReport:
-        return await transparencyCsv(db, url.searchParams);
+        return await aggregateCsv(
+          'transparency-report.csv',
+          TRANSPARENCY_COLUMNS,
+          transparencyReport(db, ...periodOf(url.searchParams)),
+          (r) => TRANSPARENCY_COLUMNS.map((c) => r[c]),
+        );
       case EXPORT_PATHS.recordsOfProcessing:
         return await recordsCsv(db, clock.now());
+      case EXPORT_PATHS.transferFlows:
+        return await aggregateCsv(
+          'transfer-flows.csv',
+          FLOW_COLUMNS,
+          transferFlows(db, periodParams(url.searchParams)),
+          (r) => FLOW_COLUMNS.map((c) => r[c]),
+        );
+      case EXPORT_PATHS.monthlyVolume:
+        return await aggregateCsv(
+          'monthly-volume.csv',
+          MONTHLY_COLUMNS,
+          monthlyVolume(db, periodParams(url.searchParams)),
+          (r) => MONTHLY_COLUMNS.map((c) => r[c]),
+        );
+      case EXPORT_PATHS.topContractors:
+        return await aggregateCsv(
+          'top-contractors.csv',
+          TOP_CONTRACTOR_COLUMNS,
+          topContractors(db, periodParams(url.searchParams)),
+          (r) => [publicId('Contractor', r.contractorId), r.legalName, r.country, r.transfers, r.records],
+        );
       default:
         return problem(404, 'NOT_FOUND', 'No such export');
     }

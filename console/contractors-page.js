@@ -1,0 +1,98 @@
+// Contractors, filtered by status, country and service, a page at a time (keyset cursors from the API).
+import { useState } from 'preact/hooks';
+import { country, html, label, Section, Status, Table, useQuery } from './ui.js';
+
+const CONTRACTORS = `query($status: ContractorStatus, $country: String, $service: Service, $after: String) {
+  contractors(first: 25, status: $status, country: $country, service: $service, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id legalName country role status services processingLocations { country } }
+  }
+}`;
+export const STATUSES = ['ACTIVE', 'ONBOARDING', 'SUSPENDED', 'TERMINATED'];
+const SERVICES = [
+  'DISTRIBUTION',
+  'HOSTING',
+  'MARKETING_EMAIL',
+  'ORDER_PROCESSING',
+  'OTHER',
+  'PAYMENT_PROCESSING',
+  'TECHNICAL_SUPPORT',
+];
+
+const Select = ({ id, text, value, options, onChange }) =>
+  html`<div>
+    <label for=${id}>${text}</label>
+    <select id=${id} value=${value} onChange=${(e) => onChange(e.currentTarget.value)}>
+      <option value="">Any</option>
+      ${options.map((o) => html`<option value=${o}>${label(o)}</option>`)}
+    </select>
+  </div>`;
+
+export function ContractorsPage() {
+  const [filters, setFilters] = useState({ status: '', country: '', service: '' });
+  const [pages, setPages] = useState([null]); // the cursor of each page shown so far
+  const set = (k) => (v) => {
+    setFilters({ ...filters, [k]: v });
+    setPages([null]);
+  };
+  const variables = {
+    status: filters.status || null,
+    country: filters.country.trim().toUpperCase() || null,
+    service: filters.service || null,
+    after: pages.at(-1),
+  };
+  const q = useQuery(CONTRACTORS, variables);
+  const page = q.data?.contractors;
+  return html`<h1>Contractors</h1>
+    <${Section} title="Filter" id="filters">
+      <form class="filters" onSubmit=${(e) => e.preventDefault()}>
+        <${Select} id="f-status" text="Status" value=${filters.status} options=${STATUSES} onChange=${set('status')} />
+        <div>
+          <label for="f-country">Country (ISO code)</label>
+          <input
+            id="f-country"
+            size="4"
+            maxlength="2"
+            value=${filters.country}
+            onChange=${(e) => set('country')(e.currentTarget.value)}
+          />
+        </div>
+        <${Select}
+          id="f-service"
+          text="Service"
+          value=${filters.service}
+          options=${SERVICES}
+          onChange=${set('service')}
+        />
+      </form>
+    <//>
+    <${Status} q=${q} />
+    ${
+      page &&
+      html`<${Table}
+          caption=${`Contractors, page ${pages.length}`}
+          empty="No contractor matches these filters."
+          rows=${page.nodes}
+          columns=${[
+            ['Name', (c) => html`<a href="#/contractor/${encodeURIComponent(c.id)}">${c.legalName}</a>`],
+            ['Country', (c) => country(c.country)],
+            ['Processes in', (c) => [...new Set(c.processingLocations.map((l) => l.country))].join(', ')],
+            ['Role', (c) => label(c.role)],
+            ['Services', (c) => c.services.map(label).join(', ')],
+            ['Status', (c) => html`<span class="status status-${c.status.toLowerCase()}">${label(c.status)}</span>`],
+          ]}
+        />
+        <div class="pager">
+          <button type="button" disabled=${pages.length < 2} onClick=${() => setPages(pages.slice(0, -1))}>
+            Previous page
+          </button>
+          <button
+            type="button"
+            disabled=${!page.pageInfo.hasNextPage}
+            onClick=${() => setPages([...pages, page.pageInfo.endCursor])}
+          >
+            Next page
+          </button>
+        </div>`
+    }`;
+}
