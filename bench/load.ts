@@ -27,6 +27,9 @@ function cannon(
     body: t.body,
     connections,
     pipelining: 1,
+    // Seconds an answer may take (autocannon's default is 10): on a busy shared machine a wide page queued behind
+    // 15 others can take longer, which is a slow answer to measure, not a failure.
+    timeout: 60,
     ...('seconds' in run ? { duration: run.seconds } : { amount: run.amount }),
   });
 }
