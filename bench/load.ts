@@ -27,6 +27,9 @@ function cannon(
     body: t.body,
     connections,
     pipelining: 1,
+    // Seconds an answer may take (autocannon's default is 10): on a busy shared machine a wide page queued behind
+    // 15 others can take longer, which is a slow answer to measure, not a failure.
+    timeout: 60,
     ...('seconds' in run ? { duration: run.seconds } : { amount: run.amount }),
   });
 }
@@ -36,12 +39,14 @@ export async function measureHttp(
   name: string,
   t: HttpTarget,
   connections: number,
-  seconds: number,
+  /** Seconds to run, or a number of requests to send (a round that must hold enough answers however slow the machine). */
+  length: number | { amount: number },
   warmupRequests: number,
 ): Promise<Measured> {
   // Warm-up by count, not time: autocannon waits for every warm-up answer, so no backlog spills into the measured run.
   if (warmupRequests > 0) await cannon(t, connections, { amount: warmupRequests });
-  const r = await cannon(t, connections, { seconds });
+  const seconds = typeof length === 'number' ? length : 1;
+  const r = await cannon(t, connections, typeof length === 'number' ? { seconds } : length);
   if (r.non2xx || r.errors || r.timeouts) {
     throw new Error(
       `${name}: ${r.non2xx} non-2xx responses (status codes ${JSON.stringify(r.statusCodeStats)}), ${r.errors} errors, ${r.timeouts} timeouts in ${r.requests.total} requests`,

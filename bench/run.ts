@@ -2,11 +2,13 @@
 // Builds a data set at scale on a fresh PostgreSQL database (set-based SQL), starts the real server and the
 // reference servers as child processes, drives them over loopback with autocannon, and prints one table:
 // requests/s, p50, p99, SQL statements per request, server peak memory, and the ratios of issue 7 §3.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { encodeBase64, encodeCursorTuple } from '@pothos/core';
 import postgres from 'postgres';
 import { createApp } from '../src/app.js';
@@ -46,6 +48,7 @@ import {
 import { healthReady, startServer, type ServerProcess } from './servers.js';
 import { renderTable, verdict, type RatioRow, type ScenarioRow } from './table.js';
 
+const run = promisify(execFile);
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const keep = argv.includes('--keep');
@@ -60,6 +63,9 @@ const IMPORT_BATCH = 1000;
 const IMPORT_IN_FLIGHT = 4;
 const AUTH_ROUNDS = 3;
 const AUTH_ROUND_SECONDS = quick ? 1 : 4;
+const SIDE_ROUNDS = 3;
+/** Requests per round and server, by count: every round holds enough answers for a p99, however slow the machine. */
+const SIDE_ROUND_REQUESTS = quick ? 48 : 200;
 
 if (!process.env.DATABASE_URL) {
   console.error(
@@ -71,7 +77,10 @@ if (!process.env.DATABASE_URL) {
 
 const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const started = Date.now();
-const dbName = quick ? 'registry_bench_quick' : 'registry_bench';
+// BENCH_DATABASE names another database, so that two benchmarks can share one PostgreSQL server.
+const dbName = process.env.BENCH_DATABASE ?? (quick ? 'registry_bench_quick' : 'registry_bench');
+if (!/^[a-z_][a-z0-9_]*$/.test(dbName))
+  throw new Error(`BENCH_DATABASE must be a plain lower-case identifier, not ${dbName}`);
 const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
 const benchUrl = (() => {
   const u = new URL(process.env.DATABASE_URL!);
@@ -583,34 +592,127 @@ async function main() {
   rows.find((r) => r.scenario === authServers[0]!.name)!.statements = await statementsOf(contractorHeaders, viewer);
   for (const a of authServers) await a.server.stop();
 
-  // --- the peer: PostGraphile 4 on the same database ---
+  // --- the contractors page side by side: ours on PostgreSQL and on the embedded PGlite, PostGraphile 4 and 5 ---
+  // Four fresh servers measured in interleaved rounds and compared by their median round, so that drift in the
+  // machine's other load falls on all four alike.
   const pgPage = body(CONTRACTORS_PAGE_POSTGRAPHILE);
   // PostGraphile names both the enum `purpose` and the table `purposes` "Purpose"; a smart comment on this
   // benchmark database's copy of the table renames the latter (nothing it serves in the page).
   await sql.unsafe(`comment on table purposes is E'@name purpose_row'`);
-  const peer = await startServer(
-    'postgraphile',
-    'bench/postgraphile-server.ts',
-    { DATABASE_URL: benchUrl },
-    {
-      path: '/graphql',
-      ready: async (base) =>
-        (
-          await fetch(`${base}/graphql`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: body('{ __typename }'),
-          })
-        ).ok,
-    },
-  );
-  servers.push(peer);
-  const theirs = await scenario('PostGraphile 4: the same contractors page', peer, {}, pgPage, (j) => {
+  t0 = Date.now();
+  const pgliteDir = join(dataDir, 'embedded');
+  const pgliteEnv = { ...serverEnv, DATABASE_URL: '', DATA_DIR: pgliteDir };
+  const { token: pgliteToken } = JSON.parse(
+    (
+      await run(process.execPath, ['--import', 'tsx', 'bench/pglite-data.ts'], {
+        env: { ...process.env, ...pgliteEnv, BENCH_SCALE: quick ? 'quick' : 'full', LOG_LEVEL: 'silent' },
+        maxBuffer: 1 << 20,
+      })
+    ).stdout,
+  ) as { token: string };
+  log(`embedded database (PGlite) seeded with the same registry in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const graphqlReady = async (base: string) =>
+    (
+      await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: body('{ __typename }'),
+      })
+    ).ok;
+  const checkOurs = (j: any) => {
+    const edges = j.data.contractors.edges;
+    if (edges.length !== 50 || !edges[0].node.grants.edges[0].node.categories.length)
+      throw new Error('contractors page is not full');
+  };
+  const checkPeer = (j: any) => {
     const edges = j.data.allContractors.edges;
-    if (edges.length !== 50 || !edges[0].node.grantsByContractorId.edges.length)
-      throw new Error('PostGraphile page is not full');
-  });
-  await peer.stop();
+    if (edges.length !== 50 || !edges[0].node.grantsByContractorId.edges[0].node.grantCategoriesByGrantId.nodes.length)
+      throw new Error(`PostGraphile page is not full: ${JSON.stringify(j).slice(0, 400)}`);
+  };
+  const side = [
+    {
+      name: 'contractors page, side by side: ours on PostgreSQL',
+      server: await startServer('server', 'src/server.ts', serverEnv, { ready: healthReady, path: '/graphql' }),
+      headers: staffHeaders,
+      payload: contractorsPage,
+      check: checkOurs,
+    },
+    {
+      name: '  ours on the embedded database (PGlite, same registry)',
+      server: await startServer('server-pglite', 'src/server.ts', pgliteEnv, { ready: healthReady, path: '/graphql' }),
+      headers: { authorization: `Bearer ${pgliteToken}` },
+      payload: contractorsPage,
+      check: checkOurs,
+    },
+    {
+      name: '  PostGraphile 4.14 (same database, same page)',
+      server: await startServer(
+        'postgraphile4',
+        'bench/postgraphile-server.ts',
+        { DATABASE_URL: benchUrl },
+        { path: '/graphql', ready: graphqlReady },
+      ),
+      headers: {},
+      payload: pgPage,
+      check: checkPeer,
+    },
+    {
+      name: '  PostGraphile 5.1 (same database, same page)',
+      server: await startServer(
+        'postgraphile5',
+        'bench/postgraphile5-server.ts',
+        { DATABASE_URL: benchUrl },
+        { path: '/graphql', ready: graphqlReady },
+      ),
+      headers: {},
+      payload: pgPage,
+      check: checkPeer,
+    },
+  ].map((x) => ({ ...x, runs: [] as Measured[] }));
+  servers.push(...side.map((x) => x.server));
+  const answers: any[] = [];
+  for (const x of side) {
+    const res = await fetch(x.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...x.headers },
+      body: x.payload,
+    });
+    const json = (await res.json()) as any;
+    if (res.status !== 200 || json.errors)
+      throw new Error(`${x.name}: ${res.status} ${JSON.stringify(json).slice(0, 800)}`);
+    x.check(json);
+    answers.push(json);
+  }
+  // The same page from both of our databases (grants' validFrom is the seeding moment, which differs).
+  const comparable = (j: any) => JSON.stringify(j, (k, v) => (k === 'validFrom' ? undefined : v));
+  if (comparable(answers[0]) !== comparable(answers[1]))
+    throw new Error('the contractors page differs between PostgreSQL and PGlite');
+  for (let round = 0; round < SIDE_ROUNDS; round++)
+    for (const x of side)
+      x.runs.push(
+        await measureHttp(
+          x.name,
+          { url: x.server.url, headers: x.headers, body: x.payload },
+          CONNECTIONS,
+          { amount: SIDE_ROUND_REQUESTS },
+          round === 0 ? WARMUP_REQUESTS : 0,
+        ),
+      );
+  const [sideOurs, sidePglite, pg4, pg5] = side.map((x) => {
+    const m = [...x.runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(x.runs.length / 2)]!;
+    rows.push({
+      scenario: x.name,
+      requestsPerSecond: m.requestsPerSecond,
+      p50: m.p50,
+      p99: m.p99,
+      peakMiB: x.server.peakMiB(),
+    });
+    log(`${x.name}: median of ${x.runs.map((r) => r.requestsPerSecond.toFixed(1)).join(', ')} req/s`);
+    return m;
+  }) as [Measured, Measured, Measured, Measured];
+  for (const x of side) await x.server.stop();
+  const fasterPeer = pg5.requestsPerSecond >= pg4.requestsPerSecond ? pg5 : pg4;
+  const fasterName = fasterPeer === pg5 ? 'PostGraphile 5' : 'PostGraphile 4';
 
   ratios.push(
     {
@@ -656,9 +758,30 @@ async function main() {
       value: viewerOurs.requestsPerSecond / viewerUncached.requestsPerSecond,
     },
     {
+      ratio: `peer: contractors page req/s ours / faster peer (${fasterName}), median of ${SIDE_ROUNDS} rounds`,
+      value: sideOurs.requestsPerSecond / fasterPeer.requestsPerSecond,
+      target: { op: '>=', limit: 1.5 },
+    },
+    {
+      ratio: `peer: contractors page p99 ${fasterName} / ours`,
+      value: fasterPeer.p99 / sideOurs.p99,
+      target: { op: '>=', limit: 1.5 },
+    },
+    {
       ratio: 'peer: contractors page req/s ours / PostGraphile 4',
-      value: ours.requestsPerSecond / theirs.requestsPerSecond,
-      target: { op: '>=', limit: 1 },
+      value: sideOurs.requestsPerSecond / pg4.requestsPerSecond,
+    },
+    {
+      ratio: 'peer: contractors page req/s ours / PostGraphile 5',
+      value: sideOurs.requestsPerSecond / pg5.requestsPerSecond,
+    },
+    {
+      ratio: 'embedded: contractors page req/s PGlite / PostgreSQL (ours, same page)',
+      value: sidePglite.requestsPerSecond / sideOurs.requestsPerSecond,
+    },
+    {
+      ratio: 'embedded: contractors page p50 PGlite / PostgreSQL',
+      value: sidePglite.p50 / sideOurs.p50,
     },
     {
       ratio: 'import: importSharedRecords time / COPY time',

@@ -25,6 +25,7 @@ import { idempotencyPlugin } from './http/idempotency.js';
 import { limitPlugins } from './http/limits.js';
 import { metricsAllowed } from './http/metrics-access.js';
 import { clientAddress, createRateLimiter, rateLimitPlugin, tokenKey } from './http/rate-limit.js';
+import { readRouting } from './http/read-replica.js';
 import { errorResponse } from './http/responses.js';
 import { createLogger, yogaLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -103,6 +104,7 @@ export function createApp(deps: AppDeps) {
   const metrics = createMetrics(database, { defaultMetrics: config.env === 'production' });
   const limiter = createRateLimiter(config.rateLimit);
   const body = bodyReader(config.limits.maxBodyBytes);
+  const reads = readRouting(database, config.db.readYourWritesMs, (r) => tokenHashes.get(r));
   const deadlines = requestDeadlines(config.requestTimeoutMs, () => metrics.refusals.inc({ reason: 'deadline' }));
   const observed = observeRequests({
     logger,
@@ -182,7 +184,12 @@ export function createApp(deps: AppDeps) {
       }
       // CSV exports: same token check as /graphql above, then served here.
       if (url.pathname !== GRAPHQL_PATH)
-        return endResponse(await exportCsv(request, url, principals.get(request)!, { db: database.db, clock }));
+        return endResponse(
+          await exportCsv(request, url, principals.get(request)!, {
+            db: reads.readerFor(tokenHashes.get(request)),
+            clock,
+          }),
+        );
     },
   };
 
@@ -231,6 +238,7 @@ export function createApp(deps: AppDeps) {
         (r) => ({ tokenHash: tokenHashes.get(r), address: observed.info(r)?.address ?? 'unknown' }),
         (scope) => metrics.rateLimited.inc({ scope }),
       ),
+      reads.plugin,
       databaseGuard({
         pool: database.pool,
         queueLimit: config.db.poolQueueLimit,

@@ -8,6 +8,10 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().optional(),
+  /** A streaming replica of DATABASE_URL's database: auditors' queries and CSV exports read from it. */
+  DATABASE_READ_URL: z.string().url().optional(),
+  /** After a token's change, its reads go to the primary this long (read-your-writes while the replica catches up). */
+  READ_YOUR_WRITES_MS: z.coerce.number().int().min(0).default(5_000),
   /** The owner role that applies migrations; then DATABASE_URL names the service's own, lesser role (npm run db:roles). */
   MIGRATION_DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('./.data'),
@@ -111,6 +115,8 @@ export type Config = Readonly<{
   port: number;
   host: string;
   databaseUrl: string | undefined;
+  /** A read replica for read-only operations (auditors' queries, CSV exports); unset: everything on the primary. */
+  databaseReadUrl: string | undefined;
   migrationDatabaseUrl: string | undefined;
   dataDir: string;
   keyEncryptionSecret: string | undefined;
@@ -135,7 +141,13 @@ export type Config = Readonly<{
   }>;
   rateLimit: Readonly<{ perTokenPerMinute: number; perAddressPerMinute: number; trustProxy: boolean }>;
   requestTimeoutMs: number;
-  db: Readonly<{ poolMax: number; poolQueueLimit: number; statementTimeoutMs: number; connectTimeoutSeconds: number }>;
+  db: Readonly<{
+    poolMax: number;
+    poolQueueLimit: number;
+    statementTimeoutMs: number;
+    connectTimeoutSeconds: number;
+    readYourWritesMs: number;
+  }>;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsToken: string | undefined;
   /** Origins allowed to call from a browser (CORS); empty: CORS off. */
@@ -170,11 +182,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const c = parsed.data;
   if (c.MIGRATION_DATABASE_URL && !c.DATABASE_URL)
     throw new Error('Invalid configuration: MIGRATION_DATABASE_URL needs DATABASE_URL (the role it grants to)');
+  if (c.DATABASE_READ_URL && !c.DATABASE_URL)
+    throw new Error('Invalid configuration: DATABASE_READ_URL needs DATABASE_URL (the primary it replicates)');
   return {
     env: c.NODE_ENV,
     port: c.PORT,
     host: c.HOST,
     databaseUrl: c.DATABASE_URL,
+    databaseReadUrl: c.DATABASE_READ_URL,
     migrationDatabaseUrl: c.MIGRATION_DATABASE_URL,
     dataDir: resolve(c.DATA_DIR),
     keyEncryptionSecret: c.KEY_ENCRYPTION_SECRET,
@@ -206,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolQueueLimit: c.DB_POOL_QUEUE_LIMIT,
       statementTimeoutMs: c.STATEMENT_TIMEOUT_MS,
       connectTimeoutSeconds: c.DB_CONNECT_TIMEOUT_SECONDS,
+      readYourWritesMs: c.READ_YOUR_WRITES_MS,
     },
     logLevel: c.LOG_LEVEL ?? (c.NODE_ENV === 'test' ? 'silent' : 'info'),
     metricsToken: c.METRICS_TOKEN,

@@ -80,6 +80,7 @@ export interface OpenOptions {
 export async function openServices(config: Config, opts: OpenOptions = {}): Promise<Services> {
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
+    readUrl: config.databaseReadUrl,
     migrationUrl: config.migrationDatabaseUrl,
     dataDir: config.dataDir,
     memory: opts.memory,

@@ -44,7 +44,8 @@ export interface PrivatePostgres {
   destroy(): Promise<void>;
 }
 
-export async function startPrivatePostgres(bin: string): Promise<PrivatePostgres> {
+/** A data directory to be, owned by the postgres user, and a way to run PostgreSQL's programs as that user. */
+async function privateDirectory(bin: string) {
   const dir = mkdtempSync(join(tmpdir(), 'registry-pg-'));
   const asRoot = process.getuid?.() === 0;
   const uid = asRoot ? Number((await run('id', ['-u', 'postgres'])).stdout.trim()) : undefined;
@@ -52,9 +53,11 @@ export async function startPrivatePostgres(bin: string): Promise<PrivatePostgres
   if (asRoot) chownSync(dir, uid!, gid!);
   const as = (cmd: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : run(join(bin, cmd), args);
-  const data = join(dir, 'data');
-  const port = await freePort();
-  await as('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  return { dir, as, data: join(dir, 'data'), port: await freePort() };
+}
+
+/** Starts the cluster in `data` on `port` and returns its handle. */
+async function serve({ dir, as, data, port }: Awaited<ReturnType<typeof privateDirectory>>): Promise<PrivatePostgres> {
   const opts = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=50 -c fsync=on`;
   const start = async () => {
     await as('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
@@ -72,4 +75,23 @@ export async function startPrivatePostgres(bin: string): Promise<PrivatePostgres
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export async function startPrivatePostgres(bin: string): Promise<PrivatePostgres> {
+  const d = await privateDirectory(bin);
+  await d.as('initdb', ['-D', d.data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  return serve(d);
+}
+
+/**
+ * A hot standby of `primary` (a private server above: initdb's defaults allow replication from 127.0.0.1),
+ * copied with pg_basebackup and streaming from it, read-only, on a port of its own.
+ */
+export async function startStreamingReplica(bin: string, primary: PrivatePostgres): Promise<PrivatePostgres> {
+  const d = await privateDirectory(bin);
+  await d.as('pg_basebackup', [
+    ...['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', d.data],
+    ...['--wal-method=stream', '--write-recovery-conf', '--checkpoint=fast', '--no-sync'],
+  ]);
+  return serve(d);
 }

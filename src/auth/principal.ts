@@ -25,6 +25,9 @@ export interface ContractorPrincipal extends Common {
 }
 export type Principal = StaffPrincipal | ContractorPrincipal;
 
+/** An auditor changes nothing: every operation of its token is read-only, so a read replica may serve it. */
+export const readsOnly = (principal: Principal): boolean => principal.kind === 'staff' && principal.role === 'AUDITOR';
+
 /**
  * The scopes, any one of which lets a contractor token read each kind of its own entries. Its record and grants are
  * the registry; its obligations also to an acknowledge-only token, which needs their IDs and texts to acknowledge

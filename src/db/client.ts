@@ -25,6 +25,11 @@ export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'm
 
 export interface Database {
   db: Db;
+  /**
+   * Where read-only work may go: a streaming replica (DATABASE_READ_URL) when configured, else `db` itself. It can
+   * lag the primary by the replication delay; src/http/read-replica.ts decides who reads from it.
+   */
+  reader: Db;
   kind: 'postgres' | 'pglite';
   /** Called with the SQL text and parameters of every statement; tests use it to count round trips and EXPLAIN them. */
   onQuery: Set<(sql: string, params: unknown[]) => void>;
@@ -179,6 +184,8 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /** DB_CONNECT_TIMEOUT_SECONDS (unset: postgres.js' 30 s). */
   connectTimeoutSeconds?: number;
+  /** PostgreSQL: a read replica of databaseUrl's database (DATABASE_READ_URL), with a pool of the same size. */
+  readUrl?: string;
   /**
    * PGlite only: start from this data-directory dump (PGlite's `dumpDataDir`) rather than an empty
    * cluster. The test run migrates one database and starts every test file from a copy of it.
@@ -190,17 +197,24 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const onQuery: Database['onQuery'] = new Set();
   if (opts.databaseUrl) {
     const max = opts.max ?? 10;
-    const client = postgres(opts.databaseUrl, {
-      max,
-      onnotice: () => {},
-      connect_timeout: opts.connectTimeoutSeconds,
-      backoff: reconnectBackoff,
-      connection: { application_name: 'transfer-registry', statement_timeout: opts.statementTimeoutMs ?? 0 },
-    });
+    const connect = (url: string) =>
+      postgres(url, {
+        max,
+        onnotice: () => {},
+        connect_timeout: opts.connectTimeoutSeconds,
+        backoff: reconnectBackoff,
+        connection: { application_name: 'transfer-registry', statement_timeout: opts.statementTimeoutMs ?? 0 },
+      });
+    const client = connect(opts.databaseUrl);
     const pool = trackPool(client, max);
     const db = drizzlePostgres({ client, relations, logger: logger(onQuery) }) as unknown as Db;
+    const replica = opts.readUrl ? connect(opts.readUrl) : undefined;
+    const reader = replica
+      ? (drizzlePostgres({ client: replica, relations, logger: logger(onQuery) }) as unknown as Db)
+      : db;
     return {
       db,
+      reader,
       kind: 'postgres',
       onQuery,
       sql: client,
@@ -250,7 +264,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         // query still ran (its end() never settles), so after an outage it always sat out its timeout.
         const until = Date.now() + CLOSE_TIMEOUT_MS;
         while (pool.inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-        await client.end({ timeout: 0 });
+        await Promise.all([client.end({ timeout: 0 }), replica?.end({ timeout: 0 })]);
       },
     };
   }
@@ -273,6 +287,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   // PGlite is one connection in this process: statements queue on it; nothing to count but the one.
   return {
     db,
+    reader: db,
     kind: 'pglite',
     onQuery,
     pglite: client,

@@ -118,7 +118,7 @@ const TRANSFER_CSV_COLUMNS = [
   'policyExplanation',
 ] as const;
 
-function transfersCsv(db: Db, params: URLSearchParams): Response {
+async function transfersCsv(db: Db, params: URLSearchParams): Promise<Response> {
   const known = Object.keys(transferFilterSchema.shape);
   const unknown = [...params.keys()].filter((k) => !known.includes(k));
   if (unknown.length) throw ValidationError.field(unknown[0]!, `unknown filter; known: ${known.join(', ')}`);
@@ -131,9 +131,17 @@ function transfersCsv(db: Db, params: URLSearchParams): Response {
   });
   const contractorId = decodeOptionalId('Contractor', params.get('contractorId') ?? undefined, 'args.contractorId');
   const history = transferHistory(db, { ...raw, contractorId }, csvBatch.size); // validated before the first byte is sent
+  // The first batch is read before the answer starts: a database that cannot answer gets the request a status
+  // (503), not a 200 whose body breaks off after the header line.
+  const first = await history.next();
+  async function* pages() {
+    if (first.done) return;
+    yield first.value;
+    yield* history;
+  }
   async function* rows() {
     yield csvLine([...TRANSFER_CSV_COLUMNS]);
-    for await (const page of history) {
+    for await (const page of pages()) {
       yield page
         .map((t) =>
           csvLine([
@@ -248,7 +256,7 @@ export async function exportCsv(
   try {
     switch (url.pathname) {
       case EXPORT_PATHS.transfers:
-        return transfersCsv(db, url.searchParams);
+        return await transfersCsv(db, url.searchParams);
       case EXPORT_PATHS.transparencyReport:
         return await aggregateCsv(
           'transparency-report.csv',
