@@ -639,7 +639,12 @@ async function main() {
     },
     {
       name: '  ours on the embedded database (PGlite, same registry)',
-      server: await startServer('server-pglite', 'src/server.ts', pgliteEnv, { ready: healthReady, path: '/graphql' }),
+      server: await startServer('server-pglite', 'src/server.ts', pgliteEnv, {
+        ready: healthReady,
+        path: '/graphql',
+        // Opening PGlite's data directory is slow on a busy machine.
+        timeoutMs: 180_000,
+      }),
       headers: { authorization: `Bearer ${pgliteToken}` },
       payload: contractorsPage,
       check: checkOurs,
