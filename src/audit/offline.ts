@@ -223,7 +223,7 @@ async function locate(
   const history: Checkpoint[] = [];
   for (let from = 1; from < saved.treeSize;) {
     const { auditCheckpoints: page } = await remote.gql<{ auditCheckpoints: Checkpoint[] }>(
-      `query($from: Int!, $to: Int!) { auditCheckpoints(from: $from, to: $to, first: 1000) { ${CHECKPOINT_FIELDS} } }`,
+      `query($from: Int!, $to: Int!) { auditCheckpoints(from: $from, to: $to, first: 100) { ${CHECKPOINT_FIELDS} } }`,
       { from, to: saved.treeSize - 1 },
     );
     history.push(
@@ -232,7 +232,7 @@ async function locate(
           c.treeSize < saved.treeSize && c.issuedAt <= saved.issuedAt && checkpointSignatureError(c, keys) === null,
       ),
     );
-    if (page.length < 1000) break;
+    if (page.length < 100) break;
     from = page[page.length - 1]!.treeSize + 1;
   }
   let lo = -1; // history[lo] is consistent with the log (−1: none is)
@@ -263,7 +263,7 @@ async function rehashAll(remote: Remote, saved: Checkpoint, latest: Checkpoint, 
   for (let from = 1; from <= size;) {
     const { auditEntries: page } = await remote.gql<{
       auditEntries: { position: number; entry: string; leafHash: string }[];
-    }>('query($from: Int!) { auditEntries(from: $from, first: 1000) { position entry leafHash } }', { from });
+    }>('query($from: Int!) { auditEntries(from: $from, first: 100) { position entry leafHash } }', { from });
     if (!page.length) break;
     for (const e of page) {
       if (e.position !== tree.size + 1)

@@ -127,7 +127,7 @@ builder.queryFields((t) => ({
   auditCheckpoints: t.field({
     type: [CheckpointRef],
     authScopes: { staff: true },
-    description: 'Signed checkpoints of sizes in [from, to], smallest first (at most 1000).',
+    description: 'Signed checkpoints of sizes in [from, to], smallest first (at most 100).',
     args: {
       from: t.arg.int({ required: true }),
       to: t.arg.int({ required: true }),
@@ -138,7 +138,7 @@ builder.queryFields((t) => ({
   auditEntries: t.field({
     type: [EntryRef],
     authScopes: { staff: true },
-    description: 'Sealed log entries from position `from` on, in log order (at most 1000).',
+    description: 'Sealed log entries from position `from` on, in log order (at most 100).',
     args: { from: t.arg.int({ required: true }), first: t.arg.int({ required: false }) },
     resolve: (_root, args, ctx) => auditEntries(ctx.db, args),
   }),

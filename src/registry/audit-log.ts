@@ -18,6 +18,7 @@ import {
 import { verifyAuditChain, type ChainVerification } from '../audit/verify.js';
 import type { Queryable } from '../db/client.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import { MAX_PAGE_SIZE } from './paging.js';
 import { parseInput } from './validation.js';
 
 export type { ChainVerification, Checkpoint, LogEntry };
@@ -50,11 +51,8 @@ export function auditLogFilters(args: unknown) {
 /** Recomputes the sealed log's hashes and roots and names the first broken position; counts what is not sealed yet. */
 export const verifyAuditLog = (db: Queryable): Promise<ChainVerification> => verifyAuditChain(db);
 
-/** Most entries or checkpoints one request may ask for. */
-export const MAX_LOG_PAGE = 1000;
-
 const position = z.number().int().min(1);
-const pageSize = z.number().int().min(1).max(MAX_LOG_PAGE);
+const pageSize = z.number().int().min(1).max(MAX_PAGE_SIZE);
 
 /** The newest signed checkpoint, or the one of exactly `treeSize` events. */
 export async function auditCheckpoint(db: Queryable, treeSize?: number | null): Promise<Checkpoint> {
@@ -67,7 +65,7 @@ export async function auditCheckpoint(db: Queryable, treeSize?: number | null): 
 /** Signed checkpoints of sizes in [from, to], smallest first. */
 export function auditCheckpoints(db: Queryable, args: { from: number; to: number; first?: number | null }) {
   const f = parseInput(z.object({ from: position, to: position, first: pageSize.nullish() }), args, 'args');
-  return listCheckpoints(db, f.from, f.to, f.first ?? MAX_LOG_PAGE);
+  return listCheckpoints(db, f.from, f.to, f.first ?? MAX_PAGE_SIZE);
 }
 
 /** A tree size a proof may be asked about: 1 to the number of events sealed now. */
@@ -105,7 +103,7 @@ export async function consistencyProof(db: Queryable, from: number, to: number) 
 /** Sealed entries from position `from` on, as their events read now. */
 export function auditEntries(db: Queryable, args: { from: number; first?: number | null }): Promise<LogEntry[]> {
   const f = parseInput(z.object({ from: position, first: pageSize.nullish() }), args, 'args');
-  return logEntries(db, f.from, f.first ?? MAX_LOG_PAGE);
+  return logEntries(db, f.from, f.first ?? MAX_PAGE_SIZE);
 }
 
 /** The log as it stands: events sealed, their tree's root (unsigned: a checkpoint signs one), events waiting. */
