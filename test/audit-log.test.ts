@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chainHash, logEntry } from '../src/audit/chain.js';
 import { leafHash } from '../src/audit/merkle.js';
-import { startHarness, type Harness } from './harness.js';
+import postgres from 'postgres';
+import { onPostgres, startHarness, type Harness } from './harness.js';
 import { contractorWithToken, createOffice, mutate } from './fixtures.js';
 import { count, expectRefused, rawSql, recordOk, recordTransfer, smallRegistry } from './transfer-fixtures.js';
 
@@ -255,6 +256,78 @@ describe('the record since', () => {
       expect(v.firstBroken.reason).toMatch(/missing/);
     } finally {
       await h2.stop();
+    }
+  });
+});
+
+describe('sealing order', () => {
+  // Two connections at once: PostgreSQL only (PGlite has one).
+  test.runIf(onPostgres)(
+    'an event of a transaction that commits late is sealed after it commits, never before an older one in flight',
+    async () => {
+      await h.sealer.sealNow();
+      // As the service's role: the one writer of events, whose sessions the sealer sees.
+      const owner = postgres(h.config.databaseUrl!, { max: 1, onnotice: () => {} });
+      try {
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let slowSeq = 0;
+        const inserted = new Promise<void>((ready, fail) => {
+          owner
+            .begin(async (tx) => {
+              const [row] =
+                await tx`insert into audit_events (occurred_at, actor, actor_role, action, entity_type, entity_id)
+              values (now(), 'slow@example.com', 'COMPLIANCE', 'slowChange', 'Office', '1') returning seq`;
+              slowSeq = Number(row!.seq);
+              ready();
+              await held;
+            })
+            .catch(fail);
+        });
+        await inserted;
+        // A later transaction commits first; its event waits behind the one still in flight.
+        const office = await createOffice(h, compliance, { name: 'Quick office', country: 'DE', city: 'Kiel' });
+        expect(office.id).toBeTruthy();
+        const before = (await positions()).length;
+        await h.sealer.sealNow();
+        expect((await positions()).length).toBe(before);
+        const waiting = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
+        expect(waiting).toMatchObject({ ok: true, pending: 1 }); // the slow one is not visible yet
+
+        release();
+        await new Promise((r) => setTimeout(r, 50));
+        await h.sealer.sealNow();
+        const r: any = await rawSql(
+          h,
+          `select s.position, e.actor from audit_seals s join audit_events e on e.seq = s.event_seq where s.position > ${before} order by s.position`,
+        );
+        const rows = (r.rows ?? r).map((x: any) => x.actor);
+        expect(rows).toEqual(['slow@example.com', 'alice@example.com']);
+        expect(slowSeq).toBeGreaterThan(0);
+        expect((await h.gql(auditor, VERIFY)).body.data.verifyAuditLog).toMatchObject({ ok: true, pending: 0 });
+      } finally {
+        await owner.end();
+      }
+    },
+  );
+
+  test('the sealer runs on its own a moment after a write', async () => {
+    const h3 = await startHarness({ AUDIT_SEAL_INTERVAL_MS: '50' });
+    try {
+      const c = await h3.staffToken('COMPLIANCE');
+      const a = await h3.staffToken('AUDITOR');
+      await createOffice(h3, c, { name: 'Timed office', country: 'DE', city: 'Ulm' });
+      let v: any;
+      for (let i = 0; i < 100; i++) {
+        v = (await h3.gql(a, VERIFY)).body.data.verifyAuditLog;
+        if (v.pending === 0 && v.checked > 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(v).toMatchObject({ ok: true, pending: 0 });
+      const cp = (await h3.gql(a, '{ auditCheckpoint { treeSize } }')).body.data.auditCheckpoint;
+      expect(cp.treeSize).toBe(v.checked);
+    } finally {
+      await h3.stop();
     }
   });
 });

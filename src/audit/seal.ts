@@ -4,7 +4,7 @@
 // advisory try-lock: an instance that does not get it skips its turn).
 //
 // Which events, in which order. The sealer takes events in (xid, seq) order, after the last sealed (xid, seq), and
-// only from transactions older than the oldest still in flight: xid < pg_snapshot_xmin(pg_current_snapshot()).
+// only from transactions older than the oldest still in flight in this database (HORIZON below).
 // Every transaction below that horizon has ended, so its events are all visible (or rolled back) and none can turn
 // up later below a sealed one: a transaction that commits late has an xid at or above the horizon and is sealed in
 // a later batch, after everything sealed before it. Sealed positions are never changed (the tables are
@@ -52,6 +52,19 @@ async function insertChunked<T>(rows: T[], insert: (chunk: T[]) => Promise<unkno
   for (let i = 0; i < rows.length; i += CHUNK) await insert(rows.slice(i, i + CHUNK));
 }
 
+/**
+ * The oldest transaction id that may still write an event: the oldest in flight in this database (the sessions of
+ * the service's role, the only writer of events, as pg_stat_activity shows them to it), else the next id to be
+ * given. pg_snapshot_xmin would do, but it spans the whole cluster: any long transaction of another database would
+ * hold sealing back. pg_stat_activity shows 32-bit ids; age() against this transaction's own id gives the 64-bit one.
+ * Events are read in a later statement (a later snapshot): a transaction that ended meanwhile is visible there.
+ */
+const HORIZON = sql`select least(
+    pg_snapshot_xmax(pg_current_snapshot())::text::numeric,
+    (select min(pg_current_xact_id()::text::numeric - age(a.backend_xid)) from pg_stat_activity a
+      where a.datname = current_database() and a.backend_xid is not null and a.pid <> pg_backend_pid())
+  )::text as horizon`;
+
 /** One batch in one transaction. */
 async function sealBatch(tx: Tx, s: SealSettings, batch: number) {
   const [lock] = rowsOf<{ locked: boolean }>(
@@ -64,10 +77,10 @@ async function sealBatch(tx: Tx, s: SealSettings, batch: number) {
     ),
   );
   const size = Number(head?.position ?? 0);
+  const [{ horizon } = { horizon: '0' }] = rowsOf<{ horizon: string }>(await tx.execute(HORIZON));
   const events = rowsOf<EventRow & { xid: string }>(
     await tx.execute(sql`select ${sql.raw(EVENT_COLUMNS)}, e.xid::text as xid from audit_events e
-      where (e.xid, e.seq) > (${head?.xid ?? '0'}::xid8, ${Number(head?.seq ?? 0)})
-        and e.xid < pg_snapshot_xmin(pg_current_snapshot())
+      where (e.xid, e.seq) > (${head?.xid ?? '0'}::xid8, ${Number(head?.seq ?? 0)}) and e.xid < ${horizon}::xid8
       order by e.xid, e.seq limit ${batch}`),
   );
   const found = await loadSubtrees(tx, frontierKeys(size));
