@@ -151,7 +151,6 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
       3600_000,
     );
     sweep.unref();
-    const clock = opts.clock ?? systemClock;
     // Policy changes effective later take effect at their instant, on whichever instance gets there first.
     const logger = createLogger(config.logLevel);
     const scheduler = await startPolicyScheduler(
