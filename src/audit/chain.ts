@@ -1,10 +1,12 @@
-// The audit log's hash chain: each event's hash covers the previous hash and a canonical encoding of the event.
+// What an audit event's hashes cover: one canonical serialisation of the event's fields (its log entry), used by
+// the sealer, by verification inside the service and by the offline verifier alike. A field added to an event
+// (a column of audit_events) goes into `EventFields` and `eventFields`, and so into every hash.
 import { createHash } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** JSON with object keys sorted at every depth, so equal values always encode to equal bytes. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
@@ -13,7 +15,11 @@ function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-export interface ChainedFields {
+/** An event as the log holds it: its place in the log and everything it says. */
+export interface EventFields {
+  /** Place in the log, from 1. */
+  position: number;
+  /** Number given when written (order of writing, gaps allowed). */
   seq: number;
   occurredAt: string;
   actor: string;
@@ -25,17 +31,46 @@ export interface ChainedFields {
   after: unknown;
 }
 
-export function eventHash(prevHash: string, e: ChainedFields): string {
-  const body = canonicalJson({
-    seq: e.seq,
-    occurredAt: e.occurredAt,
-    actor: e.actor,
-    actorRole: e.actorRole,
-    action: e.action,
-    entityType: e.entityType,
-    entityId: e.entityId,
-    before: e.before ?? null,
-    after: e.after ?? null,
-  });
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+/**
+ * The columns of an event as they are hashed, for raw SQL over `audit_events` (alias `e`): occurred_at
+ * rendered exactly as it was written (ISO 8601, milliseconds, Z).
+ */
+export const EVENT_COLUMNS = `e.seq, to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
+  e.actor, e.actor_role, e.action, e.entity_type, e.entity_id, e.before, e.after`;
+
+export interface EventRow {
+  seq: string | number;
+  occurred_at: string;
+  actor: string;
+  actor_role: string;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  before: unknown;
+  after: unknown;
+}
+
+export function eventFields(position: number, r: EventRow): EventFields {
+  return {
+    position,
+    seq: Number(r.seq),
+    occurredAt: r.occurred_at,
+    actor: r.actor,
+    actorRole: r.actor_role,
+    action: r.action,
+    entityType: r.entity_type,
+    entityId: r.entity_id,
+    before: r.before ?? null,
+    after: r.after ?? null,
+  };
+}
+
+/** The log entry of an event: the bytes its Merkle leaf hashes (RFC 9162: leaf = SHA-256(0x00 || entry)). */
+export function logEntry(e: EventFields): string {
+  return canonicalJson({ ...e, before: e.before ?? null, after: e.after ?? null });
+}
+
+/** The hash chain: each link covers the previous link and the entry. */
+export function chainHash(prevHash: string, entry: string): string {
+  return createHash('sha256').update(prevHash).update('\n').update(entry).digest('hex');
 }

@@ -18,6 +18,9 @@ export const relations = defineRelations({ ...tables, ...history }, (r) => ({
     }),
     accessTokens: r.many.accessTokens({ from: r.contractors.id, to: r.accessTokens.contractorId }),
   },
+  auditEvents: {
+    seal: r.one.auditSeals({ from: r.auditEvents.seq, to: r.auditSeals.eventSeq }),
+  },
   accessTokens: {
     contractor: r.one.contractors({ from: r.accessTokens.contractorId, to: r.contractors.id, optional: false }),
   },

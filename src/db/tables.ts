@@ -5,6 +5,7 @@ import {
   boolean,
   char,
   check,
+  customType,
   date,
   index,
   integer,
@@ -357,10 +358,21 @@ export const signingKeys = pgTable('signing_keys', {
 });
 
 /** Append-only, hash-chained record of every change. `seq` is gapless: it is taken under a lock on the chain head. */
+/** PostgreSQL's 64-bit transaction id: which transaction wrote an audit event (src/audit/seal.ts orders by it). */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
+/**
+ * What happened, written in the transaction of the change. `seq` numbers events in the order they were written
+ * (gaps allowed: a rolled-back transaction uses numbers too); their place in the log is given later by the
+ * sealer (`audit_seals`), so no writing transaction waits for another to extend the log.
+ */
 export const auditEvents = pgTable(
   'audit_events',
   {
-    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    xid: xid8('xid')
+      .notNull()
+      .default(sql`pg_current_xact_id()`),
     occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'string' }).notNull(),
     actor: text('actor').notNull(),
     actorRole: text('actor_role').notNull(),
@@ -369,15 +381,55 @@ export const auditEvents = pgTable(
     entityId: text('entity_id').notNull(),
     before: jsonb('before'),
     after: jsonb('after'),
-    prevHash: text('prev_hash').notNull(),
-    hash: text('hash').notNull(),
   },
   (t) => [
     index('audit_events_actor_idx').on(t.actor, t.seq),
     index('audit_events_entity_idx').on(t.entityType, t.entityId, t.seq),
     index('audit_events_time_idx').on(t.occurredAt),
+    // The sealer's next batch: events after the last sealed (xid, seq).
+    index('audit_events_xid_idx').on(t.xid, t.seq),
   ],
 );
+
+/**
+ * The log: each event's place (`position`, gapless from 1, never changed), its Merkle leaf hash and the hash
+ * chain over the entries. Written only by the sealer; append-only.
+ */
+export const auditSeals = pgTable('audit_seals', {
+  position: bigint('position', { mode: 'number' }).primaryKey(),
+  eventSeq: bigint('event_seq', { mode: 'number' })
+    .notNull()
+    .unique()
+    .references(() => auditEvents.seq),
+  eventXid: xid8('event_xid').notNull(),
+  leafHash: text('leaf_hash').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});
+
+/**
+ * The Merkle tree's complete subtrees (RFC 9162 hashing): the node at `level` and `index` covers leaves
+ * [index·2^level, (index+1)·2^level). A root or a proof reads O(log n) of them, never the events. Append-only.
+ */
+export const auditMerkleNodes = pgTable(
+  'audit_merkle_nodes',
+  {
+    level: smallint('level').notNull(),
+    index: bigint('index', { mode: 'number' }).notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.level, t.index] })],
+);
+
+/** Signed tree heads: the log's size and root at a moment, signed with the checkpoint key. Append-only. */
+export const auditCheckpoints = pgTable('audit_checkpoints', {
+  treeSize: bigint('tree_size', { mode: 'number' }).primaryKey(),
+  origin: text('origin').notNull(),
+  rootHash: text('root_hash').notNull(),
+  issuedAt: text('issued_at').notNull(),
+  keyId: text('key_id').notNull(),
+  signature: text('signature').notNull(),
+});
 
 /**
  * Tokens issued to contractors. The token itself is never stored: only its jti and metadata, so it can be
