@@ -46,6 +46,8 @@ interface Case {
   name: string;
   from: string;
   to: string;
+  /** An onward hop: the exporting office's country, whose regime governs. */
+  origin?: string;
   importer?: Importer;
   exporterRole?: Route['exporterRole'];
   context?: Route['context'];
@@ -519,6 +521,115 @@ const cases: Case[] = [
     allowed: false,
     reason: /IDTA must not be recorded/,
   },
+  // Onward hops: a processor passes an office's data on, judged under the office's regime (GDPR Art. 44).
+  {
+    name: 'onward IN → PH of DE data, bare: module 3 under the EU regime, not "no regime for IN"',
+    from: 'IN',
+    to: 'PH',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    allowed: false,
+    reason: /onward IN → PH of data exported from DE: PH has no adequacy decision under European Union.*SCC module 3/,
+  },
+  {
+    name: 'onward IN → PH of DE data with SCC module 3',
+    from: 'IN',
+    to: 'PH',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    choice: { mechanism: 'SCC', sccModule: 3 },
+    allowed: true,
+    mechanism: 'SCC',
+    sccModule: 3,
+  },
+  {
+    name: 'onward IN → PH of DE data claiming NOT_REQUIRED',
+    from: 'IN',
+    to: 'PH',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    choice: { mechanism: 'NOT_REQUIRED' },
+    allowed: false,
+    reason: /PH is outside European Union.*mechanism is required/,
+  },
+  {
+    name: 'onward IN → IN of DE data: same third country, still module 3 (SCC clause 8.7)',
+    from: 'IN',
+    to: 'IN',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    allowed: false,
+    crossBorder: false,
+    reason: /module 3/,
+  },
+  {
+    name: 'onward IN → JP of DE data: EU adequacy of the destination',
+    from: 'IN',
+    to: 'JP',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    allowed: true,
+    mechanism: 'ADEQUACY',
+  },
+  {
+    name: 'onward IN → FR of DE data: back in the EU, nothing needed',
+    from: 'IN',
+    to: 'FR',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    allowed: true,
+    mechanism: 'NOT_REQUIRED',
+  },
+  {
+    name: 'onward IN → PH, processor to an independent controller: module 4',
+    from: 'IN',
+    to: 'PH',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('INDEPENDENT_CONTROLLER'),
+    choice: { mechanism: 'SCC', sccModule: 3 },
+    allowed: false,
+    reason: /module 4 \(processor to controller\) is required/,
+  },
+  {
+    name: 'onward IN → PH of GB data: EU SCCs alone refused under UK GDPR',
+    from: 'IN',
+    to: 'PH',
+    origin: 'GB',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    choice: { mechanism: 'SCC', sccModule: 3 },
+    allowed: false,
+    reason: /UK GDPR the EU SCCs alone do not safeguard a transfer from GB/,
+  },
+  {
+    name: 'onward IN → PH of GB data with the UK Addendum to module 3',
+    from: 'IN',
+    to: 'PH',
+    origin: 'GB',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    choice: { mechanism: 'UK_ADDENDUM', sccModule: 3 },
+    allowed: true,
+    mechanism: 'UK_ADDENDUM',
+    sccModule: 3,
+  },
+  {
+    name: 'onward IN → US of GB data: the UK-U.S. data bridge, not the EU DPF',
+    from: 'IN',
+    to: 'US',
+    origin: 'GB',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR', ['EU_US_DPF']),
+    allowed: false,
+    reason: /UK_US_DATA_BRIDGE/,
+  },
   // Exporter outside any recorded regime.
   {
     name: 'US → IN: no regime for the exporter, nothing needed',
@@ -535,6 +646,7 @@ describe('decideRoute over the seeded policy tables', () => {
     const route: Route = {
       exporterCountry: c.from,
       importerCountry: c.to,
+      ...(c.origin ? { originCountry: c.origin } : {}),
       exporterRole: c.exporterRole ?? 'CONTROLLER',
       importer: c.importer ?? contractor(),
       context: c.context ?? 'GRANT',
@@ -551,7 +663,10 @@ describe('decideRoute over the seeded policy tables', () => {
       expect(d.reason).toMatch(c.reason!);
     }
     // The grant path loads only the rows a route needs; it must reach the same decision.
-    return loadPolicyTables(h.database.db, NOW, { exporter: c.from, importer: c.to }).then((narrow) => {
+    return loadPolicyTables(h.database.db, NOW, [
+      { exporter: c.from, importer: c.to },
+      ...(c.origin ? [{ exporter: c.origin, importer: c.to }] : []),
+    ]).then((narrow) => {
       expect(decideRoute(narrow, route, c.choice)).toEqual(d);
     });
   });
