@@ -5,8 +5,11 @@ import { leavesJurisdictionSql, loadPolicyTables } from '../src/policy/load.js';
 import { routeRestrictions } from '../src/db/tables.js';
 import type { Certification, ContractorRole, Mechanism } from '../src/db/enums.js';
 import {
+  decideOccasional,
   decideRoute,
+  derogationLimitFor,
   leavesJurisdiction,
+  type DerogationLimit,
   type Importer,
   type MechanismChoice,
   type PolicyTables,
@@ -686,6 +689,108 @@ describe('decideRoute over the seeded policy tables', () => {
     expect(fr.allowed && fr.explanation).toMatch(/DE and FR are both in European Union/);
     const us = decideRoute(tables, route('US', contractor('PROCESSOR', ['EU_US_DPF'])));
     expect(us.allowed && us.explanation).toMatch(/Data Privacy Framework/);
+  });
+});
+
+describe('occasional derogations: the limit per route and derogation, and the safeguard suggested beyond it', () => {
+  const limits: DerogationLimit[] = [
+    { derogation: null, exporterCountry: null, importerCountry: null, maxTransfers: 4, maxRecords: 10_000 },
+    {
+      derogation: 'COMPELLING_LEGITIMATE_INTERESTS',
+      exporterCountry: null,
+      importerCountry: null,
+      maxTransfers: 1,
+      maxRecords: 100,
+    },
+    { derogation: 'EXPLICIT_CONSENT', exporterCountry: 'DE', importerCountry: null, maxTransfers: 10, maxRecords: 500 },
+    { derogation: 'EXPLICIT_CONSENT', exporterCountry: 'DE', importerCountry: 'IN', maxTransfers: 2, maxRecords: 50 },
+  ];
+  const route = (from: string, to: string, origin?: string): Route => ({
+    exporterCountry: from,
+    importerCountry: to,
+    ...(origin ? { originCountry: origin } : {}),
+    exporterRole: origin ? 'PROCESSOR' : 'CONTROLLER',
+    importer: contractor(origin ? 'SUBPROCESSOR' : 'PROCESSOR'),
+    context: 'TRANSFER',
+    at: NOW,
+  });
+  const occasional: {
+    name: string;
+    route: Route;
+    derogation: Mechanism;
+    use: { transfers: number; records: number };
+    limit: [number, number];
+    reason?: RegExp;
+  }[] = [
+    {
+      name: 'default, within',
+      route: route('DE', 'BR'),
+      derogation: 'LEGAL_CLAIMS',
+      use: { transfers: 4, records: 10_000 },
+      limit: [4, 10_000],
+    },
+    {
+      name: 'default, one transfer too many',
+      route: route('DE', 'BR'),
+      derogation: 'LEGAL_CLAIMS',
+      use: { transfers: 5, records: 5 },
+      limit: [4, 10_000],
+      reason: /5 transfer\(s\).*SCC module 2/,
+    },
+    {
+      name: 'default, too many records',
+      route: route('DE', 'BR'),
+      derogation: 'LEGAL_CLAIMS',
+      use: { transfers: 1, records: 50_000 },
+      limit: [4, 10_000],
+      reason: /50000 record\(s\)/,
+    },
+    {
+      name: 'a derogation’s own row beats the default',
+      route: route('FR', 'BR'),
+      derogation: 'COMPELLING_LEGITIMATE_INTERESTS',
+      use: { transfers: 2, records: 2 },
+      limit: [1, 100],
+      reason: /limit of 1 transfer/,
+    },
+    {
+      name: 'an exporter country’s row beats the derogation’s',
+      route: route('DE', 'BR'),
+      derogation: 'EXPLICIT_CONSENT',
+      use: { transfers: 8, records: 100 },
+      limit: [10, 500],
+    },
+    {
+      name: 'the route’s own row beats them all',
+      route: route('DE', 'IN'),
+      derogation: 'EXPLICIT_CONSENT',
+      use: { transfers: 3, records: 3 },
+      limit: [2, 50],
+      reason: /DE → IN would carry 3 transfer/,
+    },
+    {
+      name: 'a UK exporter is told the UK safeguards',
+      route: route('GB', 'IN'),
+      derogation: 'EXPLICIT_CONSENT',
+      use: { transfers: 5, records: 5 },
+      limit: [4, 10_000],
+      reason: /valid here: IDTA, UK_ADDENDUM with the EU SCC module 2/,
+    },
+    {
+      name: 'an onward hop is told module 3 under the origin’s regime',
+      route: route('IN', 'PH', 'GB'),
+      derogation: 'VITAL_INTERESTS',
+      use: { transfers: 5, records: 5 },
+      limit: [4, 10_000],
+      reason: /IDTA, UK_ADDENDUM with the EU SCC module 3/,
+    },
+  ];
+  test.each(occasional)('$name', (c) => {
+    const limit = derogationLimitFor(limits, c.derogation, c.route.exporterCountry, c.route.importerCountry);
+    expect([limit?.maxTransfers, limit?.maxRecords]).toEqual(c.limit);
+    const reason = decideOccasional(tables, c.route, c.derogation, limit, c.use);
+    if (c.reason) expect(reason).toMatch(c.reason);
+    else expect(reason).toBeNull();
   });
 });
 
