@@ -83,6 +83,11 @@ export const relations = defineRelations({ ...tables, ...history }, (r) => ({
   grantsHistory: {
     contractor: r.one.contractorsHistory({ from: r.grantsHistory.contractorId, to: r.contractorsHistory.id }),
     office: r.one.officesHistory({ from: r.grantsHistory.officeId, to: r.officesHistory.id }),
+    parentGrant: r.one.grantsHistory({
+      from: r.grantsHistory.parentGrantId,
+      to: r.grantsHistory.id,
+      alias: 'onwardHistory',
+    }),
     categories: r.many.dataCategories({
       from: r.grantsHistory.id.through(r.grantCategories.grantId),
       to: r.dataCategories.key.through(r.grantCategories.categoryKey),

@@ -43,6 +43,7 @@ export const Grant = builder.drizzleNode('grants', {
       query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo) }),
     }),
     parentGrant: t.relation('parentGrant', {
+      query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo) }),
       description:
         'An onward grant: the grant of the processor that engaged this sub-processor, through which the data reaches it. It ends when that grant is revoked.',
     }),

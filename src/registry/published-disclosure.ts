@@ -56,7 +56,7 @@ function currentStatements(now: Date): SQL {
     select 'MECHANISM', d.country::text, grants.mechanism::text, 'Grant', grants.id::text
       from grants join offices o on o.id = grants.office_id join contractors c on c.id = grants.contractor_id,
         lateral (select c.country union select l.country from processing_locations l where l.contractor_id = c.id) d(country)
-      where ${live} and grants.mechanism <> 'NOT_REQUIRED' and ${leavesJurisdictionSql(sql`o.country`, sql`d.country`)}
+      where ${live} and grants.mechanism <> 'NOT_REQUIRED' and ${leavesJurisdictionSql(sql`o.country`, sql`d.country`, now)}
     union all
     select 'MECHANISM', t.importer_country::text, t.mechanism::text, 'Transfer', t.id::text
       from transfers t
