@@ -15,6 +15,7 @@ import {
   smallint,
   text,
   timestamp,
+  unique,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import {
@@ -177,6 +178,11 @@ export const grants = pgTable(
     suspendedByPolicyFrom: timestamp('suspended_by_policy_from', { withTimezone: true }),
     policySuspensionReason: text('policy_suspension_reason'),
     suspendedByChangeId: integer('suspended_by_change_id').references(() => policyChanges.id),
+    /**
+     * An onward grant: the grant of the processor that engaged this sub-processor. Same office, purpose within
+     * it, categories within its; it ends when that grant is revoked.
+     */
+    parentGrantId: integer('parent_grant_id').references((): any => grants.id),
     createdBy: text('created_by').notNull(),
     createdAt: createdAt(),
   },
@@ -189,6 +195,9 @@ export const grants = pgTable(
     index('grants_suspended_by_change_idx')
       .on(t.suspendedByChangeId)
       .where(sql`${t.suspendedByChangeId} is not null`),
+    index('grants_parent_idx')
+      .on(t.parentGrantId)
+      .where(sql`${t.parentGrantId} is not null`),
     index('grants_office_idx').on(t.officeId),
     index('grants_status_idx').on(t.status, t.id),
     index('grants_purpose_idx').on(t.purpose, t.id),
@@ -347,6 +356,42 @@ export const policyChanges = pgTable(
       .where(sql`${t.appliedAt} is null`),
   ],
 );
+
+/**
+ * Art. 49 derogations are for occasional transfers: at most `maxTransfers` transfers and `maxRecords` records per
+ * rolling 12 months on one route (exporter country → importer country) under one derogation. The most specific
+ * row applies: a null derogation or country matches any. Seeded with a default row that matches everything.
+ */
+export const derogationLimits = pgTable(
+  'derogation_limits',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    derogation: mechanismEnum('derogation'),
+    exporterCountry: char('exporter_country', { length: 2 }),
+    importerCountry: char('importer_country', { length: 2 }),
+    maxTransfers: integer('max_transfers').notNull(),
+    maxRecords: integer('max_records').notNull(),
+    updatedBy: text('updated_by').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique('derogation_limits_route').on(t.derogation, t.exporterCountry, t.importerCountry).nullsNotDistinct(),
+    check('derogation_limits_bounds', sql`${t.maxTransfers} >= 0 and ${t.maxRecords} >= 0`),
+  ],
+);
+
+/**
+ * The privacy policy's sharing section as published: each version frozen with the statements it makes (the
+ * drift report compares the registry with them) and its Markdown. Append-only.
+ */
+export const disclosureVersions = pgTable('disclosure_versions', {
+  version: integer('version').primaryKey(),
+  effectiveOn: date('effective_on', { mode: 'string' }).notNull(),
+  statements: jsonb('statements').notNull(),
+  markdown: text('markdown').notNull(),
+  publishedBy: text('published_by').notNull(),
+  publishedAt: timestamp('published_at', { withTimezone: true }).notNull(),
+});
 
 /** Signing keys of the service when it runs on PostgreSQL; the private JWK is encrypted (AES-256-GCM). */
 export const signingKeys = pgTable('signing_keys', {
@@ -570,6 +615,8 @@ export const transfers = pgTable(
     /** ONWARD_TRANSFER: the processor passing the data on. */
     exporterContractorId: integer('exporter_contractor_id').references(() => contractors.id),
     exporterCountry: char('exporter_country', { length: 2 }).notNull(),
+    /** ONWARD_TRANSFER: the exporting office's country, whose regime the route was judged under (the original exporter). */
+    originCountry: char('origin_country', { length: 2 }),
     importerKind: importerKindEnum('importer_kind').notNull(),
     importerContractorId: integer('importer_contractor_id').references(() => contractors.id),
     importerOfficeId: integer('importer_office_id').references(() => offices.id),
