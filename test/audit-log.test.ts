@@ -179,7 +179,7 @@ describe('chain', () => {
     const row: any = await rawSql(
       h,
       `select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
-      actor, actor_role, action, entity_type, entity_id, before, after, prev_hash from audit_events where seq = ${target}`,
+      actor, actor_role, action, entity_type, entity_id, before, after, row_hashes, prev_hash from audit_events where seq = ${target}`,
     );
     const forged = (row.rows ?? row)[0];
     const rehashed = eventHash(forged.prev_hash, {
@@ -192,6 +192,7 @@ describe('chain', () => {
       entityId: forged.entity_id,
       before: forged.before,
       after: forged.after,
+      rowHashes: typeof forged.row_hashes === 'string' ? JSON.parse(forged.row_hashes) : forged.row_hashes,
     });
     await h.asOwner('alter table audit_events disable trigger audit_events_append_only');
     await h.asOwner(`update audit_events set hash = '${rehashed}' where seq = ${target}`);

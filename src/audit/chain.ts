@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** JSON with object keys sorted at every depth, so equal values always encode to equal bytes. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
@@ -23,6 +23,8 @@ export interface ChainedFields {
   entityId: string;
   before: unknown;
   after: unknown;
+  /** The evidence rows the change wrote (src/audit/rows.ts); hashed only when there are some, so events without rows hash as before. */
+  rowHashes?: readonly { table: string; key: string; hash: string | null }[];
 }
 
 export function eventHash(prevHash: string, e: ChainedFields): string {
@@ -36,6 +38,7 @@ export function eventHash(prevHash: string, e: ChainedFields): string {
     entityId: e.entityId,
     before: e.before ?? null,
     after: e.after ?? null,
+    rowHashes: e.rowHashes?.length ? e.rowHashes : undefined,
   });
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }

@@ -22,6 +22,7 @@ interface Row {
   entity_id: string;
   before: unknown;
   after: unknown;
+  row_hashes: unknown;
   prev_hash: string;
   hash: string;
 }
@@ -36,7 +37,7 @@ export async function verifyAuditChain(db: Queryable, batch = BATCH): Promise<Ch
     // occurred_at is rendered exactly as it was hashed (ISO 8601, milliseconds, Z).
     const result =
       await db.execute(sql`select seq, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
-      actor, actor_role, action, entity_type, entity_id, before, after, prev_hash, hash
+      actor, actor_role, action, entity_type, entity_id, before, after, row_hashes, prev_hash, hash
       from audit_events where seq >= ${expectedSeq} order by seq limit ${batch}`);
     const rows = rowsOf<Row>(result);
     for (const r of rows) {
@@ -64,6 +65,7 @@ export async function verifyAuditChain(db: Queryable, batch = BATCH): Promise<Ch
         entityId: r.entity_id,
         before: r.before ?? null,
         after: r.after ?? null,
+        rowHashes: (typeof r.row_hashes === 'string' ? JSON.parse(r.row_hashes) : r.row_hashes) ?? [],
       });
       if (recomputed !== r.hash) return broken('content altered: the recomputed hash differs from the stored one');
       checked += 1;

@@ -369,6 +369,11 @@ export const auditEvents = pgTable(
     entityId: text('entity_id').notNull(),
     before: jsonb('before'),
     after: jsonb('after'),
+    /** The content hash of every evidence row the change wrote, [{table, key, hash}] (src/audit/rows.ts); hashed into `hash`. */
+    rowHashes: jsonb('row_hashes')
+      .$type<{ table: string; key: string; hash: string | null }[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
   },

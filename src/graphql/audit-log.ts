@@ -1,7 +1,7 @@
 // The audit log for staff (auditors above all): read with filters and keyset pages, and verify the hash chain
 // (the filters and the verification live in src/registry/audit-log.ts). Contractor tokens never reach it (every
 // field and type asks for a staff token).
-import { auditLogFilters, verifyAuditLog, type ChainVerification } from '../registry/audit-log.js';
+import { auditLogFilters, verifyAuditLog, type AuditLogVerification } from '../registry/audit-log.js';
 import { builder } from './builder.js';
 
 builder.drizzleNode('auditEvents', {
@@ -19,6 +19,11 @@ builder.drizzleNode('auditEvents', {
     entityId: t.exposeString('entityId'),
     before: t.expose('before', { type: 'JSON', nullable: true }),
     after: t.expose('after', { type: 'JSON', nullable: true }),
+    rowHashes: t.expose('rowHashes', {
+      type: 'JSON',
+      description:
+        "The content hash of every evidence row the change wrote, [{table, key, hash}] (hash null: deleted); part of this event's hash.",
+    }),
     prevHash: t.exposeString('prevHash'),
     hash: t.exposeString('hash', { description: 'SHA-256 over prevHash and the canonical JSON of this event.' }),
   }),
@@ -28,13 +33,40 @@ const BrokenEvent = builder.objectRef<{ seq: number; reason: string }>('AuditCha
   fields: (t) => ({ seq: t.exposeInt('seq'), reason: t.exposeString('reason') }),
 });
 
-const Verification = builder.objectRef<ChainVerification>('AuditLogVerification').implement({
+const RowProblem = builder.objectRef<AuditLogVerification['rows']['problems'][number]>('AuditRowProblem').implement({
+  description: 'An evidence row that does not match the latest event naming it.',
+  fields: (t) => ({
+    table: t.exposeString('table'),
+    key: t.exposeString('key', { description: 'Its primary key; a composite one as a JSON array of text.' }),
+    seq: t.exposeInt('seq', { nullable: true, description: 'The latest event naming the row; null: none does.' }),
+    reason: t.exposeString('reason'),
+  }),
+});
+
+const RowVerification = builder.objectRef<AuditLogVerification['rows']>('AuditRowVerification').implement({
   fields: (t) => ({
     ok: t.exposeBoolean('ok'),
+    checked: t.exposeInt('checked', { description: 'Evidence rows re-hashed.' }),
+    unattested: t.exposeInt('unattested', {
+      description: 'Rows of policy and taxonomy tables as the migrations seeded them, named by no event.',
+    }),
+    problemCount: t.exposeInt('problemCount'),
+    problems: t.field({
+      type: [RowProblem],
+      description: 'The first 100 problems, table by table.',
+      resolve: (v) => v.problems,
+    }),
+  }),
+});
+
+const Verification = builder.objectRef<AuditLogVerification>('AuditLogVerification').implement({
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok', { description: 'The chain is whole and every evidence row matches its event.' }),
     checked: t.exposeInt('checked', { description: 'Events whose hash was recomputed and matched.' }),
     headSeq: t.exposeInt('headSeq'),
     headHash: t.exposeString('headHash'),
     firstBroken: t.field({ type: BrokenEvent, nullable: true, resolve: (v) => v.firstBroken }),
+    rows: t.field({ type: RowVerification, resolve: (v) => v.rows }),
   }),
 });
 
@@ -71,7 +103,8 @@ builder.queryFields((t) => ({
   verifyAuditLog: t.field({
     type: Verification,
     authScopes: { staff: true },
-    description: 'Recomputes the whole hash chain and returns the first broken event, if any.',
+    description:
+      'Recomputes the whole hash chain and returns the first broken event, if any; re-hashes every evidence row and names those that differ from their event.',
     resolve: (_root, _args, ctx) => verifyAuditLog(ctx.db),
   }),
 }));

@@ -1,11 +1,16 @@
-// The audit log as staff read it: filtered, newest first, and the verification of its hash chain. Events are
-// written only by the one write path (tx.ts → audit/write.ts); nothing here changes them.
+// The audit log as staff read it: filtered, newest first, and the verification of its hash chain and of the
+// evidence rows its events vouch for. Events are written only by the one write path (tx.ts → audit/write.ts);
+// nothing here changes them.
 import { z } from 'zod';
+import { verifyEvidenceRows, type RowVerification } from '../audit/rows.js';
 import { verifyAuditChain, type ChainVerification } from '../audit/verify.js';
 import type { Queryable } from '../db/client.js';
 import { parseInput } from './validation.js';
 
-export type { ChainVerification };
+/** The chain's verification, and the rows': `ok` only when both hold. */
+export interface AuditLogVerification extends ChainVerification {
+  rows: RowVerification;
+}
 
 const auditLogFilterSchema = z
   .object({
@@ -32,5 +37,12 @@ export function auditLogFilters(args: unknown) {
   };
 }
 
-/** Recomputes the whole hash chain and names the first broken event, if any. */
-export const verifyAuditLog = (db: Queryable): Promise<ChainVerification> => verifyAuditChain(db);
+/**
+ * Recomputes the whole hash chain and names the first broken event, if any; then re-hashes every evidence row
+ * against the latest event naming it and names each row that differs, is gone, or was written by no event.
+ */
+export async function verifyAuditLog(db: Queryable): Promise<AuditLogVerification> {
+  const chain = await verifyAuditChain(db);
+  const rows = await verifyEvidenceRows(db);
+  return { ...chain, ok: chain.ok && rows.ok, rows };
+}

@@ -160,7 +160,7 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
   if (data.sccModule != null && !MECHANISMS_WITH_SCC_MODULE.includes(data.mechanism!))
     throw ValidationError.field('input.sccModule', 'only with mechanism SCC or UK_ADDENDUM');
   const keys = [...new Set(data.categories)];
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     const validFrom = data.validFrom ?? now;
     if (data.validUntil && data.validUntil <= validFrom)
       throw ValidationError.field('input.validUntil', 'must be after validFrom');
@@ -230,7 +230,12 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
         createdBy: principal.subject,
       })
       .returning();
-    await tx.insert(grantCategories).values(keys.map((categoryKey) => ({ grantId: row!.id, categoryKey })));
+    const categories = await tx
+      .insert(grantCategories)
+      .values(keys.map((categoryKey) => ({ grantId: row!.id, categoryKey })))
+      .returning();
+    wrote(grants, [row!]);
+    wrote(grantCategories, categories);
     return {
       result: row!,
       audit: { action: 'grantDataAccess', entityType: 'Grant', entityId: row!.id, after: { ...row, categories: keys } },
@@ -264,6 +269,7 @@ export async function revokeGrant(deps: RegistryDeps, principal: Principal, inpu
       .set({ status: 'REVOKED', revokedAt: now, revocationReason: reason })
       .where(eq(grants.id, grantId))
       .returning();
+    w.wrote(grants, [after!]);
     // Tokens that read under this grant's purpose stop at once, everywhere; reissue under the remaining grants.
     await revokeTokens(
       w,
@@ -359,6 +365,7 @@ export async function endGrantsOf(w: Write, contractorId: number, reason: string
     .set({ status: 'REVOKED', revokedAt: w.now, revocationReason: `Contractor terminated: ${reason}` })
     .where(and(eq(grants.contractorId, contractorId), grantNotEnded(w.now)))
     .returning({ id: grants.id });
+  w.wrote(grants, ended);
   return ended.map((g) => ({
     action: 'revokeGrant',
     entityType: 'Grant',
