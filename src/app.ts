@@ -18,6 +18,7 @@ import { bodyReader } from './http/body.js';
 import { CONSOLE_ASSETS, consoleAsset, consolePage, type ConsoleSettings } from './http/console.js';
 import { corsPlugin } from './http/cors.js';
 import { EXPORT_PATHS, exportCsv } from './http/csv.js';
+import { EVIDENCE_PACK_PATH, evidencePack } from './http/evidence-pack.js';
 import { databaseFault, databaseGuard, requestDeadlines } from './http/database-guard.js';
 import { GRAPHIQL_ASSETS, graphiqlAsset, graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
 import { guardHooks, type HookFailure } from './http/hook-guard.js';
@@ -156,6 +157,7 @@ export function createApp(deps: AppDeps) {
         case EXPORT_PATHS.transferFlows:
         case EXPORT_PATHS.monthlyVolume:
         case EXPORT_PATHS.topContractors:
+        case EVIDENCE_PACK_PATH:
         case GRAPHQL_PATH:
           break;
         default:
@@ -182,7 +184,11 @@ export function createApp(deps: AppDeps) {
         if (e instanceof InvalidTokenError) return endResponse(unauthorized('invalid_token', e.message));
         throw e;
       }
-      // CSV exports: same token check as /graphql above, then served here.
+      // Exports: same token check as /graphql above, then served here.
+      if (url.pathname === EVIDENCE_PACK_PATH)
+        return endResponse(
+          await evidencePack(request, url, principals.get(request)!, { db: database.db, clock, keys }),
+        );
       if (url.pathname !== GRAPHQL_PATH)
         return endResponse(
           await exportCsv(request, url, principals.get(request)!, {
