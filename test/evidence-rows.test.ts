@@ -4,6 +4,7 @@
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EVIDENCE_TABLES, NOT_EVIDENCE, verifyEvidenceRows } from '../src/audit/rows.js';
+import * as history from '../src/db/history.js';
 import * as tables from '../src/db/tables.js';
 import { startHarness, type Harness } from './harness.js';
 import { addLocation, contractorWithToken, issueToken, mutate, ok, setStatus } from './fixtures.js';
@@ -47,7 +48,7 @@ afterAll(async () => {
 });
 
 test('every table is classified: evidence, or not evidence with its reason', () => {
-  const all = (Object.values(tables) as unknown[])
+  const all = ([...Object.values(tables), ...Object.values(history)] as unknown[])
     .filter((t): t is PgTable => t instanceof PgTable)
     .map((t) => getTableConfig(t).name);
   const evidence = EVIDENCE_TABLES.map((t) => t.name);

@@ -42,6 +42,7 @@ const EVIDENCE = new Map<PgTable, EvidenceSpec>([
   [tables.jurisdictionMembers, { seeded: true }],
   [tables.adequacyDecisions, { seeded: true }],
   [tables.routeRestrictions, { seeded: true }],
+  [tables.policyChanges, {}],
   // last_used_at is stamped when a token is used (src/auth/last-use.ts), which is no change to the registry.
   [tables.accessTokens, { unhashed: ['last_used_at'] }],
   [tables.subjectOptOuts, {}],
@@ -55,6 +56,13 @@ export const NOT_EVIDENCE: Record<string, string> = {
   signing_keys: 'key material; the first key is stored at start-up, outside any change, and rotation has its event',
   shared_records: 'the personal data itself: the audit log records what was imported, never values or their digests',
   idempotency_keys: 'request bookkeeping of the HTTP layer, not a change to the registry',
+  // Past versions, copied by triggers from the evidence tables (src/db/history.ts): each version's content was
+  // hashed by the event that wrote it, but the versions themselves are not re-hashed yet.
+  offices_history: 'versions kept by triggers, not re-hashed yet',
+  contractors_history: 'versions kept by triggers, not re-hashed yet',
+  processing_locations_history: 'versions kept by triggers, not re-hashed yet',
+  grants_history: 'versions kept by triggers, not re-hashed yet',
+  obligations_history: 'versions kept by triggers, not re-hashed yet',
 };
 
 /** A table of EVIDENCE, as write() and verification address it. */
@@ -111,7 +119,8 @@ export function evidenceTable(table: PgTable): EvidenceTable {
 
 /** A primary key as text: the value of a one-column key, else the JSON array of the values as text. */
 function keyText(values: unknown[]): string {
-  const text = values.map((v) => String(v));
+  // A Date (a version's valid_from) as the canonical projection writes it: ISO UTC with microseconds.
+  const text = values.map((v) => (v instanceof Date ? v.toISOString().replace(/Z$/, '000Z') : String(v)));
   return text.length === 1 ? text[0]! : JSON.stringify(text);
 }
 

@@ -302,7 +302,7 @@ export async function repaperGrant(deps: RegistryDeps, principal: Principal, inp
   const data = parseInput(repaperGrantSchema, input);
   if (data.sccModule != null && !MECHANISMS_WITH_SCC_MODULE.includes(data.mechanism))
     throw ValidationError.field('input.sccModule', 'only with mechanism SCC or UK_ADDENDUM');
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     assertNotAfterToday(data.tiaDate, 'input.tiaDate', now);
     const [owner] = await tx.select({ contractorId: grants.contractorId }).from(grants).where(eq(grants.id, data.id));
     if (!owner) throw new NotFoundError('Grant', publicId('Grant', data.id));
@@ -350,6 +350,7 @@ export async function repaperGrant(deps: RegistryDeps, principal: Principal, inp
       })
       .where(eq(grants.id, data.id))
       .returning();
+    wrote(grants, [after!]);
     return { result: after!, audit: { action: 'repaperGrant', entityType: 'Grant', entityId: data.id, before, after } };
   });
 }

@@ -66,7 +66,8 @@ export async function write<T>(
     const [first, ...rest] = Array.isArray(done.audit) ? done.audit : [done.audit];
     // Read back after the whole change, so a row written twice is hashed as it will be committed.
     const rowHashes = await hashWrittenRows(tx, written);
-    await appendAuditEvents(tx, principal, [{ ...first!, rowHashes }, ...rest]);
+    if (!first && rowHashes.length) throw new Error('a change wrote evidence rows but no audit event');
+    await appendAuditEvents(tx, principal, first ? [{ ...first, rowHashes }, ...rest] : []);
     return done.result;
   });
   // In order, each awaited. The change is committed: a failure here is reported, but nothing is undone.
