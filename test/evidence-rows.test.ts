@@ -196,6 +196,20 @@ describe('every change that writes evidence puts its rows in the chain', () => {
     );
     await setStatus(h, compliance, reg.india.id, 'TERMINATED', 'contract ended');
 
+    // A policy change: its record and the restriction it adds.
+    const policy = await mutate(
+      h,
+      compliance,
+      'applyPolicyChange',
+      'PolicyChangeInput',
+      {
+        reason: 'data localisation law',
+        addRestriction: { exporterCountry: 'CH', importerCountry: 'IN', legalBasis: 'Test Act', reason: 'stays home' },
+      },
+      '... on PolicyChangeApplied { change { id } }',
+    );
+    expect(policy.__typename).toBe('PolicyChangeApplied');
+
     const v = await verify();
     expect(v.rows.problems).toEqual([]);
     expect(v).toMatchObject({ ok: true, firstBroken: null, rows: { ok: true, problemCount: 0 } });
