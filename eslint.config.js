@@ -16,7 +16,7 @@ const ground = ['./src/errors.ts', './src/clock.ts', './src/config.ts'];
 const zone = (target, from, message, except) => ({ target, from, message, ...(except ? { except } : {}) });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', '.bench/**', 'src/db/migrations/**'] },
+  { ignores: ['**/node_modules/**', 'dist/**', '.data/**', '.bench/**', 'src/db/migrations/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser, parserOptions: { ecmaVersion: 'latest', sourceType: 'module' } },

@@ -1,6 +1,7 @@
 // createApp(deps) → a Yoga instance (fetch API; never listens). server.ts puts it on HTTP; tests call yoga.fetch.
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
+import type { CheckpointSigner } from './audit/checkpoint.js';
 import type { KeyEncryptionKey } from './auth/encryption.js';
 import type { KeyRing } from './auth/keys.js';
 import type { Principal } from './auth/principal.js';
@@ -17,6 +18,7 @@ import { bearerCredentials } from './http/authorization.js';
 import { bodyReader } from './http/body.js';
 import { CONSOLE_ASSETS, consoleAsset, consolePage, type ConsoleSettings } from './http/console.js';
 import { corsPlugin } from './http/cors.js';
+import { CHECKPOINT_KEYS_PATH, checkpointResponse, isCheckpointPath } from './http/checkpoints.js';
 import { EXPORT_PATHS, exportCsv } from './http/csv.js';
 import { EVIDENCE_PACK_PATH, evidencePack } from './http/evidence-pack.js';
 import { databaseFault, databaseGuard, requestDeadlines } from './http/database-guard.js';
@@ -50,6 +52,8 @@ export interface AppDeps {
   clock?: Clock;
   /** Seals the answers stored under an Idempotency-Key (derived from KEY_ENCRYPTION_SECRET). */
   answerKey: KeyEncryptionKey;
+  /** Signs the audit log's checkpoints; its public key is served beside the token keys. */
+  checkpointSigner: CheckpointSigner;
 }
 
 const GRAPHQL_PATH = '/graphql';
@@ -143,6 +147,8 @@ export function createApp(deps: AppDeps) {
         }
         case '/.well-known/jwks.json':
           return endResponse(json(keys.jwks(), 200, { 'cache-control': 'public, max-age=60' }));
+        case CHECKPOINT_KEYS_PATH:
+          return endResponse(json(deps.checkpointSigner.jwks(), 200, { 'cache-control': 'public, max-age=60' }));
         case '/metrics':
           if (!metricsAllowed(request, observed.info(request)?.address, config.metricsToken))
             return endResponse(json({ error: 'forbidden' }, 403));
@@ -161,7 +167,7 @@ export function createApp(deps: AppDeps) {
         case GRAPHQL_PATH:
           break;
         default:
-          return endResponse(json({ error: 'not found' }, 404));
+          if (!isCheckpointPath(url.pathname)) return endResponse(json({ error: 'not found' }, 404));
       }
       if (graphiql && request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html')) return;
       const info = observed.info(request);
@@ -170,6 +176,9 @@ export function createApp(deps: AppDeps) {
         metrics.rateLimited.inc({ scope: 'address' });
         return endResponse(errorResponse(limited));
       }
+      // Signed checkpoints are public (like the keys that sign them), but read the database: rate-limited.
+      if (isCheckpointPath(url.pathname))
+        return endResponse(await checkpointResponse(request, url.pathname, database.db));
       const token = bearerCredentials(request);
       if (!token) return endResponse(unauthorized());
       try {

@@ -65,6 +65,13 @@ const schema = z.object({
   DB_POOL_QUEUE_LIMIT: z.coerce.number().int().min(0).default(200),
   /** A connection attempt caught by a PostgreSQL restart hangs until this ends it (5 s held writes up after recovery). */
   DB_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(2),
+  // The audit log (src/audit/seal.ts).
+  /** How often each instance's sealer gives written events their place in the log; 0: never on its own. */
+  AUDIT_SEAL_INTERVAL_MS: z.coerce.number().int().min(0).default(200),
+  /** A signed checkpoint once this many events were sealed since the last one... */
+  AUDIT_CHECKPOINT_EVERY_EVENTS: z.coerce.number().int().min(1).default(1000),
+  /** ...or once this many seconds passed, if any event was sealed meanwhile. */
+  AUDIT_CHECKPOINT_EVERY_SECONDS: z.coerce.number().int().min(1).default(60),
   // Observability.
   /** Default: info, and silent under NODE_ENV=test. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -148,6 +155,7 @@ export type Config = Readonly<{
     connectTimeoutSeconds: number;
     readYourWritesMs: number;
   }>;
+  audit: Readonly<{ sealIntervalMs: number; checkpointEveryEvents: number; checkpointEverySeconds: number }>;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsToken: string | undefined;
   /** Origins allowed to call from a browser (CORS); empty: CORS off. */
@@ -222,6 +230,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementTimeoutMs: c.STATEMENT_TIMEOUT_MS,
       connectTimeoutSeconds: c.DB_CONNECT_TIMEOUT_SECONDS,
       readYourWritesMs: c.READ_YOUR_WRITES_MS,
+    },
+    audit: {
+      sealIntervalMs: c.AUDIT_SEAL_INTERVAL_MS,
+      checkpointEveryEvents: c.AUDIT_CHECKPOINT_EVERY_EVENTS,
+      checkpointEverySeconds: c.AUDIT_CHECKPOINT_EVERY_SECONDS,
     },
     logLevel: c.LOG_LEVEL ?? (c.NODE_ENV === 'test' ? 'silent' : 'info'),
     metricsToken: c.METRICS_TOKEN,

@@ -1,5 +1,7 @@
 // Opens what the app depends on, in order: database (migrated), signing keys, token verifier.
 // Shared by the server, the CLI and the tests, so each runs the same start-up.
+import { checkpointSigner as checkpointSigner_ } from './audit/checkpoint.js';
+import { startSealer, type Sealer } from './audit/seal.js';
 import { KeyRing } from './auth/keys.js';
 import { KEYS_CHANNEL, copiedTo, databaseKeyStore, fileKeyStore } from './auth/key-store.js';
 import { deriveKeyEncryptionKey, loadOrCreateSecret } from './auth/encryption.js';
@@ -20,6 +22,8 @@ import { startPolicyScheduler } from './registry/policy-scheduler.js';
 
 export interface Services extends AppDeps {
   clock: Clock;
+  /** This instance's audit sealer (src/audit/seal.ts). */
+  sealer: Sealer;
   close(): Promise<void>;
 }
 
@@ -106,6 +110,26 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
       loadOrCreateSecret(config.keyEncryptionSecret, config.dataDir),
       'idempotency-answer-encryption',
     );
+    const checkpointSigner = checkpointSigner_(
+      deriveKeyEncryptionKey(
+        loadOrCreateSecret(config.keyEncryptionSecret, config.dataDir),
+        'audit-checkpoint-signing',
+      ),
+    );
+    const clock = opts.clock ?? systemClock;
+    const sealer = startSealer(
+      database.db,
+      {
+        signer: checkpointSigner,
+        origin: config.tokenIssuer,
+        checkpointEvery: config.audit.checkpointEveryEvents,
+        checkpointSeconds: config.audit.checkpointEverySeconds,
+        now: () => clock.now(),
+      },
+      config.audit.sealIntervalMs,
+      // The next run retries; a lasting fault shows as a growing number of pending events in verifyAuditLog.
+      () => {},
+    );
     const lastUse = lastUseRecorder(database);
     const verify = createVerifier({
       keys,
@@ -127,7 +151,6 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
       3600_000,
     );
     sweep.unref();
-    const clock = opts.clock ?? systemClock;
     // Policy changes effective later take effect at their instant, on whichever instance gets there first.
     const logger = createLogger(config.logLevel);
     const scheduler = await startPolicyScheduler(
@@ -145,10 +168,13 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
       verify,
       clock,
       answerKey,
+      checkpointSigner,
+      sealer,
       close: async () => {
         scheduler.stop();
         clearInterval(prune);
         clearInterval(sweep);
+        await sealer.stop();
         await lastUse.flush();
         await database.close();
       },

@@ -3,7 +3,7 @@
 // clock moves a day between three states (nothing; two contractors with grants, a location, an obligation; the
 // same after a rename, a revocation, a removal, an acknowledgement and a move), and each is asked for afterwards.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { addLocation, contractorWithToken, grant, issueToken, ok, registerContractor } from './fixtures.js';
+import { addLocation, contractorWithToken, grant, issueToken, ok, registerContractor, setStatus } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 
 const DAY = 86_400_000;
@@ -296,5 +296,49 @@ describe('grants, offices and obligations (asOf:)', () => {
       const r = await h.gql(compliance, q, { at });
       expect(r.body.errors?.[0]?.extensions?.code, q).toBe('VALIDATION_FAILED');
     }
+  });
+});
+
+describe('a policy change: the past keeps what it said', () => {
+  test('a grant the end of US adequacy suspends reads ACTIVE as of before its effective instant, suspended after', async () => {
+    const us = await registerContractor(h, compliance, {
+      legalName: 'DPF Certified Inc',
+      country: 'US',
+      certifications: ['EU_US_DPF'],
+    });
+    await setStatus(h, compliance, us.id, 'ACTIVE');
+    const dpfGrant = await grant(h, compliance, { contractorId: us.id, officeId: a.office.id });
+    expect(dpfGrant.mechanism).toBe('ADEQUACY');
+    const yesterday = h.clock.now();
+    h.clock.advance(DAY);
+    const effectiveAt = new Date(h.clock.now().getTime() + DAY);
+    const applied = await h.gql(
+      compliance,
+      `mutation($input: PolicyChangeInput!) { applyPolicyChange(input: $input) { __typename } }`,
+      {
+        input: {
+          reason: 'Court of Justice invalidates the EU-U.S. Data Privacy Framework',
+          effectiveAt: effectiveAt.toISOString(),
+          endAdequacy: { jurisdiction: 'EU_EEA', country: 'US' },
+        },
+      },
+    );
+    expect(applied.body.data.applyPolicyChange.__typename).toBe('PolicyChangeApplied');
+    const recorded = h.clock.now();
+    h.clock.advance(DAY + 1000);
+
+    const statusAt = async (at: Date | null) =>
+      (
+        await data(
+          compliance,
+          `query($at: DateTime) { contractors(asOf: $at, first: 10) { nodes { id grants(first: 5) { nodes { id status } } } } }`,
+          { at: at?.toISOString() ?? null },
+        )
+      ).contractors.nodes.find((c: any) => c.id === us.id).grants.nodes;
+    expect(await statusAt(yesterday)).toEqual([{ id: dpfGrant.id, status: 'ACTIVE' }]);
+    // Recorded, not yet in effect: the version held then names the suspension, judged at that instant.
+    expect(await statusAt(recorded)).toEqual([{ id: dpfGrant.id, status: 'ACTIVE' }]);
+    expect(await statusAt(h.clock.now())).toEqual([{ id: dpfGrant.id, status: 'SUSPENDED_BY_POLICY' }]);
+    expect(await statusAt(null)).toEqual([{ id: dpfGrant.id, status: 'SUSPENDED_BY_POLICY' }]);
   });
 });

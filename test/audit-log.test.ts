@@ -1,8 +1,11 @@
-// The audit log: one event per change in the change's transaction, a gapless SHA-256 chain under concurrency,
-// append-only in the database, tampering found by verifyAuditLog at the exact event; contractors never see it.
+// The audit log: one event per change in the change's transaction, sealed a moment later into a gapless log
+// (Merkle leaves and a SHA-256 chain) under concurrency, append-only in the database, tampering found by
+// verifyAuditLog at the exact position; contractors never see it.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { eventHash } from '../src/audit/chain.js';
-import { startHarness, type Harness } from './harness.js';
+import { chainHash, logEntry } from '../src/audit/chain.js';
+import { leafHash } from '../src/audit/merkle.js';
+import postgres from 'postgres';
+import { onPostgres, startHarness, type Harness } from './harness.js';
 import { contractorWithToken, createOffice, mutate } from './fixtures.js';
 import { count, expectRefused, rawSql, recordOk, recordTransfer, smallRegistry } from './transfer-fixtures.js';
 
@@ -10,10 +13,10 @@ let h: Harness;
 let compliance: string;
 let auditor: string;
 
-const VERIFY = '{ verifyAuditLog { ok checked headSeq headHash firstBroken { seq reason } } }';
+const VERIFY = '{ verifyAuditLog { ok checked headSeq headHash pending firstBroken { seq reason } } }';
 const LOG = `query($actor: String, $entityType: String, $entityId: String, $from: DateTime, $to: DateTime, $first: Int, $after: String) {
   auditLog(actor: $actor, entityType: $entityType, entityId: $entityId, from: $from, to: $to, first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor } nodes { seq occurredAt actor actorRole action entityType entityId before after prevHash hash } } }`;
+    pageInfo { hasNextPage endCursor } nodes { seq occurredAt actor actorRole action entityType entityId before after seal { position leafHash prevHash hash } } } }`;
 
 async function log(vars: Record<string, unknown>, token = auditor) {
   const r = await h.gql(token, LOG, vars);
@@ -24,6 +27,11 @@ async function log(vars: Record<string, unknown>, token = auditor) {
 async function seqs(): Promise<number[]> {
   const r: any = await rawSql(h, 'select seq from audit_events order by seq');
   return (r.rows ?? r).map((x: any) => Number(x.seq));
+}
+
+async function positions(): Promise<number[]> {
+  const r: any = await rawSql(h, 'select position from audit_seals order by position');
+  return (r.rows ?? r).map((x: any) => Number(x.position));
 }
 
 beforeAll(async () => {
@@ -125,8 +133,8 @@ describe('events', () => {
   });
 });
 
-describe('chain', () => {
-  test('50 concurrent mutations: no gaps, no forks, the chain verifies', async () => {
+describe('log', () => {
+  test('50 concurrent mutations: each event sealed once, positions gapless, the log verifies', async () => {
     const before = await count(h, 'audit_events');
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -139,51 +147,72 @@ describe('chain', () => {
       expect(r.body.data?.createOffice?.__typename, `${r.status} ${JSON.stringify(r.body)}`).toBe(
         'CreateOfficePayload',
       );
-    const stored = await seqs();
-    expect(stored).toHaveLength(before + 50);
-    expect(stored).toEqual(stored.map((_, i) => i + 1));
+    expect(await count(h, 'audit_events')).toBe(before + 50);
+    // Written, not yet sealed: verification says how many wait and covers none of them.
+    const waiting = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
+    expect(waiting).toMatchObject({ ok: true, pending: before + 50 - (await positions()).length });
+    expect(waiting.pending).toBeGreaterThanOrEqual(50);
+
+    await h.sealer.sealNow();
+    const sealed = await positions();
+    expect(sealed).toEqual(Array.from({ length: before + 50 }, (_, i) => i + 1));
     const v = await h.gql(auditor, VERIFY);
     expect(v.body.data.verifyAuditLog).toMatchObject({
       ok: true,
-      checked: stored.length,
-      headSeq: stored.length,
+      checked: sealed.length,
+      headSeq: sealed.length,
+      pending: 0,
       firstBroken: null,
     });
+    const { nodes } = await log({ first: 1 });
+    expect(nodes[0].seal).toMatchObject({ position: sealed.length, hash: v.body.data.verifyAuditLog.headHash });
   });
 
-  test('UPDATE, DELETE and TRUNCATE on audit_events are refused by the database', async () => {
+  test('UPDATE, DELETE and TRUNCATE on the log tables are refused by the database', async () => {
+    await h.sealer.sealNow();
     await expectRefused(h, `update audit_events set actor = 'mallory' where seq = 1`);
     await expectRefused(h, 'delete from audit_events where seq = (select max(seq) from audit_events)');
-    await expectRefused(h, 'truncate audit_events');
+    // Cascading to the log, which refuses truncation: a plain TRUNCATE stops at the log's foreign key already.
+    await expectRefused(h, 'truncate audit_events cascade');
+    for (const table of ['audit_seals', 'audit_merkle_nodes', 'audit_checkpoints']) {
+      await expectRefused(h, `delete from ${table}`);
+      await expectRefused(h, `truncate ${table}`);
+    }
+    await expectRefused(h, `update audit_seals set hash = prev_hash`);
     expect((await h.gql(auditor, VERIFY)).body.data.verifyAuditLog.ok).toBe(true);
   });
 
-  test('a row altered in SQL with the guard lifted is found at its exact seq', async () => {
+  test('an event altered in SQL with the guard lifted is found at its exact position', async () => {
+    await h.sealer.sealNow();
     const half = Math.floor((await count(h, 'audit_events')) / 2);
     const picked: any = await rawSql(
       h,
-      `select min(seq)::int as seq from audit_events where action = 'createOffice' and seq >= ${half}`,
+      `select min(s.position)::int as position from audit_seals s join audit_events e on e.seq = s.event_seq
+       where e.action = 'createOffice' and s.position >= ${half}`,
     );
-    const target = Number((picked.rows ?? picked)[0].seq);
+    const target = Number((picked.rows ?? picked)[0].position);
     await h.asOwner('alter table audit_events disable trigger audit_events_append_only');
     await h.asOwner(
-      `update audit_events set after = jsonb_set(after, '{name}', '"Forged office"') where seq = ${target}`,
+      `update audit_events set after = jsonb_set(after, '{name}', '"Forged office"')
+       where seq = (select event_seq from audit_seals where position = ${target})`,
     );
     await h.asOwner('alter table audit_events enable trigger audit_events_append_only');
     const v = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
     expect(v).toMatchObject({ ok: false, checked: target - 1, firstBroken: { seq: target } });
     expect(v.firstBroken.reason).toMatch(/altered/);
 
-    // An attacker who also recomputes that row's hash (the algorithm is public) breaks the link to the next
-    // event instead: its prev_hash still holds the original hash.
+    // An attacker who also recomputes that position's leaf and chain hash (the algorithm is public) breaks the link
+    // to the next event instead: its prev_hash still holds the original hash.
     const row: any = await rawSql(
       h,
-      `select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
-      actor, actor_role, action, entity_type, entity_id, before, after, row_hashes, prev_hash from audit_events where seq = ${target}`,
+      `select e.seq, to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
+      e.actor, e.actor_role, e.action, e.entity_type, e.entity_id, e.before, e.after, e.row_hashes, s.prev_hash
+      from audit_seals s join audit_events e on e.seq = s.event_seq where s.position = ${target}`,
     );
     const forged = (row.rows ?? row)[0];
-    const rehashed = eventHash(forged.prev_hash, {
-      seq: target,
+    const entry = logEntry({
+      position: target,
+      seq: Number(forged.seq),
       occurredAt: forged.occurred_at,
       actor: forged.actor,
       actorRole: forged.actor_role,
@@ -192,11 +221,14 @@ describe('chain', () => {
       entityId: forged.entity_id,
       before: forged.before,
       after: forged.after,
-      rowHashes: typeof forged.row_hashes === 'string' ? JSON.parse(forged.row_hashes) : forged.row_hashes,
+      // The event's evidence-row hashes are part of its entry when it has some.
+      ...(forged.row_hashes?.length ? { rowHashes: forged.row_hashes } : {}),
     });
-    await h.asOwner('alter table audit_events disable trigger audit_events_append_only');
-    await h.asOwner(`update audit_events set hash = '${rehashed}' where seq = ${target}`);
-    await h.asOwner('alter table audit_events enable trigger audit_events_append_only');
+    await h.asOwner('alter table audit_seals disable trigger audit_seals_append_only');
+    await h.asOwner(
+      `update audit_seals set leaf_hash = '${leafHash(entry)}', hash = '${chainHash(forged.prev_hash, entry)}' where position = ${target}`,
+    );
+    await h.asOwner('alter table audit_seals enable trigger audit_seals_append_only');
     const again = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
     expect(again).toMatchObject({ ok: false, checked: target, firstBroken: { seq: target + 1 } });
     expect(again.firstBroken.reason).toMatch(/prev_hash does not match/);
@@ -204,7 +236,7 @@ describe('chain', () => {
 });
 
 describe('the record since', () => {
-  test('a deleted event is reported as a gap at its seq', async () => {
+  test('a deleted event is reported as missing at its position', async () => {
     const h2 = await startHarness();
     try {
       const c = await h2.staffToken('COMPLIANCE');
@@ -218,13 +250,86 @@ describe('the record since', () => {
           { name: `O${i}`, legalEntity: 'E', country: 'DE', city: 'Bonn' },
           '__typename',
         );
-      await h2.asOwner('alter table audit_events disable trigger audit_events_append_only');
-      await h2.asOwner('delete from audit_events where seq = 2');
+      await h2.sealer.sealNow();
+      await h2.asOwner('alter table audit_seals disable trigger audit_seals_append_only');
+      await h2.asOwner('delete from audit_seals where position = 2');
       const v = (await h2.gql(a, VERIFY)).body.data.verifyAuditLog;
       expect(v).toMatchObject({ ok: false, checked: 1, firstBroken: { seq: 2 } });
       expect(v.firstBroken.reason).toMatch(/missing/);
     } finally {
       await h2.stop();
+    }
+  });
+});
+
+describe('sealing order', () => {
+  // Two connections at once: PostgreSQL only (PGlite has one).
+  test.runIf(onPostgres)(
+    'an event of a transaction that commits late is sealed after it commits, never before an older one in flight',
+    async () => {
+      await h.sealer.sealNow();
+      // As the service's role: the one writer of events, whose sessions the sealer sees.
+      const owner = postgres(h.config.databaseUrl!, { max: 1, onnotice: () => {} });
+      try {
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let slowSeq = 0;
+        const inserted = new Promise<void>((ready, fail) => {
+          owner
+            .begin(async (tx) => {
+              const [row] =
+                await tx`insert into audit_events (occurred_at, actor, actor_role, action, entity_type, entity_id)
+              values (now(), 'slow@example.com', 'COMPLIANCE', 'slowChange', 'Office', '1') returning seq`;
+              slowSeq = Number(row!.seq);
+              ready();
+              await held;
+            })
+            .catch(fail);
+        });
+        await inserted;
+        // A later transaction commits first; its event waits behind the one still in flight.
+        const office = await createOffice(h, compliance, { name: 'Quick office', country: 'DE', city: 'Kiel' });
+        expect(office.id).toBeTruthy();
+        const before = (await positions()).length;
+        await h.sealer.sealNow();
+        expect((await positions()).length).toBe(before);
+        const waiting = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
+        expect(waiting).toMatchObject({ ok: true, pending: 1 }); // the slow one is not visible yet
+
+        release();
+        await new Promise((r) => setTimeout(r, 50));
+        await h.sealer.sealNow();
+        const r: any = await rawSql(
+          h,
+          `select s.position, e.actor from audit_seals s join audit_events e on e.seq = s.event_seq where s.position > ${before} order by s.position`,
+        );
+        const rows = (r.rows ?? r).map((x: any) => x.actor);
+        expect(rows).toEqual(['slow@example.com', 'alice@example.com']);
+        expect(slowSeq).toBeGreaterThan(0);
+        expect((await h.gql(auditor, VERIFY)).body.data.verifyAuditLog).toMatchObject({ ok: true, pending: 0 });
+      } finally {
+        await owner.end();
+      }
+    },
+  );
+
+  test('the sealer runs on its own a moment after a write', async () => {
+    const h3 = await startHarness({ AUDIT_SEAL_INTERVAL_MS: '50' });
+    try {
+      const c = await h3.staffToken('COMPLIANCE');
+      const a = await h3.staffToken('AUDITOR');
+      await createOffice(h3, c, { name: 'Timed office', country: 'DE', city: 'Ulm' });
+      let v: any;
+      for (let i = 0; i < 100; i++) {
+        v = (await h3.gql(a, VERIFY)).body.data.verifyAuditLog;
+        if (v.pending === 0 && v.checked > 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(v).toMatchObject({ ok: true, pending: 0 });
+      const cp = (await h3.gql(a, '{ auditCheckpoint { treeSize } }')).body.data.auditCheckpoint;
+      expect(cp.treeSize).toBe(v.checked);
+    } finally {
+      await h3.stop();
     }
   });
 });

@@ -10,7 +10,7 @@ import { LOCK_FILE } from '../src/db/data-dir-lock.js';
 import { hasOffices } from '../src/registry/offices.js';
 import { registryDeps } from '../src/services.js';
 import { onPostgres, startHarness, type Harness } from './harness.js';
-import { npm, npmEnv, npmStart, type Server } from './npm-process.js';
+import { npm, npmEnv, npmStart, run, type Server } from './npm-process.js';
 
 if (onPostgres)
   console.warn('demo.test.ts: the embedded-database processes are tested in the run without DATABASE_URL');
@@ -51,7 +51,7 @@ test('demo registry loads and reads back', async () => {
     new Set(['demo-loader COMPLIANCE', `${parcelId} CONTRACTOR`]),
   );
   expect(events.map((e) => e.action)).toContain('addObligation');
-});
+}, 240_000);
 
 test('the demo is alive: a year of transfers, disclosure requests in every state, reads of shared records', async () => {
   const auditor = await h.staffToken('AUDITOR');
@@ -102,7 +102,7 @@ test('the demo is alive: a year of transfers, disclosure requests in every state
 
 // The embedded database belongs to one process: the server, or `npm run demo`, or `npm run db:migrate`.
 // A second one stops with a message naming the holder; the token command works beside the server.
-describe.skipIf(onPostgres)('the embedded database, as npm start and npm run demo use it', { timeout: 180_000 }, () => {
+describe.skipIf(onPostgres)('the embedded database, as npm start and npm run demo use it', { timeout: 480_000 }, () => {
   let dataDir: string;
   let server: Server | undefined;
   beforeAll(() => {
@@ -154,7 +154,7 @@ describe.skipIf(onPostgres)('the embedded database, as npm start and npm run dem
   });
 
   test('with the server stopped npm run demo loads; npm start -- --demo then says the registry has data, and the data is there', async () => {
-    const demo = await npm(['run', 'demo'], npmEnv(dataDir));
+    const demo = await run('npm', ['run', 'demo'], { env: npmEnv(dataDir), timeoutMs: 240_000 });
     expect(demo.code, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(/Demo registry loaded/);
     server = await npmStart(dataDir, ['--demo']);
@@ -171,7 +171,7 @@ describe.skipIf(onPostgres)('the embedded database, as npm start and npm run dem
     const lock = join(dataDir, LOCK_FILE);
     for (const holder of [{ pid: gone }, { pid: process.pid, startTime: '1' }]) {
       writeFileSync(lock, JSON.stringify({ ...holder, command: 'server.ts', since: '2026-01-01T00:00:00Z' }));
-      const demo = await npm(['run', 'demo'], npmEnv(dataDir));
+      const demo = await run('npm', ['run', 'demo'], { env: npmEnv(dataDir), timeoutMs: 240_000 });
       expect(demo.code, demo.stderr).toBe(0);
       expect(demo.stdout).toMatch(/already has data/);
       expect(existsSync(lock)).toBe(false);

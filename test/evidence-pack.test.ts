@@ -68,6 +68,7 @@ afterAll(async () => {
 
 describe('the pack', () => {
   test('opens with unzip and python zipfile; the manifest lists every file with its SHA-256; the signature verifies', async () => {
+    await h.sealer.sealNow();
     const { zip, files } = await unpack(`from=${FROM}&to=${TO}`);
     const manifest = JSON.parse(files['manifest.json']!.toString());
     const listed = manifest.files.map((f: { name: string }) => f.name).sort();
@@ -87,8 +88,13 @@ describe('the pack', () => {
     }
     expect(manifest).toMatchObject({
       period: { from: '2025-01-01T00:00:00.000Z', to: '2025-07-01T00:00:00.000Z' },
-      auditLog: { ok: true },
+      auditLog: { ok: true, pending: 0 },
     });
+    // The newest signed checkpoint: the one the sealer just signed over every event, as the log serves it.
+    const latest = (await h.gql(auditor, '{ auditCheckpoint { origin treeSize rootHash issuedAt keyId signature } }'))
+      .body.data.auditCheckpoint;
+    expect(manifest.checkpoint).toEqual(latest);
+    expect(manifest.checkpoint.treeSize).toBe(manifest.auditLog.headSeq);
     const { protectedHeader } = await verifySignature(files['manifest.json']!, files['manifest.json.jws']!.toString());
     expect(protectedHeader).toMatchObject({ alg: 'EdDSA', kid: manifest.signature.kid });
 

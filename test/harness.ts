@@ -105,7 +105,14 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const dataDir = mkdtempSync(join(tmpdir(), 'registry-test-'));
   const copy = onPostgres ? await copyTemplateDatabase() : undefined;
   const owner = copy && postgres(copy.urls.MIGRATION_DATABASE_URL, { max: 1, onnotice: () => {} });
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ...copy?.urls, ...env });
+  // The audit sealer runs when a test asks (h.sealer.sealNow()), so statement counts see no background work.
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    AUDIT_SEAL_INTERVAL_MS: '0',
+    ...copy?.urls,
+    ...env,
+  });
   const clock = testClock();
   // Already migrated: a copy of the run's migrated database. Everything after migrate() is the production start.
   const services = await openServices(

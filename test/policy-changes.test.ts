@@ -201,6 +201,16 @@ describe('ending US adequacy effective tomorrow', () => {
     expect(findings.body.data.policyFindings.nodes).toEqual([
       { id: dpfGrant.id, status: 'SUSPENDED_BY_POLICY', policySuspensionReason: expect.stringMatching(/US/) },
     ]);
+    // What the registry said yesterday is unchanged: the grant was ACTIVE then.
+    const yesterday = new Date(h.clock.now().getTime() - DAY).toISOString();
+    const past = await h.gql(
+      compliance,
+      `query($at: DateTime!) { contractors(first: 100, asOf: $at) { nodes { id grants(first: 10) { nodes { id status } } } } }`,
+      { at: yesterday },
+    );
+    expect(past.body.errors, JSON.stringify(past.body.errors)).toBeUndefined();
+    const then = past.body.data.contractors.nodes.find((c: any) => c.id === dpf.id);
+    expect(then.grants.nodes).toEqual([{ id: dpfGrant.id, status: 'ACTIVE' }]);
     await until(
       async () => (await count(`select count(*) as n from audit_events where action = 'policyChangeTookEffect'`)) === 1,
     );

@@ -5,8 +5,11 @@ import { leavesJurisdictionSql, loadPolicyTables } from '../src/policy/load.js';
 import { routeRestrictions } from '../src/db/tables.js';
 import type { Certification, ContractorRole, Mechanism } from '../src/db/enums.js';
 import {
+  decideOccasional,
   decideRoute,
+  derogationLimitFor,
   leavesJurisdiction,
+  type DerogationLimit,
   type Importer,
   type MechanismChoice,
   type PolicyTables,
@@ -46,6 +49,8 @@ interface Case {
   name: string;
   from: string;
   to: string;
+  /** An onward hop: the exporting office's country, whose regime governs. */
+  origin?: string;
   importer?: Importer;
   exporterRole?: Route['exporterRole'];
   context?: Route['context'];
@@ -519,6 +524,115 @@ const cases: Case[] = [
     allowed: false,
     reason: /IDTA must not be recorded/,
   },
+  // Onward hops: a processor passes an office's data on, judged under the office's regime (GDPR Art. 44).
+  {
+    name: 'onward IN → PH of DE data, bare: module 3 under the EU regime, not "no regime for IN"',
+    from: 'IN',
+    to: 'PH',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    allowed: false,
+    reason: /onward IN → PH of data exported from DE: PH has no adequacy decision under European Union.*SCC module 3/,
+  },
+  {
+    name: 'onward IN → PH of DE data with SCC module 3',
+    from: 'IN',
+    to: 'PH',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    choice: { mechanism: 'SCC', sccModule: 3 },
+    allowed: true,
+    mechanism: 'SCC',
+    sccModule: 3,
+  },
+  {
+    name: 'onward IN → PH of DE data claiming NOT_REQUIRED',
+    from: 'IN',
+    to: 'PH',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    choice: { mechanism: 'NOT_REQUIRED' },
+    allowed: false,
+    reason: /PH is outside European Union.*mechanism is required/,
+  },
+  {
+    name: 'onward IN → IN of DE data: same third country, still module 3 (SCC clause 8.7)',
+    from: 'IN',
+    to: 'IN',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    allowed: false,
+    crossBorder: false,
+    reason: /module 3/,
+  },
+  {
+    name: 'onward IN → JP of DE data: EU adequacy of the destination',
+    from: 'IN',
+    to: 'JP',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    allowed: true,
+    mechanism: 'ADEQUACY',
+  },
+  {
+    name: 'onward IN → FR of DE data: back in the EU, nothing needed',
+    from: 'IN',
+    to: 'FR',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    allowed: true,
+    mechanism: 'NOT_REQUIRED',
+  },
+  {
+    name: 'onward IN → PH, processor to an independent controller: module 4',
+    from: 'IN',
+    to: 'PH',
+    origin: 'DE',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('INDEPENDENT_CONTROLLER'),
+    choice: { mechanism: 'SCC', sccModule: 3 },
+    allowed: false,
+    reason: /module 4 \(processor to controller\) is required/,
+  },
+  {
+    name: 'onward IN → PH of GB data: EU SCCs alone refused under UK GDPR',
+    from: 'IN',
+    to: 'PH',
+    origin: 'GB',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    choice: { mechanism: 'SCC', sccModule: 3 },
+    allowed: false,
+    reason: /UK GDPR the EU SCCs alone do not safeguard a transfer from GB/,
+  },
+  {
+    name: 'onward IN → PH of GB data with the UK Addendum to module 3',
+    from: 'IN',
+    to: 'PH',
+    origin: 'GB',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR'),
+    choice: { mechanism: 'UK_ADDENDUM', sccModule: 3 },
+    allowed: true,
+    mechanism: 'UK_ADDENDUM',
+    sccModule: 3,
+  },
+  {
+    name: 'onward IN → US of GB data: the UK-U.S. data bridge, not the EU DPF',
+    from: 'IN',
+    to: 'US',
+    origin: 'GB',
+    exporterRole: 'PROCESSOR',
+    importer: contractor('SUBPROCESSOR', ['EU_US_DPF']),
+    allowed: false,
+    reason: /UK_US_DATA_BRIDGE/,
+  },
   // Exporter outside any recorded regime.
   {
     name: 'US → IN: no regime for the exporter, nothing needed',
@@ -535,6 +649,7 @@ describe('decideRoute over the seeded policy tables', () => {
     const route: Route = {
       exporterCountry: c.from,
       importerCountry: c.to,
+      ...(c.origin ? { originCountry: c.origin } : {}),
       exporterRole: c.exporterRole ?? 'CONTROLLER',
       importer: c.importer ?? contractor(),
       context: c.context ?? 'GRANT',
@@ -551,7 +666,10 @@ describe('decideRoute over the seeded policy tables', () => {
       expect(d.reason).toMatch(c.reason!);
     }
     // The grant path loads only the rows a route needs; it must reach the same decision.
-    return loadPolicyTables(h.database.db, NOW, { exporter: c.from, importer: c.to }).then((narrow) => {
+    return loadPolicyTables(h.database.db, NOW, [
+      { exporter: c.from, importer: c.to },
+      ...(c.origin ? [{ exporter: c.origin, importer: c.to }] : []),
+    ]).then((narrow) => {
       expect(decideRoute(narrow, route, c.choice)).toEqual(d);
     });
   });
@@ -571,6 +689,108 @@ describe('decideRoute over the seeded policy tables', () => {
     expect(fr.allowed && fr.explanation).toMatch(/DE and FR are both in European Union/);
     const us = decideRoute(tables, route('US', contractor('PROCESSOR', ['EU_US_DPF'])));
     expect(us.allowed && us.explanation).toMatch(/Data Privacy Framework/);
+  });
+});
+
+describe('occasional derogations: the limit per route and derogation, and the safeguard suggested beyond it', () => {
+  const limits: DerogationLimit[] = [
+    { derogation: null, exporterCountry: null, importerCountry: null, maxTransfers: 4, maxRecords: 10_000 },
+    {
+      derogation: 'COMPELLING_LEGITIMATE_INTERESTS',
+      exporterCountry: null,
+      importerCountry: null,
+      maxTransfers: 1,
+      maxRecords: 100,
+    },
+    { derogation: 'EXPLICIT_CONSENT', exporterCountry: 'DE', importerCountry: null, maxTransfers: 10, maxRecords: 500 },
+    { derogation: 'EXPLICIT_CONSENT', exporterCountry: 'DE', importerCountry: 'IN', maxTransfers: 2, maxRecords: 50 },
+  ];
+  const route = (from: string, to: string, origin?: string): Route => ({
+    exporterCountry: from,
+    importerCountry: to,
+    ...(origin ? { originCountry: origin } : {}),
+    exporterRole: origin ? 'PROCESSOR' : 'CONTROLLER',
+    importer: contractor(origin ? 'SUBPROCESSOR' : 'PROCESSOR'),
+    context: 'TRANSFER',
+    at: NOW,
+  });
+  const occasional: {
+    name: string;
+    route: Route;
+    derogation: Mechanism;
+    use: { transfers: number; records: number };
+    limit: [number, number];
+    reason?: RegExp;
+  }[] = [
+    {
+      name: 'default, within',
+      route: route('DE', 'BR'),
+      derogation: 'LEGAL_CLAIMS',
+      use: { transfers: 4, records: 10_000 },
+      limit: [4, 10_000],
+    },
+    {
+      name: 'default, one transfer too many',
+      route: route('DE', 'BR'),
+      derogation: 'LEGAL_CLAIMS',
+      use: { transfers: 5, records: 5 },
+      limit: [4, 10_000],
+      reason: /5 transfer\(s\).*SCC module 2/,
+    },
+    {
+      name: 'default, too many records',
+      route: route('DE', 'BR'),
+      derogation: 'LEGAL_CLAIMS',
+      use: { transfers: 1, records: 50_000 },
+      limit: [4, 10_000],
+      reason: /50000 record\(s\)/,
+    },
+    {
+      name: 'a derogation’s own row beats the default',
+      route: route('FR', 'BR'),
+      derogation: 'COMPELLING_LEGITIMATE_INTERESTS',
+      use: { transfers: 2, records: 2 },
+      limit: [1, 100],
+      reason: /limit of 1 transfer/,
+    },
+    {
+      name: 'an exporter country’s row beats the derogation’s',
+      route: route('DE', 'BR'),
+      derogation: 'EXPLICIT_CONSENT',
+      use: { transfers: 8, records: 100 },
+      limit: [10, 500],
+    },
+    {
+      name: 'the route’s own row beats them all',
+      route: route('DE', 'IN'),
+      derogation: 'EXPLICIT_CONSENT',
+      use: { transfers: 3, records: 3 },
+      limit: [2, 50],
+      reason: /DE → IN would carry 3 transfer/,
+    },
+    {
+      name: 'a UK exporter is told the UK safeguards',
+      route: route('GB', 'IN'),
+      derogation: 'EXPLICIT_CONSENT',
+      use: { transfers: 5, records: 5 },
+      limit: [4, 10_000],
+      reason: /valid here: IDTA, UK_ADDENDUM with the EU SCC module 2/,
+    },
+    {
+      name: 'an onward hop is told module 3 under the origin’s regime',
+      route: route('IN', 'PH', 'GB'),
+      derogation: 'VITAL_INTERESTS',
+      use: { transfers: 5, records: 5 },
+      limit: [4, 10_000],
+      reason: /IDTA, UK_ADDENDUM with the EU SCC module 3/,
+    },
+  ];
+  test.each(occasional)('$name', (c) => {
+    const limit = derogationLimitFor(limits, c.derogation, c.route.exporterCountry, c.route.importerCountry);
+    expect([limit?.maxTransfers, limit?.maxRecords]).toEqual(c.limit);
+    const reason = decideOccasional(tables, c.route, c.derogation, limit, c.use);
+    if (c.reason) expect(reason).toMatch(c.reason);
+    else expect(reason).toBeNull();
   });
 });
 

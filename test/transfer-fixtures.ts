@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import { onPostgres, type Harness } from './harness.js';
 import { createOffice, grant, mutate, registerContractor, setStatus } from './fixtures.js';
 
-export const TRANSFER_FIELDS = `id occurredAt kind exporterCountry importerKind importerCountry categories purpose mechanism sccModule
+export const TRANSFER_FIELDS = `id occurredAt kind exporterCountry originCountry importerKind importerCountry categories purpose mechanism sccModule
   recordCount crossBorder thirdCountry policyExplanation derogationJustification importerAuthority
   exporterOffice { id name } importerContractor { id legalName } importerOffice { id name } grant { id }`;
 

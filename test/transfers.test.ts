@@ -197,7 +197,7 @@ describe('recordTransfer', () => {
     });
   });
 
-  test('onward transfer from a processor to its sub-processor needs both grants and SCC module 3', async () => {
+  test('onward transfer from a processor to its sub-processor: under an onward grant, SCC module 3, the origin recorded', async () => {
     const sub = await registerContractor(h, compliance, {
       legalName: 'Sub IN',
       country: 'IN',
@@ -211,34 +211,38 @@ describe('recordTransfer', () => {
       viaContractorId: reg.fr.id,
     });
     expect(noGrant.reason).toMatch(/no ACTIVE grant/);
+    // FR → IN under the DE office's EU regime: processor to processor, module 3.
     await grant(h, compliance, {
       contractorId: sub.id,
-      officeId: reg.office.id,
+      parentGrantId: reg.frGrant.id,
       categories: ['contact.email'],
       validFrom: PAST,
       mechanism: 'SCC',
-      sccModule: 2,
+      sccModule: 3,
     });
     const wrongModule = await recordTransfer(h, compliance, {
       officeId: reg.office.id,
       contractorId: sub.id,
       viaContractorId: reg.fr.id,
+      mechanism: 'SCC',
+      sccModule: 2,
     });
     expect(wrongModule.__typename).toBe('PolicyViolationError');
-    expect(wrongModule.reason).toMatch(/module 3/);
-    const t = await recordOk(h, compliance, {
+    expect(wrongModule.reason).toMatch(/onward FR → IN of data exported from DE: .*module 3/);
+    const r = await recordTransfer(h, compliance, {
       officeId: reg.office.id,
       contractorId: sub.id,
       viaContractorId: reg.fr.id,
-      mechanism: 'SCC',
-      sccModule: 3,
     });
-    expect(t).toMatchObject({
+    expect(r.__typename, JSON.stringify(r)).toBe('RecordTransferPayload');
+    expect(r.transfer).toMatchObject({
       kind: 'ONWARD_TRANSFER',
       exporterCountry: 'FR',
       importerCountry: 'IN',
       mechanism: 'SCC',
       sccModule: 3,
+      thirdCountry: true,
+      originCountry: 'DE',
     });
     const notItsSub = await recordTransfer(h, compliance, {
       officeId: reg.office.id,
@@ -317,10 +321,10 @@ describe('recordTransfer', () => {
     await setStatus(h, compliance, sub.id, 'ACTIVE');
     await grant(h, compliance, {
       contractorId: sub.id,
-      officeId: reg3.office.id,
+      parentGrantId: reg3.frGrant.id,
       validFrom: PAST,
       mechanism: 'SCC',
-      sccModule: 2,
+      sccModule: 3,
     });
     await setStatus(h, compliance, reg3.fr.id, 'SUSPENDED', 'security review');
     await setStatus(h, compliance, reg3.india.id, 'TERMINATED', 'contract ended');
@@ -344,7 +348,7 @@ describe('recordTransfer', () => {
     expect(await count(h, 'audit_events')).toBe(events);
   });
 
-  test('a processor passes on only what its own grant covers: refused, nothing written', async () => {
+  test('a transfer straight from the office to a sub-processor is refused, naming the processor: nothing written', async () => {
     const sub = await registerContractor(h, compliance, {
       legalName: 'Sub of IN',
       country: 'IN',
@@ -352,26 +356,19 @@ describe('recordTransfer', () => {
       parentContractorId: reg.india.id,
     });
     await setStatus(h, compliance, sub.id, 'ACTIVE');
-    // The sub-processor holds a grant for ORDER_FULFILMENT; the processor engaging it holds none for that purpose.
+    // IN → IN, but outside the EU regime the data came from: still module 3 (SCC clause 8.7).
     await grant(h, compliance, {
       contractorId: sub.id,
-      officeId: reg.office.id,
-      purpose: 'ORDER_FULFILMENT',
+      parentGrantId: reg.inGrant.id,
       validFrom: PAST,
-      mechanism: 'SCC',
-      sccModule: 2,
-    });
-    const [transfers, events] = [await count(h, 'transfers'), await count(h, 'audit_events')];
-    const r = await recordTransfer(h, compliance, {
-      officeId: reg.office.id,
-      contractorId: sub.id,
-      viaContractorId: reg.india.id,
-      purpose: 'ORDER_FULFILMENT',
       mechanism: 'SCC',
       sccModule: 3,
     });
+    const [transfers, events] = [await count(h, 'transfers'), await count(h, 'audit_events')];
+    const r = await recordTransfer(h, compliance, { officeId: reg.office.id, contractorId: sub.id });
     expect(r.__typename, JSON.stringify(r)).toBe('PolicyViolationError');
-    expect(r.reason).toMatch(/no ACTIVE grant .* gives Helpdesk IN /);
+    expect(r.reason).toMatch(/Sub of IN is a sub-processor: data reaches it only onward.*viaContractorId/);
+    expect(r.reason).toContain(reg.india.id);
     expect(await count(h, 'transfers')).toBe(transfers);
     expect(await count(h, 'audit_events')).toBe(events);
   });

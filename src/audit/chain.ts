@@ -1,5 +1,8 @@
-// The audit log's hash chain: each event's hash covers the previous hash and a canonical encoding of the event.
+// What an audit event's hashes cover: one canonical serialisation of the event's fields (its log entry), used by
+// the sealer, by verification inside the service and by the offline verifier alike. A field added to an event
+// (a column of audit_events) goes into `EventFields` and `eventFields`, and so into every hash.
 import { createHash } from 'node:crypto';
+import type { RowHash } from './rows.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -13,7 +16,11 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-export interface ChainedFields {
+/** An event as the log holds it: its place in the log and everything it says. */
+export interface EventFields {
+  /** Place in the log, from 1. */
+  position: number;
+  /** Number given when written (order of writing, gaps allowed). */
   seq: number;
   occurredAt: string;
   actor: string;
@@ -23,22 +30,66 @@ export interface ChainedFields {
   entityId: string;
   before: unknown;
   after: unknown;
-  /** The evidence rows the change wrote (src/audit/rows.ts); hashed only when there are some, so events without rows hash as before. */
-  rowHashes?: readonly { table: string; key: string; hash: string | null }[];
+  /**
+   * The content hashes of the evidence rows the change wrote (src/audit/rows.ts). In the entry only when there are
+   * some, so events without rows (and every event written before the column) hash as before.
+   */
+  rowHashes?: readonly RowHash[];
 }
 
-export function eventHash(prevHash: string, e: ChainedFields): string {
-  const body = canonicalJson({
-    seq: e.seq,
-    occurredAt: e.occurredAt,
-    actor: e.actor,
-    actorRole: e.actorRole,
-    action: e.action,
-    entityType: e.entityType,
-    entityId: e.entityId,
+/**
+ * The columns of an event as they are hashed, for raw SQL over `audit_events` (alias `e`): occurred_at
+ * rendered exactly as it was written (ISO 8601, milliseconds, Z).
+ */
+export const EVENT_COLUMNS = `e.seq, to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
+  e.actor, e.actor_role, e.action, e.entity_type, e.entity_id, e.before, e.after, e.row_hashes`;
+
+export interface EventRow {
+  seq: string | number;
+  occurred_at: string;
+  actor: string;
+  actor_role: string;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  before: unknown;
+  after: unknown;
+  /** jsonb; a driver may hand it over as text. */
+  row_hashes?: RowHash[] | string | null;
+}
+
+function rowHashesOf(v: EventRow['row_hashes']): { rowHashes?: RowHash[] } {
+  const rows = (typeof v === 'string' ? JSON.parse(v) : v) as RowHash[] | null | undefined;
+  return rows?.length ? { rowHashes: rows } : {};
+}
+
+export function eventFields(position: number, r: EventRow): EventFields {
+  return {
+    position,
+    seq: Number(r.seq),
+    occurredAt: r.occurred_at,
+    actor: r.actor,
+    actorRole: r.actor_role,
+    action: r.action,
+    entityType: r.entity_type,
+    entityId: r.entity_id,
+    before: r.before ?? null,
+    after: r.after ?? null,
+    ...rowHashesOf(r.row_hashes),
+  };
+}
+
+/** The log entry of an event: the bytes its Merkle leaf hashes (RFC 9162: leaf = SHA-256(0x00 || entry)). */
+export function logEntry(e: EventFields): string {
+  return canonicalJson({
+    ...e,
     before: e.before ?? null,
     after: e.after ?? null,
     rowHashes: e.rowHashes?.length ? e.rowHashes : undefined,
   });
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+}
+
+/** The hash chain: each link covers the previous link and the entry. */
+export function chainHash(prevHash: string, entry: string): string {
+  return createHash('sha256').update(prevHash).update('\n').update(entry).digest('hex');
 }

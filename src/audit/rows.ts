@@ -48,11 +48,16 @@ const EVIDENCE = new Map<PgTable, EvidenceSpec>([
   [tables.subjectOptOuts, {}],
   [tables.disclosureRequests, {}],
   [tables.transfers, {}],
+  [tables.derogationLimits, {}],
+  [tables.disclosureVersions, {}],
 ]);
 
 /** The tables that hold no evidence, and why. */
 export const NOT_EVIDENCE: Record<string, string> = {
-  audit_events: 'the chain itself',
+  audit_events: 'the log itself',
+  audit_seals: "the log's positions and hashes, written by the sealer and verified by recomputing them",
+  audit_merkle_nodes: "the log's Merkle subtrees, derived from the sealed entries and verified against checkpoints",
+  audit_checkpoints: 'signed tree heads, verified by their signatures and by recomputing the roots',
   signing_keys: 'key material; the first key is stored at start-up, outside any change, and rotation has its event',
   shared_records: 'the personal data itself: the audit log records what was imported, never values or their digests',
   idempotency_keys: 'request bookkeeping of the HTTP layer, not a change to the registry',

@@ -1,78 +1,92 @@
-// Recomputes the audit log's hash chain from the stored rows, in keyset batches, and names the first broken event.
-import { sql } from 'drizzle-orm';
+// Verification inside the service: re-reads the sealed log in position order, in keyset batches, recomputes every
+// entry's leaf hash and chain link and the tree's root at every stored checkpoint, and names the first broken
+// position. Events written but not yet sealed are counted, not verified. The offline verifier (offline.ts) is the
+// one an outside auditor runs: it trusts only a checkpoint it saved and what it can fetch.
+import { asc, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
-import { GENESIS_HASH, eventHash } from './chain.js';
+import { auditCheckpoints } from '../db/tables.js';
+import { EVENT_COLUMNS, GENESIS_HASH, chainHash, eventFields, logEntry, type EventRow } from './chain.js';
+import { appendLeaf, frontierRoot, leafHash, type Frontier } from './merkle.js';
+import { pendingEvents } from './tree.js';
 
 export interface ChainVerification {
   ok: boolean;
+  /** Sealed events whose hashes were recomputed and matched. */
   checked: number;
+  /** Position of the last event checked. */
   headSeq: number;
   headHash: string;
+  /** Events written but not sealed yet: not covered. */
+  pending: number;
   firstBroken: { seq: number; reason: string } | null;
 }
 
-interface Row {
-  seq: string | number;
-  occurred_at: string;
-  actor: string;
-  actor_role: string;
-  action: string;
-  entity_type: string;
-  entity_id: string;
-  before: unknown;
-  after: unknown;
-  row_hashes: unknown;
-  prev_hash: string;
-  hash: string;
-}
+type Row = Partial<EventRow> & { position: string | number; leaf_hash: string; prev_hash: string; hash: string };
 
 const BATCH = 1000;
 
 export async function verifyAuditChain(db: Queryable, batch = BATCH): Promise<ChainVerification> {
-  let expectedSeq = 1;
+  const checkpoints = await db
+    .select({ treeSize: auditCheckpoints.treeSize, rootHash: auditCheckpoints.rootHash })
+    .from(auditCheckpoints)
+    .orderBy(asc(auditCheckpoints.treeSize));
+  let nextCheckpoint = 0;
+  const pending = await pendingEvents(db);
+  const tree: Frontier = { size: 0, edge: [] };
   let prevHash = GENESIS_HASH;
-  let checked = 0;
+  const result = (firstBroken: ChainVerification['firstBroken']): ChainVerification => ({
+    ok: firstBroken === null,
+    checked: tree.size,
+    headSeq: tree.size,
+    headHash: prevHash,
+    pending,
+    firstBroken,
+  });
   for (;;) {
-    // occurred_at is rendered exactly as it was hashed (ISO 8601, milliseconds, Z).
-    const result =
-      await db.execute(sql`select seq, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
-      actor, actor_role, action, entity_type, entity_id, before, after, row_hashes, prev_hash, hash
-      from audit_events where seq >= ${expectedSeq} order by seq limit ${batch}`);
-    const rows = rowsOf<Row>(result);
+    const rows = rowsOf<Row>(
+      await db.execute(sql`select s.position, s.leaf_hash, s.prev_hash, s.hash, ${sql.raw(EVENT_COLUMNS)}
+        from audit_seals s left join audit_events e on e.seq = s.event_seq
+        where s.position > ${tree.size} order by s.position limit ${batch}`),
+    );
     for (const r of rows) {
-      const seq = Number(r.seq);
-      const broken = (reason: string) => ({
-        ok: false,
-        checked,
-        headSeq: seq,
-        headHash: r.hash,
-        firstBroken: { seq, reason },
-      });
-      if (seq !== expectedSeq)
-        return {
-          ...broken(`gap: event ${expectedSeq} is missing`),
-          firstBroken: { seq: expectedSeq, reason: `event ${expectedSeq} is missing (next is ${seq})` },
-        };
-      if (r.prev_hash !== prevHash) return broken(`prev_hash does not match the hash of event ${seq - 1}`);
-      const recomputed = eventHash(prevHash, {
-        seq,
-        occurredAt: r.occurred_at,
-        actor: r.actor,
-        actorRole: r.actor_role,
-        action: r.action,
-        entityType: r.entity_type,
-        entityId: r.entity_id,
-        before: r.before ?? null,
-        after: r.after ?? null,
-        rowHashes: (typeof r.row_hashes === 'string' ? JSON.parse(r.row_hashes) : r.row_hashes) ?? [],
-      });
-      if (recomputed !== r.hash) return broken('content altered: the recomputed hash differs from the stored one');
-      checked += 1;
-      expectedSeq += 1;
+      const position = Number(r.position);
+      const expected = tree.size + 1;
+      if (position !== expected)
+        return result({ seq: expected, reason: `event ${expected} is missing (next is ${position})` });
+      if (r.seq == null) return result({ seq: position, reason: 'the event sealed at this position is missing' });
+      const entry = logEntry(eventFields(position, r as EventRow));
+      const leaf = leafHash(entry);
+      if (leaf !== r.leaf_hash)
+        return result({
+          seq: position,
+          reason: 'content altered: the recomputed leaf hash differs from the sealed one',
+        });
+      if (r.prev_hash !== prevHash)
+        return result({ seq: position, reason: `prev_hash does not match the hash of event ${position - 1}` });
+      if (chainHash(prevHash, entry) !== r.hash)
+        return result({ seq: position, reason: 'chain hash altered: it differs from the recomputed one' });
+      appendLeaf(tree, leaf, () => {});
       prevHash = r.hash;
+      for (
+        ;
+        nextCheckpoint < checkpoints.length && checkpoints[nextCheckpoint]!.treeSize <= tree.size;
+        nextCheckpoint++
+      ) {
+        const c = checkpoints[nextCheckpoint]!;
+        if (c.treeSize === tree.size && c.rootHash !== frontierRoot(tree))
+          return result({
+            seq: position,
+            reason: `the root of the first ${c.treeSize} events differs from checkpoint ${c.treeSize}`,
+          });
+      }
     }
     if (rows.length < batch) break;
   }
-  return { ok: true, checked, headSeq: expectedSeq - 1, headHash: prevHash, firstBroken: null };
+  if (nextCheckpoint < checkpoints.length)
+    return result({
+      seq: tree.size + 1,
+      reason: `checkpoint ${checkpoints[nextCheckpoint]!.treeSize} covers events the log no longer holds`,
+    });
+  return result(null);
 }

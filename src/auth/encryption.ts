@@ -8,7 +8,7 @@ import { join } from 'node:path';
 export type KeyEncryptionKey = Buffer;
 
 /** What a derived key encrypts; each purpose has a key of its own. */
-export type KeyPurpose = 'signing-key-encryption' | 'idempotency-answer-encryption';
+export type KeyPurpose = 'signing-key-encryption' | 'idempotency-answer-encryption' | 'audit-checkpoint-signing';
 
 export function deriveKeyEncryptionKey(secret: string, purpose: KeyPurpose): KeyEncryptionKey {
   return Buffer.from(hkdfSync('sha256', secret, 'transfer-registry', purpose, 32));

@@ -79,15 +79,17 @@ function routes(ids: DemoIds) {
 /** Loads the year of activity; the grants it uses must be valid from a year before `now`. */
 export async function loadDemoActivity(deps: RegistryDeps, loader: StaffPrincipal, ids: DemoIds): Promise<void> {
   const now = deps.clock.now().getTime();
-  // Two transfers a month on every route over the past year; sizes vary by a fixed pattern (same demo every time).
+  // One transfer a month on every route, in each of the last twelve calendar months (UTC), the current one up to
+  // now; sizes vary by a fixed pattern (same demo every time). Each is a recorded, audited change: few keep the
+  // first start quick.
+  const today = new Date(now);
   let n = 0;
   for (let month = 11; month >= 0; month--) {
     for (const { size, ...route } of routes(ids)) {
-      for (const day of [5, 19]) {
-        n++;
-        const occurredAt = new Date(now - (month * 30 + 30 - day) * DAY - (n % 17) * 3_600_000);
-        await recordTransfer(deps, loader, { ...route, recordCount: size + ((n * 37) % 211) - month * 9, occurredAt });
-      }
+      n++;
+      const planned = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - month, 10, n % 17);
+      const occurredAt = new Date(Math.min(planned, now - (n % 17) * 3_600_000 - 60_000));
+      await recordTransfer(deps, loader, { ...route, recordCount: size + ((n * 37) % 211) - month * 9, occurredAt });
     }
   }
 

@@ -162,7 +162,7 @@ export async function loadDemoData(deps: RegistryDeps): Promise<void> {
     categories: ['contact.name', 'contact.postal_address', 'commerce.licence_number'],
   });
   // No adequacy for India: SCC module 2, with a transfer impact assessment.
-  await grant({
+  const helpdeskGrant = await grant({
     contractorId: helpdesk,
     officeId: dublin,
     purpose: 'TECHNICAL_SUPPORT',
@@ -192,10 +192,10 @@ export async function loadDemoData(deps: RegistryDeps): Promise<void> {
     purpose: 'ORDER_FULFILMENT',
     categories: ['contact.name', 'financial.payment_card'],
   });
-  // Japan: adequate.
+  // Onward, under Helpdesk's grant: India → Japan judged under the EU regime of the Dublin office (adequate).
   await grant({
     contractorId: kanto,
-    officeId: dublin,
+    parentGrantId: helpdeskGrant.id,
     purpose: 'TECHNICAL_SUPPORT',
     categories: ['contact.name', 'device.software', 'support.problem_description'],
   });

@@ -134,6 +134,7 @@ export const grantsHistory = pgTable(
     suspendedByPolicyFrom: at('suspended_by_policy_from'),
     policySuspensionReason: text('policy_suspension_reason'),
     suspendedByChangeId: integer('suspended_by_change_id'),
+    parentGrantId: integer('parent_grant_id'),
     createdBy: text('created_by').notNull(),
     createdAt: at('created_at').notNull(),
   }),

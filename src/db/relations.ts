@@ -18,6 +18,9 @@ export const relations = defineRelations({ ...tables, ...history }, (r) => ({
     }),
     accessTokens: r.many.accessTokens({ from: r.contractors.id, to: r.accessTokens.contractorId }),
   },
+  auditEvents: {
+    seal: r.one.auditSeals({ from: r.auditEvents.seq, to: r.auditSeals.eventSeq }),
+  },
   accessTokens: {
     contractor: r.one.contractors({ from: r.accessTokens.contractorId, to: r.contractors.id, optional: false }),
   },
@@ -27,6 +30,8 @@ export const relations = defineRelations({ ...tables, ...history }, (r) => ({
   grants: {
     contractor: r.one.contractors({ from: r.grants.contractorId, to: r.contractors.id, optional: false }),
     office: r.one.offices({ from: r.grants.officeId, to: r.offices.id, optional: false }),
+    parentGrant: r.one.grants({ from: r.grants.parentGrantId, to: r.grants.id, alias: 'onward' }),
+    onwardGrants: r.many.grants({ from: r.grants.id, to: r.grants.parentGrantId, alias: 'onward' }),
     categories: r.many.dataCategories({
       from: r.grants.id.through(r.grantCategories.grantId),
       to: r.dataCategories.key.through(r.grantCategories.categoryKey),
@@ -81,6 +86,11 @@ export const relations = defineRelations({ ...tables, ...history }, (r) => ({
   grantsHistory: {
     contractor: r.one.contractorsHistory({ from: r.grantsHistory.contractorId, to: r.contractorsHistory.id }),
     office: r.one.officesHistory({ from: r.grantsHistory.officeId, to: r.officesHistory.id }),
+    parentGrant: r.one.grantsHistory({
+      from: r.grantsHistory.parentGrantId,
+      to: r.grantsHistory.id,
+      alias: 'onwardHistory',
+    }),
     categories: r.many.dataCategories({
       from: r.grantsHistory.id.through(r.grantCategories.grantId),
       to: r.dataCategories.key.through(r.grantCategories.categoryKey),

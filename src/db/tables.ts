@@ -5,6 +5,7 @@ import {
   boolean,
   char,
   check,
+  customType,
   date,
   index,
   integer,
@@ -14,6 +15,7 @@ import {
   smallint,
   text,
   timestamp,
+  unique,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import {
@@ -176,6 +178,11 @@ export const grants = pgTable(
     suspendedByPolicyFrom: timestamp('suspended_by_policy_from', { withTimezone: true }),
     policySuspensionReason: text('policy_suspension_reason'),
     suspendedByChangeId: integer('suspended_by_change_id').references(() => policyChanges.id),
+    /**
+     * An onward grant: the grant of the processor that engaged this sub-processor. Same office, purpose within
+     * it, categories within its; it ends when that grant is revoked.
+     */
+    parentGrantId: integer('parent_grant_id').references((): any => grants.id),
     createdBy: text('created_by').notNull(),
     createdAt: createdAt(),
   },
@@ -188,6 +195,9 @@ export const grants = pgTable(
     index('grants_suspended_by_change_idx')
       .on(t.suspendedByChangeId)
       .where(sql`${t.suspendedByChangeId} is not null`),
+    index('grants_parent_idx')
+      .on(t.parentGrantId)
+      .where(sql`${t.parentGrantId} is not null`),
     index('grants_office_idx').on(t.officeId),
     index('grants_status_idx').on(t.status, t.id),
     index('grants_purpose_idx').on(t.purpose, t.id),
@@ -347,6 +357,42 @@ export const policyChanges = pgTable(
   ],
 );
 
+/**
+ * Art. 49 derogations are for occasional transfers: at most `maxTransfers` transfers and `maxRecords` records per
+ * rolling 12 months on one route (exporter country → importer country) under one derogation. The most specific
+ * row applies: a null derogation or country matches any. Seeded with a default row that matches everything.
+ */
+export const derogationLimits = pgTable(
+  'derogation_limits',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    derogation: mechanismEnum('derogation'),
+    exporterCountry: char('exporter_country', { length: 2 }),
+    importerCountry: char('importer_country', { length: 2 }),
+    maxTransfers: integer('max_transfers').notNull(),
+    maxRecords: integer('max_records').notNull(),
+    updatedBy: text('updated_by').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique('derogation_limits_route').on(t.derogation, t.exporterCountry, t.importerCountry).nullsNotDistinct(),
+    check('derogation_limits_bounds', sql`${t.maxTransfers} >= 0 and ${t.maxRecords} >= 0`),
+  ],
+);
+
+/**
+ * The privacy policy's sharing section as published: each version frozen with the statements it makes (the
+ * drift report compares the registry with them) and its Markdown. Append-only.
+ */
+export const disclosureVersions = pgTable('disclosure_versions', {
+  version: integer('version').primaryKey(),
+  effectiveOn: date('effective_on', { mode: 'string' }).notNull(),
+  statements: jsonb('statements').notNull(),
+  markdown: text('markdown').notNull(),
+  publishedBy: text('published_by').notNull(),
+  publishedAt: timestamp('published_at', { withTimezone: true }).notNull(),
+});
+
 /** Signing keys of the service when it runs on PostgreSQL; the private JWK is encrypted (AES-256-GCM). */
 export const signingKeys = pgTable('signing_keys', {
   kid: text('kid').primaryKey(),
@@ -357,10 +403,21 @@ export const signingKeys = pgTable('signing_keys', {
 });
 
 /** Append-only, hash-chained record of every change. `seq` is gapless: it is taken under a lock on the chain head. */
+/** PostgreSQL's 64-bit transaction id: which transaction wrote an audit event (src/audit/seal.ts orders by it). */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
+/**
+ * What happened, written in the transaction of the change. `seq` numbers events in the order they were written
+ * (gaps allowed: a rolled-back transaction uses numbers too); their place in the log is given later by the
+ * sealer (`audit_seals`), so no writing transaction waits for another to extend the log.
+ */
 export const auditEvents = pgTable(
   'audit_events',
   {
-    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    xid: xid8('xid')
+      .notNull()
+      .default(sql`pg_current_xact_id()`),
     occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'string' }).notNull(),
     actor: text('actor').notNull(),
     actorRole: text('actor_role').notNull(),
@@ -369,20 +426,60 @@ export const auditEvents = pgTable(
     entityId: text('entity_id').notNull(),
     before: jsonb('before'),
     after: jsonb('after'),
-    /** The content hash of every evidence row the change wrote, [{table, key, hash}] (src/audit/rows.ts); hashed into `hash`. */
+    /** The content hash of every evidence row the change wrote, [{table, key, hash}] (src/audit/rows.ts); in the event's log entry when non-empty. */
     rowHashes: jsonb('row_hashes')
       .$type<{ table: string; key: string; hash: string | null }[]>()
       .notNull()
       .default(sql`'[]'::jsonb`),
-    prevHash: text('prev_hash').notNull(),
-    hash: text('hash').notNull(),
   },
   (t) => [
     index('audit_events_actor_idx').on(t.actor, t.seq),
     index('audit_events_entity_idx').on(t.entityType, t.entityId, t.seq),
     index('audit_events_time_idx').on(t.occurredAt),
+    // The sealer's next batch: events after the last sealed (xid, seq).
+    index('audit_events_xid_idx').on(t.xid, t.seq),
   ],
 );
+
+/**
+ * The log: each event's place (`position`, gapless from 1, never changed), its Merkle leaf hash and the hash
+ * chain over the entries. Written only by the sealer; append-only.
+ */
+export const auditSeals = pgTable('audit_seals', {
+  position: bigint('position', { mode: 'number' }).primaryKey(),
+  eventSeq: bigint('event_seq', { mode: 'number' })
+    .notNull()
+    .unique()
+    .references(() => auditEvents.seq),
+  eventXid: xid8('event_xid').notNull(),
+  leafHash: text('leaf_hash').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});
+
+/**
+ * The Merkle tree's complete subtrees (RFC 9162 hashing): the node at `level` and `index` covers leaves
+ * [index·2^level, (index+1)·2^level). A root or a proof reads O(log n) of them, never the events. Append-only.
+ */
+export const auditMerkleNodes = pgTable(
+  'audit_merkle_nodes',
+  {
+    level: smallint('level').notNull(),
+    index: bigint('index', { mode: 'number' }).notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.level, t.index] })],
+);
+
+/** Signed tree heads: the log's size and root at a moment, signed with the checkpoint key. Append-only. */
+export const auditCheckpoints = pgTable('audit_checkpoints', {
+  treeSize: bigint('tree_size', { mode: 'number' }).primaryKey(),
+  origin: text('origin').notNull(),
+  rootHash: text('root_hash').notNull(),
+  issuedAt: text('issued_at').notNull(),
+  keyId: text('key_id').notNull(),
+  signature: text('signature').notNull(),
+});
 
 /**
  * Tokens issued to contractors. The token itself is never stored: only its jti and metadata, so it can be
@@ -523,6 +620,8 @@ export const transfers = pgTable(
     /** ONWARD_TRANSFER: the processor passing the data on. */
     exporterContractorId: integer('exporter_contractor_id').references(() => contractors.id),
     exporterCountry: char('exporter_country', { length: 2 }).notNull(),
+    /** ONWARD_TRANSFER: the exporting office's country, whose regime the route was judged under (the original exporter). */
+    originCountry: char('origin_country', { length: 2 }),
     importerKind: importerKindEnum('importer_kind').notNull(),
     importerContractorId: integer('importer_contractor_id').references(() => contractors.id),
     importerOfficeId: integer('importer_office_id').references(() => offices.id),

@@ -1,16 +1,41 @@
-// The audit log for staff (auditors above all): read with filters and keyset pages, and verify the hash chain
-// (the filters and the verification live in src/registry/audit-log.ts). Contractor tokens never reach it (every
+// The audit log for staff (auditors above all): read with filters and keyset pages, verify it, and fetch signed
+// checkpoints, entries and proofs (the rules live in src/registry/audit-log.ts). Contractor tokens never reach it (every
 // field and type asks for a staff token).
-import { auditLogFilters, verifyAuditLog, type AuditLogVerification } from '../registry/audit-log.js';
+import {
+  auditCheckpoint,
+  auditCheckpoints,
+  auditEntries,
+  auditLogFilters,
+  auditLogHead,
+  consistencyProof,
+  inclusionProof,
+  verifyAuditLog,
+  type AuditLogVerification,
+  type Checkpoint,
+  type InclusionProof,
+  type LogEntry,
+} from '../registry/audit-log.js';
 import { builder } from './builder.js';
+
+builder.drizzleObject('auditSeals', {
+  name: 'AuditSeal',
+  description: "An event's place in the log, given by the sealer a moment after the event was written.",
+  fields: (t) => ({
+    position: t.exposeInt('position', { description: 'Place in the log: gapless from 1, never changed.' }),
+    leafHash: t.exposeString('leafHash', { description: 'RFC 9162 leaf hash: SHA-256(0x00 || entry), hex.' }),
+    prevHash: t.exposeString('prevHash'),
+    hash: t.exposeString('hash', { description: 'SHA-256 over prevHash and the entry: the hash chain.' }),
+  }),
+});
 
 builder.drizzleNode('auditEvents', {
   name: 'AuditEvent',
   id: { column: (e) => e.seq },
   authScopes: { staff: true },
-  description: 'One change (or record fetch), hash-chained to the one before it.',
+  description: 'One change (or record fetch); its place in the Merkle log is `seal`.',
   fields: (t) => ({
-    seq: t.exposeInt('seq', { description: 'Gapless position in the chain, from 1.' }),
+    seq: t.exposeInt('seq', { description: 'Number given when written: order of writing, gaps allowed.' }),
+    seal: t.relation('seal', { nullable: true, description: 'Null until the sealer has placed it in the log.' }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
     actor: t.exposeString('actor'),
     actorRole: t.exposeString('actorRole'),
@@ -22,10 +47,8 @@ builder.drizzleNode('auditEvents', {
     rowHashes: t.expose('rowHashes', {
       type: 'JSON',
       description:
-        "The content hash of every evidence row the change wrote, [{table, key, hash}] (hash null: deleted); part of this event's hash.",
+        "The content hash of every evidence row the change wrote, [{table, key, hash}] (hash null: deleted); part of this event's log entry when non-empty.",
     }),
-    prevHash: t.exposeString('prevHash'),
-    hash: t.exposeString('hash', { description: 'SHA-256 over prevHash and the canonical JSON of this event.' }),
   }),
 });
 
@@ -62,15 +85,109 @@ const RowVerification = builder.objectRef<AuditLogVerification['rows']>('AuditRo
 const Verification = builder.objectRef<AuditLogVerification>('AuditLogVerification').implement({
   fields: (t) => ({
     ok: t.exposeBoolean('ok', { description: 'The chain is whole and every evidence row matches its event.' }),
-    checked: t.exposeInt('checked', { description: 'Events whose hash was recomputed and matched.' }),
-    headSeq: t.exposeInt('headSeq'),
+    checked: t.exposeInt('checked', { description: 'Sealed events whose hashes were recomputed and matched.' }),
+    headSeq: t.exposeInt('headSeq', { description: 'Position of the last event checked.' }),
+    pending: t.exposeInt('pending', { description: 'Events written but not sealed yet: not covered.' }),
     headHash: t.exposeString('headHash'),
     firstBroken: t.field({ type: BrokenEvent, nullable: true, resolve: (v) => v.firstBroken }),
     rows: t.field({ type: RowVerification, resolve: (v) => v.rows }),
   }),
 });
 
+const CheckpointRef = builder.objectRef<Checkpoint>('AuditCheckpoint').implement({
+  description:
+    'A signed tree head: Ed25519 over "origin\\ntreeSize\\nrootHash\\nissuedAt\\n" with the key keyId of /.well-known/audit-checkpoint-keys.json.',
+  fields: (t) => ({
+    origin: t.exposeString('origin'),
+    treeSize: t.exposeInt('treeSize'),
+    rootHash: t.exposeString('rootHash', { description: 'RFC 9162 root of the first treeSize events, hex.' }),
+    issuedAt: t.exposeString('issuedAt'),
+    keyId: t.exposeString('keyId'),
+    signature: t.exposeString('signature', { description: 'base64url.' }),
+  }),
+});
+
+const EntryRef = builder.objectRef<LogEntry>('AuditLogEntry').implement({
+  fields: (t) => ({
+    position: t.exposeInt('position'),
+    entry: t.exposeString('entry', {
+      description: "The event's canonical JSON as its fields read now: what its leaf hash covers.",
+    }),
+    leafHash: t.exposeString('leafHash', { description: 'The leaf hash stored when it was sealed.' }),
+  }),
+});
+
+const InclusionRef = builder.objectRef<InclusionProof>('InclusionProof').implement({
+  fields: (t) => ({
+    position: t.exposeInt('position'),
+    treeSize: t.exposeInt('treeSize'),
+    entry: t.field({ type: EntryRef, resolve: (p) => p.entry }),
+    path: t.exposeStringList('path', { description: 'RFC 9162 §2.1.3 audit path, hex, leaf to root.' }),
+  }),
+});
+
+const ConsistencyRef = builder.objectRef<{ from: number; to: number; path: string[] }>('ConsistencyProof').implement({
+  fields: (t) => ({
+    from: t.exposeInt('from'),
+    to: t.exposeInt('to'),
+    path: t.exposeStringList('path', { description: 'RFC 9162 §2.1.4 consistency proof, hex.' }),
+  }),
+});
+
+const HeadRef = builder.objectRef<{ treeSize: number; rootHash: string; pending: number }>('AuditLogHead').implement({
+  fields: (t) => ({
+    treeSize: t.exposeInt('treeSize', { description: 'Events sealed.' }),
+    rootHash: t.exposeString('rootHash', { description: 'Root of their tree (unsigned; see auditCheckpoint).' }),
+    pending: t.exposeInt('pending', { description: 'Events written, not sealed yet.' }),
+  }),
+});
+
 builder.queryFields((t) => ({
+  auditLogHead: t.field({
+    type: HeadRef,
+    authScopes: { staff: true },
+    description: 'The sealed log as it stands now.',
+    resolve: (_root, _args, ctx) => auditLogHead(ctx.db),
+  }),
+  auditCheckpoint: t.field({
+    type: CheckpointRef,
+    authScopes: { staff: true },
+    description: 'The newest signed checkpoint, or the one of exactly treeSize events.',
+    args: { treeSize: t.arg.int({ required: false }) },
+    resolve: (_root, args, ctx) => auditCheckpoint(ctx.db, args.treeSize),
+  }),
+  auditCheckpoints: t.field({
+    type: [CheckpointRef],
+    authScopes: { staff: true },
+    description: 'Signed checkpoints of sizes in [from, to], smallest first (at most 100).',
+    args: {
+      from: t.arg.int({ required: true }),
+      to: t.arg.int({ required: true }),
+      first: t.arg.int({ required: false }),
+    },
+    resolve: (_root, args, ctx) => auditCheckpoints(ctx.db, args),
+  }),
+  auditEntries: t.field({
+    type: [EntryRef],
+    authScopes: { staff: true },
+    description: 'Sealed log entries from position `from` on, in log order (at most 100).',
+    args: { from: t.arg.int({ required: true }), first: t.arg.int({ required: false }) },
+    resolve: (_root, args, ctx) => auditEntries(ctx.db, args),
+  }),
+  inclusionProof: t.field({
+    type: InclusionRef,
+    authScopes: { staff: true },
+    description: 'The event at `position` and its audit path in the tree of the first treeSize events.',
+    args: { position: t.arg.int({ required: true }), treeSize: t.arg.int({ required: true }) },
+    resolve: (_root, args, ctx) => inclusionProof(ctx.db, args.position, args.treeSize),
+  }),
+  consistencyProof: t.field({
+    type: ConsistencyRef,
+    authScopes: { staff: true },
+    description: 'Proof that the tree of `to` events extends the tree of `from` events.',
+    args: { from: t.arg.int({ required: true }), to: t.arg.int({ required: true }) },
+    resolve: (_root, args, ctx) => consistencyProof(ctx.db, args.from, args.to),
+  }),
   auditLog: t.drizzleConnection(
     {
       type: 'auditEvents',
@@ -104,7 +221,7 @@ builder.queryFields((t) => ({
     type: Verification,
     authScopes: { staff: true },
     description:
-      'Recomputes the whole hash chain and returns the first broken event, if any; re-hashes every evidence row and names those that differ from their event.',
+      'Recomputes the sealed log (leaves, chain, checkpoint roots) and names the first broken position, if any; re-hashes every evidence row and names those that differ from their event.',
     resolve: (_root, _args, ctx) => verifyAuditLog(ctx.db),
   }),
 }));

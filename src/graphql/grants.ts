@@ -42,6 +42,11 @@ export const Grant = builder.drizzleNode('grants', {
       description: 'The exporting office.',
       query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo) }),
     }),
+    parentGrant: t.relation('parentGrant', {
+      query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo) }),
+      description:
+        'An onward grant: the grant of the processor that engaged this sub-processor, through which the data reaches it. It ends when that grant is revoked.',
+    }),
     categories: t.relation('categories', { query: { orderBy: { key: 'asc' } } }),
     purpose: t.expose('purpose', { type: PurposeEnum }),
     validFrom: t.expose('validFrom', { type: 'DateTime' }),
@@ -152,7 +157,11 @@ builder.queryFields((t) => ({
 const GrantDataAccessInput = builder.inputType('GrantDataAccessInput', {
   fields: (t) => ({
     contractorId: t.id({ required: true }),
-    officeId: t.id({ required: true, description: 'The exporting office.' }),
+    officeId: t.id({ description: "The exporting office; for an onward grant, its parent grant's (may be left out)." }),
+    parentGrantId: t.id({
+      description:
+        "Required for a SUBPROCESSOR: the grant of the processor that engaged it, under which this onward grant is given (same office, the parent's purpose, categories within the parent's).",
+    }),
     categories: t.stringList({ required: true, description: 'Data-category keys, e.g. contact.email.' }),
     purpose: t.field({ type: PurposeEnum, required: true }),
     validFrom: t.field({ type: 'DateTime', description: 'Defaults to now.' }),
@@ -193,7 +202,8 @@ builder.mutationFields((t) => ({
       grantDataAccess(ctx, ctx.principal, {
         ...input,
         contractorId: decodeId('Contractor', input.contractorId, 'input.contractorId'),
-        officeId: decodeId('Office', input.officeId, 'input.officeId'),
+        officeId: decodeOptionalId('Office', input.officeId, 'input.officeId'),
+        parentGrantId: decodeOptionalId('Grant', input.parentGrantId, 'input.parentGrantId'),
       }),
   }),
   repaperGrant: t.field({

@@ -1,7 +1,14 @@
 // The transfer policy as data: jurisdictions, members, adequacy decisions, forbidden routes, and a route check
 // that explains its decision the same way grants and transfers are judged.
-import { ROUTE_CONTEXTS, type Decision, type PolicyTables } from '../policy/transfer-rules.js';
+import {
+  ROUTE_CONTEXTS,
+  type Decision,
+  type DerogationLimit as DerogationLimitRow,
+  type PolicyTables,
+} from '../policy/transfer-rules.js';
 import { checkRoute, policyChangeFilters, purposeLimits, transferPolicy } from '../registry/policy.js';
+import { derogationLimitList, setDerogationLimit } from '../registry/derogation-limits.js';
+import { DEROGATIONS } from '../db/enums.js';
 import {
   POLICY_CHANGE_KINDS,
   applyPolicyChange,
@@ -17,7 +24,7 @@ import { AccessToken } from './access-tokens.js';
 import { builder } from './builder.js';
 import { CertificationEnum, Contractor, ContractorRoleEnum } from './contractors.js';
 import { Grant, MechanismEnum, PurposeEnum } from './grants.js';
-import { decodeId, decodeIdOf } from './input.js';
+import { decodeId, decodeIdOf, decodeOptionalId } from './input.js';
 
 const RouteContextEnum = builder.enumType('RouteContext', {
   values: ROUTE_CONTEXTS,
@@ -102,6 +109,44 @@ const PurposeLimit = builder.objectRef<PurposeLimitRow>('PurposeLimit').implemen
   }),
 });
 
+const DerogationEnum = builder.enumType('Derogation', {
+  values: DEROGATIONS,
+  description: 'The Art. 49 derogations (a subset of TransferMechanism).',
+});
+
+const DerogationLimit = builder.objectRef<DerogationLimitRow & { id: number }>('DerogationLimit').implement({
+  description:
+    'How often one route may rely on an Art. 49 derogation ("occasional"): transfers and records per rolling 12 months. A null derogation or country matches any; the most specific row applies. Beyond it, recordTransfer is POLICY_VIOLATION naming the safeguard to use instead.',
+  fields: (t) => ({
+    derogation: t.field({ type: DerogationEnum, nullable: true, resolve: (l) => l.derogation as never }),
+    exporterCountry: t.exposeString('exporterCountry', { nullable: true }),
+    importerCountry: t.exposeString('importerCountry', { nullable: true }),
+    maxTransfers: t.exposeInt('maxTransfers'),
+    maxRecords: t.exposeInt('maxRecords'),
+  }),
+});
+
+const SetDerogationLimitInput = builder.inputType('SetDerogationLimitInput', {
+  fields: (t) => ({
+    derogation: t.field({ type: DerogationEnum, description: 'Null: every derogation.' }),
+    exporterCountry: t.string({ description: 'Null: any exporter country.' }),
+    importerCountry: t.string({ description: 'Null: any importer country.' }),
+    maxTransfers: t.int({ required: true }),
+    maxRecords: t.int({ required: true }),
+  }),
+});
+
+builder.mutationField('setDerogationLimit', (t) =>
+  t.field({
+    type: DerogationLimit,
+    description: 'Sets the limit for a derogation on a route (replacing the row for the same key); audited.',
+    authScopes: { compliance: true },
+    errors: { dataField: { name: 'derogationLimit' } },
+    args: { input: t.arg({ type: SetDerogationLimitInput, required: true }) },
+    resolve: (_root, { input }, ctx) => setDerogationLimit(ctx, ctx.principal, input),
+  }),
+);
+
 const TransferPolicy = builder.objectRef<{ asOf: Date; tables: PolicyTables }>('TransferPolicy').implement({
   fields: (t) => ({
     asOf: t.field({
@@ -115,6 +160,7 @@ const TransferPolicy = builder.objectRef<{ asOf: Date; tables: PolicyTables }>('
     }),
     restrictions: t.field({ type: [RouteRestriction], resolve: (p) => p.tables.restrictions }),
     purposeLimits: t.field({ type: [PurposeLimit], resolve: (p, _a, ctx) => purposeLimits(ctx.db, p.asOf) }),
+    derogationLimits: t.field({ type: [DerogationLimit], resolve: (_p, _a, ctx) => derogationLimitList(ctx.db) }),
     checkRoute: t.field({
       type: RouteDecision,
       description:
@@ -123,10 +169,15 @@ const TransferPolicy = builder.objectRef<{ asOf: Date; tables: PolicyTables }>('
         from: t.arg.string({ required: true }),
         to: t.arg.string({ required: false, description: 'A country; or name an `importer` instead.' }),
         importer: t.arg.id({ required: false, description: 'A Contractor or Office ID; or give `to` instead.' }),
+        via: t.arg.id({
+          required: false,
+          description:
+            'An onward route: the Contractor that passes the data on (judged from its country, under the regime of `from`).',
+        }),
         importerRole: t.arg({
           type: ContractorRoleEnum,
           required: false,
-          description: 'With `to`; default PROCESSOR.',
+          description: 'With `to`; default PROCESSOR (SUBPROCESSOR with `via`).',
         }),
         certifications: t.arg({ type: [CertificationEnum], required: false, description: 'With `to`.' }),
         context: t.arg({ type: RouteContextEnum, required: false, defaultValue: 'GRANT' }),
@@ -139,7 +190,7 @@ const TransferPolicy = builder.objectRef<{ asOf: Date; tables: PolicyTables }>('
         sccModule: t.arg.int({ required: false }),
         derogationJustification: t.arg.string({ required: false }),
       },
-      resolve: (p, { importer, ...args }, ctx) => {
+      resolve: (p, { importer, via, ...args }, ctx) => {
         const named =
           importer == null ? undefined : decodeIdOf(['Contractor', 'Office'], String(importer), 'args.importer');
         return checkRoute(
@@ -147,6 +198,7 @@ const TransferPolicy = builder.objectRef<{ asOf: Date; tables: PolicyTables }>('
           {
             ...args,
             at: args.at ?? p.asOf,
+            via: decodeOptionalId('Contractor', via == null ? via : String(via), 'args.via'),
             importer: named && (named.typename === 'Contractor' ? { contractorId: named.id } : { officeId: named.id }),
           },
           ctx.clock.now(),

@@ -16,6 +16,7 @@ import './transfers.js';
 import './transfer-statistics.js';
 import './disclosures.js';
 import './records-of-processing.js';
+import './published-disclosure.js';
 import './audit-log.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

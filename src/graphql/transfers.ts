@@ -31,7 +31,15 @@ const Transfer = builder.drizzleNode('transfers', {
       nullable: true,
       description: 'ONWARD_TRANSFER: the processor passing the data on.',
     }),
-    exporterCountry: t.exposeString('exporterCountry'),
+    exporterCountry: t.exposeString('exporterCountry', {
+      description: 'The country the data left on this hop (for ONWARD_TRANSFER, the processor passing it on).',
+    }),
+    originCountry: t.string({
+      description:
+        "The original exporter's country: the exporting office's, whose regime the route was judged under (for ONWARD_TRANSFER it differs from exporterCountry where the processor is elsewhere).",
+      select: { columns: { originCountry: true, exporterCountry: true } },
+      resolve: (r) => r.originCountry ?? r.exporterCountry,
+    }),
     importerKind: t.expose('importerKind', { type: ImporterKindEnum }),
     importerContractor: t.relation('importerContractor', { nullable: true }),
     importerOffice: t.relation('importerOffice', { nullable: true }),
@@ -48,7 +56,7 @@ const Transfer = builder.drizzleNode('transfers', {
     recordCount: t.exposeInt('recordCount'),
     crossBorder: t.exposeBoolean('crossBorder', { description: 'Exporter and importer are in different countries.' }),
     thirdCountry: t.exposeBoolean('thirdCountry', {
-      description: "The data left the exporter's jurisdiction (e.g. the EU/EEA).",
+      description: "The data is outside the original exporter's jurisdiction (e.g. the EU/EEA) on arrival.",
     }),
     grant: t.relation('grant', { nullable: true }),
     accessToken: t.relation('accessToken', { nullable: true }),

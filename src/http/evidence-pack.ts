@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { DomainError } from '../errors.js';
-import { verifyAuditLog } from '../registry/audit-log.js';
+import { latestCheckpoint, verifyAuditLog } from '../registry/audit-log.js';
 import { purposeLimits, transferPolicy } from '../registry/policy.js';
 import { assertPeriod } from '../registry/validation.js';
 import { periodParams, recordsCsvLines, transferCsvLines, transparencyCsvLines } from './csv.js';
@@ -100,6 +100,8 @@ export async function evidencePack(
     });
     const policy = { start: await policyAt(from < now ? from : now), end: await policyAt(recordsAt) };
     yield hashed('policy.json', json(policy), entries);
+    // The checkpoint first: the verification then covers at least the events it signs.
+    const checkpoint = await latestCheckpoint(db);
     const verification = await verifyAuditLog(db);
     yield hashed('verification.json', json(verification), entries);
     const manifest = encoder.encode(
@@ -110,10 +112,15 @@ export async function evidencePack(
           generatedBy: principal.subject,
           period: { from: from.toISOString(), to: to.toISOString() },
           recordsOfProcessingAt: recordsAt.toISOString(),
-          auditLog: { ok: verification.ok, headSeq: verification.headSeq, headHash: verification.headHash },
-          // Where a signed checkpoint of the Merkle log and the inclusion proofs of the period's events go once the
-          // service signs checkpoints; until then the chain head above is what the pack commits to.
-          checkpoint: null,
+          auditLog: {
+            ok: verification.ok,
+            headSeq: verification.headSeq,
+            headHash: verification.headHash,
+            pending: verification.pending,
+          },
+          // The newest signed tree head (null before the sealer signed one): an auditor checks it, and the log's
+          // growth since, with the offline verifier. Inclusion proofs of the period's events are not in the pack.
+          checkpoint,
           signature: { file: SIGNATURE, alg: 'EdDSA', jwks: '/.well-known/jwks.json', kid: keys.signingKey.kid },
           files: entries,
         },

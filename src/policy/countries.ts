@@ -254,3 +254,6 @@ const COUNTRIES: Readonly<Record<string, string>> = Object.freeze({
 export function isCountryCode(code: string): boolean {
   return /^[A-Z]{2}$/.test(code) && Object.hasOwn(COUNTRIES, code);
 }
+
+/** The English short name of a country code, or the code itself when it is not one. */
+export const countryName = (code: string): string => COUNTRIES[code] ?? code;

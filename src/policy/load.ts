@@ -6,6 +6,7 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../db/client.js';
 import {
   adequacyDecisions,
+  derogationLimits,
   jurisdictionMembers,
   jurisdictions,
   purposeCategories,
@@ -18,6 +19,7 @@ import {
   decideDestinations,
   decideRoute,
   foreignAuthority,
+  type DerogationLimit,
   type DestinationsDecision,
   type Decision,
   type MechanismChoice,
@@ -121,6 +123,27 @@ export async function loadPolicyTables(
   return (await loadPolicy(db, [at], countries)).at(at);
 }
 
+/** The country pairs whose policy rows a route needs: its hop, and for an onward hop its origin's regime too. */
+const routeCountries = (route: Omit<Route, 'importerCountry'>, importer: string): Countries[] => [
+  { exporter: route.exporterCountry, importer },
+  ...(route.originCountry ? [{ exporter: route.originCountry, importer }] : []),
+];
+
+/** The derogation limits (policy data): every row, most specific first. */
+export async function loadDerogationLimits(db: Queryable): Promise<(DerogationLimit & { id: number })[]> {
+  return db
+    .select({
+      id: derogationLimits.id,
+      derogation: derogationLimits.derogation,
+      exporterCountry: derogationLimits.exporterCountry,
+      importerCountry: derogationLimits.importerCountry,
+      maxTransfers: derogationLimits.maxTransfers,
+      maxRecords: derogationLimits.maxRecords,
+    })
+    .from(derogationLimits)
+    .orderBy(asc(derogationLimits.id));
+}
+
 export interface RouteCase {
   route: Route;
   choice?: MechanismChoice;
@@ -132,7 +155,7 @@ export async function judgeRoutes(db: Queryable, cases: readonly RouteCase[]): P
   const policy = await loadPolicy(
     db,
     cases.map(({ route }) => route.at),
-    cases.map(({ route }) => ({ exporter: route.exporterCountry, importer: route.importerCountry })),
+    cases.flatMap(({ route }) => routeCountries(route, route.importerCountry)),
   );
   return cases.map(({ route, choice }) => decideRoute(policy.at(route.at), route, choice));
 }
@@ -153,9 +176,7 @@ export async function judgeDestinations(
   const policy = await loadPolicy(
     db,
     cases.map(({ route }) => route.at),
-    cases.flatMap(({ route, destinations }) =>
-      destinations.map((importer) => ({ exporter: route.exporterCountry, importer })),
-    ),
+    cases.flatMap(({ route, destinations }) => destinations.flatMap((importer) => routeCountries(route, importer))),
   );
   return cases.map(({ route, destinations, choice }) =>
     decideDestinations(policy.at(route.at), route, destinations, choice),

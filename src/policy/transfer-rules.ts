@@ -42,6 +42,12 @@ export const ROUTE_CONTEXTS = ['GRANT', 'TRANSFER'] as const;
 export interface Route {
   exporterCountry: string;
   importerCountry: string;
+  /**
+   * An onward route (a processor passing data to its sub-processor): the country of the office whose data it is.
+   * GDPR Art. 44: the data stays under that office's regime along the chain, so the hop `exporterCountry` →
+   * `importerCountry` is judged under it. Absent: the exporter is the office itself.
+   */
+  originCountry?: string;
   /** The office exporting is a controller; a contractor passing data on to its sub-processor is a processor. */
   exporterRole: 'CONTROLLER' | 'PROCESSOR';
   importer: Importer;
@@ -99,23 +105,39 @@ function requiredSccModule(exporterRole: Route['exporterRole'], importer: Import
 
 export function decideRoute(tables: PolicyTables, route: Route, choice: MechanismChoice = {}): Decision {
   const { exporterCountry: from, importerCountry: to } = route;
+  const origin = route.originCountry ?? from;
+  const onward = origin !== from;
   const crossBorder = from !== to;
-  const thirdCountry = leavesJurisdiction(tables, from, to);
-  const refuse = (reason: string): Decision => ({ allowed: false, crossBorder, thirdCountry, reason });
+  // Third country: outside the regime of the office whose data it is (for an onward hop, not of the processor).
+  const thirdCountry = leavesJurisdiction(tables, origin, to);
+  // An onward hop says which chain it is on: the explanation and the refusal both start with it.
+  const hop = onward ? `onward ${from} → ${to} of data exported from ${origin}: ` : '';
+  const refuse = (reason: string): Decision => ({ allowed: false, crossBorder, thirdCountry, reason: hop + reason });
   const allow = (
     mechanism: Mechanism,
     basis: Basis,
     explanation: string,
     sccModule: number | null = null,
-  ): Decision => ({ allowed: true, crossBorder, thirdCountry, mechanism, sccModule, basis, explanation });
+  ): Decision => ({
+    allowed: true,
+    crossBorder,
+    thirdCountry,
+    mechanism,
+    sccModule,
+    basis,
+    explanation: hop + explanation,
+  });
   const chosen = choice.mechanism ?? null;
 
+  // A localisation law binds the country the data leaves, and the data's origin along the whole chain.
   const restriction = tables.restrictions.find(
-    (r) => r.exporterCountry === from && (r.importerCountry === null || r.importerCountry === to),
+    (r) =>
+      ((r.exporterCountry === from && crossBorder) || (r.exporterCountry === origin && origin !== to)) &&
+      (r.importerCountry === null || r.importerCountry === to),
   );
-  if (restriction && crossBorder) return refuse(`route forbidden by ${restriction.legalBasis}: ${restriction.reason}`);
+  if (restriction) return refuse(`route forbidden by ${restriction.legalBasis}: ${restriction.reason}`);
 
-  const regime = tables.membership.get(from);
+  const regime = tables.membership.get(origin);
   const regimeName = regime ? (tables.jurisdictionNames.get(regime) ?? regime) : undefined;
   // The UK's own safeguards (IDTA, UK Addendum) serve UK exporters only, and UK exporters need one of them.
   const ukExporter = regime === UK_JURISDICTION;
@@ -146,13 +168,18 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
     return allow('NOT_REQUIRED', basis, explanation);
   };
 
-  if (!crossBorder) return onlyNoMechanism('SAME_COUNTRY', `${from} → ${to} stays in one country`);
+  // An onward hop inside one third country still carries the data outside its regime: judged below (SCC clause 8.7).
+  if (!crossBorder && !thirdCountry) return onlyNoMechanism('SAME_COUNTRY', `${from} → ${to} stays in one country`);
   if (!regime)
     return onlyNoMechanism(
       'NO_TRANSFER_REGIME',
-      `no cross-border transfer regime is recorded for exporter country ${from}`,
+      `no cross-border transfer regime is recorded for exporter country ${origin}`,
     );
-  if (!thirdCountry) return onlyNoMechanism('SAME_JURISDICTION', `${from} and ${to} are both in ${regimeName}`);
+  if (!thirdCountry)
+    return onlyNoMechanism(
+      'SAME_JURISDICTION',
+      onward ? `${to} is in ${regimeName}, the regime of ${origin}` : `${from} and ${to} are both in ${regimeName}`,
+    );
 
   // Adequacy: the destination is adequate for this exporter's regime, from the decision's date, within its scope.
   const decision = tables.adequacy.find((a) => a.jurisdiction === regime && a.country === to);
@@ -179,7 +206,7 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
   switch (chosen) {
     case 'NOT_REQUIRED':
       return refuse(
-        `${from} → ${to} leaves ${regimeName}, so a mechanism is required (${validMechanismsText(route, ukExporter)})`,
+        `${onward ? `${to} is outside` : `${from} → ${to} leaves`} ${regimeName}, so a mechanism is required (${validMechanismsText(route, ukExporter)})`,
       );
     case 'ADEQUACY':
       return refuse(`${adequacyGap}, so ADEQUACY cannot be relied on (${validMechanismsText(route, ukExporter)})`);
@@ -187,7 +214,7 @@ export function decideRoute(tables: PolicyTables, route: Route, choice: Mechanis
       // UK GDPR Art. 46 recognises the EU clauses only as amended by the UK Addendum (or the IDTA instead).
       if (ukExporter)
         return refuse(
-          `under UK GDPR the EU SCCs alone do not safeguard a transfer from ${from}: use the IDTA or the UK Addendum to the EU SCCs (${validMechanismsText(route, true)})`,
+          `under UK GDPR the EU SCCs alone do not safeguard a transfer from ${origin}: use the IDTA or the UK Addendum to the EU SCCs (${validMechanismsText(route, true)})`,
         );
       return sccSafeguard('SCC', 'standard contractual clauses (Decision 2021/914)');
     case 'UK_ADDENDUM':
@@ -297,4 +324,53 @@ export function decideDestinations(
       .map((j) => `${j.importerCountry}: ${j.decision.allowed ? j.decision.explanation : ''}`)
       .join('; '),
   };
+}
+
+/**
+ * How often one route may rely on an Art. 49 derogation ("occasional", EDPB Guidelines 2/2018): transfers and
+ * records per rolling 12 months. A null derogation or country matches any; the most specific row applies.
+ */
+export interface DerogationLimit {
+  derogation: Mechanism | null;
+  exporterCountry: string | null;
+  importerCountry: string | null;
+  maxTransfers: number;
+  maxRecords: number;
+}
+
+/** The limit for `derogation` on `from` → `to`: the matching row naming the most (derogation first). */
+export function derogationLimitFor(
+  limits: readonly DerogationLimit[],
+  derogation: Mechanism,
+  from: string,
+  to: string,
+): DerogationLimit | undefined {
+  const score = (l: DerogationLimit) =>
+    (l.derogation ? 4 : 0) + (l.exporterCountry ? 2 : 0) + (l.importerCountry ? 1 : 0);
+  return limits
+    .filter(
+      (l) =>
+        (l.derogation === null || l.derogation === derogation) &&
+        (l.exporterCountry === null || l.exporterCountry === from) &&
+        (l.importerCountry === null || l.importerCountry === to),
+    )
+    .sort((a, b) => score(b) - score(a))[0];
+}
+
+/**
+ * Is one more transfer under a derogation still occasional? `use` counts it with the others on the same route and
+ * derogation, in the busiest 12 months that contain it. Null when within the limit; otherwise why not, and the
+ * safeguard a repeated transfer needs instead.
+ */
+export function decideOccasional(
+  tables: Pick<PolicyTables, 'membership'>,
+  route: Route,
+  derogation: Mechanism,
+  limit: DerogationLimit | undefined,
+  use: { transfers: number; records: number },
+): string | null {
+  if (!limit || (use.transfers <= limit.maxTransfers && use.records <= limit.maxRecords)) return null;
+  const ukExporter = tables.membership.get(route.originCountry ?? route.exporterCountry) === UK_JURISDICTION;
+  const safeguards = validMechanismsText({ ...route, context: 'GRANT' }, ukExporter);
+  return `${derogation} is an Art. 49 derogation for occasional transfers only: with this one, ${route.exporterCountry} → ${route.importerCountry} would carry ${use.transfers} transfer(s) and ${use.records} record(s) under it within 12 months, beyond the limit of ${limit.maxTransfers} transfer(s) and ${limit.maxRecords} record(s); a repeated transfer needs a standing grant with a safeguard instead (${safeguards})`;
 }

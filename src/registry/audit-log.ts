@@ -1,13 +1,31 @@
-// The audit log as staff read it: filtered, newest first, and the verification of its hash chain and of the
-// evidence rows its events vouch for. Events are written only by the one write path (tx.ts → audit/write.ts);
-// nothing here changes them.
+// The audit log as staff read it: filtered, newest first; the verification of the sealed log and of the evidence
+// rows its events vouch for; and what an outside
+// auditor fetches to check it (src/audit/offline.ts): signed checkpoints, entries, inclusion and consistency
+// proofs. Events are written only by the one write path (tx.ts → audit/write.ts) and placed in the log by the
+// sealer (audit/seal.ts); nothing here changes them.
 import { z } from 'zod';
+import type { Checkpoint } from '../audit/checkpoint.js';
 import { verifyEvidenceRows, type RowVerification } from '../audit/rows.js';
+import {
+  consistencyProofOf,
+  findCheckpoint,
+  inclusionProofOf,
+  listCheckpoints,
+  logEntries,
+  logSize,
+  pendingEvents,
+  rootOf,
+  type LogEntry,
+} from '../audit/tree.js';
 import { verifyAuditChain, type ChainVerification } from '../audit/verify.js';
 import type { Queryable } from '../db/client.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { MAX_PAGE_SIZE } from './paging.js';
 import { parseInput } from './validation.js';
 
-/** The chain's verification, and the rows': `ok` only when both hold. */
+export type { ChainVerification, Checkpoint, LogEntry };
+
+/** The sealed log's verification, and the rows': `ok` only when both hold. */
 export interface AuditLogVerification extends ChainVerification {
   rows: RowVerification;
 }
@@ -38,11 +56,78 @@ export function auditLogFilters(args: unknown) {
 }
 
 /**
- * Recomputes the whole hash chain and names the first broken event, if any; then re-hashes every evidence row
- * against the latest event naming it and names each row that differs, is gone, or was written by no event.
+ * Recomputes the sealed log's hashes and roots and names the first broken position (counting what is not sealed
+ * yet); then re-hashes every evidence row against the latest event naming it and names each row that differs, is
+ * gone, or was written by no event.
  */
 export async function verifyAuditLog(db: Queryable): Promise<AuditLogVerification> {
   const chain = await verifyAuditChain(db);
   const rows = await verifyEvidenceRows(db);
   return { ...chain, ok: chain.ok && rows.ok, rows };
+}
+
+const position = z.number().int().min(1);
+const pageSize = z.number().int().min(1).max(MAX_PAGE_SIZE);
+
+/** The newest signed checkpoint, or the one of exactly `treeSize` events. */
+export async function auditCheckpoint(db: Queryable, treeSize?: number | null): Promise<Checkpoint> {
+  const size = treeSize == null ? undefined : parseInput(position, treeSize, 'args.treeSize');
+  const c = await findCheckpoint(db, size);
+  if (!c) throw new NotFoundError('AuditCheckpoint', size === undefined ? 'latest' : String(size));
+  return c;
+}
+
+/** The newest signed checkpoint, or null before the sealer signed one (the evidence pack commits to it). */
+export async function latestCheckpoint(db: Queryable): Promise<Checkpoint | null> {
+  return (await findCheckpoint(db)) ?? null;
+}
+
+/** Signed checkpoints of sizes in [from, to], smallest first. */
+export function auditCheckpoints(db: Queryable, args: { from: number; to: number; first?: number | null }) {
+  const f = parseInput(z.object({ from: position, to: position, first: pageSize.nullish() }), args, 'args');
+  return listCheckpoints(db, f.from, f.to, f.first ?? MAX_PAGE_SIZE);
+}
+
+/** A tree size a proof may be asked about: 1 to the number of events sealed now. */
+async function sealedSize(db: Queryable, value: number, field: string): Promise<number> {
+  const n = parseInput(position, value, field);
+  const size = await logSize(db);
+  if (n > size) throw ValidationError.field(field, `the log holds ${size} sealed events`);
+  return n;
+}
+
+export interface InclusionProof {
+  position: number;
+  treeSize: number;
+  entry: LogEntry;
+  /** Sibling hashes from the leaf up (RFC 9162 §2.1.3), hex. */
+  path: string[];
+}
+
+export async function inclusionProof(db: Queryable, at: number, treeSize: number): Promise<InclusionProof> {
+  const size = await sealedSize(db, treeSize, 'args.treeSize');
+  const p = parseInput(position, at, 'args.position');
+  if (p > size) throw ValidationError.field('args.position', `must be at most treeSize (${size})`);
+  const [entry] = await logEntries(db, p, 1);
+  if (!entry || entry.position !== p) throw new NotFoundError('AuditEvent', `at position ${p}`);
+  return { position: p, treeSize: size, entry, path: await inclusionProofOf(db, p, size) };
+}
+
+export async function consistencyProof(db: Queryable, from: number, to: number) {
+  const second = await sealedSize(db, to, 'args.to');
+  const first = parseInput(position, from, 'args.from');
+  if (first > second) throw ValidationError.field('args.from', `must be at most to (${second})`);
+  return { from: first, to: second, path: await consistencyProofOf(db, first, second) };
+}
+
+/** Sealed entries from position `from` on, as their events read now. */
+export function auditEntries(db: Queryable, args: { from: number; first?: number | null }): Promise<LogEntry[]> {
+  const f = parseInput(z.object({ from: position, first: pageSize.nullish() }), args, 'args');
+  return logEntries(db, f.from, f.first ?? MAX_PAGE_SIZE);
+}
+
+/** The log as it stands: events sealed, their tree's root (unsigned: a checkpoint signs one), events waiting. */
+export async function auditLogHead(db: Queryable) {
+  const treeSize = await logSize(db);
+  return { treeSize, rootHash: await rootOf(db, treeSize), pending: await pendingEvents(db) };
 }

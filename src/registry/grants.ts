@@ -1,6 +1,7 @@
 // Grants: the only thing that makes data reachable by a contractor; each route is judged by the transfer policy.
 // When a grant counts ("in effect at time t") is defined once, in grant-status.ts.
-import { and, asc, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Queryable, Tx } from '../db/client.js';
@@ -23,10 +24,11 @@ import {
   processingLocations,
 } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
+import type { Route } from '../policy/transfer-rules.js';
 import { judgeDestinations, judgePurposeCategories } from '../policy/load.js';
 import type { AuditEntry } from '../audit/write.js';
 import { revokeTokens } from './access-tokens.js';
-import { knownCategories } from './categories.js';
+import { covers, knownCategories } from './categories.js';
 import { assertMayReceive, lockContractor } from './contractor-status.js';
 import { grantLive, grantNotEnded, grantStatusAt, grantStatusIs } from './grant-status.js';
 import { publicId } from './ids.js';
@@ -66,11 +68,19 @@ export async function locationCountries(
   return byContractor;
 }
 
+/** The exporter's side of an onward hop: a processor passes data on as a processor, a controller as a controller. */
+const exporterRoleOf = (role: ContractorRole): Route['exporterRole'] =>
+  role === 'INDEPENDENT_CONTROLLER' ? 'CONTROLLER' : 'PROCESSOR';
+
+const parentGrants = alias(grants, 'parent_grants');
+const parentContractors = alias(contractors, 'parent_contractors');
+
 /**
  * A change to a contractor (country, role, certifications, a new processing location) or to an office (country)
- * moves the routes of its live grants. Each is judged again, to every destination, with the mechanism it records,
- * as the registry will stand after the change (a scheduled grant as of its validFrom); the change is refused with
- * POLICY_VIOLATION naming the destination that fails. The policy tables are loaded once for all of them.
+ * moves the routes of its live grants — and, for a contractor, of the onward grants it passes data on under. Each
+ * is judged again, to every destination, with the mechanism it records, as the registry will stand after the
+ * change (a scheduled grant as of its validFrom); the change is refused with POLICY_VIOLATION naming the
+ * destination that fails. The policy tables are loaded once for all of them.
  */
 export async function checkLiveGrants(
   tx: Tx,
@@ -95,13 +105,18 @@ export async function checkLiveGrants(
       country: contractors.country,
       role: contractors.role,
       certifications: contractors.certifications,
+      parent: { id: parentContractors.id, country: parentContractors.country, role: parentContractors.role },
     })
     .from(grants)
     .innerJoin(offices, eq(offices.id, grants.officeId))
     .innerJoin(contractors, eq(contractors.id, grants.contractorId))
+    .leftJoin(parentGrants, eq(parentGrants.id, grants.parentGrantId))
+    .leftJoin(parentContractors, eq(parentContractors.id, parentGrants.contractorId))
     .where(
       and(
-        'contractorId' in of ? eq(grants.contractorId, of.contractorId) : eq(grants.officeId, of.officeId),
+        'contractorId' in of
+          ? or(eq(grants.contractorId, of.contractorId), eq(parentGrants.contractorId, of.contractorId))
+          : eq(grants.officeId, of.officeId),
         grantLive(at),
       ),
     );
@@ -109,12 +124,17 @@ export async function checkLiveGrants(
     tx,
     live.map((g) => g.contractorId),
   );
+  const changing = (contractorId: number | undefined) => 'contractorId' in of && contractorId === of.contractorId;
   const cases = live.map((g) => {
-    const importer = after.contractor ?? g;
+    const importer = (changing(g.contractorId) && after.contractor) || g;
+    const officeCountry = after.officeCountry ?? g.officeCountry;
+    // An onward grant's route starts at the processor that passes the data on, under the office's regime.
+    const exporter = g.parent && ((changing(g.parent.id) && after.contractor) || g.parent);
     return {
       route: {
-        exporterCountry: after.officeCountry ?? g.officeCountry,
-        exporterRole: 'CONTROLLER' as const,
+        exporterCountry: exporter ? exporter.country : officeCountry,
+        ...(exporter ? { originCountry: officeCountry } : {}),
+        exporterRole: exporter ? exporterRoleOf(exporter.role) : ('CONTROLLER' as const),
         context: 'GRANT' as const,
         at: g.validFrom > at ? g.validFrom : at,
         importer: { kind: 'CONTRACTOR' as const, role: importer.role, certifications: importer.certifications },
@@ -122,7 +142,7 @@ export async function checkLiveGrants(
       destinations: [
         importer.country,
         ...locations.get(g.contractorId)!,
-        ...(after.newLocation ? [after.newLocation] : []),
+        ...(after.newLocation && changing(g.contractorId) ? [after.newLocation] : []),
       ],
       choice: { mechanism: g.mechanism, sccModule: g.sccModule },
     };
@@ -134,7 +154,7 @@ export async function checkLiveGrants(
     throw new PolicyViolationError(
       cases[i]!.route.exporterCountry,
       decision.importerCountry,
-      `active grant ${publicId('Grant', g.id)} (${g.purpose}, ${g.mechanism}${g.sccModule ? ` module ${g.sccModule}` : ''}) would no longer be valid: ${decision.reason}; revoke it first`,
+      `active ${g.parent ? 'onward ' : ''}grant ${publicId('Grant', g.id)} (${g.purpose}, ${g.mechanism}${g.sccModule ? ` module ${g.sccModule}` : ''}) would no longer be valid: ${decision.reason}; revoke it first`,
     );
   });
 }
@@ -142,7 +162,8 @@ export async function checkLiveGrants(
 const grantInputSchema = z
   .object({
     contractorId: id,
-    officeId: id,
+    officeId: id.nullish(),
+    parentGrantId: id.nullish(),
     categories: z.array(categoryKey).min(1, 'at least one category').max(50),
     purpose: z.enum(PURPOSES),
     validFrom: z.date().nullish(),
@@ -154,11 +175,47 @@ const grantInputSchema = z
   })
   .strict();
 
-/** Grants `categories` to a contractor from an office for a purpose, if the transfer policy allows the route. */
+type GrantRow = typeof grants.$inferSelect;
+
+/**
+ * The grant an onward grant hangs on, locked for share (a concurrent revocation either commits first, and this
+ * finds it revoked, or waits for this grant and then ends it too), checked against the sub-processor asking.
+ */
+async function parentGrantFor(
+  tx: Tx,
+  parentGrantId: number,
+  sub: { id: number; legalName: string; parentContractorId: number | null },
+  now: Date,
+): Promise<{ grant: GrantRow; categories: string[] }> {
+  const [parent] = await tx.select().from(grants).where(eq(grants.id, parentGrantId)).for('share');
+  if (!parent) throw new NotFoundError('Grant', publicId('Grant', parentGrantId));
+  const status = grantStatusAt(parent, now);
+  if (status !== 'ACTIVE' && status !== 'SCHEDULED')
+    throw new InvalidStateError(`An onward grant needs a live parent grant; this one is ${status}`, status);
+  if (parent.contractorId !== sub.parentContractorId)
+    throw ValidationError.field(
+      'input.parentGrantId',
+      `grant ${publicId('Grant', parent.id)} is not held by the contractor that engaged ${sub.legalName}`,
+    );
+  const categories = await tx
+    .select({ key: grantCategories.categoryKey })
+    .from(grantCategories)
+    .where(eq(grantCategories.grantId, parent.id));
+  return { grant: parent, categories: categories.map((c) => c.key) };
+}
+
+/**
+ * Grants `categories` to a contractor from an office for a purpose, if the transfer policy allows the route. A
+ * sub-processor receives data only onward, under a grant of the processor that engaged it (`parentGrantId`): same
+ * office, the parent's purpose, categories and validity within the parent's, judged from the processor's country
+ * to the sub-processor's places under the office's regime (SCC module 3 between processors).
+ */
 export async function grantDataAccess(deps: RegistryDeps, principal: Principal, input: unknown) {
   const data = parseInput(grantInputSchema, input);
   if (data.sccModule != null && !MECHANISMS_WITH_SCC_MODULE.includes(data.mechanism!))
     throw ValidationError.field('input.sccModule', 'only with mechanism SCC or UK_ADDENDUM');
+  if (data.officeId == null && data.parentGrantId == null)
+    throw ValidationError.field('input.officeId', 'give the exporting office, or the parent grant of an onward grant');
   const keys = [...new Set(data.categories)];
   return write(deps, principal, async ({ tx, now, wrote }) => {
     const validFrom = data.validFrom ?? now;
@@ -169,8 +226,61 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
     assertNotAfterToday(data.tiaDate, 'input.tiaDate', now); // an assessment done, not one planned
     const contractor = await lockContractor(tx, data.contractorId, 'share');
     assertMayReceive(contractor, 'new grants');
-    const office = await findOffice(tx, data.officeId);
+    if (data.parentGrantId != null && contractor.role !== 'SUBPROCESSOR')
+      throw ValidationError.field('input.parentGrantId', 'only a SUBPROCESSOR receives an onward grant');
+    const parent =
+      data.parentGrantId != null ? await parentGrantFor(tx, data.parentGrantId, contractor, now) : undefined;
+    if (parent && data.officeId != null && data.officeId !== parent.grant.officeId)
+      throw ValidationError.field('input.officeId', "an onward grant is from its parent grant's office");
+    const office = await findOffice(tx, data.officeId ?? parent!.grant.officeId);
     const known = await knownCategories(tx, data.categories, 'input.categories');
+
+    if (contractor.role === 'SUBPROCESSOR' && !parent) {
+      // No contract runs from the office to a sub-processor: the data reaches it through the processor.
+      const [engaging] = await tx
+        .select({ id: contractors.id, legalName: contractors.legalName })
+        .from(contractors)
+        .where(eq(contractors.id, contractor.parentContractorId!));
+      const through = await tx
+        .select({ id: grants.id })
+        .from(grants)
+        .where(
+          and(
+            eq(grants.contractorId, contractor.parentContractorId!),
+            eq(grants.officeId, office.id),
+            eq(grants.purpose, data.purpose),
+            grantLive(now),
+          ),
+        )
+        .orderBy(asc(grants.id));
+      throw new PolicyViolationError(
+        office.country,
+        contractor.country,
+        `${contractor.legalName} is a sub-processor engaged by ${engaging!.legalName} (${publicId('Contractor', engaging!.id)}): it receives data only onward, under a grant to ${engaging!.legalName}; grant through it with parentGrantId${through.length ? ` (its live grants for ${data.purpose} from this office: ${through.map((g) => publicId('Grant', g.id)).join(', ')})` : ''}`,
+      );
+    }
+    if (parent) {
+      const p = parent.grant;
+      if (data.purpose !== p.purpose)
+        throw new PolicyViolationError(
+          office.country,
+          contractor.country,
+          `an onward grant stays within its parent grant's purpose: ${publicId('Grant', p.id)} is for ${p.purpose}, not ${data.purpose}`,
+        );
+      const outside = keys.filter(
+        (k) => !parent.categories.some((pk) => covers(pk, k, known.get(k)!.sensitivity === 'RESTRICTED')),
+      );
+      if (outside.length)
+        throw new PolicyViolationError(
+          office.country,
+          contractor.country,
+          `an onward grant stays within its parent grant's categories: ${publicId('Grant', p.id)} does not give ${outside.join(', ')}`,
+        );
+      if (validFrom < p.validFrom)
+        throw ValidationError.field('input.validFrom', `not before the parent grant's (${p.validFrom.toISOString()})`);
+      if (p.validUntil && data.validUntil && data.validUntil > p.validUntil)
+        throw ValidationError.field('input.validUntil', `not after the parent grant's (${p.validUntil.toISOString()})`);
+    }
     const outsidePurpose = await judgePurposeCategories(
       tx,
       data.purpose,
@@ -179,6 +289,9 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
     );
     if (outsidePurpose) throw new PolicyViolationError(office.country, contractor.country, outsidePurpose);
 
+    // An onward grant's route starts at the processor passing the data on, under the office's regime.
+    const exporter = parent && (await lockContractor(tx, parent.grant.contractorId, 'share'));
+    const exporterCountry = exporter ? exporter.country : office.country;
     // Judged to the contractor's country and to each of its processing locations (locked with the contractor).
     const locations = await locationCountries(tx, [contractor.id]);
     // Judged at its start, and at each later instant a recorded policy change takes effect: a grant the policy
@@ -192,8 +305,9 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
       tx,
       [validFrom, ...changes.map((c) => c.at)].map((at) => ({
         route: {
-          exporterCountry: office.country,
-          exporterRole: 'CONTROLLER' as const,
+          exporterCountry,
+          ...(exporter ? { originCountry: office.country } : {}),
+          exporterRole: exporter ? exporterRoleOf(exporter.role) : ('CONTROLLER' as const),
           importer: { kind: 'CONTRACTOR' as const, role: contractor.role, certifications: contractor.certifications },
           context: 'GRANT' as const,
           at,
@@ -203,11 +317,11 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
       })),
     );
     const decision = judged[0]!;
-    if (!decision.allowed) throw new PolicyViolationError(office.country, decision.importerCountry, decision.reason);
+    if (!decision.allowed) throw new PolicyViolationError(exporterCountry, decision.importerCountry, decision.reason);
     judged.forEach((later, i) => {
       if (!later.allowed)
         throw new PolicyViolationError(
-          office.country,
+          exporterCountry,
           later.importerCountry,
           `from ${changes[i - 1]!.at.toISOString()} a recorded policy change no longer allows it: ${later.reason}`,
         );
@@ -217,10 +331,12 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
       .insert(grants)
       .values({
         contractorId: data.contractorId,
-        officeId: data.officeId,
+        officeId: office.id,
+        parentGrantId: parent?.grant.id ?? null,
         purpose: data.purpose,
         validFrom,
-        validUntil: data.validUntil ?? null,
+        // An onward grant ends with its parent at the latest.
+        validUntil: data.validUntil ?? parent?.grant.validUntil ?? null,
         mechanism: decision.mechanism,
         sccModule: decision.sccModule,
         tiaReference: data.tiaReference ?? null,
@@ -241,6 +357,52 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
       audit: { action: 'grantDataAccess', entityType: 'Grant', entityId: row!.id, after: { ...row, categories: keys } },
     };
   });
+}
+
+/**
+ * Ends the live onward grants under `parentIds`, at any depth, and the tokens their contractors read with under
+ * their purposes: data that stops reaching a processor stops reaching its sub-processors. One statement for the
+ * grants, one for the tokens.
+ */
+async function endOnwardGrants(w: Write, parentIds: readonly number[], reason: string): Promise<AuditEntry[]> {
+  if (!parentIds.length) return [];
+  const ids = sql.join(
+    parentIds.map((p) => sql`${p}::int`),
+    sql`, `,
+  );
+  const ended = await w.tx
+    .update(grants)
+    .set({ status: 'REVOKED', revokedAt: w.now, revocationReason: reason })
+    .where(
+      and(
+        sql`${grants.id} in (with recursive chain(id) as (
+          select g.id from grants g where g.parent_grant_id in (${ids})
+          union select g.id from grants g join chain on g.parent_grant_id = chain.id)
+        select id from chain)`,
+        grantLive(w.now),
+      ),
+    )
+    .returning({ id: grants.id, contractorId: grants.contractorId, purpose: grants.purpose });
+  if (!ended.length) return [];
+  w.wrote(grants, ended);
+  await revokeTokens(
+    w,
+    or(
+      ...ended.map((g) =>
+        and(
+          eq(accessTokens.contractorId, g.contractorId),
+          sql`${accessTokens.purposes} @> array[${g.purpose}]::purpose[]`,
+        ),
+      ),
+    ),
+    reason,
+  );
+  return ended.map((g) => ({
+    action: 'revokeGrant',
+    entityType: 'Grant',
+    entityId: g.id,
+    after: { status: 'REVOKED', reason },
+  }));
 }
 
 const revokeGrantSchema = z.object({ id, reason: text(1000) }).strict();
@@ -279,7 +441,11 @@ export async function revokeGrant(deps: RegistryDeps, principal: Principal, inpu
       ),
       `Grant revoked: ${reason}`,
     );
-    return { result: after!, audit: { action: 'revokeGrant', entityType: 'Grant', entityId: grantId, before, after } };
+    const onward = await endOnwardGrants(w, [grantId], `Parent grant ${publicId('Grant', grantId)} revoked: ${reason}`);
+    return {
+      result: after!,
+      audit: [{ action: 'revokeGrant', entityType: 'Grant', entityId: grantId, before, after }, ...onward],
+    };
   });
 }
 
@@ -367,10 +533,18 @@ export async function endGrantsOf(w: Write, contractorId: number, reason: string
     .where(and(eq(grants.contractorId, contractorId), grantNotEnded(w.now)))
     .returning({ id: grants.id });
   w.wrote(grants, ended);
-  return ended.map((g) => ({
-    action: 'revokeGrant',
-    entityType: 'Grant',
-    entityId: g.id,
-    after: { status: 'REVOKED', reason: 'contractor terminated' },
-  }));
+  const onward = await endOnwardGrants(
+    w,
+    ended.map((g) => g.id),
+    `Parent grant's contractor terminated: ${reason}`,
+  );
+  return [
+    ...ended.map((g) => ({
+      action: 'revokeGrant',
+      entityType: 'Grant',
+      entityId: g.id,
+      after: { status: 'REVOKED', reason: 'contractor terminated' },
+    })),
+    ...onward,
+  ];
 }

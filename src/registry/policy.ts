@@ -36,6 +36,7 @@ const checkRouteSchema = z
     from: country,
     to: country.nullish(),
     importer: z.union([z.object({ contractorId: rowId }).strict(), z.object({ officeId: rowId }).strict()]).nullish(),
+    via: rowId.nullish(),
     importerRole: z.enum(CONTRACTOR_ROLES).nullish(),
     certifications: z.array(z.enum(CERTIFICATIONS)).nullish(),
     context: z.enum(ROUTE_CONTEXTS).nullish(),
@@ -49,7 +50,8 @@ const checkRouteSchema = z
 /**
  * How a grant (or, with context TRANSFER, one occasional transfer) from an office in `from` would be judged at
  * `at` (default `now`), under the policy in force then (past or future): to a country `to`, or to the importer named — a
- * contractor is judged to its country and every processing location, as its grants are.
+ * contractor is judged to its country and every processing location, as its grants are. With `via` (a
+ * contractor), the route is onward: from that contractor's country, under the regime of `from`.
  */
 export async function checkRoute(db: Queryable, args: unknown, now: Date): Promise<DestinationsDecision> {
   const a = parseInput(checkRouteSchema, args, 'args');
@@ -60,24 +62,29 @@ export async function checkRoute(db: Queryable, args: unknown, now: Date): Promi
       a.importerRole != null ? 'args.importerRole' : 'args.certifications',
       'only with `to`: a registered importer has its own',
     );
+  // Onward: the data leaves the office in `from` for the contractor `via`, which passes it on to the importer.
+  const via = a.via != null ? await findContractor(db, a.via) : undefined;
   const base = {
-    exporterCountry: a.from,
-    exporterRole: 'CONTROLLER' as const,
+    exporterCountry: via ? via.country : a.from,
+    ...(via ? { originCountry: a.from } : {}),
+    exporterRole: via && via.role !== 'INDEPENDENT_CONTROLLER' ? ('PROCESSOR' as const) : ('CONTROLLER' as const),
     context: a.context ?? 'GRANT',
     at: a.at ?? now,
   };
   let route: Omit<Route, 'importerCountry'>;
   let destinations: string[];
   if (!a.importer) {
-    route = {
-      ...base,
-      importer: { kind: 'CONTRACTOR', role: a.importerRole ?? 'PROCESSOR', certifications: a.certifications ?? [] },
-    };
+    const role = a.importerRole ?? (via ? 'SUBPROCESSOR' : 'PROCESSOR');
+    route = { ...base, importer: { kind: 'CONTRACTOR', role, certifications: a.certifications ?? [] } };
     destinations = [a.to!];
   } else if ('contractorId' in a.importer) {
     const c = await findContractor(db, a.importer.contractorId);
+    if (via && c.parentContractorId !== via.id)
+      throw ValidationError.field('args.via', `the importer is not a sub-processor engaged by ${via.legalName}`);
     route = { ...base, importer: { kind: 'CONTRACTOR', role: c.role, certifications: c.certifications } };
     destinations = [c.country, ...(await locationCountries(db, [c.id])).get(c.id)!];
+  } else if (via) {
+    throw ValidationError.field('args.via', 'an onward route goes to a contractor, not to an office');
   } else {
     const office = await findOffice(db, a.importer.officeId);
     route = { ...base, importer: { kind: 'OFFICE' } };

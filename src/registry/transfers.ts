@@ -12,8 +12,10 @@ import { judgeRoutes } from '../policy/load.js';
 import type { Decision, Importer, MechanismChoice } from '../policy/transfer-rules.js';
 import { knownCategories } from './categories.js';
 import { assertMayReceive, lockContractor } from './contractor-status.js';
+import { assertOccasional } from './derogation-limits.js';
 import { grantInEffect } from './grant-status.js';
 import { findOffice } from './office-lookup.js';
+import { publicId } from './ids.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
 import {
   assertNotInFuture,
@@ -296,6 +298,12 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
       const target = await receiver(data.contractorId!);
       importer = { kind: 'CONTRACTOR', role: target.role, certifications: target.certifications };
       importerCountry = target.country;
+      if (target.role === 'SUBPROCESSOR' && !data.viaContractorId)
+        throw new PolicyViolationError(
+          office.country,
+          target.country,
+          `${target.legalName} is a sub-processor: data reaches it only onward, through the processor that engaged it (${publicId('Contractor', target.parentContractorId!)}); record it with viaContractorId`,
+        );
       grantRow = await coveringGrant(tx, target.id, office.id, data.purpose, keys, at);
       if (!grantRow) throw noGrant(target.country, target.legalName);
       parties = { importerKind: 'CONTRACTOR', importerContractorId: target.id, grantId: grantRow.id };
@@ -308,12 +316,25 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
             `${target.legalName} is not a sub-processor engaged by ${via.legalName}`,
           );
         }
-        // The processor may pass on only what it holds under its own grant.
-        if (!(await coveringGrant(tx, via.id, office.id, data.purpose, keys, at)))
-          throw noGrant(via.country, via.legalName);
+        // The processor may pass on only what it holds under its own grant, and the sub-processor receives it
+        // under an onward grant hanging on that processor's grant.
+        const viaGrant = await coveringGrant(tx, via.id, office.id, data.purpose, keys, at);
+        if (!viaGrant) throw noGrant(via.country, via.legalName);
+        const [parentOfTarget] = grantRow.parentGrantId
+          ? await tx
+              .select({ contractorId: grants.contractorId })
+              .from(grants)
+              .where(eq(grants.id, grantRow.parentGrantId))
+          : [];
+        if (parentOfTarget?.contractorId !== via.id)
+          throw new PolicyViolationError(
+            via.country,
+            target.country,
+            `grant ${publicId('Grant', grantRow.id)} of ${target.legalName} is not an onward grant under a grant of ${via.legalName}`,
+          );
         kind = 'ONWARD_TRANSFER';
         exporterCountry = via.country;
-        exporterRole = 'PROCESSOR';
+        exporterRole = via.role === 'INDEPENDENT_CONTROLLER' ? 'CONTROLLER' : 'PROCESSOR';
         parties.exporterContractorId = via.id;
       }
     }
@@ -324,7 +345,17 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
       : grantRow
         ? { mechanism: grantRow.mechanism, sccModule: grantRow.sccModule }
         : {};
-    const route = { exporterCountry, importerCountry, exporterRole, importer, context: 'TRANSFER' as const, at };
+    // Onward, the data stays under the regime of the office it came from (GDPR Art. 44).
+    const originCountry = kind === 'ONWARD_TRANSFER' ? office.country : undefined;
+    const route = {
+      exporterCountry,
+      importerCountry,
+      ...(originCountry ? { originCountry } : {}),
+      exporterRole,
+      importer,
+      context: 'TRANSFER' as const,
+      at,
+    };
     // The grant's mechanism may not fit this route (e.g. an onward one): then the policy derives what does, or says what is needed.
     const [chosen, derived] = await judgeRoutes(tx, [
       { route, choice },
@@ -332,6 +363,7 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
     ]);
     const decision = !chosen!.allowed && !data.mechanism && grantRow ? derived! : chosen!;
     if (!decision.allowed) throw new PolicyViolationError(exporterCountry, importerCountry, decision.reason);
+    if (decision.basis === 'DEROGATION') await assertOccasional(tx, route, decision.mechanism, data.recordCount);
 
     const [created] = await appendTransfers({ tx, wrote }, [
       {
@@ -340,6 +372,7 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
         kind,
         exporterOfficeId: office.id,
         exporterCountry,
+        originCountry: originCountry ?? null,
         importerCountry,
         categories: keys,
         purpose: data.purpose,

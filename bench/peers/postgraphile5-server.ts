@@ -1,6 +1,6 @@
-// The second peer: PostGraphile 5 (npm alias postgraphile5) serving the same database (schema public), read-only,
+// The second peer: PostGraphile 5 (installed in bench/peers, apart from the registry's packages) serving the same database (schema public), read-only,
 // with the V4 preset so that its API has PostGraphile 4's names and the benchmark sends both peers the same
-// document. Started by bench/run.ts as `node --import tsx bench/postgraphile5-server.ts` with DATABASE_URL and PORT.
+// document. Started by bench/run.ts as `node --import tsx bench/peers/postgraphile5-server.ts` with DATABASE_URL and PORT.
 import { createServer } from 'node:http';
 
 // PostGraphile 5 declares Node 22 and uses Promise.withResolvers (Node 22); on Node 20 its connection fields fail at
@@ -16,11 +16,14 @@ const withResolvers = <T>() => {
 };
 (Promise as unknown as { withResolvers?: unknown }).withResolvers ??= withResolvers;
 
-const { postgraphile } = await import('postgraphile5');
-const { PostGraphileAmberPreset } = await import('postgraphile5/presets/amber');
-const { makeV4Preset } = await import('postgraphile5/presets/v4');
-const { makePgService } = await import('postgraphile5/adaptors/pg');
-const { grafserv } = await import('postgraphile5/grafserv/node');
+// Resolved from this folder's own node_modules (PostGraphile 5), not the registry's (PostGraphile 4, the other peer).
+// Untyped on purpose: the registry's type check must not depend on a package npm install does not bring.
+const peer = (path: string): Promise<any> => import(`postgraphile${path}`);
+const { postgraphile } = await peer('');
+const { PostGraphileAmberPreset } = await peer('/presets/amber');
+const { makeV4Preset } = await peer('/presets/v4');
+const { makePgService } = await peer('/adaptors/pg');
+const { grafserv } = await peer('/grafserv/node');
 
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error('DATABASE_URL is required');

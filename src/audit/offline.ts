@@ -1,0 +1,316 @@
+// The offline verifier: what an outside auditor runs against a live registry and a checkpoint they saved earlier.
+// It trusts nothing but that checkpoint and uses only what anyone can fetch over HTTP with an auditor token: the
+// checkpoint keys and signed checkpoints (/.well-known/…), and through GraphQL the log's head, entries and
+// RFC 9162 proofs, which it checks with the RFC's verification algorithms (merkle.ts).
+//
+// Where it happened. A change that left the stored tree alone is named at its exact position (the entry no longer
+// hashes to its leaf). A change whose hashes were all recomputed (the tree, the chain, even fresh checkpoints signed
+// by the service over the forged tree) can only be placed between signed checkpoints issued before the saved one:
+// the newest of them the log is still consistent with, and the next. The finer the checkpoints, the finer that.
+import { checkpointSignatureError, type Checkpoint, type PublicJwk } from './checkpoint.js';
+import { appendLeaf, frontierRoot, leafHash, verifyConsistency, verifyInclusion, type Frontier } from './merkle.js';
+
+export interface OfflineOptions {
+  /** The registry's base URL. */
+  url: string;
+  /** A staff token (AUDITOR). */
+  token: string;
+  /** The checkpoint saved earlier. */
+  saved: Checkpoint;
+  /** Positions whose inclusion to check, besides the first and last of the saved checkpoint and a sample. */
+  events?: number[];
+  /** Randomly chosen positions to check as well (default 8). */
+  sample?: number;
+  /** Re-hash every event of the log. */
+  full?: boolean;
+  fetch?: typeof fetch;
+}
+
+export interface Finding {
+  ok: boolean;
+  check: string;
+  detail: string;
+  /** Positions named by a failure: exactly, or the first and last of the range it lies in. */
+  positions?: number[];
+  range?: [number, number];
+}
+
+export interface OfflineReport {
+  ok: boolean;
+  url: string;
+  saved: { treeSize: number; rootHash: string; issuedAt: string };
+  latest?: { treeSize: number; rootHash: string; issuedAt: string };
+  sealed?: number;
+  pending?: number;
+  findings: Finding[];
+}
+
+class Remote {
+  constructor(
+    private readonly base: string,
+    private readonly token: string,
+    private readonly fetcher: typeof fetch,
+  ) {}
+
+  async get<T>(path: string): Promise<T> {
+    const res = await this.fetcher(new URL(path, this.base));
+    if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+    return (await res.json()) as T;
+  }
+
+  /** The data of a GraphQL query, or the first error's message as a thrown Error. */
+  async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const res = await this.fetcher(new URL('/graphql', this.base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
+    if (body.errors?.length) throw new Error(body.errors[0]!.message);
+    if (!res.ok || !body.data) throw new Error(`HTTP ${res.status}`);
+    return body.data;
+  }
+}
+
+const CHECKPOINT_FIELDS = 'origin treeSize rootHash issuedAt keyId signature';
+
+export function isCheckpoint(v: unknown): v is Checkpoint {
+  const c = v as Checkpoint;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.origin === 'string' &&
+    Number.isSafeInteger(c.treeSize) &&
+    c.treeSize > 0 &&
+    /^[0-9a-f]{64}$/.test(c.rootHash) &&
+    typeof c.issuedAt === 'string' &&
+    typeof c.keyId === 'string' &&
+    typeof c.signature === 'string'
+  );
+}
+
+const short = (c: Checkpoint) => ({ treeSize: c.treeSize, rootHash: c.rootHash, issuedAt: c.issuedAt });
+
+/** The leaf of an entry, if the entry says it sits at `position`; else null. */
+function leafAt(entry: string, position: number): string | null {
+  try {
+    return (JSON.parse(entry) as { position?: unknown }).position === position ? leafHash(entry) : null;
+  } catch {
+    return null;
+  }
+}
+
+function pick(n: number, max: number): number[] {
+  const out = new Set<number>();
+  while (out.size < Math.min(n, max)) out.add(1 + Math.floor(Math.random() * max));
+  return [...out];
+}
+
+export async function verifyRemoteLog(o: OfflineOptions): Promise<OfflineReport> {
+  const remote = new Remote(o.url, o.token, o.fetch ?? fetch);
+  const saved = o.saved;
+  const findings: Finding[] = [];
+  const report: OfflineReport = { ok: false, url: o.url, saved: short(saved), findings };
+  const add = (f: Finding) => findings.push(f);
+  const done = () => ({ ...report, ok: findings.every((f) => f.ok) });
+
+  const keys = await remote.get<{ keys: PublicJwk[] }>('/.well-known/audit-checkpoint-keys.json');
+  const savedSig = checkpointSignatureError(saved, keys);
+  add({ ok: !savedSig, check: 'saved checkpoint signature', detail: savedSig ?? `signed by key ${saved.keyId}` });
+
+  const latest = await remote.get<Checkpoint>('/.well-known/audit-checkpoint');
+  report.latest = short(latest);
+  const latestSig = isCheckpoint(latest) ? checkpointSignatureError(latest, keys) : 'not a checkpoint';
+  add({ ok: !latestSig, check: 'latest checkpoint signature', detail: latestSig ?? `signed by key ${latest.keyId}` });
+  if (latest.origin !== saved.origin)
+    add({ ok: false, check: 'origin', detail: `saved from ${saved.origin}, the registry now says ${latest.origin}` });
+
+  const { auditLogHead: head } = await remote.gql<{
+    auditLogHead: { treeSize: number; rootHash: string; pending: number };
+  }>('{ auditLogHead { treeSize rootHash pending } }');
+  report.sealed = head.treeSize;
+  report.pending = head.pending;
+
+  // Truncation: the log, or its newest checkpoint, holds fewer events than the saved checkpoint.
+  const holds = Math.min(head.treeSize, latest.treeSize);
+  if (holds < saved.treeSize) {
+    add({
+      ok: false,
+      check: 'truncation',
+      detail: `the saved checkpoint covers ${saved.treeSize} events; the log now holds ${head.treeSize} (newest checkpoint: ${latest.treeSize}): events ${holds + 1}..${saved.treeSize} are missing`,
+      range: [holds + 1, saved.treeSize],
+    });
+    return done();
+  }
+  add({
+    ok: true,
+    check: 'truncation',
+    detail: `the log holds ${head.treeSize} sealed events (${head.pending} waiting)`,
+  });
+
+  // Consistency: today's signed tree extends the saved one.
+  const consistent = async (
+    from: Checkpoint | { treeSize: number; rootHash: string },
+    to: { treeSize: number; rootHash: string },
+  ) => {
+    if (from.treeSize === to.treeSize) return from.rootHash === to.rootHash;
+    try {
+      const { consistencyProof: p } = await remote.gql<{ consistencyProof: { path: string[] } }>(
+        'query($from: Int!, $to: Int!) { consistencyProof(from: $from, to: $to) { path } }',
+        { from: from.treeSize, to: to.treeSize },
+      );
+      return verifyConsistency(from.treeSize, to.treeSize, from.rootHash, to.rootHash, p.path);
+    } catch {
+      return false;
+    }
+  };
+  const extendsSaved = await consistent(saved, latest);
+  add({
+    ok: extendsSaved,
+    check: 'consistency',
+    detail: extendsSaved
+      ? `the log of ${latest.treeSize} events extends the saved ${saved.treeSize}`
+      : `the log of ${latest.treeSize} events is not an extension of the saved checkpoint (${saved.treeSize} events): events before it were changed, removed, reordered or inserted`,
+  });
+  if (!extendsSaved) add(await locate(remote, saved, keys, head, consistent));
+
+  // Inclusion of chosen events in the saved tree (and in today's).
+  const positions = [...new Set([1, saved.treeSize, ...(o.events ?? []), ...pick(o.sample ?? 8, saved.treeSize)])]
+    .filter((p) => p >= 1 && p <= head.treeSize)
+    .sort((a, b) => a - b);
+  const notIncluded: number[] = [];
+  for (const p of positions) {
+    const against = p <= saved.treeSize ? saved : latest;
+    if (p > against.treeSize) continue;
+    try {
+      const { inclusionProof: proof } = await remote.gql<{
+        inclusionProof: { entry: { entry: string }; path: string[] };
+      }>('query($p: Int!, $n: Int!) { inclusionProof(position: $p, treeSize: $n) { entry { entry } path } }', {
+        p,
+        n: against.treeSize,
+      });
+      const leaf = leafAt(proof.entry.entry, p);
+      if (!leaf || !verifyInclusion(p - 1, against.treeSize, leaf, proof.path, against.rootHash)) notIncluded.push(p);
+    } catch {
+      notIncluded.push(p);
+    }
+  }
+  add({
+    ok: notIncluded.length === 0,
+    check: 'inclusion',
+    detail: notIncluded.length
+      ? `events at positions ${notIncluded.join(', ')} do not prove their inclusion in the signed tree (of ${positions.length} checked)`
+      : `events at positions ${positions.join(', ')} are included`,
+    ...(notIncluded.length ? { positions: notIncluded } : {}),
+  });
+
+  if (o.full) add(await rehashAll(remote, saved, latest, head.treeSize));
+  return done();
+}
+
+/**
+ * Between which signed checkpoints the log first departs from the saved one. Only checkpoints signed no later than
+ * the saved one count (anything signed after the change may sign the forged tree); of those, the newest the log is
+ * still consistent with, found by bisection (consistency is monotone: a prefix of an intact prefix is intact).
+ */
+async function locate(
+  remote: Remote,
+  saved: Checkpoint,
+  keys: { keys: PublicJwk[] },
+  head: { treeSize: number; rootHash: string },
+  consistent: (from: Checkpoint, to: { treeSize: number; rootHash: string }) => Promise<boolean>,
+): Promise<Finding> {
+  const history: Checkpoint[] = [];
+  for (let from = 1; from < saved.treeSize;) {
+    const { auditCheckpoints: page } = await remote.gql<{ auditCheckpoints: Checkpoint[] }>(
+      `query($from: Int!, $to: Int!) { auditCheckpoints(from: $from, to: $to, first: 100) { ${CHECKPOINT_FIELDS} } }`,
+      { from, to: saved.treeSize - 1 },
+    );
+    history.push(
+      ...page.filter(
+        (c) =>
+          c.treeSize < saved.treeSize && c.issuedAt <= saved.issuedAt && checkpointSignatureError(c, keys) === null,
+      ),
+    );
+    if (page.length < 100) break;
+    from = page[page.length - 1]!.treeSize + 1;
+  }
+  let lo = -1; // history[lo] is consistent with the log (−1: none is)
+  let hi = history.length; // history[hi] is not (history.length: the saved checkpoint)
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (await consistent(history[mid]!, head)) lo = mid;
+    else hi = mid;
+  }
+  const intactUpTo = lo >= 0 ? history[lo]!.treeSize : 0;
+  const notAfter = hi < history.length ? history[hi]!.treeSize : saved.treeSize;
+  return {
+    ok: false,
+    check: 'where',
+    detail:
+      intactUpTo + 1 === notAfter
+        ? `the log first differs at position ${notAfter}: events 1..${intactUpTo} are as signed on ${lo >= 0 ? history[lo]!.issuedAt : '—'}, the event at ${notAfter} is not`
+        : `the log first differs between positions ${intactUpTo + 1} and ${notAfter}: events 1..${intactUpTo} are intact (checkpoint ${intactUpTo}), the tree of ${notAfter} events is not (${history.length} signed checkpoints before the saved one to go by)`,
+    range: [intactUpTo + 1, notAfter],
+  };
+}
+
+/** Re-hashes every sealed entry, rebuilds the tree and compares its roots with both checkpoints. */
+async function rehashAll(remote: Remote, saved: Checkpoint, latest: Checkpoint, size: number): Promise<Finding> {
+  const tree: Frontier = { size: 0, edge: [] };
+  const altered: number[] = [];
+  const roots = new Map<number, string>();
+  for (let from = 1; from <= size;) {
+    const { auditEntries: page } = await remote.gql<{
+      auditEntries: { position: number; entry: string; leafHash: string }[];
+    }>('query($from: Int!) { auditEntries(from: $from, first: 100) { position entry leafHash } }', { from });
+    if (!page.length) break;
+    for (const e of page) {
+      if (e.position !== tree.size + 1)
+        return {
+          ok: false,
+          check: 'full re-hash',
+          detail: `event ${tree.size + 1} is missing from the log (next is ${e.position})`,
+          positions: [tree.size + 1],
+        };
+      const leaf = leafAt(e.entry, e.position);
+      if (leaf === null || leaf !== e.leafHash) altered.push(e.position);
+      appendLeaf(tree, leaf ?? leafHash(e.entry), () => {});
+      if (tree.size === saved.treeSize || tree.size === latest.treeSize) roots.set(tree.size, frontierRoot(tree));
+    }
+    from = page[page.length - 1]!.position + 1;
+  }
+  const problems: string[] = [];
+  if (tree.size < size) problems.push(`only ${tree.size} of ${size} entries could be read`);
+  if (altered.length)
+    problems.push(
+      `entries at positions ${altered.slice(0, 20).join(', ')}${altered.length > 20 ? ', …' : ''} no longer hash to the leaf sealed for them`,
+    );
+  if (roots.get(saved.treeSize) !== saved.rootHash)
+    problems.push(`the first ${saved.treeSize} entries, re-hashed, do not give the saved checkpoint's root`);
+  if (roots.get(latest.treeSize) !== latest.rootHash)
+    problems.push(`the first ${latest.treeSize} entries, re-hashed, do not give the latest checkpoint's root`);
+  return {
+    ok: problems.length === 0,
+    check: 'full re-hash',
+    detail: problems.length ? problems.join('; ') : `all ${tree.size} entries re-hashed; both roots match`,
+    ...(altered.length ? { positions: altered } : {}),
+  };
+}
+
+/** The report as a person reads it. */
+export function formatReport(r: OfflineReport): string {
+  const lines = [
+    `Audit log of ${r.url}`,
+    `saved checkpoint: ${r.saved.treeSize} events, root ${r.saved.rootHash}, signed ${r.saved.issuedAt}`,
+    ...(r.latest
+      ? [`latest checkpoint: ${r.latest.treeSize} events, root ${r.latest.rootHash}, signed ${r.latest.issuedAt}`]
+      : []),
+    ...(r.sealed !== undefined ? [`sealed now: ${r.sealed} events; waiting to be sealed: ${r.pending}`] : []),
+    '',
+    ...r.findings.map((f) => `${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.detail}`),
+    '',
+    r.ok ? 'VERIFIED: the log extends the saved checkpoint.' : 'NOT VERIFIED.',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,106 @@
+// Reading the sealed log: its size, stored subtrees, checkpoints, entries and the proofs computed from them.
+// A root or a proof reads the O(log n) complete subtrees it needs in one statement, never the events.
+import { and, asc, desc, gte, lte, sql } from 'drizzle-orm';
+import type { Queryable } from '../db/client.js';
+import { rowsOf } from '../db/rows.js';
+import { auditCheckpoints } from '../db/tables.js';
+import { EVENT_COLUMNS, eventFields, logEntry, type EventRow } from './chain.js';
+import type { Checkpoint } from './checkpoint.js';
+import { consistencyPath, inclusionPath, rootHash, withSubtrees } from './merkle.js';
+
+export async function loadSubtrees(
+  db: Queryable,
+  keys: readonly { level: number; index: number }[],
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (!keys.length) return found;
+  const wanted = sql.join(
+    keys.map((k) => sql`(${k.level}::smallint, ${k.index}::bigint)`),
+    sql`, `,
+  );
+  const rows = rowsOf<{ level: number; index: string | number; hash: string }>(
+    await db.execute(sql`select level, index, hash from audit_merkle_nodes where (level, index) in (${wanted})`),
+  );
+  for (const r of rows) found.set(`${Number(r.level)}:${Number(r.index)}`, r.hash);
+  return found;
+}
+
+/** Events sealed so far, and events written but not yet sealed. */
+export async function logSize(db: Queryable): Promise<number> {
+  const [r] = rowsOf<{ size: string | number }>(
+    await db.execute(sql`select coalesce(max(position), 0) as size from audit_seals`),
+  );
+  return Number(r?.size ?? 0);
+}
+
+export async function pendingEvents(db: Queryable): Promise<number> {
+  const [r] = rowsOf<{ n: string | number }>(
+    await db.execute(
+      sql`select count(*) as n from audit_events e where not exists (select 1 from audit_seals s where s.event_seq = e.seq)`,
+    ),
+  );
+  return Number(r?.n ?? 0);
+}
+
+const checkpointColumns = {
+  origin: auditCheckpoints.origin,
+  treeSize: auditCheckpoints.treeSize,
+  rootHash: auditCheckpoints.rootHash,
+  issuedAt: auditCheckpoints.issuedAt,
+  keyId: auditCheckpoints.keyId,
+  signature: auditCheckpoints.signature,
+};
+
+/** The newest checkpoint, or the one of exactly `treeSize` events. */
+export async function findCheckpoint(db: Queryable, treeSize?: number): Promise<Checkpoint | undefined> {
+  const q = db.select(checkpointColumns).from(auditCheckpoints);
+  const [c] = await (treeSize === undefined
+    ? q.orderBy(desc(auditCheckpoints.treeSize)).limit(1)
+    : q.where(sql`${auditCheckpoints.treeSize} = ${treeSize}`));
+  return c;
+}
+
+/** Checkpoints of sizes in [from, to], smallest first, at most `limit`. */
+export function listCheckpoints(db: Queryable, from: number, to: number, limit: number): Promise<Checkpoint[]> {
+  return db
+    .select(checkpointColumns)
+    .from(auditCheckpoints)
+    .where(and(gte(auditCheckpoints.treeSize, from), lte(auditCheckpoints.treeSize, to)))
+    .orderBy(asc(auditCheckpoints.treeSize))
+    .limit(limit);
+}
+
+const subtrees = (db: Queryable) => (keys: { level: number; index: number }[]) => loadSubtrees(db, keys);
+
+/** Audit path of the event at `position` (from 1) in the tree of the first `treeSize` events. */
+export const inclusionProofOf = (db: Queryable, position: number, treeSize: number): Promise<string[]> =>
+  withSubtrees((get) => inclusionPath(get, position - 1, treeSize), subtrees(db));
+
+/** The root hash of the tree of the first `size` sealed events, from stored subtrees. */
+export const rootOf = (db: Queryable, size: number): Promise<string> =>
+  withSubtrees((get) => rootHash(get, size), subtrees(db));
+
+export const consistencyProofOf = (db: Queryable, from: number, to: number): Promise<string[]> =>
+  withSubtrees((get) => consistencyPath(get, from, to), subtrees(db));
+
+export interface LogEntry {
+  position: number;
+  /** The canonical entry (src/audit/chain.ts), as the event's fields read now: what its leaf hashes. */
+  entry: string;
+  /** The leaf hash the sealer stored. */
+  leafHash: string;
+}
+
+/** Sealed entries from `from` on, in log order, at most `limit`. */
+export async function logEntries(db: Queryable, from: number, limit: number): Promise<LogEntry[]> {
+  const rows = rowsOf<EventRow & { position: string | number; leaf_hash: string }>(
+    await db.execute(sql`select s.position, s.leaf_hash, ${sql.raw(EVENT_COLUMNS)}
+      from audit_seals s join audit_events e on e.seq = s.event_seq
+      where s.position >= ${from} order by s.position limit ${limit}`),
+  );
+  return rows.map((r) => ({
+    position: Number(r.position),
+    entry: logEntry(eventFields(Number(r.position), r)),
+    leafHash: r.leaf_hash,
+  }));
+}

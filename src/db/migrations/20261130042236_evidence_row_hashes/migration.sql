@@ -1,1 +1,0 @@
-ALTER TABLE "audit_events" ADD COLUMN "row_hashes" jsonb DEFAULT '[]' NOT NULL;

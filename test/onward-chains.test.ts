@@ -1,0 +1,275 @@
+// Onward chains (GDPR Art. 44: EU data stays under the EU regime along the chain). A sub-processor receives data
+// only through an onward grant under the grant of the processor that engaged it, judged from that processor's
+// country to the sub-processor's under the office's regime; revoking the processor's grant ends the chain.
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startHarness, type Harness } from './harness.js';
+import { addLocation, createOffice, grant, issueToken, mutate, ok, registerContractor, setStatus } from './fixtures.js';
+import { recordTransfer } from './transfer-fixtures.js';
+
+let h: Harness;
+let compliance: string;
+beforeAll(async () => {
+  h = await startHarness();
+  compliance = await h.staffToken('COMPLIANCE');
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+async function counts() {
+  const r: any = await h.database.db.execute(
+    sql`select (select count(*) from audit_events)::int as e, (select count(*) from grants)::int as g, (select count(*) from transfers)::int as t`,
+  );
+  return (r.rows ?? r)[0];
+}
+
+const tryGrant = (input: Record<string, unknown>) =>
+  mutate(
+    h,
+    compliance,
+    'grantDataAccess',
+    'GrantDataAccessInput',
+    { purpose: 'TECHNICAL_SUPPORT', categories: ['contact.email'], ...input },
+    '... on GrantDataAccessPayload { grant { id mechanism sccModule policyExplanation validUntil parentGrant { id } } }',
+  );
+
+/** A DE (or `officeCountry`) office, an ACTIVE IN processor granted e-mail and name under SCC, and its ACTIVE sub-processor in `subCountry`. */
+async function chain(tag: string, subCountry = 'PH', officeCountry = 'DE') {
+  const office = await createOffice(h, compliance, { name: `Office ${tag}`, country: officeCountry });
+  const processor = await registerContractor(h, compliance, { legalName: `Helpdesk ${tag}`, country: 'IN' });
+  const sub = await registerContractor(h, compliance, {
+    legalName: `Sub ${tag}`,
+    country: subCountry,
+    role: 'SUBPROCESSOR',
+    parentContractorId: processor.id,
+  });
+  for (const c of [processor, sub]) await setStatus(h, compliance, c.id, 'ACTIVE');
+  const uk = officeCountry === 'GB';
+  const parent = await grant(h, compliance, {
+    contractorId: processor.id,
+    officeId: office.id,
+    categories: ['contact.email', 'contact.name'],
+    validUntil: '2030-01-01T00:00:00Z',
+    ...(uk ? { mechanism: 'IDTA' } : { mechanism: 'SCC', sccModule: 2 }),
+  });
+  return { office, processor, sub, parent };
+}
+
+describe('onward grants', () => {
+  test('rule: an IN processor passing a DE office’s data to its PH sub-processor is judged IN → PH under the EU regime', async () => {
+    const c = await chain('EU');
+    // Bare: the EU regime applies, PH has no EU adequacy, processor to processor is module 3.
+    const bare = await tryGrant({ contractorId: c.sub.id, parentGrantId: c.parent.id });
+    expect(bare).toMatchObject({ __typename: 'PolicyViolationError', exporterCountry: 'IN', importerCountry: 'PH' });
+    expect(bare.reason).toMatch(
+      /onward IN → PH of data exported from DE: PH has no adequacy decision under European Union.*SCC module 3/,
+    );
+    // Not "NOT_REQUIRED", as if IN → PH were outside any regime.
+    const none = await tryGrant({ contractorId: c.sub.id, parentGrantId: c.parent.id, mechanism: 'NOT_REQUIRED' });
+    expect(none.reason).toMatch(/PH is outside European Union.*, so a mechanism is required/);
+    const module2 = await tryGrant({
+      contractorId: c.sub.id,
+      parentGrantId: c.parent.id,
+      mechanism: 'SCC',
+      sccModule: 2,
+    });
+    expect(module2.reason).toMatch(/module 3 \(processor to processor\) is required/);
+    const g = await tryGrant({ contractorId: c.sub.id, parentGrantId: c.parent.id, mechanism: 'SCC', sccModule: 3 });
+    expect(g.__typename, JSON.stringify(g)).toBe('GrantDataAccessPayload');
+    expect(g.grant).toMatchObject({
+      mechanism: 'SCC',
+      sccModule: 3,
+      parentGrant: { id: c.parent.id },
+      // Ends with its parent at the latest.
+      validUntil: '2030-01-01T00:00:00.000Z',
+    });
+    expect(g.grant.policyExplanation).toMatch(/onward IN → PH of data exported from DE/);
+
+    // The onward transfer records the original exporter's country and is judged the same way.
+    const t = await recordTransfer(h, compliance, {
+      officeId: c.office.id,
+      contractorId: c.sub.id,
+      viaContractorId: c.processor.id,
+    });
+    expect(t.__typename, JSON.stringify(t)).toBe('RecordTransferPayload');
+    expect(t.transfer).toMatchObject({
+      kind: 'ONWARD_TRANSFER',
+      exporterCountry: 'IN',
+      originCountry: 'DE',
+      importerCountry: 'PH',
+      mechanism: 'SCC',
+      sccModule: 3,
+      thirdCountry: true,
+    });
+  });
+
+  test('rule: adequacy of the destination under the office’s regime covers an onward hop (IN → JP for an EU office)', async () => {
+    const c = await chain('JP', 'JP');
+    const g = await tryGrant({ contractorId: c.sub.id, parentGrantId: c.parent.id });
+    expect(g.__typename, JSON.stringify(g)).toBe('GrantDataAccessPayload');
+    expect(g.grant.mechanism).toBe('ADEQUACY');
+    expect(g.grant.policyExplanation).toMatch(/JP is adequate under European Union/);
+  });
+
+  test('rule: back inside the regime needs nothing (IN → FR for a DE office)', async () => {
+    const c = await chain('FR', 'FR');
+    const g = await tryGrant({ contractorId: c.sub.id, parentGrantId: c.parent.id });
+    expect(g.grant).toMatchObject({ mechanism: 'NOT_REQUIRED' });
+    expect(g.grant.policyExplanation).toMatch(/FR is in European Union.*, the regime of DE/);
+  });
+
+  test('rule: a UK office’s chain stays under UK GDPR: IDTA or the UK Addendum to module 3, never EU SCCs alone', async () => {
+    const c = await chain('UK', 'PH', 'GB');
+    const scc = await tryGrant({ contractorId: c.sub.id, parentGrantId: c.parent.id, mechanism: 'SCC', sccModule: 3 });
+    expect(scc.reason).toMatch(/under UK GDPR the EU SCCs alone do not safeguard a transfer from GB/);
+    const addendum2 = await tryGrant({
+      contractorId: c.sub.id,
+      parentGrantId: c.parent.id,
+      mechanism: 'UK_ADDENDUM',
+      sccModule: 2,
+    });
+    expect(addendum2.reason).toMatch(/module 3 \(processor to processor\) is required/);
+    const addendum = await tryGrant({
+      contractorId: c.sub.id,
+      parentGrantId: c.parent.id,
+      mechanism: 'UK_ADDENDUM',
+      sccModule: 3,
+    });
+    expect(addendum.grant).toMatchObject({ mechanism: 'UK_ADDENDUM', sccModule: 3 });
+  });
+
+  test('rule: a direct office → sub-processor grant is refused, naming the parent and its grant to go through', async () => {
+    const c = await chain('direct');
+    const before = await counts();
+    const r = await tryGrant({ contractorId: c.sub.id, officeId: c.office.id, mechanism: 'SCC', sccModule: 2 });
+    expect(r).toMatchObject({ __typename: 'PolicyViolationError', exporterCountry: 'DE', importerCountry: 'PH' });
+    expect(r.reason).toMatch(
+      /Sub direct is a sub-processor engaged by Helpdesk direct .*grant through it with parentGrantId/,
+    );
+    expect(r.reason).toContain(c.processor.id);
+    expect(r.reason).toContain(c.parent.id);
+    expect(await counts()).toEqual(before);
+  });
+
+  test('rule: an onward grant stays within its parent’s office, purpose, categories and validity', async () => {
+    const c = await chain('within');
+    const other = await chain('other');
+    const before = await counts();
+    const base = { contractorId: c.sub.id, parentGrantId: c.parent.id, mechanism: 'SCC', sccModule: 3 };
+    const purpose = await tryGrant({ ...base, purpose: 'PRODUCT_IMPROVEMENT' });
+    expect(purpose.reason).toMatch(
+      /within its parent grant's purpose: .* is for TECHNICAL_SUPPORT, not PRODUCT_IMPROVEMENT/,
+    );
+    const categories = await tryGrant({ ...base, categories: ['contact.email', 'contact.postal_address'] });
+    expect(categories.reason).toMatch(/within its parent grant's categories: .* does not give contact.postal_address/);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ parentGrantId: other.parent.id }, 'input.parentGrantId'], // another processor's grant
+      [{ officeId: other.office.id }, 'input.officeId'],
+      [{ validUntil: '2031-01-01T00:00:00Z' }, 'input.validUntil'],
+      [{ validFrom: '2020-01-01T00:00:00Z' }, 'input.validFrom'],
+      [{ contractorId: c.processor.id }, 'input.parentGrantId'], // not a sub-processor
+    ];
+    for (const [change, field] of cases) {
+      const r = await tryGrant({ ...base, ...change });
+      expect(r.__typename, JSON.stringify({ change, r })).toBe('ValidationError');
+      expect(r.issues.map((i: { field: string }) => i.field)).toEqual([field]);
+    }
+    const unknown = await tryGrant({ ...base, parentGrantId: Buffer.from('Grant:999999').toString('base64') });
+    expect(unknown.__typename).toBe('NotFoundError');
+    expect(await counts()).toEqual(before);
+  });
+
+  test('rule: revoking the parent grant ends the onward grants, at any depth, and their tokens', async () => {
+    const c = await chain('revoke', 'JP');
+    const onward = await grant(h, compliance, { contractorId: c.sub.id, parentGrantId: c.parent.id });
+    // A sub-sub-processor engaged by the sub-processor, under the onward grant.
+    const subsub = await registerContractor(h, compliance, {
+      legalName: 'Sub-sub revoke',
+      country: 'JP',
+      role: 'SUBPROCESSOR',
+      parentContractorId: c.sub.id,
+    });
+    await setStatus(h, compliance, subsub.id, 'ACTIVE');
+    const deeper = await grant(h, compliance, { contractorId: subsub.id, parentGrantId: onward.id });
+    const token = await issueToken(h, compliance, {
+      contractorId: c.sub.id,
+      categories: ['contact.email'],
+      purposes: ['TECHNICAL_SUPPORT'],
+    });
+    const VIEWER = '{ viewer { __typename } }';
+    expect((await h.gql(token.token, VIEWER)).status).toBe(200);
+
+    await ok(h, compliance, 'revokeGrant', 'RevokeGrantInput', { id: c.parent.id, reason: 'contract ended' }, 'grant');
+    const r = await h.gql(
+      compliance,
+      `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Grant { id status revocationReason } } }`,
+      { ids: [onward.id, deeper.id] },
+    );
+    for (const g of r.body.data.nodes) {
+      expect(g.status).toBe('REVOKED');
+      expect(g.revocationReason).toMatch(new RegExp(`Parent grant ${c.parent.id} revoked: contract ended`));
+    }
+    expect((await h.gql(token.token, VIEWER)).status).toBe(401);
+    // Each ended grant has its audit event.
+    const events: any = await h.database.db.execute(
+      sql`select count(*)::int as n from audit_events where action = 'revokeGrant'
+        and entity_id in (${sql.join(
+          [onward.id, deeper.id].map((id) => sql`${String(Buffer.from(id, 'base64').toString().split(':')[1])}`),
+          sql`, `,
+        )})`,
+    );
+    expect((events.rows ?? events)[0].n).toBe(2);
+    // And nothing new reaches the sub-processor under the revoked chain.
+    const again = await tryGrant({ contractorId: c.sub.id, parentGrantId: c.parent.id });
+    expect(again).toMatchObject({ __typename: 'InvalidStateError' });
+  });
+
+  test('rule: a sub-processor’s new location is judged on the onward route its grant runs on', async () => {
+    const c = await chain('location', 'JP');
+    await grant(h, compliance, { contractorId: c.sub.id, parentGrantId: c.parent.id });
+    const before = await counts();
+    const r = await mutate(
+      h,
+      compliance,
+      'addProcessingLocation',
+      'AddProcessingLocationInput',
+      { contractorId: c.sub.id, country: 'CN', operations: ['STORAGE'] },
+      '',
+    );
+    expect(r).toMatchObject({ __typename: 'PolicyViolationError', exporterCountry: 'IN', importerCountry: 'CN' });
+    expect(r.reason).toMatch(/active onward grant .*onward IN → CN of data exported from DE: CN has no adequacy/);
+    expect(await counts()).toEqual(before);
+    await addLocation(h, compliance, c.sub.id, 'FR'); // back in the EU: fine
+  });
+});
+
+describe('checkRoute via a contractor', () => {
+  const ASK = `query($from: String!, $to: String, $importer: ID, $via: ID, $m: TransferMechanism, $s: Int) {
+    transferPolicy { checkRoute(from: $from, to: $to, importer: $importer, via: $via, mechanism: $m, sccModule: $s) {
+      allowed mechanism sccModule importerCountry explanation } } }`;
+  const ask = async (vars: Record<string, unknown>) => {
+    const r = await h.gql(await h.staffToken('AUDITOR'), ASK, vars);
+    return r.body;
+  };
+
+  test('rule: checkRoute asks about an onward importer, under the regime of `from`', async () => {
+    const c = await chain('check');
+    const toCountry = await ask({ from: 'DE', to: 'PH', via: c.processor.id });
+    expect(toCountry.data.transferPolicy.checkRoute).toMatchObject({
+      allowed: false,
+      explanation: expect.stringMatching(/onward IN → PH of data exported from DE.*SCC module 3/),
+    });
+    const named = await ask({ from: 'DE', importer: c.sub.id, via: c.processor.id, m: 'SCC', s: 3 });
+    expect(named.data.transferPolicy.checkRoute).toMatchObject({ allowed: true, mechanism: 'SCC', sccModule: 3 });
+    // The importer must be engaged by `via`; an office is no onward importer.
+    const other = await chain('check other');
+    const wrong = await ask({ from: 'DE', importer: c.sub.id, via: other.processor.id });
+    expect(wrong.errors[0].extensions.code).toBe('VALIDATION_FAILED');
+    expect(wrong.errors[0].message).toContain('args.via');
+    const office = await ask({ from: 'DE', importer: c.office.id, via: c.processor.id });
+    expect(office.errors[0].message).toContain('args.via');
+    const notContractor = await ask({ from: 'DE', to: 'PH', via: c.office.id });
+    expect(notContractor.errors[0].extensions.code).toBe('VALIDATION_FAILED');
+  });
+});
