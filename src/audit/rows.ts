@@ -48,7 +48,7 @@ const EVIDENCE = new Map<PgTable, EvidenceSpec>([
   [tables.subjectOptOuts, {}],
   [tables.disclosureRequests, {}],
   [tables.transfers, {}],
-  [tables.derogationLimits, {}],
+  [tables.derogationLimits, { seeded: true }],
   [tables.disclosureVersions, {}],
 ]);
 
