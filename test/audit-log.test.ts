@@ -191,6 +191,13 @@ describe('log', () => {
        where e.action = 'createOffice' and s.position >= ${half}`,
     );
     const target = Number((picked.rows ?? picked)[0].position);
+    // Kept to undo the forgery at the end: later tests share this log.
+    const kept: any = await rawSql(
+      h,
+      `select e.after::text as after, s.leaf_hash, s.hash from audit_seals s join audit_events e on e.seq = s.event_seq
+       where s.position = ${target}`,
+    );
+    const original = (kept.rows ?? kept)[0];
     await h.asOwner('alter table audit_events disable trigger audit_events_append_only');
     await h.asOwner(
       `update audit_events set after = jsonb_set(after, '{name}', '"Forged office"')
@@ -232,6 +239,21 @@ describe('log', () => {
     const again = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
     expect(again).toMatchObject({ ok: false, checked: target, firstBroken: { seq: target + 1 } });
     expect(again.firstBroken.reason).toMatch(/prev_hash does not match/);
+
+    // Undone, the log verifies again.
+    const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+    await h.asOwner('alter table audit_events disable trigger audit_events_append_only');
+    await h.asOwner(
+      `update audit_events set after = ${quote(original.after)}::jsonb
+       where seq = (select event_seq from audit_seals where position = ${target})`,
+    );
+    await h.asOwner('alter table audit_events enable trigger audit_events_append_only');
+    await h.asOwner('alter table audit_seals disable trigger audit_seals_append_only');
+    await h.asOwner(
+      `update audit_seals set leaf_hash = '${original.leaf_hash}', hash = '${original.hash}' where position = ${target}`,
+    );
+    await h.asOwner('alter table audit_seals enable trigger audit_seals_append_only');
+    expect((await h.gql(auditor, VERIFY)).body.data.verifyAuditLog).toMatchObject({ ok: true, firstBroken: null });
   });
 });
 
