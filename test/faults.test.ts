@@ -233,6 +233,8 @@ describe.skipIf(!!skip)('connection pool exhausted', () => {
     const { services, app, token } = await startApp({
       DB_POOL_MAX: '2',
       DB_POOL_QUEUE_LIMIT: '2',
+      // This test counts the pool's connections exactly; the audit sealer's periodic run would take one.
+      AUDIT_SEAL_INTERVAL_MS: '0',
       REQUEST_TIMEOUT_MS: '1500',
       STATEMENT_TIMEOUT_MS: '10000',
     });
@@ -464,6 +466,8 @@ describe.skipIf(!!skip)('pool gauges', () => {
     const { services, app, token } = await startApp({
       DB_POOL_MAX: '2',
       DB_POOL_QUEUE_LIMIT: '10',
+      // Counts the pool's connections exactly: no sealer run may take one meanwhile.
+      AUDIT_SEAL_INTERVAL_MS: '0',
       STATEMENT_TIMEOUT_MS: '10000',
     });
     const metrics = async () =>
