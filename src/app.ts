@@ -20,6 +20,7 @@ import { CONSOLE_ASSETS, consoleAsset, consolePage, type ConsoleSettings } from 
 import { corsPlugin } from './http/cors.js';
 import { CHECKPOINT_KEYS_PATH, checkpointResponse, isCheckpointPath } from './http/checkpoints.js';
 import { EXPORT_PATHS, exportCsv } from './http/csv.js';
+import { EVIDENCE_PACK_PATH, evidencePack } from './http/evidence-pack.js';
 import { databaseFault, databaseGuard, requestDeadlines } from './http/database-guard.js';
 import { GRAPHIQL_ASSETS, graphiqlAsset, graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
 import { guardHooks, type HookFailure } from './http/hook-guard.js';
@@ -162,6 +163,7 @@ export function createApp(deps: AppDeps) {
         case EXPORT_PATHS.transferFlows:
         case EXPORT_PATHS.monthlyVolume:
         case EXPORT_PATHS.topContractors:
+        case EVIDENCE_PACK_PATH:
         case GRAPHQL_PATH:
           break;
         default:
@@ -191,7 +193,11 @@ export function createApp(deps: AppDeps) {
         if (e instanceof InvalidTokenError) return endResponse(unauthorized('invalid_token', e.message));
         throw e;
       }
-      // CSV exports: same token check as /graphql above, then served here.
+      // Exports: same token check as /graphql above, then served here.
+      if (url.pathname === EVIDENCE_PACK_PATH)
+        return endResponse(
+          await evidencePack(request, url, principals.get(request)!, { db: database.db, clock, keys }),
+        );
       if (url.pathname !== GRAPHQL_PATH)
         return endResponse(
           await exportCsv(request, url, principals.get(request)!, {

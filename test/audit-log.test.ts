@@ -193,6 +193,13 @@ describe('log', () => {
        where e.action = 'createOffice' and s.position >= ${half}`,
     );
     const target = Number((picked.rows ?? picked)[0].position);
+    // Kept to undo the forgery at the end: later tests share this log.
+    const kept: any = await rawSql(
+      h,
+      `select e.after::text as after, s.leaf_hash, s.hash from audit_seals s join audit_events e on e.seq = s.event_seq
+       where s.position = ${target}`,
+    );
+    const original = (kept.rows ?? kept)[0];
     await h.asOwner('alter table audit_events disable trigger audit_events_append_only');
     await h.asOwner(
       `update audit_events set after = jsonb_set(after, '{name}', '"Forged office"')
@@ -208,7 +215,7 @@ describe('log', () => {
     const row: any = await rawSql(
       h,
       `select e.seq, to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
-      e.actor, e.actor_role, e.action, e.entity_type, e.entity_id, e.before, e.after, s.prev_hash
+      e.actor, e.actor_role, e.action, e.entity_type, e.entity_id, e.before, e.after, e.row_hashes, s.prev_hash
       from audit_seals s join audit_events e on e.seq = s.event_seq where s.position = ${target}`,
     );
     const forged = (row.rows ?? row)[0];
@@ -223,6 +230,8 @@ describe('log', () => {
       entityId: forged.entity_id,
       before: forged.before,
       after: forged.after,
+      // The event's evidence-row hashes are part of its entry when it has some.
+      ...(forged.row_hashes?.length ? { rowHashes: forged.row_hashes } : {}),
     });
     await h.asOwner('alter table audit_seals disable trigger audit_seals_append_only');
     await h.asOwner(
@@ -232,6 +241,21 @@ describe('log', () => {
     const again = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
     expect(again).toMatchObject({ ok: false, checked: target, firstBroken: { seq: target + 1 } });
     expect(again.firstBroken.reason).toMatch(/prev_hash does not match/);
+
+    // Undone, the log verifies again.
+    const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+    await h.asOwner('alter table audit_events disable trigger audit_events_append_only');
+    await h.asOwner(
+      `update audit_events set after = ${quote(original.after)}::jsonb
+       where seq = (select event_seq from audit_seals where position = ${target})`,
+    );
+    await h.asOwner('alter table audit_events enable trigger audit_events_append_only');
+    await h.asOwner('alter table audit_seals disable trigger audit_seals_append_only');
+    await h.asOwner(
+      `update audit_seals set leaf_hash = '${original.leaf_hash}', hash = '${original.hash}' where position = ${target}`,
+    );
+    await h.asOwner('alter table audit_seals enable trigger audit_seals_append_only');
+    expect((await h.gql(auditor, VERIFY)).body.data.verifyAuditLog).toMatchObject({ ok: true, firstBroken: null });
   });
 });
 

@@ -2,6 +2,7 @@
 // the sealer, by verification inside the service and by the offline verifier alike. A field added to an event
 // (a column of audit_events) goes into `EventFields` and `eventFields`, and so into every hash.
 import { createHash } from 'node:crypto';
+import type { RowHash } from './rows.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -29,6 +30,11 @@ export interface EventFields {
   entityId: string;
   before: unknown;
   after: unknown;
+  /**
+   * The content hashes of the evidence rows the change wrote (src/audit/rows.ts). In the entry only when there are
+   * some, so events without rows (and every event written before the column) hash as before.
+   */
+  rowHashes?: readonly RowHash[];
 }
 
 /**
@@ -36,7 +42,7 @@ export interface EventFields {
  * rendered exactly as it was written (ISO 8601, milliseconds, Z).
  */
 export const EVENT_COLUMNS = `e.seq, to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
-  e.actor, e.actor_role, e.action, e.entity_type, e.entity_id, e.before, e.after`;
+  e.actor, e.actor_role, e.action, e.entity_type, e.entity_id, e.before, e.after, e.row_hashes`;
 
 export interface EventRow {
   seq: string | number;
@@ -48,6 +54,13 @@ export interface EventRow {
   entity_id: string;
   before: unknown;
   after: unknown;
+  /** jsonb; a driver may hand it over as text. */
+  row_hashes?: RowHash[] | string | null;
+}
+
+function rowHashesOf(v: EventRow['row_hashes']): { rowHashes?: RowHash[] } {
+  const rows = (typeof v === 'string' ? JSON.parse(v) : v) as RowHash[] | null | undefined;
+  return rows?.length ? { rowHashes: rows } : {};
 }
 
 export function eventFields(position: number, r: EventRow): EventFields {
@@ -62,12 +75,18 @@ export function eventFields(position: number, r: EventRow): EventFields {
     entityId: r.entity_id,
     before: r.before ?? null,
     after: r.after ?? null,
+    ...rowHashesOf(r.row_hashes),
   };
 }
 
 /** The log entry of an event: the bytes its Merkle leaf hashes (RFC 9162: leaf = SHA-256(0x00 || entry)). */
 export function logEntry(e: EventFields): string {
-  return canonicalJson({ ...e, before: e.before ?? null, after: e.after ?? null });
+  return canonicalJson({
+    ...e,
+    before: e.before ?? null,
+    after: e.after ?? null,
+    rowHashes: e.rowHashes?.length ? e.rowHashes : undefined,
+  });
 }
 
 /** The hash chain: each link covers the previous link and the entry. */

@@ -3,6 +3,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { Tx } from '../db/client.js';
 import { auditEvents } from '../db/tables.js';
+import type { RowHash } from './rows.js';
 
 export interface AuditEntry {
   action: string;
@@ -10,6 +11,8 @@ export interface AuditEntry {
   entityId: string | number;
   before?: unknown;
   after?: unknown;
+  /** The evidence rows the change wrote, hashed as stored (set by write() in src/registry/tx.ts). */
+  rowHashes?: RowHash[];
 }
 
 function actorOf(principal: Principal): { actor: string; actorRole: string } {
@@ -39,6 +42,7 @@ export async function appendAuditEvents(tx: Tx, principal: Principal, entries: A
       entityId: String(e.entityId),
       before: plain(e.before),
       after: plain(e.after),
+      rowHashes: e.rowHashes ?? [],
     })),
   );
 }

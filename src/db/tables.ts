@@ -426,6 +426,11 @@ export const auditEvents = pgTable(
     entityId: text('entity_id').notNull(),
     before: jsonb('before'),
     after: jsonb('after'),
+    /** The content hash of every evidence row the change wrote, [{table, key, hash}] (src/audit/rows.ts); in the event's log entry when non-empty. */
+    rowHashes: jsonb('row_hashes')
+      .$type<{ table: string; key: string; hash: string | null }[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
   },
   (t) => [
     index('audit_events_actor_idx').on(t.actor, t.seq),

@@ -10,7 +10,7 @@ import {
   consistencyProof,
   inclusionProof,
   verifyAuditLog,
-  type ChainVerification,
+  type AuditLogVerification,
   type Checkpoint,
   type InclusionProof,
   type LogEntry,
@@ -44,6 +44,11 @@ builder.drizzleNode('auditEvents', {
     entityId: t.exposeString('entityId'),
     before: t.expose('before', { type: 'JSON', nullable: true }),
     after: t.expose('after', { type: 'JSON', nullable: true }),
+    rowHashes: t.expose('rowHashes', {
+      type: 'JSON',
+      description:
+        "The content hash of every evidence row the change wrote, [{table, key, hash}] (hash null: deleted); part of this event's log entry when non-empty.",
+    }),
   }),
 });
 
@@ -51,14 +56,41 @@ const BrokenEvent = builder.objectRef<{ seq: number; reason: string }>('AuditCha
   fields: (t) => ({ seq: t.exposeInt('seq'), reason: t.exposeString('reason') }),
 });
 
-const Verification = builder.objectRef<ChainVerification>('AuditLogVerification').implement({
+const RowProblem = builder.objectRef<AuditLogVerification['rows']['problems'][number]>('AuditRowProblem').implement({
+  description: 'An evidence row that does not match the latest event naming it.',
+  fields: (t) => ({
+    table: t.exposeString('table'),
+    key: t.exposeString('key', { description: 'Its primary key; a composite one as a JSON array of text.' }),
+    seq: t.exposeInt('seq', { nullable: true, description: 'The latest event naming the row; null: none does.' }),
+    reason: t.exposeString('reason'),
+  }),
+});
+
+const RowVerification = builder.objectRef<AuditLogVerification['rows']>('AuditRowVerification').implement({
   fields: (t) => ({
     ok: t.exposeBoolean('ok'),
+    checked: t.exposeInt('checked', { description: 'Evidence rows re-hashed.' }),
+    unattested: t.exposeInt('unattested', {
+      description: 'Rows of policy and taxonomy tables as the migrations seeded them, named by no event.',
+    }),
+    problemCount: t.exposeInt('problemCount'),
+    problems: t.field({
+      type: [RowProblem],
+      description: 'The first 100 problems, table by table.',
+      resolve: (v) => v.problems,
+    }),
+  }),
+});
+
+const Verification = builder.objectRef<AuditLogVerification>('AuditLogVerification').implement({
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok', { description: 'The chain is whole and every evidence row matches its event.' }),
     checked: t.exposeInt('checked', { description: 'Sealed events whose hashes were recomputed and matched.' }),
     headSeq: t.exposeInt('headSeq', { description: 'Position of the last event checked.' }),
     pending: t.exposeInt('pending', { description: 'Events written but not sealed yet: not covered.' }),
     headHash: t.exposeString('headHash'),
     firstBroken: t.field({ type: BrokenEvent, nullable: true, resolve: (v) => v.firstBroken }),
+    rows: t.field({ type: RowVerification, resolve: (v) => v.rows }),
   }),
 });
 
@@ -189,7 +221,7 @@ builder.queryFields((t) => ({
     type: Verification,
     authScopes: { staff: true },
     description:
-      'Recomputes the sealed log (leaves, chain, checkpoint roots); names the first broken position, if any.',
+      'Recomputes the sealed log (leaves, chain, checkpoint roots) and names the first broken position, if any; re-hashes every evidence row and names those that differ from their event.',
     resolve: (_root, _args, ctx) => verifyAuditLog(ctx.db),
   }),
 }));

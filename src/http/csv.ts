@@ -118,7 +118,8 @@ const TRANSFER_CSV_COLUMNS = [
   'policyExplanation',
 ] as const;
 
-async function transfersCsv(db: Db, params: URLSearchParams): Promise<Response> {
+/** The transfers export's lines (header first) for `params` (the list's filters), validated and the first batch read. */
+export async function transferCsvLines(db: Db, params: URLSearchParams): Promise<AsyncGenerator<string>> {
   const known = Object.keys(transferFilterSchema.shape);
   const unknown = [...params.keys()].filter((k) => !known.includes(k));
   if (unknown.length) throw ValidationError.field(unknown[0]!, `unknown filter; known: ${known.join(', ')}`);
@@ -167,11 +168,11 @@ async function transfersCsv(db: Db, params: URLSearchParams): Promise<Response> 
         .join('');
     }
   }
-  return csvResponse('transfers.csv', rows());
+  return rows();
 }
 
 /** The [from, to) period an aggregate export is asked for; both required. */
-function periodParams(params: URLSearchParams): { from: Date; to: Date } {
+export function periodParams(params: URLSearchParams): { from: Date; to: Date } {
   const from = dateParam(params, 'from');
   const to = dateParam(params, 'to');
   if (!from || !to) throw ValidationError.field(from ? 'to' : 'from', 'required');
@@ -190,13 +191,25 @@ async function aggregateCsv<R, C extends string>(
   read: Promise<R[]>,
   cells: (row: R) => unknown[],
 ): Promise<Response> {
+  return csvResponse(filename, await aggregateLines(columns, read, cells));
+}
+
+async function aggregateLines<R, C extends string>(
+  columns: readonly C[],
+  read: Promise<R[]>,
+  cells: (row: R) => unknown[],
+): Promise<AsyncGenerator<string>> {
   const result = await read;
   async function* rows() {
     yield csvLine([...columns]);
     for (const r of result) yield csvLine(cells(r));
   }
-  return csvResponse(filename, rows());
+  return rows();
 }
+
+/** The transparency report's lines over [from, to). */
+export const transparencyCsvLines = (db: Db, from: Date, to: Date) =>
+  aggregateLines(TRANSPARENCY_COLUMNS, transparencyReport(db, from, to), (r) => TRANSPARENCY_COLUMNS.map((c) => r[c]));
 
 const RECORDS_CSV_COLUMNS = [
   'purpose',
@@ -215,7 +228,8 @@ const RECORDS_CSV_COLUMNS = [
   'missing',
 ] as const;
 
-async function recordsCsv(db: Db, at: Date): Promise<Response> {
+/** The records of processing as they stand at `at`, as CSV lines. */
+export async function recordsCsvLines(db: Db, at: Date): Promise<AsyncGenerator<string>> {
   const record = await recordsOfProcessing(db, at);
   async function* rows() {
     yield csvLine([...RECORDS_CSV_COLUMNS]);
@@ -241,7 +255,7 @@ async function recordsCsv(db: Db, at: Date): Promise<Response> {
       }
     }
   }
-  return csvResponse('records-of-processing.csv', rows());
+  return rows();
 }
 
 /** Serves one export for an authenticated principal: staff only, like the GraphQL fields they mirror. */
@@ -256,16 +270,11 @@ export async function exportCsv(
   try {
     switch (url.pathname) {
       case EXPORT_PATHS.transfers:
-        return await transfersCsv(db, url.searchParams);
+        return csvResponse('transfers.csv', await transferCsvLines(db, url.searchParams));
       case EXPORT_PATHS.transparencyReport:
-        return await aggregateCsv(
-          'transparency-report.csv',
-          TRANSPARENCY_COLUMNS,
-          transparencyReport(db, ...periodOf(url.searchParams)),
-          (r) => TRANSPARENCY_COLUMNS.map((c) => r[c]),
-        );
+        return csvResponse('transparency-report.csv', await transparencyCsvLines(db, ...periodOf(url.searchParams)));
       case EXPORT_PATHS.recordsOfProcessing:
-        return await recordsCsv(db, clock.now());
+        return csvResponse('records-of-processing.csv', await recordsCsvLines(db, clock.now()));
       case EXPORT_PATHS.transferFlows:
         return await aggregateCsv(
           'transfer-flows.csv',

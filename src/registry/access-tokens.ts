@@ -62,7 +62,8 @@ export async function revokeTokens(w: Write, where: SQL | undefined, reason: str
     .update(accessTokens)
     .set({ revokedAt: at, revokedBy: w.principal.subject, revocationReason: reason })
     .where(and(tokenLive(at), where))
-    .returning({ jti: accessTokens.jti, expiresAt: accessTokens.expiresAt });
+    .returning({ id: accessTokens.id, jti: accessTokens.jti, expiresAt: accessTokens.expiresAt });
+  w.wrote(accessTokens, rows);
   const revoked = rows.map((r): [string, number] => [r.jti, r.expiresAt.getTime()]);
   for (let i = 0; i < revoked.length; i += JTIS_PER_NOTIFY) {
     await w.tx.execute(
@@ -106,7 +107,7 @@ export async function issueAccessToken(deps: RegistryDeps, principal: Principal,
   const categories = [...new Set(data.categories)].sort();
   const purposes = [...new Set(data.purposes)].sort();
   const scopes = [...new Set(data.scopes)].sort();
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     // Locked: a grant revoked concurrently either commits first (and is not counted here) or waits for this token
     // and then revokes it.
     assertMayHoldTokens(await lockContractor(tx, data.contractorId));
@@ -152,6 +153,7 @@ export async function issueAccessToken(deps: RegistryDeps, principal: Principal,
         expiresAt: signed.expiresAt,
       })
       .returning();
+    wrote(accessTokens, [row!]);
     return {
       result: { token: signed.token, expiresAt: signed.expiresAt, accessToken: row! },
       audit: { action: 'issueAccessToken', entityType: 'AccessToken', entityId: row!.id, after: row },

@@ -1,9 +1,11 @@
-// The audit log as staff read it: filtered, newest first; the verification of the sealed log; and what an outside
+// The audit log as staff read it: filtered, newest first; the verification of the sealed log and of the evidence
+// rows its events vouch for; and what an outside
 // auditor fetches to check it (src/audit/offline.ts): signed checkpoints, entries, inclusion and consistency
 // proofs. Events are written only by the one write path (tx.ts → audit/write.ts) and placed in the log by the
 // sealer (audit/seal.ts); nothing here changes them.
 import { z } from 'zod';
 import type { Checkpoint } from '../audit/checkpoint.js';
+import { verifyEvidenceRows, type RowVerification } from '../audit/rows.js';
 import {
   consistencyProofOf,
   findCheckpoint,
@@ -22,6 +24,11 @@ import { MAX_PAGE_SIZE } from './paging.js';
 import { parseInput } from './validation.js';
 
 export type { ChainVerification, Checkpoint, LogEntry };
+
+/** The sealed log's verification, and the rows': `ok` only when both hold. */
+export interface AuditLogVerification extends ChainVerification {
+  rows: RowVerification;
+}
 
 const auditLogFilterSchema = z
   .object({
@@ -48,8 +55,16 @@ export function auditLogFilters(args: unknown) {
   };
 }
 
-/** Recomputes the sealed log's hashes and roots and names the first broken position; counts what is not sealed yet. */
-export const verifyAuditLog = (db: Queryable): Promise<ChainVerification> => verifyAuditChain(db);
+/**
+ * Recomputes the sealed log's hashes and roots and names the first broken position (counting what is not sealed
+ * yet); then re-hashes every evidence row against the latest event naming it and names each row that differs, is
+ * gone, or was written by no event.
+ */
+export async function verifyAuditLog(db: Queryable): Promise<AuditLogVerification> {
+  const chain = await verifyAuditChain(db);
+  const rows = await verifyEvidenceRows(db);
+  return { ...chain, ok: chain.ok && rows.ok, rows };
+}
 
 const position = z.number().int().min(1);
 const pageSize = z.number().int().min(1).max(MAX_PAGE_SIZE);
@@ -60,6 +75,11 @@ export async function auditCheckpoint(db: Queryable, treeSize?: number | null): 
   const c = await findCheckpoint(db, size);
   if (!c) throw new NotFoundError('AuditCheckpoint', size === undefined ? 'latest' : String(size));
   return c;
+}
+
+/** The newest signed checkpoint, or null before the sealer signed one (the evidence pack commits to it). */
+export async function latestCheckpoint(db: Queryable): Promise<Checkpoint | null> {
+  return (await findCheckpoint(db)) ?? null;
 }
 
 /** Signed checkpoints of sizes in [from, to], smallest first. */

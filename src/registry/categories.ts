@@ -68,7 +68,7 @@ const SENSITIVITY_RANK = Object.fromEntries(SENSITIVITIES.map((s, i) => [s, i]))
 export function defineDataCategory(deps: RegistryDeps, principal: Principal, input: unknown) {
   const data = parseInput(defineCategorySchema, input);
   const parentKey = data.key.includes('.') ? data.key.slice(0, data.key.lastIndexOf('.')) : null;
-  return write(deps, principal, async ({ tx }) => {
+  return write(deps, principal, async ({ tx, wrote }) => {
     if (parentKey) {
       const [parent] = await tx.select().from(dataCategories).where(eq(dataCategories.key, parentKey));
       if (!parent) throw ValidationError.field('input.key', `parent category ${parentKey} does not exist`);
@@ -86,6 +86,7 @@ export function defineDataCategory(deps: RegistryDeps, principal: Principal, inp
       .onConflictDoNothing()
       .returning();
     if (!row) throw new ConflictError(`Data category ${data.key} already exists`);
+    wrote(dataCategories, [row]);
     return {
       result: row,
       audit: { action: 'defineDataCategory', entityType: 'DataCategory', entityId: row.key, after: row },

@@ -110,7 +110,7 @@ async function checkParent(
 
 export async function registerContractor(deps: RegistryDeps, principal: Principal, input: unknown) {
   const { parentContractorId, certifications, ...data } = parseInput(registerContractorSchema, input);
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     assertNotAfterToday(data.dpaSignedOn, 'input.dpaSignedOn', now);
     const parentId = await checkParent(tx, data.role, parentContractorId);
     const [row] = await tx
@@ -122,6 +122,7 @@ export async function registerContractor(deps: RegistryDeps, principal: Principa
         parentContractorId: parentId,
       })
       .returning();
+    wrote(contractors, [row!]);
     return {
       result: row!,
       audit: { action: 'registerContractor', entityType: 'Contractor', entityId: row!.id, after: row },
@@ -132,7 +133,7 @@ export async function registerContractor(deps: RegistryDeps, principal: Principa
 /** Optimistic: `version` is the one the caller read. Its live grants' routes must stay valid after the change. */
 export async function updateContractor(deps: RegistryDeps, principal: Principal, input: unknown) {
   const { id: contractorId, version: read, parentContractorId, ...changes } = parseInput(updateContractorSchema, input);
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     assertNotAfterToday(changes.dpaSignedOn, 'input.dpaSignedOn', now);
     const before = await lockContractor(tx, contractorId);
     if (before.version !== read)
@@ -180,6 +181,7 @@ export async function updateContractor(deps: RegistryDeps, principal: Principal,
       })
       .where(eq(contractors.id, contractorId))
       .returning();
+    wrote(contractors, [after!]);
     return {
       result: after!,
       audit: { action: 'updateContractor', entityType: 'Contractor', entityId: contractorId, before, after },
@@ -207,6 +209,7 @@ export async function setContractorStatus(deps: RegistryDeps, principal: Princip
       .set({ status, statusReason: reason, statusChangedAt: now, version: before.version + 1, updatedAt: now })
       .where(eq(contractors.id, contractorId))
       .returning();
+    w.wrote(contractors, [after!]);
     const audit: AuditEntry[] = [
       { action: 'setContractorStatus', entityType: 'Contractor', entityId: contractorId, before, after },
     ];
@@ -224,7 +227,7 @@ export async function setContractorStatus(deps: RegistryDeps, principal: Princip
 
 export async function addProcessingLocation(deps: RegistryDeps, principal: Principal, input: unknown) {
   const data = parseInput(addProcessingLocationSchema, input);
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     assertMayChange(await lockContractor(tx, data.contractorId));
     // A new location is a new destination of every live grant: each must cover it with the mechanism it records.
     await checkLiveGrants(tx, now, { contractorId: data.contractorId }, { newLocation: data.country });
@@ -237,6 +240,7 @@ export async function addProcessingLocation(deps: RegistryDeps, principal: Princ
       throw new ConflictError(
         `Contractor already has a processing location in ${data.country}; remove it first to change its operations`,
       );
+    wrote(processingLocations, [row]);
     return {
       result: row,
       audit: { action: 'addProcessingLocation', entityType: 'Contractor', entityId: data.contractorId, after: row },
@@ -250,7 +254,7 @@ export async function removeProcessingLocation(deps: RegistryDeps, principal: Pr
   const locationId = Number(input.id);
   if (!/^[1-9][0-9]{0,9}$/.test(String(input.id)) || locationId > 2_147_483_647)
     throw ValidationError.field('input.id', 'not a processing location ID');
-  return write(deps, principal, async ({ tx }) => {
+  return write(deps, principal, async ({ tx, wrote }) => {
     const [location] = await tx
       .select({ contractorId: processingLocations.contractorId })
       .from(processingLocations)
@@ -259,6 +263,7 @@ export async function removeProcessingLocation(deps: RegistryDeps, principal: Pr
     assertMayChange(await lockContractor(tx, location.contractorId));
     const [row] = await tx.delete(processingLocations).where(eq(processingLocations.id, locationId)).returning();
     if (!row) throw new NotFoundError('ProcessingLocation', String(input.id));
+    wrote(processingLocations, [row]);
     return {
       result: row,
       audit: { action: 'removeProcessingLocation', entityType: 'Contractor', entityId: row.contractorId, before: row },

@@ -70,7 +70,7 @@ export async function setDerogationLimit(deps: RegistryDeps, principal: Principa
     exporterCountry: data.exporterCountry ?? null,
     importerCountry: data.importerCountry ?? null,
   };
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     const same = sql`${derogationLimits.derogation} is not distinct from ${key.derogation}::mechanism
       and ${derogationLimits.exporterCountry} is not distinct from ${key.exporterCountry}::char(2)
       and ${derogationLimits.importerCountry} is not distinct from ${key.importerCountry}::char(2)`;
@@ -86,6 +86,7 @@ export async function setDerogationLimit(deps: RegistryDeps, principal: Principa
           .insert(derogationLimits)
           .values({ ...key, ...values, updatedAt: now })
           .returning();
+    wrote(derogationLimits, [after!]);
     return {
       result: after!,
       audit: {

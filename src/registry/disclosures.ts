@@ -165,7 +165,7 @@ export async function receiveDisclosureRequest(
 ): Promise<DisclosureRequestRow> {
   const d = parseInput(receiveDisclosureRequestSchema, input);
   const keys = [...new Set(d.requestedCategories)];
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     const receivedAt = d.receivedAt ?? now;
     assertNotInFuture(receivedAt, 'input.receivedAt', now);
     if (d.dueAt < receivedAt) throw ValidationError.field('input.dueAt', 'must not be before receivedAt');
@@ -194,6 +194,7 @@ export async function receiveDisclosureRequest(
         createdBy: principal.subject,
       })
       .returning();
+    wrote(disclosureRequests, [row!]);
     return {
       result: row!,
       audit: { action: 'receiveDisclosureRequest', entityType: 'DisclosureRequest', entityId: row!.id, after: row },
@@ -209,7 +210,7 @@ export async function startDisclosureReview(
   input: unknown,
 ): Promise<DisclosureRequestRow> {
   const { id } = parseInput(startDisclosureReviewSchema, input);
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     const before = await lockRequest(tx, id);
     requireStatus(before, ['RECEIVED'], 'start the review of');
     const [after] = await tx
@@ -217,6 +218,7 @@ export async function startDisclosureReview(
       .set({ status: 'UNDER_REVIEW', updatedAt: now })
       .where(eq(disclosureRequests.id, id))
       .returning();
+    wrote(disclosureRequests, [after!]);
     return {
       result: after!,
       audit: { action: 'startDisclosureReview', entityType: 'DisclosureRequest', entityId: id, before, after },
@@ -233,7 +235,7 @@ export async function withdrawDisclosureRequest(
   input: unknown,
 ): Promise<DisclosureRequestRow> {
   const { id, reason } = parseInput(withdrawDisclosureRequestSchema, input);
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     const before = await lockRequest(tx, id);
     requireStatus(before, OPEN_STATUSES, 'withdraw');
     const [after] = await tx
@@ -241,6 +243,7 @@ export async function withdrawDisclosureRequest(
       .set({ status: 'WITHDRAWN', rationale: reason, decidedBy: principal.subject, decidedAt: now, updatedAt: now })
       .where(eq(disclosureRequests.id, id))
       .returning();
+    wrote(disclosureRequests, [after!]);
     return {
       result: after!,
       audit: { action: 'withdrawDisclosureRequest', entityType: 'DisclosureRequest', entityId: id, before, after },
@@ -275,7 +278,7 @@ export async function decideDisclosureRequest(
   input: unknown,
 ): Promise<DisclosureRequestRow> {
   const d = parseInput(decideDisclosureRequestSchema, input);
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     const before = await lockRequest(tx, d.id);
     requireStatus(before, ['UNDER_REVIEW'], `decide (${d.decision})`);
     const common = {
@@ -303,6 +306,7 @@ export async function decideDisclosureRequest(
         .set({ ...common, rationale: d.rationale, disclosedCategories: [], subjectsDisclosed: 0 })
         .where(eq(disclosureRequests.id, before.id))
         .returning();
+      wrote(disclosureRequests, [after!]);
       return { result: after!, audit: audit(after) };
     }
 
@@ -349,7 +353,8 @@ export async function decideDisclosureRequest(
       .set({ ...common, rationale: d.rationale ?? null, disclosedCategories: keys, subjectsDisclosed: subjects })
       .where(eq(disclosureRequests.id, before.id))
       .returning();
-    const [transfer] = await appendTransfers(tx, [
+    wrote(disclosureRequests, [after!]);
+    const [transfer] = await appendTransfers({ tx, wrote }, [
       {
         occurredAt: now,
         kind: 'LEGAL_DISCLOSURE',

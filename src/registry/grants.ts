@@ -217,7 +217,7 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
   if (data.officeId == null && data.parentGrantId == null)
     throw ValidationError.field('input.officeId', 'give the exporting office, or the parent grant of an onward grant');
   const keys = [...new Set(data.categories)];
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     const validFrom = data.validFrom ?? now;
     if (data.validUntil && data.validUntil <= validFrom)
       throw ValidationError.field('input.validUntil', 'must be after validFrom');
@@ -346,7 +346,12 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
         createdBy: principal.subject,
       })
       .returning();
-    await tx.insert(grantCategories).values(keys.map((categoryKey) => ({ grantId: row!.id, categoryKey })));
+    const categories = await tx
+      .insert(grantCategories)
+      .values(keys.map((categoryKey) => ({ grantId: row!.id, categoryKey })))
+      .returning();
+    wrote(grants, [row!]);
+    wrote(grantCategories, categories);
     return {
       result: row!,
       audit: { action: 'grantDataAccess', entityType: 'Grant', entityId: row!.id, after: { ...row, categories: keys } },
@@ -379,6 +384,7 @@ async function endOnwardGrants(w: Write, parentIds: readonly number[], reason: s
     )
     .returning({ id: grants.id, contractorId: grants.contractorId, purpose: grants.purpose });
   if (!ended.length) return [];
+  w.wrote(grants, ended);
   await revokeTokens(
     w,
     or(
@@ -425,6 +431,7 @@ export async function revokeGrant(deps: RegistryDeps, principal: Principal, inpu
       .set({ status: 'REVOKED', revokedAt: now, revocationReason: reason })
       .where(eq(grants.id, grantId))
       .returning();
+    w.wrote(grants, [after!]);
     // Tokens that read under this grant's purpose stop at once, everywhere; reissue under the remaining grants.
     await revokeTokens(
       w,
@@ -461,7 +468,7 @@ export async function repaperGrant(deps: RegistryDeps, principal: Principal, inp
   const data = parseInput(repaperGrantSchema, input);
   if (data.sccModule != null && !MECHANISMS_WITH_SCC_MODULE.includes(data.mechanism))
     throw ValidationError.field('input.sccModule', 'only with mechanism SCC or UK_ADDENDUM');
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     assertNotAfterToday(data.tiaDate, 'input.tiaDate', now);
     const [owner] = await tx.select({ contractorId: grants.contractorId }).from(grants).where(eq(grants.id, data.id));
     if (!owner) throw new NotFoundError('Grant', publicId('Grant', data.id));
@@ -509,6 +516,7 @@ export async function repaperGrant(deps: RegistryDeps, principal: Principal, inp
       })
       .where(eq(grants.id, data.id))
       .returning();
+    wrote(grants, [after!]);
     return { result: after!, audit: { action: 'repaperGrant', entityType: 'Grant', entityId: data.id, before, after } };
   });
 }
@@ -524,6 +532,7 @@ export async function endGrantsOf(w: Write, contractorId: number, reason: string
     .set({ status: 'REVOKED', revokedAt: w.now, revocationReason: `Contractor terminated: ${reason}` })
     .where(and(eq(grants.contractorId, contractorId), grantNotEnded(w.now)))
     .returning({ id: grants.id });
+  w.wrote(grants, ended);
   const onward = await endOnwardGrants(
     w,
     ended.map((g) => g.id),

@@ -77,9 +77,10 @@ export async function addObligation(deps: RegistryDeps, principal: Principal, in
     throw ValidationError.field('input.expiresOn', 'must be after effectiveFrom');
   if (data.reviewDueOn && data.reviewDueOn < data.effectiveFrom)
     throw ValidationError.field('input.reviewDueOn', 'must not be before effectiveFrom');
-  return write(deps, principal, async ({ tx }) => {
+  return write(deps, principal, async ({ tx, wrote }) => {
     assertMayChange(await lockContractor(tx, data.contractorId), 'take new obligations');
     const [row] = await tx.insert(obligations).values(data).returning();
+    wrote(obligations, [row!]);
     return {
       result: row!,
       audit: { action: 'addObligation', entityType: 'Obligation', entityId: row!.id, after: row },
@@ -97,7 +98,7 @@ export async function acknowledgeObligation(
 ): Promise<ObligationRow> {
   const { id } = parseInput(acknowledgeObligationSchema, input);
   if (principal.kind !== 'contractor') throw new ForbiddenError('Only the contractor can acknowledge its obligations');
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     const [before] = await tx.select().from(obligations).where(eq(obligations.id, id)).for('update');
     // Another contractor's obligation reads as not found: its existence is not disclosed.
     if (!before || before.contractorId !== principal.contractorId)
@@ -108,6 +109,7 @@ export async function acknowledgeObligation(
       .set({ acknowledgedBy: principal.subject, acknowledgedAt: now })
       .where(eq(obligations.id, id))
       .returning();
+    wrote(obligations, [after!]);
     return {
       result: after!,
       audit: { action: 'acknowledgeObligation', entityType: 'Obligation', entityId: id, before, after },

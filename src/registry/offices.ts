@@ -40,8 +40,9 @@ function headquartersConflict(e: unknown): never {
 
 export async function createOffice(deps: RegistryDeps, principal: Principal, input: unknown) {
   const data = parseInput(createOfficeSchema, input);
-  return write(deps, principal, async ({ tx }) => {
+  return write(deps, principal, async ({ tx, wrote }) => {
     const [row] = await tx.insert(offices).values(data).returning().catch(headquartersConflict);
+    wrote(offices, [row!]);
     return { result: row!, audit: { action: 'createOffice', entityType: 'Office', entityId: row!.id, after: row } };
   });
 }
@@ -49,7 +50,7 @@ export async function createOffice(deps: RegistryDeps, principal: Principal, inp
 /** Optimistic: `version` is the one the caller read; a stale one gets CONFLICT and changes nothing. */
 export async function updateOffice(deps: RegistryDeps, principal: Principal, input: unknown) {
   const { id, version: read, ...changes } = parseInput(updateOfficeSchema, input);
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     const [before] = await tx.select().from(offices).where(eq(offices.id, id)).for('update');
     if (!before) throw new NotFoundError('Office', publicId('Office', id));
     if (before.version !== read) throw new ConflictError(`Office was changed since version ${read}`, before.version);
@@ -62,6 +63,7 @@ export async function updateOffice(deps: RegistryDeps, principal: Principal, inp
       .where(eq(offices.id, id))
       .returning()
       .catch(headquartersConflict);
+    wrote(offices, [after!]);
     return { result: after!, audit: { action: 'updateOffice', entityType: 'Office', entityId: id, before, after } };
   });
 }

@@ -177,6 +177,7 @@ async function stage(
   principal: Principal,
   input: unknown,
   now: Date,
+  wrote: Write['wrote'],
 ): Promise<{ change: PolicyChangeRow; impact: PolicyImpact }> {
   const { kind, details, reason, effectiveAt: asked } = parseChange(input);
   // A minute's grace for the caller's clock; a change effective earlier would rewrite what the registry already did.
@@ -193,6 +194,7 @@ async function stage(
     .insert(policyChanges)
     .values({ kind, details, reason, effectiveAt, recordedBy: principal.subject, recordedAt: now })
     .returning();
+  wrote(policyChanges, [change!]);
   const changeId = change!.id;
   let reach: Reach | null = null;
 
@@ -275,17 +277,23 @@ async function stage(
         throw new ConflictError(
           `an adequacy decision for ${d.country} under ${d.jurisdiction} (${overlap.instrument}) is in force from ${overlap.validFrom.toISOString()}${overlap.validUntil ? ` until ${overlap.validUntil.toISOString()}` : ''}: decisions must not overlap; amend, suspend or end it instead`,
         );
-      await tx.insert(adequacyDecisions).values({
-        jurisdiction: d.jurisdiction,
-        country: d.country,
-        instrument: d.instrument,
-        adoptedOn: d.adoptedOn,
-        scopeCondition: d.scopeCondition ?? null,
-        requiresCertification: d.requiresCertification ?? null,
-        validFrom: effectiveAt,
-        validUntil: d.endsAt ?? null,
-        changeId,
-      });
+      wrote(
+        adequacyDecisions,
+        await tx
+          .insert(adequacyDecisions)
+          .values({
+            jurisdiction: d.jurisdiction,
+            country: d.country,
+            instrument: d.instrument,
+            adoptedOn: d.adoptedOn,
+            scopeCondition: d.scopeCondition ?? null,
+            requiresCertification: d.requiresCertification ?? null,
+            validFrom: effectiveAt,
+            validUntil: d.endsAt ?? null,
+            changeId,
+          })
+          .returning(),
+      );
       reach = { importers: [d.country] };
       break;
     }
@@ -314,14 +322,31 @@ async function stage(
           );
       }
       if (current.validFrom.getTime() === effectiveAt.getTime()) {
-        await tx
-          .update(adequacyDecisions)
-          .set({ ...next, changeId })
-          .where(eq(adequacyDecisions.id, current.id));
+        wrote(
+          adequacyDecisions,
+          await tx
+            .update(adequacyDecisions)
+            .set({ ...next, changeId })
+            .where(eq(adequacyDecisions.id, current.id))
+            .returning(),
+        );
       } else {
-        await tx.update(adequacyDecisions).set({ validUntil: effectiveAt }).where(eq(adequacyDecisions.id, current.id));
+        wrote(
+          adequacyDecisions,
+          await tx
+            .update(adequacyDecisions)
+            .set({ validUntil: effectiveAt })
+            .where(eq(adequacyDecisions.id, current.id))
+            .returning(),
+        );
         const { id: _id, ...rest } = current;
-        await tx.insert(adequacyDecisions).values({ ...rest, ...next, validFrom: effectiveAt, changeId });
+        wrote(
+          adequacyDecisions,
+          await tx
+            .insert(adequacyDecisions)
+            .values({ ...rest, ...next, validFrom: effectiveAt, changeId })
+            .returning(),
+        );
       }
       reach = { importers: [d.country] };
       break;
@@ -333,7 +358,14 @@ async function stage(
       await laterVersion(d.jurisdiction, d.country);
       if (current.validFrom.getTime() === effectiveAt.getTime())
         throw ValidationError.field('input.effectiveAt', 'this version of the decision only begins then: end it later');
-      await tx.update(adequacyDecisions).set({ validUntil: effectiveAt }).where(eq(adequacyDecisions.id, current.id));
+      wrote(
+        adequacyDecisions,
+        await tx
+          .update(adequacyDecisions)
+          .set({ validUntil: effectiveAt })
+          .where(eq(adequacyDecisions.id, current.id))
+          .returning(),
+      );
       reach = { importers: [d.country] };
       break;
     }
@@ -356,14 +388,20 @@ async function stage(
         throw new ConflictError(
           `a restriction on ${d.exporterCountry} → ${d.importerCountry ?? 'any country'} (${same.legalBasis}) is already in force from ${same.validFrom.toISOString()}`,
         );
-      await tx.insert(routeRestrictions).values({
-        exporterCountry: d.exporterCountry,
-        importerCountry: d.importerCountry ?? null,
-        legalBasis: d.legalBasis,
-        reason: d.reason,
-        validFrom: effectiveAt,
-        changeId,
-      });
+      wrote(
+        routeRestrictions,
+        await tx
+          .insert(routeRestrictions)
+          .values({
+            exporterCountry: d.exporterCountry,
+            importerCountry: d.importerCountry ?? null,
+            legalBasis: d.legalBasis,
+            reason: d.reason,
+            validFrom: effectiveAt,
+            changeId,
+          })
+          .returning(),
+      );
       reach = { exporters: [d.exporterCountry] };
       break;
     }
@@ -378,7 +416,14 @@ async function stage(
         throw new NotFoundError('RouteRestriction', `${d.restrictionId} in force at ${effectiveAt.toISOString()}`);
       if (current.validFrom.getTime() === effectiveAt.getTime())
         throw ValidationError.field('input.effectiveAt', 'the restriction only begins then: end it later');
-      await tx.update(routeRestrictions).set({ validUntil: effectiveAt }).where(eq(routeRestrictions.id, current.id));
+      wrote(
+        routeRestrictions,
+        await tx
+          .update(routeRestrictions)
+          .set({ validUntil: effectiveAt })
+          .where(eq(routeRestrictions.id, current.id))
+          .returning(),
+      );
       // Lifting a restriction allows more; it breaks no grant.
       break;
     }
@@ -401,10 +446,20 @@ async function stage(
         throw new ConflictError(
           `a country belongs to one jurisdiction at a time: ${taken.map((m) => `${m.country} is in ${m.jurisdiction}`).join(', ')}`,
         );
-      await tx.insert(jurisdictions).values({ code: d.code, name: d.name, law: d.law, validFrom: effectiveAt });
-      await tx
-        .insert(jurisdictionMembers)
-        .values(members.map((c) => ({ jurisdiction: d.code, country: c, validFrom: effectiveAt })));
+      wrote(
+        jurisdictions,
+        await tx
+          .insert(jurisdictions)
+          .values({ code: d.code, name: d.name, law: d.law, validFrom: effectiveAt })
+          .returning(),
+      );
+      wrote(
+        jurisdictionMembers,
+        await tx
+          .insert(jurisdictionMembers)
+          .values(members.map((c) => ({ jurisdiction: d.code, country: c, validFrom: effectiveAt })))
+          .returning(),
+      );
       // Exporters there now need mechanisms (a regime applies); importers there may leave a regime's reach.
       reach = { exporters: members, importers: members };
       break;
@@ -423,16 +478,28 @@ async function stage(
           `a later change to the ${d.purpose} limit takes effect ${later.validFrom.toISOString()}: change it after that`,
         );
       // Versions that begin at this very instant are replaced; the others in force end now.
-      await tx
-        .delete(purposeCategories)
-        .where(and(eq(purposeCategories.purpose, d.purpose), eq(purposeCategories.validFrom, effectiveAt)));
-      await tx
-        .update(purposeCategories)
-        .set({ validUntil: effectiveAt })
-        .where(and(eq(purposeCategories.purpose, d.purpose), inForce(purposeCategories, effectiveAt)));
-      await tx
-        .insert(purposeCategories)
-        .values(keys.map((categoryKey) => ({ purpose: d.purpose, categoryKey, validFrom: effectiveAt })));
+      wrote(
+        purposeCategories,
+        await tx
+          .delete(purposeCategories)
+          .where(and(eq(purposeCategories.purpose, d.purpose), eq(purposeCategories.validFrom, effectiveAt)))
+          .returning(),
+      );
+      wrote(
+        purposeCategories,
+        await tx
+          .update(purposeCategories)
+          .set({ validUntil: effectiveAt })
+          .where(and(eq(purposeCategories.purpose, d.purpose), inForce(purposeCategories, effectiveAt)))
+          .returning(),
+      );
+      wrote(
+        purposeCategories,
+        await tx
+          .insert(purposeCategories)
+          .values(keys.map((categoryKey) => ({ purpose: d.purpose, categoryKey, validFrom: effectiveAt })))
+          .returning(),
+      );
       reach = { purpose: d.purpose };
       break;
     }
@@ -631,7 +698,8 @@ export async function previewPolicyChange(
   let impact: PolicyImpact | undefined;
   await deps.db
     .transaction(async (tx) => {
-      impact = (await stage(tx, principal, input, now)).impact;
+      // Nothing is kept: the rows it would write need no hashes.
+      impact = (await stage(tx, principal, input, now, () => {})).impact;
       throw new PreviewRollback();
     })
     .catch((e: unknown) => {
@@ -650,13 +718,15 @@ export async function applyPolicyChange(
   input: unknown,
 ): Promise<{ change: PolicyChangeRow; impact: PolicyImpact }> {
   return write(deps, principal, async (w) => {
-    const { change, impact } = await stage(w.tx, principal, input, w.now);
+    const { change, impact } = await stage(w.tx, principal, input, w.now, w.wrote);
     if (impact.grants.length) {
-      await w.tx.execute(sql`
+      const suspended = await w.tx.execute(sql`
         update grants g set suspended_by_policy_from = ${impact.effectiveAt.toISOString()}::timestamptz,
           policy_suspension_reason = b.reason, suspended_by_change_id = ${change.id}
         from jsonb_to_recordset(${json(impact.grants.map((g) => ({ id: g.grantId, reason: g.reason })))}) as b(id int, reason text)
-        where g.id = b.id`);
+        where g.id = b.id
+        returning g.id`);
+      w.wrote(grants, rowsOf<{ id: number }>(suspended));
     }
     const due = impact.effectiveAt <= w.now;
     const [recorded] = await w.tx
@@ -664,6 +734,7 @@ export async function applyPolicyChange(
       .set({ suspendedGrants: impact.grants.length, appliedAt: due ? w.now : null })
       .where(eq(policyChanges.id, change.id))
       .returning();
+    w.wrote(policyChanges, [recorded!]);
     const revoked = due ? await revokeTokens(w, restingOnSuspended([change.id], w.now), revocationReason(change)) : 0;
     if (!due) await w.tx.execute(sql`select pg_notify(${POLICY_CHANGES_CHANNEL}, ${String(change.id)})`);
     return {
@@ -693,6 +764,7 @@ export async function applyDuePolicyChanges(deps: RegistryDeps, principal: Princ
       .where(and(isNull(policyChanges.appliedAt), lte(policyChanges.effectiveAt, w.now)))
       .returning();
     if (!claimed.length) return { result: 0, audit: [] };
+    w.wrote(policyChanges, claimed);
     const audit = [];
     for (const c of claimed) {
       const revoked = await revokeTokens(w, restingOnSuspended([c.id], w.now), revocationReason(c));

@@ -221,7 +221,7 @@ const publishSchema = z.object({ effectiveOn: z.string().nullish() }).strict();
 /** Freezes what the section must say now as the next version, effective on a day (default today); audited. */
 export async function publishDisclosure(deps: RegistryDeps, principal: Principal, input: unknown) {
   const data = parseInput(publishSchema, input);
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     // One version number at a time: concurrent publications queue here.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('disclosure_versions'))`);
     const effectiveOn = data.effectiveOn ?? dayOf(now);
@@ -237,6 +237,7 @@ export async function publishDisclosure(deps: RegistryDeps, principal: Principal
         publishedAt: now,
       })
       .returning();
+    wrote(disclosureVersions, [row!]);
     return {
       result: row!,
       audit: {

@@ -9,7 +9,7 @@ import type { ContractorPrincipal, Principal } from '../auth/principal.js';
 import type { Queryable } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import { PURPOSES, type ContractorStatus, type ObligationKind, type Purpose } from '../db/enums.js';
-import { grants, obligations, offices, subjectOptOuts } from '../db/tables.js';
+import { grants, obligations, offices, subjectOptOuts, transfers } from '../db/tables.js';
 import { ForbiddenError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
 import { leavesJurisdictionSql } from '../policy/load.js';
 import { coversSql, knownCategories, type KnownCategory } from './categories.js';
@@ -18,7 +18,7 @@ import { grantInEffect } from './grant-status.js';
 import { publicId } from './ids.js';
 import { currentOn } from './obligations.js';
 import { valueProblem } from './record-values.js';
-import { write, type RegistryDeps } from './tx.js';
+import { write, type RegistryDeps, type Write } from './tx.js';
 import { dayOf, parseInput } from './validation.js';
 import { MAX_PAGE_SIZE } from './paging.js';
 
@@ -147,7 +147,7 @@ const recordOptOutSchema = z.object({ subjectRef: subjectRefSchema, purpose: z.e
 /** A subject objects to a purpose: no contractor fetches its records for that purpose from then on. Idempotent. */
 export async function recordOptOut(deps: RegistryDeps, principal: Principal, input: unknown) {
   const data = parseInput(recordOptOutSchema, input);
-  return write(deps, principal, async ({ tx }) => {
+  return write(deps, principal, async ({ tx, wrote }) => {
     const [row] = await tx
       .insert(subjectOptOuts)
       .values({ ...data, recordedBy: principal.subject })
@@ -156,6 +156,7 @@ export async function recordOptOut(deps: RegistryDeps, principal: Principal, inp
         set: { subjectRef: sql`excluded.subject_ref` },
       })
       .returning();
+    wrote(subjectOptOuts, [row!]);
     return {
       result: row!,
       audit: {
@@ -265,7 +266,7 @@ async function fetchPage(
  * categories actually returned, with the mechanism and policy explanation of the grant that allowed it.
  */
 async function logAccess(
-  tx: Queryable,
+  { tx, wrote }: Pick<Write, 'tx' | 'wrote'>,
   at: Date,
   a: { principal: ContractorPrincipal; purpose: Purpose; rows: SharedRecordRow[]; routes: PageResult['routes'] },
 ) {
@@ -283,7 +284,7 @@ async function logAccess(
       .sort()
       .map((c) => `"${c}"`)
       .join(',')}}`;
-    await tx.execute(sql`
+    const inserted = await tx.execute(sql`
       insert into transfers (occurred_at, kind, exporter_office_id, exporter_country, importer_kind, importer_contractor_id, importer_country,
         categories, purpose, mechanism, scc_module, policy_explanation, record_count, cross_border, third_country, grant_id, access_token_id, recorded_by)
       select ${at.toISOString()}::timestamptz, 'CONTRACTOR_ACCESS', o.id, o.country, 'CONTRACTOR', c.id, c.country,
@@ -291,7 +292,9 @@ async function logAccess(
         ${leavesJurisdictionSql(sql`o.country`, sql`c.country`, at)},
         g.id, (select t.id from access_tokens t where t.jti = ${a.principal.tokenId}), ${a.principal.subject}
       from grants g join offices o on o.id = g.office_id join contractors c on c.id = g.contractor_id
-      where g.id = ${route.grantId}`);
+      where g.id = ${route.grantId}
+      returning id`);
+    wrote(transfers, rowsOf<{ id: string | number }>(inserted));
   }
   return byOffice.size;
 }
@@ -328,7 +331,7 @@ export async function fetchSharedRecords(
   const { purpose, first, afterId } = parseInput(fetchSharedRecordsSchema, input, 'args');
   if (!principal.purposes.includes(purpose))
     throw new ForbiddenError(`This token does not cover the purpose ${purpose}`, 'insufficient_scope');
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     const page = await fetchPage(tx, principal, purpose, now, afterId, first + 1);
     if (!page.status || !mayHoldTokens({ status: page.status }))
       throw new ForbiddenError(`The contractor is ${page.status}`, 'contractor_not_active');
@@ -340,7 +343,7 @@ export async function fetchSharedRecords(
       );
     }
     const rows = page.rows.slice(0, first);
-    const logged = await logAccess(tx, now, { principal, purpose, rows, routes: page.routes });
+    const logged = await logAccess({ tx, wrote }, now, { principal, purpose, rows, routes: page.routes });
     return {
       result: { rows, hasNextPage: page.rows.length > first },
       audit: {

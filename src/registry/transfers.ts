@@ -4,7 +4,7 @@
 import { and, arrayContains, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
-import type { Queryable, Tx } from '../db/client.js';
+import type { Queryable } from '../db/client.js';
 import { MECHANISMS, PURPOSES, TRANSFER_KINDS, type Mechanism, type Purpose, type TransferKind } from '../db/enums.js';
 import { grantCategories, grants, transfers } from '../db/tables.js';
 import { PolicyViolationError, ValidationError } from '../errors.js';
@@ -16,7 +16,7 @@ import { assertOccasional } from './derogation-limits.js';
 import { grantInEffect } from './grant-status.js';
 import { findOffice } from './office-lookup.js';
 import { publicId } from './ids.js';
-import { write, type RegistryDeps } from './tx.js';
+import { write, type RegistryDeps, type Write } from './tx.js';
 import {
   assertNotInFuture,
   assertPeriod,
@@ -189,10 +189,12 @@ export function policyColumns(
   };
 }
 
-/** Appends transfer rows in the change's transaction (the change writes the audit event). */
-export async function appendTransfers(tx: Tx, rows: NewTransfer[]): Promise<TransferRow[]> {
+/** Appends transfer rows in the change's transaction (the change writes the audit event, with their hashes). */
+export async function appendTransfers(w: Pick<Write, 'tx' | 'wrote'>, rows: NewTransfer[]): Promise<TransferRow[]> {
   if (!rows.length) return [];
-  return tx.insert(transfers).values(rows).returning();
+  const written = await w.tx.insert(transfers).values(rows).returning();
+  w.wrote(transfers, written);
+  return written;
 }
 
 /** The grant in effect at `at` of contractor × office × purpose that covers every one of `keys`, if any. */
@@ -257,7 +259,7 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
     throw ValidationError.field('input.importerOfficeId', 'must differ from the exporting office');
   const keys = [...new Set(data.categories)];
 
-  return write(deps, principal, async ({ tx, now }) => {
+  return write(deps, principal, async ({ tx, now, wrote }) => {
     const at = data.occurredAt ?? now;
     assertNotInFuture(at, 'input.occurredAt', now);
     const office = await findOffice(tx, data.officeId);
@@ -363,7 +365,7 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
     if (!decision.allowed) throw new PolicyViolationError(exporterCountry, importerCountry, decision.reason);
     if (decision.basis === 'DEROGATION') await assertOccasional(tx, route, decision.mechanism, data.recordCount);
 
-    const [created] = await appendTransfers(tx, [
+    const [created] = await appendTransfers({ tx, wrote }, [
       {
         ...parties,
         occurredAt: at,

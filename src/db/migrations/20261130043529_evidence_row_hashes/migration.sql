@@ -1,0 +1,1 @@
+ALTER TABLE "audit_events" ADD COLUMN "row_hashes" jsonb DEFAULT '[]' NOT NULL;

@@ -1,0 +1,178 @@
+// The evidence pack: a ZIP a real unzip opens, whose manifest lists every file with its SHA-256 and is signed
+// (detached Ed25519 JWS) by a key /.well-known/jwks.json publishes; the period's CSVs from the exports; typed
+// 400s for a bad period, staff only.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { base64url, compactVerify, createLocalJWKSet } from 'jose';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startHarness, type Harness } from './harness.js';
+import { contractorWithToken } from './fixtures.js';
+import { parseCsv, recordOk, smallRegistry } from './transfer-fixtures.js';
+
+let h: Harness;
+let compliance: string;
+let auditor: string;
+let dir: string;
+const FROM = '2025-01-01T00:00:00Z';
+const TO = '2025-07-01T00:00:00Z';
+
+const get = (path: string, token?: string) =>
+  h.app.fetch(`http://registry.test${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+/** Downloads the pack and unpacks it with Debian's unzip (after `unzip -t` tests every entry's CRC). */
+async function unpack(query: string): Promise<{ zip: string; out: string; files: Record<string, Buffer> }> {
+  const res = await get(`/export/evidence-pack.zip?${query}`, auditor);
+  expect(res.status, await res.clone().text()).toBe(200);
+  expect(res.headers.get('content-type')).toBe('application/zip');
+  const zip = join(dir, `pack-${Math.random().toString(36).slice(2)}.zip`);
+  writeFileSync(zip, Buffer.from(await res.arrayBuffer()));
+  expect(execFileSync('unzip', ['-t', zip]).toString()).toMatch(/No errors detected/);
+  const out = mkdtempSync(join(dir, 'out-'));
+  execFileSync('unzip', ['-q', zip, '-d', out]);
+  const files = Object.fromEntries(readdirSync(out).map((n) => [n, readFileSync(join(out, n))]));
+  return { zip, out, files };
+}
+
+async function verifySignature(manifest: Buffer, jws: string) {
+  const [head, , signature] = jws.trim().split('.');
+  const jwks = createLocalJWKSet(await (await get('/.well-known/jwks.json')).json());
+  return compactVerify(`${head}.${base64url.encode(manifest)}.${signature}`, jwks);
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  compliance = await h.staffToken('COMPLIANCE');
+  auditor = await h.staffToken('AUDITOR');
+  dir = mkdtempSync(join(tmpdir(), 'evidence-pack-'));
+  const reg = await smallRegistry(h, compliance);
+  await recordOk(h, compliance, {
+    officeId: reg.office.id,
+    contractorId: reg.india.id,
+    recordCount: 7,
+    occurredAt: '2025-03-01T10:00:00Z',
+  });
+  await recordOk(h, compliance, {
+    officeId: reg.office.id,
+    contractorId: reg.fr.id,
+    recordCount: 3,
+    occurredAt: '2025-09-01T10:00:00Z',
+  });
+});
+afterAll(async () => {
+  await h?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the pack', () => {
+  test('opens with unzip and python zipfile; the manifest lists every file with its SHA-256; the signature verifies', async () => {
+    await h.sealer.sealNow();
+    const { zip, files } = await unpack(`from=${FROM}&to=${TO}`);
+    const manifest = JSON.parse(files['manifest.json']!.toString());
+    const listed = manifest.files.map((f: { name: string }) => f.name).sort();
+    expect(listed).toEqual(
+      [
+        'policy.json',
+        'records-of-processing.csv',
+        'transfers.csv',
+        'transparency-report.csv',
+        'verification.json',
+      ].sort(),
+    );
+    expect(Object.keys(files).sort()).toEqual([...listed, 'manifest.json', 'manifest.json.jws'].sort());
+    for (const f of manifest.files) {
+      expect(createHash('sha256').update(files[f.name]!).digest('hex'), f.name).toBe(f.sha256);
+      expect(files[f.name]!.length).toBe(f.bytes);
+    }
+    expect(manifest).toMatchObject({
+      period: { from: '2025-01-01T00:00:00.000Z', to: '2025-07-01T00:00:00.000Z' },
+      auditLog: { ok: true, pending: 0 },
+    });
+    // The newest signed checkpoint: the one the sealer just signed over every event, as the log serves it.
+    const latest = (await h.gql(auditor, '{ auditCheckpoint { origin treeSize rootHash issuedAt keyId signature } }'))
+      .body.data.auditCheckpoint;
+    expect(manifest.checkpoint).toEqual(latest);
+    expect(manifest.checkpoint.treeSize).toBe(manifest.auditLog.headSeq);
+    const { protectedHeader } = await verifySignature(files['manifest.json']!, files['manifest.json.jws']!.toString());
+    expect(protectedHeader).toMatchObject({ alg: 'EdDSA', kid: manifest.signature.kid });
+
+    // A second reader: Python's zipfile checks every CRC (testzip) and reads the same bytes.
+    const py = execFileSync('python3', [
+      '-c',
+      `import hashlib, json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+m = json.loads(z.read('manifest.json'))
+print(json.dumps({f['name']: hashlib.sha256(z.read(f['name'])).hexdigest() == f['sha256'] for f in m['files']}))`,
+      zip,
+    ]).toString();
+    expect(Object.values(JSON.parse(py))).toEqual(manifest.files.map(() => true));
+  });
+
+  test("the period's transfers only; the verification and policy are in it", async () => {
+    const { files } = await unpack(`from=${FROM}&to=${TO}`);
+    const [header, ...rows] = parseCsv(files['transfers.csv']!.toString());
+    expect(rows).toHaveLength(1);
+    expect(rows[0]![header!.indexOf('recordCount')]).toBe('7');
+    expect(rows[0]![header!.indexOf('importerCountry')]).toBe('IN');
+    expect(parseCsv(files['transparency-report.csv']!.toString())[0]).toContain('authorityType');
+    const verification = JSON.parse(files['verification.json']!.toString());
+    expect(verification).toMatchObject({ ok: true, firstBroken: null, rows: { ok: true, problemCount: 0 } });
+    const policy = JSON.parse(files['policy.json']!.toString());
+    expect(policy.start.at).toBe('2025-01-01T00:00:00.000Z');
+    expect(policy.end.at).toBe('2025-07-01T00:00:00.000Z');
+    expect(policy.end.tables).toBeTruthy();
+  });
+
+  test('a pack whose manifest or file was changed is caught', async () => {
+    const { files } = await unpack(`from=${FROM}&to=${TO}`);
+    const manifest = files['manifest.json']!;
+    const forged = Buffer.from(manifest.toString().replace(/"sha256": "[0-9a-f]/, '"sha256": "x'));
+    await expect(verifySignature(forged, files['manifest.json.jws']!.toString())).rejects.toThrow(/signature/);
+    const listed = JSON.parse(manifest.toString()).files.find((f: { name: string }) => f.name === 'transfers.csv');
+    const edited = Buffer.from(files['transfers.csv']!.toString().replace(',7,', ',1,'));
+    expect(createHash('sha256').update(edited).digest('hex')).not.toBe(listed.sha256);
+  });
+
+  test('tampering in the database shows in the pack: the verification names the row', async () => {
+    await h.asOwner('alter table transfers disable trigger transfers_append_only');
+    await h.asOwner('update transfers set record_count = 1 where record_count = 7');
+    await h.asOwner('alter table transfers enable trigger transfers_append_only');
+    const { files } = await unpack(`from=${FROM}&to=${TO}`);
+    expect(JSON.parse(files['manifest.json']!.toString()).auditLog.ok).toBe(false);
+    const verification = JSON.parse(files['verification.json']!.toString());
+    expect(verification.rows.problems).toEqual([expect.objectContaining({ table: 'transfers' })]);
+    await h.asOwner('alter table transfers disable trigger transfers_append_only');
+    await h.asOwner('update transfers set record_count = 7 where record_count = 1');
+    await h.asOwner('alter table transfers enable trigger transfers_append_only');
+  });
+});
+
+describe('refused', () => {
+  test('a bad or missing period is a 400 with a typed JSON error, naming the parameter', async () => {
+    for (const [query, field] of [
+      [`to=${TO}`, 'from'],
+      [`from=${FROM}`, 'to'],
+      [`from=yesterday&to=${TO}`, 'from'],
+      [`from=${TO}&to=${FROM}`, 'to'],
+      [`from=${FROM}&to=${TO}&contractorId=1`, 'contractorId'],
+    ]) {
+      const res = await get(`/export/evidence-pack.zip?${query}`, auditor);
+      expect(res.status, query).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      const body = await res.json();
+      expect(body.errors[0].extensions.code, query).toBe('VALIDATION_FAILED');
+      expect(body.errors[0].message, query).toContain(field);
+    }
+  });
+
+  test('no token: 401; a contractor token: 403', async () => {
+    expect((await get(`/export/evidence-pack.zip?from=${FROM}&to=${TO}`)).status).toBe(401);
+    const c = await contractorWithToken(h, compliance, { name: 'Curious Co' });
+    const res = await get(`/export/evidence-pack.zip?from=${FROM}&to=${TO}`, c.token);
+    expect(res.status).toBe(403);
+    expect((await res.json()).errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+});

@@ -1,0 +1,383 @@
+// Evidence rows in the chain: each change's audit event carries the content hash of every evidence row it wrote,
+// and verifyAuditLog re-hashes the tables, naming the row and the event that differ — a transfer altered with the
+// guard lifted, an importer country changed, a row deleted, a row written by no event.
+import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EVIDENCE_TABLES, NOT_EVIDENCE, verifyEvidenceRows } from '../src/audit/rows.js';
+import * as history from '../src/db/history.js';
+import * as tables from '../src/db/tables.js';
+import { startHarness, type Harness } from './harness.js';
+import { addLocation, contractorWithToken, issueToken, mutate, ok, setStatus } from './fixtures.js';
+import { rawSql, recordOk, smallRegistry } from './transfer-fixtures.js';
+
+let h: Harness;
+let compliance: string;
+let auditor: string;
+
+const VERIFY = `{ verifyAuditLog { ok checked firstBroken { seq reason }
+  rows { ok checked unattested problemCount problems { table key seq reason } } } }`;
+
+const verify = async () => (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
+const rows = async (text: string): Promise<any[]> => {
+  const r: any = await rawSql(h, text);
+  return r.rows ?? r;
+};
+/** As the table owner, with the append-only guard of `table` lifted for one statement. */
+async function unguarded(table: 'transfers' | 'audit_events', statement: string) {
+  await h.asOwner(`alter table ${table} disable trigger ${table}_append_only`);
+  try {
+    await h.asOwner(statement);
+  } finally {
+    await h.asOwner(`alter table ${table} enable trigger ${table}_append_only`);
+  }
+}
+/** The seq of the latest event whose row hashes name `table` row `key`. */
+async function eventNaming(table: string, key: string): Promise<number> {
+  const [r] = await rows(`select max(seq)::int as seq from audit_events, jsonb_array_elements(row_hashes) x
+    where x->>'table' = '${table}' and x->>'key' = '${key}'`);
+  return Number(r.seq);
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  compliance = await h.staffToken('COMPLIANCE', 'alice@example.com');
+  auditor = await h.staffToken('AUDITOR');
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+test('every table is classified: evidence, or not evidence with its reason', () => {
+  const all = ([...Object.values(tables), ...Object.values(history)] as unknown[])
+    .filter((t): t is PgTable => t instanceof PgTable)
+    .map((t) => getTableConfig(t).name);
+  const evidence = EVIDENCE_TABLES.map((t) => t.name);
+  expect(evidence.filter((n) => n in NOT_EVIDENCE)).toEqual([]);
+  expect(all.filter((n) => !evidence.includes(n) && !(n in NOT_EVIDENCE))).toEqual([]);
+  expect([...evidence, ...Object.keys(NOT_EVIDENCE)].filter((n) => !all.includes(n))).toEqual([]);
+});
+
+describe('every change that writes evidence puts its rows in the chain', () => {
+  test('a registry built through every mutation verifies, each evidence table written and attested', async () => {
+    const reg = await smallRegistry(h, compliance);
+    await ok(
+      h,
+      compliance,
+      'updateOffice',
+      'UpdateOfficeInput',
+      { id: reg.office.id, version: 1, city: 'Potsdam' },
+      'office',
+    );
+    await ok(
+      h,
+      compliance,
+      'updateContractor',
+      'UpdateContractorInput',
+      { id: reg.fr.id, version: 2, contactName: 'Dana' },
+      'contractor',
+    );
+    const location = await addLocation(h, compliance, reg.fr.id, 'BE');
+    await addLocation(h, compliance, reg.fr.id, 'NL');
+    await mutate(
+      h,
+      compliance,
+      'removeProcessingLocation',
+      'RemoveProcessingLocationInput',
+      { id: location.id },
+      '__typename',
+    );
+    await ok(
+      h,
+      compliance,
+      'defineDataCategory',
+      'DefineDataCategoryInput',
+      { key: 'contact.fax', name: 'Fax', description: 'A fax number.', sensitivity: 'PERSONAL' },
+      'dataCategory',
+      'key',
+    );
+    await recordOk(h, compliance, { officeId: reg.office.id, contractorId: reg.india.id, recordCount: 7 });
+    // A contractor that fetches records: its token, an obligation it acknowledges, a CONTRACTOR_ACCESS transfer.
+    const c = await contractorWithToken(h, compliance, { name: 'Fetching Co' });
+    const obligation = await ok(
+      h,
+      compliance,
+      'addObligation',
+      'AddObligationInput',
+      {
+        contractorId: c.contractor.id,
+        kind: 'SECURITY_MEASURES',
+        text: 'Allow audits',
+        sourceDocument: 'DPA',
+        effectiveFrom: '2020-01-01',
+      },
+      'obligation',
+    );
+    const ack = await h.gql(
+      c.token,
+      `mutation($id: ID!) { acknowledgeObligation(input: { id: $id }) { __typename } }`,
+      {
+        id: obligation.id,
+      },
+    );
+    expect(ack.body.data.acknowledgeObligation.__typename).toBe('AcknowledgeObligationPayload');
+    await mutate(
+      h,
+      compliance,
+      'importSharedRecords',
+      'ImportSharedRecordsInput',
+      { officeId: c.office.id, records: [{ subjectRef: 'subj-1', values: { 'contact.email': 'a@example.org' } }] },
+      '__typename',
+    );
+    const fetched = await h.gql(c.token, '{ sharedRecords(purpose: TECHNICAL_SUPPORT) { nodes { subjectRef } } }');
+    expect(fetched.body.data.sharedRecords.nodes).toHaveLength(1);
+    await mutate(
+      h,
+      compliance,
+      'recordOptOut',
+      'RecordOptOutInput',
+      { subjectRef: 'subj-1', purpose: 'SPECIAL_OFFERS' },
+      '__typename',
+    );
+    const second = await issueToken(h, compliance, {
+      contractorId: c.contractor.id,
+      categories: ['contact.email'],
+      purposes: ['TECHNICAL_SUPPORT'],
+    });
+    await mutate(
+      h,
+      compliance,
+      'revokeAccessToken',
+      'RevokeAccessTokenInput',
+      { id: second.accessToken.id, reason: 'lost' },
+      '__typename',
+    );
+    // A disclosure: received, reviewed, decided, and its LEGAL_DISCLOSURE transfer.
+    const request = await ok(
+      h,
+      compliance,
+      'receiveDisclosureRequest',
+      'ReceiveDisclosureRequestInput',
+      {
+        officeId: reg.office.id,
+        authorityName: 'Landeskriminalamt Berlin',
+        authorityType: 'LAW_ENFORCEMENT',
+        authorityCountry: 'DE',
+        instrument: 'COURT_ORDER',
+        reference: 'LKA-1',
+        dueAt: new Date(Date.now() + 86_400_000).toISOString(),
+        requestedCategories: ['contact.email'],
+        subjectsRequested: 1,
+      },
+      'disclosureRequest',
+    );
+    await ok(
+      h,
+      compliance,
+      'startDisclosureReview',
+      'DisclosureRequestIdInput',
+      { id: request.id },
+      'disclosureRequest',
+    );
+    await ok(
+      h,
+      compliance,
+      'decideDisclosureRequest',
+      'DecideDisclosureRequestInput',
+      { id: request.id, decision: 'DISCLOSED' },
+      'disclosureRequest',
+    );
+    await ok(
+      h,
+      compliance,
+      'revokeGrant',
+      'RevokeGrantInput',
+      { id: reg.frGrant.id, reason: 'contract ended' },
+      'grant',
+    );
+    await setStatus(h, compliance, reg.india.id, 'TERMINATED', 'contract ended');
+
+    // A policy change: its record and the restriction it adds.
+    const policy = await mutate(
+      h,
+      compliance,
+      'applyPolicyChange',
+      'PolicyChangeInput',
+      {
+        reason: 'data localisation law',
+        addRestriction: { exporterCountry: 'CH', importerCountry: 'IN', legalBasis: 'Test Act', reason: 'stays home' },
+      },
+      '... on PolicyChangeApplied { change { id } }',
+    );
+    expect(policy.__typename).toBe('PolicyChangeApplied');
+
+    // A derogation limit (replacing the seeded default) and a published version of the sharing disclosure.
+    const limit = await mutate(
+      h,
+      compliance,
+      'setDerogationLimit',
+      'SetDerogationLimitInput',
+      { maxTransfers: 12, maxRecords: 6000 },
+      '... on SetDerogationLimitPayload { derogationLimit { maxTransfers } }',
+    );
+    expect(limit.__typename).toBe('SetDerogationLimitPayload');
+    const published = await mutate(
+      h,
+      compliance,
+      'publishDisclosure',
+      'PublishDisclosureInput',
+      {},
+      '... on PublishDisclosurePayload { disclosureVersion { version } }',
+    );
+    expect(published.__typename).toBe('PublishDisclosurePayload');
+
+    // Sealed, so the log's hashes (each entry with its row hashes) are recomputed too, not only counted.
+    await h.sealer.sealNow();
+    const v = await verify();
+    expect(v.checked).toBeGreaterThan(0);
+    expect(v.rows.problems).toEqual([]);
+    expect(v).toMatchObject({ ok: true, firstBroken: null, rows: { ok: true, problemCount: 0 } });
+    expect(v.rows.unattested).toBeGreaterThan(0);
+    // Each evidence table a change can write has rows, and each of them is named by an event.
+    for (const t of EVIDENCE_TABLES.filter((t) => !t.seeded)) {
+      const [{ n }] = await rows(`select count(*)::int as n from ${t.name}`);
+      expect(Number(n), t.name).toBeGreaterThan(0);
+    }
+    const [{ n: named }] = await rows(
+      `select count(distinct x->>'table')::int as n from audit_events, jsonb_array_elements(row_hashes) x`,
+    );
+    expect(Number(named)).toBeGreaterThanOrEqual(EVIDENCE_TABLES.filter((t) => !t.seeded).length + 1);
+    // The deleted processing location is recorded as deleted (hash null) by the event that removed it.
+    const [removed] = await rows(`select x->>'hash' as hash from audit_events, jsonb_array_elements(row_hashes) x
+      where action = 'removeProcessingLocation' and x->>'table' = 'processing_locations'`);
+    expect(removed.hash).toBeNull();
+  });
+});
+
+describe('tampering with rows is named at its row and event', () => {
+  test("a transfer's recordCount changed 7 → 1 with the guard off; its event left intact", async () => {
+    const [t] = await rows(`select id::text as id from transfers where record_count = 7 limit 1`);
+    const seq = await eventNaming('transfers', t.id);
+    expect(seq).toBeGreaterThan(0);
+    await unguarded('transfers', `update transfers set record_count = 1 where id = ${t.id}`);
+    const v = await verify();
+    expect(v.firstBroken).toBeNull(); // the chain itself is whole
+    expect(v.ok).toBe(false);
+    expect(v.rows).toMatchObject({ ok: false, problemCount: 1 });
+    expect(v.rows.problems).toEqual([
+      { table: 'transfers', key: t.id, seq, reason: `altered since event ${seq}: its hash differs` },
+    ]);
+    await unguarded('transfers', `update transfers set record_count = 7 where id = ${t.id}`);
+    expect((await verify()).ok).toBe(true);
+  });
+
+  test("a transfer's importer country changed IN → DE", async () => {
+    const [t] = await rows(`select id::text as id from transfers where importer_country = 'IN' limit 1`);
+    await unguarded('transfers', `update transfers set importer_country = 'DE' where id = ${t.id}`);
+    const v = await verify();
+    expect(v.rows.problems).toEqual([
+      expect.objectContaining({ table: 'transfers', key: t.id, seq: await eventNaming('transfers', t.id) }),
+    ]);
+    await unguarded('transfers', `update transfers set importer_country = 'IN' where id = ${t.id}`);
+  });
+
+  test('a grant widened by a category inserted in SQL: a row no event wrote', async () => {
+    const [g] = await rows(`select id::text as id from grants order by id limit 1`);
+    await rawSql(h, `insert into grant_categories (grant_id, category_key) values (${g.id}, 'contact.phone')`);
+    const v = await verify();
+    expect(v.rows.problems).toEqual([
+      {
+        table: 'grant_categories',
+        key: JSON.stringify([g.id, 'contact.phone']),
+        seq: null,
+        reason: 'no event wrote this row',
+      },
+    ]);
+    await rawSql(h, `delete from grant_categories where grant_id = ${g.id} and category_key = 'contact.phone'`);
+    expect((await verify()).ok).toBe(true);
+  });
+
+  test('an acknowledgement forged on an obligation (a plain table, no guard) names the acknowledging event', async () => {
+    const [o] = await rows(
+      `select id::text as id, acknowledged_by from obligations where acknowledged_at is not null limit 1`,
+    );
+    const seq = await eventNaming('obligations', o.id);
+    const [event] = await rows(`select action from audit_events where seq = ${seq}`);
+    expect(event.action).toBe('acknowledgeObligation');
+    await rawSql(h, `update obligations set acknowledged_at = acknowledged_at - interval '30 days' where id = ${o.id}`);
+    const v = await verify();
+    expect(v.rows.problems).toEqual([expect.objectContaining({ table: 'obligations', key: o.id, seq })]);
+    await rawSql(h, `update obligations set acknowledged_at = acknowledged_at + interval '30 days' where id = ${o.id}`);
+    expect((await verify()).ok).toBe(true);
+  });
+
+  test("rewriting the event's row hash to match a forged row breaks the chain at that event", async () => {
+    const [t] = await rows(`select id::text as id from transfers where record_count = 7 limit 1`);
+    const seq = await eventNaming('transfers', t.id);
+    // Sealed before the forgery: the log's hashes cover the row hashes as written.
+    await h.sealer.sealNow();
+    const [{ position }] = await rows(`select position::int as position from audit_seals where event_seq = ${seq}`);
+    await unguarded('transfers', `update transfers set record_count = 1 where id = ${t.id}`);
+    const forged = (await verifyEvidenceRows(h.database.db)).problems[0]!;
+    expect(forged.key).toBe(t.id);
+    // The attacker recomputes the row's hash (the algorithm is public) and writes it into the event.
+    const { rowHash } = await import('../src/audit/rows.js');
+    const table = EVIDENCE_TABLES.find((x) => x.name === 'transfers')!;
+    const { sql } = await import('drizzle-orm');
+    const canonical: any = await h.database.db.execute(
+      sql`select ${table.canonical} as r from transfers where id = ${Number(t.id)}`,
+    );
+    const r = (canonical.rows ?? canonical)[0].r;
+    const hash = rowHash('transfers', typeof r === 'string' ? JSON.parse(r) : r);
+    await unguarded(
+      'audit_events',
+      `update audit_events set row_hashes = (select jsonb_agg(case when x->>'key' = '${t.id}' and x->>'table' = 'transfers'
+        then jsonb_set(x, '{hash}', '"${hash}"') else x end) from jsonb_array_elements(row_hashes) x) where seq = ${seq}`,
+    );
+    const v = await verify();
+    expect(v.rows.ok).toBe(true);
+    expect(v).toMatchObject({ ok: false, firstBroken: { seq: position } });
+    expect(v.firstBroken.reason).toMatch(/altered/);
+  });
+});
+
+describe('a deleted row', () => {
+  test('a transfer deleted with the guard off is named with the event that recorded it', async () => {
+    const h2 = await startHarness();
+    try {
+      const c = await h2.staffToken('COMPLIANCE');
+      const a = await h2.staffToken('AUDITOR');
+      const reg = await smallRegistry(h2, c);
+      const t = await recordOk(h2, c, { officeId: reg.office.id, contractorId: reg.india.id });
+      const [{ id }]: any[] = await h2.asOwner(`select id::text as id from transfers`);
+      expect(t.id).toBeTruthy();
+      await h2.asOwner('alter table transfers disable trigger transfers_append_only');
+      await h2.asOwner(`delete from transfers where id = ${id}`);
+      await h2.asOwner('alter table transfers enable trigger transfers_append_only');
+      const v = (await h2.gql(a, VERIFY)).body.data.verifyAuditLog;
+      const [{ seq }]: any[] = await h2.asOwner(
+        `select max(seq)::int as seq from audit_events where action = 'recordTransfer'`,
+      );
+      expect(v).toMatchObject({ ok: false, firstBroken: null });
+      expect(v.rows.problems).toEqual([
+        {
+          table: 'transfers',
+          key: id,
+          seq: Number(seq),
+          reason: `deleted: event ${seq} recorded this row, it is gone`,
+        },
+      ]);
+    } finally {
+      await h2.stop();
+    }
+  });
+});
+
+test('paged re-hashing (composite keys included) finds the same as one page', async () => {
+  const [g] = await rows(`select id::text as id from grants order by id limit 1`);
+  await rawSql(h, `insert into grant_categories (grant_id, category_key) values (${g.id}, 'contact.phone')`);
+  const whole = await verifyEvidenceRows(h.database.db);
+  const paged = await verifyEvidenceRows(h.database.db, { batch: 2 });
+  expect(paged).toEqual(whole);
+  expect(whole.problems.map((p) => p.table)).toContain('grant_categories');
+  expect(whole.checked).toBeGreaterThan(50);
+});
