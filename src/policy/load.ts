@@ -33,12 +33,16 @@ export interface Countries {
 }
 
 /** SQL: a policy row's valid-time period contains `at`. */
+/** SQL: a policy row's period has not ended by `at` (it is open, or ends after `at`). */
+export const endsAfter = (t: { validUntil: AnyPgColumn }, at: Date): SQL =>
+  or(isNull(t.validUntil), gt(t.validUntil, at))!;
+
 export const inForce = (t: { validFrom: AnyPgColumn; validUntil: AnyPgColumn }, at: Date): SQL =>
-  and(lte(t.validFrom, at), or(isNull(t.validUntil), gt(t.validUntil, at)))!;
+  and(lte(t.validFrom, at), endsAfter(t, at))!;
 
 /** SQL: a policy row's period meets [from, to]: it is in force at some instant between them. */
 const inForceWithin = (t: { validFrom: AnyPgColumn; validUntil: AnyPgColumn }, from: Date, to: Date): SQL =>
-  and(lte(t.validFrom, to), or(isNull(t.validUntil), gt(t.validUntil, from)))!;
+  and(lte(t.validFrom, to), endsAfter(t, from))!;
 
 const holds = (row: { validFrom: Date; validUntil: Date | null }, at: Date) =>
   row.validFrom <= at && (row.validUntil === null || row.validUntil > at);

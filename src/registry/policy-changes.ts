@@ -27,7 +27,7 @@ import {
   routeRestrictions,
 } from '../db/tables.js';
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
-import { inForce, loadPolicy, loadPurposeLimits } from '../policy/load.js';
+import { endsAfter, inForce, loadPolicy, loadPurposeLimits } from '../policy/load.js';
 import { decidePurposeCategories } from '../policy/purpose-limits.js';
 import { decideDestinations, type MechanismChoice } from '../policy/transfer-rules.js';
 import { revokeTokens, tokenLive, tokenTime, type AccessTokenRow } from './access-tokens.js';
@@ -269,7 +269,7 @@ async function stage(
             eq(adequacyDecisions.jurisdiction, d.jurisdiction),
             eq(adequacyDecisions.country, d.country),
             d.endsAt ? sql`${adequacyDecisions.validFrom} < ${d.endsAt.toISOString()}::timestamptz` : undefined,
-            or(isNull(adequacyDecisions.validUntil), gt(adequacyDecisions.validUntil, effectiveAt)),
+            endsAfter(adequacyDecisions, effectiveAt),
           ),
         )
         .limit(1);
@@ -380,7 +380,7 @@ async function stage(
             d.importerCountry
               ? eq(routeRestrictions.importerCountry, d.importerCountry)
               : isNull(routeRestrictions.importerCountry),
-            or(isNull(routeRestrictions.validUntil), gt(routeRestrictions.validUntil, effectiveAt)),
+            endsAfter(routeRestrictions, effectiveAt),
           ),
         )
         .limit(1);
@@ -435,12 +435,7 @@ async function stage(
       const taken = await tx
         .select()
         .from(jurisdictionMembers)
-        .where(
-          and(
-            inArray(jurisdictionMembers.country, members),
-            or(isNull(jurisdictionMembers.validUntil), gt(jurisdictionMembers.validUntil, effectiveAt)),
-          ),
-        )
+        .where(and(inArray(jurisdictionMembers.country, members), endsAfter(jurisdictionMembers, effectiveAt)))
         .orderBy(asc(jurisdictionMembers.country));
       if (taken.length)
         throw new ConflictError(
