@@ -300,7 +300,10 @@ export async function verifyEvidenceRows(
   // in a month still here).
   const archived = await archivedTransfers(
     db,
-    gone.map(([id]) => id.split('\u0000')).filter(([table]) => table === 'transfers').map(([, key]) => key!),
+    gone
+      .map(([id]) => id.split('\u0000'))
+      .filter(([table]) => table === 'transfers')
+      .map(([, key]) => key!),
   );
   gone = gone.filter(([id]) => !archived.has(id));
   for (const [id, { seq }] of gone) {

@@ -30,12 +30,7 @@ const plain = (v: unknown) => (v === undefined ? null : JSON.parse(JSON.stringif
  * table's identity and records its transaction's id; the sealer (seal.ts) gives it its place in the log after the
  * commit.
  */
-export async function appendAuditEvents(
-  tx: Tx,
-  principal: Principal,
-  entries: AuditEntry[],
-  at: Date,
-): Promise<void> {
+export async function appendAuditEvents(tx: Tx, principal: Principal, entries: AuditEntry[], at: Date): Promise<void> {
   if (!entries.length) return;
   const { actor, actorRole } = actorOf(principal);
   const occurredAt = at.toISOString();

@@ -500,9 +500,7 @@ export const auditArchives = pgTable('audit_archives', {
   transfers: bigint('transfers', { mode: 'number' }).notNull(),
   eventSeqs: int8multirange('event_seqs').notNull(),
   transferIds: int8multirange('transfer_ids').notNull(),
-  rowHashes: jsonb('row_hashes')
-    .$type<{ table: string; key: string; hash: string | null }[]>()
-    .notNull(),
+  rowHashes: jsonb('row_hashes').$type<{ table: string; key: string; hash: string | null }[]>().notNull(),
   /** The exported files: [{name, rows, sha256}]. */
   files: jsonb('files').$type<{ name: string; rows: number; sha256: string }[]>().notNull(),
   archivedAt: timestamp('archived_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
