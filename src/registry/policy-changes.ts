@@ -9,13 +9,14 @@ import { and, asc, eq, getColumns, gt, inArray, isNull, lte, or, sql, type SQL }
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Queryable, Tx } from '../db/client.js';
-import { CERTIFICATIONS, PURPOSES, type Mechanism } from '../db/enums.js';
+import { CERTIFICATIONS, DEROGATIONS, PURPOSES, type Mechanism } from '../db/enums.js';
 import { rowsOf, onlyRow } from '../db/rows.js';
 import {
   accessTokens,
   adequacyDecisions,
   contractors,
   dataCategories,
+  derogationLimits,
   grantCategories,
   grants,
   jurisdictionMembers,
@@ -25,11 +26,12 @@ import {
   processingLocations,
   purposeCategories,
   routeRestrictions,
+  transfers,
 } from '../db/tables.js';
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
-import { endsAfter, inForce, loadPolicy, loadPurposeLimits } from '../policy/load.js';
+import { endsAfter, inForce, loadDerogationLimits, loadPolicy, loadPurposeLimits } from '../policy/load.js';
 import { decidePurposeCategories } from '../policy/purpose-limits.js';
-import { decideDestinations, type MechanismChoice } from '../policy/transfer-rules.js';
+import { decideDestinations, derogationLimitFor, type MechanismChoice } from '../policy/transfer-rules.js';
 import { revokeTokens, tokenLive, tokenTime, type AccessTokenRow } from './access-tokens.js';
 import { knownCategories } from './categories.js';
 import { grantNotEnded } from './grant-status.js';
@@ -94,6 +96,15 @@ const KIND_SCHEMAS = {
   setPurposeLimit: z
     .object({ purpose: z.enum(PURPOSES), categoryKeys: z.array(categoryKey).min(1, 'at least one category').max(100) })
     .strict(),
+  setDerogationLimit: z
+    .object({
+      derogation: z.enum(DEROGATIONS).nullish(),
+      exporterCountry: country.nullish(),
+      importerCountry: country.nullish(),
+      maxTransfers: z.number().int().min(0).max(1_000_000),
+      maxRecords: z.number().int().min(0).max(1_000_000_000),
+    })
+    .strict(),
 } as const;
 
 export type PolicyChangeKind = keyof typeof KIND_SCHEMAS;
@@ -143,13 +154,34 @@ export interface AffectedGrant {
   validMechanisms: MechanismOption[];
 }
 
+/** A route and derogation a changed derogation limit governs, and its use in the 12 months up to the change. */
+export interface OccasionalUse {
+  derogation: Mechanism;
+  exporterCountry: string;
+  importerCountry: string;
+  transfers: number;
+  records: number;
+  maxTransfers: number;
+  maxRecords: number;
+  /** The next transfer under it (of a record or more) would go beyond the limit: refused until older ones age out. */
+  exhausted: boolean;
+}
+
 export interface PolicyImpact {
   effectiveAt: Date;
   grants: AffectedGrant[];
   tokens: AccessTokenRow[];
   contractors: (typeof contractors.$inferSelect)[];
   transfers: { count: number; records: number; categories: string[] };
+  /** For a derogation limit: every route that used a derogation it governs, under the limit after the change. */
+  occasionalUse: OccasionalUse[];
 }
+
+/** The key of a derogation limit: null matches any derogation or country. */
+type DerogationKey = { derogation: Mechanism | null; exporterCountry: string | null; importerCountry: string | null };
+
+/** Versioned policy tables whose versions a change closes and replaces by their row id. */
+type VersionedById = typeof adequacyDecisions | typeof routeRestrictions | typeof derogationLimits;
 
 export type PolicyChangeRow = typeof policyChanges.$inferSelect;
 
@@ -237,6 +269,40 @@ async function stage(
     if (j.validFrom > effectiveAt)
       throw ValidationError.field(name, `jurisdiction ${code} exists only from ${j.validFrom.toISOString()}`);
   };
+  // A version ends at the effective instant: every kind closes the versions it ends or replaces the same way.
+  const closeVersions = async <T extends VersionedById | typeof purposeCategories>(table: T, which: SQL) => {
+    const closed = await (tx.update(table) as any)
+      .set({ validUntil: effectiveAt })
+      .where(and(which, inForce(table, effectiveAt)))
+      .returning();
+    wrote(table, closed);
+  };
+  // The next version of a row from the effective instant: in place when the one in force only begins then.
+  const replaceVersion = async <T extends VersionedById>(
+    table: T,
+    current: T['$inferSelect'],
+    next: Partial<T['$inferInsert']>,
+  ) => {
+    if (current.validFrom.getTime() === effectiveAt.getTime()) {
+      wrote(
+        table,
+        await (tx.update(table) as any)
+          .set({ ...next, changeId })
+          .where(eq(table.id, current.id))
+          .returning(),
+      );
+      return;
+    }
+    await closeVersions(table, eq(table.id, current.id));
+    const { id: _id, ...rest } = current;
+    wrote(
+      table,
+      await (tx.insert(table) as any)
+        .values({ ...rest, ...next, validFrom: effectiveAt, validUntil: null, changeId })
+        .returning(),
+    );
+  };
+  let occasional: DerogationKey | null = null;
 
   switch (kind) {
     case 'adoptAdequacy': {
@@ -321,33 +387,7 @@ async function stage(
             'nothing to amend: every field given equals the decision in force',
           );
       }
-      if (current.validFrom.getTime() === effectiveAt.getTime()) {
-        wrote(
-          adequacyDecisions,
-          await tx
-            .update(adequacyDecisions)
-            .set({ ...next, changeId })
-            .where(eq(adequacyDecisions.id, current.id))
-            .returning(),
-        );
-      } else {
-        wrote(
-          adequacyDecisions,
-          await tx
-            .update(adequacyDecisions)
-            .set({ validUntil: effectiveAt })
-            .where(eq(adequacyDecisions.id, current.id))
-            .returning(),
-        );
-        const { id: _id, ...rest } = current;
-        wrote(
-          adequacyDecisions,
-          await tx
-            .insert(adequacyDecisions)
-            .values({ ...rest, ...next, validFrom: effectiveAt, changeId })
-            .returning(),
-        );
-      }
+      await replaceVersion(adequacyDecisions, current, next);
       reach = { importers: [d.country] };
       break;
     }
@@ -358,14 +398,7 @@ async function stage(
       await laterVersion(d.jurisdiction, d.country);
       if (current.validFrom.getTime() === effectiveAt.getTime())
         throw ValidationError.field('input.effectiveAt', 'this version of the decision only begins then: end it later');
-      wrote(
-        adequacyDecisions,
-        await tx
-          .update(adequacyDecisions)
-          .set({ validUntil: effectiveAt })
-          .where(eq(adequacyDecisions.id, current.id))
-          .returning(),
-      );
+      await closeVersions(adequacyDecisions, eq(adequacyDecisions.id, current.id));
       reach = { importers: [d.country] };
       break;
     }
@@ -416,14 +449,7 @@ async function stage(
         throw new NotFoundError('RouteRestriction', `${d.restrictionId} in force at ${effectiveAt.toISOString()}`);
       if (current.validFrom.getTime() === effectiveAt.getTime())
         throw ValidationError.field('input.effectiveAt', 'the restriction only begins then: end it later');
-      wrote(
-        routeRestrictions,
-        await tx
-          .update(routeRestrictions)
-          .set({ validUntil: effectiveAt })
-          .where(eq(routeRestrictions.id, current.id))
-          .returning(),
-      );
+      await closeVersions(routeRestrictions, eq(routeRestrictions.id, current.id));
       // Lifting a restriction allows more; it breaks no grant.
       break;
     }
@@ -480,14 +506,7 @@ async function stage(
           .where(and(eq(purposeCategories.purpose, d.purpose), eq(purposeCategories.validFrom, effectiveAt)))
           .returning(),
       );
-      wrote(
-        purposeCategories,
-        await tx
-          .update(purposeCategories)
-          .set({ validUntil: effectiveAt })
-          .where(and(eq(purposeCategories.purpose, d.purpose), inForce(purposeCategories, effectiveAt)))
-          .returning(),
-      );
+      await closeVersions(purposeCategories, eq(purposeCategories.purpose, d.purpose));
       wrote(
         purposeCategories,
         await tx
@@ -498,9 +517,114 @@ async function stage(
       reach = { purpose: d.purpose };
       break;
     }
+    case 'setDerogationLimit': {
+      const d = details as z.infer<typeof KIND_SCHEMAS.setDerogationLimit>;
+      const key: DerogationKey = {
+        derogation: d.derogation ?? null,
+        exporterCountry: d.exporterCountry ?? null,
+        importerCountry: d.importerCountry ?? null,
+      };
+      const sameKey = and(
+        key.derogation ? eq(derogationLimits.derogation, key.derogation) : isNull(derogationLimits.derogation),
+        key.exporterCountry
+          ? eq(derogationLimits.exporterCountry, key.exporterCountry)
+          : isNull(derogationLimits.exporterCountry),
+        key.importerCountry
+          ? eq(derogationLimits.importerCountry, key.importerCountry)
+          : isNull(derogationLimits.importerCountry),
+      )!;
+      const named = `${key.derogation ?? 'every derogation'} on ${key.exporterCountry ?? 'any country'} → ${key.importerCountry ?? 'any country'}`;
+      const [later] = await tx
+        .select()
+        .from(derogationLimits)
+        .where(and(sameKey, gt(derogationLimits.validFrom, effectiveAt)))
+        .limit(1);
+      if (later)
+        throw new ConflictError(
+          `a later change to the limit of ${named} takes effect ${later.validFrom.toISOString()}: change it after that`,
+        );
+      const [current] = await tx
+        .select()
+        .from(derogationLimits)
+        .where(and(sameKey, inForce(derogationLimits, effectiveAt)))
+        .for('update');
+      const next = { maxTransfers: d.maxTransfers, maxRecords: d.maxRecords };
+      if (current && current.maxTransfers === next.maxTransfers && current.maxRecords === next.maxRecords)
+        throw ValidationError.field(
+          `input.${kind}`,
+          `nothing to change: the limit of ${named} in force then is the same`,
+        );
+      if (current) await replaceVersion(derogationLimits, current, next);
+      else
+        wrote(
+          derogationLimits,
+          await tx
+            .insert(derogationLimits)
+            .values({ ...key, ...next, validFrom: effectiveAt, changeId })
+            .returning(),
+        );
+      // A limit judges transfers, not standing grants: it breaks no grant, and its effect is on the routes' use.
+      occasional = key;
+      break;
+    }
   }
   const impact = await impactOf(tx, reach, effectiveAt, now);
-  return { change: change!, impact };
+  return {
+    change: change!,
+    impact: { ...impact, occasionalUse: occasional ? await occasionalUse(tx, occasional, effectiveAt) : [] },
+  };
+}
+
+/**
+ * The routes that used a derogation the limit `key` covers in the 12 months up to `effectiveAt` and that the limit
+ * governs after the change (it is the most specific row for them), each with its use and whether the next transfer
+ * would be refused: one grouping statement over the (mechanism, time) index, one load of the limits in force.
+ */
+async function occasionalUse(tx: Tx, key: DerogationKey, effectiveAt: Date): Promise<OccasionalUse[]> {
+  const [used, limits] = await Promise.all([
+    tx
+      .select({
+        derogation: transfers.mechanism,
+        exporterCountry: transfers.exporterCountry,
+        importerCountry: transfers.importerCountry,
+        transfers: sql<number>`count(*)::int`,
+        records: sql<number>`coalesce(sum(${transfers.recordCount}), 0)::float8`,
+      })
+      .from(transfers)
+      .where(
+        and(
+          inArray(transfers.mechanism, key.derogation ? [key.derogation] : [...DEROGATIONS]),
+          sql`${transfers.occurredAt} > ${effectiveAt.toISOString()}::timestamptz - interval '12 months'`,
+          lte(transfers.occurredAt, effectiveAt),
+          key.exporterCountry ? eq(transfers.exporterCountry, key.exporterCountry) : undefined,
+          key.importerCountry ? eq(transfers.importerCountry, key.importerCountry) : undefined,
+        ),
+      )
+      .groupBy(transfers.mechanism, transfers.exporterCountry, transfers.importerCountry)
+      .orderBy(asc(transfers.mechanism), asc(transfers.exporterCountry), asc(transfers.importerCountry)),
+    loadDerogationLimits(tx, effectiveAt),
+  ]);
+  return used.flatMap((u) => {
+    const limit = derogationLimitFor(limits, u.derogation!, u.exporterCountry, u.importerCountry);
+    const governs =
+      limit &&
+      limit.derogation === key.derogation &&
+      limit.exporterCountry === key.exporterCountry &&
+      limit.importerCountry === key.importerCountry;
+    if (!governs) return [];
+    const use = { transfers: Number(u.transfers), records: Number(u.records) };
+    return [
+      {
+        derogation: u.derogation!,
+        exporterCountry: u.exporterCountry,
+        importerCountry: u.importerCountry,
+        ...use,
+        maxTransfers: limit.maxTransfers,
+        maxRecords: limit.maxRecords,
+        exhausted: use.transfers >= limit.maxTransfers || use.records >= limit.maxRecords,
+      },
+    ];
+  });
 }
 
 /**
@@ -515,6 +639,7 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
     tokens: [],
     contractors: [],
     transfers: { count: 0, records: 0, categories: [] },
+    occasionalUse: [],
   };
   if (!reach) return none;
   const touches: SQL[] = [];
@@ -660,6 +785,7 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
     tokens,
     contractors: affected,
     transfers: { count: Number(t.count), records: Number(t.records), categories: t.categories },
+    occasionalUse: [],
   };
 }
 
