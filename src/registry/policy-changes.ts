@@ -34,8 +34,9 @@ import { decidePurposeCategories } from '../policy/purpose-limits.js';
 import { decideDestinations, derogationLimitFor, type MechanismChoice } from '../policy/transfer-rules.js';
 import { revokeTokens, tokenLive, tokenTime, type AccessTokenRow } from './access-tokens.js';
 import { knownCategories } from './categories.js';
+import { publicId } from './ids.js';
 import { grantNotEnded } from './grant-status.js';
-import { locationCountries } from './grants.js';
+import { grantRoute, locationCountries, parentContractors, parentGrants } from './grants.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
 import { categoryKey, country, optionalText, parseInput, rowId, text } from './validation.js';
 
@@ -643,7 +644,9 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
   };
   if (!reach) return none;
   const touches: SQL[] = [];
-  if (reach.exporters) touches.push(inArray(offices.country, reach.exporters));
+  // An onward grant's hop leaves its parent's contractor: a rule on that country's exports reaches it too.
+  if (reach.exporters)
+    touches.push(inArray(offices.country, reach.exporters), inArray(parentContractors.country, reach.exporters));
   if (reach.importers)
     touches.push(
       inArray(contractors.country, reach.importers),
@@ -663,10 +666,13 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
       country: contractors.country,
       role: contractors.role,
       certifications: contractors.certifications,
+      through: { country: parentContractors.country, role: parentContractors.role },
     })
     .from(grants)
     .innerJoin(offices, eq(offices.id, grants.officeId))
     .innerJoin(contractors, eq(contractors.id, grants.contractorId))
+    .leftJoin(parentGrants, eq(parentGrants.id, grants.parentGrantId))
+    .leftJoin(parentContractors, eq(parentContractors.id, parentGrants.contractorId))
     .where(and(grantNotEnded(effectiveAt), isNull(grants.suspendedByPolicyFrom), or(...touches)))
     .orderBy(asc(grants.id));
   if (!candidates.length) return none;
@@ -706,21 +712,21 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
     );
     const at = (g: (typeof candidates)[number]) => (g.validFrom > effectiveAt ? g.validFrom : effectiveAt);
     const destinationsOf = (g: (typeof candidates)[number]) => [g.country, ...places.get(g.contractorId)!];
+    const routeOf = (g: (typeof candidates)[number]) => grantRoute(g.officeCountry, g.through, g, at(g));
     const policy = await loadPolicy(
       tx,
       candidates.map(at),
-      candidates.flatMap((g) => destinationsOf(g).map((importer) => ({ exporter: g.officeCountry, importer }))),
+      candidates.flatMap((g) =>
+        destinationsOf(g).flatMap((importer) => [
+          { exporter: g.officeCountry, importer },
+          ...(g.through ? [{ exporter: g.through.country, importer }] : []),
+        ]),
+      ),
     );
     // Grants on the same route with the same mechanism get the same answer: each distinct one is judged once.
     const judged = new Map<string, { reason: string; validMechanisms: MechanismOption[] } | null>();
     for (const g of candidates) {
-      const route = {
-        exporterCountry: g.officeCountry,
-        exporterRole: 'CONTROLLER' as const,
-        importer: { kind: 'CONTRACTOR' as const, role: g.role, certifications: g.certifications },
-        context: 'GRANT' as const,
-        at: at(g),
-      };
+      const route = routeOf(g);
       const destinations = destinationsOf(g);
       const key = JSON.stringify([route, destinations, g.mechanism, g.sccModule]);
       let verdict = judged.get(key);
@@ -752,6 +758,7 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
     }
   }
   if (!broken.length) return none;
+  broken.push(...(await onwardOf(tx, broken, effectiveAt)));
   const pairs = broken.map((g) => ({ c: g.contractorId, p: g.purpose, o: g.officeId }));
   const contractorIds = [...new Set(broken.map((g) => g.contractorId))];
   const [tokens, affected, recent] = await Promise.all([
@@ -791,8 +798,51 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
 
 /** The grant's own columns of a candidate row (which also carries its office's and contractor's). */
 function grantRow<G extends typeof grants.$inferSelect>(g: G): typeof grants.$inferSelect {
-  const { officeCountry: _o, country: _c, role: _r, certifications: _x, ...row } = g as G & Record<string, unknown>;
+  const {
+    officeCountry: _o,
+    country: _c,
+    role: _r,
+    certifications: _x,
+    through: _t,
+    ...row
+  } = g as G & Record<string, unknown>;
   return row as typeof grants.$inferSelect;
+}
+
+/**
+ * The onward grants under the broken ones, at any depth, not ended and not suspended yet: data that stops reaching a
+ * processor stops reaching its sub-processors. Their own route may still be valid (the mechanism they record stays
+ * valid for it): re-paper the parent, then them. One statement.
+ */
+async function onwardOf(tx: Tx, broken: readonly AffectedGrant[], effectiveAt: Date): Promise<AffectedGrant[]> {
+  const reasons = new Map(broken.map((b) => [b.grantId, b.reason]));
+  const rows = rowsOf<{ id: number; root: number }>(
+    await tx.execute(sql`with recursive chain(id, root) as (
+        select g.id, g.parent_grant_id from grants g
+          where g.parent_grant_id in (select jsonb_array_elements_text(${json([...reasons.keys()])})::int)
+        union select g.id, chain.root from grants g join chain on g.parent_grant_id = chain.id)
+      select id, min(root) as root from chain group by id order by id`),
+  );
+  const ids = rows.map((r) => Number(r.id)).filter((id) => !reasons.has(id));
+  if (!ids.length) return [];
+  const onward = await tx
+    .select()
+    .from(grants)
+    .where(and(inArray(grants.id, ids), grantNotEnded(effectiveAt), isNull(grants.suspendedByPolicyFrom)))
+    .orderBy(asc(grants.id));
+  const rootOf = new Map(rows.map((r) => [Number(r.id), Number(r.root)]));
+  return onward.map((g) => {
+    const root = rootOf.get(g.id)!;
+    return {
+      grantId: g.id,
+      contractorId: g.contractorId,
+      officeId: g.officeId,
+      purpose: g.purpose,
+      grant: g,
+      reason: `the grant it runs under, ${publicId('Grant', root)}, is suspended by this change (${reasons.get(root)}): an onward grant gives nothing while its parent does not`,
+      validMechanisms: [{ mechanism: g.mechanism, sccModule: g.sccModule }],
+    };
+  });
 }
 
 /** SQL: the token reads under one of these (contractor, purpose) pairs — it rests on such a grant. */
