@@ -278,7 +278,8 @@ async function stage(
       .returning();
     wrote(table, closed);
   };
-  // The next version of a row from the effective instant: in place when the one in force only begins then.
+  // The next version of a row from the effective instant (it keeps the end the one in force had, e.g. a sunset): in
+  // place when the one in force only begins then.
   const replaceVersion = async <T extends VersionedById>(
     table: T,
     current: T['$inferSelect'],
@@ -298,9 +299,7 @@ async function stage(
     const { id: _id, ...rest } = current;
     wrote(
       table,
-      await (tx.insert(table) as any)
-        .values({ ...rest, ...next, validFrom: effectiveAt, validUntil: null, changeId })
-        .returning(),
+      await (tx.insert(table) as any).values({ ...rest, ...next, validFrom: effectiveAt, changeId }).returning(),
     );
   };
   let occasional: DerogationKey | null = null;
