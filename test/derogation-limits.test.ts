@@ -318,6 +318,57 @@ describe('occasional derogations', () => {
     expect(fifth.reason).toMatch(/limit of 4 transfer\(s\)/);
   });
 
+  test('rule: ending a route’s limit lets its routes fall to the next most specific one; the default never ends', async () => {
+    const reg = await smallRegistry(h, compliance, ' end');
+    const register = () =>
+      recordTransfer(h, compliance, {
+        officeId: reg.office.id,
+        contractorId: reg.india.id,
+        mechanism: 'PUBLIC_REGISTER',
+        derogationJustification: 'an extract of the public register',
+        recordCount: 1,
+      });
+    const key = { derogation: 'PUBLIC_REGISTER', exporterCountry: 'DE', importerCountry: 'IN' };
+    expect((await setLimit({ ...key, maxTransfers: 1, maxRecords: 100 })).__typename).toBe('PolicyChangeApplied');
+    expect((await register()).__typename).toBe('RecordTransferPayload');
+    expect((await register()).reason).toMatch(/limit of 1 transfer\(s\)/);
+    h.clock.advance(1000);
+
+    const end = (input: Record<string, unknown>) =>
+      mutate(
+        h,
+        compliance,
+        'applyPolicyChange',
+        'PolicyChangeInput',
+        { reason: 'route-specific limit withdrawn', endDerogationLimit: input },
+        `... on PolicyChangeApplied { change { kind } impact { ${USE} } }`,
+      );
+    const before = await counts();
+    // Refused, changing nothing: the default, a key with no limit in force.
+    const refusals = [
+      [{}, 'ValidationError'],
+      [{ ...key, importerCountry: 'BR' }, 'NotFoundError'],
+    ] as const;
+    for (const [input, typename] of refusals) expect((await end(input)).__typename).toBe(typename);
+    expect((await end({})).issues).toEqual([
+      { field: 'input.endDerogationLimit', message: expect.stringMatching(/default limit .* never ends/) },
+    ]);
+    // Preview: the route it governed, under the default that governs it once it ends. Nothing written.
+    const r = await h.gql(
+      compliance,
+      `query($input: PolicyChangeInput!) { previewPolicyChange(input: $input) { ... on PolicyImpact { ${USE} } } }`,
+      { input: { reason: 'what if', endDerogationLimit: key } },
+    );
+    const fallBack = [{ ...key, transfers: 1, records: 1, maxTransfers: 4, maxRecords: 10000, exhausted: false }];
+    expect(r.body.data.previewPolicyChange.occasionalUse).toEqual(fallBack);
+    expect(await counts()).toEqual(before);
+
+    const ended = await end(key);
+    expect(ended).toMatchObject({ change: { kind: 'endDerogationLimit' }, impact: { occasionalUse: fallBack } });
+    expect((await register()).__typename).toBe('RecordTransferPayload');
+    expect((await end(key)).__typename).toBe('NotFoundError');
+  });
+
   test('a limit change is in the audit log with its rows attested, and the log verifies', async () => {
     const auditor = await h.staffToken('AUDITOR');
     const set = await setLimit({ derogation: 'LEGAL_CLAIMS', maxTransfers: 7, maxRecords: 700 });

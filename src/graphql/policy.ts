@@ -407,6 +407,15 @@ const SetDerogationLimitInput = builder.inputType('SetDerogationLimitInput', {
   }),
 });
 
+const DerogationLimitRefInput = builder.inputType('DerogationLimitRefInput', {
+  description: 'A derogation limit by its key (null: every derogation, any country); the default one never ends.',
+  fields: (t) => ({
+    derogation: t.field({ type: DerogationEnum }),
+    exporterCountry: t.string(),
+    importerCountry: t.string(),
+  }),
+});
+
 const PolicyChangeInput = builder.inputType('PolicyChangeInput', {
   description: 'One change to the transfer policy: a reason, an effective instant, and exactly one kind of change.',
   fields: (t) => ({
@@ -421,6 +430,10 @@ const PolicyChangeInput = builder.inputType('PolicyChangeInput', {
     addJurisdiction: t.field({ type: AddJurisdictionInput }),
     setPurposeLimit: t.field({ type: SetPurposeLimitInput }),
     setDerogationLimit: t.field({ type: SetDerogationLimitInput }),
+    endDerogationLimit: t.field({
+      type: DerogationLimitRefInput,
+      description: 'Its routes fall to the next most specific limit.',
+    }),
   }),
 });
 

@@ -31,7 +31,12 @@ import {
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { endsAfter, inForce, loadDerogationLimits, loadPolicy, loadPurposeLimits } from '../policy/load.js';
 import { decidePurposeCategories } from '../policy/purpose-limits.js';
-import { decideDestinations, derogationLimitFor, type MechanismChoice } from '../policy/transfer-rules.js';
+import {
+  decideDestinations,
+  derogationLimitFor,
+  type DerogationLimit,
+  type MechanismChoice,
+} from '../policy/transfer-rules.js';
 import { revokeTokens, tokenLive, tokenTime, type AccessTokenRow } from './access-tokens.js';
 import { knownCategories } from './categories.js';
 import { publicId } from './ids.js';
@@ -54,6 +59,13 @@ const day = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real date');
 const adequacyRef = z.object({ jurisdiction: jurisdictionCode, country }).strict();
+const derogationKey = z
+  .object({
+    derogation: z.enum(DEROGATIONS).nullish(),
+    exporterCountry: country.nullish(),
+    importerCountry: country.nullish(),
+  })
+  .strict();
 
 const KIND_SCHEMAS = {
   adoptAdequacy: z
@@ -97,15 +109,13 @@ const KIND_SCHEMAS = {
   setPurposeLimit: z
     .object({ purpose: z.enum(PURPOSES), categoryKeys: z.array(categoryKey).min(1, 'at least one category').max(100) })
     .strict(),
-  setDerogationLimit: z
-    .object({
-      derogation: z.enum(DEROGATIONS).nullish(),
-      exporterCountry: country.nullish(),
-      importerCountry: country.nullish(),
+  setDerogationLimit: derogationKey
+    .extend({
       maxTransfers: z.number().int().min(0).max(1_000_000),
       maxRecords: z.number().int().min(0).max(1_000_000_000),
     })
     .strict(),
+  endDerogationLimit: derogationKey,
 } as const;
 
 export type PolicyChangeKind = keyof typeof KIND_SCHEMAS;
@@ -302,7 +312,7 @@ async function stage(
       await (tx.insert(table) as any).values({ ...rest, ...next, validFrom: effectiveAt, changeId }).returning(),
     );
   };
-  let occasional: DerogationKey | null = null;
+  let occasional: { key: DerogationKey; governedBefore?: DerogationLimit[] } | null = null;
 
   switch (kind) {
     case 'adoptAdequacy': {
@@ -517,7 +527,8 @@ async function stage(
       reach = { purpose: d.purpose };
       break;
     }
-    case 'setDerogationLimit': {
+    case 'setDerogationLimit':
+    case 'endDerogationLimit': {
       const d = details as z.infer<typeof KIND_SCHEMAS.setDerogationLimit>;
       const key: DerogationKey = {
         derogation: d.derogation ?? null,
@@ -548,6 +559,22 @@ async function stage(
         .from(derogationLimits)
         .where(and(sameKey, inForce(derogationLimits, effectiveAt)))
         .for('update');
+      // A limit judges transfers, not standing grants: it breaks no grant; its effect is on the routes' use.
+      occasional = { key };
+      if (kind === 'endDerogationLimit') {
+        if (!key.derogation && !key.exporterCountry && !key.importerCountry)
+          throw ValidationError.field(
+            `input.${kind}`,
+            'the default limit (every derogation, any route) never ends: change it with setDerogationLimit',
+          );
+        if (!current) throw new NotFoundError('DerogationLimit', `${named} in force at ${effectiveAt.toISOString()}`);
+        if (current.validFrom.getTime() === effectiveAt.getTime())
+          throw ValidationError.field('input.effectiveAt', 'this version of the limit only begins then: end it later');
+        // The routes it governed until now fall to the next most specific limit.
+        occasional.governedBefore = await loadDerogationLimits(tx, effectiveAt);
+        await closeVersions(derogationLimits, eq(derogationLimits.id, current.id));
+        break;
+      }
       const next = { maxTransfers: d.maxTransfers, maxRecords: d.maxRecords };
       if (current && current.maxTransfers === next.maxTransfers && current.maxRecords === next.maxRecords)
         throw ValidationError.field(
@@ -563,24 +590,31 @@ async function stage(
             .values({ ...key, ...next, validFrom: effectiveAt, changeId })
             .returning(),
         );
-      // A limit judges transfers, not standing grants: it breaks no grant, and its effect is on the routes' use.
-      occasional = key;
       break;
     }
   }
   const impact = await impactOf(tx, reach, effectiveAt, now);
   return {
     change: change!,
-    impact: { ...impact, occasionalUse: occasional ? await occasionalUse(tx, occasional, effectiveAt) : [] },
+    impact: {
+      ...impact,
+      occasionalUse: occasional ? await occasionalUse(tx, occasional.key, effectiveAt, occasional.governedBefore) : [],
+    },
   };
 }
 
 /**
  * The routes that used a derogation the limit `key` covers in the 12 months up to `effectiveAt` and that the limit
- * governs after the change (it is the most specific row for them), each with its use and whether the next transfer
- * would be refused: one grouping statement over the (mechanism, time) index, one load of the limits in force.
+ * governs (it is the most specific row for them: after the change, or in `governedBefore` for a limit that ends),
+ * each with its use under the limit in force after the change and whether the next transfer would be refused: one
+ * grouping statement over the (mechanism, time) index, one load of the limits in force.
  */
-async function occasionalUse(tx: Tx, key: DerogationKey, effectiveAt: Date): Promise<OccasionalUse[]> {
+async function occasionalUse(
+  tx: Tx,
+  key: DerogationKey,
+  effectiveAt: Date,
+  governedBefore?: readonly DerogationLimit[],
+): Promise<OccasionalUse[]> {
   const [used, limits] = await Promise.all([
     tx
       .select({
@@ -606,12 +640,13 @@ async function occasionalUse(tx: Tx, key: DerogationKey, effectiveAt: Date): Pro
   ]);
   return used.flatMap((u) => {
     const limit = derogationLimitFor(limits, u.derogation!, u.exporterCountry, u.importerCountry);
+    const governing = derogationLimitFor(governedBefore ?? limits, u.derogation!, u.exporterCountry, u.importerCountry);
     const governs =
-      limit &&
-      limit.derogation === key.derogation &&
-      limit.exporterCountry === key.exporterCountry &&
-      limit.importerCountry === key.importerCountry;
-    if (!governs) return [];
+      governing &&
+      governing.derogation === key.derogation &&
+      governing.exporterCountry === key.exporterCountry &&
+      governing.importerCountry === key.importerCountry;
+    if (!governs || !limit) return [];
     const use = { transfers: Number(u.transfers), records: Number(u.records) };
     return [
       {
