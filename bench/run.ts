@@ -115,6 +115,42 @@ const servers: ServerProcess[] = [];
 /** Closed at the end, also after a failure (open pools and LISTEN connections would keep the process alive). */
 const closers: (() => Promise<unknown>)[] = [];
 
+/** One GraphQL scenario: a checked answer first (a benchmark of error responses would measure nothing), then load. */
+async function measureScenario(
+  rows: ScenarioRow[],
+  name: string,
+  server: ServerProcess,
+  headers: Record<string, string>,
+  payload: string,
+  check?: (json: any) => void,
+): Promise<Measured> {
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: payload,
+  });
+  const json = (await res.json()) as any;
+  if (res.status !== 200 || json.errors)
+    throw new Error(`${name}: ${res.status} ${JSON.stringify(json).slice(0, 800)}`);
+  check?.(json);
+  const m = await measureHttp(
+    name,
+    { url: server.url, headers, body: payload } satisfies HttpTarget,
+    CONNECTIONS,
+    SECONDS,
+    WARMUP_REQUESTS,
+  );
+  rows.push({
+    scenario: name,
+    requestsPerSecond: m.requestsPerSecond,
+    p50: m.p50,
+    p99: m.p99,
+    peakMiB: server.peakMiB(),
+  });
+  log(`${name}: ${m.requestsPerSecond.toFixed(1)} req/s (${m.total} requests), p50 ${m.p50} ms, p99 ${m.p99} ms`);
+  return m;
+}
+
 async function main() {
   const { version: pgVersion } = onlyRow(await admin`select current_setting('server_version') as version`);
   log(`${quick ? 'quick' : 'full'} run on PostgreSQL ${pgVersion}: database ${dbName}`);
@@ -205,40 +241,13 @@ async function main() {
   );
   servers.push(plain);
 
-  const scenario = async (
+  const scenario = (
     name: string,
     server: ServerProcess,
     headers: Record<string, string>,
     payload: string,
     check?: (json: any) => void,
-  ): Promise<Measured> => {
-    // One checked answer first: a benchmark of error responses would measure nothing.
-    const res = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: payload,
-    });
-    const json = (await res.json()) as any;
-    if (res.status !== 200 || json.errors)
-      throw new Error(`${name}: ${res.status} ${JSON.stringify(json).slice(0, 800)}`);
-    check?.(json);
-    const m = await measureHttp(
-      name,
-      { url: server.url, headers, body: payload } satisfies HttpTarget,
-      CONNECTIONS,
-      SECONDS,
-      WARMUP_REQUESTS,
-    );
-    rows.push({
-      scenario: name,
-      requestsPerSecond: m.requestsPerSecond,
-      p50: m.p50,
-      p99: m.p99,
-      peakMiB: server.peakMiB(),
-    });
-    log(`${name}: ${m.requestsPerSecond.toFixed(1)} req/s (${m.total} requests), p50 ${m.p50} ms, p99 ${m.p99} ms`);
-    return m;
-  };
+  ) => measureScenario(rows, name, server, headers, payload, check);
   const plainHttp = async (path: string, payload: string, expectRows: number): Promise<Measured> => {
     const name = '  same SQL behind plain node:http (autocannon)';
     const res = await fetch(plain.url + path, {
@@ -873,39 +882,9 @@ async function history(services: Awaited<ReturnType<typeof openServices>>, sql: 
   const server = await startServer('server', 'src/server.ts', serverEnv, { ready: healthReady, path: '/graphql' });
   servers.push(server);
   const rows: ScenarioRow[] = [];
-  const page = async (name: string, payload: string) => {
-    const res = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: payload,
-    });
-    const json = (await res.json()) as any;
-    if (res.status !== 200 || json.errors || json.data.transfers.edges.length !== 50)
-      throw new Error(`${name}: ${res.status} ${JSON.stringify(json).slice(0, 400)}`);
-    const m = await measureHttp(
-      name,
-      { url: server.url, headers, body: payload },
-      CONNECTIONS,
-      SECONDS,
-      WARMUP_REQUESTS,
-    );
-    rows.push({
-      scenario: name,
-      requestsPerSecond: m.requestsPerSecond,
-      p50: m.p50,
-      p99: m.p99,
-      peakMiB: server.peakMiB(),
-    });
-    log(`${name}: ${m.requestsPerSecond.toFixed(1)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms`);
-    return m;
+  const check = (j: any) => {
+    if (j.data.transfers.edges.length !== 50) throw new Error(`expected 50 edges: ${JSON.stringify(j).slice(0, 400)}`);
   };
-  const raw = async (after?: { at: Date; id: number }) => {
-    const m = await measureLoop(() => transfersPageSql(sql, window, after), CONNECTIONS, SECONDS, WARMUP);
-    rows.push({ scenario: '  hand-written SQL, same rows (postgres.js, in process)', ...m, statements: 1 });
-    return m;
-  };
-  const first = await page(`transfers US, 2-year range: first page (${count} rows)`, body(TRANSFERS_PAGE, windowVars));
-  const rawFirst = await raw();
   const { n: inWindow } = onlyRow(
     await sql`select count(*)::int as n from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}`,
   );
@@ -914,11 +893,38 @@ async function history(services: Awaited<ReturnType<typeof openServices>>, sql: 
     await sql`select occurred_at, id from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}
     order by occurred_at desc, id desc offset ${depth} limit 1`;
   const after = { at: deepRow!.occurred_at as Date, id: Number(deepRow!.id) };
-  const deep = await page(
-    `transfers: page after row ${depth.toLocaleString('en')} of ${inWindow.toLocaleString('en')} (${count} rows)`,
-    body(TRANSFERS_PAGE, { ...windowVars, after: encodeBase64(`DC:${encodeCursorTuple([after.at, after.id])}`) }),
+  const firstPage = body(TRANSFERS_PAGE, windowVars);
+  const deepPage = body(TRANSFERS_PAGE, {
+    ...windowVars,
+    after: encodeBase64(`DC:${encodeCursorTuple([after.at, after.id])}`),
+  });
+  // First and deep pages in interleaved rounds, the median round of each (the machine may be shared).
+  const runs: Measured[][] = [[], [], [], []];
+  for (let round = 0; round < SIDE_ROUNDS; round++) {
+    const scratch: ScenarioRow[] = [];
+    runs[0]!.push(await measureScenario(scratch, `first page, round ${round + 1}`, server, headers, firstPage, check));
+    runs[1]!.push(await measureLoop(() => transfersPageSql(sql, window), CONNECTIONS, SECONDS, WARMUP));
+    runs[2]!.push(await measureScenario(scratch, `deep page, round ${round + 1}`, server, headers, deepPage, check));
+    runs[3]!.push(await measureLoop(() => transfersPageSql(sql, window, after), CONNECTIONS, SECONDS, WARMUP));
+  }
+  const median = (ms: Measured[]) => [...ms].sort((x, y) => x.p50 - y.p50)[Math.floor(ms.length / 2)]!;
+  const [first, rawFirst, deep, rawDeep] = runs.map(median) as [Measured, Measured, Measured, Measured];
+  const sqlRow = '  hand-written SQL, same rows (postgres.js, in process)';
+  const rounds = ` (median of ${SIDE_ROUNDS} interleaved rounds)`;
+  rows.push(
+    {
+      scenario: `transfers US, 2-year range: first page (${count} rows)${rounds}`,
+      ...first,
+      peakMiB: server.peakMiB(),
+    },
+    { scenario: sqlRow, ...rawFirst, statements: 1 },
+    {
+      scenario: `transfers: page after row ${depth.toLocaleString('en')} of ${inWindow.toLocaleString('en')} (${count} rows)${rounds}`,
+      ...deep,
+      peakMiB: server.peakMiB(),
+    },
+    { scenario: sqlRow, ...rawDeep, statements: 1 },
   );
-  const rawDeep = await raw(after);
   const ratios: RatioRow[] = [
     { ratio: 'depth: deep page p50 / first page p50', value: deep.p50 / first.p50, target: { op: '<=', limit: 1.1 } },
     { ratio: 'depth, hand-written SQL: deep page p50 / first page p50', value: rawDeep.p50 / rawFirst.p50 },

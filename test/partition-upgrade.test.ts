@@ -124,4 +124,4 @@ test('transfers and audit events migrated before partitioning are carried over, 
   expect(await db.query(`select max(id)::int as id from transfers`)).toEqual([{ id: 5 }]);
   await expect(db.query(`delete from transfers where id = 1`)).rejects.toThrow(/append-only/);
   await expect(db.query(`truncate transfers_2025_01`)).rejects.toThrow(/append-only/);
-});
+}, 120_000); // every migration, twice, on a fresh database
