@@ -8,8 +8,7 @@ import type { Queryable } from './client.js';
 import { rowsOf } from './rows.js';
 
 /** The partitioned tables. */
-export const PARTITIONED = ['transfers', 'audit_events'] as const;
-export type PartitionedTable = (typeof PARTITIONED)[number];
+type PartitionedTable = 'transfers' | 'audit_events';
 
 /** Months ahead of the current one whose partitions are made in advance. */
 export const MONTHS_AHEAD = 3;
@@ -25,11 +24,6 @@ export async function ensurePartitions(db: Queryable, at: Date, ahead = MONTHS_A
 /** `YYYY-MM` of an instant, in UTC. */
 export function monthOf(at: Date): string {
   return at.toISOString().slice(0, 7);
-}
-
-/** The partition of a month, e.g. `transfers_2025_01`. */
-export function partitionName(table: PartitionedTable, month: string): string {
-  return `${table}_${month.replace('-', '_')}`;
 }
 
 export interface MonthPartition {
