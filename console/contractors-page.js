@@ -1,6 +1,6 @@
 // Contractors, filtered by status, country and service, a page at a time (keyset cursors from the API).
 import { useState } from 'preact/hooks';
-import { country, html, label, Section, Status, Table, useQuery } from './ui.js';
+import { country, html, label, Pager, Section, Status, Table, usePages, useQuery } from './ui.js';
 
 const CONTRACTORS = `query($status: ContractorStatus, $country: String, $service: Service, $after: String) {
   contractors(first: 25, status: $status, country: $country, service: $service, after: $after) {
@@ -30,16 +30,16 @@ const Select = ({ id, text, value, options, onChange }) =>
 
 export function ContractorsPage() {
   const [filters, setFilters] = useState({ status: '', country: '', service: '' });
-  const [pages, setPages] = useState([null]); // the cursor of each page shown so far
+  const pages = usePages();
   const set = (k) => (v) => {
     setFilters({ ...filters, [k]: v });
-    setPages([null]);
+    pages.reset();
   };
   const variables = {
     status: filters.status || null,
     country: filters.country.trim().toUpperCase() || null,
     service: filters.service || null,
-    after: pages.at(-1),
+    after: pages.after,
   };
   const q = useQuery(CONTRACTORS, variables);
   const page = q.data?.contractors;
@@ -70,7 +70,7 @@ export function ContractorsPage() {
     ${
       page &&
       html`<${Table}
-          caption=${`Contractors, page ${pages.length}`}
+          caption=${`Contractors, page ${pages.number}`}
           empty="No contractor matches these filters."
           rows=${page.nodes}
           columns=${[
@@ -82,17 +82,6 @@ export function ContractorsPage() {
             ['Status', (c) => html`<span class="status status-${c.status.toLowerCase()}">${label(c.status)}</span>`],
           ]}
         />
-        <div class="pager">
-          <button type="button" disabled=${pages.length < 2} onClick=${() => setPages(pages.slice(0, -1))}>
-            Previous page
-          </button>
-          <button
-            type="button"
-            disabled=${!page.pageInfo.hasNextPage}
-            onClick=${() => setPages([...pages, page.pageInfo.endCursor])}
-          >
-            Next page
-          </button>
-        </div>`
+        <${Pager} pages=${pages} pageInfo=${page.pageInfo} />`
     }`;
 }

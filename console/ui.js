@@ -97,6 +97,27 @@ export function CsvButton({ path, params, filename, what }) {
   </span>`;
 }
 
+/** Keyset paging over a connection: the cursor of each page shown so far (null: the first). */
+export function usePages() {
+  const [pages, setPages] = useState([null]);
+  return {
+    after: pages.at(-1),
+    number: pages.length,
+    next: (cursor) => setPages([...pages, cursor]),
+    previous: () => setPages(pages.slice(0, -1)),
+    reset: () => setPages([null]),
+  };
+}
+
+/** Previous and next buttons for a page of a connection (`pageInfo { hasNextPage endCursor }`). */
+export const Pager = ({ pages, pageInfo }) =>
+  html`<div class="pager">
+    <button type="button" disabled=${pages.number < 2} onClick=${pages.previous}>Previous page</button>
+    <button type="button" disabled=${!pageInfo.hasNextPage} onClick=${() => pages.next(pageInfo.endCursor)}>
+      Next page
+    </button>
+  </div>`;
+
 /** A titled part of a page. */
 export const Section = ({ title, id, actions, children }) =>
   html`<section aria-labelledby=${id} class="card">
