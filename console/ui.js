@@ -2,7 +2,7 @@
 import { h } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import htm from 'htm';
-import { downloadCsv, gql } from './api.js';
+import { download, gql } from './api.js';
 
 export const html = htm.bind(h);
 
@@ -79,23 +79,27 @@ export function Table({ caption, columns, rows, empty = 'Nothing to show.' }) {
   </div>`;
 }
 
-/** A button that downloads one CSV export with the token; says what went wrong if it fails. */
-export function CsvButton({ path, params, filename, what }) {
+/** A button that downloads one file with the token; says what went wrong if it fails. */
+export function DownloadButton({ path, params = {}, filename, text }) {
   const [state, setState] = useState('');
   const click = async () => {
     setState('Downloading…');
     try {
-      await downloadCsv(path, params, filename);
+      await download(path, params, filename);
       setState('');
     } catch (e) {
       setState(e.message);
     }
   };
   return html`<span class="csv">
-    <button type="button" onClick=${click}>Download ${what} as CSV</button>
+    <button type="button" onClick=${click}>${text}</button>
     <span role="status" class="muted">${state}</span>
   </span>`;
 }
+
+/** A button that downloads one CSV export. */
+export const CsvButton = ({ what, ...props }) =>
+  html`<${DownloadButton} ...${props} text=${`Download ${what} as CSV`} />`;
 
 /** Keyset paging over a connection: the cursor of each page shown so far (null: the first). */
 export function usePages() {

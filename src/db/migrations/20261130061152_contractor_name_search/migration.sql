@@ -1,0 +1,1 @@
+CREATE INDEX "contractors_name_idx" ON "contractors" USING gin (to_tsvector('simple', translate("legal_name", './@:', '    ')));
