@@ -29,7 +29,7 @@ const STATISTICS = `query($from: DateTime!, $to: DateTime!) {
 
 const RECENT_EVENTS = `{
   auditLogHead { treeSize pending }
-  auditLog(first: 8) { nodes { seq occurredAt actor actorRole action entityType hash } }
+  auditLog(first: 8) { nodes { seq occurredAt actor actorRole action entityType seal { position leafHash } } }
 }`;
 // Its own query: before the sealer signs the first one there is none, and the rest of the state still shows.
 const CHECKPOINT = '{ auditCheckpoint { treeSize rootHash issuedAt keyId } }';
@@ -290,10 +290,11 @@ function AuditLogState({ period, variables }) {
         rows=${q.data.auditLog.nodes}
         columns=${[
           ['#', (e) => e.seq, { numeric: true }],
+          ['Place in the log', (e) => (e.seal ? num(e.seal.position) : 'Not sealed yet'), { numeric: true }],
           ['When', (e) => when(e.occurredAt)],
           ['Who', (e) => `${e.actor} (${label(e.actorRole)})`],
           ['Did', (e) => `${e.action} (${e.entityType})`],
-          ['Hash', (e) => html`<code>${e.hash.slice(0, 12)}…</code>`],
+          ['Leaf hash', (e) => (e.seal ? html`<code>${e.seal.leafHash.slice(0, 12)}…</code>` : '')],
         ]}
       />`
     }

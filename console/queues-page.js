@@ -31,6 +31,8 @@ const QUEUES = `query($days: Int!) {
 
 const contractorLink = (c) => html`<a href="#/contractor/${encodeURIComponent(c.id)}">${c.legalName}</a>`;
 
+/** suspendAdequacy → "Suspend adequacy". */
+const kindText = (kind) => kind.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`).replace(/^./, (c) => c.toUpperCase());
 const mechanismText = (m) => `${label(m.mechanism)}${m.sccModule ? `, module ${m.sccModule}` : ''}`;
 
 /**
@@ -76,8 +78,9 @@ function PolicyFindings() {
               'Policy change',
               (g) =>
                 g.suspendedByChange &&
-                html`${label(g.suspendedByChange.kind)}: ${g.suspendedByChange.reason}
-                  <span class="muted">(effective ${when(g.suspendedByChange.effectiveAt)})</span>`,
+                html`${`${kindText(g.suspendedByChange.kind)}: ${g.suspendedByChange.reason} `}<span class="muted"
+                    >(effective ${when(g.suspendedByChange.effectiveAt)})</span
+                  >`,
             ],
             ['Suspended from', (g) => html`${when(g.suspendedByPolicyFrom)}<br />${label(g.status)}`],
             ['Why', (g) => g.policySuspensionReason],
