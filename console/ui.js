@@ -113,9 +113,11 @@ export function usePages() {
   };
 }
 
-/** Previous and next buttons for a page of a connection (`pageInfo { hasNextPage endCursor }`). */
+/** Previous and next buttons for a page of a connection (`pageInfo { hasNextPage endCursor }`); none for one page. */
 export const Pager = ({ pages, pageInfo }) =>
-  html`<div class="pager">
+  pages.number < 2 && !pageInfo.hasNextPage
+    ? null
+    : html`<div class="pager">
     <button type="button" disabled=${pages.number < 2} onClick=${pages.previous}>Previous page</button>
     <button type="button" disabled=${!pageInfo.hasNextPage} onClick=${() => pages.next(pageInfo.endCursor)}>
       Next page
