@@ -1,5 +1,5 @@
 // The console's aggregate queries at 1,000,000 transfers on PostgreSQL (`npm run bench:aggregates`; `-- --quick`
-// for 20,000). A database of its own is seeded with bench/dataset.ts (plus disclosure requests), then each
+// for 20,000; `--keep` keeps the database, `--reuse` measures a kept one again without seeding). A database of its own is seeded with bench/dataset.ts (plus disclosure requests), then each
 // aggregate the auditor's page asks for — flows, monthly volume, top contractors, the disclosure report — is run
 // through its domain function, its statement captured and timed with EXPLAIN ANALYZE a few times (p50, planning
 // plus execution), for the console's default period (the last year) and for the whole three-year history.
@@ -10,7 +10,14 @@ import { transparencyReport } from '../src/registry/disclosures.js';
 import { monthlyVolume, topContractors, transferFlows } from '../src/registry/transfer-statistics.js';
 import { analyze, FULL, historyEnd, insertTransfers, QUICK, seedRegistry } from './dataset.js';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    runs: { type: 'string' },
+    keep: { type: 'boolean' },
+    reuse: { type: 'boolean' },
+  },
+});
 const scale = values.quick ? QUICK : FULL;
 const runs = Number(values.runs ?? 5);
 if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL must name a PostgreSQL server (its owner role)');
@@ -21,30 +28,15 @@ url.pathname = `/${dbName}`;
 const DISCLOSURE_REQUESTS = values.quick ? 1_000 : 10_000;
 
 const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
-await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-await admin.unsafe(`create database ${dbName}`);
+if (!values.reuse) {
+  await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+  await admin.unsafe(`create database ${dbName}`);
+}
 const database = await openDatabase({ databaseUrl: url.toString(), max: 2 });
 await database.migrate();
 const sql = postgres(url.toString(), { max: 2, onnotice: () => {} });
 try {
-  const t0 = Date.now();
-  await seedRegistry(sql, scale);
-  await insertTransfers(sql, scale, 1, scale.transfersFull);
-  // Disclosure requests over the same three years, from every office, in both undecided states.
-  await sql.unsafe(`
-    insert into disclosure_requests (office_id, authority_name, authority_type, authority_country, instrument, reference,
-      received_at, due_at, requested_categories, subjects_requested, status, foreign_authority, created_by)
-    select 1 + i % ${scale.offices}, 'Authority ' || (i % 40), (array['LAW_ENFORCEMENT', 'REGULATOR', 'COURT'])[1 + i % 3]::authority_type,
-      (array['DE', 'FR', 'IE', 'US', 'IN', 'GB'])[1 + i % 6], 'COURT_ORDER', 'REF-' || i,
-      timestamptz '${historyEnd().toISOString()}' - (i % 1095) * interval '1 day',
-      timestamptz '${historyEnd().toISOString()}' - (i % 1095) * interval '1 day' + interval '30 days',
-      array['contact.email'], 1 + i % 5, (array['RECEIVED', 'UNDER_REVIEW'])[1 + i % 2]::disclosure_status, false, 'bench'
-    from generate_series(1, ${DISCLOSURE_REQUESTS}) i`);
-  await analyze(sql);
-  console.log(
-    `seeded ${scale.transfersFull.toLocaleString('en')} transfers, ${DISCLOSURE_REQUESTS.toLocaleString('en')} disclosure requests in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
-  );
-
+  if (!values.reuse) await seed();
   const end = historyEnd();
   const periods = {
     'last year': { from: new Date(end.getTime() - 365 * 86_400_000), to: new Date(end.getTime() + 86_400_000) },
@@ -88,7 +80,7 @@ try {
 } finally {
   await sql.end();
   await database.close();
-  await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+  if (!values.keep) await admin.unsafe(`drop database if exists ${dbName} with (force)`);
   await admin.end();
 }
 
@@ -107,4 +99,25 @@ function scannedRows(node: any): { rows: number; nodes: string[] } {
     rows: Math.max(0, ...scans.map((s) => s.rows)),
     nodes: [...new Set(scans.flatMap((s) => s.nodes))],
   };
+}
+
+/** The benchmark data set, and disclosure requests over the same three years. */
+async function seed() {
+  const t0 = Date.now();
+  await seedRegistry(sql, scale);
+  await insertTransfers(sql, scale, 1, scale.transfersFull);
+  // Disclosure requests over the same three years, from every office, in both undecided states.
+  await sql.unsafe(`
+  insert into disclosure_requests (office_id, authority_name, authority_type, authority_country, instrument, reference,
+    received_at, due_at, requested_categories, subjects_requested, status, foreign_authority, created_by)
+  select 1 + i % ${scale.offices}, 'Authority ' || (i % 40), (array['LAW_ENFORCEMENT', 'REGULATOR', 'COURT'])[1 + i % 3]::authority_type,
+    (array['DE', 'FR', 'IE', 'US', 'IN', 'GB'])[1 + i % 6], 'COURT_ORDER', 'REF-' || i,
+    timestamptz '${historyEnd().toISOString()}' - (i % 1095) * interval '1 day',
+    timestamptz '${historyEnd().toISOString()}' - (i % 1095) * interval '1 day' + interval '30 days',
+    array['contact.email'], 1 + i % 5, (array['RECEIVED', 'UNDER_REVIEW'])[1 + i % 2]::disclosure_status, false, 'bench'
+  from generate_series(1, ${DISCLOSURE_REQUESTS}) i`);
+  await analyze(sql);
+  console.log(
+    `seeded ${scale.transfersFull.toLocaleString('en')} transfers, ${DISCLOSURE_REQUESTS.toLocaleString('en')} disclosure requests in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  );
 }
