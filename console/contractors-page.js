@@ -1,9 +1,9 @@
-// Contractors, filtered by status, country and service, a page at a time (keyset cursors from the API).
+// Contractors, filtered by name, status, country and service, a page at a time (keyset cursors from the API).
 import { useState } from 'preact/hooks';
 import { country, html, label, Pager, Section, Status, Table, usePages, useQuery } from './ui.js';
 
-const CONTRACTORS = `query($status: ContractorStatus, $country: String, $service: Service, $after: String) {
-  contractors(first: 25, status: $status, country: $country, service: $service, after: $after) {
+const CONTRACTORS = `query($name: String, $status: ContractorStatus, $country: String, $service: Service, $after: String) {
+  contractors(first: 25, name: $name, status: $status, country: $country, service: $service, after: $after) {
     pageInfo { hasNextPage endCursor }
     nodes { id legalName country role status services processingLocations { country } }
   }
@@ -29,13 +29,14 @@ const Select = ({ id, text, value, options, onChange }) =>
   </div>`;
 
 export function ContractorsPage() {
-  const [filters, setFilters] = useState({ status: '', country: '', service: '' });
+  const [filters, setFilters] = useState({ name: '', status: '', country: '', service: '' });
   const pages = usePages();
   const set = (k) => (v) => {
     setFilters({ ...filters, [k]: v });
     pages.reset();
   };
   const variables = {
+    name: filters.name.trim() || null,
     status: filters.status || null,
     country: filters.country.trim().toUpperCase() || null,
     service: filters.service || null,
@@ -46,6 +47,10 @@ export function ContractorsPage() {
   return html`<h1>Contractors</h1>
     <${Section} title="Filter" id="filters">
       <form class="filters" onSubmit=${(e) => e.preventDefault()}>
+        <div>
+          <label for="f-name">Name (words it starts with)</label>
+          <input id="f-name" type="search" value=${filters.name} onInput=${(e) => set('name')(e.currentTarget.value)} />
+        </div>
         <${Select} id="f-status" text="Status" value=${filters.status} options=${STATUSES} onChange=${set('status')} />
         <div>
           <label for="f-country">Country (ISO code)</label>

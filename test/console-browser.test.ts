@@ -299,6 +299,13 @@ describe.skipIf(onPostgres || !existsSync(chromiumPath))(
       await expect
         .poll(() => page.getByRole('table').innerText())
         .toMatch(/^(?![\s\S]*ParcelPoint)[\s\S]*Mailsend Pty Ltd/);
+      // By name: the words a name starts with, with the other filters.
+      await page.getByLabel('Status').selectOption('');
+      await page.getByLabel('Name (words it starts with)').fill('card pay');
+      await page.getByLabel('Name (words it starts with)').press('Enter');
+      await expect
+        .poll(() => page.getByRole('table').innerText())
+        .toMatch(/^(?![\s\S]*Mailsend)[\s\S]*CardVault Payments Ltd/);
       expect(await seriousViolations(page)).toEqual([]);
       expect(elsewhere).toEqual([]);
       expect(errors).toEqual([]);
