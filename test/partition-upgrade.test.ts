@@ -115,6 +115,10 @@ test('transfers and audit events migrated before partitioning are carried over, 
     { p: 'audit_events_2025_02' },
     { p: 'audit_events_2025_03' },
   ]);
+  // What the old table carried besides rows: the monthly volume's expression statistics.
+  expect(await db.query(`select stxname as name from pg_statistic_ext where stxrelid = 'transfers'::regclass`)).toEqual(
+    [{ name: 'transfers_month_stats' }],
+  );
   // Numbering continues after the carried rows; the table is still append-only.
   await db.query(`insert into transfers (occurred_at, kind, exporter_office_id, exporter_country, importer_kind,
       importer_authority, importer_country, categories, purpose, mechanism, policy_explanation, record_count,
