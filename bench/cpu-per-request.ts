@@ -1,0 +1,231 @@
+// npm run bench:cpu [-- --reuse] [-- --keep] [-- --cpu-prof] [-- --requests N]
+// CPU time the server process spends per request, which a shared machine's load changes far less than wall-clock
+// time. The real server (src/server.ts) and the hand-written SQL behind plain node:http (bench/sql-server.ts) run
+// as child processes on the quick data set; this process sends each scenario's request N times, one at a time, and
+// reads the child's user + system time (/proc/<pid>/stat) before and after. Several rounds, the median counts.
+// PostgreSQL's own CPU is not in the figure: it is the same statement for both servers.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { issueStaffToken } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
+import { createApp } from '../src/app.js';
+import {
+  analyze,
+  BENCH_CATEGORIES,
+  BENCH_CONTRACTOR,
+  BENCH_PURPOSE,
+  changeRegistryLater,
+  historyEnd,
+  insertTransfers,
+  QUICK,
+  seedRegistry,
+} from './dataset.js';
+import { body, CONTRACTORS_PAGE, ISSUE_TOKEN, TRANSFERS_PAGE, VIEWER } from './queries.js';
+import { healthReady, startServer, type ServerProcess } from './servers.js';
+import { openServices } from '../src/services.js';
+
+const argv = process.argv.slice(2);
+const reuse = argv.includes('--reuse');
+const keep = argv.includes('--keep') || reuse;
+const cpuProf = argv.includes('--cpu-prof');
+const requestsArg = argv.indexOf('--requests');
+/** Requests per round for a small answer; the contractors page gets a tenth of it. */
+const REQUESTS = requestsArg >= 0 ? Number(argv[requestsArg + 1]) : 400;
+const ROUNDS = 3;
+const onlyArg = argv.indexOf('--only');
+/** `--only transfers` runs the scenarios whose name contains the word (with --cpu-prof: a profile of that alone). */
+const only = onlyArg >= 0 ? argv[onlyArg + 1] : undefined;
+
+if (!process.env.DATABASE_URL) {
+  console.error('npm run bench:cpu needs DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)');
+  process.exit(2);
+}
+const dbName = process.env.BENCH_DATABASE ?? 'registry_bench_cpu';
+if (!/^[a-z_][a-z0-9_]*$/.test(dbName))
+  throw new Error(`BENCH_DATABASE must be a plain lower-case identifier, not ${dbName}`);
+const benchUrl = (() => {
+  const u = new URL(process.env.DATABASE_URL!);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+})();
+const log = (msg: string) => console.error(`[bench:cpu ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+/** User + system CPU of a process so far, in milliseconds (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+async function send(t: Target): Promise<void> {
+  const res = await fetch(t.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...t.headers },
+    body: t.body,
+  });
+  const text = await res.text();
+  if (res.status !== 200 || text.includes('"errors"')) throw new Error(`${t.url}: ${res.status} ${text.slice(0, 400)}`);
+}
+
+/** CPU milliseconds the server spends per request: median of ROUNDS rounds of `n` sequential requests. */
+async function cpuPerRequest(server: ServerProcess, t: Target, n: number): Promise<number> {
+  for (let i = 0; i < Math.max(20, n / 4); i++) await send(t);
+  const rounds: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const before = cpuMs(server.pid);
+    for (let i = 0; i < n; i++) await send(t);
+    rounds.push((cpuMs(server.pid) - before) / n);
+  }
+  return rounds.sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!;
+}
+
+async function main() {
+  const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+  const exists = (await admin`select 1 from pg_database where datname = ${dbName}`).length > 0;
+  const dataDir = mkdtempSync(join(tmpdir(), 'registry-bench-cpu-'));
+  const serverEnv: Record<string, string> = {
+    DATABASE_URL: benchUrl,
+    DATA_DIR: dataDir,
+    KEY_ENCRYPTION_SECRET: 'benchmark-key-encryption-secret-0123456789',
+    RATE_LIMIT_PER_TOKEN: '0',
+    RATE_LIMIT_PER_ADDRESS: '0',
+    MAX_QUERY_COST: '1000000',
+  };
+  if (!(reuse && exists)) {
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+    await admin.unsafe(`create database ${dbName}`);
+  }
+  const config = loadConfig({ ...serverEnv, NODE_ENV: 'production', LOG_LEVEL: 'silent' });
+  const services = await openServices(config);
+  const sql = postgres(benchUrl, { max: 4, onnotice: () => {} });
+  const servers: ServerProcess[] = [];
+  try {
+    if (!(reuse && exists)) {
+      const t0 = Date.now();
+      await seedRegistry(sql, QUICK);
+      await changeRegistryLater(sql);
+      await insertTransfers(sql, QUICK, 1, QUICK.transfersFull);
+      await analyze(sql);
+      log(`seeded the quick data set in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    const staff = (await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'cpu@example.com', 3600))
+      .token;
+    // The benchmark contractor's token, issued as a client would.
+    const issued = await createApp(services).fetch('http://bench.local/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${staff}` },
+      body: body(ISSUE_TOKEN, {
+        input: {
+          contractorId: Buffer.from(`Contractor:${BENCH_CONTRACTOR}`).toString('base64'),
+          scopes: ['REGISTRY_READ', 'RECORDS_READ'],
+          categories: BENCH_CATEGORIES,
+          purposes: [BENCH_PURPOSE],
+          lifetimeSeconds: 3600,
+        },
+      }),
+    });
+    const contractor: string = ((await issued.json()) as any).data.issueAccessToken.token;
+    const end = historyEnd();
+    const window = {
+      country: 'US',
+      from: new Date(end.getTime() - 2 * 365 * 86_400_000).toISOString(),
+      to: end.toISOString(),
+    };
+
+    const ours = await startServer('server', 'src/server.ts', serverEnv, {
+      ready: healthReady,
+      path: '/graphql',
+      nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'registry-bench-profiles')}`] : [],
+    });
+    servers.push(ours);
+    const plain = await startServer(
+      'plain-sql',
+      'bench/sql-server.ts',
+      { DATABASE_URL: benchUrl },
+      {
+        ready: healthReady,
+        path: '',
+      },
+    );
+    servers.push(plain);
+    const staffHeaders = { authorization: `Bearer ${staff}` };
+    const scenarios: { name: string; server: ServerProcess; target: Target; n: number }[] = [
+      {
+        name: 'viewer (contractor token)',
+        server: ours,
+        target: { url: ours.url, headers: { authorization: `Bearer ${contractor}` }, body: body(VIEWER) },
+        n: REQUESTS,
+      },
+      {
+        name: '{ __typename } (staff token)',
+        server: ours,
+        target: { url: ours.url, headers: staffHeaders, body: body('{ __typename }') },
+        n: REQUESTS,
+      },
+      {
+        name: 'transfers first page (50 rows)',
+        server: ours,
+        target: { url: ours.url, headers: staffHeaders, body: body(TRANSFERS_PAGE, window) },
+        n: REQUESTS,
+      },
+      {
+        name: '  same SQL behind plain node:http',
+        server: plain,
+        target: { url: `${plain.url}/transfers`, headers: {}, body: JSON.stringify(window) },
+        n: REQUESTS,
+      },
+      {
+        name: 'contractors page (50 with grants)',
+        server: ours,
+        target: { url: ours.url, headers: staffHeaders, body: body(CONTRACTORS_PAGE) },
+        n: Math.max(10, Math.round(REQUESTS / 10)),
+      },
+      {
+        name: '  same SQL behind plain node:http',
+        server: plain,
+        target: { url: `${plain.url}/contractors`, headers: {}, body: '{}' },
+        n: Math.max(10, Math.round(REQUESTS / 10)),
+      },
+    ];
+    const results: { name: string; ms: number; n: number }[] = [];
+    for (const s of scenarios) {
+      if (only && !s.name.includes(only)) continue;
+      const ms = await cpuPerRequest(s.server, s.target, s.n);
+      results.push({ name: s.name, ms, n: s.n });
+      log(`${s.name}: ${ms.toFixed(3)} ms CPU per request`);
+    }
+    const ms = (name: string) => results.find((r) => r.name.includes(name))?.ms ?? NaN;
+    const lines = [
+      `server CPU per request (user + system, median of ${ROUNDS} rounds, sequential requests; quick data set)`,
+      '',
+      '| scenario | requests per round | CPU ms per request |',
+      '| --- | ---: | ---: |',
+      ...results.map((r) => `| ${r.name} | ${r.n} | ${r.ms.toFixed(3)} |`),
+    ];
+    if (!only)
+      lines.push(
+        '',
+        `transfers first page / plain SQL server: ${(ms('transfers') / results[3]!.ms).toFixed(2)}`,
+        `contractors page / plain SQL server: ${(ms('contractors') / results[5]!.ms).toFixed(2)}`,
+      );
+    console.log(lines.join('\n'));
+  } finally {
+    for (const s of servers) await s.stop();
+    await sql.end();
+    await services.close();
+    if (!keep) await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
