@@ -1,16 +1,21 @@
-// npm run bench:cpu [-- --reuse] [-- --keep] [-- --cpu-prof] [-- --requests N]
+// npm run bench:cpu [-- --reuse] [-- --keep] [-- --cpu-prof] [-- --requests N] [-- --rounds N] [-- --only word]
+//                   [-- --against DIR]
 // CPU time the server process spends per request, which a shared machine's load changes far less than wall-clock
 // time. The real server (src/server.ts) and the hand-written SQL behind plain node:http (bench/sql-server.ts) run
 // as child processes on the quick data set; this process sends each scenario's request N times, one at a time, and
 // reads the child's user + system time (/proc/<pid>/stat) before and after. Several rounds, the median counts.
-// PostgreSQL's own CPU is not in the figure: it is the same statement for both servers.
+// PostgreSQL's own CPU is not in the figure: it is the same statement for both servers. Background work of the
+// server (the audit sealer's timer) falls into every round alike.
+// `--against DIR` also starts the server of another checkout (DIR, with its node_modules) on the same database and
+// measures both in interleaved rounds: a before/after comparison that the machine's drifting load affects alike.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import postgres from 'postgres';
+import { createApp } from '../src/app.js';
 import { issueStaffToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
-import { createApp } from '../src/app.js';
+import { openServices } from '../src/services.js';
 import {
   analyze,
   BENCH_CATEGORIES,
@@ -24,19 +29,21 @@ import {
 } from './dataset.js';
 import { body, CONTRACTORS_PAGE, ISSUE_TOKEN, TRANSFERS_PAGE, VIEWER } from './queries.js';
 import { healthReady, startServer, type ServerProcess } from './servers.js';
-import { openServices } from '../src/services.js';
 
 const argv = process.argv.slice(2);
+const option = (name: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
 const reuse = argv.includes('--reuse');
 const keep = argv.includes('--keep') || reuse;
 const cpuProf = argv.includes('--cpu-prof');
-const requestsArg = argv.indexOf('--requests');
 /** Requests per round for a small answer; the contractors page gets a tenth of it. */
-const REQUESTS = requestsArg >= 0 ? Number(argv[requestsArg + 1]) : 400;
-const ROUNDS = 3;
-const onlyArg = argv.indexOf('--only');
+const REQUESTS = Number(option('--requests') ?? 400);
+const ROUNDS = Number(option('--rounds') ?? 5);
 /** `--only transfers` runs the scenarios whose name contains the word (with --cpu-prof: a profile of that alone). */
-const only = onlyArg >= 0 ? argv[onlyArg + 1] : undefined;
+const only = option('--only');
+const against = option('--against');
 
 if (!process.env.DATABASE_URL) {
   console.error('npm run bench:cpu needs DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)');
@@ -61,31 +68,33 @@ function cpuMs(pid: number): number {
 }
 
 interface Target {
-  url: string;
+  path: string;
   headers: Record<string, string>;
   body: string;
 }
 
-async function send(t: Target): Promise<void> {
-  const res = await fetch(t.url, {
+async function send(server: ServerProcess, t: Target): Promise<void> {
+  const res = await fetch(server.url + t.path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...t.headers },
     body: t.body,
   });
   const text = await res.text();
-  if (res.status !== 200 || text.includes('"errors"')) throw new Error(`${t.url}: ${res.status} ${text.slice(0, 400)}`);
+  if (res.status !== 200 || text.includes('"errors"'))
+    throw new Error(`${server.name} ${t.path}: ${res.status} ${text.slice(0, 400)}`);
 }
 
-/** CPU milliseconds the server spends per request: median of ROUNDS rounds of `n` sequential requests. */
-async function cpuPerRequest(server: ServerProcess, t: Target, n: number): Promise<number> {
-  for (let i = 0; i < Math.max(20, n / 4); i++) await send(t);
-  const rounds: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const before = cpuMs(server.pid);
-    for (let i = 0; i < n; i++) await send(t);
-    rounds.push((cpuMs(server.pid) - before) / n);
-  }
-  return rounds.sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!;
+/** CPU milliseconds per request of each server, median of ROUNDS rounds of `n` sequential requests, rounds interleaved. */
+async function cpuPerRequest(servers: ServerProcess[], t: Target, n: number): Promise<number[]> {
+  for (const server of servers) for (let i = 0; i < Math.max(20, n / 2); i++) await send(server, t);
+  const rounds = servers.map(() => [] as number[]);
+  for (let r = 0; r < ROUNDS; r++)
+    for (const [k, server] of servers.entries()) {
+      const before = cpuMs(server.pid);
+      for (let i = 0; i < n; i++) await send(server, t);
+      rounds[k]!.push((cpuMs(server.pid) - before) / n);
+    }
+  return rounds.map((rs) => rs.sort((a, b) => a - b)[Math.floor(rs.length / 2)]!);
 }
 
 async function main() {
@@ -141,81 +150,88 @@ async function main() {
       to: end.toISOString(),
     };
 
-    const ours = await startServer('server', 'src/server.ts', serverEnv, {
+    const serverOpts = {
       ready: healthReady,
-      path: '/graphql',
+      path: '',
       nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'registry-bench-profiles')}`] : [],
-    });
+    };
+    const ours = await startServer('server', 'src/server.ts', serverEnv, serverOpts);
     servers.push(ours);
-    const plain = await startServer(
-      'plain-sql',
-      'bench/sql-server.ts',
-      { DATABASE_URL: benchUrl },
-      {
-        ready: healthReady,
-        path: '',
-      },
-    );
+    const other = against
+      ? await startServer(`server in ${against}`, 'src/server.ts', serverEnv, { ...serverOpts, cwd: resolve(against) })
+      : undefined;
+    if (other) servers.push(other);
+    const plain = await startServer('plain-sql', 'bench/sql-server.ts', { DATABASE_URL: benchUrl }, serverOpts);
     servers.push(plain);
+    const registry = other ? [ours, other] : [ours];
     const staffHeaders = { authorization: `Bearer ${staff}` };
-    const scenarios: { name: string; server: ServerProcess; target: Target; n: number }[] = [
+    const wide = Math.max(10, Math.round(REQUESTS / 10));
+    const scenarios: { name: string; servers: ServerProcess[]; target: Target; n: number }[] = [
       {
         name: 'viewer (contractor token)',
-        server: ours,
-        target: { url: ours.url, headers: { authorization: `Bearer ${contractor}` }, body: body(VIEWER) },
+        servers: registry,
+        target: { path: '/graphql', headers: { authorization: `Bearer ${contractor}` }, body: body(VIEWER) },
         n: REQUESTS,
       },
       {
         name: '{ __typename } (staff token)',
-        server: ours,
-        target: { url: ours.url, headers: staffHeaders, body: body('{ __typename }') },
+        servers: registry,
+        target: { path: '/graphql', headers: staffHeaders, body: body('{ __typename }') },
         n: REQUESTS,
       },
       {
         name: 'transfers first page (50 rows)',
-        server: ours,
-        target: { url: ours.url, headers: staffHeaders, body: body(TRANSFERS_PAGE, window) },
+        servers: registry,
+        target: { path: '/graphql', headers: staffHeaders, body: body(TRANSFERS_PAGE, window) },
         n: REQUESTS,
       },
       {
         name: '  same SQL behind plain node:http',
-        server: plain,
-        target: { url: `${plain.url}/transfers`, headers: {}, body: JSON.stringify(window) },
+        servers: [plain],
+        target: { path: '/transfers', headers: {}, body: JSON.stringify(window) },
         n: REQUESTS,
       },
       {
         name: 'contractors page (50 with grants)',
-        server: ours,
-        target: { url: ours.url, headers: staffHeaders, body: body(CONTRACTORS_PAGE) },
-        n: Math.max(10, Math.round(REQUESTS / 10)),
+        servers: registry,
+        target: { path: '/graphql', headers: staffHeaders, body: body(CONTRACTORS_PAGE) },
+        n: wide,
       },
       {
         name: '  same SQL behind plain node:http',
-        server: plain,
-        target: { url: `${plain.url}/contractors`, headers: {}, body: '{}' },
-        n: Math.max(10, Math.round(REQUESTS / 10)),
+        servers: [plain],
+        target: { path: '/contractors', headers: {}, body: '{}' },
+        n: wide,
       },
     ];
-    const results: { name: string; ms: number; n: number }[] = [];
+    const results: { name: string; ms: number[]; n: number }[] = [];
     for (const s of scenarios) {
       if (only && !s.name.includes(only)) continue;
-      const ms = await cpuPerRequest(s.server, s.target, s.n);
+      const ms = await cpuPerRequest(s.servers, s.target, s.n);
       results.push({ name: s.name, ms, n: s.n });
-      log(`${s.name}: ${ms.toFixed(3)} ms CPU per request`);
+      log(`${s.name}: ${ms.map((m) => m.toFixed(3)).join(' / ')} ms CPU per request`);
     }
-    const ms = (name: string) => results.find((r) => r.name.includes(name))?.ms ?? NaN;
     const lines = [
       `server CPU per request (user + system, median of ${ROUNDS} rounds, sequential requests; quick data set)`,
       '',
-      '| scenario | requests per round | CPU ms per request |',
-      '| --- | ---: | ---: |',
-      ...results.map((r) => `| ${r.name} | ${r.n} | ${r.ms.toFixed(3)} |`),
+      other
+        ? `| scenario | requests per round | this checkout, ms | ${against}, ms | this / that |`
+        : '| scenario | requests per round | CPU ms per request |',
+      other ? '| --- | ---: | ---: | ---: | ---: |' : '| --- | ---: | ---: |',
+      ...results.map((r) => {
+        const cells = r.ms.map((m) => m.toFixed(3));
+        if (other) cells.push(r.ms.length === 2 ? (r.ms[0]! / r.ms[1]!).toFixed(2) : '–');
+        if (other && r.ms.length === 1) cells.splice(1, 0, '–');
+        return `| ${r.name} | ${r.n} | ${cells.join(' | ')} |`;
+      }),
     ];
+    const ms = (name: string, k = 0) => results.find((r) => r.name.startsWith(name))?.ms[k] ?? NaN;
+    const plainMs = (path: number) => results.filter((r) => r.name.startsWith('  same'))[path]?.ms[0] ?? NaN;
     if (!only)
       lines.push(
         '',
-        `transfers first page / plain SQL server: ${(ms('transfers') / results[3]!.ms).toFixed(2)}`,
-        `contractors page / plain SQL server: ${(ms('contractors') / results[5]!.ms).toFixed(2)}`,
+        `transfers first page / plain SQL server: ${(ms('transfers') / plainMs(0)).toFixed(2)}`,
+        `contractors page / plain SQL server: ${(ms('contractors') / plainMs(1)).toFixed(2)}`,
       );
     console.log(lines.join('\n'));
   } finally {

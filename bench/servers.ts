@@ -53,6 +53,8 @@ export async function startServer(
     path: string;
     nodeArgs?: string[];
     timeoutMs?: number;
+    /** Where the entry is run from (another checkout, to compare two versions side by side); this one by default. */
+    cwd?: string;
   },
 ): Promise<ServerProcess> {
   const port = await freePort();
@@ -62,6 +64,7 @@ export async function startServer(
     {
       env: { ...process.env, ...env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: opts.cwd,
     },
   );
   let stderr = '';
