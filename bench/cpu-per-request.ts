@@ -13,22 +13,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import postgres from 'postgres';
 import { createApp } from '../src/app.js';
-import { issueStaffToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openServices } from '../src/services.js';
-import {
-  analyze,
-  BENCH_CATEGORIES,
-  BENCH_CONTRACTOR,
-  BENCH_PURPOSE,
-  changeRegistryLater,
-  historyEnd,
-  insertTransfers,
-  QUICK,
-  seedRegistry,
-} from './dataset.js';
-import { body, CONTRACTORS_PAGE, ISSUE_TOKEN, TRANSFERS_PAGE, VIEWER } from './queries.js';
-import { healthReady, startServer, type ServerProcess } from './servers.js';
+import { analyze, changeRegistryLater, historyEnd, insertTransfers, QUICK, seedRegistry } from './dataset.js';
+import { body, CONTRACTORS_PAGE, TRANSFERS_PAGE, VIEWER } from './queries.js';
+import { benchServerEnv, healthReady, startServer, type ServerProcess } from './servers.js';
+import { benchTokens } from './tokens.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string) => {
@@ -101,14 +91,8 @@ async function main() {
   const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
   const exists = (await admin`select 1 from pg_database where datname = ${dbName}`).length > 0;
   const dataDir = mkdtempSync(join(tmpdir(), 'registry-bench-cpu-'));
-  const serverEnv: Record<string, string> = {
-    DATABASE_URL: benchUrl,
-    DATA_DIR: dataDir,
-    KEY_ENCRYPTION_SECRET: 'benchmark-key-encryption-secret-0123456789',
-    RATE_LIMIT_PER_TOKEN: '0',
-    RATE_LIMIT_PER_ADDRESS: '0',
-    MAX_QUERY_COST: '1000000',
-  };
+  const serverEnv = benchServerEnv(benchUrl, dataDir);
+
   if (!(reuse && exists)) {
     await admin.unsafe(`drop database if exists ${dbName} with (force)`);
     await admin.unsafe(`create database ${dbName}`);
@@ -126,23 +110,7 @@ async function main() {
       await analyze(sql);
       log(`seeded the quick data set in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
-    const staff = (await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'cpu@example.com', 3600))
-      .token;
-    // The benchmark contractor's token, issued as a client would.
-    const issued = await createApp(services).fetch('http://bench.local/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${staff}` },
-      body: body(ISSUE_TOKEN, {
-        input: {
-          contractorId: Buffer.from(`Contractor:${BENCH_CONTRACTOR}`).toString('base64'),
-          scopes: ['REGISTRY_READ', 'RECORDS_READ'],
-          categories: BENCH_CATEGORIES,
-          purposes: [BENCH_PURPOSE],
-          lifetimeSeconds: 3600,
-        },
-      }),
-    });
-    const contractor: string = ((await issued.json()) as any).data.issueAccessToken.token;
+    const { staff, contractor } = await benchTokens(createApp(services), services);
     const end = historyEnd();
     const window = {
       country: 'US',
