@@ -101,7 +101,8 @@ async function main() {
   await admin.unsafe(`create database ${dbName}`);
 
   // Migrate by opening services, as the server does; this process keeps them for tokens and statement counts.
-  const config = loadConfig({ ...serverEnv, NODE_ENV: 'production', LOG_LEVEL: 'silent' });
+  // Its sealer runs only when asked, so that the statements counted are the request's own.
+  const config = loadConfig({ ...serverEnv, NODE_ENV: 'production', LOG_LEVEL: 'silent', AUDIT_SEAL_INTERVAL_MS: '0' });
   const services = await openServices(config);
   closers.push(() => services.close());
   const app = createApp(services);
