@@ -320,7 +320,7 @@ describe('tampering with rows is named at its row and event', () => {
     const forged = (await verifyEvidenceRows(h.database.db)).problems[0]!;
     expect(forged.key).toBe(t.id);
     // The attacker recomputes the row's hash (the algorithm is public) and writes it into the event.
-    const { rowHash } = await import('../src/audit/rows.js');
+    const { rowHash } = await import('../src/audit/row-check.js');
     const table = EVIDENCE_TABLES.find((x) => x.name === 'transfers')!;
     const { sql } = await import('drizzle-orm');
     const canonical: any = await h.database.db.execute(
