@@ -9,6 +9,7 @@
 // the newest of them the log is still consistent with, and the next. The finer the checkpoints, the finer that.
 import { checkpointSignatureError, type Checkpoint, type PublicJwk } from './checkpoint.js';
 import { appendLeaf, frontierRoot, leafHash, verifyConsistency, verifyInclusion, type Frontier } from './merkle.js';
+import { RowChecker, type RowHash, type RowProblem, type RowTable } from './row-check.js';
 
 export interface OfflineOptions {
   /** The registry's base URL. */
@@ -23,6 +24,11 @@ export interface OfflineOptions {
   sample?: number;
   /** Re-hash every event of the log. */
   full?: boolean;
+  /**
+   * Re-hash every evidence row the registry holds and compare it with the row hash the newest event naming it
+   * carries (implies `full`: only events whose entries re-hash into the signed tree are believed).
+   */
+  rows?: boolean;
   fetch?: typeof fetch;
 }
 
@@ -33,6 +39,8 @@ export interface Finding {
   /** Positions named by a failure: exactly, or the first and last of the range it lies in. */
   positions?: number[];
   range?: [number, number];
+  /** Evidence rows that differ from the events that wrote them (the first 100). */
+  rows?: RowProblem[];
 }
 
 export interface OfflineReport {
@@ -204,7 +212,11 @@ export async function verifyRemoteLog(o: OfflineOptions): Promise<OfflineReport>
     ...(notIncluded.length ? { positions: notIncluded } : {}),
   });
 
-  if (o.full) add(await rehashAll(remote, saved, latest, head.treeSize));
+  if (o.full || o.rows) {
+    const checker = o.rows ? new RowChecker() : undefined;
+    add(await rehashAll(remote, saved, latest, head.treeSize, checker));
+    if (checker) add(await rehashRows(remote, checker, latest, head));
+  }
   return done();
 }
 
@@ -255,8 +267,17 @@ async function locate(
   };
 }
 
-/** Re-hashes every sealed entry, rebuilds the tree and compares its roots with both checkpoints. */
-async function rehashAll(remote: Remote, saved: Checkpoint, latest: Checkpoint, size: number): Promise<Finding> {
+/**
+ * Re-hashes every sealed entry, rebuilds the tree and compares its roots with both checkpoints. Each entry that
+ * hashes to its sealed leaf hands its row hashes to `checker`, if given.
+ */
+async function rehashAll(
+  remote: Remote,
+  saved: Checkpoint,
+  latest: Checkpoint,
+  size: number,
+  checker?: RowChecker,
+): Promise<Finding> {
   const tree: Frontier = { size: 0, edge: [] };
   const altered: number[] = [];
   const roots = new Map<number, string>();
@@ -275,6 +296,10 @@ async function rehashAll(remote: Remote, saved: Checkpoint, latest: Checkpoint, 
         };
       const leaf = leafAt(e.entry, e.position);
       if (leaf === null || leaf !== e.leafHash) altered.push(e.position);
+      else if (checker) {
+        const { seq, rowHashes } = JSON.parse(e.entry) as { seq: number; rowHashes?: RowHash[] };
+        if (rowHashes?.length) checker.attest({ seq, position: e.position }, rowHashes);
+      }
       appendLeaf(tree, leaf ?? leafHash(e.entry), () => {});
       if (tree.size === saved.treeSize || tree.size === latest.treeSize) roots.set(tree.size, frontierRoot(tree));
     }
@@ -298,6 +323,56 @@ async function rehashAll(remote: Remote, saved: Checkpoint, latest: Checkpoint, 
   };
 }
 
+const ROW_PAGE = 100;
+
+/**
+ * Reads every evidence table's rows in canonical form, page by page (the keyset bound is the key this verifier
+ * computed of the last row, not one the registry suggests), re-hashes each and judges it against the events
+ * `checker` was given.
+ */
+async function rehashRows(
+  remote: Remote,
+  checker: RowChecker,
+  latest: Checkpoint,
+  head: { treeSize: number; pending: number },
+): Promise<Finding> {
+  const { evidenceTables: tables } = await remote.gql<{ evidenceTables: RowTable[] }>(
+    '{ evidenceTables { name seeded key } }',
+  );
+  for (const t of tables) {
+    let after: string | null = null;
+    for (;;) {
+      const { evidenceRows: page }: { evidenceRows: { rows: Record<string, unknown>[]; hasNextPage: boolean } } =
+        await remote.gql(
+          'query($t: String!, $after: String, $n: Int) { evidenceRows(table: $t, after: $after, first: $n) { rows hasNextPage } }',
+          { t: t.name, after, n: ROW_PAGE },
+        );
+      for (const row of page.rows) after = checker.check(t, row);
+      if (!page.hasNextPage || !page.rows.length) break;
+    }
+  }
+  const r = checker.finish();
+  const caveats = [
+    ...(head.treeSize > latest.treeSize
+      ? [`${head.treeSize - latest.treeSize} of the events are not under a signed checkpoint yet`]
+      : []),
+    ...(head.pending
+      ? [`${head.pending} events wait to be sealed: rows they wrote show as differences until then`]
+      : []),
+  ];
+  const unattested = r.unattested ? `; ${r.unattested} rows of seeded tables no event names` : '';
+  return {
+    ok: r.ok,
+    check: 'evidence rows',
+    detail: `${
+      r.ok
+        ? `${r.checked} rows of ${tables.length} tables re-hashed: each matches the newest event that wrote it${unattested}`
+        : `${r.problemCount} of the evidence rows differ from the events that wrote them (${r.checked} re-hashed${unattested})`
+    }${caveats.length ? ` (${caveats.join('; ')})` : ''}`,
+    ...(r.problems.length ? { rows: r.problems } : {}),
+  };
+}
+
 /** The report as a person reads it. */
 export function formatReport(r: OfflineReport): string {
   const lines = [
@@ -308,7 +383,12 @@ export function formatReport(r: OfflineReport): string {
       : []),
     ...(r.sealed !== undefined ? [`sealed now: ${r.sealed} events; waiting to be sealed: ${r.pending}`] : []),
     '',
-    ...r.findings.map((f) => `${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.detail}`),
+    ...r.findings.flatMap((f) => [
+      `${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.detail}`,
+      ...(f.rows ?? []).map(
+        (p) => `        ${p.table} ${p.key}: ${p.reason}${p.seq !== null ? ` (event number ${p.seq})` : ''}`,
+      ),
+    ]),
     '',
     r.ok ? 'VERIFIED: the log extends the saved checkpoint.' : 'NOT VERIFIED.',
   ];

@@ -6,7 +6,7 @@ import { formatReport, isCheckpoint, verifyRemoteLog } from '../audit/offline.js
 import { cliArgs, runCli } from './args.js';
 
 const usage =
-  'npm run --silent verify -- --url <registry> --checkpoint saved.json [--events 3,17] [--sample n] [--full] [--json]';
+  'npm run --silent verify -- --url <registry> --checkpoint saved.json [--events 3,17] [--sample n] [--full] [--rows] [--json]';
 const help = `Verifies a registry's audit log against a checkpoint saved earlier (curl <registry>/.well-known/audit-checkpoint > saved.json).
 
 usage: ${usage}
@@ -16,13 +16,16 @@ usage: ${usage}
   --events      positions in the log whose inclusion to prove, comma-separated
   --sample      how many randomly chosen positions to prove as well (default 8)
   --full        also re-hash every event of the log and rebuild the tree
+  --rows        also re-hash every evidence row (transfers, grants, policy, tokens…) and compare it with the
+                hash the newest event that wrote it carries; names each row altered, deleted, or written by no
+                event (implies --full)
   --json        print the report as JSON
   -h, --help    this text
 
 The auditor token is read from REGISTRY_TOKEN (a staff token with role AUDITOR).
 Checks: both checkpoints' Ed25519 signatures (keys from /.well-known/audit-checkpoint-keys.json), that the log
 still holds every event of the saved checkpoint, that today's signed tree extends the saved one (RFC 9162
-consistency proof), the inclusion of chosen events, and with --full every entry.`;
+consistency proof), the inclusion of chosen events, with --full every entry, with --rows every evidence row.`;
 
 const args = cliArgs(
   {
@@ -31,6 +34,7 @@ const args = cliArgs(
     events: { type: 'string' },
     sample: { type: 'string' },
     full: { type: 'boolean', default: false },
+    rows: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
   usage,
@@ -56,7 +60,15 @@ if (sample !== undefined && !(Number.isSafeInteger(sample) && sample >= 0)) {
 await runCli('verify', async () => {
   const saved: unknown = JSON.parse(readFileSync(args.checkpoint!, 'utf8'));
   if (!isCheckpoint(saved)) throw new Error(`${args.checkpoint} is not a checkpoint as the registry serves it`);
-  const report = await verifyRemoteLog({ url: args.url!, token, saved, events, sample, full: args.full });
+  const report = await verifyRemoteLog({
+    url: args.url!,
+    token,
+    saved,
+    events,
+    sample,
+    full: args.full,
+    rows: args.rows,
+  });
   console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
   if (!report.ok) process.exitCode = 1;
 });
