@@ -104,3 +104,41 @@ export async function logEntries(db: Queryable, from: number, limit: number): Pr
     leafHash: r.leaf_hash,
   }));
 }
+
+/** Audit paths of many events in the tree of the first `treeSize` events, reading their subtrees in one statement. */
+export const inclusionProofsOf = (db: Queryable, positions: readonly number[], treeSize: number): Promise<string[][]> =>
+  withSubtrees((get) => positions.map((p) => inclusionPath(get, p - 1, treeSize)), subtrees(db));
+
+export interface PeriodEntry extends LogEntry {
+  seq: number;
+  occurredAt: string;
+}
+
+/**
+ * Sealed entries among the first `treeSize` of events that occurred in [from, to), in (occurred_at, seq) order
+ * after `after` (keyset over the time index), at most `limit`.
+ */
+export async function periodEntries(
+  db: Queryable,
+  period: { from: Date; to: Date },
+  treeSize: number,
+  after: { occurredAt: string; seq: number } | null,
+  limit: number,
+): Promise<PeriodEntry[]> {
+  const bound = after
+    ? sql`(e.occurred_at, e.seq) > (${after.occurredAt}::timestamptz, ${after.seq})`
+    : sql`e.occurred_at >= ${period.from.toISOString()}::timestamptz`;
+  const rows = rowsOf<EventRow & { position: string | number; leaf_hash: string }>(
+    await db.execute(sql`select s.position, s.leaf_hash, ${sql.raw(EVENT_COLUMNS)}
+      from audit_events e join audit_seals s on s.event_seq = e.seq
+      where ${bound} and e.occurred_at < ${period.to.toISOString()}::timestamptz and s.position <= ${treeSize}
+      order by e.occurred_at, e.seq limit ${limit}`),
+  );
+  return rows.map((r) => ({
+    position: Number(r.position),
+    seq: Number(r.seq),
+    occurredAt: r.occurred_at,
+    entry: logEntry(eventFields(Number(r.position), r)),
+    leafHash: r.leaf_hash,
+  }));
+}

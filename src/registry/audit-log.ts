@@ -18,10 +18,12 @@ import {
   consistencyProofOf,
   findCheckpoint,
   inclusionProofOf,
+  inclusionProofsOf,
   listCheckpoints,
   logEntries,
   logSize,
   pendingEvents,
+  periodEntries,
   rootOf,
   type LogEntry,
 } from '../audit/tree.js';
@@ -186,4 +188,41 @@ export async function evidenceRows(
     endKey: last ? keyOfCanonical(t.rowTable, last) : null,
     hasNextPage: rows.length === limit,
   };
+}
+
+/** One event of an evidence pack's period and its inclusion proof against the pack's checkpoint. */
+export interface PackProof {
+  position: number;
+  seq: number;
+  occurredAt: string;
+  /** The event's canonical entry: what `leafHash` hashes (RFC 9162: SHA-256(0x00 || entry)). */
+  entry: string;
+  leafHash: string;
+  /** RFC 9162 §2.1.3 audit path of the leaf in the tree of `treeSize` events, hex. */
+  path: string[];
+}
+
+/**
+ * The sealed events that occurred in [from, to) and lie in the tree of `treeSize` events (a signed checkpoint's),
+ * each with its inclusion proof: pages of 500, two statements a page (entries; every subtree the page's proofs read).
+ */
+export async function* periodInclusionProofs(
+  db: Queryable,
+  period: { from: Date; to: Date },
+  treeSize: number,
+): AsyncGenerator<PackProof> {
+  const PAGE = 500;
+  let after: { occurredAt: string; seq: number } | null = null;
+  for (;;) {
+    const entries = await periodEntries(db, period, treeSize, after, PAGE);
+    const paths = await inclusionProofsOf(
+      db,
+      entries.map((e) => e.position),
+      treeSize,
+    );
+    for (const [i, e] of entries.entries()) yield { ...e, path: paths[i]! };
+    if (entries.length < PAGE) return;
+    const last = entries[entries.length - 1]!;
+    after = { occurredAt: last.occurredAt, seq: last.seq };
+  }
 }
