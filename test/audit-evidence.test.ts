@@ -386,6 +386,31 @@ describe('evidence rows, re-hashed by the offline verifier itself', () => {
     );
   });
 
+  test('a transfer recorded while the verifier reads the rows is vouched for by its event, sealed meanwhile', async () => {
+    const { h, auditor, compliance, reg } = await rowRegistry();
+    const saved = await savedCheckpoint(h);
+    let written = false;
+    const r = await verifyRemoteLog({
+      url: BASE,
+      token: auditor,
+      saved,
+      sample: 2,
+      rows: true,
+      fetch: (async (input: URL, init?: RequestInit) => {
+        // Once the first page of rows was asked for (offices; transfers come later), a transfer is recorded and sealed.
+        if (!written && String(init?.body ?? '').includes('evidenceRows')) {
+          written = true;
+          await recordOk(h, compliance, { officeId: reg.office.id, contractorId: reg.india.id, recordCount: 2 });
+          await h.sealer.sealNow();
+        }
+        return h.app.fetch(input, init ?? {});
+      }) as typeof fetch,
+    });
+    expect(written).toBe(true);
+    expect(r.ok, formatReport(r)).toBe(true);
+    expect(r.findings.find((f) => f.check === 'evidence rows')?.detail).toContain('sealed while the rows were read');
+  });
+
   test('evidenceRows: keyset pages, typed errors for a bad table or key, staff only', async () => {
     const { h, auditor, compliance } = await rowRegistry();
     const Q =

@@ -267,6 +267,33 @@ async function locate(
   };
 }
 
+interface RemoteEntry {
+  position: number;
+  entry: string;
+  leafHash: string;
+}
+
+/** Sealed entries from position `from` to `to`, page by page, as the registry serves them. */
+async function* entries(remote: Remote, from: number, to: number): AsyncGenerator<RemoteEntry> {
+  while (from <= to) {
+    const { auditEntries: page } = await remote.gql<{ auditEntries: RemoteEntry[] }>(
+      'query($from: Int!) { auditEntries(from: $from, first: 100) { position entry leafHash } }',
+      { from },
+    );
+    for (const e of page) if (e.position <= to) yield e;
+    if (!page.length) return;
+    from = page[page.length - 1]!.position + 1;
+  }
+}
+
+/** The row hashes an entry carries, if it re-hashes to its sealed leaf; else null (it is not believed). */
+function rowHashesOf(e: RemoteEntry): { seq: number; rowHashes: RowHash[] } | null {
+  const leaf = leafAt(e.entry, e.position);
+  if (leaf === null || leaf !== e.leafHash) return null;
+  const { seq, rowHashes } = JSON.parse(e.entry) as { seq: number; rowHashes?: RowHash[] };
+  return { seq, rowHashes: rowHashes ?? [] };
+}
+
 /**
  * Re-hashes every sealed entry, rebuilds the tree and compares its roots with both checkpoints. Each entry that
  * hashes to its sealed leaf hands its row hashes to `checker`, if given.
@@ -281,29 +308,20 @@ async function rehashAll(
   const tree: Frontier = { size: 0, edge: [] };
   const altered: number[] = [];
   const roots = new Map<number, string>();
-  for (let from = 1; from <= size;) {
-    const { auditEntries: page } = await remote.gql<{
-      auditEntries: { position: number; entry: string; leafHash: string }[];
-    }>('query($from: Int!) { auditEntries(from: $from, first: 100) { position entry leafHash } }', { from });
-    if (!page.length) break;
-    for (const e of page) {
-      if (e.position !== tree.size + 1)
-        return {
-          ok: false,
-          check: 'full re-hash',
-          detail: `event ${tree.size + 1} is missing from the log (next is ${e.position})`,
-          positions: [tree.size + 1],
-        };
-      const leaf = leafAt(e.entry, e.position);
-      if (leaf === null || leaf !== e.leafHash) altered.push(e.position);
-      else if (checker) {
-        const { seq, rowHashes } = JSON.parse(e.entry) as { seq: number; rowHashes?: RowHash[] };
-        if (rowHashes?.length) checker.attest({ seq, position: e.position }, rowHashes);
-      }
-      appendLeaf(tree, leaf ?? leafHash(e.entry), () => {});
-      if (tree.size === saved.treeSize || tree.size === latest.treeSize) roots.set(tree.size, frontierRoot(tree));
-    }
-    from = page[page.length - 1]!.position + 1;
+  for await (const e of entries(remote, 1, size)) {
+    if (e.position !== tree.size + 1)
+      return {
+        ok: false,
+        check: 'full re-hash',
+        detail: `event ${tree.size + 1} is missing from the log (next is ${e.position})`,
+        positions: [tree.size + 1],
+      };
+    const believed = rowHashesOf(e);
+    if (!believed) altered.push(e.position);
+    else if (checker && believed.rowHashes.length)
+      checker.attest({ seq: believed.seq, position: e.position }, believed.rowHashes);
+    appendLeaf(tree, leafAt(e.entry, e.position) ?? leafHash(e.entry), () => {});
+    if (tree.size === saved.treeSize || tree.size === latest.treeSize) roots.set(tree.size, frontierRoot(tree));
   }
   const problems: string[] = [];
   if (tree.size < size) problems.push(`only ${tree.size} of ${size} entries could be read`);
@@ -347,17 +365,30 @@ async function rehashRows(
           'query($t: String!, $after: String, $n: Int) { evidenceRows(table: $t, after: $after, first: $n) { rows hasNextPage } }',
           { t: t.name, after, n: ROW_PAGE },
         );
+      const before: string | null = after;
       for (const row of page.rows) after = checker.check(t, row);
-      if (!page.hasNextPage || !page.rows.length) break;
+      // A page that does not move on ends the table (a registry that repeats itself gets its rows counted twice).
+      if (!page.hasNextPage || !page.rows.length || after === before) break;
     }
+  }
+  // Changes sealed while the rows were read: their events may vouch for a row as it was read (never against one).
+  const { auditLogHead: now } = await remote.gql<{ auditLogHead: { treeSize: number } }>(
+    '{ auditLogHead { treeSize } }',
+  );
+  for await (const e of entries(remote, head.treeSize + 1, now.treeSize)) {
+    const believed = rowHashesOf(e);
+    if (believed?.rowHashes.length) checker.attestLate({ seq: believed.seq, position: e.position }, believed.rowHashes);
   }
   const r = checker.finish();
   const caveats = [
     ...(head.treeSize > latest.treeSize
       ? [`${head.treeSize - latest.treeSize} of the events are not under a signed checkpoint yet`]
       : []),
+    ...(now.treeSize > head.treeSize
+      ? [`${now.treeSize - head.treeSize} events sealed while the rows were read vouch for rows written meanwhile`]
+      : []),
     ...(head.pending
-      ? [`${head.pending} events wait to be sealed: rows they wrote show as differences until then`]
+      ? [`${head.pending} events waited to be sealed: rows they wrote show as differences until they are`]
       : []),
   ];
   const unattested = r.unattested ? `; ${r.unattested} rows of seeded tables no event names` : '';

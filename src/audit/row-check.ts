@@ -67,73 +67,112 @@ const eventName = (e: AttestingEvent) =>
   e.position === undefined ? `event ${e.seq}` : `event at position ${e.position}`;
 const id = (table: string, key: string) => `${table}\u0000${key}`;
 
+type Attestation = { event: AttestingEvent; hash: string | null };
+
+/** A row (or a row's absence) that did not match when it was read; `hash` is what was read (null: it is gone). */
+interface Candidate {
+  table: string;
+  key: string;
+  hash: string | null;
+  kind: 'unattested' | 'unwritten' | 'deleted-but-exists' | 'altered' | 'gone';
+  event?: AttestingEvent;
+}
+
 /**
  * Judges rows against the latest event (by number) naming each: feed it every event's row hashes (`attest`, in any
  * order), then every row of every evidence table (`check`), then `finish`. Names each row altered after its event,
  * deleted though its event says it exists, existing though no event wrote it, or gone though an event recorded it.
+ *
+ * The registry keeps changing while the rows are read: a row written after the events were read has its event
+ * among those read afterwards. Those events (`attestLate`) can only clear a mismatch — the row as read is exactly
+ * what such an event says — never make one: a row changed again after it was read is judged as it was read.
  */
 export class RowChecker {
-  private readonly expected = new Map<string, { event: AttestingEvent; hash: string | null }>();
-  private readonly problems: RowProblem[] = [];
-  private problemCount = 0;
+  private readonly expected = new Map<string, Attestation>();
+  private readonly late = new Map<string, Attestation>();
+  private readonly seen = new Set<string>();
+  private readonly candidates: Candidate[] = [];
   private checked = 0;
   private unattested = 0;
 
   constructor(private readonly limit = 100) {}
+
+  private static record(into: Map<string, Attestation>, event: AttestingEvent, hashes: readonly RowHash[]) {
+    for (const h of hashes) {
+      const k = id(h.table, h.key);
+      const had = into.get(k);
+      if (!had || had.event.seq < event.seq) into.set(k, { event, hash: h.hash });
+    }
+  }
+
+  attest(event: AttestingEvent, hashes: readonly RowHash[]): void {
+    RowChecker.record(this.expected, event, hashes);
+  }
+
+  /** Row hashes of an event read after the rows were: they may clear a mismatch, never make one. */
+  attestLate(event: AttestingEvent, hashes: readonly RowHash[]): void {
+    RowChecker.record(this.late, event, hashes);
+  }
 
   /** Rows of seeded tables no event names, so far. */
   get unattestedCount(): number {
     return this.unattested;
   }
 
-  attest(event: AttestingEvent, hashes: readonly RowHash[]): void {
-    for (const h of hashes) {
-      const k = id(h.table, h.key);
-      const had = this.expected.get(k);
-      if (!had || had.event.seq < event.seq) this.expected.set(k, { event, hash: h.hash });
-    }
-  }
-
-  private problem(p: RowProblem) {
-    this.problemCount += 1;
-    if (this.problems.length < this.limit) this.problems.push(p);
-  }
-
-  private named(table: string, key: string, e: AttestingEvent, reason: string) {
-    this.problem({ table, key, seq: e.seq, ...(e.position === undefined ? {} : { position: e.position }), reason });
-  }
-
   /** One canonical row of `t`; returns its key. */
   check(t: RowTable, row: Record<string, unknown>): string {
     const key = keyOfCanonical(t, row);
     const k = id(t.name, key);
-    const want = this.expected.get(k);
-    this.expected.delete(k);
+    this.seen.add(k);
     this.checked += 1;
+    const want = this.expected.get(k);
+    const hash = rowHash(t.name, row);
+    const candidate = (kind: Candidate['kind']) =>
+      this.candidates.push({ table: t.name, key, hash, kind, ...(want ? { event: want.event } : {}) });
     if (!want) {
-      if (t.seeded) this.unattested += 1;
-      else this.problem({ table: t.name, key, seq: null, reason: 'no event wrote this row' });
-    } else if (want.hash === null)
-      this.named(t.name, key, want.event, `${eventName(want.event)} deleted this row, yet it exists`);
-    else if (rowHash(t.name, row) !== want.hash)
-      this.named(t.name, key, want.event, `altered since ${eventName(want.event)}: its hash differs`);
+      if (t.seeded) {
+        this.unattested += 1;
+        candidate('unattested');
+      } else candidate('unwritten');
+    } else if (want.hash === null) candidate('deleted-but-exists');
+    else if (hash !== want.hash) candidate('altered');
     return key;
   }
 
   /** The result; what no row answered was named by an event and is no longer in its table. */
   finish(): RowVerification {
-    const gone = [...this.expected].filter(([, v]) => v.hash !== null).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const [k, { event }] of gone) {
-      const [table, key] = k.split('\u0000') as [string, string];
-      this.named(table, key, event, `deleted: ${eventName(event)} recorded this row, it is gone`);
+    const gone: Candidate[] = [...this.expected]
+      .filter(([k, v]) => v.hash !== null && !this.seen.has(k))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, { event }]) => {
+        const [table, key] = k.split('\u0000') as [string, string];
+        return { table, key, hash: null, kind: 'gone', event };
+      });
+    const problems: RowProblem[] = [];
+    let problemCount = 0;
+    let unattested = this.unattested;
+    for (const c of [...this.candidates, ...gone]) {
+      const later = this.late.get(id(c.table, c.key));
+      if (later && later.hash === c.hash) {
+        if (c.kind === 'unattested') unattested -= 1;
+        continue;
+      }
+      if (c.kind === 'unattested') continue;
+      problemCount += 1;
+      if (problems.length >= this.limit) continue;
+      const e = c.event;
+      const at = e && {
+        seq: e.seq,
+        ...(e.position === undefined ? {} : { position: e.position }),
+      };
+      const base = { table: c.table, key: c.key };
+      if (c.kind === 'unwritten') problems.push({ ...base, seq: null, reason: 'no event wrote this row' });
+      else if (c.kind === 'deleted-but-exists')
+        problems.push({ ...base, ...at!, reason: `${eventName(e!)} deleted this row, yet it exists` });
+      else if (c.kind === 'altered')
+        problems.push({ ...base, ...at!, reason: `altered since ${eventName(e!)}: its hash differs` });
+      else problems.push({ ...base, ...at!, reason: `deleted: ${eventName(e!)} recorded this row, it is gone` });
     }
-    this.expected.clear();
-    return {
-      ok: this.problemCount === 0,
-      checked: this.checked,
-      unattested: this.unattested,
-      problems: this.problems,
-      problemCount: this.problemCount,
-    };
+    return { ok: problemCount === 0, checked: this.checked, unattested, problems, problemCount };
   }
 }

@@ -242,18 +242,28 @@ export async function canonicalRowsPage(
   return rows.map(({ r }) => parseJson(r));
 }
 
-/** Every event's row hashes, paged by number, handed to `attest` (one statement per page). */
-async function readAttestations(db: Queryable, checker: RowChecker, batch: number): Promise<void> {
-  for (let after = 0; ;) {
+/**
+ * The row hashes of every event numbered above `after`, paged by number, handed to `attest` (or, for events read
+ * after the rows, `attestLate`); one statement per page. Returns the highest number read.
+ */
+async function readAttestations(
+  db: Queryable,
+  checker: RowChecker,
+  batch: number,
+  { after = 0, late = false }: { after?: number; late?: boolean } = {},
+): Promise<number> {
+  for (;;) {
     const rows = rowsOf<{ seq: string | number; row_hashes: unknown }>(
       await db.execute(sql`select seq, row_hashes from audit_events
         where seq > ${after} and jsonb_array_length(row_hashes) > 0 order by seq limit ${batch}`),
     );
     for (const r of rows) {
       after = Number(r.seq);
-      checker.attest({ seq: after }, parseJson(r.row_hashes) as unknown as RowHash[]);
+      const hashes = parseJson(r.row_hashes) as unknown as RowHash[];
+      if (late) checker.attestLate({ seq: after }, hashes);
+      else checker.attest({ seq: after }, hashes);
     }
-    if (rows.length < batch) break;
+    if (rows.length < batch) return after;
   }
 }
 
@@ -276,7 +286,8 @@ async function forEachRow(
 
 /**
  * Re-hashes every evidence row against the latest event naming it, set-based and paged: the events' row hashes
- * are read in seq order (latest wins), then each table in primary-key order (row-check.ts judges). Names each row
+ * are read in seq order (latest wins), then each table in primary-key order, then the events written meanwhile
+ * (row-check.ts judges). Names each row
  * that was altered after its event, deleted though its event says it exists, or exists though no event wrote it.
  */
 export async function verifyEvidenceRows(
@@ -285,8 +296,10 @@ export async function verifyEvidenceRows(
 ): Promise<RowVerification> {
   const batch = opts.batch ?? BATCH;
   const checker = new RowChecker(opts.limit ?? 100);
-  await readAttestations(db, checker, batch);
+  const last = await readAttestations(db, checker, batch);
   await forEachRow(db, EVIDENCE_TABLES, batch, (t, row) => checker.check(t.rowTable, row));
+  // Changes committed while the rows were read: their events may vouch for what was read.
+  await readAttestations(db, checker, batch, { after: last, late: true });
   return checker.finish();
 }
 
