@@ -212,16 +212,16 @@ describe('every change that writes evidence puts its rows in the chain', () => {
     );
     expect(policy.__typename).toBe('PolicyChangeApplied');
 
-    // A derogation limit (replacing the seeded default) and a published version of the sharing disclosure.
+    // A derogation limit (the next version of the seeded default) and a published version of the sharing disclosure.
     const limit = await mutate(
       h,
       compliance,
-      'setDerogationLimit',
-      'SetDerogationLimitInput',
-      { maxTransfers: 12, maxRecords: 6000 },
-      '... on SetDerogationLimitPayload { derogationLimit { maxTransfers } }',
+      'applyPolicyChange',
+      'PolicyChangeInput',
+      { reason: 'DPO review', setDerogationLimit: { maxTransfers: 12, maxRecords: 6000 } },
+      '... on PolicyChangeApplied { change { id } }',
     );
-    expect(limit.__typename).toBe('SetDerogationLimitPayload');
+    expect(limit.__typename).toBe('PolicyChangeApplied');
     const published = await mutate(
       h,
       compliance,

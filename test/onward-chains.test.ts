@@ -244,6 +244,151 @@ describe('onward grants', () => {
   });
 });
 
+/** The numeric row id behind a global ID (`base64(Type:id)`), as the audit log's row hashes key it. */
+const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
+
+const rowsOf = (r: any): any[] => r.rows ?? r;
+
+describe('ending a parent grant in the audit chain', () => {
+  const VERIFY = '{ verifyAuditLog { ok rows { ok problemCount problems { table key seq reason } } } }';
+
+  test('rule: revoking the parent grant attests the onward grants it ended and their revoked tokens; a later edit is named', async () => {
+    const auditor = await h.staffToken('AUDITOR');
+    const c = await chain('attest', 'JP');
+    const onward = await grant(h, compliance, { contractorId: c.sub.id, parentGrantId: c.parent.id });
+    const token = await issueToken(h, compliance, {
+      contractorId: c.sub.id,
+      categories: ['contact.email'],
+      purposes: ['TECHNICAL_SUPPORT'],
+    });
+    await ok(h, compliance, 'revokeGrant', 'RevokeGrantInput', { id: c.parent.id, reason: 'contract ended' }, 'grant');
+
+    // Every event of the revoking transaction, with the rows they vouch for.
+    const events = rowsOf(
+      await h.database.db.execute(sql`select action, entity_id, row_hashes from audit_events
+        where xid = (select xid from audit_events where action = 'revokeGrant' and entity_id = ${rowId(c.parent.id)})
+        order by seq`),
+    );
+    expect(events.map((e) => [e.action, e.entity_id])).toEqual([
+      ['revokeGrant', rowId(c.parent.id)],
+      ['revokeGrant', rowId(onward.id)],
+    ]);
+    const attested = events.flatMap((e) =>
+      (typeof e.row_hashes === 'string' ? JSON.parse(e.row_hashes) : e.row_hashes).map(
+        (x: { table: string; key: string; hash: string | null }) => `${x.table} ${x.key} ${x.hash ? 'hash' : 'null'}`,
+      ),
+    );
+    expect(attested).toEqual(
+      expect.arrayContaining([
+        `grants ${rowId(c.parent.id)} hash`,
+        `grants ${rowId(onward.id)} hash`,
+        `access_tokens ${rowId(token.accessToken.id)} hash`,
+      ]),
+    );
+    await h.sealer.sealNow();
+    const v = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
+    expect(v).toMatchObject({ ok: true, rows: { ok: true, problemCount: 0 } });
+
+    // Brought back to life in SQL, behind the registry's back: verification names the onward grant's row.
+    await h.asOwner(`update grants set status = 'ACTIVE', revoked_at = null, revocation_reason = null
+      where id = ${rowId(onward.id)}`);
+    const broken = (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
+    expect(broken.ok).toBe(false);
+    expect(broken.rows.problems).toEqual([expect.objectContaining({ table: 'grants', key: rowId(onward.id) })]);
+    // Put back as the event says, for the tests after this one.
+    await h.asOwner(`update grants set status = 'REVOKED', revoked_at = g.revoked_at, revocation_reason = g.revocation_reason
+      from (select revoked_at, revocation_reason from grants_history where id = ${rowId(onward.id)} and status = 'REVOKED'
+        order by version_id limit 1) g where grants.id = ${rowId(onward.id)}`);
+    expect((await h.gql(auditor, VERIFY)).body.data.verifyAuditLog.ok).toBe(true);
+  });
+});
+
+describe('policy changes along a chain', () => {
+  const IMPACT = 'grants { grant { id } reason validMechanisms { mechanism sccModule } } tokens { id }';
+  const change = (input: Record<string, unknown>) =>
+    mutate(
+      h,
+      compliance,
+      'applyPolicyChange',
+      'PolicyChangeInput',
+      { reason: 'localisation law', ...input },
+      `... on PolicyChangeApplied { change { id } impact { ${IMPACT} } }`,
+    );
+  const status = async (id: string) =>
+    (await h.gql(compliance, 'query($id: ID!) { node(id: $id) { ... on Grant { status } } }', { id })).body.data.node
+      .status;
+
+  test('rule: a policy change judges an onward grant on its onward route, not as a grant from the office', async () => {
+    const c = await chain('policy hop', 'PH', 'PL');
+    const onward = await grant(h, compliance, {
+      contractorId: c.sub.id,
+      parentGrantId: c.parent.id,
+      mechanism: 'SCC',
+      sccModule: 3,
+    });
+    // Reaches every grant from PL offices; breaks none of this chain (module 3 is right for IN → PH).
+    const r = await change({
+      addRestriction: { exporterCountry: 'PL', importerCountry: 'CN', legalBasis: 'Act', reason: 'x' },
+    });
+    expect(r.__typename, JSON.stringify(r)).toBe('PolicyChangeApplied');
+    expect(r.impact.grants.map((g: { grant: { id: string } }) => g.grant.id)).not.toContain(onward.id);
+    expect(await status(onward.id)).toBe('ACTIVE');
+    // A restriction on the processor's country binds the onward hop that leaves it.
+    const hop = await change({
+      addRestriction: { exporterCountry: 'IN', importerCountry: 'PH', legalBasis: 'IN Act', reason: 'stays in IN' },
+    });
+    expect(hop.impact.grants).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          grant: { id: onward.id },
+          reason: expect.stringMatching(/onward IN → PH.*forbidden by IN Act/),
+        }),
+      ]),
+    );
+    expect(await status(onward.id)).toBe('SUSPENDED_BY_POLICY');
+  });
+
+  test('rule: a policy change suspending the parent grant suspends its onward grants and their tokens; revoking the parent ends them', async () => {
+    const c = await chain('policy parent', 'JP', 'CZ');
+    const onward = await grant(h, compliance, { contractorId: c.sub.id, parentGrantId: c.parent.id });
+    const token = await issueToken(h, compliance, {
+      contractorId: c.sub.id,
+      categories: ['contact.email'],
+      purposes: ['TECHNICAL_SUPPORT'],
+    });
+    const r = await change({
+      addRestriction: { exporterCountry: 'CZ', importerCountry: 'IN', legalBasis: 'CZ Act', reason: 'stays home' },
+    });
+    expect(r.__typename, JSON.stringify(r)).toBe('PolicyChangeApplied');
+    expect(r.impact.grants).toEqual([
+      expect.objectContaining({ grant: { id: c.parent.id }, reason: expect.stringMatching(/forbidden by CZ Act/) }),
+      expect.objectContaining({
+        grant: { id: onward.id },
+        reason: expect.stringMatching(
+          new RegExp(`the grant it runs under, ${c.parent.id}, is suspended by this change`),
+        ),
+      }),
+    ]);
+    expect(r.impact.tokens).toEqual([{ id: token.accessToken.id }]);
+    expect(await status(onward.id)).toBe('SUSPENDED_BY_POLICY');
+    expect((await h.gql(token.token, '{ viewer { __typename } }')).status).toBe(401);
+    // The onward grant cannot be re-papered while its parent stays suspended.
+    const repaper = await mutate(
+      h,
+      compliance,
+      'repaperGrant',
+      'RepaperGrantInput',
+      { id: onward.id, mechanism: 'ADEQUACY' },
+      '... on RepaperGrantPayload { grant { id } }',
+    );
+    expect(repaper.__typename).toBe('InvalidStateError');
+    expect(repaper.message).toMatch(/parent grant .* is SUSPENDED_BY_POLICY: re-paper or revoke it first/);
+    // Revoking the suspended parent ends the suspended onward grant too: nothing is left to revive.
+    await ok(h, compliance, 'revokeGrant', 'RevokeGrantInput', { id: c.parent.id, reason: 'route closed' }, 'grant');
+    expect(await status(onward.id)).toBe('REVOKED');
+  });
+});
+
 describe('checkRoute via a contractor', () => {
   const ASK = `query($from: String!, $to: String, $importer: ID, $via: ID, $m: TransferMechanism, $s: Int) {
     transferPolicy { checkRoute(from: $from, to: $to, importer: $importer, via: $via, mechanism: $m, sccModule: $s) {

@@ -291,6 +291,35 @@ describe('changes effective now, and other kinds', () => {
     expect(check.body.data.transferPolicy.checkRoute).toEqual({ allowed: true, mechanism: 'ADEQUACY' });
   });
 
+  test('amending a decision with a sunset keeps the sunset: the next version ends when the one it replaces would', async () => {
+    const sunset = '2099-06-30T00:00:00.000Z';
+    const adopted = await apply({
+      reason: 'adopted with a sunset',
+      adoptAdequacy: {
+        jurisdiction: 'EU_EEA',
+        country: 'BR',
+        instrument: 'Decision BR',
+        adoptedOn: '2026-01-01',
+        endsAt: sunset,
+      },
+    });
+    expect(adopted.__typename, JSON.stringify(adopted)).toBe('PolicyChangeApplied');
+    h.clock.advance(1000);
+    const amended = await apply({
+      reason: 'renamed',
+      amendAdequacy: { jurisdiction: 'EU_EEA', country: 'BR', instrument: 'Decision BR (amended)' },
+    });
+    expect(amended.__typename, JSON.stringify(amended)).toBe('PolicyChangeApplied');
+    const r = await h.gql(
+      compliance,
+      '{ transferPolicy { jurisdictions { code adequacyDecisions { country instrument endsAt } } } }',
+    );
+    const eu = r.body.data.transferPolicy.jurisdictions.find((j: { code: string }) => j.code === 'EU_EEA');
+    expect(eu.adequacyDecisions.filter((a: { country: string }) => a.country === 'BR')).toEqual([
+      { country: 'BR', instrument: 'Decision BR (amended)', endsAt: sunset },
+    ]);
+  });
+
   test('a new jurisdiction with its members, and a restriction added and ended', async () => {
     const added = await apply({
       reason: 'model the Swiss FADP',

@@ -74,6 +74,31 @@ describe('purpose limitation: a grant only within the categories its purpose may
     expect((await counts()).g).toBe(before.g + 2);
   });
 
+  test('rule: the data the seed names is usable for the uses it names it for, and refused for others', async () => {
+    // Cookies tailor the site (browsing preferences, visits) and interests inferred feed the special offers.
+    for (const [purpose, categories] of [
+      ['PERSONALISATION', ['usage.browsing_preferences', 'usage.visit_history', 'marketing.inferred_interests']],
+      ['SPECIAL_OFFERS', ['marketing.inferred_interests']],
+      ['TECHNICAL_SUPPORT', ['contact.correspondence']],
+      ['TRAFFIC_STATISTICS', ['usage.visit_history']],
+    ] as const) {
+      const g = await grant(purpose, [...categories]);
+      expect(g.__typename, `${purpose} ${JSON.stringify(g)}`).toBe('GrantDataAccessPayload');
+    }
+    // Statistics are never correlated with a person: not with interests inferred about one, nor with their letters.
+    const before = await counts();
+    for (const [purpose, category] of [
+      ['TRAFFIC_STATISTICS', 'marketing.inferred_interests'],
+      ['ALERTS_AND_NEWSLETTERS', 'usage.visit_history'],
+      ['TRAFFIC_STATISTICS', 'contact.correspondence'],
+    ] as const) {
+      const g = await grant(purpose, [category]);
+      expect(g.__typename).toBe('PolicyViolationError');
+      expect(g.reason).toMatch(new RegExp(`^purpose ${purpose} may not use ${category.replace('.', '\\.')}`));
+    }
+    expect(await counts()).toEqual(before);
+  });
+
   test('the table is policy data, read-only in transferPolicy', async () => {
     const r = await h.gql(compliance, '{ transferPolicy { purposeLimits { purpose reason categoryKeys } } }');
     expect(r.body.errors).toBeUndefined();

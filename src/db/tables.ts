@@ -360,7 +360,9 @@ export const policyChanges = pgTable(
 /**
  * Art. 49 derogations are for occasional transfers: at most `maxTransfers` transfers and `maxRecords` records per
  * rolling 12 months on one route (exporter country → importer country) under one derogation. The most specific
- * row applies: a null derogation or country matches any. Seeded with a default row that matches everything.
+ * row in force applies: a null derogation or country matches any. Policy data like the tables above: versions with
+ * a valid-time period, written by policy changes (`setDerogationLimit`); seeded with a default row that matches
+ * everything.
  */
 export const derogationLimits = pgTable(
   'derogation_limits',
@@ -371,12 +373,17 @@ export const derogationLimits = pgTable(
     importerCountry: char('importer_country', { length: 2 }),
     maxTransfers: integer('max_transfers').notNull(),
     maxRecords: integer('max_records').notNull(),
-    updatedBy: text('updated_by').notNull(),
-    updatedAt: updatedAt(),
+    validFrom: validFrom(),
+    validUntil: validUntil(),
+    /** The policy change that wrote this version; null for a seeded one. */
+    changeId: integer('change_id').references(() => policyChanges.id),
   },
   (t) => [
-    unique('derogation_limits_route').on(t.derogation, t.exporterCountry, t.importerCountry).nullsNotDistinct(),
+    unique('derogation_limits_version')
+      .on(t.derogation, t.exporterCountry, t.importerCountry, t.validFrom)
+      .nullsNotDistinct(),
     check('derogation_limits_bounds', sql`${t.maxTransfers} >= 0 and ${t.maxRecords} >= 0`),
+    check('derogation_limits_period', sql`${t.validUntil} is null or ${t.validUntil} > ${t.validFrom}`),
   ],
 );
 

@@ -2,12 +2,17 @@
 // that explains its decision the same way grants and transfers are judged.
 import {
   ROUTE_CONTEXTS,
-  type Decision,
   type DerogationLimit as DerogationLimitRow,
   type PolicyTables,
 } from '../policy/transfer-rules.js';
-import { checkRoute, policyChangeFilters, purposeLimits, transferPolicy } from '../registry/policy.js';
-import { derogationLimitList, setDerogationLimit } from '../registry/derogation-limits.js';
+import {
+  checkRoute,
+  derogationLimits,
+  policyChangeFilters,
+  purposeLimits,
+  transferPolicy,
+  type RouteCheck,
+} from '../registry/policy.js';
 import { DEROGATIONS } from '../db/enums.js';
 import {
   POLICY_CHANGE_KINDS,
@@ -16,6 +21,7 @@ import {
   type PolicyChangeKind,
   type AffectedGrant,
   type MechanismOption as MechanismOptionRow,
+  type OccasionalUse as OccasionalUseRow,
   type PolicyChangeRow,
   type PolicyImpact as PolicyImpactRow,
 } from '../registry/policy-changes.js';
@@ -84,7 +90,7 @@ const Jurisdiction = builder.objectRef<{ code: string; name: string; tables: Pol
   }),
 });
 
-const RouteDecision = builder.objectRef<Decision & { importerCountry: string }>('RouteDecision').implement({
+const RouteDecision = builder.objectRef<RouteCheck>('RouteDecision').implement({
   fields: (t) => ({
     allowed: t.exposeBoolean('allowed'),
     importerCountry: t.exposeString('importerCountry', {
@@ -94,6 +100,13 @@ const RouteDecision = builder.objectRef<Decision & { importerCountry: string }>(
     mechanism: t.field({ type: MechanismEnum, nullable: true, resolve: (d) => (d.allowed ? d.mechanism : null) }),
     sccModule: t.int({ nullable: true, resolve: (d) => (d.allowed ? d.sccModule : null) }),
     explanation: t.string({ resolve: (d) => (d.allowed ? d.explanation : d.reason) }),
+    occasionalLimit: t.field({
+      type: DerogationLimit,
+      nullable: true,
+      description:
+        'Allowed under an Art. 49 derogation: the limit in force at `at` that a transfer on this route under it counts against.',
+      resolve: (d) => d.occasionalLimit ?? null,
+    }),
   }),
 });
 
@@ -114,7 +127,7 @@ const DerogationEnum = builder.enumType('Derogation', {
   description: 'The Art. 49 derogations (a subset of TransferMechanism).',
 });
 
-const DerogationLimit = builder.objectRef<DerogationLimitRow & { id: number }>('DerogationLimit').implement({
+const DerogationLimit = builder.objectRef<DerogationLimitRow>('DerogationLimit').implement({
   description:
     'How often one route may rely on an Art. 49 derogation ("occasional"): transfers and records per rolling 12 months. A null derogation or country matches any; the most specific row applies. Beyond it, recordTransfer is POLICY_VIOLATION naming the safeguard to use instead.',
   fields: (t) => ({
@@ -123,29 +136,15 @@ const DerogationLimit = builder.objectRef<DerogationLimitRow & { id: number }>('
     importerCountry: t.exposeString('importerCountry', { nullable: true }),
     maxTransfers: t.exposeInt('maxTransfers'),
     maxRecords: t.exposeInt('maxRecords'),
+    effectiveFrom: t.field({ type: 'DateTime', nullable: true, resolve: (l) => l.validFrom ?? null }),
+    endsAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When this version ends: a later policy change replaces it.',
+      resolve: (l) => l.validUntil ?? null,
+    }),
   }),
 });
-
-const SetDerogationLimitInput = builder.inputType('SetDerogationLimitInput', {
-  fields: (t) => ({
-    derogation: t.field({ type: DerogationEnum, description: 'Null: every derogation.' }),
-    exporterCountry: t.string({ description: 'Null: any exporter country.' }),
-    importerCountry: t.string({ description: 'Null: any importer country.' }),
-    maxTransfers: t.int({ required: true }),
-    maxRecords: t.int({ required: true }),
-  }),
-});
-
-builder.mutationField('setDerogationLimit', (t) =>
-  t.field({
-    type: DerogationLimit,
-    description: 'Sets the limit for a derogation on a route (replacing the row for the same key); audited.',
-    authScopes: { compliance: true },
-    errors: { dataField: { name: 'derogationLimit' } },
-    args: { input: t.arg({ type: SetDerogationLimitInput, required: true }) },
-    resolve: (_root, { input }, ctx) => setDerogationLimit(ctx, ctx.principal, input),
-  }),
-);
 
 const TransferPolicy = builder.objectRef<{ asOf: Date; tables: PolicyTables }>('TransferPolicy').implement({
   fields: (t) => ({
@@ -160,7 +159,11 @@ const TransferPolicy = builder.objectRef<{ asOf: Date; tables: PolicyTables }>('
     }),
     restrictions: t.field({ type: [RouteRestriction], resolve: (p) => p.tables.restrictions }),
     purposeLimits: t.field({ type: [PurposeLimit], resolve: (p, _a, ctx) => purposeLimits(ctx.db, p.asOf) }),
-    derogationLimits: t.field({ type: [DerogationLimit], resolve: (_p, _a, ctx) => derogationLimitList(ctx.db) }),
+    derogationLimits: t.field({
+      type: [DerogationLimit],
+      description: 'The limits in force at asOf (changed through applyPolicyChange).',
+      resolve: (p, _a, ctx) => derogationLimits(ctx.db, p.asOf),
+    }),
     checkRoute: t.field({
       type: RouteDecision,
       description:
@@ -296,6 +299,23 @@ const RecentTransfers = builder.objectRef<PolicyImpactRow['transfers']>('PolicyI
   }),
 });
 
+const OccasionalUse = builder.objectRef<OccasionalUseRow>('OccasionalUse').implement({
+  description:
+    'A route that used a derogation in the 12 months up to a changed derogation limit, judged under the limit after the change.',
+  fields: (t) => ({
+    derogation: t.field({ type: DerogationEnum, resolve: (u) => u.derogation as never }),
+    exporterCountry: t.exposeString('exporterCountry'),
+    importerCountry: t.exposeString('importerCountry'),
+    transfers: t.exposeInt('transfers'),
+    records: t.float({ resolve: (u) => u.records }),
+    maxTransfers: t.exposeInt('maxTransfers'),
+    maxRecords: t.exposeInt('maxRecords'),
+    exhausted: t.exposeBoolean('exhausted', {
+      description: 'The next transfer under it would go beyond the limit (POLICY_VIOLATION) until older ones age out.',
+    }),
+  }),
+});
+
 const PolicyImpact = builder.objectRef<PolicyImpactRow>('PolicyImpact').implement({
   description: 'What a policy change breaks from its effective instant.',
   fields: (t) => ({
@@ -312,6 +332,12 @@ const PolicyImpact = builder.objectRef<PolicyImpactRow>('PolicyImpact').implemen
     }),
     contractors: t.field({ type: [Contractor], resolve: (i) => i.contractors }),
     recentTransfers: t.field({ type: RecentTransfers, resolve: (i) => i.transfers }),
+    occasionalUse: t.field({
+      type: [OccasionalUse],
+      description:
+        'A derogation limit: every route that used a derogation it governs in the 12 months up to effectiveAt (empty for other kinds).',
+      resolve: (i) => i.occasionalUse,
+    }),
   }),
 });
 
@@ -369,6 +395,27 @@ const SetPurposeLimitInput = builder.inputType('SetPurposeLimitInput', {
   }),
 });
 
+const SetDerogationLimitInput = builder.inputType('SetDerogationLimitInput', {
+  description:
+    'The limit of occasional transfers under a derogation on a route: the next version of the row for this key.',
+  fields: (t) => ({
+    derogation: t.field({ type: DerogationEnum, description: 'Null: every derogation.' }),
+    exporterCountry: t.string({ description: 'Null: any exporter country.' }),
+    importerCountry: t.string({ description: 'Null: any importer country.' }),
+    maxTransfers: t.int({ required: true, description: 'Transfers per rolling 12 months.' }),
+    maxRecords: t.int({ required: true, description: 'Records per rolling 12 months.' }),
+  }),
+});
+
+const DerogationLimitRefInput = builder.inputType('DerogationLimitRefInput', {
+  description: 'A derogation limit by its key (null: every derogation, any country); the default one never ends.',
+  fields: (t) => ({
+    derogation: t.field({ type: DerogationEnum }),
+    exporterCountry: t.string(),
+    importerCountry: t.string(),
+  }),
+});
+
 const PolicyChangeInput = builder.inputType('PolicyChangeInput', {
   description: 'One change to the transfer policy: a reason, an effective instant, and exactly one kind of change.',
   fields: (t) => ({
@@ -382,6 +429,11 @@ const PolicyChangeInput = builder.inputType('PolicyChangeInput', {
     endRestriction: t.field({ type: EndRestrictionInput }),
     addJurisdiction: t.field({ type: AddJurisdictionInput }),
     setPurposeLimit: t.field({ type: SetPurposeLimitInput }),
+    setDerogationLimit: t.field({ type: SetDerogationLimitInput }),
+    endDerogationLimit: t.field({
+      type: DerogationLimitRefInput,
+      description: 'Its routes fall to the next most specific limit.',
+    }),
   }),
 });
 

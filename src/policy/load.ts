@@ -32,11 +32,11 @@ export interface Countries {
   importer: string;
 }
 
-/** SQL: a policy row's valid-time period contains `at`. */
 /** SQL: a policy row's period has not ended by `at` (it is open, or ends after `at`). */
 export const endsAfter = (t: { validUntil: AnyPgColumn }, at: Date): SQL =>
   or(isNull(t.validUntil), gt(t.validUntil, at))!;
 
+/** SQL: a policy row's valid-time period contains `at`. */
 export const inForce = (t: { validFrom: AnyPgColumn; validUntil: AnyPgColumn }, at: Date): SQL =>
   and(lte(t.validFrom, at), endsAfter(t, at))!;
 
@@ -133,8 +133,8 @@ const routeCountries = (route: Omit<Route, 'importerCountry'>, importer: string)
   ...(route.originCountry ? [{ exporter: route.originCountry, importer }] : []),
 ];
 
-/** The derogation limits (policy data): every row, most specific first. */
-export async function loadDerogationLimits(db: Queryable): Promise<(DerogationLimit & { id: number })[]> {
+/** The derogation limits (policy data) in force at `at`: every row, oldest first. */
+export async function loadDerogationLimits(db: Queryable, at: Date): Promise<(DerogationLimit & { id: number })[]> {
   return db
     .select({
       id: derogationLimits.id,
@@ -143,8 +143,11 @@ export async function loadDerogationLimits(db: Queryable): Promise<(DerogationLi
       importerCountry: derogationLimits.importerCountry,
       maxTransfers: derogationLimits.maxTransfers,
       maxRecords: derogationLimits.maxRecords,
+      validFrom: derogationLimits.validFrom,
+      validUntil: derogationLimits.validUntil,
     })
     .from(derogationLimits)
+    .where(inForce(derogationLimits, at))
     .orderBy(asc(derogationLimits.id));
 }
 

@@ -336,6 +336,9 @@ export interface DerogationLimit {
   importerCountry: string | null;
   maxTransfers: number;
   maxRecords: number;
+  /** The version's valid-time period, as loaded (absent in hand-made tables). */
+  validFrom?: Date;
+  validUntil?: Date | null;
 }
 
 /** The limit for `derogation` on `from` → `to`: the matching row naming the most (derogation first). */

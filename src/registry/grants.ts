@@ -72,8 +72,32 @@ export async function locationCountries(
 const exporterRoleOf = (role: ContractorRole): Route['exporterRole'] =>
   role === 'INDEPENDENT_CONTROLLER' ? 'CONTROLLER' : 'PROCESSOR';
 
-const parentGrants = alias(grants, 'parent_grants');
-const parentContractors = alias(contractors, 'parent_contractors');
+/** The contractor a grant's data comes through: none for a grant from the office, the parent's for an onward one. */
+export type GrantExporter = { country: string; role: ContractorRole } | null | undefined;
+
+/**
+ * The route a standing grant is judged on: from its office, or — an onward grant — from the contractor passing the
+ * data on (its parent grant's), under the office's regime (GDPR Art. 44). Every path that judges a grant builds it
+ * here: granting, the live-grant checks, re-papering and policy changes.
+ */
+export function grantRoute(
+  officeCountry: string,
+  through: GrantExporter,
+  importer: { role: ContractorRole; certifications: readonly Certification[] },
+  at: Date,
+): Omit<Route, 'importerCountry'> {
+  return {
+    exporterCountry: through ? through.country : officeCountry,
+    ...(through ? { originCountry: officeCountry } : {}),
+    exporterRole: through ? exporterRoleOf(through.role) : 'CONTROLLER',
+    importer: { kind: 'CONTRACTOR', role: importer.role, certifications: importer.certifications },
+    context: 'GRANT',
+    at,
+  };
+}
+
+export const parentGrants = alias(grants, 'parent_grants');
+export const parentContractors = alias(contractors, 'parent_contractors');
 
 /**
  * A change to a contractor (country, role, certifications, a new processing location) or to an office (country)
@@ -131,14 +155,7 @@ export async function checkLiveGrants(
     // An onward grant's route starts at the processor that passes the data on, under the office's regime.
     const exporter = g.parent && ((changing(g.parent.id) && after.contractor) || g.parent);
     return {
-      route: {
-        exporterCountry: exporter ? exporter.country : officeCountry,
-        ...(exporter ? { originCountry: officeCountry } : {}),
-        exporterRole: exporter ? exporterRoleOf(exporter.role) : ('CONTROLLER' as const),
-        context: 'GRANT' as const,
-        at: g.validFrom > at ? g.validFrom : at,
-        importer: { kind: 'CONTRACTOR' as const, role: importer.role, certifications: importer.certifications },
-      },
+      route: grantRoute(officeCountry, exporter, importer, g.validFrom > at ? g.validFrom : at),
       destinations: [
         importer.country,
         ...locations.get(g.contractorId)!,
@@ -304,14 +321,7 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
     const judged = await judgeDestinations(
       tx,
       [validFrom, ...changes.map((c) => c.at)].map((at) => ({
-        route: {
-          exporterCountry,
-          ...(exporter ? { originCountry: office.country } : {}),
-          exporterRole: exporter ? exporterRoleOf(exporter.role) : ('CONTROLLER' as const),
-          importer: { kind: 'CONTRACTOR' as const, role: contractor.role, certifications: contractor.certifications },
-          context: 'GRANT' as const,
-          at,
-        },
+        route: grantRoute(office.country, exporter, contractor, at),
         destinations: [contractor.country, ...locations.get(contractor.id)!],
         choice: { mechanism: data.mechanism, sccModule: data.sccModule },
       })),
@@ -360,7 +370,7 @@ export async function grantDataAccess(deps: RegistryDeps, principal: Principal, 
 }
 
 /**
- * Ends the live onward grants under `parentIds`, at any depth, and the tokens their contractors read with under
+ * Ends the onward grants not yet ended under `parentIds` (live, scheduled or suspended by policy), at any depth, and the tokens their contractors read with under
  * their purposes: data that stops reaching a processor stops reaching its sub-processors. One statement for the
  * grants, one for the tokens.
  */
@@ -379,7 +389,8 @@ async function endOnwardGrants(w: Write, parentIds: readonly number[], reason: s
           select g.id from grants g where g.parent_grant_id in (${ids})
           union select g.id from grants g join chain on g.parent_grant_id = chain.id)
         select id from chain)`,
-        grantLive(w.now),
+        // Suspended by policy ones too: re-papered later, they would give data under an ended parent.
+        grantNotEnded(w.now),
       ),
     )
     .returning({ id: grants.id, contractorId: grants.contractorId, purpose: grants.purpose });
@@ -485,22 +496,19 @@ export async function repaperGrant(deps: RegistryDeps, principal: Principal, inp
         status,
       );
     const office = await findOffice(tx, before.officeId);
+    // An onward grant runs on its parent's: re-papered only once the parent gives data again.
+    const parent = before.parentGrantId != null ? await parentOf(tx, before.parentGrantId, now) : null;
     const locations = await locationCountries(tx, [contractor.id]);
     const at = [now, before.suspendedByPolicyFrom, before.validFrom].reduce((a, b) => (a > b ? a : b));
     const [decision] = await judgeDestinations(tx, [
       {
-        route: {
-          exporterCountry: office.country,
-          exporterRole: 'CONTROLLER',
-          importer: { kind: 'CONTRACTOR', role: contractor.role, certifications: contractor.certifications },
-          context: 'GRANT',
-          at,
-        },
+        route: grantRoute(office.country, parent, contractor, at),
         destinations: [contractor.country, ...locations.get(contractor.id)!],
         choice: { mechanism: data.mechanism, sccModule: data.sccModule },
       },
     ]);
-    if (!decision!.allowed) throw new PolicyViolationError(office.country, decision!.importerCountry, decision!.reason);
+    if (!decision!.allowed)
+      throw new PolicyViolationError(parent?.country ?? office.country, decision!.importerCountry, decision!.reason);
     const [after] = await tx
       .update(grants)
       .set({
@@ -519,6 +527,23 @@ export async function repaperGrant(deps: RegistryDeps, principal: Principal, inp
     wrote(grants, [after!]);
     return { result: after!, audit: { action: 'repaperGrant', entityType: 'Grant', entityId: data.id, before, after } };
   });
+}
+
+/** The contractor an onward grant's data comes through, once its parent grant is in effect or scheduled. */
+async function parentOf(tx: Tx, parentGrantId: number, now: Date): Promise<{ country: string; role: ContractorRole }> {
+  const [p] = await tx
+    .select({ grant: grants, country: contractors.country, role: contractors.role })
+    .from(grants)
+    .innerJoin(contractors, eq(contractors.id, grants.contractorId))
+    .where(eq(grants.id, parentGrantId))
+    .for('share', { of: grants });
+  const status = grantStatusAt(p!.grant, now);
+  if (status !== 'ACTIVE' && status !== 'SCHEDULED')
+    throw new InvalidStateError(
+      `its parent grant ${publicId('Grant', parentGrantId)} is ${status}: re-paper or revoke it first`,
+      status,
+    );
+  return { country: p!.country, role: p!.role };
 }
 
 /** SQL: the grant is suspended by a policy change (now or from a later instant) and waits to be re-papered. */

@@ -9,13 +9,14 @@ import { and, asc, eq, getColumns, gt, inArray, isNull, lte, or, sql, type SQL }
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Queryable, Tx } from '../db/client.js';
-import { CERTIFICATIONS, PURPOSES, type Mechanism } from '../db/enums.js';
+import { CERTIFICATIONS, DEROGATIONS, PURPOSES, type Mechanism } from '../db/enums.js';
 import { rowsOf, onlyRow } from '../db/rows.js';
 import {
   accessTokens,
   adequacyDecisions,
   contractors,
   dataCategories,
+  derogationLimits,
   grantCategories,
   grants,
   jurisdictionMembers,
@@ -25,15 +26,22 @@ import {
   processingLocations,
   purposeCategories,
   routeRestrictions,
+  transfers,
 } from '../db/tables.js';
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
-import { endsAfter, inForce, loadPolicy, loadPurposeLimits } from '../policy/load.js';
+import { endsAfter, inForce, loadDerogationLimits, loadPolicy, loadPurposeLimits } from '../policy/load.js';
 import { decidePurposeCategories } from '../policy/purpose-limits.js';
-import { decideDestinations, type MechanismChoice } from '../policy/transfer-rules.js';
+import {
+  decideDestinations,
+  derogationLimitFor,
+  type DerogationLimit,
+  type MechanismChoice,
+} from '../policy/transfer-rules.js';
 import { revokeTokens, tokenLive, tokenTime, type AccessTokenRow } from './access-tokens.js';
 import { knownCategories } from './categories.js';
+import { publicId } from './ids.js';
 import { grantNotEnded } from './grant-status.js';
-import { locationCountries } from './grants.js';
+import { grantRoute, locationCountries, parentContractors, parentGrants } from './grants.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
 import { categoryKey, country, optionalText, parseInput, rowId, text } from './validation.js';
 
@@ -51,6 +59,13 @@ const day = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real date');
 const adequacyRef = z.object({ jurisdiction: jurisdictionCode, country }).strict();
+const derogationKey = z
+  .object({
+    derogation: z.enum(DEROGATIONS).nullish(),
+    exporterCountry: country.nullish(),
+    importerCountry: country.nullish(),
+  })
+  .strict();
 
 const KIND_SCHEMAS = {
   adoptAdequacy: z
@@ -94,6 +109,13 @@ const KIND_SCHEMAS = {
   setPurposeLimit: z
     .object({ purpose: z.enum(PURPOSES), categoryKeys: z.array(categoryKey).min(1, 'at least one category').max(100) })
     .strict(),
+  setDerogationLimit: derogationKey
+    .extend({
+      maxTransfers: z.number().int().min(0).max(1_000_000),
+      maxRecords: z.number().int().min(0).max(1_000_000_000),
+    })
+    .strict(),
+  endDerogationLimit: derogationKey,
 } as const;
 
 export type PolicyChangeKind = keyof typeof KIND_SCHEMAS;
@@ -143,13 +165,34 @@ export interface AffectedGrant {
   validMechanisms: MechanismOption[];
 }
 
+/** A route and derogation a changed derogation limit governs, and its use in the 12 months up to the change. */
+export interface OccasionalUse {
+  derogation: Mechanism;
+  exporterCountry: string;
+  importerCountry: string;
+  transfers: number;
+  records: number;
+  maxTransfers: number;
+  maxRecords: number;
+  /** The next transfer under it (of a record or more) would go beyond the limit: refused until older ones age out. */
+  exhausted: boolean;
+}
+
 export interface PolicyImpact {
   effectiveAt: Date;
   grants: AffectedGrant[];
   tokens: AccessTokenRow[];
   contractors: (typeof contractors.$inferSelect)[];
   transfers: { count: number; records: number; categories: string[] };
+  /** For a derogation limit: every route that used a derogation it governs, under the limit after the change. */
+  occasionalUse: OccasionalUse[];
 }
+
+/** The key of a derogation limit: null matches any derogation or country. */
+type DerogationKey = { derogation: Mechanism | null; exporterCountry: string | null; importerCountry: string | null };
+
+/** Versioned policy tables whose versions a change closes and replaces by their row id. */
+type VersionedById = typeof adequacyDecisions | typeof routeRestrictions | typeof derogationLimits;
 
 export type PolicyChangeRow = typeof policyChanges.$inferSelect;
 
@@ -237,6 +280,39 @@ async function stage(
     if (j.validFrom > effectiveAt)
       throw ValidationError.field(name, `jurisdiction ${code} exists only from ${j.validFrom.toISOString()}`);
   };
+  // A version ends at the effective instant: every kind closes the versions it ends or replaces the same way.
+  const closeVersions = async <T extends VersionedById | typeof purposeCategories>(table: T, which: SQL) => {
+    const closed = await (tx.update(table) as any)
+      .set({ validUntil: effectiveAt })
+      .where(and(which, inForce(table, effectiveAt)))
+      .returning();
+    wrote(table, closed);
+  };
+  // The next version of a row from the effective instant (it keeps the end the one in force had, e.g. a sunset): in
+  // place when the one in force only begins then.
+  const replaceVersion = async <T extends VersionedById>(
+    table: T,
+    current: T['$inferSelect'],
+    next: Partial<T['$inferInsert']>,
+  ) => {
+    if (current.validFrom.getTime() === effectiveAt.getTime()) {
+      wrote(
+        table,
+        await (tx.update(table) as any)
+          .set({ ...next, changeId })
+          .where(eq(table.id, current.id))
+          .returning(),
+      );
+      return;
+    }
+    await closeVersions(table, eq(table.id, current.id));
+    const { id: _id, ...rest } = current;
+    wrote(
+      table,
+      await (tx.insert(table) as any).values({ ...rest, ...next, validFrom: effectiveAt, changeId }).returning(),
+    );
+  };
+  let occasional: { key: DerogationKey; governedBefore?: DerogationLimit[] } | null = null;
 
   switch (kind) {
     case 'adoptAdequacy': {
@@ -321,33 +397,7 @@ async function stage(
             'nothing to amend: every field given equals the decision in force',
           );
       }
-      if (current.validFrom.getTime() === effectiveAt.getTime()) {
-        wrote(
-          adequacyDecisions,
-          await tx
-            .update(adequacyDecisions)
-            .set({ ...next, changeId })
-            .where(eq(adequacyDecisions.id, current.id))
-            .returning(),
-        );
-      } else {
-        wrote(
-          adequacyDecisions,
-          await tx
-            .update(adequacyDecisions)
-            .set({ validUntil: effectiveAt })
-            .where(eq(adequacyDecisions.id, current.id))
-            .returning(),
-        );
-        const { id: _id, ...rest } = current;
-        wrote(
-          adequacyDecisions,
-          await tx
-            .insert(adequacyDecisions)
-            .values({ ...rest, ...next, validFrom: effectiveAt, changeId })
-            .returning(),
-        );
-      }
+      await replaceVersion(adequacyDecisions, current, next);
       reach = { importers: [d.country] };
       break;
     }
@@ -358,14 +408,7 @@ async function stage(
       await laterVersion(d.jurisdiction, d.country);
       if (current.validFrom.getTime() === effectiveAt.getTime())
         throw ValidationError.field('input.effectiveAt', 'this version of the decision only begins then: end it later');
-      wrote(
-        adequacyDecisions,
-        await tx
-          .update(adequacyDecisions)
-          .set({ validUntil: effectiveAt })
-          .where(eq(adequacyDecisions.id, current.id))
-          .returning(),
-      );
+      await closeVersions(adequacyDecisions, eq(adequacyDecisions.id, current.id));
       reach = { importers: [d.country] };
       break;
     }
@@ -416,14 +459,7 @@ async function stage(
         throw new NotFoundError('RouteRestriction', `${d.restrictionId} in force at ${effectiveAt.toISOString()}`);
       if (current.validFrom.getTime() === effectiveAt.getTime())
         throw ValidationError.field('input.effectiveAt', 'the restriction only begins then: end it later');
-      wrote(
-        routeRestrictions,
-        await tx
-          .update(routeRestrictions)
-          .set({ validUntil: effectiveAt })
-          .where(eq(routeRestrictions.id, current.id))
-          .returning(),
-      );
+      await closeVersions(routeRestrictions, eq(routeRestrictions.id, current.id));
       // Lifting a restriction allows more; it breaks no grant.
       break;
     }
@@ -480,14 +516,7 @@ async function stage(
           .where(and(eq(purposeCategories.purpose, d.purpose), eq(purposeCategories.validFrom, effectiveAt)))
           .returning(),
       );
-      wrote(
-        purposeCategories,
-        await tx
-          .update(purposeCategories)
-          .set({ validUntil: effectiveAt })
-          .where(and(eq(purposeCategories.purpose, d.purpose), inForce(purposeCategories, effectiveAt)))
-          .returning(),
-      );
+      await closeVersions(purposeCategories, eq(purposeCategories.purpose, d.purpose));
       wrote(
         purposeCategories,
         await tx
@@ -498,9 +527,139 @@ async function stage(
       reach = { purpose: d.purpose };
       break;
     }
+    case 'setDerogationLimit':
+    case 'endDerogationLimit': {
+      const d = details as z.infer<typeof KIND_SCHEMAS.setDerogationLimit>;
+      const key: DerogationKey = {
+        derogation: d.derogation ?? null,
+        exporterCountry: d.exporterCountry ?? null,
+        importerCountry: d.importerCountry ?? null,
+      };
+      const sameKey = and(
+        key.derogation ? eq(derogationLimits.derogation, key.derogation) : isNull(derogationLimits.derogation),
+        key.exporterCountry
+          ? eq(derogationLimits.exporterCountry, key.exporterCountry)
+          : isNull(derogationLimits.exporterCountry),
+        key.importerCountry
+          ? eq(derogationLimits.importerCountry, key.importerCountry)
+          : isNull(derogationLimits.importerCountry),
+      )!;
+      const named = `${key.derogation ?? 'every derogation'} on ${key.exporterCountry ?? 'any country'} → ${key.importerCountry ?? 'any country'}`;
+      const [later] = await tx
+        .select()
+        .from(derogationLimits)
+        .where(and(sameKey, gt(derogationLimits.validFrom, effectiveAt)))
+        .limit(1);
+      if (later)
+        throw new ConflictError(
+          `a later change to the limit of ${named} takes effect ${later.validFrom.toISOString()}: change it after that`,
+        );
+      const [current] = await tx
+        .select()
+        .from(derogationLimits)
+        .where(and(sameKey, inForce(derogationLimits, effectiveAt)))
+        .for('update');
+      // A limit judges transfers, not standing grants: it breaks no grant; its effect is on the routes' use.
+      occasional = { key };
+      if (kind === 'endDerogationLimit') {
+        if (!key.derogation && !key.exporterCountry && !key.importerCountry)
+          throw ValidationError.field(
+            `input.${kind}`,
+            'the default limit (every derogation, any route) never ends: change it with setDerogationLimit',
+          );
+        if (!current) throw new NotFoundError('DerogationLimit', `${named} in force at ${effectiveAt.toISOString()}`);
+        if (current.validFrom.getTime() === effectiveAt.getTime())
+          throw ValidationError.field('input.effectiveAt', 'this version of the limit only begins then: end it later');
+        // The routes it governed until now fall to the next most specific limit.
+        occasional.governedBefore = await loadDerogationLimits(tx, effectiveAt);
+        await closeVersions(derogationLimits, eq(derogationLimits.id, current.id));
+        break;
+      }
+      const next = { maxTransfers: d.maxTransfers, maxRecords: d.maxRecords };
+      if (current && current.maxTransfers === next.maxTransfers && current.maxRecords === next.maxRecords)
+        throw ValidationError.field(
+          `input.${kind}`,
+          `nothing to change: the limit of ${named} in force then is the same`,
+        );
+      if (current) await replaceVersion(derogationLimits, current, next);
+      else
+        wrote(
+          derogationLimits,
+          await tx
+            .insert(derogationLimits)
+            .values({ ...key, ...next, validFrom: effectiveAt, changeId })
+            .returning(),
+        );
+      break;
+    }
   }
   const impact = await impactOf(tx, reach, effectiveAt, now);
-  return { change: change!, impact };
+  return {
+    change: change!,
+    impact: {
+      ...impact,
+      occasionalUse: occasional ? await occasionalUse(tx, occasional.key, effectiveAt, occasional.governedBefore) : [],
+    },
+  };
+}
+
+/**
+ * The routes that used a derogation the limit `key` covers in the 12 months up to `effectiveAt` and that the limit
+ * governs (it is the most specific row for them: after the change, or in `governedBefore` for a limit that ends),
+ * each with its use under the limit in force after the change and whether the next transfer would be refused: one
+ * grouping statement over the (mechanism, time) index, one load of the limits in force.
+ */
+async function occasionalUse(
+  tx: Tx,
+  key: DerogationKey,
+  effectiveAt: Date,
+  governedBefore?: readonly DerogationLimit[],
+): Promise<OccasionalUse[]> {
+  const [used, limits] = await Promise.all([
+    tx
+      .select({
+        derogation: transfers.mechanism,
+        exporterCountry: transfers.exporterCountry,
+        importerCountry: transfers.importerCountry,
+        transfers: sql<number>`count(*)::int`,
+        records: sql<number>`coalesce(sum(${transfers.recordCount}), 0)::float8`,
+      })
+      .from(transfers)
+      .where(
+        and(
+          inArray(transfers.mechanism, key.derogation ? [key.derogation] : [...DEROGATIONS]),
+          sql`${transfers.occurredAt} > ${effectiveAt.toISOString()}::timestamptz - interval '12 months'`,
+          lte(transfers.occurredAt, effectiveAt),
+          key.exporterCountry ? eq(transfers.exporterCountry, key.exporterCountry) : undefined,
+          key.importerCountry ? eq(transfers.importerCountry, key.importerCountry) : undefined,
+        ),
+      )
+      .groupBy(transfers.mechanism, transfers.exporterCountry, transfers.importerCountry)
+      .orderBy(asc(transfers.mechanism), asc(transfers.exporterCountry), asc(transfers.importerCountry)),
+    loadDerogationLimits(tx, effectiveAt),
+  ]);
+  return used.flatMap((u) => {
+    const limit = derogationLimitFor(limits, u.derogation!, u.exporterCountry, u.importerCountry);
+    const governing = derogationLimitFor(governedBefore ?? limits, u.derogation!, u.exporterCountry, u.importerCountry);
+    const governs =
+      governing &&
+      governing.derogation === key.derogation &&
+      governing.exporterCountry === key.exporterCountry &&
+      governing.importerCountry === key.importerCountry;
+    if (!governs || !limit) return [];
+    const use = { transfers: Number(u.transfers), records: Number(u.records) };
+    return [
+      {
+        derogation: u.derogation!,
+        exporterCountry: u.exporterCountry,
+        importerCountry: u.importerCountry,
+        ...use,
+        maxTransfers: limit.maxTransfers,
+        maxRecords: limit.maxRecords,
+        exhausted: use.transfers >= limit.maxTransfers || use.records >= limit.maxRecords,
+      },
+    ];
+  });
 }
 
 /**
@@ -515,10 +674,13 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
     tokens: [],
     contractors: [],
     transfers: { count: 0, records: 0, categories: [] },
+    occasionalUse: [],
   };
   if (!reach) return none;
   const touches: SQL[] = [];
-  if (reach.exporters) touches.push(inArray(offices.country, reach.exporters));
+  // An onward grant's hop leaves its parent's contractor: a rule on that country's exports reaches it too.
+  if (reach.exporters)
+    touches.push(inArray(offices.country, reach.exporters), inArray(parentContractors.country, reach.exporters));
   if (reach.importers)
     touches.push(
       inArray(contractors.country, reach.importers),
@@ -538,10 +700,13 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
       country: contractors.country,
       role: contractors.role,
       certifications: contractors.certifications,
+      through: { country: parentContractors.country, role: parentContractors.role },
     })
     .from(grants)
     .innerJoin(offices, eq(offices.id, grants.officeId))
     .innerJoin(contractors, eq(contractors.id, grants.contractorId))
+    .leftJoin(parentGrants, eq(parentGrants.id, grants.parentGrantId))
+    .leftJoin(parentContractors, eq(parentContractors.id, parentGrants.contractorId))
     .where(and(grantNotEnded(effectiveAt), isNull(grants.suspendedByPolicyFrom), or(...touches)))
     .orderBy(asc(grants.id));
   if (!candidates.length) return none;
@@ -581,21 +746,21 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
     );
     const at = (g: (typeof candidates)[number]) => (g.validFrom > effectiveAt ? g.validFrom : effectiveAt);
     const destinationsOf = (g: (typeof candidates)[number]) => [g.country, ...places.get(g.contractorId)!];
+    const routeOf = (g: (typeof candidates)[number]) => grantRoute(g.officeCountry, g.through, g, at(g));
     const policy = await loadPolicy(
       tx,
       candidates.map(at),
-      candidates.flatMap((g) => destinationsOf(g).map((importer) => ({ exporter: g.officeCountry, importer }))),
+      candidates.flatMap((g) =>
+        destinationsOf(g).flatMap((importer) => [
+          { exporter: g.officeCountry, importer },
+          ...(g.through ? [{ exporter: g.through.country, importer }] : []),
+        ]),
+      ),
     );
     // Grants on the same route with the same mechanism get the same answer: each distinct one is judged once.
     const judged = new Map<string, { reason: string; validMechanisms: MechanismOption[] } | null>();
     for (const g of candidates) {
-      const route = {
-        exporterCountry: g.officeCountry,
-        exporterRole: 'CONTROLLER' as const,
-        importer: { kind: 'CONTRACTOR' as const, role: g.role, certifications: g.certifications },
-        context: 'GRANT' as const,
-        at: at(g),
-      };
+      const route = routeOf(g);
       const destinations = destinationsOf(g);
       const key = JSON.stringify([route, destinations, g.mechanism, g.sccModule]);
       let verdict = judged.get(key);
@@ -627,6 +792,7 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
     }
   }
   if (!broken.length) return none;
+  broken.push(...(await onwardOf(tx, broken, effectiveAt)));
   const pairs = broken.map((g) => ({ c: g.contractorId, p: g.purpose, o: g.officeId }));
   const contractorIds = [...new Set(broken.map((g) => g.contractorId))];
   const [tokens, affected, recent] = await Promise.all([
@@ -660,13 +826,57 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
     tokens,
     contractors: affected,
     transfers: { count: Number(t.count), records: Number(t.records), categories: t.categories },
+    occasionalUse: [],
   };
 }
 
 /** The grant's own columns of a candidate row (which also carries its office's and contractor's). */
 function grantRow<G extends typeof grants.$inferSelect>(g: G): typeof grants.$inferSelect {
-  const { officeCountry: _o, country: _c, role: _r, certifications: _x, ...row } = g as G & Record<string, unknown>;
+  const {
+    officeCountry: _o,
+    country: _c,
+    role: _r,
+    certifications: _x,
+    through: _t,
+    ...row
+  } = g as G & Record<string, unknown>;
   return row as typeof grants.$inferSelect;
+}
+
+/**
+ * The onward grants under the broken ones, at any depth, not ended and not suspended yet: data that stops reaching a
+ * processor stops reaching its sub-processors. Their own route may still be valid (the mechanism they record stays
+ * valid for it): re-paper the parent, then them. One statement.
+ */
+async function onwardOf(tx: Tx, broken: readonly AffectedGrant[], effectiveAt: Date): Promise<AffectedGrant[]> {
+  const reasons = new Map(broken.map((b) => [b.grantId, b.reason]));
+  const rows = rowsOf<{ id: number; root: number }>(
+    await tx.execute(sql`with recursive chain(id, root) as (
+        select g.id, g.parent_grant_id from grants g
+          where g.parent_grant_id in (select jsonb_array_elements_text(${json([...reasons.keys()])})::int)
+        union select g.id, chain.root from grants g join chain on g.parent_grant_id = chain.id)
+      select id, min(root) as root from chain group by id order by id`),
+  );
+  const ids = rows.map((r) => Number(r.id)).filter((id) => !reasons.has(id));
+  if (!ids.length) return [];
+  const onward = await tx
+    .select()
+    .from(grants)
+    .where(and(inArray(grants.id, ids), grantNotEnded(effectiveAt), isNull(grants.suspendedByPolicyFrom)))
+    .orderBy(asc(grants.id));
+  const rootOf = new Map(rows.map((r) => [Number(r.id), Number(r.root)]));
+  return onward.map((g) => {
+    const root = rootOf.get(g.id)!;
+    return {
+      grantId: g.id,
+      contractorId: g.contractorId,
+      officeId: g.officeId,
+      purpose: g.purpose,
+      grant: g,
+      reason: `the grant it runs under, ${publicId('Grant', root)}, is suspended by this change (${reasons.get(root)}): an onward grant gives nothing while its parent does not`,
+      validMechanisms: [{ mechanism: g.mechanism, sccModule: g.sccModule }],
+    };
+  });
 }
 
 /** SQL: the token reads under one of these (contractor, purpose) pairs — it rests on such a grant. */

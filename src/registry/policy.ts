@@ -5,10 +5,12 @@ import { z } from 'zod';
 import { CERTIFICATIONS, CONTRACTOR_ROLES, MECHANISMS } from '../db/enums.js';
 import type { Queryable } from '../db/client.js';
 import { ValidationError } from '../errors.js';
-import { loadPolicyTables, loadPurposeLimits } from '../policy/load.js';
+import { loadDerogationLimits, loadPolicyTables, loadPurposeLimits } from '../policy/load.js';
 import {
   ROUTE_CONTEXTS,
   decideDestinations,
+  derogationLimitFor,
+  type DerogationLimit,
   type DestinationsDecision,
   type PolicyTables,
   type Route,
@@ -23,6 +25,12 @@ export const transferPolicy = (db: Queryable, at: Date): Promise<PolicyTables> =
 
 /** The purpose-limitation table in force at `at`, every purpose (changed through applyPolicyChange). */
 export const purposeLimits = (db: Queryable, at: Date) => loadPurposeLimits(db, at);
+
+/** The derogation limits in force at `at` (changed through applyPolicyChange). */
+export const derogationLimits = (db: Queryable, at: Date) => loadDerogationLimits(db, at);
+
+/** A route check's answer: allowed under a derogation, with the limit in force then that it counts against. */
+export type RouteCheck = DestinationsDecision & { occasionalLimit?: DerogationLimit | null };
 
 /** The history of policy changes, newest first: the relational-query `where` of a page. */
 export const policyChangeFilters = (f: { pendingOnly?: boolean | null }) =>
@@ -53,7 +61,7 @@ const checkRouteSchema = z
  * contractor is judged to its country and every processing location, as its grants are. With `via` (a
  * contractor), the route is onward: from that contractor's country, under the regime of `from`.
  */
-export async function checkRoute(db: Queryable, args: unknown, now: Date): Promise<DestinationsDecision> {
+export async function checkRoute(db: Queryable, args: unknown, now: Date): Promise<RouteCheck> {
   const a = parseInput(checkRouteSchema, args, 'args');
   if ((a.to == null) === (a.importer == null))
     throw ValidationError.field('args.to', 'give exactly one of a country `to` or an `importer`');
@@ -96,9 +104,14 @@ export async function checkRoute(db: Queryable, args: unknown, now: Date): Promi
     base.at,
     destinations.map((importer) => ({ exporter: a.from, importer })),
   );
-  return decideDestinations(tables, route, destinations, {
+  const decision = decideDestinations(tables, route, destinations, {
     mechanism: a.mechanism,
     sccModule: a.sccModule,
     derogationJustification: a.derogationJustification,
   });
+  if (!decision.allowed || decision.basis !== 'DEROGATION') return decision;
+  // Occasional only: the limit in force then, on the hop a recorded transfer would count on (assertOccasional).
+  const limits = await loadDerogationLimits(db, base.at);
+  const limit = derogationLimitFor(limits, decision.mechanism, base.exporterCountry, decision.importerCountry);
+  return { ...decision, occasionalLimit: limit ?? null };
 }
