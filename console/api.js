@@ -40,8 +40,9 @@ async function messageOf(response) {
   return body.errors?.[0]?.message ?? body.detail ?? `HTTP ${response.status}`;
 }
 
-/** Fetches a CSV export with the token and hands it to the browser as a download named `filename`. */
-export async function downloadCsv(path, params, filename) {
+/** Fetches a file (a CSV export, the evidence pack, a checkpoint) with the token and hands it to the browser as a
+ * download named `filename`. */
+export async function download(path, params, filename) {
   const response = await fetch(`${path}?${new URLSearchParams(params)}`, { headers: authorization() });
   if (response.status === 401) onUnauthorized(await messageOf(response));
   if (!response.ok) throw new ApiError(await messageOf(response));

@@ -3,7 +3,20 @@
 import { useState } from 'preact/hooks';
 import { gql } from './api.js';
 import { FlowMap } from './flow-map.js';
-import { country, CsvButton, day, html, label, num, Section, Status, Table, useQuery, when } from './ui.js';
+import {
+  country,
+  CsvButton,
+  day,
+  DownloadButton,
+  html,
+  label,
+  num,
+  Section,
+  Status,
+  Table,
+  useQuery,
+  when,
+} from './ui.js';
 
 const STATISTICS = `query($from: DateTime!, $to: DateTime!) {
   transferFlows(from: $from, to: $to) { exporterCountry importerCountry mechanism thirdCountry transfers records }
@@ -14,7 +27,12 @@ const STATISTICS = `query($from: DateTime!, $to: DateTime!) {
   }
 }`;
 
-const RECENT_EVENTS = '{ auditLog(first: 8) { nodes { seq occurredAt actor actorRole action entityType hash } } }';
+const RECENT_EVENTS = `{
+  auditLogHead { treeSize pending }
+  auditLog(first: 8) { nodes { seq occurredAt actor actorRole action entityType seal { position leafHash } } }
+}`;
+// Its own query: before the sealer signs the first one there is none, and the rest of the state still shows.
+const CHECKPOINT = '{ auditCheckpoint { treeSize rootHash issuedAt keyId } }';
 const VERIFY = '{ verifyAuditLog { ok checked headSeq headHash firstBroken { seq reason } } }';
 
 /** Today and a year back, as the date inputs hold them. */
@@ -150,7 +168,7 @@ export function AuditPage() {
         <//>
       `
     }
-    <${AuditLogState} />
+    <${AuditLogState} period=${period} variables=${variables} />
   `;
 }
 
@@ -181,9 +199,15 @@ function MonthlyChart({ months }) {
   </svg>`;
 }
 
-/** The newest events of the hash chain, and a check of the whole chain on request (it reads every event). */
-function AuditLogState() {
+/**
+ * The audit log's state: the newest signed checkpoint (and a download of it, the file an auditor keeps for
+ * `npm run verify -- --checkpoint`), how many events wait to be sealed, the newest events, the period's events
+ * and evidence pack as downloads, and a check of the whole chain on request (it reads every event).
+ */
+function AuditLogState({ period, variables }) {
   const q = useQuery(RECENT_EVENTS);
+  const cp = useQuery(CHECKPOINT);
+  const checkpoint = cp.data?.auditCheckpoint;
   const [check, setCheck] = useState(null);
   const verify = async () => {
     setCheck({ running: true });
@@ -212,6 +236,52 @@ function AuditLogState() {
           : html`<p class="error">Broken at event #${check.firstBroken.seq}: ${check.firstBroken.reason}</p>`)
       }
     </div>
+    ${
+      q.data &&
+      html`<p>
+        ${`${num(q.data.auditLogHead.treeSize)} events sealed; ${num(q.data.auditLogHead.pending)} waiting to be sealed.`}
+      </p>`
+    }
+    <h3>Latest signed checkpoint</h3>
+    <${Status} q=${cp} />
+    ${
+      checkpoint &&
+      html`<dl class="facts">
+          <dt>Tree size</dt>
+          <dd>${num(checkpoint.treeSize)} events</dd>
+          <dt>Root hash</dt>
+          <dd><code class="hash">${checkpoint.rootHash}</code></dd>
+          <dt>Signed</dt>
+          <dd>${when(checkpoint.issuedAt)}</dd>
+          <dt>Key</dt>
+          <dd><code>${checkpoint.keyId}</code></dd>
+        </dl>
+        <p>
+          <${DownloadButton}
+            path=${`/.well-known/audit-checkpoint/${checkpoint.treeSize}`}
+            filename=${`audit-checkpoint-${checkpoint.treeSize}.json`}
+            text="Download checkpoint"
+          />
+          <span class="muted">
+            Keep it: <code>npm run verify -- --url … --checkpoint saved.json</code> later proves the log still holds
+            these events.</span
+          >
+        </p>`
+    }
+    <p>
+      <${CsvButton}
+        path="/export/audit-log.csv"
+        params=${variables}
+        filename=${`audit-log-${period.from}-${period.to}.csv`}
+        what="the period's audit events"
+      />
+      <${DownloadButton}
+        path="/export/evidence-pack.zip"
+        params=${variables}
+        filename=${`evidence-pack-${period.from}-${period.to}.zip`}
+        text="Download the period's evidence pack"
+      />
+    </p>
     <${Status} q=${q} />
     ${
       q.data &&
@@ -220,10 +290,11 @@ function AuditLogState() {
         rows=${q.data.auditLog.nodes}
         columns=${[
           ['#', (e) => e.seq, { numeric: true }],
+          ['Place in the log', (e) => (e.seal ? num(e.seal.position) : 'Not sealed yet'), { numeric: true }],
           ['When', (e) => when(e.occurredAt)],
           ['Who', (e) => `${e.actor} (${label(e.actorRole)})`],
           ['Did', (e) => `${e.action} (${e.entityType})`],
-          ['Hash', (e) => html`<code>${e.hash.slice(0, 12)}…</code>`],
+          ['Leaf hash', (e) => (e.seal ? html`<code>${e.seal.leafHash.slice(0, 12)}…</code>` : '')],
         ]}
       />`
     }

@@ -1,4 +1,5 @@
 // One contractor: its record, processing locations, grants, obligations, access tokens and status history.
+import { ContractorTokens } from './contractor-tokens.js';
 import { country, day, html, label, Section, Status, Table, useQuery, when } from './ui.js';
 
 const CONTRACTOR = `query($id: ID!, $entityId: String!) {
@@ -9,7 +10,6 @@ const CONTRACTOR = `query($id: ID!, $entityId: String!) {
     grants(first: 50) { nodes { id purpose mechanism sccModule status validFrom validUntil office { name country } categories { key } policyExplanation } }
     obligations(first: 50) { nodes { id kind text clause sourceDocument effectiveFrom expiresOn reviewDueOn acknowledgedAt isCurrent } }
   }
-  accessTokens(contractorId: $id, first: 20) { nodes { jti status purposes scopes issuedAt expiresAt lastUsedAt revokedAt } }
   auditLog(entityType: "Contractor", entityId: $entityId, first: 50) { nodes { occurredAt actor action before after } }
 }`;
 
@@ -104,22 +104,7 @@ export function ContractorPage({ id, viewer }) {
             ]}
           />
         <//>
-        <${Section} title="Access tokens" id="tokens">
-          <${Table}
-            caption="Tokens issued to the contractor, newest first"
-            empty="No tokens issued."
-            rows=${q.data.accessTokens.nodes}
-            columns=${[
-              ['Token', (t) => html`<code>${t.jti.slice(0, 8)}…</code>`],
-              ['Status', (t) => label(t.status)],
-              ['Purposes', (t) => t.purposes.map(label).join(', ')],
-              ['Scopes', (t) => t.scopes.join(', ')],
-              ['Issued', (t) => when(t.issuedAt)],
-              ['Expires', (t) => when(t.expiresAt)],
-              ['Last used', (t) => when(t.lastUsedAt) || 'Never'],
-            ]}
-          />
-        <//>
+        <${ContractorTokens} contractor=${c} compliance=${viewer.role === 'COMPLIANCE'} />
         <${Section} title="Status history" id="status-history">
           <${Table}
             caption="Status changes, newest first, from the audit log"

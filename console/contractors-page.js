@@ -1,9 +1,9 @@
-// Contractors, filtered by status, country and service, a page at a time (keyset cursors from the API).
+// Contractors, filtered by name, status, country and service, a page at a time (keyset cursors from the API).
 import { useState } from 'preact/hooks';
-import { country, html, label, Section, Status, Table, useQuery } from './ui.js';
+import { country, html, label, Pager, Section, Status, Table, usePages, useQuery } from './ui.js';
 
-const CONTRACTORS = `query($status: ContractorStatus, $country: String, $service: Service, $after: String) {
-  contractors(first: 25, status: $status, country: $country, service: $service, after: $after) {
+const CONTRACTORS = `query($name: String, $status: ContractorStatus, $country: String, $service: Service, $after: String) {
+  contractors(first: 25, name: $name, status: $status, country: $country, service: $service, after: $after) {
     pageInfo { hasNextPage endCursor }
     nodes { id legalName country role status services processingLocations { country } }
   }
@@ -29,23 +29,28 @@ const Select = ({ id, text, value, options, onChange }) =>
   </div>`;
 
 export function ContractorsPage() {
-  const [filters, setFilters] = useState({ status: '', country: '', service: '' });
-  const [pages, setPages] = useState([null]); // the cursor of each page shown so far
+  const [filters, setFilters] = useState({ name: '', status: '', country: '', service: '' });
+  const pages = usePages();
   const set = (k) => (v) => {
     setFilters({ ...filters, [k]: v });
-    setPages([null]);
+    pages.reset();
   };
   const variables = {
+    name: filters.name.trim() || null,
     status: filters.status || null,
     country: filters.country.trim().toUpperCase() || null,
     service: filters.service || null,
-    after: pages.at(-1),
+    after: pages.after,
   };
   const q = useQuery(CONTRACTORS, variables);
   const page = q.data?.contractors;
   return html`<h1>Contractors</h1>
     <${Section} title="Filter" id="filters">
       <form class="filters" onSubmit=${(e) => e.preventDefault()}>
+        <div>
+          <label for="f-name">Name (words it starts with)</label>
+          <input id="f-name" type="search" value=${filters.name} onInput=${(e) => set('name')(e.currentTarget.value)} />
+        </div>
         <${Select} id="f-status" text="Status" value=${filters.status} options=${STATUSES} onChange=${set('status')} />
         <div>
           <label for="f-country">Country (ISO code)</label>
@@ -70,7 +75,7 @@ export function ContractorsPage() {
     ${
       page &&
       html`<${Table}
-          caption=${`Contractors, page ${pages.length}`}
+          caption=${`Contractors, page ${pages.number}`}
           empty="No contractor matches these filters."
           rows=${page.nodes}
           columns=${[
@@ -82,17 +87,6 @@ export function ContractorsPage() {
             ['Status', (c) => html`<span class="status status-${c.status.toLowerCase()}">${label(c.status)}</span>`],
           ]}
         />
-        <div class="pager">
-          <button type="button" disabled=${pages.length < 2} onClick=${() => setPages(pages.slice(0, -1))}>
-            Previous page
-          </button>
-          <button
-            type="button"
-            disabled=${!page.pageInfo.hasNextPage}
-            onClick=${() => setPages([...pages, page.pageInfo.endCursor])}
-          >
-            Next page
-          </button>
-        </div>`
+        <${Pager} pages=${pages} pageInfo=${page.pageInfo} />`
     }`;
 }

@@ -1,15 +1,21 @@
 // The grant form. As office, contractor and mechanism are chosen it asks the transfer policy (`checkRoute`, the
 // same judgement grantDataAccess applies) and shows the verdict and its reason before anything is submitted; a
 // refusal that names the mechanisms valid on the route offers them as one-click choices.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { gql } from './api.js';
 import { country, html, label, Section, Status, useQuery } from './ui.js';
 
 const CHOICES = `query($contractorId: ID!, $withContractor: Boolean!) {
   offices(first: 100) { nodes { id name country } }
-  contractors(first: 100) { nodes { id legalName country status } }
   chosen: contractor(id: $contractorId) @include(if: $withContractor) { id legalName country status }
   dataCategories { key name sensitivity children { key name sensitivity children { key name sensitivity } } }
+}`;
+// The picker asks the service (the list's name filter, keyset pages), so any of thousands of contractors is found.
+const FIND = `query($name: String, $after: String) {
+  contractors(first: 20, name: $name, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id legalName country status }
+  }
 }`;
 const CHECK = `query($from: String!, $importer: ID!, $mechanism: TransferMechanism, $sccModule: Int) {
   transferPolicy { checkRoute(from: $from, importer: $importer, mechanism: $mechanism, sccModule: $sccModule, context: GRANT) {
@@ -51,6 +57,44 @@ export function namedChoices(explanation) {
   });
 }
 
+/**
+ * Contractors whose name has the words typed (every contractor when nothing is), 20 at a time: `more` appends the
+ * next page. A search waits until typing pauses, and an answer to an older search is dropped.
+ */
+function useContractorSearch() {
+  const [name, setName] = useState('');
+  const [result, setResult] = useState({ nodes: [], pageInfo: null, status: 'Searching…' });
+  const asked = useRef(0);
+  const fetchPage = (words, after, before) => {
+    const n = ++asked.current;
+    gql(FIND, { name: words.trim() || null, after }).then(
+      ({ contractors: page }) => {
+        if (n !== asked.current) return;
+        const nodes = [...before, ...page.nodes];
+        setResult({
+          nodes,
+          pageInfo: page.pageInfo,
+          status: nodes.length
+            ? `${nodes.length}${page.pageInfo.hasNextPage ? ' or more' : ''} contractors listed.`
+            : 'No contractor has that name.',
+        });
+      },
+      (e) => n === asked.current && setResult({ nodes: before, pageInfo: null, status: e.message }),
+    );
+  };
+  useEffect(() => {
+    const timer = setTimeout(() => fetchPage(name, null, []), name ? 300 : 0);
+    return () => clearTimeout(timer);
+  }, [name]);
+  return {
+    name,
+    nodes: result.nodes,
+    status: result.status,
+    search: (v) => setName(v),
+    more: result.pageInfo?.hasNextPage ? () => fetchPage(name, result.pageInfo.endCursor, result.nodes) : null,
+  };
+}
+
 /** The leaves of the category tree under a root (the root itself when it has none). */
 const leaves = (c) => (c.children?.length ? c.children.flatMap(leaves) : [c]);
 
@@ -72,12 +116,18 @@ export function GrantForm({ contractorId }) {
   const set = (k) => (e) => setForm({ ...form, [k]: e.currentTarget.value });
   const d = choices.data;
   const office = d?.offices.nodes.find((o) => o.id === form.officeId);
-  const contractors = d
-    ? [
-        ...(d.chosen && !d.contractors.nodes.some((c) => c.id === d.chosen.id) ? [d.chosen] : []),
-        ...d.contractors.nodes,
-      ]
-    : [];
+  const found = useContractorSearch();
+  const [picked, setPicked] = useState(null); // the chosen contractor, kept when a new search no longer lists it
+  const chosen = picked ?? d?.chosen;
+  const contractors = [
+    ...(chosen && chosen.id === form.contractorId && !found.nodes.some((c) => c.id === chosen.id) ? [chosen] : []),
+    ...found.nodes,
+  ];
+  const chooseContractor = (e) => {
+    const id = e.currentTarget.value;
+    setPicked(contractors.find((c) => c.id === id) ?? null);
+    setForm({ ...form, contractorId: id });
+  };
 
   // Ask the policy whenever the route or the mechanism changes.
   useEffect(() => {
@@ -141,11 +191,23 @@ export function GrantForm({ contractorId }) {
             </select>
           </div>
           <div>
+            <label for="g-find">Find by name</label>
+            <input
+              id="g-find"
+              type="search"
+              aria-describedby="g-find-result"
+              value=${found.name}
+              onInput=${(e) => found.search(e.currentTarget.value)}
+            />
+            <span id="g-find-result" class="muted" role="status">${found.status}</span>
+          </div>
+          <div>
             <label for="g-contractor">Contractor</label>
-            <select id="g-contractor" required value=${form.contractorId} onChange=${set('contractorId')}>
+            <select id="g-contractor" required value=${form.contractorId} onChange=${chooseContractor}>
               <option value="">Choose a contractor</option>
               ${contractors.map((c) => html`<option value=${c.id}>${c.legalName} (${c.country}, ${label(c.status)})</option>`)}
             </select>
+            ${found.more && html`<button type="button" onClick=${found.more}>More contractors</button>`}
           </div>
           <div>
             <label for="g-mechanism">Transfer mechanism</label>

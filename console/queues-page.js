@@ -1,7 +1,27 @@
-// Compliance staff's queues: obligations whose review or expiry falls due, unacknowledged obligations, and
-// disclosure requests past their due date. (Policy findings join here once the registry has them.)
+// Compliance staff's queues: the grants a policy change suspended (policy findings), obligations whose review or
+// expiry falls due, unacknowledged obligations, and disclosure requests past their due date.
 import { useState } from 'preact/hooks';
-import { country, day, html, label, Section, Status, Table, useQuery, when } from './ui.js';
+import { gql } from './api.js';
+import { namedChoices } from './grant-form.js';
+import { country, day, html, label, Pager, Section, Status, Table, usePages, useQuery, when } from './ui.js';
+
+const FINDINGS = `query($after: String) {
+  policyFindings(first: 20, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id purpose mechanism sccModule status suspendedByPolicyFrom policySuspensionReason
+      office { name country } contractor { id legalName }
+      suspendedByChange { id kind reason effectiveAt }
+    }
+  }
+}`;
+const REPAPER = `mutation($input: RepaperGrantInput!) {
+  repaperGrant(input: $input) {
+    __typename
+    ... on RepaperGrantPayload { grant { id mechanism sccModule status } }
+    ... on Error { message }
+  }
+}`;
 
 const QUEUES = `query($days: Int!) {
   due: obligations(first: 50, dueWithinDays: $days) { nodes { id kind text reviewDueOn expiresOn acknowledgedAt contractor { id legalName } } }
@@ -11,11 +31,87 @@ const QUEUES = `query($days: Int!) {
 
 const contractorLink = (c) => html`<a href="#/contractor/${encodeURIComponent(c.id)}">${c.legalName}</a>`;
 
+/** suspendAdequacy → "Suspend adequacy". */
+const kindText = (kind) => kind.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`).replace(/^./, (c) => c.toUpperCase());
+const mechanismText = (m) => `${label(m.mechanism)}${m.sccModule ? `, module ${m.sccModule}` : ''}`;
+
+/**
+ * The grants a policy change suspends (now, or from its later effective instant), a page at a time: each with the
+ * change, the reason its route is refused, and what the API offers — re-papering with a mechanism the reason names
+ * as valid (repaperGrant judges it again), or, where none is named, the contractor's page to revoke or re-grant.
+ */
+function PolicyFindings() {
+  const pages = usePages();
+  const q = useQuery(FINDINGS, { after: pages.after });
+  const [outcome, setOutcome] = useState(null);
+  const repaper = async (g, choice) => {
+    setOutcome({ text: `Re-papering the grant to ${g.contractor.legalName}…` });
+    try {
+      const r = (await gql(REPAPER, { input: { id: g.id, ...choice } })).repaperGrant;
+      if (r.grant) {
+        setOutcome({
+          ok: true,
+          text: `Re-papered: ${g.contractor.legalName}'s grant now rests on ${mechanismText(r.grant)}.`,
+        });
+        q.reload();
+      } else setOutcome({ text: `Not re-papered: ${r.message}` });
+    } catch (e) {
+      setOutcome({ text: `Not re-papered: ${e.message}` });
+    }
+  };
+  const page = q.data?.policyFindings;
+  return html`<${Section} title="Policy findings" id="findings">
+    <div role="status" aria-live="polite">
+      ${outcome && html`<p class=${outcome.ok ? 'ok' : 'error'}>${outcome.text}</p>`}
+    </div>
+    <${Status} q=${q} />
+    ${
+      page &&
+      html`<${Table}
+          caption="Grants a policy change suspends, to re-paper with a mechanism valid under the new policy or revoke"
+          empty="No grant waits to be re-papered."
+          rows=${page.nodes}
+          columns=${[
+            ['Contractor', (g) => contractorLink(g.contractor)],
+            ['Grant', (g) => `${g.office.name} (${g.office.country}), ${label(g.purpose)}, ${mechanismText(g)}`],
+            [
+              'Policy change',
+              (g) =>
+                g.suspendedByChange &&
+                html`${`${kindText(g.suspendedByChange.kind)}: ${g.suspendedByChange.reason} `}<span class="muted"
+                    >(effective ${when(g.suspendedByChange.effectiveAt)})</span
+                  >`,
+            ],
+            ['Suspended from', (g) => html`${when(g.suspendedByPolicyFrom)}<br />${label(g.status)}`],
+            ['Why', (g) => g.policySuspensionReason],
+            [
+              'Action',
+              (g) => {
+                const choices = namedChoices(g.policySuspensionReason ?? '');
+                if (!choices.length)
+                  return html`No mechanism fixes it: revoke it on
+                    <a href="#/contractor/${encodeURIComponent(g.contractor.id)}">the contractor's page</a>.`;
+                return choices.map(
+                  (c) =>
+                    html`<button type="button" onClick=${() => repaper(g, c)}>
+                      Re-paper with ${mechanismText(c)}
+                    </button> `,
+                );
+              },
+            ],
+          ]}
+        />
+        <${Pager} pages=${pages} pageInfo=${page.pageInfo} />`
+    }
+  <//>`;
+}
+
 export function QueuesPage() {
   const [days, setDays] = useState(60);
   const q = useQuery(QUEUES, { days });
   const d = q.data;
   return html`<h1>Queues</h1>
+    <${PolicyFindings} />
     <${Status} q=${q} />
     ${
       d &&

@@ -2,7 +2,7 @@
 import { h } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import htm from 'htm';
-import { downloadCsv, gql } from './api.js';
+import { download, gql } from './api.js';
 
 export const html = htm.bind(h);
 
@@ -79,23 +79,50 @@ export function Table({ caption, columns, rows, empty = 'Nothing to show.' }) {
   </div>`;
 }
 
-/** A button that downloads one CSV export with the token; says what went wrong if it fails. */
-export function CsvButton({ path, params, filename, what }) {
+/** A button that downloads one file with the token; says what went wrong if it fails. */
+export function DownloadButton({ path, params = {}, filename, text }) {
   const [state, setState] = useState('');
   const click = async () => {
     setState('Downloading…');
     try {
-      await downloadCsv(path, params, filename);
+      await download(path, params, filename);
       setState('');
     } catch (e) {
       setState(e.message);
     }
   };
   return html`<span class="csv">
-    <button type="button" onClick=${click}>Download ${what} as CSV</button>
+    <button type="button" onClick=${click}>${text}</button>
     <span role="status" class="muted">${state}</span>
   </span>`;
 }
+
+/** A button that downloads one CSV export. */
+export const CsvButton = ({ what, ...props }) =>
+  html`<${DownloadButton} ...${props} text=${`Download ${what} as CSV`} />`;
+
+/** Keyset paging over a connection: the cursor of each page shown so far (null: the first). */
+export function usePages() {
+  const [pages, setPages] = useState([null]);
+  return {
+    after: pages.at(-1),
+    number: pages.length,
+    next: (cursor) => setPages([...pages, cursor]),
+    previous: () => setPages(pages.slice(0, -1)),
+    reset: () => setPages([null]),
+  };
+}
+
+/** Previous and next buttons for a page of a connection (`pageInfo { hasNextPage endCursor }`); none for one page. */
+export const Pager = ({ pages, pageInfo }) =>
+  pages.number < 2 && !pageInfo.hasNextPage
+    ? null
+    : html`<div class="pager">
+    <button type="button" disabled=${pages.number < 2} onClick=${pages.previous}>Previous page</button>
+    <button type="button" disabled=${!pageInfo.hasNextPage} onClick=${() => pages.next(pageInfo.endCursor)}>
+      Next page
+    </button>
+  </div>`;
 
 /** A titled part of a page. */
 export const Section = ({ title, id, actions, children }) =>

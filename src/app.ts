@@ -163,6 +163,7 @@ export function createApp(deps: AppDeps) {
         case EXPORT_PATHS.transferFlows:
         case EXPORT_PATHS.monthlyVolume:
         case EXPORT_PATHS.topContractors:
+        case EXPORT_PATHS.auditLog:
         case EVIDENCE_PACK_PATH:
         case GRAPHQL_PATH:
           break;

@@ -150,6 +150,12 @@ describe.skipIf(onPostgres || !existsSync(chromiumPath))(
       return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     }
 
+    /** What clicking `button` downloads: its suggested name and its content. */
+    async function downloaded(page: Page, button: ReturnType<Page['getByRole']>) {
+      const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+      return { name: download.suggestedFilename(), text: readFileSync((await download.path())!, 'latin1') };
+    }
+
     const shot = (page: Page, name: string) => {
       mkdirSync(shots, { recursive: true });
       return page.screenshot({ path: join(shots, `${name}.png`) });
@@ -179,6 +185,34 @@ describe.skipIf(onPostgres || !existsSync(chromiumPath))(
       expect(csv).toMatch(/"IE","IN","SCC",true,\d+,\d+/);
       expect(await seriousViolations(page)).toEqual([]);
       await shot(page, 'auditor');
+      // The audit log's state: the newest signed checkpoint, saved as the file the offline verifier reads.
+      const log = page.getByRole('region', { name: 'Audit log' });
+      await expect.poll(() => log.innerText(), { timeout: 20_000 }).toMatch(/Tree size\s+[\d,]+ events/);
+      expect(await log.innerText()).toMatch(/waiting to be sealed/);
+      const saved = await downloaded(page, log.getByRole('button', { name: 'Download checkpoint' }));
+      expect(saved.name).toMatch(/^audit-checkpoint-\d+\.json$/);
+      const checkpoint = JSON.parse(saved.text);
+      expect(Object.keys(checkpoint).sort()).toEqual([
+        'issuedAt',
+        'keyId',
+        'origin',
+        'rootHash',
+        'signature',
+        'treeSize',
+      ]);
+      expect(await log.innerText()).toContain(checkpoint.rootHash);
+      const events = await downloaded(
+        page,
+        log.getByRole('button', { name: "Download the period's audit events as CSV" }),
+      );
+      expect(events.name).toMatch(/^audit-log-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.csv$/);
+      expect(events.text.split('\r\n')[0]).toMatch(/^"seq","position","occurredAt","actor"/);
+      expect(events.text).toMatch(/"recordTransfer"/);
+      const pack = await downloaded(page, log.getByRole('button', { name: "Download the period's evidence pack" }));
+      expect(pack.name).toMatch(/^evidence-pack-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.zip$/);
+      expect(pack.text.slice(0, 2)).toBe('PK');
+      await log.scrollIntoViewIfNeeded();
+      await shot(page, 'audit-log');
       // The audit log's chain, verified on request.
       await page.getByRole('button', { name: 'Verify the whole chain' }).click();
       await page.getByText(/Intact: [\d,]+ events checked/).waitFor();
@@ -201,7 +235,14 @@ describe.skipIf(onPostgres || !existsSync(chromiumPath))(
       await signIn(page, tokens.compliance);
       await page.goto(`${base}/#/grant`);
       await page.getByLabel('Exporting office').selectOption({ label: 'Berlin sales office (DE)' });
-      await page.getByLabel('Contractor').selectOption({ label: 'Helpdesk Services Pvt Ltd (IN, Active)' });
+      // The picker asks the service: the words typed narrow the list to the one contractor.
+      await page.getByLabel('Find by name').fill('helpdesk serv');
+      await expect
+        .poll(() => page.getByLabel('Contractor', { exact: true }).locator('option').allInnerTexts())
+        .toEqual(['Choose a contractor', 'Helpdesk Services Pvt Ltd (IN, Active)']);
+      await page
+        .getByLabel('Contractor', { exact: true })
+        .selectOption({ label: 'Helpdesk Services Pvt Ltd (IN, Active)' });
       const verdict = page.locator('.verdict');
       // No mechanism chosen: the policy refuses, saying which mechanism the route needs.
       await expect
@@ -213,6 +254,10 @@ describe.skipIf(onPostgres || !existsSync(chromiumPath))(
       await page.getByRole('button', { name: 'Use SCC, module 2' }).click();
       await expect.poll(() => verdict.innerText(), { timeout: 20_000 }).toMatch(/^Allowed under SCC \(module 2\)/);
       expect(await page.getByLabel('Transfer mechanism').inputValue()).toBe('SCC');
+      await page.getByLabel('Find by name').fill('nothing like it');
+      await page.getByText('No contractor has that name.').waitFor();
+      // The choice stays while another search lists other names.
+      expect(await page.getByLabel('Contractor', { exact: true }).inputValue()).not.toBe('');
       await page.getByLabel('Purpose').selectOption('TECHNICAL_SUPPORT');
       await page
         .locator('label.check', { has: page.locator('code', { hasText: /^contact\.name$/ }) })
@@ -254,7 +299,87 @@ describe.skipIf(onPostgres || !existsSync(chromiumPath))(
       await expect
         .poll(() => page.getByRole('table').innerText())
         .toMatch(/^(?![\s\S]*ParcelPoint)[\s\S]*Mailsend Pty Ltd/);
+      // By name: the words a name starts with, with the other filters.
+      await page.getByLabel('Status').selectOption('');
+      await page.getByLabel('Name (words it starts with)').fill('card pay');
+      await page.getByLabel('Name (words it starts with)').press('Enter');
+      await expect
+        .poll(() => page.getByRole('table').innerText())
+        .toMatch(/^(?![\s\S]*Mailsend)[\s\S]*CardVault Payments Ltd/);
       expect(await seriousViolations(page)).toEqual([]);
+      expect(elsewhere).toEqual([]);
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+
+    test('a compliance officer re-papers the grant a policy change suspended, then issues and revokes a token', async () => {
+      const { page, context, elsewhere, errors } = await tab();
+      await signIn(page, tokens.compliance);
+      await page.goto(`${base}/#/queues`);
+      const findings = page.getByRole('region', { name: 'Policy findings' });
+      // The demo's finding: US adequacy suspended, OrderFlow's grant from Berlin waits, the SCCs offered.
+      const row = findings.getByRole('row').filter({ hasText: 'OrderFlow Inc.' });
+      await expect
+        .poll(() => row.innerText(), { timeout: 20_000 })
+        .toMatch(
+          /Berlin sales office \(DE\), Order fulfilment, ADEQUACY[\s\S]*Suspend adequacy: Demo: the EU-US Data Privacy Framework[\s\S]*US: the adequacy decision for US .* is suspended .*valid here: SCC module 2/i,
+        );
+      expect(await seriousViolations(page)).toEqual([]);
+      await shot(page, 'queues');
+      await row.getByRole('button', { name: 'Re-paper with SCC, module 2' }).click();
+      await findings.getByText("Re-papered: OrderFlow Inc.'s grant now rests on SCC, module 2.").waitFor();
+      await findings.getByText('No grant waits to be re-papered.').waitFor();
+      const { grants } = await graphql(
+        tokens.compliance,
+        '{ grants(first: 50, purpose: ORDER_FULFILMENT) { nodes { status mechanism sccModule contractor { legalName } } } }',
+      );
+      expect(grants.nodes).toContainEqual({
+        status: 'ACTIVE',
+        mechanism: 'SCC',
+        sccModule: 2,
+        contractor: { legalName: 'OrderFlow Inc.' },
+      });
+
+      // Its page: issue a token for the re-papered grant, shown once, then revoke it.
+      await page.goto(`${base}/#/contractors`);
+      await page.getByRole('link', { name: 'OrderFlow Inc.' }).click();
+      const tokensRegion = page.getByRole('region', { name: 'Access tokens' });
+      await tokensRegion.getByLabel('Order fulfilment').check();
+      await tokensRegion.getByLabel('contact.email').check();
+      await tokensRegion.getByRole('button', { name: 'Issue token' }).click();
+      const issued = await tokensRegion.getByLabel('The new token').inputValue();
+      expect(issued).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+      const viewer = async () =>
+        fetch(`${base}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${issued}` },
+          body: JSON.stringify({ query: '{ viewer { kind categories purposes contractor { legalName } } }' }),
+        });
+      const signedIn = await (await viewer()).json();
+      expect(signedIn.data.viewer).toEqual({
+        kind: 'CONTRACTOR',
+        categories: ['contact.email'],
+        purposes: ['ORDER_FULFILMENT'],
+        contractor: { legalName: 'OrderFlow Inc.' },
+      });
+      expect(await seriousViolations(page)).toEqual([]);
+      await tokensRegion.scrollIntoViewIfNeeded();
+      await shot(page, 'contractor-tokens');
+      await tokensRegion.getByRole('button', { name: 'Done, hide it' }).click();
+      expect(await tokensRegion.getByLabel('The new token').count()).toBe(0);
+      const tokenRow = tokensRegion.getByRole('row').filter({ hasText: 'Active' });
+      await tokenRow.getByRole('button', { name: /^Revoke / }).click();
+      await tokenRow.getByLabel('Reason').fill('Handed over by mistake');
+      await tokenRow.getByRole('button', { name: 'Confirm revoke' }).click();
+      await expect
+        .poll(() => tokensRegion.getByRole('row').nth(1).innerText())
+        .toMatch(/Revoked\s+Handed over by mistake/);
+      expect((await viewer()).status).toBe(401);
+      // Nothing issued without a purpose: the service's refusal is shown, and no token.
+      await tokensRegion.getByLabel('Order fulfilment').uncheck();
+      await tokensRegion.getByRole('button', { name: 'Issue token' }).click();
+      await expect.poll(() => tokensRegion.getByRole('alert').innerText()).toMatch(/^Not issued: Invalid input/);
+      expect(await tokensRegion.getByLabel('The new token').count()).toBe(0);
       expect(elsewhere).toEqual([]);
       expect(errors).toEqual([]);
       await context.close();

@@ -1,8 +1,8 @@
 // CSV exports never hand a spreadsheet a formula: every text cell of every export, lists included, is written
 // inert (a leading apostrophe before = + - @, tab or carriage return) and quoted, whatever the registry holds.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { csvField } from '../src/http/csv.js';
-import { ok } from './fixtures.js';
+import { csvBatch, csvField } from '../src/http/csv.js';
+import { issueToken, ok, registerContractor } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 import { PAST, csv, parseCsv, rawSql, recordOk, smallRegistry } from './transfer-fixtures.js';
 
@@ -179,5 +179,67 @@ test("a bad date in an export's query names its parameter, as the GraphQL argume
     message:
       'Invalid input: from: "2026-02-30T00:00:00Z" is no valid instant (an ISO 8601 date-time such as 2026-01-31T12:00:00Z)',
     extensions: { code: 'VALIDATION_FAILED' },
+  });
+});
+
+describe('the audit log export', () => {
+  const ACTOR = '=HYPERLINK("http://evil.example/actor")';
+  test('the events the auditLog filters select, oldest first, with their place in the log; text inert', async () => {
+    const hostile = await h.staffToken('COMPLIANCE', ACTOR);
+    const from = new Date(Date.now() - 60_000).toISOString();
+    await registerContractor(h, hostile, { legalName: '+Formula Ltd', country: 'DE' });
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const path = `/export/audit-log.csv?${new URLSearchParams({ from, to, actor: ACTOR })}`;
+    const res = await csv(h, auditor, path);
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="audit-log.csv"');
+    const [header, ...rows] = parseCsv(res.text);
+    expect(res.text.split('\r\n')[0]).toBe(
+      '"seq","position","occurredAt","actor","actorRole","action","entityType","entityId","before","after","leafHash"',
+    );
+    const col = (c: string) => rows.map((r) => r[header!.indexOf(c)]);
+    // Exactly what the list shows for the same filters.
+    const list = await h.gql(
+      auditor,
+      `query($from: DateTime, $to: DateTime, $actor: String) {
+        auditLog(first: 100, from: $from, to: $to, actor: $actor) { nodes { seq action } } }`,
+      { from, to, actor: ACTOR },
+    );
+    const events = list.body.data.auditLog.nodes as { seq: number; action: string }[];
+    expect(events.length).toBeGreaterThan(0);
+    expect(col('seq')).toEqual(events.map((e) => String(e.seq)).reverse());
+    expect(col('action')).toContain('registerContractor');
+    expect(new Set(col('actor'))).toEqual(new Set([`'${ACTOR}`]));
+    expect(col('after').some((a) => a!.includes('+Formula Ltd'))).toBe(true);
+    for (const row of rows) for (const cell of row) expect(cell).not.toMatch(DANGEROUS);
+  });
+
+  test('crosses keyset batches without losing or repeating an event', async () => {
+    const all = parseCsv((await csv(h, auditor, '/export/audit-log.csv')).text).slice(1);
+    const before = csvBatch.size;
+    csvBatch.size = 3;
+    try {
+      const batched = parseCsv((await csv(h, auditor, '/export/audit-log.csv')).text).slice(1);
+      expect(all.length).toBeGreaterThan(7);
+      expect(batched).toEqual(all);
+    } finally {
+      csvBatch.size = before;
+    }
+  });
+
+  test('an unknown filter or a bad date is refused naming it; a contractor token gets none', async () => {
+    const unknown = await csv(h, auditor, '/export/audit-log.csv?kind=x');
+    expect(unknown.status).toBe(400);
+    expect(JSON.parse(unknown.text).errors[0].message).toMatch(/kind: unknown filter; known: actor, entityType/);
+    const bad = await csv(h, auditor, '/export/audit-log.csv?to=yesterday');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text).errors[0].message).toMatch(/^Invalid input: to: must be/);
+    const contractor = await issueToken(h, compliance, {
+      contractorId: reg.india.id,
+      categories: ['contact.email'],
+      purposes: ['TECHNICAL_SUPPORT'],
+    });
+    expect((await csv(h, contractor.token, '/export/audit-log.csv')).status).toBe(403);
+    expect((await csv(h, undefined, '/export/audit-log.csv')).status).toBe(401);
   });
 });

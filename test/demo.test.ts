@@ -100,6 +100,19 @@ test('the demo is alive: a year of transfers, disclosure requests in every state
     contractor: { legalName: 'ParcelPoint Logistics B.V.' },
     kind: 'AUDIT_COOPERATION',
   });
+  // A policy finding waits: the US adequacy suspended, OrderFlow's grant is to be re-papered with the SCCs.
+  const f = await h.gql(
+    auditor,
+    '{ policyFindings(first: 10) { nodes { status contractor { legalName } policySuspensionReason suspendedByChange { kind } } } }',
+  );
+  expect(f.body.data.policyFindings.nodes).toEqual([
+    {
+      status: 'SUSPENDED_BY_POLICY',
+      contractor: { legalName: 'OrderFlow Inc.' },
+      policySuspensionReason: expect.stringMatching(/valid here: SCC module 2/),
+      suspendedByChange: { kind: 'suspendAdequacy' },
+    },
+  ]);
 });
 
 // The embedded database belongs to one process: the server, or `npm run demo`, or `npm run db:migrate`.

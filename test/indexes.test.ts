@@ -135,6 +135,12 @@ const cases: [name: string, query: () => string, table: string, indexes: string,
     'contractors_status_idx',
   ],
   [
+    'contractors by name',
+    () => '{ contractors(first: 5, name: "index") { nodes { id } } }',
+    'contractors',
+    'contractors_name_idx',
+  ],
+  [
     'contractors by service',
     () => '{ contractors(first: 5, service: HOSTING) { nodes { id } } }',
     'contractors',

@@ -1117,6 +1117,36 @@ describe('reads', () => {
     expect(new Set(nodes.map((n) => n.status))).toEqual(new Set(['TERMINATED']));
   });
 
+  test('contractors(name:): every word begins a word of the legal name, case-insensitive, with the other filters', async () => {
+    await registerContractor(h, compliance, { legalName: 'Nordlicht Softworks GmbH', country: 'CL' });
+    await registerContractor(h, compliance, { legalName: 'Softworks Nordic AB', country: 'CL' });
+    await registerContractor(h, compliance, { legalName: 'Cloudsoft S.A.', country: 'CL' });
+    const names = async (args: string) => {
+      const r = await h.gql(auditor, `{ contractors(${args}, first: 100) { nodes { legalName } } }`);
+      expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
+      return r.body.data.contractors.nodes.map((n: { legalName: string }) => n.legalName);
+    };
+    expect(await names('name: "soft", country: "CL"')).toEqual(['Nordlicht Softworks GmbH', 'Softworks Nordic AB']);
+    expect(await names('name: "NORD soft", country: "CL"')).toEqual([
+      'Nordlicht Softworks GmbH',
+      'Softworks Nordic AB',
+    ]);
+    expect(await names('name: "nordi softw"')).toEqual(['Softworks Nordic AB']);
+    expect(await names('name: "cloudsoft s.a."')).toEqual(['Cloudsoft S.A.']);
+    // Punctuation and operators of the search syntax are no words: they match nothing extra, and break nothing.
+    expect(await names('name: "soft & !nord | (x:*"')).toEqual([]);
+    expect(await names('name: "works"')).toEqual([]);
+    for (const [name, message] of [
+      ['  ', 'name: must hold a letter or a digit'],
+      ['x'.repeat(201), 'name: at most 200 characters'],
+    ]) {
+      const r = await h.gql(auditor, `query($name: String) { contractors(name: $name, first: 5) { nodes { id } } }`, {
+        name,
+      });
+      expect(r.body.errors?.[0]?.message).toBe(`Invalid input: ${message}`);
+    }
+  });
+
   test('obligations(dueWithinDays:) lists those expiring or due for review within N days', async () => {
     const c = await registerContractor(h, compliance, { legalName: 'Obligated Ltd', country: 'FR' });
     const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);

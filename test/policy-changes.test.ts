@@ -196,10 +196,16 @@ describe('ending US adequacy effective tomorrow', () => {
     expect((await grantStatus(sccGrant.id)).status).toBe('ACTIVE');
     const findings = await h.gql(
       compliance,
-      '{ policyFindings(first: 10) { nodes { id status policySuspensionReason } } }',
+      '{ policyFindings(first: 10) { nodes { id status policySuspensionReason suspendedByChange { kind effectiveAt } } } }',
     );
     expect(findings.body.data.policyFindings.nodes).toEqual([
-      { id: dpfGrant.id, status: 'SUSPENDED_BY_POLICY', policySuspensionReason: expect.stringMatching(/US/) },
+      {
+        id: dpfGrant.id,
+        status: 'SUSPENDED_BY_POLICY',
+        policySuspensionReason: expect.stringMatching(/US.*valid here: SCC module 2/),
+        // The change that caused it, as the findings queue shows it.
+        suspendedByChange: { kind: 'endAdequacy', effectiveAt: tomorrow.toISOString() },
+      },
     ]);
     // What the registry said yesterday is unchanged: the grant was ACTIVE then.
     const yesterday = new Date(h.clock.now().getTime() - DAY).toISOString();

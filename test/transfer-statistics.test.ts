@@ -138,3 +138,33 @@ describe('as CSV', () => {
     expect((await csv(h, undefined, `/export/top-contractors.csv?${period}`)).status).toBe(401);
   });
 });
+
+test('the planner knows how many months a period holds (statistics on the month expression), so it hashes them', async () => {
+  // 3,000 transfers over three months; without the statistics the planner guesses 200 groups (at 1,000,000
+  // transfers: one per row, and it sorts the whole period on disk instead of hashing 36 months).
+  await h.asOwner(`
+    insert into transfers (occurred_at, kind, exporter_office_id, exporter_country, importer_kind, importer_contractor_id,
+      importer_country, categories, purpose, mechanism, policy_explanation, record_count, cross_border, third_country, recorded_by)
+    select timestamptz '2023-01-01' + (i % 90) * interval '1 day', 'CONTRACTOR_SHARE', o.id, o.country, 'CONTRACTOR', c.id,
+      c.country, array['contact.email'], 'TECHNICAL_SUPPORT', 'NOT_REQUIRED', 'test', 1, false, false, 'test'
+    from generate_series(1, 3000) i, (select id, country from offices limit 1) o, (select id, country from contractors limit 1) c`);
+  await h.asOwner('analyze transfers');
+  const sent: { sql: string; params: unknown[] }[] = [];
+  const capture = (sql: string, params: unknown[]) => sent.push({ sql, params });
+  h.database.onQuery.add(capture);
+  const r = await h.gql(auditor, STATS, { from: '2023-01-01T00:00:00Z', to: '2023-04-01T00:00:00Z' });
+  h.database.onQuery.delete(capture);
+  expect(r.body.data.monthlyTransferVolume.map((m: { month: string }) => m.month)).toEqual([
+    '2023-01',
+    '2023-02',
+    '2023-03',
+  ]);
+  const statement = sent.find((s) => s.sql.includes('date_trunc'))!;
+  const inline = statement.sql.replace(/\$(\d+)/g, (_, n) => `'${String(statement.params[Number(n) - 1])}'`);
+  const [row] = (await h.asOwner(`explain (format json) ${inline}`)) as Record<string, any>[];
+  const plan = row!['QUERY PLAN'];
+  const root = (typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan;
+  const aggregate = root['Node Type'] === 'Aggregate' ? root : root.Plans[0];
+  expect(aggregate['Node Type']).toBe('Aggregate');
+  expect(aggregate['Plan Rows']).toBeLessThanOrEqual(10);
+});

@@ -1,7 +1,7 @@
 // A year of the demo registry's life, so every view of the console shows something on the first start: transfers
 // on every route its grants open (an onward one among them), disclosure requests in every state (one overdue),
-// shared records with an opt-out, and one contractor's reads of them. All through the registry's own functions,
-// audited as the demo loader's (or, for its reads, the contractor's) changes.
+// shared records with an opt-out, one contractor's reads of them, and a policy change that suspends a grant. All
+// through the registry's own functions, audited as the demo loader's (or, for its reads, the contractor's) changes.
 import type { ContractorPrincipal, StaffPrincipal } from '../auth/principal.js';
 import type { Purpose } from '../db/enums.js';
 import {
@@ -11,6 +11,7 @@ import {
   withdrawDisclosureRequest,
 } from '../registry/disclosures.js';
 import { acknowledgeObligation, addObligation } from '../registry/obligations.js';
+import { applyPolicyChange } from '../registry/policy-changes.js';
 import { fetchSharedRecords, importSharedRecords, recordOptOut } from '../registry/shared-records.js';
 import { publicId } from '../registry/ids.js';
 import { recordTransfer } from '../registry/transfers.js';
@@ -129,6 +130,12 @@ export async function loadDemoActivity(deps: RegistryDeps, loader: StaffPrincipa
     sourceDocument: 'Data Processing Agreement v3',
     clause: '11.1',
     effectiveFrom: new Date(now - DAY).toISOString().slice(0, 10),
+  });
+  // Last, a policy change with a finding: the EU's US adequacy suspended, so OrderFlow's grant from Berlin waits in
+  // the compliance queue to be re-papered with the SCCs the refusal names.
+  await applyPolicyChange(deps, loader, {
+    reason: 'Demo: the EU-US Data Privacy Framework is under review; rely on SCCs until it is confirmed.',
+    suspendAdequacy: { jurisdiction: 'EU_EEA', country: 'US' },
   });
 }
 

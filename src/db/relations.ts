@@ -31,6 +31,7 @@ export const relations = defineRelations({ ...tables, ...history }, (r) => ({
     contractor: r.one.contractors({ from: r.grants.contractorId, to: r.contractors.id, optional: false }),
     office: r.one.offices({ from: r.grants.officeId, to: r.offices.id, optional: false }),
     parentGrant: r.one.grants({ from: r.grants.parentGrantId, to: r.grants.id, alias: 'onward' }),
+    suspendedByChange: r.one.policyChanges({ from: r.grants.suspendedByChangeId, to: r.policyChanges.id }),
     onwardGrants: r.many.grants({ from: r.grants.id, to: r.grants.parentGrantId, alias: 'onward' }),
     categories: r.many.dataCategories({
       from: r.grants.id.through(r.grantCategories.grantId),
@@ -91,6 +92,7 @@ export const relations = defineRelations({ ...tables, ...history }, (r) => ({
       to: r.grantsHistory.id,
       alias: 'onwardHistory',
     }),
+    suspendedByChange: r.one.policyChanges({ from: r.grantsHistory.suspendedByChangeId, to: r.policyChanges.id }),
     categories: r.many.dataCategories({
       from: r.grantsHistory.id.through(r.grantCategories.grantId),
       to: r.dataCategories.key.through(r.grantCategories.categoryKey),

@@ -96,6 +96,8 @@ export const contractors = pgTable(
     index('contractors_country_idx').on(t.country, t.id),
     index('contractors_status_idx').on(t.status, t.id),
     index('contractors_services_idx').using('gin', t.services),
+    // The list's name filter: words of the legal name, matched by prefix (src/registry/contractors.ts).
+    index('contractors_name_idx').using('gin', sql`to_tsvector('simple', translate(${t.legalName}, './@:', '    '))`),
     index('contractors_parent_idx').on(t.parentContractorId),
   ],
 );

@@ -85,6 +85,10 @@ builder.queryFields((t) => ({
       authScopes: { staff: true },
       extensions: asOfRoot.extensions,
       args: {
+        name: t.arg.string({
+          required: false,
+          description: 'Every word given begins a word of the legal name ("north soft"), case-insensitive.',
+        }),
         country: t.arg.string({ required: false }),
         status: t.arg({ type: ContractorStatusEnum, required: false }),
         service: t.arg({

@@ -75,6 +75,11 @@ export const Grant = builder.drizzleNode('grants', {
       nullable: true,
       description: 'Why the policy change refuses its route with the mechanism it records.',
     }),
+    suspendedByChange: t.relation('suspendedByChange', {
+      nullable: true,
+      authScopes: { staff: true },
+      description: 'The policy change that suspends it (null: none does).',
+    }),
     createdBy: t.exposeString('createdBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),

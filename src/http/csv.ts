@@ -1,5 +1,6 @@
-// CSV downloads for staff: the filtered transfer history (same filters as `transfers`), the transparency report and
-// the records of processing. Transfers stream in keyset batches, so memory stays flat however long the history is.
+// CSV downloads for staff: the filtered transfer history (same filters as `transfers`), the audit log (same filters
+// as `auditLog`), the transparency report, the records of processing and the auditor's aggregates. The transfers
+// and the audit log stream in keyset batches, so memory stays flat however long the history is.
 import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
@@ -8,6 +9,7 @@ import { DomainError, ValidationError } from '../errors.js';
 import { decodeOptionalId } from '../graphql/input.js';
 import { dateTime } from '../graphql/scalars.js';
 import { TRANSPARENCY_COLUMNS, transparencyReport } from '../registry/disclosures.js';
+import { AUDIT_LOG_FILTERS, auditLogHistory } from '../registry/audit-log.js';
 import { publicId } from '../registry/ids.js';
 import { recordsOfProcessing } from '../registry/records-of-processing.js';
 import {
@@ -28,6 +30,7 @@ export const EXPORT_PATHS = {
   transferFlows: '/export/transfer-flows.csv',
   monthlyVolume: '/export/monthly-volume.csv',
   topContractors: '/export/top-contractors.csv',
+  auditLog: '/export/audit-log.csv',
 } as const;
 
 /** Rows per keyset batch of the transfers export (tests lower it to cross batch boundaries). */
@@ -118,11 +121,29 @@ const TRANSFER_CSV_COLUMNS = [
   'policyExplanation',
 ] as const;
 
+/** Refuses a query parameter that is none of the list's filters, naming those it has. */
+function onlyFilters(params: URLSearchParams, known: readonly string[]) {
+  const unknown = [...params.keys()].filter((k) => !known.includes(k));
+  if (unknown.length) throw ValidationError.field(unknown[0]!, `unknown filter; known: ${known.join(', ')}`);
+}
+
+/**
+ * A streamed export's batches, the first read before the answer starts: a database that cannot answer gets the
+ * request a status (503), not a 200 whose body breaks off after the header line.
+ */
+async function readFirst<T>(batches: AsyncGenerator<T>): Promise<AsyncGenerator<T>> {
+  const first = await batches.next();
+  return (async function* pages() {
+    if (first.done) return;
+    yield first.value;
+    yield* batches;
+  })();
+}
+
 /** The transfers export's lines (header first) for `params` (the list's filters), validated and the first batch read. */
 export async function transferCsvLines(db: Db, params: URLSearchParams): Promise<AsyncGenerator<string>> {
   const known = Object.keys(transferFilterSchema.shape);
-  const unknown = [...params.keys()].filter((k) => !known.includes(k));
-  if (unknown.length) throw ValidationError.field(unknown[0]!, `unknown filter; known: ${known.join(', ')}`);
+  onlyFilters(params, known);
   const raw: Record<string, unknown> = Object.fromEntries(known.map((k) => [k, params.get(k) ?? undefined]));
   Object.assign(raw, {
     from: dateParam(params, 'from'),
@@ -131,18 +152,11 @@ export async function transferCsvLines(db: Db, params: URLSearchParams): Promise
     thirdCountryOnly: boolParam(params, 'thirdCountryOnly'),
   });
   const contractorId = decodeOptionalId('Contractor', params.get('contractorId') ?? undefined, 'args.contractorId');
-  const history = transferHistory(db, { ...raw, contractorId }, csvBatch.size); // validated before the first byte is sent
-  // The first batch is read before the answer starts: a database that cannot answer gets the request a status
-  // (503), not a 200 whose body breaks off after the header line.
-  const first = await history.next();
-  async function* pages() {
-    if (first.done) return;
-    yield first.value;
-    yield* history;
-  }
+  // validated before the first byte is sent
+  const pages = await readFirst(transferHistory(db, { ...raw, contractorId }, csvBatch.size));
   async function* rows() {
     yield csvLine([...TRANSFER_CSV_COLUMNS]);
-    for await (const page of pages()) {
+    for await (const page of pages) {
       yield page
         .map((t) =>
           csvLine([
@@ -163,6 +177,57 @@ export async function transferCsvLines(db: Db, params: URLSearchParams): Promise
             t.thirdCountry,
             t.derogationJustification,
             t.policyExplanation,
+          ]),
+        )
+        .join('');
+    }
+  }
+  return rows();
+}
+
+const AUDIT_LOG_CSV_COLUMNS = [
+  'seq',
+  'position',
+  'occurredAt',
+  'actor',
+  'actorRole',
+  'action',
+  'entityType',
+  'entityId',
+  'before',
+  'after',
+  'leafHash',
+] as const;
+
+/**
+ * The audit log's lines for `params` (the `auditLog` list's filters), oldest first: each event as written (before
+ * and after as JSON) with its place in the log and leaf hash once sealed (empty until then).
+ */
+export async function auditLogCsvLines(db: Db, params: URLSearchParams): Promise<AsyncGenerator<string>> {
+  onlyFilters(params, AUDIT_LOG_FILTERS);
+  const args = {
+    ...Object.fromEntries(AUDIT_LOG_FILTERS.map((k) => [k, params.get(k) ?? undefined])),
+    from: dateParam(params, 'from'),
+    to: dateParam(params, 'to'),
+  };
+  const pages = await readFirst(auditLogHistory(db, args, csvBatch.size));
+  async function* rows() {
+    yield csvLine([...AUDIT_LOG_CSV_COLUMNS]);
+    for await (const page of pages) {
+      yield page
+        .map((e) =>
+          csvLine([
+            e.seq,
+            e.seal?.position,
+            new Date(e.occurredAt),
+            e.actor,
+            e.actorRole,
+            e.action,
+            e.entityType,
+            e.entityId,
+            e.before == null ? null : JSON.stringify(e.before),
+            e.after == null ? null : JSON.stringify(e.after),
+            e.seal?.leafHash,
           ]),
         )
         .join('');
@@ -296,6 +361,8 @@ export async function exportCsv(
           topContractors(db, periodParams(url.searchParams)),
           (r) => [publicId('Contractor', r.contractorId), r.legalName, r.country, r.transfers, r.records],
         );
+      case EXPORT_PATHS.auditLog:
+        return csvResponse('audit-log.csv', await auditLogCsvLines(db, url.searchParams));
       default:
         return problem(404, 'NOT_FOUND', 'No such export');
     }

@@ -3,6 +3,7 @@
 // auditor fetches to check it (src/audit/offline.ts): signed checkpoints, entries, inclusion and consistency
 // proofs. Events are written only by the one write path (tx.ts → audit/write.ts) and placed in the log by the
 // sealer (audit/seal.ts); nothing here changes them.
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Checkpoint } from '../audit/checkpoint.js';
 import { keyOfCanonical } from '../audit/row-check.js';
@@ -29,6 +30,7 @@ import {
 } from '../audit/tree.js';
 import { verifyAuditChain, type ChainVerification } from '../audit/verify.js';
 import type { Queryable } from '../db/client.js';
+import { auditEvents } from '../db/tables.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { MAX_PAGE_SIZE } from './paging.js';
 import { parseInput } from './validation.js';
@@ -63,6 +65,43 @@ export function auditLogFilters(args: unknown) {
         }
       : {}),
   };
+}
+
+/** The filters `auditLogFilters` takes, by name: what the audit log's CSV export accepts as query parameters. */
+export const AUDIT_LOG_FILTERS = Object.keys(auditLogFilterSchema.shape);
+
+/**
+ * The events the `auditLog` filters select, oldest first ((occurredAt, seq): a range of the time index), in keyset
+ * batches of `batchSize`, each with its place in the log when sealed: the audit log's CSV export.
+ */
+export function auditLogHistory(db: Queryable, args: unknown, batchSize: number) {
+  const where = auditLogFilters(args);
+  return (async function* batches() {
+    let cursor: { at: string; seq: number } | undefined;
+    for (;;) {
+      const after = cursor;
+      const page = await db.query.auditEvents.findMany({
+        where: (after
+          ? {
+              AND: [
+                where,
+                {
+                  RAW: (e: typeof auditEvents) =>
+                    sql`(${e.occurredAt}, ${e.seq}) > (${after.at}::timestamptz, ${after.seq})`,
+                },
+              ],
+            }
+          : where) as never,
+        orderBy: { occurredAt: 'asc', seq: 'asc' },
+        limit: batchSize,
+        with: { seal: { columns: { position: true, leafHash: true } } },
+      });
+      if (page.length) yield page;
+      if (page.length < batchSize) return;
+      const last = page.at(-1)!;
+      cursor = { at: last.occurredAt, seq: last.seq };
+    }
+  })();
 }
 
 /**

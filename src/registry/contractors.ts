@@ -1,6 +1,6 @@
 // Contractors: outside companies that receive data; their record, status lifecycle and processing locations.
 // The status rules themselves (what each status allows) are in contractor-status.ts, shared with every aggregate.
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AuditEntry } from '../audit/write.js';
 import type { Principal } from '../auth/principal.js';
@@ -54,16 +54,40 @@ const addProcessingLocationSchema = z
   .object({ contractorId: id, country, operations: z.array(z.enum(OPERATIONS)).min(1, 'at least one operation') })
   .strict();
 
+/**
+ * The `name` filter as a text-search query: every word given must begin a word of the legal name ("north soft"
+ * finds "Northwind Softworks Ltd"), case-insensitive; the GIN index `contractors_name_idx` serves it.
+ */
+function nameQuery(name: string): string {
+  const words = name.match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (name.length > 200) throw ValidationError.field('name', 'at most 200 characters');
+  if (!words.length) throw ValidationError.field('name', 'must hold a letter or a digit');
+  return words.map((w) => `${w}:*`).join(' & ');
+}
+
+/**
+ * SQL: the legal name's words, as `contractors_name_idx` indexes them. Dots, slashes, @ and colons part words: the
+ * text-search parser would otherwise read "S.A." or "example.com" as one host or file name.
+ */
+const legalNameWords = (c: typeof contractors) => sql`to_tsvector('simple', translate(${c.legalName}, './@:', '    '))`;
+
 /** The relational-query `where` of the `contractors` list. */
 export function contractorFilters(f: {
+  name?: string | null;
   country?: string | null;
   status?: ContractorStatus | null;
   service?: Service | null;
 }) {
+  const raw: ((c: typeof contractors) => SQL)[] = [];
+  if (f.service) raw.push((c) => sql`${c.services} @> array[${f.service}]::service[]`);
+  if (f.name != null) {
+    const query = nameQuery(f.name);
+    raw.push((c) => sql`${legalNameWords(c)} @@ to_tsquery('simple', ${query})`);
+  }
   return {
     ...(f.country ? { country: f.country.toUpperCase() } : {}),
     ...(f.status ? { status: f.status } : {}),
-    ...(f.service ? { RAW: (c: typeof contractors) => sql`${c.services} @> array[${f.service}]::service[]` } : {}),
+    ...(raw.length ? { RAW: (c: typeof contractors) => and(...raw.map((r) => r(c)))! } : {}),
   };
 }
 

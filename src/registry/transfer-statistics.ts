@@ -73,20 +73,24 @@ export const MONTHLY_COLUMNS = [
   'thirdCountryRecords',
 ] as const satisfies readonly (keyof MonthlyVolume)[];
 
-/** Transfers over [from, to) per calendar month (UTC); months without a transfer are left out. */
+/**
+ * Transfers over [from, to) per calendar month (UTC); months without a transfer are left out. Grouped by the
+ * month's first instant and formatted once per month: formatting every row (to_char) cost more than the scan
+ * itself at 1,000,000 transfers (BENCHMARKS.md).
+ */
 export async function monthlyVolume(db: Queryable, args: unknown): Promise<MonthlyVolume[]> {
-  const month = sql<string>`to_char(${transfers.occurredAt} at time zone 'UTC', 'YYYY-MM')`;
+  const monthStart = sql`date_trunc('month', ${transfers.occurredAt} at time zone 'UTC')`;
   const rows = await db
     .select({
-      month,
+      month: sql<string>`to_char(${monthStart}, 'YYYY-MM')`,
       transfers: count,
       records,
       thirdCountryRecords: sql<number>`coalesce(sum(${transfers.recordCount}) filter (where ${transfers.thirdCountry}), 0)::bigint`,
     })
     .from(transfers)
     .where(period(args))
-    .groupBy(month)
-    .orderBy(month);
+    .groupBy(monthStart)
+    .orderBy(monthStart);
   return rows.map((r) => ({
     month: r.month,
     transfers: Number(r.transfers),
