@@ -11,6 +11,7 @@ import { base64url, compactVerify, createLocalJWKSet } from 'jose';
 import { leafHash as leafHashOf } from '../src/audit/merkle.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { formatPackReport, verifyPack } from '../src/audit/pack.js';
+import { periodEntries, type PeriodCursor } from '../src/audit/tree.js';
 import { startHarness, type Harness } from './harness.js';
 import { contractorWithToken } from './fixtures.js';
 import { parseCsv, recordOk, smallRegistry } from './transfer-fixtures.js';
@@ -126,6 +127,14 @@ print(json.dumps({f['name']: hashlib.sha256(z.read(f['name'])).hexdigest() == f[
     expect(parseCsv(files['transparency-report.csv']!.toString())[0]).toContain('authorityType');
     const verification = JSON.parse(files['verification.json']!.toString());
     expect(verification).toMatchObject({ ok: true, firstBroken: null, rows: { ok: true, problemCount: 0 } });
+    // The events were written now, outside the period: the proofs are those of the events that recorded its transfer.
+    const proofs = files['inclusion-proofs.jsonl']!.toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(proofs.map((p) => JSON.parse(p.entry))).toEqual([
+      expect.objectContaining({ action: 'recordTransfer', after: expect.objectContaining({ recordCount: 7 }) }),
+    ]);
     const policy = JSON.parse(files['policy.json']!.toString());
     expect(policy.start.at).toBe('2025-01-01T00:00:00.000Z');
     expect(policy.end.at).toBe('2025-07-01T00:00:00.000Z');
@@ -229,6 +238,33 @@ describe('checked offline: npm run verify -- --pack', () => {
     const run = await promisify(execFile)('node', ['--import', 'tsx', 'src/cli/verify.ts', '--pack', zip]);
     expect(run.stdout).toContain('VERIFIED: the pack is whole');
   }, 60_000);
+
+  test("a period's events page by page (by time, then its transfers' events) as in one page", async () => {
+    await h.sealer.sealNow();
+    const [{ n }]: any[] = await h.asOwner('select max(position)::int as n from audit_seals');
+    const all = async (period: { from: Date; to: Date }, limit: number) => {
+      const out: number[] = [];
+      let cursor: PeriodCursor | null = null;
+      do {
+        const page: Awaited<ReturnType<typeof periodEntries>> = await periodEntries(
+          h.database.db,
+          period,
+          Number(n),
+          cursor,
+          limit,
+        );
+        out.push(...page.entries.map((e) => e.position));
+        cursor = page.next;
+      } while (cursor);
+      return out;
+    };
+    const wide = { from: new Date(FROM), to: new Date(Date.now() + 86_400_000) };
+    const narrow = { from: new Date(FROM), to: new Date(TO) };
+    expect(await all(wide, 2)).toEqual(await all(wide, 1000));
+    expect((await all(wide, 1000)).length).toBe(Number(n));
+    expect(await all(narrow, 1)).toEqual(await all(narrow, 1000));
+    expect(await all(narrow, 1000)).toHaveLength(1);
+  });
 
   test('a proof changed: its position named; a CSV byte changed: its file named; the command exits 1', async () => {
     const { zip } = await unpack(period());

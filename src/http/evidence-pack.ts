@@ -112,7 +112,7 @@ export async function evidencePack(
     yield hashed('verification.json', json(verification), entries);
     yield hashed(CHECKPOINT, json(checkpoint), entries);
     yield hashed(CHECKPOINT_KEYS, json(checkpointSigner.jwks()), entries);
-    // One line per sealed event of the period that the checkpoint's tree holds: the event and its audit path.
+    // One line per sealed event of the period (or of its transfers) that the checkpoint's tree holds, with its path.
     let proofs = 0;
     yield hashed(
       PROOFS,
@@ -149,7 +149,8 @@ export async function evidencePack(
             file: PROOFS,
             events: proofs,
             treeSize: checkpoint?.treeSize ?? 0,
-            covers: 'sealed events that occurred in [from, to), in the tree of the checkpoint',
+            covers:
+              'sealed events in the tree of the checkpoint that occurred in [from, to) or recorded a transfer of it',
           },
           signature: {
             file: SIGNATURE,

@@ -27,6 +27,7 @@ import {
   periodEntries,
   rootOf,
   type LogEntry,
+  type PeriodCursor,
 } from '../audit/tree.js';
 import { verifyAuditChain, type ChainVerification } from '../audit/verify.js';
 import type { Queryable } from '../db/client.js';
@@ -242,26 +243,24 @@ export interface PackProof {
 }
 
 /**
- * The sealed events that occurred in [from, to) and lie in the tree of `treeSize` events (a signed checkpoint's),
- * each with its inclusion proof: pages of 500, two statements a page (entries; every subtree the page's proofs read).
+ * The sealed events of a period that lie in the tree of `treeSize` events (a signed checkpoint's) — those that
+ * occurred in [from, to) and those that recorded a transfer of the period — each with its inclusion proof: pages of
+ * 500, two statements a page (entries; every subtree the page's proofs read).
  */
 export async function* periodInclusionProofs(
   db: Queryable,
   period: { from: Date; to: Date },
   treeSize: number,
 ): AsyncGenerator<PackProof> {
-  const PAGE = 500;
-  let after: { occurredAt: string; seq: number } | null = null;
-  for (;;) {
-    const entries = await periodEntries(db, period, treeSize, after, PAGE);
+  let cursor: PeriodCursor | null = null;
+  do {
+    const page = await periodEntries(db, period, treeSize, cursor, 500);
     const paths = await inclusionProofsOf(
       db,
-      entries.map((e) => e.position),
+      page.entries.map((e) => e.position),
       treeSize,
     );
-    for (const [i, e] of entries.entries()) yield { ...e, path: paths[i]! };
-    if (entries.length < PAGE) return;
-    const last = entries[entries.length - 1]!;
-    after = { occurredAt: last.occurredAt, seq: last.seq };
-  }
+    for (const [i, e] of page.entries.entries()) yield { ...e, path: paths[i]! };
+    cursor = page.next;
+  } while (cursor);
 }
