@@ -2,12 +2,15 @@
 // (detached Ed25519 JWS) by a key /.well-known/jwks.json publishes; the period's CSVs from the exports; typed
 // 400s for a bad period, staff only.
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { base64url, compactVerify, createLocalJWKSet } from 'jose';
+import { base64url, CompactSign, compactVerify, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
+import { checkpointSigner, type Checkpoint } from '../src/audit/checkpoint.js';
+import { readZip } from '../src/audit/unzip.js';
+import { zipStream } from '../src/http/zip.js';
 import { leafHash as leafHashOf } from '../src/audit/merkle.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { formatPackReport, verifyPack } from '../src/audit/pack.js';
@@ -318,6 +321,72 @@ describe('checked offline: npm run verify -- --pack', () => {
       detail: 'the manifest does not match its signature',
     });
   }, 60_000);
+});
+
+describe('a pack forged with keys of its own', () => {
+  test('passes on its own keys; a saved checkpoint pins the checkpoint key and the published keys refuse it', async () => {
+    await h.sealer.sealNow();
+    const saved = (await (await get('/.well-known/audit-checkpoint')).json()) as Checkpoint;
+    const { zip } = await unpack(`from=${FROM}&to=${TO}`);
+    const files = readZip(readFileSync(zip));
+    // The forger signs the real tree head with a checkpoint key of their own, labelled with the registry's key id,
+    // and re-signs the manifest with a JWS key of their own.
+    const mine = checkpointSigner(randomBytes(32));
+    const { keyId: _mine, signature: _sig, ...body } = JSON.parse(files.get('checkpoint.json')!.toString());
+    const forgedCheckpoint = { ...mine.sign(body), keyId: saved.keyId };
+    const forgedKeys = { keys: mine.jwks().keys.map((k) => ({ ...k, kid: saved.keyId })) };
+    files.set('checkpoint.json', Buffer.from(`${JSON.stringify(forgedCheckpoint, null, 2)}\n`));
+    files.set('checkpoint-keys.json', Buffer.from(`${JSON.stringify(forgedKeys, null, 2)}\n`));
+    const manifest = JSON.parse(files.get('manifest.json')!.toString());
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    manifest.checkpoint = forgedCheckpoint;
+    manifest.signature.publicKey = { ...(await exportJWK(publicKey)), kid: manifest.signature.kid };
+    for (const f of manifest.files) {
+      const bytes = files.get(f.name)!;
+      f.bytes = bytes.length;
+      f.sha256 = createHash('sha256').update(bytes).digest('hex');
+    }
+    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    files.set('manifest.json', manifestBytes);
+    const [head, , signature] = (
+      await new CompactSign(manifestBytes)
+        .setProtectedHeader({ alg: 'EdDSA', kid: manifest.signature.kid })
+        .sign(privateKey)
+    ).split('.');
+    files.set('manifest.json.jws', Buffer.from(`${head}..${signature}\n`));
+    const forged = join(dir, 'forged-keys.zip');
+    const chunks: Uint8Array[] = [];
+    for await (const c of zipStream(
+      (async function* () {
+        for (const [name, bytes] of files)
+          yield {
+            name,
+            data: (async function* () {
+              yield bytes;
+            })(),
+          };
+      })(),
+      new Date(),
+    ))
+      chunks.push(c);
+    writeFileSync(forged, Buffer.concat(chunks));
+
+    // On its own keys it is whole: that is all the pack's own keys can show.
+    expect((await checkPack(forged)).ok).toBe(true);
+    // A checkpoint saved from the registry pins its checkpoint key by thumbprint: the forged key is named.
+    const pinned = await verifyPack(readFileSync(forged), { file: forged, saved });
+    expect(pinned.findings.find((f) => f.check === 'checkpoint')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining(`not by the key of the saved checkpoint (${saved.keyId})`),
+    });
+    // The real pack passes the same pin.
+    const real = await verifyPack(readFileSync(zip), { file: zip, saved });
+    expect(real.ok, formatPackReport(real)).toBe(true);
+    expect(real.findings.find((f) => f.check === 'checkpoint')?.detail).toContain('the key of the saved checkpoint');
+    // The published keys refuse both signatures.
+    const published = await checkPack(forged, 'http://registry.test');
+    expect(published.findings.filter((f) => !f.ok).map((f) => f.check)).toEqual(['pack signature', 'checkpoint']);
+  });
 });
 
 describe('refused', () => {

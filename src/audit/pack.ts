@@ -3,9 +3,12 @@
 // checkpoint's root (RFC 9162). What a key proves depends on where it comes from: the keys inside the pack show the
 // pack is whole and self-consistent, but anyone can make a pack with keys of their own; the keys the registry
 // publishes (--url: /.well-known/jwks.json and /.well-known/audit-checkpoint-keys.json) show the registry made it.
+// Offline, a checkpoint the auditor saved from the registry earlier pins the checkpoint key (its id is the key's
+// RFC 7638 thumbprint): the pack's checkpoint and proofs are then the registry's, though its files are only as
+// trustworthy as the manifest's key.
 import { createHash } from 'node:crypto';
 import { base64url, compactVerify, importJWK, type JWK } from 'jose';
-import { checkpointSignatureError, type Checkpoint, type PublicJwk } from './checkpoint.js';
+import { checkpointKeyId, checkpointSignatureError, type Checkpoint, type PublicJwk } from './checkpoint.js';
 import { leafHash, verifyInclusion } from './merkle.js';
 import type { Finding } from './offline.js';
 import { readZip } from './unzip.js';
@@ -53,14 +56,16 @@ async function published<T>(fetcher: typeof fetch, url: string, path: string): P
 
 export async function verifyPack(
   zip: Buffer,
-  o: { file: string; url?: string; fetch?: typeof fetch },
+  o: { file: string; url?: string; saved?: Checkpoint; fetch?: typeof fetch },
 ): Promise<PackReport> {
   const findings: Finding[] = [];
   const add = (f: Finding) => findings.push(f);
   const report: PackReport = {
     ok: false,
     file: o.file,
-    keysFrom: o.url ? `the keys ${o.url} publishes` : 'the keys in the pack itself',
+    keysFrom: o.url
+      ? `the keys ${o.url} publishes`
+      : `the keys in the pack itself${o.saved ? ', the checkpoint key pinned by the saved checkpoint' : ''}`,
     findings,
   };
   const done = () => ({ ...report, ok: findings.length > 0 && findings.every((f) => f.ok) });
@@ -143,10 +148,24 @@ export async function verifyPack(
       : parse<{ keys: PublicJwk[] }>(files.get('checkpoint-keys.json'), 'checkpoint-keys.json');
     const error = checkpointSignatureError(checkpoint, keys);
     if (error) throw new Error(error);
+    let pinned = '';
+    if (o.saved) {
+      // The key that verified the signature must be the one of the saved checkpoint: its thumbprint, not its label.
+      const x = keys.keys.find((k) => k.kid === checkpoint!.keyId)?.x ?? '';
+      if (checkpointKeyId(x) !== o.saved.keyId)
+        throw new Error(
+          `signed by key ${checkpointKeyId(x)}, not by the key of the saved checkpoint (${o.saved.keyId})`,
+        );
+      if (checkpoint.origin !== o.saved.origin)
+        throw new Error(`a checkpoint of ${checkpoint.origin}; the saved one is of ${o.saved.origin}`);
+      if (checkpoint.treeSize === o.saved.treeSize && checkpoint.rootHash !== o.saved.rootHash)
+        throw new Error(`the root of ${checkpoint.treeSize} events differs from the saved checkpoint's`);
+      pinned = ', the key of the saved checkpoint';
+    }
     add({
       ok: true,
       check: 'checkpoint',
-      detail: `${checkpoint.treeSize} events, root ${checkpoint.rootHash}, signed ${checkpoint.issuedAt} by key ${checkpoint.keyId}`,
+      detail: `${checkpoint.treeSize} events, root ${checkpoint.rootHash}, signed ${checkpoint.issuedAt} by key ${checkpoint.keyId}${pinned}`,
     });
   } catch (e) {
     add({ ok: false, check: 'checkpoint', detail: (e as Error).message });

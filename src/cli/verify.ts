@@ -3,12 +3,13 @@
 // HTTP, and prints a report; or, with --pack, an evidence pack on its own (--url: against the published keys).
 // Exit code 0: verified; 1: something failed (the report says what and where); 2: usage.
 import { readFileSync } from 'node:fs';
+import type { Checkpoint } from '../audit/checkpoint.js';
 import { formatReport, isCheckpoint, verifyRemoteLog } from '../audit/offline.js';
 import { formatPackReport, verifyPack } from '../audit/pack.js';
 import { cliArgs, runCli } from './args.js';
 
 const usage =
-  'npm run --silent verify -- --url <registry> --checkpoint saved.json [--events 3,17] [--sample n] [--full] [--rows] [--json]\n       npm run --silent verify -- --pack evidence-pack.zip [--url <registry>] [--json]';
+  'npm run --silent verify -- --url <registry> --checkpoint saved.json [--events 3,17] [--sample n] [--full] [--rows] [--json]\n       npm run --silent verify -- --pack evidence-pack.zip [--url <registry> | --checkpoint saved.json] [--json]';
 const help = `Verifies a registry's audit log against a checkpoint saved earlier (curl <registry>/.well-known/audit-checkpoint > saved.json).
 
 usage: ${usage}
@@ -23,7 +24,8 @@ usage: ${usage}
                 event (implies --full)
   --pack        check an evidence pack instead: every file against the manifest, the manifest's signature, the
                 checkpoint's signature and every inclusion proof against its root. With --url, the keys are the
-                ones the registry publishes (proof of who made it); without, the pack's own (proof it is whole)
+                ones the registry publishes (proof of who made it); without, the pack's own (proof it is whole),
+                and a --checkpoint saved from the registry earlier pins the checkpoint's key
   --json        print the report as JSON
   -h, --help    this text
 
@@ -49,7 +51,13 @@ const args = cliArgs(
 if (args.pack) {
   const file = args.pack;
   await runCli('verify', async () => {
-    const report = await verifyPack(readFileSync(file), { file, url: args.url });
+    let saved: Checkpoint | undefined;
+    if (args.checkpoint) {
+      const c: unknown = JSON.parse(readFileSync(args.checkpoint, 'utf8'));
+      if (!isCheckpoint(c)) throw new Error(`${args.checkpoint} is not a checkpoint as the registry serves it`);
+      saved = c;
+    }
+    const report = await verifyPack(readFileSync(file), { file, url: args.url, saved });
     console.log(args.json ? JSON.stringify(report, null, 2) : formatPackReport(report));
     if (!report.ok) process.exitCode = 1;
   });
