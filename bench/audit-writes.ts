@@ -11,10 +11,11 @@ import { createApp } from '../src/app.js';
 import { issueStaffToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openServices } from '../src/services.js';
-import { BENCH_CATEGORIES, BENCH_CONTRACTOR, BENCH_PURPOSE, QUICK, analyze, seedRegistry } from './dataset.js';
+import { BENCH_PURPOSE, QUICK, analyze, seedRegistry } from './dataset.js';
 import { measureHttp } from './load.js';
-import { ISSUE_TOKEN, SHARED_RECORDS, body } from './queries.js';
+import { SHARED_RECORDS, body } from './queries.js';
 import { healthReady, startServer } from './servers.js';
+import { benchTokens } from './tokens.js';
 
 const argv = process.argv.slice(2);
 const seconds = Number(argv[argv.indexOf('--seconds') + 1] ?? 8) || 8;
@@ -49,25 +50,7 @@ async function main() {
     await seedRegistry(sql, QUICK);
     await analyze(sql);
     const app = createApp(services);
-    const staff = (
-      await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'bench@example.com', 3600)
-    ).token;
-    const issued = (await (
-      await app.fetch('http://bench.local/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${staff}` },
-        body: body(ISSUE_TOKEN, {
-          input: {
-            contractorId: Buffer.from(`Contractor:${BENCH_CONTRACTOR}`).toString('base64'),
-            scopes: ['REGISTRY_READ', 'RECORDS_READ'],
-            categories: BENCH_CATEGORIES,
-            purposes: [BENCH_PURPOSE],
-            lifetimeSeconds: 3600,
-          },
-        }),
-      })
-    ).json()) as any;
-    const contractor: string = issued.data.issueAccessToken.token;
+    const { staff, contractor } = await benchTokens(app, services);
     const createOffice = body(`mutation($input: CreateOfficeInput!) { createOffice(input: $input) { __typename } }`, {
       input: { name: 'Bench office', legalEntity: 'Bench GmbH', country: 'DE', city: 'Bonn' },
     });

@@ -45,7 +45,7 @@ import {
   VIEWER,
   type TransferWindow,
 } from './queries.js';
-import { healthReady, startServer, type ServerProcess } from './servers.js';
+import { benchServerEnv, healthReady, startServer, type ServerProcess } from './servers.js';
 import { renderTable, verdict, type RatioRow, type ScenarioRow } from './table.js';
 
 const run = promisify(execFile);
@@ -88,17 +88,7 @@ const benchUrl = (() => {
   return u.toString();
 })();
 const dataDir = mkdtempSync(join(tmpdir(), 'registry-bench-'));
-const serverEnv: Record<string, string> = {
-  DATABASE_URL: benchUrl,
-  DATA_DIR: dataDir,
-  KEY_ENCRYPTION_SECRET: 'benchmark-key-encryption-secret-0123456789',
-  // Off for the load generator, which sends far more than a client may (per token and per address).
-  RATE_LIMIT_PER_TOKEN: '0',
-  RATE_LIMIT_PER_ADDRESS: '0',
-  // The default cost limit (50,000) refuses the contractors page issue 7 names (50 × 20 grants × categories, cost
-  // 222,826): raised here only.
-  MAX_QUERY_COST: '1000000',
-};
+const serverEnv = benchServerEnv(benchUrl, dataDir);
 const profileDir = join(tmpdir(), 'registry-bench-profiles');
 const servers: ServerProcess[] = [];
 /** Closed at the end, also after a failure (open pools and LISTEN connections would keep the process alive). */
@@ -111,7 +101,8 @@ async function main() {
   await admin.unsafe(`create database ${dbName}`);
 
   // Migrate by opening services, as the server does; this process keeps them for tokens and statement counts.
-  const config = loadConfig({ ...serverEnv, NODE_ENV: 'production', LOG_LEVEL: 'silent' });
+  // Its sealer runs only when asked, so that the statements counted are the request's own.
+  const config = loadConfig({ ...serverEnv, NODE_ENV: 'production', LOG_LEVEL: 'silent', AUDIT_SEAL_INTERVAL_MS: '0' });
   const services = await openServices(config);
   closers.push(() => services.close());
   const app = createApp(services);

@@ -29,3 +29,36 @@ describe('GraphQL over HTTP', () => {
     });
   }
 });
+
+// The response lists fields in the order the query asks for them (GraphQL spec, "Serialized Map Ordering"), also where
+// some are resolved later than others: a connection's `edges` (whose rows carry global IDs) before `pageInfo`, and
+// every node's `id` first, encoded as the Relay global ID of its row.
+test('response keys follow the query, on pages of nodes too', async () => {
+  const compliance = await h.staffToken('COMPLIANCE');
+  for (const city of ['Lyon', 'Nice']) {
+    const r = await h.gql(
+      compliance,
+      `mutation($input: CreateOfficeInput!) { createOffice(input: $input) { __typename } }`,
+      { input: { name: `Office ${city}`, legalEntity: `Registry ${city} SAS`, country: 'FR', city } },
+    );
+    expect(r.body.data.createOffice.__typename).toBe('CreateOfficePayload');
+  }
+  const res = await h.app.fetch('http://registry.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      query: '{ offices(first: 2) { edges { node { id city } cursor } pageInfo { hasNextPage } } }',
+    }),
+  });
+  const text = await res.text();
+  const offices = JSON.parse(text).data.offices;
+  expect(Object.keys(offices)).toEqual(['edges', 'pageInfo']);
+  expect(offices.edges.map((e: { node: object }) => Object.keys(e.node))).toEqual([
+    ['id', 'city'],
+    ['id', 'city'],
+  ]);
+  expect(Object.keys(offices.edges[0])).toEqual(['node', 'cursor']);
+  const ids = offices.edges.map((e: { node: { id: string } }) => Buffer.from(e.node.id, 'base64').toString());
+  expect(ids.every((id: string) => /^Office:\d+$/.test(id))).toBe(true);
+  expect(text.indexOf('"edges"')).toBeLessThan(text.indexOf('"pageInfo"'));
+});

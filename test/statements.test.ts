@@ -1,7 +1,7 @@
 // No N+1: a page of contractors with their grants, categories and processing locations costs the same
 // number of SQL statements for 1 contractor as for 50.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startHarness, type Harness } from './harness.js';
+import { onPostgres, startHarness, type Harness } from './harness.js';
 import { addLocation, createOffice, grant, ok, registerContractor } from './fixtures.js';
 
 let h: Harness;
@@ -97,4 +97,34 @@ test('a change that re-judges many live grants loads the policy tables once, not
   expect(policyLoads('jurisdiction_members')).toBe(1);
   expect(policyLoads('route_restrictions')).toBe(1);
   expect(policyLoads('adequacy_decisions')).toBe(1);
+});
+
+// On PostgreSQL every statement with parameters goes as a named prepared statement, so that from its second use it
+// costs one round trip (Bind, Execute) instead of two (Parse and Describe, then Bind and Execute): outside and inside
+// transactions, and still planned for each execution's values. One pooled connection, so this session is the app's.
+test.runIf(onPostgres)('statements are prepared once per connection and planned per execution', async () => {
+  const one = await startHarness({ DB_POOL_MAX: '1' });
+  try {
+    const staff = await one.staffToken('COMPLIANCE');
+    const sql = one.database.sql!;
+    await createOffice(one, staff, { country: 'FR', city: 'Lyon' });
+    await createOffice(one, staff, { country: 'FR', city: 'Nice' });
+    const page = `query($first: Int!) { offices(first: $first) { edges { node { city } } } }`;
+    for (const first of [1, 2, 2]) {
+      const r = await one.gql(staff, page, { first });
+      expect(r.body.errors).toBeUndefined();
+      expect(r.body.data.offices.edges).toHaveLength(first);
+    }
+    const prepared = await sql<{ statement: string; parameter_types: string[] }[]>`
+      select statement, parameter_types::text[] as parameter_types from pg_prepared_statements`;
+    // The page's statement: the same text, three executions with different values, one prepared statement.
+    const officeReads = prepared.filter((p) => /^select .* from "offices" as "d0" order by/i.test(p.statement));
+    expect(officeReads).toHaveLength(1);
+    expect(officeReads[0]!.parameter_types.length).toBeGreaterThan(0);
+    // A mutation's insert runs inside write()'s transaction: prepared there too.
+    expect(prepared.some((p) => /^insert into "offices"/i.test(p.statement))).toBe(true);
+    expect((await sql`show plan_cache_mode`)[0]!.plan_cache_mode).toBe('force_custom_plan');
+  } finally {
+    await one.stop();
+  }
 });

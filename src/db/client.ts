@@ -105,6 +105,48 @@ function trackPool(client: postgres.Sql, max: number): PoolUse {
   return { max, inFlight: () => inFlight, waiting: () => Math.max(0, inFlight - max) };
 }
 
+type Unsafe = postgres.Sql['unsafe'];
+type Scoped = (sql: postgres.Sql) => unknown;
+
+/**
+ * Sends drizzle's statements as named prepared statements. drizzle 1.0 passes postgres.js `prepare: false` for every
+ * statement not built with `.prepare(name)` (all of ours: the Pothos drizzle plugin builds them per request), and
+ * postgres.js sends such an unnamed statement with parameters in two round trips — Parse and Describe, a wait for the
+ * parameter types, then Bind and Execute — every time, so PostgreSQL parses it again each time. Named, postgres.js
+ * keeps the statement per connection (by text and parameter types) and sends only Bind and Execute from the second
+ * use on: one round trip, one write and one read fewer per statement (≈ 10% of the server's CPU on a transfers page,
+ * BENCHMARKS.md). The set of texts is bounded (drizzle writes values as parameters), and a connection's statements go
+ * with it (postgres.js replaces each connection after 30–60 minutes). Statements without parameters keep the simple
+ * protocol (one round trip already). `plan_cache_mode = force_custom_plan` (set per connection in `openDatabase`) keeps
+ * PostgreSQL planning every execution with its values, exactly as for an unnamed statement: no generic plans.
+ * Transactions and savepoints get their own `sql` from postgres.js, so `begin` and `savepoint` hand the same on.
+ */
+function preparedStatements(sql: postgres.Sql): void {
+  const unsafe: Unsafe = sql.unsafe.bind(sql);
+  (sql as { unsafe: Unsafe }).unsafe = ((query: string, args?: unknown[], options?: object) =>
+    Array.isArray(args) && args.length
+      ? unsafe(query, args as never, { ...options, prepare: true })
+      : unsafe(query, args as never, options as never)) as Unsafe;
+  const scoped = (fn: Scoped) => (inner: postgres.Sql) => {
+    preparedStatements(inner);
+    return fn(inner);
+  };
+  const begin = sql.begin?.bind(sql) as ((...a: unknown[]) => unknown) | undefined;
+  if (begin)
+    (sql as { begin: unknown }).begin = (...args: unknown[]) => {
+      const i = args.length - 1;
+      if (typeof args[i] === 'function') args[i] = scoped(args[i] as Scoped);
+      return begin(...args);
+    };
+  const savepoint = (sql as { savepoint?: (...a: unknown[]) => unknown }).savepoint?.bind(sql);
+  if (savepoint)
+    (sql as unknown as { savepoint: unknown }).savepoint = (...args: unknown[]) => {
+      const i = args.length - 1;
+      if (typeof args[i] === 'function') args[i] = scoped(args[i] as Scoped);
+      return savepoint(...args);
+    };
+}
+
 function logger(onQuery: Database['onQuery']) {
   return {
     logQuery: (query: string, params: unknown[]) => {
@@ -203,14 +245,22 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const onQuery: Database['onQuery'] = new Set();
   if (opts.databaseUrl) {
     const max = opts.max ?? 10;
-    const connect = (url: string) =>
-      postgres(url, {
+    const connect = (url: string) => {
+      const sql = postgres(url, {
         max,
         onnotice: () => {},
         connect_timeout: opts.connectTimeoutSeconds,
         backoff: reconnectBackoff,
-        connection: { application_name: 'transfer-registry', statement_timeout: opts.statementTimeoutMs ?? 0 },
+        connection: {
+          application_name: 'transfer-registry',
+          statement_timeout: opts.statementTimeoutMs ?? 0,
+          // Prepared statements (preparedStatements) are still planned for each execution's values.
+          plan_cache_mode: 'force_custom_plan',
+        },
       });
+      preparedStatements(sql);
+      return sql;
+    };
     const client = connect(opts.databaseUrl);
     const pool = trackPool(client, max);
     const db = drizzlePostgres({ client, relations, logger: logger(onQuery) }) as unknown as Db;

@@ -18,6 +18,7 @@ import {
 } from '../errors.js';
 import type { RegistryDeps } from '../registry/tx.js';
 import './plain-columns.js';
+import './sync-ids.js';
 import './as-of.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../registry/paging.js';
 

@@ -154,6 +154,35 @@ function withPageSizesInlined(
   return changed ? inlined : undefined;
 }
 
+/**
+ * The fields of an operation that `operationGuards` looks at — introspection fields and fields with `first`/`last` —
+ * in the order of a full walk (so the same field is reported first), per parsed document and operation name: the
+ * walk depends on the document only, and Yoga's parser cache hands the same DocumentNode to every request with the
+ * same text. Undefined when the document has no such operation (nothing is kept for unknown names).
+ */
+const guardedFieldsCache = new WeakMap<DocumentNode, Map<string, FieldNode[]>>();
+function guardedFields(document: DocumentNode, operationName?: string | null): FieldNode[] | undefined {
+  const name = operationName ?? '';
+  let byName = guardedFieldsCache.get(document);
+  let fields = byName?.get(name);
+  if (fields) return fields;
+  const { operation, fragments } = operationOf(document, operationName);
+  if (!operation) return undefined;
+  fields = [];
+  for (const field of fieldsOf(operation.selectionSet, fragments, true)) {
+    const n = field.name.value;
+    if (
+      n === '__schema' ||
+      n === '__type' ||
+      field.arguments?.some((a) => a.name.value === 'first' || a.name.value === 'last')
+    )
+      fields.push(field);
+  }
+  if (!byName) guardedFieldsCache.set(document, (byName = new Map()));
+  byName.set(name, fields);
+  return fields;
+}
+
 function operationGuards(config: Config, costOptions: CostLimitOptions): Plugin<Context> {
   const production = config.env === 'production';
   return {
@@ -173,11 +202,11 @@ function operationGuards(config: Config, costOptions: CostLimitOptions): Plugin<
           return;
         }
       }
-      const { operation, fragments } = operationOf(args.document, args.operationName);
-      if (!operation) return;
+      const fields = guardedFields(args.document, args.operationName);
+      if (!fields) return;
       const principal = (args.contextValue as Context).principal;
       const introspectionClosed = production || principal?.kind === 'contractor';
-      for (const field of fieldsOf(operation.selectionSet, fragments, true)) {
+      for (const field of fields) {
         const name = field.name.value;
         if (introspectionClosed && (name === '__schema' || name === '__type')) {
           setResultAndStopExecution({
