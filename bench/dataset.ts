@@ -154,6 +154,16 @@ export async function changeRegistryLater(sql: postgres.Sql): Promise<void> {
   });
 }
 
+/**
+ * The month partitions of the three years of history (transfers and audit events are partitioned by month), as
+ * the migration makes them for a database that holds rows of those months: without them every generated row
+ * would land in the default partition.
+ */
+export async function partitionHistory(sql: postgres.Sql): Promise<void> {
+  const start = new Date(historyEnd().getTime() - SPAN_MS);
+  await sql`select registry_ensure_partitions(${start.toISOString()}::timestamptz, 37)`;
+}
+
 /** Transfer rows from..to (1-based), spread over the three years before historyEnd() by a fixed permutation. */
 export async function insertTransfers(
   sql: postgres.Sql,

@@ -1,4 +1,6 @@
-// npm run bench [-- --quick] [-- --keep] [-- --cpu-prof]
+// npm run bench [-- --quick] [-- --keep] [-- --cpu-prof] [-- --history 10000000]
+// --history N: only the transfer history at N rows (month partitions, seeded in chunks): first and deep pages,
+// GraphQL and the hand-written SQL, and the ratio deep / first page.
 // Builds a data set at scale on a fresh PostgreSQL database (set-based SQL), starts the real server and the
 // reference servers as child processes, drives them over loopback with autocannon, and prints one table:
 // requests/s, p50, p99, SQL statements per request, server peak memory, and the ratios of issue 7 §3.
@@ -25,6 +27,7 @@ import {
   FULL,
   historyEnd,
   insertTransfers,
+  partitionHistory,
   QUICK,
   seedRegistry,
 } from './dataset.js';
@@ -53,7 +56,13 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const keep = argv.includes('--keep');
 const cpuProf = argv.includes('--cpu-prof');
-const scale = quick ? QUICK : FULL;
+/** --history N: the history benchmark alone, at N transfers. */
+const historyRows = argv.includes('--history') ? Number(argv[argv.indexOf('--history') + 1]) : undefined;
+if (historyRows !== undefined && !(Number.isSafeInteger(historyRows) && historyRows >= 100_000)) {
+  console.error('--history takes a number of transfers, at least 100000 (e.g. --history 10000000)');
+  process.exit(2);
+}
+const scale = historyRows ? { ...FULL, transfersFull: historyRows } : quick ? QUICK : FULL;
 const SECONDS = quick ? 2 : 10;
 const WARMUP = quick ? 0.5 : 2;
 /** Warm-up of each HTTP scenario, by count: autocannon waits for all of them, so no backlog spills into the measured run. */
@@ -78,7 +87,9 @@ if (!process.env.DATABASE_URL) {
 const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const started = Date.now();
 // BENCH_DATABASE names another database, so that two benchmarks can share one PostgreSQL server.
-const dbName = process.env.BENCH_DATABASE ?? (quick ? 'registry_bench_quick' : 'registry_bench');
+const dbName =
+  process.env.BENCH_DATABASE ??
+  (historyRows ? 'registry_bench_history' : quick ? 'registry_bench_quick' : 'registry_bench');
 if (!/^[a-z_][a-z0-9_]*$/.test(dbName))
   throw new Error(`BENCH_DATABASE must be a plain lower-case identifier, not ${dbName}`);
 const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -93,6 +104,42 @@ const profileDir = join(tmpdir(), 'registry-bench-profiles');
 const servers: ServerProcess[] = [];
 /** Closed at the end, also after a failure (open pools and LISTEN connections would keep the process alive). */
 const closers: (() => Promise<unknown>)[] = [];
+
+/** One GraphQL scenario: a checked answer first (a benchmark of error responses would measure nothing), then load. */
+async function measureScenario(
+  rows: ScenarioRow[],
+  name: string,
+  server: ServerProcess,
+  headers: Record<string, string>,
+  payload: string,
+  check?: (json: any) => void,
+): Promise<Measured> {
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: payload,
+  });
+  const json = (await res.json()) as any;
+  if (res.status !== 200 || json.errors)
+    throw new Error(`${name}: ${res.status} ${JSON.stringify(json).slice(0, 800)}`);
+  check?.(json);
+  const m = await measureHttp(
+    name,
+    { url: server.url, headers, body: payload } satisfies HttpTarget,
+    CONNECTIONS,
+    SECONDS,
+    WARMUP_REQUESTS,
+  );
+  rows.push({
+    scenario: name,
+    requestsPerSecond: m.requestsPerSecond,
+    p50: m.p50,
+    p99: m.p99,
+    peakMiB: server.peakMiB(),
+  });
+  log(`${name}: ${m.requestsPerSecond.toFixed(1)} req/s (${m.total} requests), p50 ${m.p50} ms, p99 ${m.p99} ms`);
+  return m;
+}
 
 async function main() {
   const { version: pgVersion } = onlyRow(await admin`select current_setting('server_version') as version`);
@@ -109,9 +156,11 @@ async function main() {
   const sql = postgres(benchUrl, { max: 10, onnotice: () => {} });
   closers.push(() => sql.end());
 
+  if (historyRows) return history(services, sql, historyRows);
   let t0 = Date.now();
   await seedRegistry(sql, scale);
   await changeRegistryLater(sql);
+  await partitionHistory(sql);
   await insertTransfers(sql, scale, 1, scale.transfersSmall);
   await analyze(sql);
   log(
@@ -183,40 +232,13 @@ async function main() {
   );
   servers.push(plain);
 
-  const scenario = async (
+  const scenario = (
     name: string,
     server: ServerProcess,
     headers: Record<string, string>,
     payload: string,
     check?: (json: any) => void,
-  ): Promise<Measured> => {
-    // One checked answer first: a benchmark of error responses would measure nothing.
-    const res = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: payload,
-    });
-    const json = (await res.json()) as any;
-    if (res.status !== 200 || json.errors)
-      throw new Error(`${name}: ${res.status} ${JSON.stringify(json).slice(0, 800)}`);
-    check?.(json);
-    const m = await measureHttp(
-      name,
-      { url: server.url, headers, body: payload } satisfies HttpTarget,
-      CONNECTIONS,
-      SECONDS,
-      WARMUP_REQUESTS,
-    );
-    rows.push({
-      scenario: name,
-      requestsPerSecond: m.requestsPerSecond,
-      p50: m.p50,
-      p99: m.p99,
-      peakMiB: server.peakMiB(),
-    });
-    log(`${name}: ${m.requestsPerSecond.toFixed(1)} req/s (${m.total} requests), p50 ${m.p50} ms, p99 ${m.p99} ms`);
-    return m;
-  };
+  ) => measureScenario(rows, name, server, headers, payload, check);
   const plainHttp = async (path: string, payload: string, expectRows: number): Promise<Measured> => {
     const name = '  same SQL behind plain node:http (autocannon)';
     const res = await fetch(plain.url + path, {
@@ -812,6 +834,99 @@ async function main() {
   console.log(
     `\n${ratios.filter((r) => verdict(r) === 'PASS').length} ratios pass, ${missed} missed; total ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
+}
+
+/**
+ * --history N: the registry seeded as usual, then N transfers in chunks of 250,000 (generate_series) into month
+ * partitions over three years; the first page of the US 2-year window and a page 95% of the way down it,
+ * through GraphQL and as hand-written SQL, and the ratio deep / first (target ≤ 1.1).
+ */
+async function history(services: Awaited<ReturnType<typeof openServices>>, sql: postgres.Sql, n: number) {
+  const count = n.toLocaleString('en');
+  let t0 = Date.now();
+  await seedRegistry(sql, scale);
+  await partitionHistory(sql);
+  log(`seeded the registry in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  t0 = Date.now();
+  const step = 1_000_000;
+  for (let lo = 1; lo <= n; lo += step) {
+    await insertTransfers(sql, scale, lo, Math.min(n, lo + step - 1));
+    log(`${Math.min(n, lo + step - 1).toLocaleString('en')} transfers (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  const seedSeconds = (Date.now() - t0) / 1000;
+  t0 = Date.now();
+  await analyze(sql);
+  const analyzeSeconds = (Date.now() - t0) / 1000;
+  const { partitions } = onlyRow(
+    await sql`select count(*)::int as partitions from pg_partition_tree('transfers') where isleaf`,
+  );
+  log(
+    `${count} transfers in ${seedSeconds.toFixed(0)} s, vacuum analyze ${analyzeSeconds.toFixed(0)} s, ${partitions} partitions`,
+  );
+
+  const staff = (await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'bench@example.com', 3600))
+    .token;
+  const headers = { authorization: `Bearer ${staff}` };
+  const end = historyEnd();
+  const window: TransferWindow = { country: 'US', from: new Date(end.getTime() - 2 * 365 * 24 * 3600 * 1000), to: end };
+  const windowVars = { country: window.country, from: window.from.toISOString(), to: window.to.toISOString() };
+  const server = await startServer('server', 'src/server.ts', serverEnv, { ready: healthReady, path: '/graphql' });
+  servers.push(server);
+  const rows: ScenarioRow[] = [];
+  const check = (j: any) => {
+    if (j.data.transfers.edges.length !== 50) throw new Error(`expected 50 edges: ${JSON.stringify(j).slice(0, 400)}`);
+  };
+  const { n: inWindow } = onlyRow(
+    await sql`select count(*)::int as n from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}`,
+  );
+  const depth = Math.min(Math.floor(inWindow * 0.95), inWindow - 51);
+  const [deepRow] =
+    await sql`select occurred_at, id from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}
+    order by occurred_at desc, id desc offset ${depth} limit 1`;
+  const after = { at: deepRow!.occurred_at as Date, id: Number(deepRow!.id) };
+  const firstPage = body(TRANSFERS_PAGE, windowVars);
+  const deepPage = body(TRANSFERS_PAGE, {
+    ...windowVars,
+    after: encodeBase64(`DC:${encodeCursorTuple([after.at, after.id])}`),
+  });
+  // First and deep pages in interleaved rounds, the median round of each (the machine may be shared).
+  const runs: Measured[][] = [[], [], [], []];
+  for (let round = 0; round < SIDE_ROUNDS; round++) {
+    const scratch: ScenarioRow[] = [];
+    runs[0]!.push(await measureScenario(scratch, `first page, round ${round + 1}`, server, headers, firstPage, check));
+    runs[1]!.push(await measureLoop(() => transfersPageSql(sql, window), CONNECTIONS, SECONDS, WARMUP));
+    runs[2]!.push(await measureScenario(scratch, `deep page, round ${round + 1}`, server, headers, deepPage, check));
+    runs[3]!.push(await measureLoop(() => transfersPageSql(sql, window, after), CONNECTIONS, SECONDS, WARMUP));
+  }
+  const median = (ms: Measured[]) => [...ms].sort((x, y) => x.p50 - y.p50)[Math.floor(ms.length / 2)]!;
+  const [first, rawFirst, deep, rawDeep] = runs.map(median) as [Measured, Measured, Measured, Measured];
+  const sqlRow = '  hand-written SQL, same rows (postgres.js, in process)';
+  const rounds = ` (median of ${SIDE_ROUNDS} interleaved rounds)`;
+  rows.push(
+    {
+      scenario: `transfers US, 2-year range: first page (${count} rows)${rounds}`,
+      ...first,
+      peakMiB: server.peakMiB(),
+    },
+    { scenario: sqlRow, ...rawFirst, statements: 1 },
+    {
+      scenario: `transfers: page after row ${depth.toLocaleString('en')} of ${inWindow.toLocaleString('en')} (${count} rows)${rounds}`,
+      ...deep,
+      peakMiB: server.peakMiB(),
+    },
+    { scenario: sqlRow, ...rawDeep, statements: 1 },
+  );
+  const ratios: RatioRow[] = [
+    { ratio: 'depth: deep page p50 / first page p50', value: deep.p50 / first.p50, target: { op: '<=', limit: 1.1 } },
+    { ratio: 'depth, hand-written SQL: deep page p50 / first page p50', value: rawDeep.p50 / rawFirst.p50 },
+    { ratio: 'GraphQL overhead: transfers first page p50 / hand-written SQL p50', value: first.p50 / rawFirst.p50 },
+  ];
+  console.log(
+    `\ntransfer-registry history benchmark, ${new Date().toISOString()}: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+      `Node ${process.version}; ${count} transfers in ${partitions} partitions (seeded in ${seedSeconds.toFixed(0)} s, analyzed in ${analyzeSeconds.toFixed(0)} s); ` +
+      `${CONNECTIONS} connections, ${SECONDS} s per scenario\n`,
+  );
+  console.log(renderTable(rows, ratios));
 }
 
 async function cleanup() {

@@ -13,6 +13,7 @@ import type { AppDeps } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { latestMigration, openDatabase, type Database } from './db/client.js';
+import { PARTITION_CHECK_MS, ensurePartitions } from './db/partitions.js';
 import { idempotencyKeys } from './db/tables.js';
 import type { RegistryDeps } from './registry/tx.js';
 import { IDEMPOTENCY_TTL_HOURS } from './http/idempotency.js';
@@ -118,6 +119,14 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
       ),
     );
     const clock = opts.clock ?? systemClock;
+    // The coming months' partitions, now and every few hours (a write in a month without one still lands, in the
+    // default partition, and is moved into the month's partition when that is made).
+    await ensurePartitions(database.db, clock.now());
+    const partitions = setInterval(
+      () => void ensurePartitions(database.db, clock.now()).catch(() => {}),
+      PARTITION_CHECK_MS,
+    );
+    partitions.unref();
     const sealer = startSealer(
       database.db,
       {
@@ -178,6 +187,7 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
         scheduler.stop();
         clearInterval(prune);
         clearInterval(sweep);
+        clearInterval(partitions);
         await sealer.stop();
         await lastUse.flush();
         await database.close();

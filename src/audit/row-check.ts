@@ -58,6 +58,8 @@ export interface RowVerification {
   checked: number;
   /** Rows of seeded tables (as the migrations left them) that no event names. */
   unattested: number;
+  /** Rows named by an event that were archived with their month (in the archive's files, not here). */
+  archived: number;
   /** The first problems found, in table order (at most `limit`), and how many there were in all. */
   problems: RowProblem[];
   problemCount: number;
@@ -139,10 +141,23 @@ export class RowChecker {
     return key;
   }
 
-  /** The result; what no row answered was named by an event and is no longer in its table. */
-  finish(): RowVerification {
-    const gone: Candidate[] = [...this.expected]
+  /** Rows an event recorded that no `check` answered (so far): gone from their tables. */
+  gone(): { table: string; key: string }[] {
+    return [...this.expected]
       .filter(([k, v]) => v.hash !== null && !this.seen.has(k))
+      .map(([k]) => {
+        const [table, key] = k.split('\u0000') as [string, string];
+        return { table, key };
+      });
+  }
+
+  /**
+   * The result; what no row answered was named by an event and is no longer in its table — unless it is in
+   * `archived` (`table\u0000key`): archived with its month, on purpose.
+   */
+  finish(archived: ReadonlySet<string> = new Set()): RowVerification {
+    const gone: Candidate[] = [...this.expected]
+      .filter(([k, v]) => v.hash !== null && !this.seen.has(k) && !archived.has(k))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([k, { event }]) => {
         const [table, key] = k.split('\u0000') as [string, string];
@@ -173,6 +188,13 @@ export class RowChecker {
         problems.push({ ...base, ...at!, reason: `altered since ${eventName(e!)}: its hash differs` });
       else problems.push({ ...base, ...at!, reason: `deleted: ${eventName(e!)} recorded this row, it is gone` });
     }
-    return { ok: problemCount === 0, checked: this.checked, unattested, problems, problemCount };
+    return {
+      ok: problemCount === 0,
+      checked: this.checked,
+      unattested,
+      archived: archived.size,
+      problems,
+      problemCount,
+    };
   }
 }

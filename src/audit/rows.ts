@@ -24,6 +24,11 @@ interface EvidenceSpec {
   seeded?: boolean;
   /** Columns that change outside any change of the registry, and so are left out of the row's hash. */
   unhashed?: string[];
+  /**
+   * The row's identity, when it is not the primary key: a partitioned table's key holds its partition key too
+   * (transfers: (id, occurred_at)), yet its id alone names the row, as the events have always named it.
+   */
+  key?: PgColumn[];
 }
 
 /**
@@ -49,7 +54,7 @@ const EVIDENCE = new Map<PgTable, EvidenceSpec>([
   [tables.accessTokens, { unhashed: ['last_used_at'] }],
   [tables.subjectOptOuts, {}],
   [tables.disclosureRequests, {}],
-  [tables.transfers, {}],
+  [tables.transfers, { key: [tables.transfers.id] }],
   [tables.derogationLimits, { seeded: true }],
   [tables.disclosureVersions, {}],
 ]);
@@ -60,6 +65,8 @@ export const NOT_EVIDENCE: Record<string, string> = {
   audit_seals: "the log's positions and hashes, written by the sealer and verified by recomputing them",
   audit_merkle_nodes: "the log's Merkle subtrees, derived from the sealed entries and verified against checkpoints",
   audit_checkpoints: 'signed tree heads, verified by their signatures and by recomputing the roots',
+  audit_archives:
+    'what was archived: its files carry the rows and events, whose leaves stay in the tree; verification counts them',
   signing_keys: 'key material; the first key is stored at start-up, outside any change, and rotation has its event',
   shared_records: 'the personal data itself: the audit log records what was imported, never values or their digests',
   idempotency_keys: 'request bookkeeping of the HTTP layer, not a change to the registry',
@@ -114,7 +121,7 @@ function describe(table: PgTable, spec: EvidenceSpec): EvidenceTable {
   const config = getTableConfig(table);
   // By SQL name: the columns of a composite primary key are copies, not the table's column objects.
   const properties = new Map(Object.entries(table as unknown as Record<string, PgColumn>).map(([p, c]) => [c.name, p]));
-  const pk = config.primaryKeys[0]?.columns ?? config.columns.filter((c) => c.primary);
+  const pk = spec.key ?? config.primaryKeys[0]?.columns ?? config.columns.filter((c) => c.primary);
   const hashed = config.columns.filter((c) => !spec.unhashed?.includes(c.name));
   // jsonb_build_object takes at most 100 arguments: 50 columns per call, joined with ||.
   const parts: SQL[] = [];
@@ -252,6 +259,16 @@ async function readAttestations(
   batch: number,
   { after = 0, late = false }: { after?: number; late?: boolean } = {},
 ): Promise<number> {
+  if (!late) {
+    // Archived months first (src/audit/archive.ts): the hashes their events vouched for that still hold. Their
+    // events are gone from audit_events; the seq of each is its last event's, as the archive recorded it.
+    const archives = rowsOf<{ row_hashes: unknown }>(
+      await db.execute(sql`select row_hashes from audit_archives order by month`),
+    );
+    for (const a of archives)
+      for (const h of parseJson(a.row_hashes) as unknown as (RowHash & { seq: number })[])
+        checker.attest({ seq: h.seq }, [h]);
+  }
   for (;;) {
     const rows = rowsOf<{ seq: string | number; row_hashes: unknown }>(
       await db.execute(sql`select seq, row_hashes from audit_events
@@ -300,7 +317,25 @@ export async function verifyEvidenceRows(
   await forEachRow(db, EVIDENCE_TABLES, batch, (t, row) => checker.check(t.rowTable, row));
   // Changes committed while the rows were read: their events may vouch for what was read.
   await readAttestations(db, checker, batch, { after: last, late: true });
-  return checker.finish();
+  // Transfers archived with their month are gone from the table on purpose (a backdated transfer's event may be
+  // in a month still here).
+  const gone = checker.gone().filter((r) => r.table === 'transfers');
+  return checker.finish(
+    await archivedTransfers(
+      db,
+      gone.map((r) => r.key),
+    ),
+  );
+}
+
+/** Of these transfer ids, those in an archived month (as `transfers\u0000id`). */
+async function archivedTransfers(db: Queryable, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = rowsOf<{ id: string | number }>(
+    await db.execute(sql`select k.id from unnest(${`{${ids.join(',')}}`}::bigint[]) as k(id)
+      where exists (select 1 from audit_archives a where a.transfer_ids @> k.id)`),
+  );
+  return new Set(rows.map((r) => `transfers\u0000${r.id}`));
 }
 
 /** The rows of seeded tables that no event names (as the migrations left them), canonical, table by table. */

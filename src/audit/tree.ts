@@ -25,6 +25,12 @@ export async function loadSubtrees(
   return found;
 }
 
+/**
+ * SQL over `audit_seals s`: the sealed event's number is in an archived month's (src/audit/archive.ts), so its
+ * row is in the archive's files rather than in `audit_events`.
+ */
+export const ARCHIVED_SEQ = sql`exists (select 1 from audit_archives a where a.event_seqs @> s.event_seq)`;
+
 /** Events sealed so far, and events written but not yet sealed. */
 export async function logSize(db: Queryable): Promise<number> {
   const [r] = rowsOf<{ size: string | number }>(
@@ -85,22 +91,29 @@ export const consistencyProofOf = (db: Queryable, from: number, to: number): Pro
 
 export interface LogEntry {
   position: number;
-  /** The canonical entry (src/audit/chain.ts), as the event's fields read now: what its leaf hashes. */
-  entry: string;
+  /**
+   * The canonical entry (src/audit/chain.ts), as the event's fields read now: what its leaf hashes. Null when the
+   * event was archived with its month: the entry is in the archive's file, its leaf still in the tree.
+   */
+  entry: string | null;
+  archived: boolean;
   /** The leaf hash the sealer stored. */
   leafHash: string;
 }
 
 /** Sealed entries from `from` on, in log order, at most `limit`. */
 export async function logEntries(db: Queryable, from: number, limit: number): Promise<LogEntry[]> {
-  const rows = rowsOf<EventRow & { position: string | number; leaf_hash: string }>(
-    await db.execute(sql`select s.position, s.leaf_hash, ${sql.raw(EVENT_COLUMNS)}
-      from audit_seals s join audit_events e on e.seq = s.event_seq
-      where s.position >= ${from} order by s.position limit ${limit}`),
+  const rows = rowsOf<Partial<EventRow> & { position: string | number; leaf_hash: string; archived: boolean }>(
+    await db.execute(sql`select s.position, s.leaf_hash, ${sql.raw(EVENT_COLUMNS)},
+        e.seq is null and ${ARCHIVED_SEQ} as archived
+      from audit_seals s left join audit_events e on e.seq = s.event_seq
+      where s.position >= ${from} and (e.seq is not null or ${ARCHIVED_SEQ})
+      order by s.position limit ${limit}`),
   );
   return rows.map((r) => ({
     position: Number(r.position),
-    entry: logEntry(eventFields(Number(r.position), r)),
+    entry: r.seq == null ? null : logEntry(eventFields(Number(r.position), r as EventRow)),
+    archived: r.seq == null,
     leafHash: r.leaf_hash,
   }));
 }
@@ -109,9 +122,14 @@ export async function logEntries(db: Queryable, from: number, limit: number): Pr
 export const inclusionProofsOf = (db: Queryable, positions: readonly number[], treeSize: number): Promise<string[][]> =>
   withSubtrees((get) => positions.map((p) => inclusionPath(get, p - 1, treeSize)), subtrees(db));
 
-export interface PeriodEntry extends LogEntry {
+/** A period's sealed event, read from audit_events (never an archived one). */
+export interface PeriodEntry {
+  position: number;
   seq: number;
   occurredAt: string;
+  /** Its canonical entry: what its leaf hashes. */
+  entry: string;
+  leafHash: string;
 }
 
 /** Where a page of a period's entries ends: the keyset bound of the next. */

@@ -25,13 +25,15 @@ function actorOf(principal: Principal): { actor: string; actorRole: string } {
 const plain = (v: unknown) => (v === undefined ? null : JSON.parse(JSON.stringify(v)));
 
 /**
- * Inserts the change's events. Nothing is locked and nothing read: each event takes a number from the table's
- * identity and records its transaction's id; the sealer (seal.ts) gives it its place in the log after the commit.
+ * Inserts the change's events, at the change's instant `at` (the app's clock, as the history versions it writes:
+ * it also picks the month partition). Nothing is locked and nothing read: each event takes a number from the
+ * table's identity and records its transaction's id; the sealer (seal.ts) gives it its place in the log after the
+ * commit.
  */
-export async function appendAuditEvents(tx: Tx, principal: Principal, entries: AuditEntry[]): Promise<void> {
+export async function appendAuditEvents(tx: Tx, principal: Principal, entries: AuditEntry[], at: Date): Promise<void> {
   if (!entries.length) return;
   const { actor, actorRole } = actorOf(principal);
-  const occurredAt = new Date().toISOString();
+  const occurredAt = at.toISOString();
   await tx.insert(auditEvents).values(
     entries.map((e) => ({
       occurredAt,

@@ -411,7 +411,6 @@ export const signingKeys = pgTable('signing_keys', {
   retiredAt: timestamp('retired_at', { withTimezone: true }),
 });
 
-/** Append-only, hash-chained record of every change. `seq` is gapless: it is taken under a lock on the chain head. */
 /** PostgreSQL's 64-bit transaction id: which transaction wrote an audit event (src/audit/seal.ts orders by it). */
 const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
@@ -419,11 +418,15 @@ const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 
  * What happened, written in the transaction of the change. `seq` numbers events in the order they were written
  * (gaps allowed: a rolled-back transaction uses numbers too); their place in the log is given later by the
  * sealer (`audit_seals`), so no writing transaction waits for another to extend the log.
+ *
+ * Partitioned by month on `occurred_at` (src/db/partitions.ts; drizzle cannot say so: the partitioning is in the
+ * migration's hand-written SQL), so the primary key holds the partition key; `seq` alone stays unique, being
+ * taken from one identity.
  */
 export const auditEvents = pgTable(
   'audit_events',
   {
-    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    seq: bigint('seq', { mode: 'number' }).generatedByDefaultAsIdentity(),
     xid: xid8('xid')
       .notNull()
       .default(sql`pg_current_xact_id()`),
@@ -442,6 +445,7 @@ export const auditEvents = pgTable(
       .default(sql`'[]'::jsonb`),
   },
   (t) => [
+    primaryKey({ columns: [t.seq, t.occurredAt] }),
     index('audit_events_actor_idx').on(t.actor, t.seq),
     index('audit_events_entity_idx').on(t.entityType, t.entityId, t.seq),
     index('audit_events_time_idx').on(t.occurredAt),
@@ -456,10 +460,8 @@ export const auditEvents = pgTable(
  */
 export const auditSeals = pgTable('audit_seals', {
   position: bigint('position', { mode: 'number' }).primaryKey(),
-  eventSeq: bigint('event_seq', { mode: 'number' })
-    .notNull()
-    .unique()
-    .references(() => auditEvents.seq),
+  // No foreign key: an event's row may be archived with its month (src/audit/archive.ts) while its seal stays.
+  eventSeq: bigint('event_seq', { mode: 'number' }).notNull().unique(),
   eventXid: xid8('event_xid').notNull(),
   leafHash: text('leaf_hash').notNull(),
   prevHash: text('prev_hash').notNull(),
@@ -488,6 +490,29 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
   issuedAt: text('issued_at').notNull(),
   keyId: text('key_id').notNull(),
   signature: text('signature').notNull(),
+});
+
+/** A set of bigint ranges (PostgreSQL's int8multirange), as its text form, e.g. `{[1,5),[9,12)}`. */
+const int8multirange = customType<{ data: string; driverData: string }>({ dataType: () => 'int8multirange' });
+
+/**
+ * Months of history archived (src/audit/archive.ts): their partitions of `transfers` and `audit_events` were
+ * exported to files and detached. The events' seals and the Merkle subtrees stay, so their leaves remain in the
+ * tree and provable; verification counts a sealed event whose row is gone as archived only if its `seq` is in
+ * an archive's `event_seqs`. `row_hashes` carries forward the evidence-row hashes the archived events vouched
+ * for that are still in force (rows not archived with them). Append-only.
+ */
+export const auditArchives = pgTable('audit_archives', {
+  /** The month, `YYYY-MM`. */
+  month: text('month').primaryKey(),
+  events: bigint('events', { mode: 'number' }).notNull(),
+  transfers: bigint('transfers', { mode: 'number' }).notNull(),
+  eventSeqs: int8multirange('event_seqs').notNull(),
+  transferIds: int8multirange('transfer_ids').notNull(),
+  rowHashes: jsonb('row_hashes').$type<{ table: string; key: string; hash: string | null }[]>().notNull(),
+  /** The exported files: [{name, rows, sha256}]. */
+  files: jsonb('files').$type<{ name: string; rows: number; sha256: string }[]>().notNull(),
+  archivedAt: timestamp('archived_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
 });
 
 /**
@@ -616,11 +641,15 @@ export const disclosureRequests = pgTable(
 /**
  * The transfer history: one append-only row per event (the database refuses UPDATE, DELETE and TRUNCATE).
  * Times have millisecond precision so that keyset cursors (JS Dates) compare exactly.
+ *
+ * Partitioned by month on `occurred_at` (src/db/partitions.ts; the partitioning is in the migration's
+ * hand-written SQL), so the primary key holds the partition key; `id` alone stays unique, being taken from one
+ * identity. No table references a transfer by foreign key.
  */
 export const transfers = pgTable(
   'transfers',
   {
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
     occurredAt: timestamp('occurred_at', { withTimezone: true, precision: 3 }).notNull(),
     kind: transferKindEnum('kind').notNull(),
     exporterOfficeId: integer('exporter_office_id')
@@ -652,6 +681,7 @@ export const transfers = pgTable(
     recordedBy: text('recorded_by').notNull(),
   },
   (t) => [
+    primaryKey({ columns: [t.id, t.occurredAt] }),
     // Every filter of `transfers` pairs with the page order (occurred_at desc, id desc).
     index('transfers_time_idx').on(t.occurredAt, t.id),
     index('transfers_contractor_idx').on(t.importerContractorId, t.occurredAt, t.id),

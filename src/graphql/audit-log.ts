@@ -76,6 +76,9 @@ const RowVerification = builder.objectRef<AuditLogVerification['rows']>('AuditRo
     unattested: t.exposeInt('unattested', {
       description: 'Rows of policy and taxonomy tables as the migrations seeded them, named by no event.',
     }),
+    archived: t.exposeInt('archived', {
+      description: 'Transfers an event names that were archived with their month: in the archive files, not re-hashed.',
+    }),
     problemCount: t.exposeInt('problemCount'),
     problems: t.field({
       type: [RowProblem],
@@ -91,6 +94,10 @@ const Verification = builder.objectRef<AuditLogVerification>('AuditLogVerificati
     checked: t.exposeInt('checked', { description: 'Sealed events whose hashes were recomputed and matched.' }),
     headSeq: t.exposeInt('headSeq', { description: 'Position of the last event checked.' }),
     pending: t.exposeInt('pending', { description: 'Events written but not sealed yet: not covered.' }),
+    archived: t.exposeInt('archived', {
+      description:
+        'Sealed events archived with their month: their stored leaves and links were checked against the checkpoints, their content not re-hashed (it is in the archive files).',
+    }),
     headHash: t.exposeString('headHash'),
     firstBroken: t.field({ type: BrokenEvent, nullable: true, resolve: (v) => v.firstBroken }),
     rows: t.field({ type: RowVerification, resolve: (v) => v.rows }),
@@ -114,7 +121,12 @@ const EntryRef = builder.objectRef<LogEntry>('AuditLogEntry').implement({
   fields: (t) => ({
     position: t.exposeInt('position'),
     entry: t.exposeString('entry', {
-      description: "The event's canonical JSON as its fields read now: what its leaf hash covers.",
+      nullable: true,
+      description:
+        "The event's canonical JSON as its fields read now: what its leaf hash covers. Null when the event was archived with its month (its entry is in the archive's file; its leaf is still in the tree).",
+    }),
+    archived: t.exposeBoolean('archived', {
+      description: "The event's row was archived with its month: prove its inclusion from leafHash.",
     }),
     leafHash: t.exposeString('leafHash', { description: 'The leaf hash stored when it was sealed.' }),
   }),

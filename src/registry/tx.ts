@@ -67,7 +67,7 @@ export async function write<T>(
     // Read back after the whole change, so a row written twice is hashed as it will be committed.
     const rowHashes = await hashWrittenRows(tx, written);
     if (!first && rowHashes.length) throw new Error('a change wrote evidence rows but no audit event');
-    await appendAuditEvents(tx, principal, first ? [{ ...first, rowHashes }, ...rest] : []);
+    await appendAuditEvents(tx, principal, first ? [{ ...first, rowHashes }, ...rest] : [], now);
     return done.result;
   });
   // In order, each awaited. The change is committed: a failure here is reported, but nothing is undone.
