@@ -193,6 +193,12 @@ function reconnectBackoff(failures: number): number {
  */
 const CLOSE_TIMEOUT_MS = 1_000;
 
+/** The name of the newest committed migration: what a database migrated by this code has applied last. */
+export function latestMigration(): string {
+  const names = readMigrationFiles({ migrationsFolder }).map((m) => m.name);
+  return names[names.length - 1] ?? 'none';
+}
+
 /** Names of the committed migrations the database has not applied (all of them before the first). */
 async function pendingMigrations(client: postgres.Sql): Promise<string[]> {
   const local = readMigrationFiles({ migrationsFolder }).map((m) => m.name);
