@@ -14,12 +14,13 @@ export async function loadSubtrees(
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   if (!keys.length) return found;
-  const wanted = sql.join(
-    keys.map((k) => sql`(${k.level}::smallint, ${k.index}::bigint)`),
-    sql`, `,
-  );
+  // Two array parameters, however many subtrees: a proof page asks for hundreds, and a statement with one parameter
+  // per value is neither kept prepared nor well handled by the embedded database.
+  const levels = `{${keys.map((k) => Number(k.level)).join(',')}}`;
+  const indexes = `{${keys.map((k) => Number(k.index)).join(',')}}`;
   const rows = rowsOf<{ level: number; index: string | number; hash: string }>(
-    await db.execute(sql`select level, index, hash from audit_merkle_nodes where (level, index) in (${wanted})`),
+    await db.execute(sql`select level, index, hash from audit_merkle_nodes
+      where (level, index) in (select * from unnest(${levels}::smallint[], ${indexes}::bigint[]))`),
   );
   for (const r of rows) found.set(`${Number(r.level)}:${Number(r.index)}`, r.hash);
   return found;
