@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { archiveMonths } from '../src/audit/archive.js';
 import type { Checkpoint } from '../src/audit/checkpoint.js';
@@ -14,6 +16,7 @@ import { verifyRemoteLog } from '../src/audit/offline.js';
 import { rowHash } from '../src/audit/rows.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { ensurePartitions } from '../src/db/partitions.js';
+import { rowsOf } from '../src/db/rows.js';
 import { onPostgres, startHarness, type Harness } from './harness.js';
 import { createOffice, grant, registerContractor, setStatus } from './fixtures.js';
 import { PAST, recordOk, recordTransfer } from './transfer-fixtures.js';
@@ -366,3 +369,32 @@ test('recording a transfer still refuses bad input (the partitioned table change
   });
   expect(r.__typename).toBe('ValidationError');
 });
+
+test.skipIf(!onPostgres)(
+  "a row written while its month's partition is being made is moved into it, not lost",
+  async () => {
+    const copy = `insert into transfers (occurred_at, kind, exporter_office_id, exporter_country, importer_kind,
+        importer_contractor_id, importer_country, categories, purpose, mechanism, scc_module, policy_explanation,
+        record_count, cross_border, third_country, recorded_by)
+      select '2022-07-10T00:00:00Z', kind, exporter_office_id, exporter_country, importer_kind, importer_contractor_id,
+        importer_country, categories, purpose, mechanism, scc_module, policy_explanation, record_count, cross_border,
+        third_country, recorded_by from transfers where importer_kind = 'CONTRACTOR' limit 1 returning id`;
+    let id = 0;
+    let made: Promise<unknown> | undefined;
+    await owner.db.transaction(async (tx) => {
+      id = Number(rowsOf<{ id: string | number }>(await tx.execute(sql.raw(copy)))[0]!.id);
+      // The month's partition is made while the row is written and not yet committed.
+      made = ensurePartitions(h.database.db, new Date('2022-07-01T00:00:00Z'), 0).then(
+        () => null,
+        (e: any) => String((e.cause ?? e).message),
+      );
+      for (let i = 0; i < 200; i++) {
+        const [w] = await rows<{ n: string | number }>(`select count(*) as n from pg_locks where not granted`);
+        if (Number(w!.n) > 0) break;
+        await sleep(25);
+      }
+    });
+    expect(await made).toBeNull();
+    expect((await partitionsOf('transfers', 'id', [id]))[id]).toBe('transfers_2022_07');
+  },
+);

@@ -9,6 +9,7 @@
 // the newest of them the log is still consistent with, and the next. The finer the checkpoints, the finer that.
 import { checkpointSignatureError, type Checkpoint, type PublicJwk } from './checkpoint.js';
 import { appendLeaf, frontierRoot, leafHash, verifyConsistency, verifyInclusion, type Frontier } from './merkle.js';
+import type { ArchiveEntries } from './offline-archive.js';
 
 export interface OfflineOptions {
   /** The registry's base URL. */
@@ -23,6 +24,12 @@ export interface OfflineOptions {
   sample?: number;
   /** Re-hash every event of the log. */
   full?: boolean;
+  /**
+   * The month archives the auditor holds (offline-archive.ts). The registry serves an archived event without its
+   * entry: with these, each such entry is checked against the leaf served; without, archived events are reported
+   * as not verified.
+   */
+  archives?: ArchiveEntries;
   fetch?: typeof fetch;
 }
 
@@ -33,10 +40,20 @@ export interface Finding {
   /** Positions named by a failure: exactly, or the first and last of the range it lies in. */
   positions?: number[];
   range?: [number, number];
+  /** Not a failure of the log: something that could not be checked (with ok false). */
+  unverified?: boolean;
 }
 
+/**
+ * VERIFIED: every check passed. INCOMPLETE: nothing failed, but something could not be checked (archived events
+ * without the archives to check them against). FAILED: a check failed.
+ */
+export type Verdict = 'VERIFIED' | 'INCOMPLETE' | 'FAILED';
+
 export interface OfflineReport {
+  /** The verdict is VERIFIED. */
   ok: boolean;
+  verdict: Verdict;
   url: string;
   saved: { treeSize: number; rootHash: string; issuedAt: string };
   latest?: { treeSize: number; rootHash: string; issuedAt: string };
@@ -110,9 +127,17 @@ export async function verifyRemoteLog(o: OfflineOptions): Promise<OfflineReport>
   const remote = new Remote(o.url, o.token, o.fetch ?? fetch);
   const saved = o.saved;
   const findings: Finding[] = [];
-  const report: OfflineReport = { ok: false, url: o.url, saved: short(saved), findings };
+  const report: OfflineReport = { ok: false, verdict: 'FAILED', url: o.url, saved: short(saved), findings };
   const add = (f: Finding) => findings.push(f);
-  const done = () => ({ ...report, ok: findings.every((f) => f.ok) });
+  const archived = new ArchivedCheck(o.archives);
+  const done = (): OfflineReport => {
+    const archivedFinding = archived.finding();
+    if (archivedFinding) add(archivedFinding);
+    const failed = findings.filter((f) => !f.ok);
+    const verdict: Verdict = !failed.length ? 'VERIFIED' : failed.every((f) => f.unverified) ? 'INCOMPLETE' : 'FAILED';
+    return { ...report, ok: verdict === 'VERIFIED', verdict };
+  };
+  for (const f of o.archives?.findings ?? []) add(f);
 
   const keys = await remote.get<{ keys: PublicJwk[] }>('/.well-known/audit-checkpoint-keys.json');
   const savedSig = checkpointSignatureError(saved, keys);
@@ -179,7 +204,6 @@ export async function verifyRemoteLog(o: OfflineOptions): Promise<OfflineReport>
     .filter((p) => p >= 1 && p <= head.treeSize)
     .sort((a, b) => a - b);
   const notIncluded: number[] = [];
-  const archivedIncluded: number[] = [];
   for (const p of positions) {
     const against = p <= saved.treeSize ? saved : latest;
     if (p > against.treeSize) continue;
@@ -190,8 +214,9 @@ export async function verifyRemoteLog(o: OfflineOptions): Promise<OfflineReport>
         'query($p: Int!, $n: Int!) { inclusionProof(position: $p, treeSize: $n) { entry { entry archived leafHash } path } }',
         { p, n: against.treeSize },
       );
-      // An archived event's entry is in the archive's file: its stored leaf must still be in the signed tree.
-      if (proof.entry.archived) archivedIncluded.push(p);
+      // An archived event is served by its stored leaf, which must be in the signed tree and (checked against
+      // the auditor's archives) be the leaf of the entry archived.
+      if (proof.entry.archived) archived.check(p, proof.entry.leafHash);
       const leaf = proof.entry.archived ? proof.entry.leafHash : leafAt(proof.entry.entry ?? '', p);
       if (!leaf || !verifyInclusion(p - 1, against.treeSize, leaf, proof.path, against.rootHash)) notIncluded.push(p);
     } catch {
@@ -203,11 +228,11 @@ export async function verifyRemoteLog(o: OfflineOptions): Promise<OfflineReport>
     check: 'inclusion',
     detail: notIncluded.length
       ? `events at positions ${notIncluded.join(', ')} do not prove their inclusion in the signed tree (of ${positions.length} checked)`
-      : `events at positions ${positions.join(', ')} are included${archivedIncluded.length ? ` (${archivedIncluded.join(', ')} archived: by their stored leaves)` : ''}`,
+      : `events at positions ${positions.join(', ')} are included`,
     ...(notIncluded.length ? { positions: notIncluded } : {}),
   });
 
-  if (o.full) add(await rehashAll(remote, saved, latest, head.treeSize));
+  if (o.full) add(await rehashAll(remote, saved, latest, head.treeSize, archived));
   return done();
 }
 
@@ -259,7 +284,13 @@ async function locate(
 }
 
 /** Re-hashes every sealed entry, rebuilds the tree and compares its roots with both checkpoints. */
-async function rehashAll(remote: Remote, saved: Checkpoint, latest: Checkpoint, size: number): Promise<Finding> {
+async function rehashAll(
+  remote: Remote,
+  saved: Checkpoint,
+  latest: Checkpoint,
+  size: number,
+  archivedCheck: ArchivedCheck,
+): Promise<Finding> {
   const tree: Frontier = { size: 0, edge: [] };
   const altered: number[] = [];
   let archived = 0;
@@ -280,8 +311,10 @@ async function rehashAll(remote: Remote, saved: Checkpoint, latest: Checkpoint, 
           positions: [tree.size + 1],
         };
       if (e.archived || e.entry === null) {
-        // Archived with its month: not re-hashable here; its stored leaf goes into the roots checked below.
+        // Archived with its month: its stored leaf goes into the roots checked below, and is checked against the
+        // auditor's archives (ArchivedCheck).
         archived += 1;
+        archivedCheck.check(e.position, e.leafHash);
         appendLeaf(tree, e.leafHash, () => {});
       } else {
         const leaf = leafAt(e.entry, e.position);
@@ -307,9 +340,63 @@ async function rehashAll(remote: Remote, saved: Checkpoint, latest: Checkpoint, 
     check: 'full re-hash',
     detail: problems.length
       ? problems.join('; ')
-      : `all ${tree.size - archived} entries re-hashed${archived ? ` (${archived} archived: their stored leaves used)` : ''}; both roots match`,
+      : `all ${tree.size - archived} entries re-hashed${archived ? ` (${archived} archived: their stored leaves used, checked below)` : ''}; both roots match`,
     ...(altered.length ? { positions: altered } : {}),
   };
+}
+
+/**
+ * Events the registry serves as archived (no entry, only the leaf it stored): each is checked against the entry
+ * in the auditor's archives, which must hash to that leaf. Without archives, none is verified.
+ */
+class ArchivedCheck {
+  private readonly seen = new Set<number>();
+  private readonly absent = new Set<number>();
+  private readonly altered = new Set<number>();
+
+  constructor(private readonly archives: ArchiveEntries | undefined) {}
+
+  check(position: number, servedLeaf: string) {
+    this.seen.add(position);
+    if (!this.archives) return;
+    const entry = this.archives.entries.get(position);
+    if (entry === undefined) this.absent.add(position);
+    else if (leafAt(entry, position) !== servedLeaf) this.altered.add(position);
+  }
+
+  finding(): Finding | null {
+    if (!this.seen.size) return null;
+    const list = (s: Set<number>) => {
+      const all = [...s].sort((a, b) => a - b);
+      return `${all.slice(0, 20).join(', ')}${all.length > 20 ? ', …' : ''}`;
+    };
+    const check = 'archived events';
+    if (!this.archives)
+      return {
+        ok: false,
+        unverified: true,
+        check,
+        detail: `${this.seen.size} event(s) the registry serves as archived (positions ${list(this.seen)}) were NOT verified: pass --archive with the month archives to check their entries`,
+        positions: [...this.seen].sort((a, b) => a - b),
+      };
+    const problems: string[] = [];
+    if (this.absent.size)
+      problems.push(`positions ${list(this.absent)} are served as archived but are in none of the archives given`);
+    if (this.altered.size)
+      problems.push(`the archived entries at positions ${list(this.altered)} do not hash to the leaf the registry serves`);
+    if (problems.length)
+      return {
+        ok: false,
+        check,
+        detail: problems.join('; '),
+        positions: [...this.absent, ...this.altered].sort((a, b) => a - b),
+      };
+    return {
+      ok: true,
+      check,
+      detail: `${this.seen.size} archived event(s) checked: each archived entry hashes to the leaf served (${this.archives.months.length} month archive(s))`,
+    };
+  }
 }
 
 /** The report as a person reads it. */
@@ -322,9 +409,13 @@ export function formatReport(r: OfflineReport): string {
       : []),
     ...(r.sealed !== undefined ? [`sealed now: ${r.sealed} events; waiting to be sealed: ${r.pending}`] : []),
     '',
-    ...r.findings.map((f) => `${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.detail}`),
+    ...r.findings.map((f) => `${f.ok ? 'ok  ' : f.unverified ? 'WARN' : 'FAIL'}  ${f.check}: ${f.detail}`),
     '',
-    r.ok ? 'VERIFIED: the log extends the saved checkpoint.' : 'NOT VERIFIED.',
+    r.verdict === 'VERIFIED'
+      ? 'VERIFIED: the log extends the saved checkpoint.'
+      : r.verdict === 'INCOMPLETE'
+        ? 'NOT FULLY VERIFIED: nothing failed, but archived events were not checked (see WARN).'
+        : 'NOT VERIFIED.',
   ];
   return lines.join('\n');
 }
