@@ -3,7 +3,7 @@
 // boundaries, the audit log verifies across partitions, and archiving a month exports and detaches its
 // partitions while every checkpoint still verifies, with the archived events counted.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { archiveMonths } from '../src/audit/archive.js';
 import type { Checkpoint } from '../src/audit/checkpoint.js';
 import { leafHash, verifyInclusion } from '../src/audit/merkle.js';
-import { verifyRemoteLog } from '../src/audit/offline.js';
+import { formatReport, verifyRemoteLog } from '../src/audit/offline.js';
+import { readArchives, type ArchiveEntries } from '../src/audit/offline-archive.js';
 import { rowHash } from '../src/audit/rows.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { ensurePartitions } from '../src/db/partitions.js';
@@ -115,6 +116,18 @@ async function allPages(first: number, vars: Record<string, unknown>) {
 
 /** The number behind a transfer's global ID, base64("Transfer:<id>"). */
 const num = (t: { id: string }) => Number(Buffer.from(t.id, 'base64').toString('utf8').split(':')[1]);
+
+/** The registry over HTTP; with `tamper`, a compromised one serving the event at that position as archived. */
+function servedAsArchived(tamper?: number): typeof fetch {
+  return (async (input: URL, init?: RequestInit) => {
+    const res = await h.app.fetch(input, init ?? {});
+    if (tamper === undefined || !String(input).endsWith('/graphql')) return res;
+    const body = (await res.json()) as { data?: { auditEntries?: { position: number }[] } };
+    for (const e of body.data?.auditEntries ?? [])
+      if (e.position === tamper) Object.assign(e, { entry: null, archived: true });
+    return new Response(JSON.stringify(body), { status: res.status, headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+}
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -316,21 +329,67 @@ describe('month partitions', () => {
       true,
     );
 
-    // The outsider's check from the checkpoint saved before archiving, every entry re-hashed.
-    const report = await verifyRemoteLog({
-      url: BASE,
-      token: auditor,
-      saved,
-      events: [first.position],
-      sample: 4,
-      full: true,
-      fetch: ((input: URL, init?: RequestInit) => h.app.fetch(input, init ?? {})) as typeof fetch,
-    });
+    // The outsider's check from the checkpoint saved before archiving, every entry re-hashed. Without the
+    // archives, the archived events are not verified: a warning verdict, not VERIFIED.
+    const outsider = (o: { archives?: ArchiveEntries; tamper?: number } = {}) =>
+      verifyRemoteLog({
+        url: BASE,
+        token: auditor,
+        saved,
+        events: [first.position],
+        sample: 0,
+        full: true,
+        archives: o.archives,
+        fetch: servedAsArchived(o.tamper),
+      });
+    const blind = await outsider();
+    expect(blind.findings.filter((f) => !f.ok)).toEqual([
+      expect.objectContaining({ check: 'archived events', unverified: true }),
+    ]);
+    expect(blind).toMatchObject({ ok: false, verdict: 'INCOMPLETE' });
+    expect(formatReport(blind)).toMatch(/WARN {2}archived events: \d+ event\(s\) .* were NOT verified/);
+    expect(formatReport(blind)).not.toContain('VERIFIED: the log');
+
+    // With the true archives: every archived entry hashes to the leaf served.
+    const report = await outsider({ archives: readArchives([out]) });
     expect(report.findings.filter((f) => !f.ok)).toEqual([]);
-    expect(report.ok).toBe(true);
-    expect(report.findings.find((f) => f.check === 'full re-hash')!.detail).toContain(
-      `(${Number(febEvents)} archived: their stored leaves used)`,
+    expect(report).toMatchObject({ ok: true, verdict: 'VERIFIED' });
+    expect(report.findings.find((f) => f.check === 'archived events')!.detail).toMatch(
+      new RegExp(`^${Number(febEvents)} archived event\\(s\\) checked`),
     );
+
+    // A compromised server hides an event (of March, still in the database) by serving it as archived, with its
+    // sealed leaf: it is in no archive, so the check fails, naming it.
+    const { position: hidden } = await one<{ position: string | number }>(
+      `select min(s.position) as position from audit_seals s join audit_events_2024_03 e on e.seq = s.event_seq`,
+    );
+    const caught = await outsider({ archives: readArchives([out]), tamper: Number(hidden) });
+    expect(caught.verdict).toBe('FAILED');
+    expect(caught.findings.filter((f) => !f.ok)).toEqual([
+      expect.objectContaining({ check: 'archived events', positions: [Number(hidden)] }),
+    ]);
+
+    // An archive whose events file was altered: its manifest check fails, and the altered entry no longer hashes
+    // to the leaf the registry serves.
+    const copy = join(out, 'altered');
+    cpSync(dir, join(copy, '2024-02'), { recursive: true });
+    const lines = readFileSync(join(copy, '2024-02', 'audit-events.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const changed = JSON.parse(lines[0]!);
+    changed.entry = changed.entry.replace('"position":', '"position" :');
+    lines[0] = JSON.stringify(changed);
+    writeFileSync(join(copy, '2024-02', 'audit-events.jsonl'), `${lines.join('\n')}\n`);
+    const tampered = await outsider({ archives: readArchives([copy]) });
+    rmSync(copy, { recursive: true, force: true });
+    expect(tampered.verdict).toBe('FAILED');
+    expect(tampered.findings.filter((f) => !f.ok)).toEqual([
+      expect.objectContaining({
+        check: 'archive manifest',
+        detail: expect.stringContaining('audit-events.jsonl does not have the SHA-256 manifest.json gives'),
+      }),
+      expect.objectContaining({ check: 'archived events', positions: [first.position] }),
+    ]);
   });
 
   test('an archived month gets no new partition; a write there lands in the default partition', async () => {

@@ -38,7 +38,11 @@ export function readArchives(dirs: string[]): ArchiveEntries {
   for (const dir of dirs) {
     const months = monthDirs(dir);
     if (!months.length)
-      out.findings.push({ ok: false, check: 'archive manifest', detail: `${dir} holds no month archive (${MANIFEST})` });
+      out.findings.push({
+        ok: false,
+        check: 'archive manifest',
+        detail: `${dir} holds no month archive (${MANIFEST})`,
+      });
     for (const month of months) {
       out.months.push(month);
       const problems: string[] = [];
@@ -73,7 +77,9 @@ export function readArchives(dirs: string[]): ArchiveEntries {
       out.findings.push({
         ok: problems.length === 0,
         check: 'archive manifest',
-        detail: problems.length ? `${month}: ${[...new Set(problems)].join('; ')}` : `${month}: files as ${MANIFEST} says`,
+        detail: problems.length
+          ? `${month}: ${[...new Set(problems)].join('; ')}`
+          : `${month}: files as ${MANIFEST} says`,
       });
     }
   }

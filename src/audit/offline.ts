@@ -383,7 +383,9 @@ class ArchivedCheck {
     if (this.absent.size)
       problems.push(`positions ${list(this.absent)} are served as archived but are in none of the archives given`);
     if (this.altered.size)
-      problems.push(`the archived entries at positions ${list(this.altered)} do not hash to the leaf the registry serves`);
+      problems.push(
+        `the archived entries at positions ${list(this.altered)} do not hash to the leaf the registry serves`,
+      );
     if (problems.length)
       return {
         ok: false,

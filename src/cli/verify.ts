@@ -1,12 +1,14 @@
 // The offline verifier for auditors: `npm run --silent verify -- --url https://registry.example --checkpoint saved.json`.
 // Checks a live registry's audit log against a checkpoint saved earlier, using only what the registry serves over
-// HTTP, and prints a report. Exit code 0: verified; 1: something failed (the report says what and where); 2: usage.
+// HTTP, and prints a report. Exit code 0: verified; 1: something failed (the report says what and where); 2: usage;
+// 3: nothing failed but archived events were not checked (no --archive given).
 import { readFileSync } from 'node:fs';
 import { formatReport, isCheckpoint, verifyRemoteLog } from '../audit/offline.js';
+import { readArchives } from '../audit/offline-archive.js';
 import { cliArgs, runCli } from './args.js';
 
 const usage =
-  'npm run --silent verify -- --url <registry> --checkpoint saved.json [--events 3,17] [--sample n] [--full] [--json]';
+  'npm run --silent verify -- --url <registry> --checkpoint saved.json [--events 3,17] [--sample n] [--full] [--archive dir]… [--json]';
 const help = `Verifies a registry's audit log against a checkpoint saved earlier (curl <registry>/.well-known/audit-checkpoint > saved.json).
 
 usage: ${usage}
@@ -16,13 +18,19 @@ usage: ${usage}
   --events      positions in the log whose inclusion to prove, comma-separated
   --sample      how many randomly chosen positions to prove as well (default 8)
   --full        also re-hash every event of the log and rebuild the tree
+  --archive     a month archive (npm run archive) or a folder of them; repeatable. Each archive's files are
+                checked against its manifest.json, and each event the registry serves as archived must be in
+                one, with an entry that hashes to the leaf the registry serves
   --json        print the report as JSON
   -h, --help    this text
 
 The auditor token is read from REGISTRY_TOKEN (a staff token with role AUDITOR).
 Checks: both checkpoints' Ed25519 signatures (keys from /.well-known/audit-checkpoint-keys.json), that the log
 still holds every event of the saved checkpoint, that today's signed tree extends the saved one (RFC 9162
-consistency proof), the inclusion of chosen events, and with --full every entry.`;
+consistency proof), the inclusion of chosen events, and with --full every entry.
+
+Exit code: 0 verified; 1 a check failed; 2 usage; 3 nothing failed but events the registry serves as archived
+were not verified (the registry no longer serves their entries: give their month archives with --archive).`;
 
 const args = cliArgs(
   {
@@ -31,6 +39,7 @@ const args = cliArgs(
     events: { type: 'string' },
     sample: { type: 'string' },
     full: { type: 'boolean', default: false },
+    archive: { type: 'string', multiple: true },
     json: { type: 'boolean', default: false },
   },
   usage,
@@ -56,7 +65,8 @@ if (sample !== undefined && !(Number.isSafeInteger(sample) && sample >= 0)) {
 await runCli('verify', async () => {
   const saved: unknown = JSON.parse(readFileSync(args.checkpoint!, 'utf8'));
   if (!isCheckpoint(saved)) throw new Error(`${args.checkpoint} is not a checkpoint as the registry serves it`);
-  const report = await verifyRemoteLog({ url: args.url!, token, saved, events, sample, full: args.full });
+  const archives = args.archive?.length ? readArchives(args.archive) : undefined;
+  const report = await verifyRemoteLog({ url: args.url!, token, saved, events, sample, full: args.full, archives });
   console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
-  if (!report.ok) process.exitCode = 1;
+  if (report.verdict !== 'VERIFIED') process.exitCode = report.verdict === 'INCOMPLETE' ? 3 : 1;
 });
