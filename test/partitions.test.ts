@@ -418,6 +418,20 @@ describe('month partitions', () => {
     }
     expect((await verify()).ok).toBe(true);
   });
+
+  test('archiving with --drop writes the files as the manifest says, then drops the partitions', async () => {
+    const done = await archiveMonths(owner.db, { before: '2024-04', out, now: h.clock.now(), drop: true });
+    expect(done.map((m) => m.month)).toEqual(['2024-03']);
+    expect(await attached('audit_events')).not.toContain('audit_events_2024_03');
+    const kept = await rows<{ t: string }>(
+      `select table_name as t from information_schema.tables where table_name like '%2024_03'`,
+    );
+    expect(kept).toEqual([]);
+    const dir = join(out, '2024-03');
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    for (const f of manifest.files) expect(sha256(join(dir, f.name))).toBe(f.sha256);
+    expect(await verify()).toMatchObject({ ok: true, rows: { ok: true, problemCount: 0 } });
+  });
 });
 
 test('recording a transfer still refuses bad input (the partitioned table changes no rule)', async () => {
