@@ -18,7 +18,7 @@ import { rowHash } from '../src/audit/rows.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { ensurePartitions } from '../src/db/partitions.js';
 import { rowsOf } from '../src/db/rows.js';
-import { onPostgres, startHarness, type Harness } from './harness.js';
+import { capturingLogger, onPostgres, startHarness, type Harness } from './harness.js';
 import { createOffice, grant, registerContractor, setStatus } from './fixtures.js';
 import { PAST, recordOk, recordTransfer } from './transfer-fixtures.js';
 
@@ -29,6 +29,8 @@ let auditor: string;
 let owner: Database;
 let out: string;
 let reg: Awaited<ReturnType<typeof registry>>;
+/** What the services log in the background. */
+const logged = capturingLogger('info');
 
 const BASE = 'http://registry.test';
 const VERIFY = `{ verifyAuditLog { ok checked archived pending headSeq firstBroken { seq reason }
@@ -132,7 +134,7 @@ function servedAsArchived(tamper?: number): typeof fetch {
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({}, { logger: logged.logger });
   owner = onPostgres
     ? await openDatabase({ databaseUrl: h.config.migrationDatabaseUrl!, max: 1 })
     : (h.database as Database);
@@ -432,6 +434,28 @@ describe('month partitions', () => {
     for (const f of manifest.files) expect(sha256(join(dir, f.name))).toBe(f.sha256);
     expect(await verify()).toMatchObject({ ok: true, rows: { ok: true, problemCount: 0 } });
   });
+});
+
+test("a failed check of the coming months' partitions is logged and counted, and the next one retries", async () => {
+  const failures = async () => {
+    const res = await h.app.fetch('http://registry.test/metrics', {}, {
+      req: { socket: { remoteAddress: '127.0.0.1' } },
+    } as never);
+    expect(res.status).toBe(200);
+    return Number(/^registry_partition_check_failures_total (\d+)$/m.exec(await res.text())?.[1]);
+  };
+  expect(await failures()).toBe(0);
+  await h.asOwner('alter function registry_ensure_partitions(timestamptz, integer) rename to registry_ensure_off');
+  try {
+    await h.partitionChecks.run();
+  } finally {
+    await h.asOwner('alter function registry_ensure_off(timestamptz, integer) rename to registry_ensure_partitions');
+  }
+  expect(await failures()).toBe(1);
+  const line = logged.lines.map((l) => JSON.parse(l)).find((l) => /partitions could not be made/.test(l.msg));
+  expect(line).toMatchObject({ level: 50, code: '42883' });
+  await h.partitionChecks.run();
+  expect(await failures()).toBe(1);
 });
 
 test('recording a transfer still refuses bad input (the partitioned table changes no rule)', async () => {
