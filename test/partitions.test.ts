@@ -14,7 +14,7 @@ import type { Checkpoint } from '../src/audit/checkpoint.js';
 import { leafHash, verifyInclusion } from '../src/audit/merkle.js';
 import { formatReport, verifyRemoteLog } from '../src/audit/offline.js';
 import { readArchives, type ArchiveEntries } from '../src/audit/offline-archive.js';
-import { rowHash } from '../src/audit/rows.js';
+import { rowHash } from '../src/audit/row-check.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { ensurePartitions } from '../src/db/partitions.js';
 import { rowsOf } from '../src/db/rows.js';
