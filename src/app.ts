@@ -31,6 +31,7 @@ import { clientAddress, createRateLimiter, rateLimitPlugin, tokenKey } from './h
 import { readRouting } from './http/read-replica.js';
 import { errorResponse } from './http/responses.js';
 import { createLogger, yogaLogger, type Logger } from './observability/logger.js';
+import type { PartitionChecks } from './db/partitions.js';
 import { createMetrics } from './observability/metrics.js';
 import { observeRequests } from './observability/request-log.js';
 
@@ -54,6 +55,8 @@ export interface AppDeps {
   answerKey: KeyEncryptionKey;
   /** Signs the audit log's checkpoints; its public key is served beside the token keys. */
   checkpointSigner: CheckpointSigner;
+  /** The instance's partition checks, whose failures /metrics counts. */
+  partitionChecks?: Pick<PartitionChecks, 'failures'>;
 }
 
 const GRAPHQL_PATH = '/graphql';
@@ -106,7 +109,10 @@ export function createApp(deps: AppDeps) {
   const principals = new WeakMap<Request, Principal>();
   const tokenHashes = new WeakMap<Request, string>();
   const logger = deps.logger ?? createLogger(config.logLevel);
-  const metrics = createMetrics(database, { defaultMetrics: config.env === 'production' });
+  const metrics = createMetrics(database, {
+    defaultMetrics: config.env === 'production',
+    partitionCheckFailures: deps.partitionChecks?.failures,
+  });
   const limiter = createRateLimiter(config.rateLimit);
   const body = bodyReader(config.limits.maxBodyBytes);
   const reads = readRouting(database, config.db.readYourWritesMs, (r) => tokenHashes.get(r));

@@ -13,12 +13,12 @@ import type { AppDeps } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { latestMigration, openDatabase, type Database } from './db/client.js';
-import { PARTITION_CHECK_MS, ensurePartitions } from './db/partitions.js';
+import { PARTITION_CHECK_MS, ensurePartitions, partitionChecks, type PartitionChecks } from './db/partitions.js';
 import { idempotencyKeys } from './db/tables.js';
 import type { RegistryDeps } from './registry/tx.js';
 import { IDEMPOTENCY_TTL_HOURS } from './http/idempotency.js';
 import { lt } from 'drizzle-orm';
-import { createLogger } from './observability/logger.js';
+import { createLogger, type Logger } from './observability/logger.js';
 import { startPolicyScheduler } from './registry/policy-scheduler.js';
 import { attestSeededRows } from './registry/seeded-rows.js';
 
@@ -26,6 +26,8 @@ export interface Services extends AppDeps {
   clock: Clock;
   /** This instance's audit sealer (src/audit/seal.ts). */
   sealer: Sealer;
+  /** This instance's checks of the coming months' partitions (src/db/partitions.ts). */
+  partitionChecks: PartitionChecks;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,8 @@ export interface OpenOptions {
   loadDataDir?: Blob;
   /** What the app takes as now; tests move it (default: the system clock). */
   clock?: Clock;
+  /** Where the background work logs its failures (default: JSON lines on stdout at LOG_LEVEL). */
+  logger?: Logger;
 }
 
 export async function openServices(config: Config, opts: OpenOptions = {}): Promise<Services> {
@@ -121,11 +125,23 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
     const clock = opts.clock ?? systemClock;
     // The coming months' partitions, now and every few hours (a write in a month without one still lands, in the
     // default partition, and is moved into the month's partition when that is made).
+    // At start a failure stops the start; later ones are logged and counted (registry_partition_check_failures_total).
+    const logger = opts.logger ?? createLogger(config.logLevel);
     await ensurePartitions(database.db, clock.now());
-    const partitions = setInterval(
-      () => void ensurePartitions(database.db, clock.now()).catch(() => {}),
-      PARTITION_CHECK_MS,
+    const partitionCheck = partitionChecks(
+      database.db,
+      () => clock.now(),
+      // The error's name and SQLSTATE only: a database error's message can quote a value.
+      (e) =>
+        logger.error(
+          {
+            error: (e as Error)?.name,
+            code: ((e as { cause?: { code?: string } })?.cause ?? (e as { code?: string }))?.code,
+          },
+          "the coming months' partitions could not be made; rows land in the default partition; retrying",
+        ),
     );
+    const partitions = setInterval(() => void partitionCheck.run(), PARTITION_CHECK_MS);
     partitions.unref();
     const sealer = startSealer(
       database.db,
@@ -165,7 +181,6 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
     // The rows the migrations seeded, attested once in the audit log by the first instance to start after them.
     await attestSeededRows(registryDeps, latestMigration());
     // Policy changes effective later take effect at their instant, on whichever instance gets there first.
-    const logger = createLogger(config.logLevel);
     const scheduler = await startPolicyScheduler(
       registryDeps,
       database,
@@ -183,6 +198,7 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
       answerKey,
       checkpointSigner,
       sealer,
+      partitionChecks: partitionCheck,
       close: async () => {
         scheduler.stop();
         clearInterval(prune);

@@ -98,6 +98,28 @@ describe.skipIf(!onPostgres)('the service role', () => {
     },
   );
 
+  test("month partitions: the service may only ask for the coming months' partitions, for the two history tables", async () => {
+    expect(await refusal(h, `select registry_ensure_partitions(now(), 0)`)).toBeNull();
+    expect(await refusal(h, `select registry_month_partition('transfers'::regclass, '2031-01-01')`)).toEqual({
+      code: '42501',
+      message: 'permission denied for function registry_month_partition',
+    });
+    const [acl] = await h.asOwner(`select coalesce(array_to_string(proacl, ','), '') as acl from pg_proc
+      where proname = 'registry_month_partition'`);
+    // Not executable by PUBLIC (an ACL entry "=X/owner").
+    expect((acl as { acl: string }).acl).not.toMatch(/(^|,)=X/);
+    const other = await h.asOwner(`select registry_month_partition('offices'::regclass, '2031-01-01')`).then(
+      () => null,
+      (e: any) => ({ code: (e.cause ?? e).code, message: (e.cause ?? e).message }),
+    );
+    expect(other).toEqual({
+      code: '22023',
+      message: 'registry_month_partition: offices is not a partitioned history table',
+    });
+    const [made] = await h.asOwner(`select to_regclass('offices_2031_01') is null as absent`);
+    expect(made).toEqual({ absent: true });
+  });
+
   test("the owner cannot rewrite history either: a version's values stay, its period closes once, none is deleted", async () => {
     const refused = (text: string) =>
       h.asOwner(text).then(

@@ -101,7 +101,7 @@ async function copyTemplateDatabase(): Promise<{ urls: RoleUrls; drop(): Promise
   return { urls, drop };
 }
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'registry-test-'));
   const copy = onPostgres ? await copyTemplateDatabase() : undefined;
   const owner = copy && postgres(copy.urls.MIGRATION_DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -117,7 +117,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   // Already migrated: a copy of the run's migrated database. Everything after migrate() is the production start.
   const services = await openServices(
     config,
-    copy ? { migrate: false, clock } : { memory: true, migrate: false, loadDataDir: pgliteSnapshot(), clock },
+    copy
+      ? { migrate: false, clock, logger: opts.logger }
+      : { memory: true, migrate: false, loadDataDir: pgliteSnapshot(), clock, logger: opts.logger },
   );
   const app = createApp(services);
   const statements: string[] = [];

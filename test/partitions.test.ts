@@ -3,18 +3,22 @@
 // boundaries, the audit log verifies across partitions, and archiving a month exports and detaches its
 // partitions while every checkpoint still verifies, with the archived events counted.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { archiveMonths } from '../src/audit/archive.js';
 import type { Checkpoint } from '../src/audit/checkpoint.js';
 import { leafHash, verifyInclusion } from '../src/audit/merkle.js';
-import { verifyRemoteLog } from '../src/audit/offline.js';
+import { formatReport, verifyRemoteLog } from '../src/audit/offline.js';
+import { readArchives, type ArchiveEntries } from '../src/audit/offline-archive.js';
 import { rowHash } from '../src/audit/row-check.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { ensurePartitions } from '../src/db/partitions.js';
-import { onPostgres, startHarness, type Harness } from './harness.js';
+import { rowsOf } from '../src/db/rows.js';
+import { capturingLogger, onPostgres, startHarness, type Harness } from './harness.js';
 import { createOffice, grant, registerContractor, setStatus } from './fixtures.js';
 import { PAST, recordOk, recordTransfer } from './transfer-fixtures.js';
 
@@ -25,6 +29,8 @@ let auditor: string;
 let owner: Database;
 let out: string;
 let reg: Awaited<ReturnType<typeof registry>>;
+/** What the services log in the background. */
+const logged = capturingLogger('info');
 
 const BASE = 'http://registry.test';
 const VERIFY = `{ verifyAuditLog { ok checked archived pending headSeq firstBroken { seq reason }
@@ -113,10 +119,22 @@ async function allPages(first: number, vars: Record<string, unknown>) {
 /** The number behind a transfer's global ID, base64("Transfer:<id>"). */
 const num = (t: { id: string }) => Number(Buffer.from(t.id, 'base64').toString('utf8').split(':')[1]);
 
+/** The registry over HTTP; with `tamper`, a compromised one serving the event at that position as archived. */
+function servedAsArchived(tamper?: number): typeof fetch {
+  return (async (input: URL, init?: RequestInit) => {
+    const res = await h.app.fetch(input, init ?? {});
+    if (tamper === undefined || !String(input).endsWith('/graphql')) return res;
+    const body = (await res.json()) as { data?: { auditEntries?: { position: number }[] } };
+    for (const e of body.data?.auditEntries ?? [])
+      if (e.position === tamper) Object.assign(e, { entry: null, archived: true });
+    return new Response(JSON.stringify(body), { status: res.status, headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+}
+
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({}, { logger: logged.logger });
   owner = onPostgres
     ? await openDatabase({ databaseUrl: h.config.migrationDatabaseUrl!, max: 1 })
     : (h.database as Database);
@@ -313,21 +331,67 @@ describe('month partitions', () => {
       true,
     );
 
-    // The outsider's check from the checkpoint saved before archiving, every entry re-hashed.
-    const report = await verifyRemoteLog({
-      url: BASE,
-      token: auditor,
-      saved,
-      events: [first.position],
-      sample: 4,
-      full: true,
-      fetch: ((input: URL, init?: RequestInit) => h.app.fetch(input, init ?? {})) as typeof fetch,
-    });
+    // The outsider's check from the checkpoint saved before archiving, every entry re-hashed. Without the
+    // archives, the archived events are not verified: a warning verdict, not VERIFIED.
+    const outsider = (o: { archives?: ArchiveEntries; tamper?: number } = {}) =>
+      verifyRemoteLog({
+        url: BASE,
+        token: auditor,
+        saved,
+        events: [first.position],
+        sample: 0,
+        full: true,
+        archives: o.archives,
+        fetch: servedAsArchived(o.tamper),
+      });
+    const blind = await outsider();
+    expect(blind.findings.filter((f) => !f.ok)).toEqual([
+      expect.objectContaining({ check: 'archived events', unverified: true }),
+    ]);
+    expect(blind).toMatchObject({ ok: false, verdict: 'INCOMPLETE' });
+    expect(formatReport(blind)).toMatch(/WARN {2}archived events: \d+ event\(s\) .* were NOT verified/);
+    expect(formatReport(blind)).not.toContain('VERIFIED: the log');
+
+    // With the true archives: every archived entry hashes to the leaf served.
+    const report = await outsider({ archives: readArchives([out]) });
     expect(report.findings.filter((f) => !f.ok)).toEqual([]);
-    expect(report.ok).toBe(true);
-    expect(report.findings.find((f) => f.check === 'full re-hash')!.detail).toContain(
-      `(${Number(febEvents)} archived: their stored leaves used)`,
+    expect(report).toMatchObject({ ok: true, verdict: 'VERIFIED' });
+    expect(report.findings.find((f) => f.check === 'archived events')!.detail).toMatch(
+      new RegExp(`^${Number(febEvents)} archived event\\(s\\) checked`),
     );
+
+    // A compromised server hides an event (of March, still in the database) by serving it as archived, with its
+    // sealed leaf: it is in no archive, so the check fails, naming it.
+    const { position: hidden } = await one<{ position: string | number }>(
+      `select min(s.position) as position from audit_seals s join audit_events_2024_03 e on e.seq = s.event_seq`,
+    );
+    const caught = await outsider({ archives: readArchives([out]), tamper: Number(hidden) });
+    expect(caught.verdict).toBe('FAILED');
+    expect(caught.findings.filter((f) => !f.ok)).toEqual([
+      expect.objectContaining({ check: 'archived events', positions: [Number(hidden)] }),
+    ]);
+
+    // An archive whose events file was altered: its manifest check fails, and the altered entry no longer hashes
+    // to the leaf the registry serves.
+    const copy = join(out, 'altered');
+    cpSync(dir, join(copy, '2024-02'), { recursive: true });
+    const lines = readFileSync(join(copy, '2024-02', 'audit-events.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const changed = JSON.parse(lines[0]!);
+    changed.entry = changed.entry.replace('"position":', '"position" :');
+    lines[0] = JSON.stringify(changed);
+    writeFileSync(join(copy, '2024-02', 'audit-events.jsonl'), `${lines.join('\n')}\n`);
+    const tampered = await outsider({ archives: readArchives([copy]) });
+    rmSync(copy, { recursive: true, force: true });
+    expect(tampered.verdict).toBe('FAILED');
+    expect(tampered.findings.filter((f) => !f.ok)).toEqual([
+      expect.objectContaining({
+        check: 'archive manifest',
+        detail: expect.stringContaining('audit-events.jsonl does not have the SHA-256 manifest.json gives'),
+      }),
+      expect.objectContaining({ check: 'archived events', positions: [first.position] }),
+    ]);
   });
 
   test('an archived month gets no new partition; a write there lands in the default partition', async () => {
@@ -356,6 +420,42 @@ describe('month partitions', () => {
     }
     expect((await verify()).ok).toBe(true);
   });
+
+  test('archiving with --drop writes the files as the manifest says, then drops the partitions', async () => {
+    const done = await archiveMonths(owner.db, { before: '2024-04', out, now: h.clock.now(), drop: true });
+    expect(done.map((m) => m.month)).toEqual(['2024-03']);
+    expect(await attached('audit_events')).not.toContain('audit_events_2024_03');
+    const kept = await rows<{ t: string }>(
+      `select table_name as t from information_schema.tables where table_name like '%2024_03'`,
+    );
+    expect(kept).toEqual([]);
+    const dir = join(out, '2024-03');
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    for (const f of manifest.files) expect(sha256(join(dir, f.name))).toBe(f.sha256);
+    expect(await verify()).toMatchObject({ ok: true, rows: { ok: true, problemCount: 0 } });
+  });
+});
+
+test("a failed check of the coming months' partitions is logged and counted, and the next one retries", async () => {
+  const failures = async () => {
+    const res = await h.app.fetch('http://registry.test/metrics', {}, {
+      req: { socket: { remoteAddress: '127.0.0.1' } },
+    } as never);
+    expect(res.status).toBe(200);
+    return Number(/^registry_partition_check_failures_total (\d+)$/m.exec(await res.text())?.[1]);
+  };
+  expect(await failures()).toBe(0);
+  await h.asOwner('alter function registry_ensure_partitions(timestamptz, integer) rename to registry_ensure_off');
+  try {
+    await h.partitionChecks.run();
+  } finally {
+    await h.asOwner('alter function registry_ensure_off(timestamptz, integer) rename to registry_ensure_partitions');
+  }
+  expect(await failures()).toBe(1);
+  const line = logged.lines.map((l) => JSON.parse(l)).find((l) => /partitions could not be made/.test(l.msg));
+  expect(line).toMatchObject({ level: 50, code: '42883' });
+  await h.partitionChecks.run();
+  expect(await failures()).toBe(1);
 });
 
 test('recording a transfer still refuses bad input (the partitioned table changes no rule)', async () => {
@@ -366,3 +466,32 @@ test('recording a transfer still refuses bad input (the partitioned table change
   });
   expect(r.__typename).toBe('ValidationError');
 });
+
+test.skipIf(!onPostgres)(
+  "a row written while its month's partition is being made is moved into it, not lost",
+  async () => {
+    const copy = `insert into transfers (occurred_at, kind, exporter_office_id, exporter_country, importer_kind,
+        importer_contractor_id, importer_country, categories, purpose, mechanism, scc_module, policy_explanation,
+        record_count, cross_border, third_country, recorded_by)
+      select '2022-07-10T00:00:00Z', kind, exporter_office_id, exporter_country, importer_kind, importer_contractor_id,
+        importer_country, categories, purpose, mechanism, scc_module, policy_explanation, record_count, cross_border,
+        third_country, recorded_by from transfers where importer_kind = 'CONTRACTOR' limit 1 returning id`;
+    let id = 0;
+    let made: Promise<unknown> | undefined;
+    await owner.db.transaction(async (tx) => {
+      id = Number(rowsOf<{ id: string | number }>(await tx.execute(sql.raw(copy)))[0]!.id);
+      // The month's partition is made while the row is written and not yet committed.
+      made = ensurePartitions(h.database.db, new Date('2022-07-01T00:00:00Z'), 0).then(
+        () => null,
+        (e: any) => String((e.cause ?? e).message),
+      );
+      for (let i = 0; i < 200; i++) {
+        const [w] = await rows<{ n: string | number }>(`select count(*) as n from pg_locks where not granted`);
+        if (Number(w!.n) > 0) break;
+        await sleep(25);
+      }
+    });
+    expect(await made).toBeNull();
+    expect((await partitionsOf('transfers', 'id', [id]))[id]).toBe('transfers_2022_07');
+  },
+);

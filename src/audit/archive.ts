@@ -7,7 +7,7 @@
 //
 // Run as the tables' owner (detaching is DDL): `npm run archive -- --before 2025-01` (src/cli/archive.ts).
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, createWriteStream, fsyncSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { sql } from 'drizzle-orm';
@@ -134,6 +134,31 @@ async function exportTransfers(db: Queryable, partition: string, file: LinesFile
   return ids;
 }
 
+/** Flushes the files and their folder to disk, then re-reads each and checks it against its SHA-256. */
+function durable(dir: string, files: ArchivedFile[]) {
+  const sync = (path: string, flags: string) => {
+    const fd = openSync(path, flags);
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  for (const f of files) {
+    sync(join(dir, f.name), 'r+');
+    if (
+      createHash('sha256')
+        .update(readFileSync(join(dir, f.name)))
+        .digest('hex') !== f.sha256
+    )
+      throw new InvalidStateError(
+        `${join(dir, f.name)} does not read back as written: nothing was dropped`,
+        'ARCHIVE_UNREADABLE',
+      );
+  }
+  sync(dir, 'r');
+}
+
 /** Rows in a partition now: compared, under lock, with what was exported. */
 async function countRows(tx: Tx, partition: string | undefined): Promise<number> {
   if (!partition) return 0;
@@ -175,9 +200,14 @@ async function archiveMonth(db: Db, month: string, parts: MonthPartition[], o: A
   await manifestFile.write(manifest);
   files.push(await manifestFile.close());
 
+  // Before a partition is dropped, its files must be on disk as the manifest says.
+  if (o.drop) durable(dir, files);
+
   await db.transaction(async (tx) => {
-    // Nothing may be written to these partitions between the export and the detach: lock, then compare.
-    for (const p of [events, moved]) if (p) await tx.execute(sql`lock table ${ident(p)} in share mode`);
+    // Nothing may be written to these partitions between the export and the detach: lock, then compare. Both
+    // tables at once, in the order writers take them (a transfer, then its event), so that no writer holding
+    // one waits for the other behind this transaction (a deadlock would abort the writer's transaction).
+    await tx.execute(sql`lock table transfers, audit_events in access exclusive mode`);
     if ((await countRows(tx, events)) !== eventsFile.rows || (await countRows(tx, moved)) !== transfersFile.rows)
       throw new InvalidStateError(
         `rows were written to ${month} while it was exported: run the archive again`,

@@ -9,6 +9,7 @@
 // the newest of them the log is still consistent with, and the next. The finer the checkpoints, the finer that.
 import { checkpointSignatureError, type Checkpoint, type PublicJwk } from './checkpoint.js';
 import { appendLeaf, frontierRoot, leafHash, verifyConsistency, verifyInclusion, type Frontier } from './merkle.js';
+import type { ArchiveEntries } from './offline-archive.js';
 import { RowChecker, type RowHash, type RowProblem, type RowTable } from './row-check.js';
 
 export interface OfflineOptions {
@@ -25,6 +26,12 @@ export interface OfflineOptions {
   /** Re-hash every event of the log. */
   full?: boolean;
   /**
+   * The month archives the auditor holds (offline-archive.ts). The registry serves an archived event without its
+   * entry: with these, each such entry is checked against the leaf served; without, archived events are reported
+   * as not verified.
+   */
+  archives?: ArchiveEntries;
+  /**
    * Re-hash every evidence row the registry holds and compare it with the row hash the newest event naming it
    * carries (implies `full`: only events whose entries re-hash into the signed tree are believed).
    */
@@ -39,12 +46,22 @@ export interface Finding {
   /** Positions named by a failure: exactly, or the first and last of the range it lies in. */
   positions?: number[];
   range?: [number, number];
+  /** Not a failure of the log: something that could not be checked (with ok false). */
+  unverified?: boolean;
   /** Evidence rows that differ from the events that wrote them (the first 100). */
   rows?: RowProblem[];
 }
 
+/**
+ * VERIFIED: every check passed. INCOMPLETE: nothing failed, but something could not be checked (archived events
+ * without the archives to check them against). FAILED: a check failed.
+ */
+export type Verdict = 'VERIFIED' | 'INCOMPLETE' | 'FAILED';
+
 export interface OfflineReport {
+  /** The verdict is VERIFIED. */
   ok: boolean;
+  verdict: Verdict;
   url: string;
   saved: { treeSize: number; rootHash: string; issuedAt: string };
   latest?: { treeSize: number; rootHash: string; issuedAt: string };
@@ -118,9 +135,17 @@ export async function verifyRemoteLog(o: OfflineOptions): Promise<OfflineReport>
   const remote = new Remote(o.url, o.token, o.fetch ?? fetch);
   const saved = o.saved;
   const findings: Finding[] = [];
-  const report: OfflineReport = { ok: false, url: o.url, saved: short(saved), findings };
+  const report: OfflineReport = { ok: false, verdict: 'FAILED', url: o.url, saved: short(saved), findings };
   const add = (f: Finding) => findings.push(f);
-  const done = () => ({ ...report, ok: findings.every((f) => f.ok) });
+  const archived = new ArchivedCheck(o.archives);
+  const done = (): OfflineReport => {
+    const archivedFinding = archived.finding();
+    if (archivedFinding) add(archivedFinding);
+    const failed = findings.filter((f) => !f.ok);
+    const verdict: Verdict = !failed.length ? 'VERIFIED' : failed.every((f) => f.unverified) ? 'INCOMPLETE' : 'FAILED';
+    return { ...report, ok: verdict === 'VERIFIED', verdict };
+  };
+  for (const f of o.archives?.findings ?? []) add(f);
 
   const keys = await remote.get<{ keys: PublicJwk[] }>('/.well-known/audit-checkpoint-keys.json');
   const savedSig = checkpointSignatureError(saved, keys);
@@ -187,7 +212,6 @@ export async function verifyRemoteLog(o: OfflineOptions): Promise<OfflineReport>
     .filter((p) => p >= 1 && p <= head.treeSize)
     .sort((a, b) => a - b);
   const notIncluded: number[] = [];
-  const archivedIncluded: number[] = [];
   for (const p of positions) {
     const against = p <= saved.treeSize ? saved : latest;
     if (p > against.treeSize) continue;
@@ -198,8 +222,9 @@ export async function verifyRemoteLog(o: OfflineOptions): Promise<OfflineReport>
         'query($p: Int!, $n: Int!) { inclusionProof(position: $p, treeSize: $n) { entry { entry archived leafHash } path } }',
         { p, n: against.treeSize },
       );
-      // An archived event's entry is in the archive's file: its stored leaf must still be in the signed tree.
-      if (proof.entry.archived) archivedIncluded.push(p);
+      // An archived event is served by its stored leaf, which must be in the signed tree and (checked against
+      // the auditor's archives) be the leaf of the entry archived.
+      if (proof.entry.archived) archived.check(p, proof.entry.leafHash);
       const leaf = proof.entry.archived ? proof.entry.leafHash : leafAt(proof.entry.entry ?? '', p);
       if (!leaf || !verifyInclusion(p - 1, against.treeSize, leaf, proof.path, against.rootHash)) notIncluded.push(p);
     } catch {
@@ -211,14 +236,14 @@ export async function verifyRemoteLog(o: OfflineOptions): Promise<OfflineReport>
     check: 'inclusion',
     detail: notIncluded.length
       ? `events at positions ${notIncluded.join(', ')} do not prove their inclusion in the signed tree (of ${positions.length} checked)`
-      : `events at positions ${positions.join(', ')} are included${archivedIncluded.length ? ` (${archivedIncluded.join(', ')} archived: by their stored leaves)` : ''}`,
+      : `events at positions ${positions.join(', ')} are included`,
     ...(notIncluded.length ? { positions: notIncluded } : {}),
   });
 
   if (o.full || o.rows) {
     const checker = o.rows ? new RowChecker() : undefined;
     const stats = { archived: 0 };
-    add(await rehashAll(remote, saved, latest, head.treeSize, checker, stats));
+    add(await rehashAll(remote, saved, latest, head.treeSize, archived, checker, stats));
     if (checker) add(await rehashRows(remote, checker, latest, head, stats.archived));
   }
   return done();
@@ -310,6 +335,7 @@ async function rehashAll(
   saved: Checkpoint,
   latest: Checkpoint,
   size: number,
+  archivedCheck: ArchivedCheck,
   checker?: RowChecker,
   stats: { archived: number } = { archived: 0 },
 ): Promise<Finding> {
@@ -326,8 +352,10 @@ async function rehashAll(
         positions: [tree.size + 1],
       };
     if (e.archived || e.entry === null) {
-      // Archived with its month: not re-hashable here; its stored leaf goes into the roots checked below.
+      // Archived with its month: its stored leaf goes into the roots checked below, and is checked against the
+      // auditor's archives (ArchivedCheck).
       archived += 1;
+      archivedCheck.check(e.position, e.leafHash);
       stats.archived = archived;
       appendLeaf(tree, e.leafHash, () => {});
     } else {
@@ -354,9 +382,65 @@ async function rehashAll(
     check: 'full re-hash',
     detail: problems.length
       ? problems.join('; ')
-      : `all ${tree.size - archived} entries re-hashed${archived ? ` (${archived} archived: their stored leaves used)` : ''}; both roots match`,
+      : `all ${tree.size - archived} entries re-hashed${archived ? ` (${archived} archived: their stored leaves used, checked below)` : ''}; both roots match`,
     ...(altered.length ? { positions: altered } : {}),
   };
+}
+
+/**
+ * Events the registry serves as archived (no entry, only the leaf it stored): each is checked against the entry
+ * in the auditor's archives, which must hash to that leaf. Without archives, none is verified.
+ */
+class ArchivedCheck {
+  private readonly seen = new Set<number>();
+  private readonly absent = new Set<number>();
+  private readonly altered = new Set<number>();
+
+  constructor(private readonly archives: ArchiveEntries | undefined) {}
+
+  check(position: number, servedLeaf: string) {
+    this.seen.add(position);
+    if (!this.archives) return;
+    const entry = this.archives.entries.get(position);
+    if (entry === undefined) this.absent.add(position);
+    else if (leafAt(entry, position) !== servedLeaf) this.altered.add(position);
+  }
+
+  finding(): Finding | null {
+    if (!this.seen.size) return null;
+    const list = (s: Set<number>) => {
+      const all = [...s].sort((a, b) => a - b);
+      return `${all.slice(0, 20).join(', ')}${all.length > 20 ? ', …' : ''}`;
+    };
+    const check = 'archived events';
+    if (!this.archives)
+      return {
+        ok: false,
+        unverified: true,
+        check,
+        detail: `${this.seen.size} event(s) the registry serves as archived (positions ${list(this.seen)}) were NOT verified: pass --archive with the month archives to check their entries`,
+        positions: [...this.seen].sort((a, b) => a - b),
+      };
+    const problems: string[] = [];
+    if (this.absent.size)
+      problems.push(`positions ${list(this.absent)} are served as archived but are in none of the archives given`);
+    if (this.altered.size)
+      problems.push(
+        `the archived entries at positions ${list(this.altered)} do not hash to the leaf the registry serves`,
+      );
+    if (problems.length)
+      return {
+        ok: false,
+        check,
+        detail: problems.join('; '),
+        positions: [...this.absent, ...this.altered].sort((a, b) => a - b),
+      };
+    return {
+      ok: true,
+      check,
+      detail: `${this.seen.size} archived event(s) checked: each archived entry hashes to the leaf served (${this.archives.months.length} month archive(s))`,
+    };
+  }
 }
 
 const ROW_PAGE = 100;
@@ -439,13 +523,17 @@ export function formatReport(r: OfflineReport): string {
     ...(r.sealed !== undefined ? [`sealed now: ${r.sealed} events; waiting to be sealed: ${r.pending}`] : []),
     '',
     ...r.findings.flatMap((f) => [
-      `${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.detail}`,
+      `${f.ok ? 'ok  ' : f.unverified ? 'WARN' : 'FAIL'}  ${f.check}: ${f.detail}`,
       ...(f.rows ?? []).map(
         (p) => `        ${p.table} ${p.key}: ${p.reason}${p.seq !== null ? ` (event number ${p.seq})` : ''}`,
       ),
     ]),
     '',
-    r.ok ? 'VERIFIED: the log extends the saved checkpoint.' : 'NOT VERIFIED.',
+    r.verdict === 'VERIFIED'
+      ? 'VERIFIED: the log extends the saved checkpoint.'
+      : r.verdict === 'INCOMPLETE'
+        ? 'NOT FULLY VERIFIED: nothing failed, but archived events were not checked (see WARN).'
+        : 'NOT VERIFIED.',
   ];
   return lines.join('\n');
 }

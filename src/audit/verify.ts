@@ -89,7 +89,8 @@ export async function verifyAuditChain(db: Queryable, batch = BATCH): Promise<Ch
       if (r.seq == null && !r.archived)
         return result({ seq: position, reason: 'the event sealed at this position is missing' });
       if (r.seq == null) {
-        // Archived: the stored leaf and link stand for the event; the checkpoints' roots still check them.
+        // Archived: the stored leaf stands for the event and the checkpoints' roots check it; the stored chain hash
+        // is only checked to join its neighbours (recomputing it needs the entry, which is in the archive files).
         if (r.prev_hash !== prevHash)
           return result({ seq: position, reason: `prev_hash does not match the hash of event ${position - 1}` });
         archived += 1;

@@ -3,11 +3,9 @@
 import { parseArgs } from 'node:util';
 
 /** Parses `options`; `--help` (or `-h`) prints `help` and exits 0, a bad flag prints the error and `usage` and exits 2. */
-export function cliArgs<const O extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(
-  options: O,
-  usage: string,
-  help = `usage: ${usage}`,
-) {
+export function cliArgs<
+  const O extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean; multiple?: boolean }>,
+>(options: O, usage: string, help = `usage: ${usage}`) {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(help);

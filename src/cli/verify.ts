@@ -1,15 +1,17 @@
 // The offline verifier for auditors: `npm run --silent verify -- --url https://registry.example --checkpoint saved.json`.
 // Checks a live registry's audit log against a checkpoint saved earlier, using only what the registry serves over
 // HTTP, and prints a report; or, with --pack, an evidence pack on its own (--url: against the published keys).
-// Exit code 0: verified; 1: something failed (the report says what and where); 2: usage.
+// Exit code 0: verified; 1: something failed (the report says what and where); 2: usage; 3: nothing failed but
+// events the registry serves as archived were not checked (no --archive given).
 import { readFileSync } from 'node:fs';
 import type { Checkpoint } from '../audit/checkpoint.js';
 import { formatReport, isCheckpoint, verifyRemoteLog } from '../audit/offline.js';
+import { readArchives } from '../audit/offline-archive.js';
 import { formatPackReport, verifyPack } from '../audit/pack.js';
 import { cliArgs, runCli } from './args.js';
 
 const usage =
-  'npm run --silent verify -- --url <registry> --checkpoint saved.json [--events 3,17] [--sample n] [--full] [--rows] [--json]\n       npm run --silent verify -- --pack evidence-pack.zip [--url <registry> | --checkpoint saved.json] [--json]';
+  'npm run --silent verify -- --url <registry> --checkpoint saved.json [--events 3,17] [--sample n] [--full] [--rows] [--archive dir]… [--json]\n       npm run --silent verify -- --pack evidence-pack.zip [--url <registry> | --checkpoint saved.json] [--json]';
 const help = `Verifies a registry's audit log against a checkpoint saved earlier (curl <registry>/.well-known/audit-checkpoint > saved.json).
 
 usage: ${usage}
@@ -26,13 +28,19 @@ usage: ${usage}
                 checkpoint's signature and every inclusion proof against its root. With --url, the keys are the
                 ones the registry publishes (proof of who made it); without, the pack's own (proof it is whole),
                 and a --checkpoint saved from the registry earlier pins the checkpoint's key
+  --archive     a month archive (npm run archive) or a folder of them; repeatable. Each archive's files are
+                checked against its manifest.json, and each event the registry serves as archived must be in
+                one, with an entry that hashes to the leaf the registry serves
   --json        print the report as JSON
   -h, --help    this text
 
 The auditor token is read from REGISTRY_TOKEN (a staff token with role AUDITOR).
 Checks: both checkpoints' Ed25519 signatures (keys from /.well-known/audit-checkpoint-keys.json), that the log
 still holds every event of the saved checkpoint, that today's signed tree extends the saved one (RFC 9162
-consistency proof), the inclusion of chosen events, with --full every entry, with --rows every evidence row.`;
+consistency proof), the inclusion of chosen events, with --full every entry, with --rows every evidence row.
+
+Exit code: 0 verified; 1 a check failed; 2 usage; 3 nothing failed but events the registry serves as archived
+were not verified (the registry no longer serves their entries: give their month archives with --archive).`;
 
 const args = cliArgs(
   {
@@ -43,6 +51,7 @@ const args = cliArgs(
     full: { type: 'boolean', default: false },
     rows: { type: 'boolean', default: false },
     pack: { type: 'string' },
+    archive: { type: 'string', multiple: true },
     json: { type: 'boolean', default: false },
   },
   usage,
@@ -92,8 +101,9 @@ async function verifyLog() {
       sample,
       full: args.full,
       rows: args.rows,
+      archives: args.archive?.length ? readArchives(args.archive) : undefined,
     });
     console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
-    if (!report.ok) process.exitCode = 1;
+    if (report.verdict !== 'VERIFIED') process.exitCode = report.verdict === 'INCOMPLETE' ? 3 : 1;
   });
 }

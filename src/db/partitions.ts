@@ -21,6 +21,33 @@ export async function ensurePartitions(db: Queryable, at: Date, ahead = MONTHS_A
   await db.execute(sql`select registry_ensure_partitions(${at.toISOString()}::timestamptz, ${ahead}::int)`);
 }
 
+/**
+ * This instance's checks of the coming months' partitions (at start and every PARTITION_CHECK_MS). A failed check
+ * is not fatal (a write still lands, in the default partition) but must not pass unseen: it is logged and counted
+ * (the metric registry_partition_check_failures_total).
+ */
+export interface PartitionChecks {
+  /** Checks now; a failure is logged and counted, not thrown. */
+  run(): Promise<void>;
+  /** Failed checks since the instance started. */
+  failures(): number;
+}
+
+export function partitionChecks(db: Queryable, now: () => Date, onFailure: (e: unknown) => void): PartitionChecks {
+  let failures = 0;
+  return {
+    async run() {
+      try {
+        await ensurePartitions(db, now());
+      } catch (e) {
+        failures += 1;
+        onFailure(e);
+      }
+    },
+    failures: () => failures,
+  };
+}
+
 /** `YYYY-MM` of an instant, in UTC. */
 export function monthOf(at: Date): string {
   return at.toISOString().slice(0, 7);

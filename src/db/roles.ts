@@ -40,6 +40,11 @@ export async function grantServicePrivileges(tx: postgres.TransactionSql, role: 
   await tx`revoke all on all tables in schema public from ${tx(role)}`;
   await tx`revoke all on all sequences in schema public from ${tx(role)}`;
   await tx`grant select, insert, update, delete on all tables in schema public to ${tx(role)}`;
+  // Makes the coming months' partitions (SECURITY DEFINER, revoked from PUBLIC; src/db/partitions.ts).
+  if (
+    (await tx`select to_regprocedure('public.registry_ensure_partitions(timestamptz, integer)') is not null as e`)[0]?.e
+  )
+    await tx`grant execute on function registry_ensure_partitions(timestamptz, integer) to ${tx(role)}`;
   for (const { name } of history) await tx`revoke update, delete on ${tx(name)} from ${tx(role)}`;
   // What the registry held (src/db/history.ts) is written by the database's own triggers, never by the service.
   const versions = await tx<{ name: string }[]>`

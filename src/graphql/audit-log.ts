@@ -96,7 +96,7 @@ const Verification = builder.objectRef<AuditLogVerification>('AuditLogVerificati
     pending: t.exposeInt('pending', { description: 'Events written but not sealed yet: not covered.' }),
     archived: t.exposeInt('archived', {
       description:
-        'Sealed events archived with their month: their stored leaves and links were checked against the checkpoints, their content not re-hashed (it is in the archive files).',
+        "Sealed events archived with their month, not verified from their content (it is in the archive files): their stored leaves were checked against the checkpoints' roots, and each stored link joins the next event's, but a stored chain hash cannot be recomputed without its entry. An auditor checks them with the month archives (npm run verify -- --archive).",
     }),
     headHash: t.exposeString('headHash'),
     firstBroken: t.field({ type: BrokenEvent, nullable: true, resolve: (v) => v.firstBroken }),

@@ -19,7 +19,10 @@ export interface Metrics {
   refusals: Counter<'reason'>;
 }
 
-export function createMetrics(database: Database, opts: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(
+  database: Database,
+  opts: { defaultMetrics?: boolean; partitionCheckFailures?: () => number } = {},
+): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
   const seen = new Set<string>();
@@ -37,6 +40,17 @@ export function createMetrics(database: Database, opts: { defaultMetrics?: boole
     registers: [registry],
   });
   database.onQuery.add(() => queries.inc());
+  const partitionCheckFailures = opts.partitionCheckFailures;
+  if (partitionCheckFailures)
+    new Counter({
+      name: 'registry_partition_check_failures_total',
+      help: "Failed checks of the coming months' partitions since the instance started (rows then land in the default partition)",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(partitionCheckFailures());
+      },
+    });
   new Gauge({
     name: 'registry_db_pool_in_use',
     help: 'Statements and transactions in flight through drizzle, counted by this process (postgres.js has no pool statistics); PGlite: always 0',

@@ -20,8 +20,12 @@ ALTER TABLE "transfers" ADD PRIMARY KEY ("id","occurred_at");--> statement-break
 --
 -- registry_month_partition(parent, month): creates <parent>_YYYY_MM for the month if it is missing and the month
 -- was not archived, moving in any rows of the month that waited in the default partition meanwhile (a write
--- never waits for a partition: the default takes it). Runs as the owner (SECURITY DEFINER): the service's role
--- may call it, not create tables. One caller at a time (advisory lock).
+-- never waits for a partition: the default takes it). Runs as the owner (SECURITY DEFINER); only the owner may
+-- call it (the service's role calls registry_ensure_partitions), and only for the two partitioned tables.
+-- One caller at a time (advisory lock), then both tables locked ACCESS EXCLUSIVE in the writers' order
+-- (transfers, then audit_events): CREATE … PARTITION OF needs that lock anyway, and taking it first means no
+-- write commits while rows are moved (none is lost between reading and deleting) and no lock is taken in an
+-- order a writer could deadlock with.
 CREATE FUNCTION registry_month_partition(parent regclass, month date) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -33,20 +37,24 @@ DECLARE
   dflt text := base || '_default';
   moved bigint;
 BEGIN
+  IF parent IS NULL OR parent NOT IN ('public.transfers'::regclass, 'public.audit_events'::regclass) THEN
+    RAISE EXCEPTION 'registry_month_partition: % is not a partitioned history table', parent
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   IF to_regclass(format('public.%I', part)) IS NOT NULL THEN RETURN; END IF;
   PERFORM pg_advisory_xact_lock(hashtext('registry month partitions'));
   IF to_regclass(format('public.%I', part)) IS NOT NULL
     OR EXISTS (SELECT 1 FROM audit_archives WHERE audit_archives.month = to_char(first, 'YYYY-MM')) THEN
     RETURN;
   END IF;
-  EXECUTE format('CREATE TEMP TABLE registry_moving ON COMMIT DROP AS SELECT * FROM %I WHERE occurred_at >= %L AND occurred_at < %L', dflt, lo, hi);
+  LOCK TABLE transfers, audit_events IN ACCESS EXCLUSIVE MODE;
+  -- Moved, not changed: the append-only guard is lifted for this one statement of the owner's. One statement
+  -- deletes and keeps what it deleted: nothing is deleted that is not kept.
+  EXECUTE format('ALTER TABLE %I DISABLE TRIGGER %I', dflt, base || '_append_only');
+  EXECUTE format('CREATE TEMP TABLE registry_moving ON COMMIT DROP AS SELECT * FROM %I WITH NO DATA', dflt);
+  EXECUTE format('WITH m AS (DELETE FROM %I WHERE occurred_at >= %L AND occurred_at < %L RETURNING *) INSERT INTO registry_moving SELECT * FROM m', dflt, lo, hi);
   GET DIAGNOSTICS moved = ROW_COUNT;
-  IF moved > 0 THEN
-    -- Moved, not changed: the append-only guard is lifted for this one statement of the owner's.
-    EXECUTE format('ALTER TABLE %I DISABLE TRIGGER %I', dflt, base || '_append_only');
-    EXECUTE format('DELETE FROM %I WHERE occurred_at >= %L AND occurred_at < %L', dflt, lo, hi);
-    EXECUTE format('ALTER TABLE %I ENABLE TRIGGER %I', dflt, base || '_append_only');
-  END IF;
+  EXECUTE format('ALTER TABLE %I ENABLE TRIGGER %I', dflt, base || '_append_only');
   EXECUTE format('CREATE TABLE %I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)', part, parent, lo, hi);
   -- Row triggers are cloned to every partition; TRUNCATE of a partition needs its own guard.
   EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION refuse_history_change()', part || '_no_truncate', part);
@@ -56,6 +64,8 @@ BEGIN
   DROP TABLE registry_moving;
 END;
 $$;
+--> statement-breakpoint
+REVOKE EXECUTE ON FUNCTION registry_month_partition(regclass, date) FROM PUBLIC;
 --> statement-breakpoint
 -- The month of `around` and the `ahead` months after it, for both tables.
 CREATE FUNCTION registry_ensure_partitions(around timestamptz, ahead integer) RETURNS void
@@ -70,6 +80,9 @@ BEGIN
   END LOOP;
 END;
 $$;
+--> statement-breakpoint
+-- Executed by the owner and by the service's role only (granted in src/db/roles.ts).
+REVOKE EXECUTE ON FUNCTION registry_ensure_partitions(timestamptz, integer) FROM PUBLIC;
 --> statement-breakpoint
 -- transfers: the old table is renamed and stripped of its indexes, key and identity (their names pass to the new
 -- table), its rows copied into the partitioned one, then dropped. Nothing references transfers by foreign key.
