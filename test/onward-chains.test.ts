@@ -387,6 +387,39 @@ describe('policy changes along a chain', () => {
     await ok(h, compliance, 'revokeGrant', 'RevokeGrantInput', { id: c.parent.id, reason: 'route closed' }, 'grant');
     expect(await status(onward.id)).toBe('REVOKED');
   });
+
+  test('rule: an onward grant is not re-papered while a change scheduled for later suspends its parent', async () => {
+    const c = await chain('policy later', 'JP', 'SK');
+    const onward = await grant(h, compliance, { contractorId: c.sub.id, parentGrantId: c.parent.id });
+    const from = new Date(h.clock.now().getTime() + 24 * 3600 * 1000).toISOString();
+    const r = await change({
+      effectiveAt: from,
+      addRestriction: { exporterCountry: 'SK', importerCountry: 'IN', legalBasis: 'SK Act', reason: 'stays home' },
+    });
+    expect(r.__typename, JSON.stringify(r)).toBe('PolicyChangeApplied');
+    expect(r.impact.grants.map((g: { grant: { id: string } }) => g.grant.id)).toEqual([c.parent.id, onward.id]);
+    const SUSPENSION = 'query($id: ID!) { node(id: $id) { ... on Grant { status suspendedByPolicyFrom } } }';
+    const suspension = async (id: string) => (await h.gql(compliance, SUSPENSION, { id })).body.data.node;
+    // Both still read ACTIVE today, and both are suspended from the same later instant.
+    for (const id of [c.parent.id, onward.id])
+      expect(await suspension(id)).toEqual({ status: 'ACTIVE', suspendedByPolicyFrom: new Date(from).toISOString() });
+    const before = await counts();
+    const repaper = await mutate(
+      h,
+      compliance,
+      'repaperGrant',
+      'RepaperGrantInput',
+      { id: onward.id, mechanism: 'ADEQUACY' },
+      '... on RepaperGrantPayload { grant { id } }',
+    );
+    expect(repaper.__typename, JSON.stringify(repaper)).toBe('InvalidStateError');
+    expect(repaper.message).toContain(`parent grant ${c.parent.id} is suspended by a policy change from ${from}`);
+    expect(await counts()).toEqual(before);
+    expect(await suspension(onward.id)).toEqual({
+      status: 'ACTIVE',
+      suspendedByPolicyFrom: new Date(from).toISOString(),
+    });
+  });
 });
 
 describe('checkRoute via a contractor', () => {
