@@ -318,6 +318,37 @@ describe('occasional derogations', () => {
     expect(fifth.reason).toMatch(/limit of 4 transfer\(s\)/);
   });
 
+  test('rule: the preview counts use as a transfer is judged: the busiest 12 months around the change, not only before', async () => {
+    const reg = await smallRegistry(h, compliance, ' window');
+    const now = h.clock.now().getTime();
+    const contract = (at: number) =>
+      recordTransfer(h, compliance, {
+        officeId: reg.office.id,
+        contractorId: reg.india.id,
+        mechanism: 'CONTRACT_IN_SUBJECT_INTEREST',
+        derogationJustification: 'booking for the subject',
+        recordCount: 3,
+        occurredAt: new Date(at).toISOString(),
+      });
+    // One a day ago, one half a minute ahead (a caller's clock may run that far ahead of the registry's).
+    for (const at of [now - DAY, now + 30_000]) expect((await contract(at)).__typename).toBe('RecordTransferPayload');
+    const limit = {
+      derogation: 'CONTRACT_IN_SUBJECT_INTEREST',
+      exporterCountry: 'DE',
+      importerCountry: 'IN',
+      maxTransfers: 2,
+      maxRecords: 1000,
+    };
+    const expected = { ...limit, transfers: 2, records: 6, exhausted: true };
+    expect((await previewLimit(limit)).occasionalUse).toEqual([expected]);
+    const applied = await setLimit(limit);
+    expect(applied.impact.occasionalUse).toEqual([expected]);
+    // And indeed: the next transfer now is refused, counting the one ahead of it.
+    const next = await contract(h.clock.now().getTime());
+    expect(next.__typename, JSON.stringify(next)).toBe('PolicyViolationError');
+    expect(next.reason).toMatch(/3 transfer\(s\) and 9 record\(s\).*limit of 2 transfer\(s\)/);
+  });
+
   test('rule: ending a route’s limit lets its routes fall to the next most specific one; the default never ends', async () => {
     const reg = await smallRegistry(h, compliance, ' end');
     const register = () =>
