@@ -301,7 +301,7 @@ const RecentTransfers = builder.objectRef<PolicyImpactRow['transfers']>('PolicyI
 
 const OccasionalUse = builder.objectRef<OccasionalUseRow>('OccasionalUse').implement({
   description:
-    'A route that used a derogation in the 12 months up to a changed derogation limit, judged under the limit after the change.',
+    'A route that used a derogation within 12 months of a changed derogation limit, judged under the limit after the change: transfers and records count the busiest 12 months that contain the change, as a transfer at that instant is judged.',
   fields: (t) => ({
     derogation: t.field({ type: DerogationEnum, resolve: (u) => u.derogation as never }),
     exporterCountry: t.exposeString('exporterCountry'),
@@ -335,7 +335,7 @@ const PolicyImpact = builder.objectRef<PolicyImpactRow>('PolicyImpact').implemen
     occasionalUse: t.field({
       type: [OccasionalUse],
       description:
-        'A derogation limit: every route that used a derogation it governs in the 12 months up to effectiveAt (empty for other kinds).',
+        'A derogation limit: every route that used a derogation it governs within 12 months of effectiveAt (empty for other kinds).',
       resolve: (i) => i.occasionalUse,
     }),
   }),

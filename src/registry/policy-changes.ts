@@ -166,7 +166,7 @@ export interface AffectedGrant {
   validMechanisms: MechanismOption[];
 }
 
-/** A route and derogation a changed derogation limit governs, and its use in the 12 months up to the change. */
+/** A route and derogation a changed derogation limit governs, and its use (`derogationUse`) at the change. */
 export interface OccasionalUse {
   derogation: Mechanism;
   exporterCountry: string;
