@@ -18,6 +18,7 @@ import {
   POLICY_CHANGE_KINDS,
   applyPolicyChange,
   previewPolicyChange,
+  setDerogationLimitNow,
   type PolicyChangeKind,
   type AffectedGrant,
   type MechanismOption as MechanismOptionRow,
@@ -470,6 +471,20 @@ builder.queryField('previewPolicyChange', (t) =>
     errors: { directResult: true },
     args: { input: t.arg({ type: PolicyChangeInput, required: true }) },
     resolve: (_root, { input }, ctx) => previewPolicyChange(ctx, ctx.principal, decodeChange(input)),
+  }),
+);
+
+/** Released before limits were policy changes; kept for its clients, a thin call of the one path. */
+builder.mutationField('setDerogationLimit', (t) =>
+  t.field({
+    type: DerogationLimit,
+    description:
+      'Sets the limit for a derogation on a route from now: a policy change of kind setDerogationLimit, effective now; audited.',
+    deprecationReason: 'use applyPolicyChange with setDerogationLimit',
+    authScopes: { compliance: true },
+    errors: { dataField: { name: 'derogationLimit' } },
+    args: { input: t.arg({ type: SetDerogationLimitInput, required: true }) },
+    resolve: (_root, { input }, ctx) => setDerogationLimitNow(ctx, ctx.principal, input),
   }),
 );
 

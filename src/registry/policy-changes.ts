@@ -896,6 +896,23 @@ export async function previewPolicyChange(
 }
 
 /**
+ * The deprecated standalone `setDerogationLimit` (its input has no reason and no instant): a policy change of that
+ * kind, effective now, through `applyPolicyChange`; the version of the limit it wrote.
+ */
+export async function setDerogationLimitNow(
+  deps: RegistryDeps,
+  principal: Principal,
+  limit: unknown,
+): Promise<typeof derogationLimits.$inferSelect> {
+  const { change } = await applyPolicyChange(deps, principal, {
+    reason: 'set with the deprecated setDerogationLimit mutation',
+    setDerogationLimit: limit,
+  });
+  const [row] = await deps.db.select().from(derogationLimits).where(eq(derogationLimits.changeId, change.id));
+  return row!;
+}
+
+/**
  * Records the change; the grants it breaks are marked suspended from its effective instant. Effective now: their
  * tokens are revoked at once. Later: the scheduler revokes them when the instant comes (on any one instance).
  */
