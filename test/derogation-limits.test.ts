@@ -31,6 +31,19 @@ const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
 const USE =
   'occasionalUse { derogation exporterCountry importerCountry transfers records maxTransfers maxRecords exhausted }';
 
+/** A transfer under `derogation` from the registry's DE office to its IN contractor, at an instant (ms). */
+const toIndia =
+  (reg: Awaited<ReturnType<typeof smallRegistry>>, derogation: string, justification: string, recordCount: number) =>
+  (at: number) =>
+    recordTransfer(h, compliance, {
+      officeId: reg.office.id,
+      contractorId: reg.india.id,
+      mechanism: derogation,
+      derogationJustification: justification,
+      recordCount,
+      occurredAt: new Date(at).toISOString(),
+    });
+
 /** A derogation limit is a policy change like any other: one path, applyPolicyChange. */
 const setLimit = (input: Record<string, unknown>, effectiveAt?: string, token = compliance) =>
   mutate(
@@ -235,15 +248,7 @@ describe('occasional derogations', () => {
   test('rule: a limit effective later does not apply before it; a transfer is judged under the limit in force at its instant', async () => {
     const reg = await smallRegistry(h, compliance, ' scheduled');
     const now = h.clock.now().getTime();
-    const consent = (at: number) =>
-      recordTransfer(h, compliance, {
-        officeId: reg.office.id,
-        contractorId: reg.india.id,
-        mechanism: 'PUBLIC_INTEREST',
-        derogationJustification: 'public health reporting',
-        recordCount: 10,
-        occurredAt: new Date(at).toISOString(),
-      });
+    const consent = toIndia(reg, 'PUBLIC_INTEREST', 'public health reporting', 10);
     expect((await consent(now - 3 * DAY)).__typename).toBe('RecordTransferPayload');
     expect((await consent(now - 2 * DAY)).__typename).toBe('RecordTransferPayload');
     const effective = new Date(now + DAY).toISOString();
@@ -315,15 +320,7 @@ describe('occasional derogations', () => {
   test('rule: the preview counts use as a transfer is judged: the busiest 12 months around the change, not only before', async () => {
     const reg = await smallRegistry(h, compliance, ' window');
     const now = h.clock.now().getTime();
-    const contract = (at: number) =>
-      recordTransfer(h, compliance, {
-        officeId: reg.office.id,
-        contractorId: reg.india.id,
-        mechanism: 'CONTRACT_IN_SUBJECT_INTEREST',
-        derogationJustification: 'booking for the subject',
-        recordCount: 3,
-        occurredAt: new Date(at).toISOString(),
-      });
+    const contract = toIndia(reg, 'CONTRACT_IN_SUBJECT_INTEREST', 'booking for the subject', 3);
     // One a day ago, one half a minute ahead (a caller's clock may run that far ahead of the registry's).
     for (const at of [now - DAY, now + 30_000]) expect((await contract(at)).__typename).toBe('RecordTransferPayload');
     const limit = {

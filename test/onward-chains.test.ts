@@ -314,6 +314,15 @@ describe('policy changes along a chain', () => {
       { reason: 'localisation law', ...input },
       `... on PolicyChangeApplied { change { id } impact { ${IMPACT} } }`,
     );
+  const repaperAdequacy = (id: string) =>
+    mutate(
+      h,
+      compliance,
+      'repaperGrant',
+      'RepaperGrantInput',
+      { id, mechanism: 'ADEQUACY' },
+      '... on RepaperGrantPayload { grant { id } }',
+    );
   const status = async (id: string) =>
     (await h.gql(compliance, 'query($id: ID!) { node(id: $id) { ... on Grant { status } } }', { id })).body.data.node
       .status;
@@ -373,14 +382,7 @@ describe('policy changes along a chain', () => {
     expect(await status(onward.id)).toBe('SUSPENDED_BY_POLICY');
     expect((await h.gql(token.token, '{ viewer { __typename } }')).status).toBe(401);
     // The onward grant cannot be re-papered while its parent stays suspended.
-    const repaper = await mutate(
-      h,
-      compliance,
-      'repaperGrant',
-      'RepaperGrantInput',
-      { id: onward.id, mechanism: 'ADEQUACY' },
-      '... on RepaperGrantPayload { grant { id } }',
-    );
+    const repaper = await repaperAdequacy(onward.id);
     expect(repaper.__typename).toBe('InvalidStateError');
     expect(repaper.message).toMatch(/parent grant .* is SUSPENDED_BY_POLICY: re-paper or revoke it first/);
     // Revoking the suspended parent ends the suspended onward grant too: nothing is left to revive.
@@ -404,14 +406,7 @@ describe('policy changes along a chain', () => {
     for (const id of [c.parent.id, onward.id])
       expect(await suspension(id)).toEqual({ status: 'ACTIVE', suspendedByPolicyFrom: new Date(from).toISOString() });
     const before = await counts();
-    const repaper = await mutate(
-      h,
-      compliance,
-      'repaperGrant',
-      'RepaperGrantInput',
-      { id: onward.id, mechanism: 'ADEQUACY' },
-      '... on RepaperGrantPayload { grant { id } }',
-    );
+    const repaper = await repaperAdequacy(onward.id);
     expect(repaper.__typename, JSON.stringify(repaper)).toBe('InvalidStateError');
     expect(repaper.message).toContain(`parent grant ${c.parent.id} is suspended by a policy change from ${from}`);
     expect(await counts()).toEqual(before);
