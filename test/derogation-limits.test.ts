@@ -31,6 +31,19 @@ const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
 const USE =
   'occasionalUse { derogation exporterCountry importerCountry transfers records maxTransfers maxRecords exhausted }';
 
+/** A transfer under `derogation` from the registry's DE office to its IN contractor, at an instant (ms). */
+const toIndia =
+  (reg: Awaited<ReturnType<typeof smallRegistry>>, derogation: string, justification: string, recordCount: number) =>
+  (at: number) =>
+    recordTransfer(h, compliance, {
+      officeId: reg.office.id,
+      contractorId: reg.india.id,
+      mechanism: derogation,
+      derogationJustification: justification,
+      recordCount,
+      occurredAt: new Date(at).toISOString(),
+    });
+
 /** A derogation limit is a policy change like any other: one path, applyPolicyChange. */
 const setLimit = (input: Record<string, unknown>, effectiveAt?: string, token = compliance) =>
   mutate(
@@ -229,27 +242,13 @@ describe('occasional derogations', () => {
       'mutation { applyPolicyChange(input: { reason: "x", setDerogationLimit: { maxTransfers: 100, maxRecords: 100 } }) { __typename } }',
     );
     expect(auditor.body.errors[0].extensions.code).toBe('FORBIDDEN');
-    // The standalone mutation is gone: a policy change is the one path.
-    const old = await h.gql(
-      compliance,
-      'mutation { setDerogationLimit(input: { maxTransfers: 1, maxRecords: 1 }) { __typename } }',
-    );
-    expect(old.body.errors[0].message).toMatch(/Cannot query field "setDerogationLimit"/);
     expect(await counts()).toEqual(before);
   });
 
   test('rule: a limit effective later does not apply before it; a transfer is judged under the limit in force at its instant', async () => {
     const reg = await smallRegistry(h, compliance, ' scheduled');
     const now = h.clock.now().getTime();
-    const consent = (at: number) =>
-      recordTransfer(h, compliance, {
-        officeId: reg.office.id,
-        contractorId: reg.india.id,
-        mechanism: 'PUBLIC_INTEREST',
-        derogationJustification: 'public health reporting',
-        recordCount: 10,
-        occurredAt: new Date(at).toISOString(),
-      });
+    const consent = toIndia(reg, 'PUBLIC_INTEREST', 'public health reporting', 10);
     expect((await consent(now - 3 * DAY)).__typename).toBe('RecordTransferPayload');
     expect((await consent(now - 2 * DAY)).__typename).toBe('RecordTransferPayload');
     const effective = new Date(now + DAY).toISOString();
@@ -316,6 +315,92 @@ describe('occasional derogations', () => {
     // The next backdated one would be a fifth in the 12 months of its day: refused under the old limit too.
     const fifth = await consent(now - 5 * DAY);
     expect(fifth.reason).toMatch(/limit of 4 transfer\(s\)/);
+  });
+
+  test('rule: the preview counts use as a transfer is judged: the busiest 12 months around the change, not only before', async () => {
+    const reg = await smallRegistry(h, compliance, ' window');
+    const now = h.clock.now().getTime();
+    const contract = toIndia(reg, 'CONTRACT_IN_SUBJECT_INTEREST', 'booking for the subject', 3);
+    // One a day ago, one half a minute ahead (a caller's clock may run that far ahead of the registry's).
+    for (const at of [now - DAY, now + 30_000]) expect((await contract(at)).__typename).toBe('RecordTransferPayload');
+    const limit = {
+      derogation: 'CONTRACT_IN_SUBJECT_INTEREST',
+      exporterCountry: 'DE',
+      importerCountry: 'IN',
+      maxTransfers: 2,
+      maxRecords: 1000,
+    };
+    const expected = { ...limit, transfers: 2, records: 6, exhausted: true };
+    expect((await previewLimit(limit)).occasionalUse).toEqual([expected]);
+    const applied = await setLimit(limit);
+    expect(applied.impact.occasionalUse).toEqual([expected]);
+    // And indeed: the next transfer now is refused, counting the one ahead of it.
+    const next = await contract(h.clock.now().getTime());
+    expect(next.__typename, JSON.stringify(next)).toBe('PolicyViolationError');
+    expect(next.reason).toMatch(/3 transfer\(s\) and 9 record\(s\).*limit of 2 transfer\(s\)/);
+  });
+
+  test('the deprecated setDerogationLimit mutation is a policy change effective now, versioned and refused alike', async () => {
+    const OLD = `mutation($input: SetDerogationLimitInput!) { setDerogationLimit(input: $input) { __typename
+      ... on Error { code message } ... on ValidationError { issues { field } }
+      ... on SetDerogationLimitPayload { derogationLimit {
+        derogation exporterCountry importerCountry maxTransfers maxRecords effectiveFrom endsAt } } } }`;
+    const old = async (input: Record<string, unknown>, token = compliance) => {
+      const r = await h.gql(token, OLD, { input });
+      expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
+      return r.body.data.setDerogationLimit;
+    };
+    const key = { derogation: 'CONTRACT_IN_SUBJECT_INTEREST', exporterCountry: 'DE', importerCountry: 'MA' };
+    const first = await old({ ...key, maxTransfers: 5, maxRecords: 50 });
+    expect(first.__typename, JSON.stringify(first)).toBe('SetDerogationLimitPayload');
+    const from = first.derogationLimit.effectiveFrom;
+    expect(first.derogationLimit).toEqual({
+      ...key,
+      maxTransfers: 5,
+      maxRecords: 50,
+      effectiveFrom: from,
+      endsAt: null,
+    });
+    // Recorded as a policy change of that kind, applied at once.
+    const changes = await h.gql(
+      compliance,
+      '{ policyChanges(first: 1) { nodes { kind reason effectiveAt appliedAt } } }',
+    );
+    expect(changes.body.data.policyChanges.nodes[0]).toEqual({
+      kind: 'setDerogationLimit',
+      reason: 'set with the deprecated setDerogationLimit mutation',
+      effectiveAt: from,
+      appliedAt: from,
+    });
+    // Setting it again versions the row: the first version ends where the next begins.
+    h.clock.advance(1000);
+    const second = await old({ ...key, maxTransfers: 6, maxRecords: 50 });
+    expect(second.derogationLimit).toMatchObject({ maxTransfers: 6, endsAt: null });
+    const rows: any = await h.database.db.execute(
+      sql`select max_transfers, valid_from, valid_until, change_id is not null as by_change from derogation_limits
+        where derogation = 'CONTRACT_IN_SUBJECT_INTEREST' and exporter_country = 'DE' and importer_country = 'MA'
+        order by valid_from`,
+    );
+    const versions = (rows.rows ?? rows).map((r: any) => ({
+      max: Number(r.max_transfers),
+      from: new Date(r.valid_from).toISOString(),
+      until: r.valid_until && new Date(r.valid_until).toISOString(),
+      byChange: r.by_change,
+    }));
+    expect(versions).toEqual([
+      { max: 5, from, until: second.derogationLimit.effectiveFrom, byChange: true },
+      { max: 6, from: second.derogationLimit.effectiveFrom, until: null, byChange: true },
+    ]);
+    // The policy change's rules apply: the same limit again is nothing to change; auditors may not.
+    const before = await counts();
+    const same = await old({ ...key, maxTransfers: 6, maxRecords: 50 });
+    expect(same.__typename).toBe('ValidationError');
+    expect(same.message).toMatch(/nothing to change/);
+    const auditor = await h.gql(await h.staffToken('AUDITOR'), OLD, {
+      input: { ...key, maxTransfers: 7, maxRecords: 7 },
+    });
+    expect(auditor.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(await counts()).toEqual(before);
   });
 
   test('rule: ending a route’s limit lets its routes fall to the next most specific one; the default never ends', async () => {

@@ -314,6 +314,15 @@ describe('policy changes along a chain', () => {
       { reason: 'localisation law', ...input },
       `... on PolicyChangeApplied { change { id } impact { ${IMPACT} } }`,
     );
+  const repaperAdequacy = (id: string) =>
+    mutate(
+      h,
+      compliance,
+      'repaperGrant',
+      'RepaperGrantInput',
+      { id, mechanism: 'ADEQUACY' },
+      '... on RepaperGrantPayload { grant { id } }',
+    );
   const status = async (id: string) =>
     (await h.gql(compliance, 'query($id: ID!) { node(id: $id) { ... on Grant { status } } }', { id })).body.data.node
       .status;
@@ -373,19 +382,38 @@ describe('policy changes along a chain', () => {
     expect(await status(onward.id)).toBe('SUSPENDED_BY_POLICY');
     expect((await h.gql(token.token, '{ viewer { __typename } }')).status).toBe(401);
     // The onward grant cannot be re-papered while its parent stays suspended.
-    const repaper = await mutate(
-      h,
-      compliance,
-      'repaperGrant',
-      'RepaperGrantInput',
-      { id: onward.id, mechanism: 'ADEQUACY' },
-      '... on RepaperGrantPayload { grant { id } }',
-    );
+    const repaper = await repaperAdequacy(onward.id);
     expect(repaper.__typename).toBe('InvalidStateError');
     expect(repaper.message).toMatch(/parent grant .* is SUSPENDED_BY_POLICY: re-paper or revoke it first/);
     // Revoking the suspended parent ends the suspended onward grant too: nothing is left to revive.
     await ok(h, compliance, 'revokeGrant', 'RevokeGrantInput', { id: c.parent.id, reason: 'route closed' }, 'grant');
     expect(await status(onward.id)).toBe('REVOKED');
+  });
+
+  test('rule: an onward grant is not re-papered while a change scheduled for later suspends its parent', async () => {
+    const c = await chain('policy later', 'JP', 'SK');
+    const onward = await grant(h, compliance, { contractorId: c.sub.id, parentGrantId: c.parent.id });
+    const from = new Date(h.clock.now().getTime() + 24 * 3600 * 1000).toISOString();
+    const r = await change({
+      effectiveAt: from,
+      addRestriction: { exporterCountry: 'SK', importerCountry: 'IN', legalBasis: 'SK Act', reason: 'stays home' },
+    });
+    expect(r.__typename, JSON.stringify(r)).toBe('PolicyChangeApplied');
+    expect(r.impact.grants.map((g: { grant: { id: string } }) => g.grant.id)).toEqual([c.parent.id, onward.id]);
+    const SUSPENSION = 'query($id: ID!) { node(id: $id) { ... on Grant { status suspendedByPolicyFrom } } }';
+    const suspension = async (id: string) => (await h.gql(compliance, SUSPENSION, { id })).body.data.node;
+    // Both still read ACTIVE today, and both are suspended from the same later instant.
+    for (const id of [c.parent.id, onward.id])
+      expect(await suspension(id)).toEqual({ status: 'ACTIVE', suspendedByPolicyFrom: new Date(from).toISOString() });
+    const before = await counts();
+    const repaper = await repaperAdequacy(onward.id);
+    expect(repaper.__typename, JSON.stringify(repaper)).toBe('InvalidStateError');
+    expect(repaper.message).toContain(`parent grant ${c.parent.id} is suspended by a policy change from ${from}`);
+    expect(await counts()).toEqual(before);
+    expect(await suspension(onward.id)).toEqual({
+      status: 'ACTIVE',
+      suspendedByPolicyFrom: new Date(from).toISOString(),
+    });
   });
 });
 

@@ -18,6 +18,7 @@ import {
   POLICY_CHANGE_KINDS,
   applyPolicyChange,
   previewPolicyChange,
+  setDerogationLimitNow,
   type PolicyChangeKind,
   type AffectedGrant,
   type MechanismOption as MechanismOptionRow,
@@ -301,7 +302,7 @@ const RecentTransfers = builder.objectRef<PolicyImpactRow['transfers']>('PolicyI
 
 const OccasionalUse = builder.objectRef<OccasionalUseRow>('OccasionalUse').implement({
   description:
-    'A route that used a derogation in the 12 months up to a changed derogation limit, judged under the limit after the change.',
+    'A route that used a derogation within 12 months of a changed derogation limit, judged under the limit after the change: transfers and records count the busiest 12 months that contain the change, as a transfer at that instant is judged.',
   fields: (t) => ({
     derogation: t.field({ type: DerogationEnum, resolve: (u) => u.derogation as never }),
     exporterCountry: t.exposeString('exporterCountry'),
@@ -335,7 +336,7 @@ const PolicyImpact = builder.objectRef<PolicyImpactRow>('PolicyImpact').implemen
     occasionalUse: t.field({
       type: [OccasionalUse],
       description:
-        'A derogation limit: every route that used a derogation it governs in the 12 months up to effectiveAt (empty for other kinds).',
+        'A derogation limit: every route that used a derogation it governs within 12 months of effectiveAt (empty for other kinds).',
       resolve: (i) => i.occasionalUse,
     }),
   }),
@@ -470,6 +471,20 @@ builder.queryField('previewPolicyChange', (t) =>
     errors: { directResult: true },
     args: { input: t.arg({ type: PolicyChangeInput, required: true }) },
     resolve: (_root, { input }, ctx) => previewPolicyChange(ctx, ctx.principal, decodeChange(input)),
+  }),
+);
+
+/** Released before limits were policy changes; kept for its clients, a thin call of the one path. */
+builder.mutationField('setDerogationLimit', (t) =>
+  t.field({
+    type: DerogationLimit,
+    description:
+      'Sets the limit for a derogation on a route from now: a policy change of kind setDerogationLimit, effective now; audited.',
+    deprecationReason: 'use applyPolicyChange with setDerogationLimit',
+    authScopes: { compliance: true },
+    errors: { dataField: { name: 'derogationLimit' } },
+    args: { input: t.arg({ type: SetDerogationLimitInput, required: true }) },
+    resolve: (_root, { input }, ctx) => setDerogationLimitNow(ctx, ctx.principal, input),
   }),
 );
 

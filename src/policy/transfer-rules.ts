@@ -360,6 +360,11 @@ export function derogationLimitFor(
     .sort((a, b) => score(b) - score(a))[0];
 }
 
+/** Whether `use` (transfers and records in 12 months) goes beyond the derogation `limit`. */
+export function beyondOccasional(limit: DerogationLimit, use: { transfers: number; records: number }): boolean {
+  return use.transfers > limit.maxTransfers || use.records > limit.maxRecords;
+}
+
 /**
  * Is one more transfer under a derogation still occasional? `use` counts it with the others on the same route and
  * derogation, in the busiest 12 months that contain it. Null when within the limit; otherwise why not, and the
@@ -372,7 +377,7 @@ export function decideOccasional(
   limit: DerogationLimit | undefined,
   use: { transfers: number; records: number },
 ): string | null {
-  if (!limit || (use.transfers <= limit.maxTransfers && use.records <= limit.maxRecords)) return null;
+  if (!limit || !beyondOccasional(limit, use)) return null;
   const ukExporter = tables.membership.get(route.originCountry ?? route.exporterCountry) === UK_JURISDICTION;
   const safeguards = validMechanismsText({ ...route, context: 'GRANT' }, ukExporter);
   return `${derogation} is an Art. 49 derogation for occasional transfers only: with this one, ${route.exporterCountry} → ${route.importerCountry} would carry ${use.transfers} transfer(s) and ${use.records} record(s) under it within 12 months, beyond the limit of ${limit.maxTransfers} transfer(s) and ${limit.maxRecords} record(s); a repeated transfer needs a standing grant with a safeguard instead (${safeguards})`;

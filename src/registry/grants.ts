@@ -529,18 +529,29 @@ export async function repaperGrant(deps: RegistryDeps, principal: Principal, inp
   });
 }
 
-/** The contractor an onward grant's data comes through, once its parent grant is in effect or scheduled. */
+/**
+ * The contractor an onward grant's data comes through, once its parent grant is in effect or scheduled and no
+ * policy change suspends it, now or from a later instant (else the onward grant would outlive its parent's).
+ */
 async function parentOf(tx: Tx, parentGrantId: number, now: Date): Promise<{ country: string; role: ContractorRole }> {
   const [p] = await tx
-    .select({ grant: grants, country: contractors.country, role: contractors.role })
+    .select({
+      grant: grants,
+      awaiting: sql<boolean>`${awaitingRepaper(now)}`.mapWith(Boolean),
+      country: contractors.country,
+      role: contractors.role,
+    })
     .from(grants)
     .innerJoin(contractors, eq(contractors.id, grants.contractorId))
     .where(eq(grants.id, parentGrantId))
     .for('share', { of: grants });
+  const parentId = publicId('Grant', parentGrantId);
   const status = grantStatusAt(p!.grant, now);
   if (status !== 'ACTIVE' && status !== 'SCHEDULED')
+    throw new InvalidStateError(`its parent grant ${parentId} is ${status}: re-paper or revoke it first`, status);
+  if (p!.awaiting)
     throw new InvalidStateError(
-      `its parent grant ${publicId('Grant', parentGrantId)} is ${status}: re-paper or revoke it first`,
+      `its parent grant ${parentId} is suspended by a policy change from ${p!.grant.suspendedByPolicyFrom!.toISOString()}: re-paper or revoke it first`,
       status,
     );
   return { country: p!.country, role: p!.role };

@@ -26,12 +26,12 @@ import {
   processingLocations,
   purposeCategories,
   routeRestrictions,
-  transfers,
 } from '../db/tables.js';
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { endsAfter, inForce, loadDerogationLimits, loadPolicy, loadPurposeLimits } from '../policy/load.js';
 import { decidePurposeCategories } from '../policy/purpose-limits.js';
 import {
+  beyondOccasional,
   decideDestinations,
   derogationLimitFor,
   type DerogationLimit,
@@ -39,6 +39,7 @@ import {
 } from '../policy/transfer-rules.js';
 import { revokeTokens, tokenLive, tokenTime, type AccessTokenRow } from './access-tokens.js';
 import { knownCategories } from './categories.js';
+import { derogationUse, type DerogationKey } from './derogation-limits.js';
 import { publicId } from './ids.js';
 import { grantNotEnded } from './grant-status.js';
 import { grantRoute, locationCountries, parentContractors, parentGrants } from './grants.js';
@@ -165,7 +166,7 @@ export interface AffectedGrant {
   validMechanisms: MechanismOption[];
 }
 
-/** A route and derogation a changed derogation limit governs, and its use in the 12 months up to the change. */
+/** A route and derogation a changed derogation limit governs, and its use (`derogationUse`) at the change. */
 export interface OccasionalUse {
   derogation: Mechanism;
   exporterCountry: string;
@@ -187,9 +188,6 @@ export interface PolicyImpact {
   /** For a derogation limit: every route that used a derogation it governs, under the limit after the change. */
   occasionalUse: OccasionalUse[];
 }
-
-/** The key of a derogation limit: null matches any derogation or country. */
-type DerogationKey = { derogation: Mechanism | null; exporterCountry: string | null; importerCountry: string | null };
 
 /** Versioned policy tables whose versions a change closes and replaces by their row id. */
 type VersionedById = typeof adequacyDecisions | typeof routeRestrictions | typeof derogationLimits;
@@ -604,10 +602,11 @@ async function stage(
 }
 
 /**
- * The routes that used a derogation the limit `key` covers in the 12 months up to `effectiveAt` and that the limit
+ * The routes that used a derogation the limit `key` covers within 12 months of `effectiveAt` and that the limit
  * governs (it is the most specific row for them: after the change, or in `governedBefore` for a limit that ends),
- * each with its use under the limit in force after the change and whether the next transfer would be refused: one
- * grouping statement over the (mechanism, time) index, one load of the limits in force.
+ * each with its use (`derogationUse`, the count a transfer is judged on) under the limit in force after the change,
+ * and whether one more transfer of one record at that instant would go beyond it (`beyondOccasional`, the test
+ * `decideOccasional` makes): one statement for the use, one load of the limits in force.
  */
 async function occasionalUse(
   tx: Tx,
@@ -616,47 +615,30 @@ async function occasionalUse(
   governedBefore?: readonly DerogationLimit[],
 ): Promise<OccasionalUse[]> {
   const [used, limits] = await Promise.all([
-    tx
-      .select({
-        derogation: transfers.mechanism,
-        exporterCountry: transfers.exporterCountry,
-        importerCountry: transfers.importerCountry,
-        transfers: sql<number>`count(*)::int`,
-        records: sql<number>`coalesce(sum(${transfers.recordCount}), 0)::float8`,
-      })
-      .from(transfers)
-      .where(
-        and(
-          inArray(transfers.mechanism, key.derogation ? [key.derogation] : [...DEROGATIONS]),
-          sql`${transfers.occurredAt} > ${effectiveAt.toISOString()}::timestamptz - interval '12 months'`,
-          lte(transfers.occurredAt, effectiveAt),
-          key.exporterCountry ? eq(transfers.exporterCountry, key.exporterCountry) : undefined,
-          key.importerCountry ? eq(transfers.importerCountry, key.importerCountry) : undefined,
-        ),
-      )
-      .groupBy(transfers.mechanism, transfers.exporterCountry, transfers.importerCountry)
-      .orderBy(asc(transfers.mechanism), asc(transfers.exporterCountry), asc(transfers.importerCountry)),
+    derogationUse(tx, key, effectiveAt),
     loadDerogationLimits(tx, effectiveAt),
   ]);
-  return used.flatMap((u) => {
-    const limit = derogationLimitFor(limits, u.derogation!, u.exporterCountry, u.importerCountry);
-    const governing = derogationLimitFor(governedBefore ?? limits, u.derogation!, u.exporterCountry, u.importerCountry);
+  return used.flatMap((use) => {
+    const limit = derogationLimitFor(limits, use.derogation, use.exporterCountry, use.importerCountry);
+    const governing = derogationLimitFor(
+      governedBefore ?? limits,
+      use.derogation,
+      use.exporterCountry,
+      use.importerCountry,
+    );
     const governs =
       governing &&
       governing.derogation === key.derogation &&
       governing.exporterCountry === key.exporterCountry &&
       governing.importerCountry === key.importerCountry;
     if (!governs || !limit) return [];
-    const use = { transfers: Number(u.transfers), records: Number(u.records) };
+    const next = { transfers: use.transfers + 1, records: use.records + 1 };
     return [
       {
-        derogation: u.derogation!,
-        exporterCountry: u.exporterCountry,
-        importerCountry: u.importerCountry,
         ...use,
         maxTransfers: limit.maxTransfers,
         maxRecords: limit.maxRecords,
-        exhausted: use.transfers >= limit.maxTransfers || use.records >= limit.maxRecords,
+        exhausted: beyondOccasional(limit, next),
       },
     ];
   });
@@ -911,6 +893,23 @@ export async function previewPolicyChange(
       if (!(e instanceof PreviewRollback)) throw e;
     });
   return impact!;
+}
+
+/**
+ * The deprecated standalone `setDerogationLimit` (its input has no reason and no instant): a policy change of that
+ * kind, effective now, through `applyPolicyChange`; the version of the limit it wrote.
+ */
+export async function setDerogationLimitNow(
+  deps: RegistryDeps,
+  principal: Principal,
+  limit: unknown,
+): Promise<typeof derogationLimits.$inferSelect> {
+  const { change } = await applyPolicyChange(deps, principal, {
+    reason: 'set with the deprecated setDerogationLimit mutation',
+    setDerogationLimit: limit,
+  });
+  const [row] = await deps.db.select().from(derogationLimits).where(eq(derogationLimits.changeId, change.id));
+  return row!;
 }
 
 /**
