@@ -197,7 +197,12 @@ export function createApp(deps: AppDeps) {
       // Exports: same token check as /graphql above, then served here.
       if (url.pathname === EVIDENCE_PACK_PATH)
         return endResponse(
-          await evidencePack(request, url, principals.get(request)!, { db: database.db, clock, keys }),
+          await evidencePack(request, url, principals.get(request)!, {
+            db: database.db,
+            clock,
+            keys,
+            checkpointSigner: deps.checkpointSigner,
+          }),
         );
       if (url.pathname !== GRAPHQL_PATH)
         return endResponse(

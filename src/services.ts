@@ -12,7 +12,7 @@ import { createVerifier } from './auth/verifier.js';
 import type { AppDeps } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import { openDatabase, type Database } from './db/client.js';
+import { latestMigration, openDatabase, type Database } from './db/client.js';
 import { PARTITION_CHECK_MS, ensurePartitions } from './db/partitions.js';
 import { idempotencyKeys } from './db/tables.js';
 import type { RegistryDeps } from './registry/tx.js';
@@ -20,6 +20,7 @@ import { IDEMPOTENCY_TTL_HOURS } from './http/idempotency.js';
 import { lt } from 'drizzle-orm';
 import { createLogger } from './observability/logger.js';
 import { startPolicyScheduler } from './registry/policy-scheduler.js';
+import { attestSeededRows } from './registry/seeded-rows.js';
 
 export interface Services extends AppDeps {
   clock: Clock;
@@ -160,10 +161,13 @@ export async function openServices(config: Config, opts: OpenOptions = {}): Prom
       3600_000,
     );
     sweep.unref();
+    const registryDeps = { db: database.db, clock, config, keys, tokenSettings: settings, revocations };
+    // The rows the migrations seeded, attested once in the audit log by the first instance to start after them.
+    await attestSeededRows(registryDeps, latestMigration());
     // Policy changes effective later take effect at their instant, on whichever instance gets there first.
     const logger = createLogger(config.logLevel);
     const scheduler = await startPolicyScheduler(
-      { db: database.db, clock, config, keys, tokenSettings: settings, revocations },
+      registryDeps,
       database,
       // The error's name only: a database error's message can quote a value.
       (e) => logger.error({ error: (e as Error)?.name }, 'a due policy change could not be applied; retrying'),

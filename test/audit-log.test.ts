@@ -353,12 +353,14 @@ describe('sealing order', () => {
       let v: any;
       for (let i = 0; i < 100; i++) {
         v = (await h3.gql(a, VERIFY)).body.data.verifyAuditLog;
-        if (v.pending === 0 && v.checked > 0) break;
+        if (v.pending === 0 && v.checked > 1) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      expect(v).toMatchObject({ ok: true, pending: 0 });
+      // The start's attestation of the seeded rows, then the office.
+      expect(v).toMatchObject({ ok: true, pending: 0, checked: 2 });
+      // The first checkpoint is signed at the first run: before the office's event was written, or after.
       const cp = (await h3.gql(a, '{ auditCheckpoint { treeSize } }')).body.data.auditCheckpoint;
-      expect(cp.treeSize).toBe(v.checked);
+      expect([1, 2]).toContain(cp.treeSize);
     } finally {
       await h3.stop();
     }

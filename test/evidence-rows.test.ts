@@ -4,8 +4,10 @@
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EVIDENCE_TABLES, NOT_EVIDENCE, verifyEvidenceRows } from '../src/audit/rows.js';
+import { latestMigration } from '../src/db/client.js';
 import * as history from '../src/db/history.js';
 import * as tables from '../src/db/tables.js';
+import { attestSeededRows } from '../src/registry/seeded-rows.js';
 import { startHarness, type Harness } from './harness.js';
 import { addLocation, contractorWithToken, issueToken, mutate, ok, setStatus } from './fixtures.js';
 import { rawSql, recordOk, smallRegistry } from './transfer-fixtures.js';
@@ -236,7 +238,8 @@ describe('every change that writes evidence puts its rows in the chain', () => {
     expect(v.checked).toBeGreaterThan(0);
     expect(v.rows.problems).toEqual([]);
     expect(v).toMatchObject({ ok: true, firstBroken: null, rows: { ok: true, problemCount: 0 } });
-    expect(v.rows.unattested).toBeGreaterThan(0);
+    // The seeded rows were attested at start (src/registry/seeded-rows.ts): none is left unattested.
+    expect(v.rows.unattested).toBe(0);
     // Each evidence table a change can write has rows, and each of them is named by an event.
     for (const t of EVIDENCE_TABLES.filter((t) => !t.seeded)) {
       const [{ n }] = await rows(`select count(*)::int as n from ${t.name}`);
@@ -320,7 +323,7 @@ describe('tampering with rows is named at its row and event', () => {
     const forged = (await verifyEvidenceRows(h.database.db)).problems[0]!;
     expect(forged.key).toBe(t.id);
     // The attacker recomputes the row's hash (the algorithm is public) and writes it into the event.
-    const { rowHash } = await import('../src/audit/rows.js');
+    const { rowHash } = await import('../src/audit/row-check.js');
     const table = EVIDENCE_TABLES.find((x) => x.name === 'transfers')!;
     const { sql } = await import('drizzle-orm');
     const canonical: any = await h.database.db.execute(
@@ -380,4 +383,82 @@ test('paged re-hashing (composite keys included) finds the same as one page', as
   expect(paged).toEqual(whole);
   expect(whole.problems.map((p) => p.table)).toContain('grant_categories');
   expect(whole.checked).toBeGreaterThan(50);
+});
+
+describe('seeded rows, attested once in the chain', () => {
+  const deps = (x: Harness) => ({
+    db: x.database.db,
+    clock: x.clock,
+    config: x.config,
+    keys: x.keys,
+    tokenSettings: x.tokenSettings,
+    revocations: x.revocations,
+  });
+  const attestations = async (x: Harness): Promise<any[]> =>
+    x.asOwner(`select seq::int as seq, entity_id, actor, jsonb_array_length(row_hashes)::int as n
+      from audit_events where action = 'attestSeededRows' order by seq`);
+
+  test('the first start after a migration attests every seeded row in one event; starting again adds none', async () => {
+    const h2 = await startHarness();
+    try {
+      const seeded = EVIDENCE_TABLES.filter((t) => t.seeded);
+      let total = 0;
+      for (const t of seeded)
+        total += Number(((await h2.asOwner(`select count(*)::int as n from ${t.name}`)) as any[])[0].n);
+      expect(total).toBeGreaterThan(20);
+      expect(await attestations(h2)).toEqual([
+        expect.objectContaining({ entity_id: latestMigration(), actor: 'registry:migrations', n: total }),
+      ]);
+      // Another start after the same migration: nothing more.
+      expect(await attestSeededRows(deps(h2), latestMigration())).toBeNull();
+      expect(await attestations(h2)).toHaveLength(1);
+      const a = await h2.staffToken('AUDITOR');
+      const v = (await h2.gql(a, VERIFY)).body.data.verifyAuditLog;
+      expect(v).toMatchObject({ ok: true, rows: { ok: true, unattested: 0, problemCount: 0 } });
+    } finally {
+      await h2.stop();
+    }
+  });
+
+  test('two instances starting at once after a new migration: one event, attesting only the new seeded row', async () => {
+    const h2 = await startHarness();
+    try {
+      // What a new migration would seed.
+      await h2.asOwner(`insert into jurisdictions (code, name, law) values ('XX', 'Example regime', 'Example Act')`);
+      const results = await Promise.all([
+        attestSeededRows(deps(h2), 'next_migration'),
+        attestSeededRows(deps(h2), 'next_migration'),
+      ]);
+      expect(results.sort()).toEqual([1, null]);
+      const events = await attestations(h2);
+      expect(events).toHaveLength(2);
+      expect(events[1]).toMatchObject({ entity_id: 'next_migration', n: 1 });
+      const [named]: any[] = await h2.asOwner(
+        `select x->>'table' as t, x->>'key' as k from audit_events, jsonb_array_elements(row_hashes) x where seq = ${events[1].seq}`,
+      );
+      expect(named).toEqual({ t: 'jurisdictions', k: 'XX' });
+    } finally {
+      await h2.stop();
+    }
+  });
+
+  test('a seeded row altered afterwards is named with the attesting event', async () => {
+    const [event] = await attestations(h);
+    const [j] = await rows(`select code, law from jurisdictions order by code limit 1`);
+    expect(await eventNaming('jurisdictions', j.code)).toBe(event.seq);
+    await h.asOwner(`update jurisdictions set law = 'Forged Act' where code = '${j.code}'`);
+    try {
+      const v = await verify();
+      expect(v.rows.problems.filter((p: { table: string }) => p.table === 'jurisdictions')).toEqual([
+        {
+          table: 'jurisdictions',
+          key: j.code,
+          seq: event.seq,
+          reason: `altered since event ${event.seq}: its hash differs`,
+        },
+      ]);
+    } finally {
+      await h.asOwner(`update jurisdictions set law = '${j.law.replaceAll("'", "''")}' where code = '${j.code}'`);
+    }
+  });
 });

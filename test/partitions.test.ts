@@ -11,7 +11,7 @@ import { archiveMonths } from '../src/audit/archive.js';
 import type { Checkpoint } from '../src/audit/checkpoint.js';
 import { leafHash, verifyInclusion } from '../src/audit/merkle.js';
 import { verifyRemoteLog } from '../src/audit/offline.js';
-import { rowHash } from '../src/audit/rows.js';
+import { rowHash } from '../src/audit/row-check.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { ensurePartitions } from '../src/db/partitions.js';
 import { onPostgres, startHarness, type Harness } from './harness.js';

@@ -18,7 +18,8 @@ import { auditArchives, transfers } from '../db/tables.js';
 import { InvalidStateError, ValidationError } from '../errors.js';
 import { EVENT_COLUMNS, eventFields, logEntry, type EventRow } from './chain.js';
 import { leafHash } from './merkle.js';
-import { evidenceTable, rowHash, type RowHash } from './rows.js';
+import { rowHash, type RowHash } from './row-check.js';
+import { evidenceTable } from './rows.js';
 
 export interface ArchiveOptions {
   /** Archive every month before this one, `YYYY-MM`; it must not be after the current month. */

@@ -2,7 +2,7 @@
 // the sealer, by verification inside the service and by the offline verifier alike. A field added to an event
 // (a column of audit_events) goes into `EventFields` and `eventFields`, and so into every hash.
 import { createHash } from 'node:crypto';
-import type { RowHash } from './rows.js';
+import type { RowHash } from './row-check.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 

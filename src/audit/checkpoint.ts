@@ -40,14 +40,18 @@ export interface CheckpointSigner {
   jwks(): { keys: PublicJwk[] };
 }
 
+/** The RFC 7638 thumbprint of an Ed25519 public key (`x`, base64url): a checkpoint key's id. */
+export const checkpointKeyId = (x: string): string =>
+  createHash('sha256')
+    .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x }))
+    .digest('base64url');
+
 /** The signer from a 32-byte seed; its key id is the key's RFC 7638 thumbprint. */
 export function checkpointSigner(seed: Buffer): CheckpointSigner {
   if (seed.length !== 32) throw new Error('a checkpoint key seed has 32 bytes');
   const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
   const { x } = createPublicKey(privateKey).export({ format: 'jwk' }) as { x: string };
-  const keyId = createHash('sha256')
-    .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x }))
-    .digest('base64url');
+  const keyId = checkpointKeyId(x);
   const jwk: PublicJwk = { kty: 'OKP', crv: 'Ed25519', x, kid: keyId, alg: 'EdDSA', use: 'sig' };
   return {
     keyId,

@@ -9,6 +9,7 @@
 // the newest of them the log is still consistent with, and the next. The finer the checkpoints, the finer that.
 import { checkpointSignatureError, type Checkpoint, type PublicJwk } from './checkpoint.js';
 import { appendLeaf, frontierRoot, leafHash, verifyConsistency, verifyInclusion, type Frontier } from './merkle.js';
+import { RowChecker, type RowHash, type RowProblem, type RowTable } from './row-check.js';
 
 export interface OfflineOptions {
   /** The registry's base URL. */
@@ -23,6 +24,11 @@ export interface OfflineOptions {
   sample?: number;
   /** Re-hash every event of the log. */
   full?: boolean;
+  /**
+   * Re-hash every evidence row the registry holds and compare it with the row hash the newest event naming it
+   * carries (implies `full`: only events whose entries re-hash into the signed tree are believed).
+   */
+  rows?: boolean;
   fetch?: typeof fetch;
 }
 
@@ -33,6 +39,8 @@ export interface Finding {
   /** Positions named by a failure: exactly, or the first and last of the range it lies in. */
   positions?: number[];
   range?: [number, number];
+  /** Evidence rows that differ from the events that wrote them (the first 100). */
+  rows?: RowProblem[];
 }
 
 export interface OfflineReport {
@@ -207,7 +215,12 @@ export async function verifyRemoteLog(o: OfflineOptions): Promise<OfflineReport>
     ...(notIncluded.length ? { positions: notIncluded } : {}),
   });
 
-  if (o.full) add(await rehashAll(remote, saved, latest, head.treeSize));
+  if (o.full || o.rows) {
+    const checker = o.rows ? new RowChecker() : undefined;
+    const stats = { archived: 0 };
+    add(await rehashAll(remote, saved, latest, head.treeSize, checker, stats));
+    if (checker) add(await rehashRows(remote, checker, latest, head, stats.archived));
+  }
   return done();
 }
 
@@ -258,39 +271,73 @@ async function locate(
   };
 }
 
-/** Re-hashes every sealed entry, rebuilds the tree and compares its roots with both checkpoints. */
-async function rehashAll(remote: Remote, saved: Checkpoint, latest: Checkpoint, size: number): Promise<Finding> {
+interface RemoteEntry {
+  position: number;
+  /** Null when the event was archived with its month. */
+  entry: string | null;
+  archived?: boolean;
+  leafHash: string;
+}
+
+/** Sealed entries from position `from` to `to`, page by page, as the registry serves them. */
+async function* entries(remote: Remote, from: number, to: number): AsyncGenerator<RemoteEntry> {
+  while (from <= to) {
+    const { auditEntries: page } = await remote.gql<{ auditEntries: RemoteEntry[] }>(
+      'query($from: Int!) { auditEntries(from: $from, first: 100) { position entry archived leafHash } }',
+      { from },
+    );
+    for (const e of page) if (e.position <= to) yield e;
+    if (!page.length) return;
+    from = page[page.length - 1]!.position + 1;
+  }
+}
+
+/** The row hashes an entry carries, if it re-hashes to its sealed leaf; else null (it is not believed). */
+function rowHashesOf(e: RemoteEntry): { seq: number; rowHashes: RowHash[] } | null {
+  if (e.entry === null) return null;
+  const leaf = leafAt(e.entry, e.position);
+  if (leaf === null || leaf !== e.leafHash) return null;
+  const { seq, rowHashes } = JSON.parse(e.entry) as { seq: number; rowHashes?: RowHash[] };
+  return { seq, rowHashes: rowHashes ?? [] };
+}
+
+/**
+ * Re-hashes every sealed entry, rebuilds the tree and compares its roots with both checkpoints. Each entry that
+ * hashes to its sealed leaf hands its row hashes to `checker`, if given.
+ */
+async function rehashAll(
+  remote: Remote,
+  saved: Checkpoint,
+  latest: Checkpoint,
+  size: number,
+  checker?: RowChecker,
+  stats: { archived: number } = { archived: 0 },
+): Promise<Finding> {
   const tree: Frontier = { size: 0, edge: [] };
   const altered: number[] = [];
   let archived = 0;
   const roots = new Map<number, string>();
-  for (let from = 1; from <= size;) {
-    const { auditEntries: page } = await remote.gql<{
-      auditEntries: { position: number; entry: string | null; archived: boolean; leafHash: string }[];
-    }>('query($from: Int!) { auditEntries(from: $from, first: 100) { position entry archived leafHash } }', {
-      from,
-    });
-    if (!page.length) break;
-    for (const e of page) {
-      if (e.position !== tree.size + 1)
-        return {
-          ok: false,
-          check: 'full re-hash',
-          detail: `event ${tree.size + 1} is missing from the log (next is ${e.position})`,
-          positions: [tree.size + 1],
-        };
-      if (e.archived || e.entry === null) {
-        // Archived with its month: not re-hashable here; its stored leaf goes into the roots checked below.
-        archived += 1;
-        appendLeaf(tree, e.leafHash, () => {});
-      } else {
-        const leaf = leafAt(e.entry, e.position);
-        if (leaf === null || leaf !== e.leafHash) altered.push(e.position);
-        appendLeaf(tree, leaf ?? leafHash(e.entry), () => {});
-      }
-      if (tree.size === saved.treeSize || tree.size === latest.treeSize) roots.set(tree.size, frontierRoot(tree));
+  for await (const e of entries(remote, 1, size)) {
+    if (e.position !== tree.size + 1)
+      return {
+        ok: false,
+        check: 'full re-hash',
+        detail: `event ${tree.size + 1} is missing from the log (next is ${e.position})`,
+        positions: [tree.size + 1],
+      };
+    if (e.archived || e.entry === null) {
+      // Archived with its month: not re-hashable here; its stored leaf goes into the roots checked below.
+      archived += 1;
+      stats.archived = archived;
+      appendLeaf(tree, e.leafHash, () => {});
+    } else {
+      const believed = rowHashesOf(e);
+      if (!believed) altered.push(e.position);
+      else if (checker && believed.rowHashes.length)
+        checker.attest({ seq: believed.seq, position: e.position }, believed.rowHashes);
+      appendLeaf(tree, leafAt(e.entry, e.position) ?? leafHash(e.entry), () => {});
     }
-    from = page[page.length - 1]!.position + 1;
+    if (tree.size === saved.treeSize || tree.size === latest.treeSize) roots.set(tree.size, frontierRoot(tree));
   }
   const problems: string[] = [];
   if (tree.size < size) problems.push(`only ${tree.size} of ${size} entries could be read`);
@@ -312,6 +359,75 @@ async function rehashAll(remote: Remote, saved: Checkpoint, latest: Checkpoint, 
   };
 }
 
+const ROW_PAGE = 100;
+
+/**
+ * Reads every evidence table's rows in canonical form, page by page (the keyset bound is the key this verifier
+ * computed of the last row, not one the registry suggests), re-hashes each and judges it against the events
+ * `checker` was given.
+ */
+async function rehashRows(
+  remote: Remote,
+  checker: RowChecker,
+  latest: Checkpoint,
+  head: { treeSize: number; pending: number },
+  archived: number,
+): Promise<Finding> {
+  const { evidenceTables: tables } = await remote.gql<{ evidenceTables: RowTable[] }>(
+    '{ evidenceTables { name seeded key } }',
+  );
+  for (const t of tables) {
+    let after: string | null = null;
+    for (;;) {
+      const { evidenceRows: page }: { evidenceRows: { rows: Record<string, unknown>[]; hasNextPage: boolean } } =
+        await remote.gql(
+          'query($t: String!, $after: String, $n: Int) { evidenceRows(table: $t, after: $after, first: $n) { rows hasNextPage } }',
+          { t: t.name, after, n: ROW_PAGE },
+        );
+      const before: string | null = after;
+      for (const row of page.rows) after = checker.check(t, row);
+      // A page that does not move on ends the table (a registry that repeats itself gets its rows counted twice).
+      if (!page.hasNextPage || !page.rows.length || after === before) break;
+    }
+  }
+  // Changes sealed while the rows were read: their events may vouch for a row as it was read (never against one).
+  const { auditLogHead: now } = await remote.gql<{ auditLogHead: { treeSize: number } }>(
+    '{ auditLogHead { treeSize } }',
+  );
+  for await (const e of entries(remote, head.treeSize + 1, now.treeSize)) {
+    const believed = rowHashesOf(e);
+    if (believed?.rowHashes.length) checker.attestLate({ seq: believed.seq, position: e.position }, believed.rowHashes);
+  }
+  const r = checker.finish();
+  const caveats = [
+    ...(archived
+      ? [
+          `${archived} events were archived with their month: rows only they vouch for show as written by no event here; check those against the archive files`,
+        ]
+      : []),
+    ...(head.treeSize > latest.treeSize
+      ? [`${head.treeSize - latest.treeSize} of the events are not under a signed checkpoint yet`]
+      : []),
+    ...(now.treeSize > head.treeSize
+      ? [`${now.treeSize - head.treeSize} events sealed while the rows were read vouch for rows written meanwhile`]
+      : []),
+    ...(head.pending
+      ? [`${head.pending} events waited to be sealed: rows they wrote show as differences until they are`]
+      : []),
+  ];
+  const unattested = r.unattested ? `; ${r.unattested} rows of seeded tables no event names` : '';
+  return {
+    ok: r.ok,
+    check: 'evidence rows',
+    detail: `${
+      r.ok
+        ? `${r.checked} rows of ${tables.length} tables re-hashed: each matches the newest event that wrote it${unattested}`
+        : `${r.problemCount} of the evidence rows differ from the events that wrote them (${r.checked} re-hashed${unattested})`
+    }${caveats.length ? ` (${caveats.join('; ')})` : ''}`,
+    ...(r.problems.length ? { rows: r.problems } : {}),
+  };
+}
+
 /** The report as a person reads it. */
 export function formatReport(r: OfflineReport): string {
   const lines = [
@@ -322,7 +438,12 @@ export function formatReport(r: OfflineReport): string {
       : []),
     ...(r.sealed !== undefined ? [`sealed now: ${r.sealed} events; waiting to be sealed: ${r.pending}`] : []),
     '',
-    ...r.findings.map((f) => `${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.detail}`),
+    ...r.findings.flatMap((f) => [
+      `${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.detail}`,
+      ...(f.rows ?? []).map(
+        (p) => `        ${p.table} ${p.key}: ${p.reason}${p.seq !== null ? ` (event number ${p.seq})` : ''}`,
+      ),
+    ]),
     '',
     r.ok ? 'VERIFIED: the log extends the saved checkpoint.' : 'NOT VERIFIED.',
   ];

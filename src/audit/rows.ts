@@ -2,20 +2,22 @@
 // row it wrote (or deleted), and verification re-hashes the tables against the latest event naming each row. One
 // canonical serialisation serves both: the same SQL projection of a row (column names as keys, times as ISO UTC
 // with microseconds, numbers and dates as strings, arrays as JSON arrays of text) hashed by the same function.
-import { createHash } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
 import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import * as tables from '../db/tables.js';
-import { canonicalJson } from './chain.js';
+import {
+  keyOfCanonical,
+  keyText,
+  rowHash,
+  RowChecker,
+  type RowHash,
+  type RowTable,
+  type RowVerification,
+} from './row-check.js';
 
-/** One row an event vouches for: its table, its primary key (text), and its hash (null: the change deleted it). */
-export interface RowHash {
-  table: string;
-  key: string;
-  hash: string | null;
-}
+export type { RowHash, RowProblem, RowVerification } from './row-check.js';
 
 interface EvidenceSpec {
   /** Migrations put rows in it: a row no event names is reported as unattested, not as tampering. */
@@ -79,12 +81,29 @@ export const NOT_EVIDENCE: Record<string, string> = {
 
 /** A table of EVIDENCE, as write() and verification address it. */
 export interface EvidenceTable {
+  table: PgTable;
   name: string;
   seeded: boolean;
-  /** Primary-key columns: SQL name, the row object's property name, and the SQL type to cast a key back to. */
-  key: { name: string; property: string; type: string }[];
+  /**
+   * Primary-key columns: SQL name, the row object's property name, the SQL type to cast a key back to, and the
+   * values that type accepts (a key from outside is checked before it reaches SQL).
+   */
+  key: { name: string; property: string; type: string; accepts: (text: string) => boolean }[];
+  /** The same, as the re-hash (row-check.ts) needs it. */
+  rowTable: RowTable;
   /** jsonb_build_object(...) of the hashed columns: the canonical row. */
   canonical: SQL;
+}
+
+/** What a key column of this type accepts as text. */
+function accepts(c: PgColumn): (text: string) => boolean {
+  const type = c.getSQLType();
+  const values = (c as { enumValues?: readonly string[] }).enumValues;
+  if (type === 'integer' || type === 'bigint') return (v) => /^-?[0-9]{1,18}$/.test(v);
+  if (type.startsWith('timestamp'))
+    return (v) => /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$/.test(v) && !Number.isNaN(Date.parse(v));
+  if (values?.length) return (v) => values.includes(v);
+  return () => true;
 }
 
 /** The canonical JSON value of one column, as SQL. */
@@ -111,9 +130,16 @@ function describe(table: PgTable, spec: EvidenceSpec): EvidenceTable {
     parts.push(sql`jsonb_build_object(${sql.join(pairs, sql`, `)})`);
   }
   return {
+    table,
     name: config.name,
     seeded: spec.seeded ?? false,
-    key: pk.map((c) => ({ name: c.name, property: properties.get(c.name)!, type: c.getSQLType() })),
+    key: pk.map((c) => ({
+      name: c.name,
+      property: properties.get(c.name)!,
+      type: c.getSQLType(),
+      accepts: accepts(c),
+    })),
+    rowTable: { name: config.name, seeded: spec.seeded ?? false, key: pk.map((c) => c.name) },
     canonical: sql.join(parts, sql` || `),
   };
 }
@@ -129,13 +155,6 @@ export function evidenceTable(table: PgTable): EvidenceTable {
   return t;
 }
 
-/** A primary key as text: the value of a one-column key, else the JSON array of the values as text. */
-function keyText(values: unknown[]): string {
-  // A Date (a version's valid_from) as the canonical projection writes it: ISO UTC with microseconds.
-  const text = values.map((v) => (v instanceof Date ? v.toISOString().replace(/Z$/, '000Z') : String(v)));
-  return text.length === 1 ? text[0]! : JSON.stringify(text);
-}
-
 /** The key of a row object as written (property names) — what a change hands to write(). */
 export function keyOfWritten(t: EvidenceTable, row: Record<string, unknown>): string {
   return keyText(
@@ -145,16 +164,6 @@ export function keyOfWritten(t: EvidenceTable, row: Record<string, unknown>): st
       return v;
     }),
   );
-}
-
-/** The key of a canonical row (column names, values as text). */
-function keyOfCanonical(t: EvidenceTable, row: Record<string, unknown>): string {
-  return keyText(t.key.map((k) => row[k.name]));
-}
-
-/** The content hash of a canonical row: SHA-256 over the table's name and the row's canonical JSON. */
-export function rowHash(table: string, canonicalRow: unknown): string {
-  return createHash('sha256').update(table).update('\n').update(canonicalJson(canonicalRow)).digest('hex');
 }
 
 const parseJson = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
@@ -192,7 +201,7 @@ export async function hashWrittenRows(
   const found = new Map<string, string>();
   for (const { t, r } of rows) {
     const row = parseJson(r);
-    found.set(`${t}\u0000${keyOfCanonical(byName.get(t)!, row)}`, rowHash(t, row));
+    found.set(`${t}\u0000${keyOfCanonical(byName.get(t)!.rowTable, row)}`, rowHash(t, row));
   }
   const hashes: RowHash[] = [];
   for (const [t, keys] of nonEmpty)
@@ -201,116 +210,122 @@ export async function hashWrittenRows(
   return hashes;
 }
 
-export interface RowProblem {
-  table: string;
-  key: string;
-  /** The latest event naming the row; null when no event names it. */
-  seq: number | null;
-  reason: string;
-}
-
-export interface RowVerification {
-  ok: boolean;
-  /** Evidence rows re-hashed. */
-  checked: number;
-  /** Rows of seeded tables (as the migrations left them) that no event names. */
-  unattested: number;
-  /** Transfers named by an event that were archived with their month (in the archive's files, not here). */
-  archived: number;
-  /** The first problems found, in table order (at most `limit`), and how many there were in all. */
-  problems: RowProblem[];
-  problemCount: number;
-}
-
 const BATCH = 1000;
+
+/** An evidence table by its SQL name, or undefined. */
+export const evidenceTableNamed = (name: string): EvidenceTable | undefined => byName.get(name);
+
+/** Whether `key` (as keyText writes it) is a key of table `t`: the right number of parts, each of its column's type. */
+export function isKeyOf(t: EvidenceTable, key: string): boolean {
+  let parts: unknown = [key];
+  if (t.key.length > 1)
+    try {
+      parts = JSON.parse(key);
+    } catch {
+      return false;
+    }
+  return (
+    Array.isArray(parts) &&
+    parts.length === t.key.length &&
+    parts.every((p, i) => typeof p === 'string' && t.key[i]!.accepts(p))
+  );
+}
+
+/**
+ * One page of a table's rows in the canonical form their hashes are taken over, in primary-key order after the key
+ * `after` (keyText form; checked by the caller with isKeyOf): one statement.
+ */
+export async function canonicalRowsPage(
+  db: Queryable,
+  t: EvidenceTable,
+  after: string | null | undefined,
+  limit: number,
+): Promise<Record<string, unknown>[]> {
+  const bound = after == null ? sql`true` : sql`(${pkColumns(t)}) > (${sql.join(keyValues(t, after), sql`, `)})`;
+  const rows = rowsOf<{ r: unknown }>(
+    await db.execute(sql`select ${t.canonical} as r from ${sql.identifier(t.name)} where ${bound}
+      order by ${pkColumns(t)} limit ${limit}`),
+  );
+  return rows.map(({ r }) => parseJson(r));
+}
+
+/**
+ * The row hashes of every event numbered above `after`, paged by number, handed to `attest` (or, for events read
+ * after the rows, `attestLate`); one statement per page. Returns the highest number read.
+ */
+async function readAttestations(
+  db: Queryable,
+  checker: RowChecker,
+  batch: number,
+  { after = 0, late = false }: { after?: number; late?: boolean } = {},
+): Promise<number> {
+  if (!late) {
+    // Archived months first (src/audit/archive.ts): the hashes their events vouched for that still hold. Their
+    // events are gone from audit_events; the seq of each is its last event's, as the archive recorded it.
+    const archives = rowsOf<{ row_hashes: unknown }>(
+      await db.execute(sql`select row_hashes from audit_archives order by month`),
+    );
+    for (const a of archives)
+      for (const h of parseJson(a.row_hashes) as unknown as (RowHash & { seq: number })[])
+        checker.attest({ seq: h.seq }, [h]);
+  }
+  for (;;) {
+    const rows = rowsOf<{ seq: string | number; row_hashes: unknown }>(
+      await db.execute(sql`select seq, row_hashes from audit_events
+        where seq > ${after} and jsonb_array_length(row_hashes) > 0 order by seq limit ${batch}`),
+    );
+    for (const r of rows) {
+      after = Number(r.seq);
+      const hashes = parseJson(r.row_hashes) as unknown as RowHash[];
+      if (late) checker.attestLate({ seq: after }, hashes);
+      else checker.attest({ seq: after }, hashes);
+    }
+    if (rows.length < batch) return after;
+  }
+}
+
+/** Every row of `tables`, paged by primary key, handed to `each` with its table. */
+async function forEachRow(
+  db: Queryable,
+  tables: readonly EvidenceTable[],
+  batch: number,
+  each: (t: EvidenceTable, row: Record<string, unknown>) => string,
+): Promise<void> {
+  for (const t of tables) {
+    let after: string | undefined;
+    for (;;) {
+      const rows = await canonicalRowsPage(db, t, after, batch);
+      for (const row of rows) after = each(t, row);
+      if (rows.length < batch) break;
+    }
+  }
+}
 
 /**
  * Re-hashes every evidence row against the latest event naming it, set-based and paged: the events' row hashes
- * are read in seq order (latest wins), then each table in primary-key order. Names each row that was altered
- * after its event, deleted though its event says it exists, or exists though no event wrote it.
+ * are read in seq order (latest wins), then each table in primary-key order, then the events written meanwhile
+ * (row-check.ts judges). Names each row
+ * that was altered after its event, deleted though its event says it exists, or exists though no event wrote it.
  */
 export async function verifyEvidenceRows(
   db: Queryable,
   opts: { batch?: number; limit?: number } = {},
 ): Promise<RowVerification> {
   const batch = opts.batch ?? BATCH;
-  const limit = opts.limit ?? 100;
-  const expected = new Map<string, { seq: number; hash: string | null }>();
-  // Archived months first (src/audit/archive.ts): the hashes their events vouched for that still hold. Their
-  // events are gone from audit_events; the seq of each is its last event's, as the archive recorded it.
-  const archives = rowsOf<{ row_hashes: unknown }>(
-    await db.execute(sql`select row_hashes from audit_archives order by month`),
-  );
-  for (const a of archives)
-    for (const h of parseJson(a.row_hashes) as unknown as (RowHash & { seq: number })[])
-      expected.set(`${h.table}\u0000${h.key}`, { seq: h.seq, hash: h.hash });
-  for (let after = 0; ;) {
-    const rows = rowsOf<{ seq: string | number; row_hashes: unknown }>(
-      await db.execute(sql`select seq, row_hashes from audit_events
-        where seq > ${after} and jsonb_array_length(row_hashes) > 0 order by seq limit ${batch}`),
-    );
-    for (const r of rows) {
-      const seq = Number(r.seq);
-      for (const h of parseJson(r.row_hashes) as unknown as RowHash[])
-        expected.set(`${h.table}\u0000${h.key}`, { seq, hash: h.hash });
-      after = seq;
-    }
-    if (rows.length < batch) break;
-  }
-
-  const problems: RowProblem[] = [];
-  let problemCount = 0;
-  const problem = (p: RowProblem) => {
-    problemCount += 1;
-    if (problems.length < limit) problems.push(p);
-  };
-  let checked = 0;
-  let unattested = 0;
-  for (const t of EVIDENCE_TABLES) {
-    let after: string | undefined;
-    for (;;) {
-      const bound =
-        after === undefined ? sql`true` : sql`(${pkColumns(t)}) > (${sql.join(keyValues(t, after), sql`, `)})`;
-      const rows = rowsOf<{ r: unknown }>(
-        await db.execute(sql`select ${t.canonical} as r from ${sql.identifier(t.name)} where ${bound}
-          order by ${pkColumns(t)} limit ${batch}`),
-      );
-      for (const { r } of rows) {
-        const row = parseJson(r);
-        const key = keyOfCanonical(t, row);
-        const id = `${t.name}\u0000${key}`;
-        const want = expected.get(id);
-        expected.delete(id);
-        checked += 1;
-        if (!want) {
-          if (t.seeded) unattested += 1;
-          else problem({ table: t.name, key, seq: null, reason: 'no event wrote this row' });
-        } else if (want.hash === null)
-          problem({ table: t.name, key, seq: want.seq, reason: `event ${want.seq} deleted this row, yet it exists` });
-        else if (rowHash(t.name, row) !== want.hash)
-          problem({ table: t.name, key, seq: want.seq, reason: `altered since event ${want.seq}: its hash differs` });
-        after = key;
-      }
-      if (rows.length < batch) break;
-    }
-  }
-  // What is left was named by an event and is no longer in its table.
-  let gone = [...expected].filter(([, v]) => v.hash !== null).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const checker = new RowChecker(opts.limit ?? 100);
+  const last = await readAttestations(db, checker, batch);
+  await forEachRow(db, EVIDENCE_TABLES, batch, (t, row) => checker.check(t.rowTable, row));
+  // Changes committed while the rows were read: their events may vouch for what was read.
+  await readAttestations(db, checker, batch, { after: last, late: true });
   // Transfers archived with their month are gone from the table on purpose (a backdated transfer's event may be
   // in a month still here).
-  const archived = await archivedTransfers(
-    db,
-    gone
-      .map(([id]) => id.split('\u0000'))
-      .filter(([table]) => table === 'transfers')
-      .map(([, key]) => key!),
+  const gone = checker.gone().filter((r) => r.table === 'transfers');
+  return checker.finish(
+    await archivedTransfers(
+      db,
+      gone.map((r) => r.key),
+    ),
   );
-  gone = gone.filter(([id]) => !archived.has(id));
-  for (const [id, { seq }] of gone) {
-    const [table, key] = id.split('\u0000') as [string, string];
-    problem({ table, key, seq, reason: `deleted: event ${seq} recorded this row, it is gone` });
-  }
-  return { ok: problemCount === 0, checked, unattested, archived: archived.size, problems, problemCount };
 }
 
 /** Of these transfer ids, those in an archived month (as `transfers\u0000id`). */
@@ -321,4 +336,26 @@ async function archivedTransfers(db: Queryable, ids: string[]): Promise<Set<stri
       where exists (select 1 from audit_archives a where a.transfer_ids @> k.id)`),
   );
   return new Set(rows.map((r) => `transfers\u0000${r.id}`));
+}
+
+/** The rows of seeded tables that no event names (as the migrations left them), canonical, table by table. */
+export async function unattestedSeededRows(
+  db: Queryable,
+  batch = BATCH,
+): Promise<{ table: EvidenceTable; rows: Record<string, unknown>[] }[]> {
+  const checker = new RowChecker(0);
+  await readAttestations(db, checker, batch);
+  const found = new Map<EvidenceTable, Record<string, unknown>[]>();
+  await forEachRow(
+    db,
+    EVIDENCE_TABLES.filter((t) => t.seeded),
+    batch,
+    (t, row) => {
+      const before = checker.unattestedCount;
+      const key = checker.check(t.rowTable, row);
+      if (checker.unattestedCount > before) (found.get(t) ?? found.set(t, []).get(t)!).push(row);
+      return key;
+    },
+  );
+  return [...found].map(([table, rows]) => ({ table, rows }));
 }

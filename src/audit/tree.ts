@@ -117,3 +117,91 @@ export async function logEntries(db: Queryable, from: number, limit: number): Pr
     leafHash: r.leaf_hash,
   }));
 }
+
+/** Audit paths of many events in the tree of the first `treeSize` events, reading their subtrees in one statement. */
+export const inclusionProofsOf = (db: Queryable, positions: readonly number[], treeSize: number): Promise<string[][]> =>
+  withSubtrees((get) => positions.map((p) => inclusionPath(get, p - 1, treeSize)), subtrees(db));
+
+/** A period's sealed event, read from audit_events (never an archived one). */
+export interface PeriodEntry {
+  position: number;
+  seq: number;
+  occurredAt: string;
+  /** Its canonical entry: what its leaf hashes. */
+  entry: string;
+  leafHash: string;
+}
+
+/** Where a page of a period's entries ends: the keyset bound of the next. */
+export type PeriodCursor =
+  { by: 'time'; occurredAt: string; seq: number } | { by: 'transfer'; at: string; id: number; seq: number };
+
+type PeriodRow = EventRow & { position: string | number; leaf_hash: string; t_at?: string; t_id?: string | number };
+
+/**
+ * A page (at most `limit`) of the sealed entries among the first `treeSize` that belong to a period: first the events
+ * that occurred in [from, to), in (occurred_at, seq) order over the time index; then the events that recorded a
+ * transfer of the period but were written outside it (a transfer recorded later, for an earlier date), in the
+ * transfers' time order over their time index and the events' entity index. Each page one statement; `next` is
+ * null after the last.
+ */
+export async function periodEntries(
+  db: Queryable,
+  period: { from: Date; to: Date },
+  treeSize: number,
+  cursor: PeriodCursor | null,
+  limit: number,
+): Promise<{ entries: PeriodEntry[]; next: PeriodCursor | null }> {
+  const from = sql`${period.from.toISOString()}::timestamptz`;
+  const to = sql`${period.to.toISOString()}::timestamptz`;
+  let rows: PeriodRow[] = [];
+  if (!cursor || cursor.by === 'time') {
+    const bound = cursor ? sql`(e.occurred_at, e.seq) > (${cursor.occurredAt}::timestamptz, ${cursor.seq})` : sql`true`;
+    rows = rowsOf<PeriodRow>(
+      await db.execute(sql`select s.position, s.leaf_hash, ${sql.raw(EVENT_COLUMNS)}
+        from audit_events e join audit_seals s on s.event_seq = e.seq
+        where e.occurred_at >= ${from} and e.occurred_at < ${to} and ${bound} and s.position <= ${treeSize}
+        order by e.occurred_at, e.seq limit ${limit}`),
+    );
+    const last = rows[rows.length - 1];
+    if (rows.length === limit && last)
+      return {
+        entries: rows.map(periodEntry),
+        next: { by: 'time', occurredAt: last.occurred_at, seq: Number(last.seq) },
+      };
+    if (rows.length) {
+      // The last page by time: the transfers' part starts on the next call.
+      return { entries: rows.map(periodEntry), next: { by: 'transfer', at: '-infinity', id: 0, seq: 0 } };
+    }
+    cursor = { by: 'transfer', at: '-infinity', id: 0, seq: 0 };
+  }
+  rows = rowsOf<PeriodRow>(
+    await db.execute(sql`select s.position, s.leaf_hash, ${sql.raw(EVENT_COLUMNS)},
+        to_char(t.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t_at, t.id as t_id
+      from transfers t
+      join audit_events e on e.entity_type = 'Transfer' and e.entity_id = t.id::text
+      join audit_seals s on s.event_seq = e.seq
+      where t.occurred_at >= ${from} and t.occurred_at < ${to}
+        and (t.occurred_at, t.id, e.seq) > (${cursor.at}::timestamptz, ${cursor.id}, ${cursor.seq})
+        and not (e.occurred_at >= ${from} and e.occurred_at < ${to}) and s.position <= ${treeSize}
+      order by t.occurred_at, t.id, e.seq limit ${limit}`),
+  );
+  const last = rows[rows.length - 1];
+  return {
+    entries: rows.map(periodEntry),
+    next:
+      rows.length === limit && last
+        ? { by: 'transfer', at: last.t_at!, id: Number(last.t_id), seq: Number(last.seq) }
+        : null,
+  };
+}
+
+function periodEntry(r: PeriodRow): PeriodEntry {
+  return {
+    position: Number(r.position),
+    seq: Number(r.seq),
+    occurredAt: r.occurred_at,
+    entry: logEntry(eventFields(Number(r.position), r)),
+    leafHash: r.leaf_hash,
+  };
+}

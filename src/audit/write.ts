@@ -3,7 +3,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { Tx } from '../db/client.js';
 import { auditEvents } from '../db/tables.js';
-import type { RowHash } from './rows.js';
+import type { RowHash } from './row-check.js';
 
 export interface AuditEntry {
   action: string;

@@ -106,6 +106,8 @@ function trackPool(client: postgres.Sql, max: number): PoolUse {
 }
 
 type Unsafe = postgres.Sql['unsafe'];
+/** Statements with more parameters (long `in` lists, multi-row inserts) are sent unnamed, not kept. */
+const PREPARE_MAX_PARAMETERS = 64;
 type Scoped = (sql: postgres.Sql) => unknown;
 
 /**
@@ -115,16 +117,19 @@ type Scoped = (sql: postgres.Sql) => unknown;
  * parameter types, then Bind and Execute — every time, so PostgreSQL parses it again each time. Named, postgres.js
  * keeps the statement per connection (by text and parameter types) and sends only Bind and Execute from the second
  * use on: one round trip, one write and one read fewer per statement (≈ 10% of the server's CPU on a transfers page,
- * BENCHMARKS.md). The set of texts is bounded (drizzle writes values as parameters), and a connection's statements go
- * with it (postgres.js replaces each connection after 30–60 minutes). Statements without parameters keep the simple
- * protocol (one round trip already). `plan_cache_mode = force_custom_plan` (set per connection in `openDatabase`) keeps
+ * BENCHMARKS.md). drizzle writes values as parameters, so the texts differ only where a list's length does (`in (…)`,
+ * multi-row inserts): statements with more than PREPARE_MAX_PARAMETERS parameters are not kept, which bounds each
+ * connection's set by the statement shapes times that number; a connection's statements go with it (postgres.js
+ * replaces each connection after 30–60 minutes). Statements without parameters keep the simple protocol (one round
+ * trip already). After a migration that changes a column's type, a statement an older instance prepared fails once
+ * per connection ("cached plan must not change result type") and is prepared anew: roll instances after migrating. `plan_cache_mode = force_custom_plan` (set per connection in `openDatabase`) keeps
  * PostgreSQL planning every execution with its values, exactly as for an unnamed statement: no generic plans.
  * Transactions and savepoints get their own `sql` from postgres.js, so `begin` and `savepoint` hand the same on.
  */
 function preparedStatements(sql: postgres.Sql): void {
   const unsafe: Unsafe = sql.unsafe.bind(sql);
   (sql as { unsafe: Unsafe }).unsafe = ((query: string, args?: unknown[], options?: object) =>
-    Array.isArray(args) && args.length
+    Array.isArray(args) && args.length > 0 && args.length <= PREPARE_MAX_PARAMETERS
       ? unsafe(query, args as never, { ...options, prepare: true })
       : unsafe(query, args as never, options as never)) as Unsafe;
   const scoped = (fn: Scoped) => (inner: postgres.Sql) => {
@@ -187,6 +192,12 @@ function reconnectBackoff(failures: number): number {
  * deadline (their callers were told the outcome is unknown) or to a connection attempt an outage holds up.
  */
 const CLOSE_TIMEOUT_MS = 1_000;
+
+/** The name of the newest committed migration: what a database migrated by this code has applied last. */
+export function latestMigration(): string {
+  const names = readMigrationFiles({ migrationsFolder }).map((m) => m.name);
+  return names[names.length - 1] ?? 'none';
+}
 
 /** Names of the committed migrations the database has not applied (all of them before the first). */
 async function pendingMigrations(client: postgres.Sql): Promise<string[]> {

@@ -8,10 +8,13 @@ import {
   auditLogFilters,
   auditLogHead,
   consistencyProof,
+  evidenceRows,
+  evidenceTables,
   inclusionProof,
   verifyAuditLog,
   type AuditLogVerification,
   type Checkpoint,
+  type EvidenceRowPage,
   type InclusionProof,
   type LogEntry,
 } from '../registry/audit-log.js';
@@ -154,7 +157,50 @@ const HeadRef = builder.objectRef<{ treeSize: number; rootHash: string; pending:
   }),
 });
 
+const EvidenceTableRef = builder.objectRef<ReturnType<typeof evidenceTables>[number]>('EvidenceTable').implement({
+  description: 'A table whose rows the audit events vouch for by content hash.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    seeded: t.exposeBoolean('seeded', { description: 'Migrations put rows in it.' }),
+    key: t.exposeStringList('key', {
+      description:
+        "Its primary-key columns, in order: a row's key is their value, or the JSON array of their values as text.",
+    }),
+  }),
+});
+
+const EvidenceRowPageRef = builder.objectRef<EvidenceRowPage>('EvidenceRowPage').implement({
+  fields: (t) => ({
+    table: t.exposeString('table'),
+    rows: t.field({
+      type: ['JSON'],
+      description:
+        'Rows in canonical form, in primary-key order: the object a row hash covers (SHA-256 over the table name, a newline and its canonical JSON, keys sorted).',
+      resolve: (p) => p.rows,
+    }),
+    endKey: t.exposeString('endKey', { nullable: true, description: "The last row's key: `after` of the next page." }),
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+  }),
+});
+
 builder.queryFields((t) => ({
+  evidenceTables: t.field({
+    type: [EvidenceTableRef],
+    authScopes: { staff: true },
+    description: 'The tables whose rows the audit events vouch for, for an outside re-hash.',
+    resolve: () => evidenceTables(),
+  }),
+  evidenceRows: t.field({
+    type: EvidenceRowPageRef,
+    authScopes: { staff: true },
+    description: `One page of an evidence table's rows in canonical form, after the key \`after\` (at most 100).`,
+    args: {
+      table: t.arg.string({ required: true }),
+      after: t.arg.string({ required: false }),
+      first: t.arg.int({ required: false }),
+    },
+    resolve: (_root, args, ctx) => evidenceRows(ctx.db, args),
+  }),
   auditLogHead: t.field({
     type: HeadRef,
     authScopes: { staff: true },

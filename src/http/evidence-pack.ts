@@ -1,16 +1,19 @@
 // The evidence pack an auditor takes home: one ZIP for a period [from, to) holding the transfers, transparency
 // report and records of processing CSVs (the CSV exports' own lines), the transfer policy in force, the audit log's
-// verification (chain and evidence rows), a manifest of every file's SHA-256, and a detached Ed25519 JWS over the
-// manifest made with the service's signing key, which /.well-known/jwks.json publishes. Streamed: files are hashed
-// as they are sent, the manifest and its signature come last.
+// verification (chain and evidence rows), the latest signed checkpoint with its public key and an inclusion proof
+// against it for every sealed event of the period, a manifest of every file's SHA-256, and a detached Ed25519 JWS
+// over the manifest made with the service's signing key, which /.well-known/jwks.json publishes (and the manifest
+// carries, for checking the pack's integrity offline; only the published key says who made it). Streamed: files
+// are hashed as they are sent, the manifest and its signature come last. `npm run verify -- --pack` checks it all.
 import { createHash } from 'node:crypto';
 import { CompactSign } from 'jose';
+import type { CheckpointSigner } from '../audit/checkpoint.js';
 import type { KeyRing } from '../auth/keys.js';
 import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { DomainError } from '../errors.js';
-import { latestCheckpoint, verifyAuditLog } from '../registry/audit-log.js';
+import { latestCheckpoint, periodInclusionProofs, verifyAuditLog } from '../registry/audit-log.js';
 import { purposeLimits, transferPolicy } from '../registry/policy.js';
 import { assertPeriod } from '../registry/validation.js';
 import { periodParams, recordsCsvLines, transferCsvLines, transparencyCsvLines } from './csv.js';
@@ -20,6 +23,9 @@ import { zipStream, type ZipFile } from './zip.js';
 export const EVIDENCE_PACK_PATH = '/export/evidence-pack.zip';
 export const MANIFEST = 'manifest.json';
 export const SIGNATURE = 'manifest.json.jws';
+export const CHECKPOINT = 'checkpoint.json';
+export const CHECKPOINT_KEYS = 'checkpoint-keys.json';
+export const PROOFS = 'inclusion-proofs.jsonl';
 
 export interface ManifestEntry {
   name: string;
@@ -67,7 +73,7 @@ export async function evidencePack(
   request: Request,
   url: URL,
   principal: Principal,
-  { db, clock, keys }: { db: Db; clock: Clock; keys: KeyRing },
+  { db, clock, keys, checkpointSigner }: { db: Db; clock: Clock; keys: KeyRing; checkpointSigner: CheckpointSigner },
 ): Promise<Response> {
   if (request.method !== 'GET') return problem(405, 'METHOD_NOT_ALLOWED', 'Use GET');
   if (principal.kind !== 'staff') return problem(403, 'FORBIDDEN', 'The evidence pack needs a staff token');
@@ -104,6 +110,24 @@ export async function evidencePack(
     const checkpoint = await latestCheckpoint(db);
     const verification = await verifyAuditLog(db);
     yield hashed('verification.json', json(verification), entries);
+    yield hashed(CHECKPOINT, json(checkpoint), entries);
+    yield hashed(CHECKPOINT_KEYS, json(checkpointSigner.jwks()), entries);
+    // One line per sealed event of the period (or of its transfers) that the checkpoint's tree holds, with its path.
+    let proofs = 0;
+    yield hashed(
+      PROOFS,
+      bytesOf(
+        (async function* () {
+          if (!checkpoint) return;
+          for await (const p of periodInclusionProofs(db, period, checkpoint.treeSize)) {
+            proofs += 1;
+            yield `${JSON.stringify(p)}\n`;
+          }
+        })(),
+      ),
+      entries,
+    );
+    const publicKey = keys.jwks().keys.find((k) => k.kid === keys.signingKey.kid);
     const manifest = encoder.encode(
       `${JSON.stringify(
         {
@@ -118,10 +142,24 @@ export async function evidencePack(
             headHash: verification.headHash,
             pending: verification.pending,
           },
-          // The newest signed tree head (null before the sealer signed one): an auditor checks it, and the log's
-          // growth since, with the offline verifier. Inclusion proofs of the period's events are not in the pack.
+          // The newest signed tree head (null before the sealer signed one), and the inclusion of the period's
+          // sealed events in its tree: an auditor checks both, and the log's growth since, with the offline verifier.
           checkpoint,
-          signature: { file: SIGNATURE, alg: 'EdDSA', jwks: '/.well-known/jwks.json', kid: keys.signingKey.kid },
+          inclusionProofs: {
+            file: PROOFS,
+            events: proofs,
+            treeSize: checkpoint?.treeSize ?? 0,
+            covers:
+              'sealed events in the tree of the checkpoint that occurred in [from, to) or recorded a transfer of it',
+          },
+          signature: {
+            file: SIGNATURE,
+            alg: 'EdDSA',
+            jwks: '/.well-known/jwks.json',
+            kid: keys.signingKey.kid,
+            // Proves the pack intact, not who made it: that takes the key the registry publishes.
+            publicKey,
+          },
           files: entries,
         },
         null,

@@ -6,17 +6,28 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Checkpoint } from '../audit/checkpoint.js';
-import { verifyEvidenceRows, type RowVerification } from '../audit/rows.js';
+import { keyOfCanonical } from '../audit/row-check.js';
+import {
+  canonicalRowsPage,
+  EVIDENCE_TABLES,
+  evidenceTableNamed,
+  isKeyOf,
+  verifyEvidenceRows,
+  type RowVerification,
+} from '../audit/rows.js';
 import {
   consistencyProofOf,
   findCheckpoint,
   inclusionProofOf,
+  inclusionProofsOf,
   listCheckpoints,
   logEntries,
   logSize,
   pendingEvents,
+  periodEntries,
   rootOf,
   type LogEntry,
+  type PeriodCursor,
 } from '../audit/tree.js';
 import { verifyAuditChain, type ChainVerification } from '../audit/verify.js';
 import type { Queryable } from '../db/client.js';
@@ -169,4 +180,87 @@ export function auditEntries(db: Queryable, args: { from: number; first?: number
 export async function auditLogHead(db: Queryable) {
   const treeSize = await logSize(db);
   return { treeSize, rootHash: await rootOf(db, treeSize), pending: await pendingEvents(db) };
+}
+
+/** The evidence tables an auditor re-hashes: name, whether migrations seed it, its primary-key columns. */
+export const evidenceTables = () => EVIDENCE_TABLES.map((t) => t.rowTable);
+
+export interface EvidenceRowPage {
+  table: string;
+  /** Canonical rows (what their hashes cover), in primary-key order. */
+  rows: Record<string, unknown>[];
+  /** The key of the last row: `after` of the next page; null for an empty page. */
+  endKey: string | null;
+  hasNextPage: boolean;
+}
+
+/**
+ * One page of an evidence table's rows in canonical form, after the key `after` (keyset, one statement), so an
+ * outside verifier can recompute each row's hash itself and compare it with the events' (src/audit/offline.ts).
+ */
+export async function evidenceRows(
+  db: Queryable,
+  args: { table: string; after?: string | null; first?: number | null },
+): Promise<EvidenceRowPage> {
+  const f = parseInput(
+    z.object({
+      table: z.string().max(100),
+      after: z.string().max(2000).nullish(),
+      first: pageSize.nullish(),
+    }),
+    args,
+    'args',
+  );
+  const t = evidenceTableNamed(f.table);
+  if (!t)
+    throw ValidationError.field(
+      'args.table',
+      `not an evidence table; known: ${EVIDENCE_TABLES.map((e) => e.name).join(', ')}`,
+    );
+  if (f.after != null && !isKeyOf(t, f.after))
+    throw ValidationError.field('args.after', `not a key of ${t.name} (${t.key.map((k) => k.name).join(', ')})`);
+  const limit = f.first ?? MAX_PAGE_SIZE;
+  const rows = await canonicalRowsPage(db, t, f.after, limit);
+  const last = rows[rows.length - 1];
+  return {
+    table: t.name,
+    rows,
+    endKey: last ? keyOfCanonical(t.rowTable, last) : null,
+    hasNextPage: rows.length === limit,
+  };
+}
+
+/** One event of an evidence pack's period and its inclusion proof against the pack's checkpoint. */
+export interface PackProof {
+  position: number;
+  seq: number;
+  occurredAt: string;
+  /** The event's canonical entry: what `leafHash` hashes (RFC 9162: SHA-256(0x00 || entry)). */
+  entry: string;
+  leafHash: string;
+  /** RFC 9162 §2.1.3 audit path of the leaf in the tree of `treeSize` events, hex. */
+  path: string[];
+}
+
+/**
+ * The sealed events of a period that lie in the tree of `treeSize` events (a signed checkpoint's) — those that
+ * occurred in [from, to) and those that recorded a transfer of the period — each with its inclusion proof: pages of
+ * 500, two statements a page (entries; every subtree the page's proofs read).
+ */
+export async function* periodInclusionProofs(
+  db: Queryable,
+  period: { from: Date; to: Date },
+  treeSize: number,
+): AsyncGenerator<PackProof> {
+  let cursor: PeriodCursor | null = null;
+  do {
+    const page = await periodEntries(db, period, treeSize, cursor, 500);
+    const paths = await inclusionProofsOf(
+      db,
+      page.entries.map((e) => e.position),
+      treeSize,
+    );
+    for (const [i, e] of page.entries.entries()) yield { ...e, path: paths[i]! };
+    cursor = page.next;
+  } while (cursor);
 }
