@@ -1,6 +1,6 @@
 // A contractor's access tokens on its page: the list a page at a time, and for compliance staff a form that issues
 // one (issueAccessToken: scopes, purposes, categories, lifetime) and shows it once to copy, and a revoke button per
-// live token. The service decides what a token may carry; the form offers what the contractor's active grants cover.
+// live token. The service decides what a token may carry: the form offers what it says (Contractor.tokenCoverage).
 import { useState } from 'preact/hooks';
 import { gql } from './api.js';
 import { html, label, Pager, Section, Status, Table, usePages, useQuery, when } from './ui.js';
@@ -10,6 +10,9 @@ const TOKENS = `query($id: ID!, $after: String) {
     pageInfo { hasNextPage endCursor }
     nodes { id jti status purposes scopes categories issuedAt expiresAt lastUsedAt revokedAt revocationReason }
   }
+}`;
+const COVERAGE = `query($id: ID!) {
+  contractor(id: $id) { id tokenCoverage { refusal purposes { purpose categories } scopes maxLifetimeSeconds } }
 }`;
 const ISSUE = `mutation($input: IssueAccessTokenInput!) {
   issueAccessToken(input: $input) {
@@ -27,15 +30,34 @@ const REVOKE = `mutation($input: RevokeAccessTokenInput!) {
   }
 }`;
 
-const SCOPES = [
-  ['REGISTRY_READ', 'Read its own record, grants and obligations'],
-  ['OBLIGATIONS_ACKNOWLEDGE', 'Acknowledge its obligations'],
-  ['RECORDS_READ', 'Read the shared records its grants cover'],
-];
+const SCOPE_TEXT = {
+  REGISTRY_READ: 'Read its own record, grants and obligations',
+  OBLIGATIONS_ACKNOWLEDGE: 'Acknowledge its obligations',
+  RECORDS_READ: 'Read the shared records its grants cover',
+};
 const LIFETIMES = [
+  [900, '15 minutes'],
   [3600, '1 hour'],
   [8 * 3600, '8 hours'],
   [24 * 3600, '24 hours'],
+  [7 * 86400, '7 days'],
+  [30 * 86400, '30 days'],
+];
+
+/** "90 minutes", "36 hours": a lifetime in seconds, in the largest whole unit. */
+const duration = (s) =>
+  s % 86400 === 0
+    ? `${s / 86400} days`
+    : s % 3600 === 0
+      ? `${s / 3600} hours`
+      : s % 60 === 0
+        ? `${s / 60} minutes`
+        : `${s} seconds`;
+
+/** The lifetimes offered: the usual ones up to the service's maximum, and the maximum itself. */
+const lifetimes = (max) => [
+  ...LIFETIMES.filter(([s]) => s < max),
+  LIFETIMES.find(([s]) => s === max) ?? [max, `${duration(max)} (the longest allowed)`],
 ];
 
 export function ContractorTokens({ contractor, compliance }) {
@@ -82,20 +104,22 @@ export function ContractorTokens({ contractor, compliance }) {
   <//>`;
 }
 
-/** The purposes of the contractor's active grants, each with the category keys those grants give. */
-function coverage(grants) {
-  const byPurpose = new Map();
-  for (const g of grants.filter((g) => g.status === 'ACTIVE')) {
-    const keys = byPurpose.get(g.purpose) ?? new Set();
-    for (const c of g.categories) keys.add(c.key);
-    byPurpose.set(g.purpose, keys);
-  }
-  return byPurpose;
+function IssueForm({ contractor, onIssued }) {
+  const q = useQuery(COVERAGE, { id: contractor.id });
+  const coverage = q.data?.contractor?.tokenCoverage;
+  if (!coverage) return html`<${Status} q=${q} />`;
+  return html`<${CoveredForm} contractor=${contractor} coverage=${coverage} onIssued=${onIssued} />`;
 }
 
-function IssueForm({ contractor, onIssued }) {
-  const covered = coverage(contractor.grants.nodes);
-  const [form, setForm] = useState({ scopes: ['REGISTRY_READ'], purposes: [], categories: [], lifetime: 3600 });
+function CoveredForm({ contractor, coverage, onIssued }) {
+  const covered = new Map(coverage.purposes.map((p) => [p.purpose, p.categories]));
+  const offered = lifetimes(coverage.maxLifetimeSeconds);
+  const [form, setForm] = useState({
+    scopes: coverage.scopes.includes('REGISTRY_READ') ? ['REGISTRY_READ'] : [],
+    purposes: [],
+    categories: [],
+    lifetime: Math.min(3600, coverage.maxLifetimeSeconds),
+  });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const toggle = (k, v) =>
@@ -122,22 +146,23 @@ function IssueForm({ contractor, onIssued }) {
       setBusy(false);
     }
   };
+  if (coverage.refusal) return html`<p class="muted">No token can be issued: ${coverage.refusal}.</p>`;
   if (!covered.size)
-    return html`<p class="muted">No active grant: a token needs one to rest on. Grant access first.</p>`;
+    return html`<p class="muted">No grant in effect: a token needs one to rest on. Grant access first.</p>`;
   return html`<form class="token-form" onSubmit=${submit} aria-labelledby="issue-token">
     <h3 id="issue-token">Issue a token</h3>
     <fieldset>
       <legend>Scopes</legend>
-      ${SCOPES.map(
-        ([s, text]) =>
+      ${coverage.scopes.map(
+        (s) =>
           html`<label class="check">
             <input type="checkbox" checked=${form.scopes.includes(s)} onChange=${() => toggle('scopes', s)} />
-            ${text}
+            ${SCOPE_TEXT[s] ?? label(s)}
           </label>`,
       )}
     </fieldset>
     <fieldset>
-      <legend>Purposes (of its active grants)</legend>
+      <legend>Purposes (of its grants in effect)</legend>
       ${[...covered.keys()].map(
         (p) =>
           html`<label class="check">
@@ -164,7 +189,7 @@ function IssueForm({ contractor, onIssued }) {
         value=${form.lifetime}
         onChange=${(e) => setForm({ ...form, lifetime: Number(e.currentTarget.value) })}
       >
-        ${LIFETIMES.map(([s, text]) => html`<option value=${s}>${text}</option>`)}
+        ${offered.map(([s, text]) => html`<option value=${s}>${text}</option>`)}
       </select>
     </div>
     <p><button type="submit" class="primary" disabled=${busy}>Issue token</button></p>

@@ -46,7 +46,7 @@ const MECHANISMS = ['SCC', 'BCR', 'INTRA_GROUP_AGREEMENT', 'IDTA', 'UK_ADDENDUM'
 const MODULE_MECHANISMS = ['SCC', 'UK_ADDENDUM'];
 
 /** The mechanisms a refusal names as valid ("valid here: SCC module 2 (…), BCR"), as choices. */
-export function namedChoices(explanation) {
+function namedChoices(explanation) {
   const valid = explanation.split('valid here:')[1];
   if (!valid) return [];
   return valid.split(/,\s*(?=[A-Z])/).flatMap((part) => {

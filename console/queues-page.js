@@ -2,7 +2,6 @@
 // expiry falls due, unacknowledged obligations, and disclosure requests past their due date.
 import { useState } from 'preact/hooks';
 import { gql } from './api.js';
-import { namedChoices } from './grant-form.js';
 import { country, day, html, label, Pager, Section, Status, Table, usePages, useQuery, when } from './ui.js';
 
 const FINDINGS = `query($after: String) {
@@ -10,6 +9,7 @@ const FINDINGS = `query($after: String) {
     pageInfo { hasNextPage endCursor }
     nodes {
       id purpose mechanism sccModule status suspendedByPolicyFrom policySuspensionReason
+      repaperOptions { mechanisms { mechanism sccModule } parentFirst { id } }
       office { name country } contractor { id legalName }
       suspendedByChange { id kind reason effectiveAt }
     }
@@ -37,8 +37,9 @@ const mechanismText = (m) => `${label(m.mechanism)}${m.sccModule ? `, module ${m
 
 /**
  * The grants a policy change suspends (now, or from its later effective instant), a page at a time: each with the
- * change, the reason its route is refused, and what the API offers — re-papering with a mechanism the reason names
- * as valid (repaperGrant judges it again), or, where none is named, the contractor's page to revoke or re-grant.
+ * change, the reason its route is refused, and what the registry offers (repaperOptions): re-papering with a
+ * mechanism valid now (repaperGrant judges it again); for an onward grant under a suspended parent, re-papering the
+ * parent first; where no mechanism fixes it, the contractor's page to revoke it.
  */
 function PolicyFindings() {
   const pages = usePages();
@@ -87,11 +88,14 @@ function PolicyFindings() {
             [
               'Action',
               (g) => {
-                const choices = namedChoices(g.policySuspensionReason ?? '');
-                if (!choices.length)
+                const { mechanisms, parentFirst } = g.repaperOptions ?? { mechanisms: [] };
+                if (parentFirst)
+                  return html`Re-paper the grant it runs under first (<code>${parentFirst.id}</code>, in this queue),
+                    then this one${mechanisms.length ? ` with ${mechanisms.map(mechanismText).join(' or ')}` : ''}.`;
+                if (!mechanisms.length)
                   return html`No mechanism fixes it: revoke it on
                     <a href="#/contractor/${encodeURIComponent(g.contractor.id)}">the contractor's page</a>.`;
-                return choices.map(
+                return mechanisms.map(
                   (c) =>
                     html`<button type="button" onClick=${() => repaper(g, c)}>
                       Re-paper with ${mechanismText(c)}

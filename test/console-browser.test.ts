@@ -55,7 +55,8 @@ describe.skipIf(onPostgres || !existsSync(chromiumPath))(
   () => {
     beforeAll(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'registry-console-'));
-      server = await npmStart(dataDir, ['--demo']);
+      // A longest token lifetime of 10 hours: the token form offers what the service is configured with.
+      server = await npmStart(dataDir, ['--demo'], { CONTRACTOR_TOKEN_MAX_TTL_SECONDS: '36000' });
       base = server.base;
       // The first start migrates and loads the demo: on a busy machine longer than npmStart waits.
       const ready = async () => (await fetch(`${base}/ready`).catch(() => undefined))?.ok ?? false;
@@ -344,6 +345,10 @@ describe.skipIf(onPostgres || !existsSync(chromiumPath))(
       await page.goto(`${base}/#/contractors`);
       await page.getByRole('link', { name: 'OrderFlow Inc.' }).click();
       const tokensRegion = page.getByRole('region', { name: 'Access tokens' });
+      // The lifetimes stop at the service's longest (10 hours here), which is offered itself.
+      await expect
+        .poll(() => tokensRegion.getByLabel('Lifetime').locator('option').allInnerTexts())
+        .toEqual(['15 minutes', '1 hour', '8 hours', '10 hours (the longest allowed)']);
       await tokensRegion.getByLabel('Order fulfilment').check();
       await tokensRegion.getByLabel('contact.email').check();
       await tokensRegion.getByRole('button', { name: 'Issue token' }).click();

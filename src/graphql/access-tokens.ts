@@ -5,10 +5,13 @@ import {
   issueAccessToken,
   revokeAccessToken,
   tokenStatusAt,
+  tokenCoverage,
   tokenTime,
   type IssuedToken,
+  type TokenCoverage as TokenCoverageRow,
 } from '../registry/access-tokens.js';
 import { rotateSigningKey, type Rotation } from '../registry/signing-keys.js';
+import { batched } from './batch.js';
 import { builder } from './builder.js';
 import { PurposeEnum } from './grants.js';
 import { decodeId } from './input.js';
@@ -44,6 +47,47 @@ export const AccessToken = builder.drizzleNode('accessTokens', {
     signingKeyId: t.exposeString('kid', { description: 'kid of the key that signed it.' }),
   }),
 });
+
+const CoveredPurpose = builder.objectRef<TokenCoverageRow['purposes'][number]>('TokenCoveragePurpose').implement({
+  fields: (t) => ({
+    purpose: t.field({ type: PurposeEnum, resolve: (p) => p.purpose }),
+    categories: t.exposeStringList('categories', {
+      description:
+        'The category keys its grants in effect give; a token may carry these or their descendants (never a RESTRICTED one).',
+    }),
+  }),
+});
+
+const TokenCoverage = builder.objectRef<TokenCoverageRow>('TokenCoverage').implement({
+  description: 'What issueAccessToken accepts for the contractor now, judged as it judges a token.',
+  fields: (t) => ({
+    refusal: t.exposeString('refusal', {
+      nullable: true,
+      description: 'Why no token can be issued to it now (it is not ACTIVE); null when one can.',
+    }),
+    purposes: t.field({
+      type: [CoveredPurpose],
+      description:
+        'The purposes of its grants in effect, with their categories (empty: no token can rest on anything).',
+      resolve: (c) => c.purposes,
+    }),
+    scopes: t.field({ type: [TokenScopeEnum], resolve: (c) => [...c.scopes] as never }),
+    maxLifetimeSeconds: t.exposeInt('maxLifetimeSeconds', {
+      description: 'The longest lifetime a token may have (CONTRACTOR_TOKEN_MAX_TTL_SECONDS); the shortest is 60 s.',
+    }),
+  }),
+});
+
+builder.drizzleObjectField('contractors', 'tokenCoverage', (t) =>
+  t.field({
+    type: TokenCoverage,
+    authScopes: { staff: true },
+    nullable: true,
+    description: 'What a token issued to it now may carry: purposes and categories, scopes, lifetime. Staff only.',
+    resolve: (c, _args, ctx) =>
+      batched(ctx, 'tokenCoverage', c.id, (ids) => tokenCoverage(ctx, ids, ctx.clock.now())).then((v) => v ?? null),
+  }),
+);
 
 builder.queryFields((t) => ({
   accessTokens: t.drizzleConnection(

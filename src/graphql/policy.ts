@@ -32,6 +32,8 @@ import { builder } from './builder.js';
 import { CertificationEnum, Contractor, ContractorRoleEnum } from './contractors.js';
 import { Grant, MechanismEnum, PurposeEnum } from './grants.js';
 import { decodeId, decodeIdOf, decodeOptionalId } from './input.js';
+import { batched } from './batch.js';
+import { repaperOptions, type RepaperOptions as RepaperOptionsRow } from '../registry/grants.js';
 
 const RouteContextEnum = builder.enumType('RouteContext', {
   values: ROUTE_CONTEXTS,
@@ -272,12 +274,44 @@ builder.queryField('policyChanges', (t) =>
   ),
 );
 
-const MechanismOption = builder.objectRef<MechanismOptionRow>('MechanismOption').implement({
+export const MechanismOption = builder.objectRef<MechanismOptionRow>('MechanismOption').implement({
   fields: (t) => ({
     mechanism: t.field({ type: MechanismEnum, resolve: (o) => o.mechanism }),
     sccModule: t.exposeInt('sccModule', { nullable: true }),
   }),
 });
+
+const RepaperOptions = builder.objectRef<RepaperOptionsRow>('RepaperOptions').implement({
+  description: 'How a grant a policy change suspends can be made valid again, as repaperGrant judges it now.',
+  fields: (t) => ({
+    mechanisms: t.field({
+      type: [MechanismOption],
+      description: 'The mechanisms repaperGrant would accept for it now (empty: none does; revoke it).',
+      resolve: (o) => o.mechanisms,
+    }),
+    parentFirst: t.field({
+      type: Grant,
+      nullable: true,
+      description:
+        'An onward grant whose parent grant gives no data now (a policy change suspends it too): that parent, to re-paper or revoke first. repaperGrant refuses this one until then.',
+      resolve: (o) => o.parentFirst,
+    }),
+  }),
+});
+
+builder.drizzleObjectField('grants', 'repaperOptions', (t) =>
+  t.field({
+    type: RepaperOptions,
+    nullable: true,
+    authScopes: { staff: true },
+    description:
+      'For a grant waiting to be re-papered (policyFindings): the mechanisms valid for it now and, for an onward grant, the parent to re-paper first. Null when it waits for nothing. Staff only.',
+    resolve: (g, _args, ctx) =>
+      batched(ctx, 'repaperOptions', g.id, (ids) => repaperOptions(ctx.db, ids, ctx.clock.now())).then(
+        (o) => o ?? null,
+      ),
+  }),
+);
 
 const PolicyImpactGrant = builder.objectRef<AffectedGrant>('PolicyImpactGrant').implement({
   fields: (t) => ({

@@ -4,17 +4,18 @@
 // "A token is live" (not revoked, not expired) is answered here once: tokenStatusAt in TS, tokenLive in SQL.
 // Token lifetimes run on real time, not the registry's clock: verification checks a token's expiry against
 // real time, so a token's status must too (tokenTime).
-import { and, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { REVOCATION_CHANNEL } from '../auth/revocation.js';
 import { CONTRACTOR_SCOPES, issueContractorToken } from '../auth/tokens.js';
-import { PURPOSES } from '../db/enums.js';
-import { accessTokens, grantCategories, grants } from '../db/tables.js';
+import type { Queryable } from '../db/client.js';
+import { PURPOSES, type Purpose } from '../db/enums.js';
+import { accessTokens, contractors, grantCategories, grants } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { covers, knownCategories } from './categories.js';
-import { assertMayHoldTokens, lockContractor } from './contractor-status.js';
+import { assertMayHoldTokens, lockContractor, mayHoldTokens } from './contractor-status.js';
 import { grantInEffect } from './grant-status.js';
 import { publicId } from './ids.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
@@ -92,6 +93,74 @@ const issueAccessTokenSchema = (maxTtlSeconds: number) =>
     })
     .strict();
 
+/** The category keys each purpose's grants in effect give, per purpose: what a token may rest on. */
+export type GrantedCoverage = Map<Purpose, string[]>;
+
+/**
+ * For each contractor: the purposes of its grants in effect at `now`, each with the category keys those grants
+ * give (a token may carry a key they cover: the key or a descendant, never a RESTRICTED one). One statement.
+ * issueAccessToken checks a token against it; tokenCoverage offers it.
+ */
+export async function grantedCoverage(
+  db: Queryable,
+  contractorIds: readonly number[],
+  now: Date,
+): Promise<Map<number, GrantedCoverage>> {
+  const result = new Map<number, GrantedCoverage>(contractorIds.map((id) => [id, new Map()]));
+  if (!contractorIds.length) return result;
+  const rows = await db
+    .selectDistinct({ contractorId: grants.contractorId, purpose: grants.purpose, key: grantCategories.categoryKey })
+    .from(grants)
+    .innerJoin(grantCategories, eq(grantCategories.grantId, grants.id))
+    .where(and(inArray(grants.contractorId, [...new Set(contractorIds)]), grantInEffect(now)))
+    .orderBy(asc(grants.contractorId), asc(grants.purpose), asc(grantCategories.categoryKey));
+  for (const r of rows) {
+    const byPurpose = result.get(r.contractorId)!;
+    byPurpose.set(r.purpose, [...(byPurpose.get(r.purpose) ?? []), r.key]);
+  }
+  return result;
+}
+
+/** What compliance staff can issue to a contractor now. */
+export interface TokenCoverage {
+  /** Why no token can be issued now (the contractor is not ACTIVE), or null. */
+  refusal: string | null;
+  /** The purposes of its grants in effect, each with the category keys they give (empty when refused). */
+  purposes: { purpose: Purpose; categories: string[] }[];
+  scopes: readonly (typeof CONTRACTOR_SCOPES)[number][];
+  /** CONTRACTOR_TOKEN_MAX_TTL_SECONDS; the least is 60. */
+  maxLifetimeSeconds: number;
+}
+
+/** What issueAccessToken would accept for each contractor now: its checks, asked ahead. Two statements for any number. */
+export async function tokenCoverage(
+  deps: Pick<RegistryDeps, 'db' | 'config'>,
+  contractorIds: readonly number[],
+  now: Date,
+): Promise<Map<number, TokenCoverage>> {
+  const [statuses, granted] = await Promise.all([
+    deps.db
+      .select({ id: contractors.id, status: contractors.status })
+      .from(contractors)
+      .where(inArray(contractors.id, [...new Set(contractorIds)])),
+    grantedCoverage(deps.db, contractorIds, now),
+  ]);
+  return new Map(
+    statuses.map((c) => {
+      const may = mayHoldTokens(c);
+      return [
+        c.id,
+        {
+          refusal: may ? null : `Tokens are issued only to ACTIVE contractors; this one is ${c.status}`,
+          purposes: may ? [...granted.get(c.id)!].map(([purpose, categories]) => ({ purpose, categories })) : [],
+          scopes: CONTRACTOR_SCOPES,
+          maxLifetimeSeconds: deps.config.contractorTokenMaxTtlSeconds,
+        },
+      ];
+    }),
+  );
+}
+
 export interface IssuedToken {
   token: string;
   expiresAt: Date;
@@ -111,17 +180,13 @@ export async function issueAccessToken(deps: RegistryDeps, principal: Principal,
     // Locked: a grant revoked concurrently either commits first (and is not counted here) or waits for this token
     // and then revokes it.
     assertMayHoldTokens(await lockContractor(tx, data.contractorId));
-    const active = await tx
-      .select({ purpose: grants.purpose, key: grantCategories.categoryKey })
-      .from(grants)
-      .innerJoin(grantCategories, eq(grantCategories.grantId, grants.id))
-      .where(and(eq(grants.contractorId, data.contractorId), grantInEffect(now)));
+    const coverage = (await grantedCoverage(tx, [data.contractorId], now)).get(data.contractorId)!;
     const issues = purposes.flatMap((p) =>
-      active.some((g) => g.purpose === p)
+      coverage.has(p)
         ? []
         : [{ field: `input.purposes.${data.purposes.indexOf(p)}`, message: `no active grant for purpose ${p}` }],
     );
-    const granted = [...new Set(active.filter((g) => purposes.includes(g.purpose)).map((g) => g.key))];
+    const granted = [...new Set(purposes.flatMap((p) => coverage.get(p) ?? []))];
     const known = await knownCategories(tx, data.categories, 'input.categories', issues);
     data.categories.forEach((key, i) => {
       const category = known.get(key);

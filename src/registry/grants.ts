@@ -12,6 +12,7 @@ import {
   type Certification,
   type ContractorRole,
   type GrantStatusAt,
+  type Mechanism,
   type Purpose,
 } from '../db/enums.js';
 import {
@@ -24,8 +25,8 @@ import {
   processingLocations,
 } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
-import type { Route } from '../policy/transfer-rules.js';
-import { judgeDestinations, judgePurposeCategories } from '../policy/load.js';
+import type { MechanismChoice, Route } from '../policy/transfer-rules.js';
+import { judgeDestinations, judgePurposeCategories, type DestinationsCase } from '../policy/load.js';
 import type { AuditEntry } from '../audit/write.js';
 import { revokeTokens } from './access-tokens.js';
 import { covers, knownCategories } from './categories.js';
@@ -470,6 +471,102 @@ const repaperGrantSchema = z
   })
   .strict();
 
+/** A mechanism (and SCC module) a standing grant could rest on. */
+export interface MechanismOption {
+  mechanism: Mechanism;
+  sccModule: number | null;
+}
+
+/** The mechanisms tried when asking which would make a grant's route valid (derogations never serve a standing grant). */
+export const STANDING_MECHANISMS: MechanismChoice[] = [
+  { mechanism: 'ADEQUACY' },
+  ...[1, 2, 3, 4].map((m) => ({ mechanism: 'SCC' as const, sccModule: m })),
+  { mechanism: 'IDTA' },
+  ...[1, 2, 3, 4].map((m) => ({ mechanism: 'UK_ADDENDUM' as const, sccModule: m })),
+];
+
+/** What a re-papering is judged on: the suspended grant, its office's country, its contractor and places. */
+interface RepaperSubject {
+  grant: Pick<GrantRow, 'validFrom' | 'suspendedByPolicyFrom'>;
+  officeCountry: string;
+  through: GrantExporter;
+  contractor: { country: string; role: ContractorRole; certifications: readonly Certification[] };
+  locations: readonly string[];
+}
+
+/**
+ * The one judgement of a re-papering: the grant's route (through its parent's contractor for an onward grant) under
+ * the policy in force from its suspension (or now, or its validFrom, whichever is latest), to every destination,
+ * with the mechanism offered. repaperGrant applies it; repaperOptions tries every standing mechanism with it.
+ */
+function repaperCase(s: RepaperSubject, now: Date, choice: MechanismChoice): DestinationsCase {
+  const at = [now, s.grant.suspendedByPolicyFrom ?? now, s.grant.validFrom].reduce((a, b) => (a > b ? a : b));
+  return {
+    route: grantRoute(s.officeCountry, s.through, s.contractor, at),
+    destinations: [s.contractor.country, ...s.locations],
+    choice,
+  };
+}
+
+/** How a grant waiting to be re-papered can be made valid again. */
+export interface RepaperOptions {
+  /** The mechanisms repaperGrant would accept for it (empty: none; revoke it). */
+  mechanisms: MechanismOption[];
+  /** An onward grant whose parent gives no data now (suspended too): the parent, to re-paper (or revoke) first. */
+  parentFirst: GrantRow | null;
+}
+
+/**
+ * For each of `grantIds` that waits to be re-papered (a policy change suspends it and it has not ended): the
+ * mechanisms valid for it now, judged as repaperGrant judges them, and for an onward grant the parent to re-paper
+ * first. Grants that wait for nothing are absent. A fixed number of statements for any number of grants.
+ */
+export async function repaperOptions(
+  db: Queryable,
+  grantIds: readonly number[],
+  now: Date,
+): Promise<Map<number, RepaperOptions>> {
+  const result = new Map<number, RepaperOptions>();
+  if (!grantIds.length) return result;
+  const rows = await db
+    .select({
+      grant: grants,
+      officeCountry: offices.country,
+      contractor: { country: contractors.country, role: contractors.role, certifications: contractors.certifications },
+      parent: parentGrants,
+      through: { country: parentContractors.country, role: parentContractors.role },
+    })
+    .from(grants)
+    .innerJoin(offices, eq(offices.id, grants.officeId))
+    .innerJoin(contractors, eq(contractors.id, grants.contractorId))
+    .leftJoin(parentGrants, eq(parentGrants.id, grants.parentGrantId))
+    .leftJoin(parentContractors, eq(parentContractors.id, parentGrants.contractorId))
+    .where(and(inArray(grants.id, [...new Set(grantIds)]), awaitingRepaper(now)))
+    .orderBy(asc(grants.id));
+  if (!rows.length) return result;
+  const locations = await locationCountries(
+    db,
+    rows.map((r) => r.grant.contractorId),
+  );
+  const subjects = rows.map((r) => ({ ...r, locations: locations.get(r.grant.contractorId)! }));
+  const decisions = await judgeDestinations(
+    db,
+    subjects.flatMap((s) => STANDING_MECHANISMS.map((choice) => repaperCase(s, now, choice))),
+  );
+  subjects.forEach((s, i) => {
+    const tried = decisions.slice(i * STANDING_MECHANISMS.length, (i + 1) * STANDING_MECHANISMS.length);
+    const parentStatus = s.parent && grantStatusAt(s.parent, now);
+    result.set(s.grant.id, {
+      mechanisms: STANDING_MECHANISMS.filter((_, j) => tried[j]!.allowed).map((o) => ({
+        mechanism: o.mechanism!,
+        sccModule: o.sccModule ?? null,
+      })),
+      parentFirst: parentStatus && parentStatus !== 'ACTIVE' && parentStatus !== 'SCHEDULED' ? s.parent : null,
+    });
+  });
+  return result;
+}
+
 /**
  * Re-papers a grant a policy change suspended: records a mechanism valid under the policy in force from the
  * suspension (or now, if later) and, if the route is allowed with it, lifts the suspension. Its tokens, revoked
@@ -499,13 +596,18 @@ export async function repaperGrant(deps: RegistryDeps, principal: Principal, inp
     // An onward grant runs on its parent's: re-papered only once the parent gives data again.
     const parent = before.parentGrantId != null ? await parentOf(tx, before.parentGrantId, now) : null;
     const locations = await locationCountries(tx, [contractor.id]);
-    const at = [now, before.suspendedByPolicyFrom, before.validFrom].reduce((a, b) => (a > b ? a : b));
     const [decision] = await judgeDestinations(tx, [
-      {
-        route: grantRoute(office.country, parent, contractor, at),
-        destinations: [contractor.country, ...locations.get(contractor.id)!],
-        choice: { mechanism: data.mechanism, sccModule: data.sccModule },
-      },
+      repaperCase(
+        {
+          grant: before,
+          officeCountry: office.country,
+          through: parent,
+          contractor,
+          locations: locations.get(contractor.id)!,
+        },
+        now,
+        { mechanism: data.mechanism, sccModule: data.sccModule },
+      ),
     ]);
     if (!decision!.allowed)
       throw new PolicyViolationError(parent?.country ?? office.country, decision!.importerCountry, decision!.reason);

@@ -35,14 +35,22 @@ import {
   decideDestinations,
   derogationLimitFor,
   type DerogationLimit,
-  type MechanismChoice,
 } from '../policy/transfer-rules.js';
 import { revokeTokens, tokenLive, tokenTime, type AccessTokenRow } from './access-tokens.js';
 import { knownCategories } from './categories.js';
 import { derogationUse, type DerogationKey } from './derogation-limits.js';
 import { publicId } from './ids.js';
 import { grantNotEnded } from './grant-status.js';
-import { grantRoute, locationCountries, parentContractors, parentGrants } from './grants.js';
+import {
+  grantRoute,
+  locationCountries,
+  parentContractors,
+  parentGrants,
+  STANDING_MECHANISMS,
+  type MechanismOption,
+} from './grants.js';
+
+export type { MechanismOption } from './grants.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
 import { categoryKey, country, optionalText, parseInput, rowId, text } from './validation.js';
 
@@ -149,12 +157,6 @@ function parseChange(input: unknown): {
   return { kind, details: data[kind], reason: data.reason, effectiveAt: data.effectiveAt };
 }
 
-/** A mechanism that would still be valid for a grant after the change. */
-export interface MechanismOption {
-  mechanism: Mechanism;
-  sccModule: number | null;
-}
-
 export interface AffectedGrant {
   grantId: number;
   contractorId: number;
@@ -200,14 +202,6 @@ interface Reach {
   importers?: string[];
   purpose?: (typeof PURPOSES)[number];
 }
-
-/** Mechanisms tried for "still valid" (derogations never serve a standing grant). */
-const OPTIONS: MechanismChoice[] = [
-  { mechanism: 'ADEQUACY' },
-  ...[1, 2, 3, 4].map((m) => ({ mechanism: 'SCC' as const, sccModule: m })),
-  { mechanism: 'IDTA' },
-  ...[1, 2, 3, 4].map((m) => ({ mechanism: 'UK_ADDENDUM' as const, sccModule: m })),
-];
 
 /** A JSON parameter: sent as text (postgres.js would encode a jsonb-typed string parameter a second time). */
 const json = (v: unknown): SQL => sql`${JSON.stringify(v)}::text::jsonb`;
@@ -756,9 +750,9 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
           ? null
           : {
               reason: `${decision.importerCountry}: ${decision.reason}`,
-              validMechanisms: OPTIONS.filter((o) => decideDestinations(tables, route, destinations, o).allowed).map(
-                (o) => ({ mechanism: o.mechanism!, sccModule: o.sccModule ?? null }),
-              ),
+              validMechanisms: STANDING_MECHANISMS.filter(
+                (o) => decideDestinations(tables, route, destinations, o).allowed,
+              ).map((o) => ({ mechanism: o.mechanism!, sccModule: o.sccModule ?? null })),
             };
         judged.set(key, verdict);
       }
