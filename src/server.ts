@@ -6,6 +6,7 @@ import { loadDemoIfEmpty } from './cli/demo-data.js';
 import { loadConfig } from './config.js';
 import { isPostgresWriteAfterClose } from './db/client.js';
 import { exitIfDataDirInUse } from './db/data-dir-lock.js';
+import { nodeListener, survivePartialAnswers } from './http/node-listener.js';
 import { openServices, registryDeps } from './services.js';
 
 const config = loadConfig();
@@ -22,13 +23,14 @@ if (process.argv.includes('--demo')) {
 // client that keeps sending on its socket would otherwise hold server.close() open until the grace ran out.
 let listenerClosed = false;
 const unsent = new Set<ServerResponse>();
+const answer = nodeListener(app);
 const server = createServer((req, res) => {
   if (listenerClosed) res.setHeader('connection', 'close');
   else {
     unsent.add(res);
     res.once('close', () => unsent.delete(res));
   }
-  return app(req, res);
+  return answer(req, res);
 });
 server.keepAliveTimeout = 5_000;
 // Slow clients cannot hold a socket: headers within 10 s, the whole request within the deadline plus 10 s.
@@ -90,5 +92,6 @@ process.on('uncaughtException', (e) => {
   );
   process.exit(1);
 });
+survivePartialAnswers();
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -21,7 +21,7 @@ import {
   transferFlows,
 } from '../registry/transfer-statistics.js';
 import { transferFilterSchema, transferHistory } from '../registry/transfers.js';
-import { problem } from './responses.js';
+import { problem, streamedBody } from './responses.js';
 
 export const EXPORT_PATHS = {
   transfers: '/export/transfers.csv',
@@ -64,20 +64,11 @@ const csvLine = (values: unknown[]) => `${values.map(csvField).join(',')}\r\n`;
 
 function csvResponse(filename: string, chunks: AsyncGenerator<string>): Response {
   const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await chunks.next();
-        if (done) controller.close();
-        else controller.enqueue(encoder.encode(value));
-      } catch (e) {
-        controller.error(e);
-      }
-    },
-    async cancel() {
-      await chunks.return(undefined);
-    },
-  });
+  const body = streamedBody(
+    (async function* () {
+      for await (const chunk of chunks) yield encoder.encode(chunk);
+    })(),
+  );
   return new Response(body, {
     headers: {
       'content-type': 'text/csv; charset=utf-8',

@@ -17,7 +17,7 @@ import { latestCheckpoint, periodInclusionProofs, verifyAuditLog } from '../regi
 import { purposeLimits, transferPolicy } from '../registry/policy.js';
 import { assertPeriod } from '../registry/validation.js';
 import { periodParams, recordsCsvLines, transferCsvLines, transparencyCsvLines } from './csv.js';
-import { problem } from './responses.js';
+import { problem, streamedBody } from './responses.js';
 import { zipStream, type ZipFile } from './zip.js';
 
 export const EVIDENCE_PACK_PATH = '/export/evidence-pack.zip';
@@ -177,20 +177,7 @@ export async function evidencePack(
 
   const stamp = `${from.toISOString().slice(0, 10)}_${to.toISOString().slice(0, 10)}`;
   const zip = zipStream(files(), now);
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await zip.next();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (e) {
-        controller.error(e);
-      }
-    },
-    async cancel() {
-      await zip.return(undefined);
-    },
-  });
+  const body = streamedBody(zip);
   return new Response(body, {
     headers: {
       'content-type': 'application/zip',

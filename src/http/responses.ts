@@ -27,3 +27,34 @@ export function problem(
 ): Response {
   return errorResponse(new GraphQLError(message, { extensions: { code, ...extensions, http: { status, headers } } }));
 }
+
+const failedBodies = new WeakSet<object>();
+
+/**
+ * A streamed answer's body (CSV exports, the evidence pack) read from `chunks`. When a chunk fails after the status
+ * went out, the stream errors: the connection is cut (node-listener.ts) and the fetch adapter leaves the error as an
+ * unhandled rejection, which server.ts recognises by `isBodyFailure` and logs instead of ending the process.
+ */
+export function streamedBody(chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (e) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        failedBodies.add(error);
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+}
+
+/** Whether `e` is the failure of a streamed answer's body (see streamedBody). */
+export function isBodyFailure(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && failedBodies.has(e);
+}
