@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { onPostgres, startHarness, type Harness } from './harness.js';
 import { createOffice, mutate, registerContractor, setStatus, grant } from './fixtures.js';
 import { recordTransfer, smallRegistry, PAST } from './transfer-fixtures.js';
+import { until } from './until.js';
 
 let h: Harness;
 let compliance: string;
@@ -305,6 +306,13 @@ describe('occasional derogations', () => {
     expect((await consent(now - DAY)).__typename).toBe('RecordTransferPayload');
 
     h.clock.advance(DAY + 1000);
+    // The scheduler applies the change at its instant, on its own (and before the next test counts rows).
+    await until(
+      async () =>
+        (await h.gql(compliance, '{ policyChanges(first: 1) { nodes { appliedAt } } }')).body.data.policyChanges
+          .nodes[0].appliedAt !== null,
+      'the scheduled limit to be applied',
+    );
     // Now in force: a fourth transfer in 12 months is refused under the new limit of 2…
     const refused = await consent(now + DAY + 500);
     expect(refused.__typename, JSON.stringify(refused)).toBe('PolicyViolationError');

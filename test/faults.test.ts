@@ -16,6 +16,7 @@ import { issueStaffToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openServices } from '../src/services.js';
 import { findPostgres, freePort, startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
+import { until } from './until.js';
 
 const found = findPostgres();
 const skip = 'skip' in found ? found.skip : undefined;
@@ -60,6 +61,18 @@ async function startApp(env: Record<string, string> = {}) {
   const token = (await issueStaffToken(services.keys, services.tokenSettings, 'COMPLIANCE', 'faults@example.com', 3600))
     .token;
   return { services, app, token, url: url.toString(), config, dataDir };
+}
+
+/** How many connections to the database at `url` run pg_sleep now (the tests' way to hold a connection). */
+async function sleeping(url: string): Promise<number> {
+  const probe = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await probe<{ n: number }[]>`select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and query like 'select pg_sleep%' and state = 'active'`;
+    return row!.n;
+  } finally {
+    await probe.end();
+  }
 }
 
 /** The real server as a child process on the private PostgreSQL; resolves once /ready answers 200. */
@@ -230,7 +243,7 @@ describe.skipIf(!!skip)('PostgreSQL stopped and restarted under write load', () 
 
 describe.skipIf(!!skip)('connection pool exhausted', () => {
   test('requests fail fast with a clear error, /health stays up, service recovers', async () => {
-    const { services, app, token } = await startApp({
+    const { services, app, token, url } = await startApp({
       DB_POOL_MAX: '2',
       DB_POOL_QUEUE_LIMIT: '2',
       // This test counts the pool's connections exactly; the audit sealer's periodic run would take one.
@@ -242,19 +255,19 @@ describe.skipIf(!!skip)('connection pool exhausted', () => {
       expect((await gql(app, token, '{ offices { nodes { id } } }')).body.errors).toBeUndefined();
       // Two slow statements take both connections (drizzle runs a query when it is awaited).
       const holds = [1, 2].map(() => services.database.db.execute(sql`select pg_sleep(3)`).then(() => 'done'));
-      await sleep(200);
+      await until(async () => (await sleeping(url)) === 2, 'both connections to run pg_sleep');
       // Two requests queue for a connection and end at the request deadline.
       const queued = [1, 2].map(async () => {
         const t0 = Date.now();
         const r = await gql(app, token, '{ offices { nodes { id } } }');
         return { ...r, ms: Date.now() - t0 };
       });
-      await sleep(200);
+      await until(() => services.database.pool.waiting() === 2, 'two statements waiting for a connection');
       // Now the queue is full: further requests are refused at once.
       const t0 = Date.now();
       const busy = await gql(app, token, '{ offices { nodes { id } } }');
       const busyMs = Date.now() - t0;
-      expect(busy.status).toBe(503);
+      expect(busy.status, JSON.stringify(busy.body)).toBe(503);
       expect(busy.body.errors[0].extensions.code).toBe('DATABASE_BUSY');
       expect(busy.body.errors[0].message).toMatch(/all 2 connections in use and 2 statements waiting/);
       expect(busyMs).toBeLessThan(200);
@@ -463,7 +476,7 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under write load', 
 
 describe.skipIf(!!skip)('pool gauges', () => {
   test('a transaction waiting for a connection counts once, as one statement waiting', async () => {
-    const { services, app, token } = await startApp({
+    const { services, app, token, url } = await startApp({
       DB_POOL_MAX: '2',
       DB_POOL_QUEUE_LIMIT: '10',
       // Counts the pool's connections exactly: no sealer run may take one meanwhile.
@@ -478,10 +491,10 @@ describe.skipIf(!!skip)('pool gauges', () => {
       ).text();
     try {
       // Two slow statements take both connections; then one mutation (a transaction) waits for one.
-      const holds = [1, 2].map(() => services.database.db.execute(sql`select pg_sleep(1.5)`).then(() => 'done'));
-      await sleep(200);
+      const holds = [1, 2].map(() => services.database.db.execute(sql`select pg_sleep(3)`).then(() => 'done'));
+      await until(async () => (await sleeping(url)) === 2, 'both connections to run pg_sleep');
       const write = gql(app, token, CREATE, { input: officeInput(1) });
-      await sleep(200);
+      await until(() => services.database.pool.waiting() > 0, 'the mutation to wait for a connection');
       const during = await metrics();
       expect(during).toMatch(/^registry_db_pool_in_use 3$/m);
       expect(during).toMatch(/^registry_db_pool_waiting 1$/m);

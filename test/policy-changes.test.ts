@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
 import { createOffice, grant, issueToken, mutate, registerContractor, setStatus } from './fixtures.js';
+import { until } from './until.js';
 
 let h: Harness;
 let compliance: string;
@@ -48,15 +49,6 @@ const grantStatus = async (id: string) =>
   ).body.data.node;
 
 const viewerStatus = async (token: string) => (await h.gql(token, '{ viewer { kind } }')).status;
-
-async function until(what: () => Promise<boolean>, ms = 5000) {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (await what()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('timed out');
-}
 
 const count = async (sql: string) => Number(((await h.asOwner(sql)) as { n: number | string }[])[0]!.n);
 
@@ -191,7 +183,7 @@ describe('ending US adequacy effective tomorrow', () => {
     // Tomorrow: nobody runs a job; the instance's scheduler applies the change once.
     h.clock.advance(DAY + 1000);
     expect((await grantStatus(dpfGrant.id)).status).toBe('SUSPENDED_BY_POLICY');
-    await until(async () => (await viewerStatus(dpfToken)) === 401);
+    await until(async () => (await viewerStatus(dpfToken)) === 401, 'the suspended grant\'s token to be refused');
     expect(await viewerStatus(sccToken)).toBe(200);
     expect((await grantStatus(sccGrant.id)).status).toBe('ACTIVE');
     const findings = await h.gql(
@@ -219,6 +211,7 @@ describe('ending US adequacy effective tomorrow', () => {
     expect(then.grants.nodes).toEqual([{ id: dpfGrant.id, status: 'ACTIVE' }]);
     await until(
       async () => (await count(`select count(*) as n from audit_events where action = 'policyChangeTookEffect'`)) === 1,
+      'the scheduler to apply the due change',
     );
     expect(await count('select count(*) as n from policy_changes where applied_at is null')).toBe(0);
     // No new token under the suspended grant.
