@@ -183,7 +183,7 @@ describe('ending US adequacy effective tomorrow', () => {
     // Tomorrow: nobody runs a job; the instance's scheduler applies the change once.
     h.clock.advance(DAY + 1000);
     expect((await grantStatus(dpfGrant.id)).status).toBe('SUSPENDED_BY_POLICY');
-    await until(async () => (await viewerStatus(dpfToken)) === 401, 'the suspended grant\'s token to be refused');
+    await until(async () => (await viewerStatus(dpfToken)) === 401, "the suspended grant's token to be refused");
     expect(await viewerStatus(sccToken)).toBe(200);
     expect((await grantStatus(sccGrant.id)).status).toBe('ACTIVE');
     const findings = await h.gql(
