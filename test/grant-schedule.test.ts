@@ -6,7 +6,7 @@ import { and, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { grants as grantsTable } from '../src/db/tables.js';
 import { GRANT_STATUSES_AT } from '../src/db/enums.js';
-import { grantStatusAt, grantStatusIs } from '../src/registry/grant-status.js';
+import { grantStatusAt, grantStatusAtSql, grantStatusIs } from '../src/registry/grant-status.js';
 import { createOffice, grant, mutate, ok, registerContractor, setStatus } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 import { csv, parseCsv, recordTransfer } from './transfer-fixtures.js';
@@ -294,5 +294,17 @@ test('the SQL predicate and the TS function agree on every grant at every moment
         .sort();
       expect(bySql, `${status} at ${at.toISOString()}`).toEqual(byTs);
     }
+    // The status as a value (what a page answered from SQL shows) is the same function's answer too.
+    const valued = await h.database.db
+      .select({ id: grantsTable.id, status: grantStatusAtSql(at) })
+      .from(grantsTable)
+      .where(inArray(grantsTable.id, ids));
+    for (const r of valued)
+      expect(r.status, `${r.id} at ${at.toISOString()}`).toBe(
+        grantStatusAt(
+          rows.find((g) => g.id === r.id)!,
+          at,
+        ),
+      );
   }
 });

@@ -6,7 +6,7 @@
 // field and filter, token issue, the records fetch, recorded transfers, records of processing, the live-grant
 // checks) uses one of them, with `t` from the app's clock — or a past instant, to judge a grant as it stood then.
 // It imports nothing of the other aggregates, so each of them (tokens, records, transfers) can ask it.
-import { and, eq, gt, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { GrantStatus, GrantStatusAt } from '../db/enums.js';
 import { grants } from '../db/tables.js';
@@ -51,6 +51,18 @@ export function grantStatusIs(status: GrantStatusAt, at: Date, g: GrantColumns =
     case 'REVOKED':
       return eq(g.status, 'REVOKED');
   }
+}
+
+/**
+ * SQL: the status the grant reads at `at`, as text — grantStatusAt's answer, made of the predicates above (they
+ * exclude one another and cover every stored status), for a statement that returns the status itself.
+ */
+export function grantStatusAtSql(at: Date, g: GrantColumns = grants): SQL {
+  const order = ['REVOKED', 'EXPIRED', 'SUSPENDED_BY_POLICY', 'SCHEDULED', 'ACTIVE'] as const;
+  return sql`(case ${sql.join(
+    order.map((s) => sql`when ${grantStatusIs(s, at, g)} then ${sql.raw(`'${s}'`)}`),
+    sql` `,
+  )} end)`;
 }
 
 /** SQL: the grant is in effect at `at` and gives what it names. */
