@@ -15,6 +15,13 @@ import { asOfAt, asOfRoot, nestedWhere } from './as-of.js';
 import { builder } from './builder.js';
 import { decodeId, decodeOptionalId } from './input.js';
 
+/**
+ * The orders of the contractors list and of a contractor's processing locations: the resolvers' and the page
+ * answered from SQL (src/graphql/sql-json/) read them here.
+ */
+export const CONTRACTORS_ORDER = { id: 'asc' } as const;
+export const PROCESSING_LOCATIONS_ORDER = { country: 'asc' } as const;
+
 const ServiceEnum = builder.enumType('Service', { values: SERVICES });
 export const ContractorRoleEnum = builder.enumType('ContractorRole', { values: CONTRACTOR_ROLES });
 const ContractorStatusEnum = builder.enumType('ContractorStatus', { values: CONTRACTOR_STATUSES });
@@ -48,7 +55,7 @@ export const Contractor = builder.drizzleNode('contractors', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     processingLocations: t.relation('processingLocations', {
-      query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo), orderBy: { country: 'asc' } }),
+      query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo), orderBy: PROCESSING_LOCATIONS_ORDER }),
     }),
   }),
 });
@@ -101,9 +108,9 @@ builder.queryFields((t) => ({
       resolve: (query, _root, args, ctx, info) => {
         const at = asOfAt(ctx, info);
         const where = contractorFilters(args);
-        if (!at) return ctx.db.query.contractors.findMany(query({ where, orderBy: { id: 'asc' } }));
+        if (!at) return ctx.db.query.contractors.findMany(query({ where, orderBy: CONTRACTORS_ORDER }));
         return ctx.db.query.contractorsHistory.findMany(
-          query({ where: { AND: [where, heldAt(at)] } as never, orderBy: { id: 'asc' } }) as never,
+          query({ where: { AND: [where, heldAt(at)] } as never, orderBy: CONTRACTORS_ORDER }) as never,
         ) as never;
       },
     },

@@ -10,6 +10,13 @@ import { builder } from './builder.js';
 import { listedContractorId } from '../registry/visibility.js';
 import { decodeId, decodeOptionalId } from './input.js';
 
+/**
+ * The orders of a contractor's grants and of a grant's categories: the resolvers' and the page answered from SQL
+ * (src/graphql/sql-json/) read them here.
+ */
+export const CONTRACTOR_GRANTS_ORDER = { id: 'asc' } as const;
+export const GRANT_CATEGORIES_ORDER = { key: 'asc' } as const;
+
 export const PurposeEnum = builder.enumType('Purpose', { values: PURPOSES });
 export const MechanismEnum = builder.enumType('TransferMechanism', { values: MECHANISMS });
 const GrantStatusEnum = builder.enumType('GrantStatus', {
@@ -47,7 +54,7 @@ export const Grant = builder.drizzleNode('grants', {
       description:
         'An onward grant: the grant of the processor that engaged this sub-processor, through which the data reaches it. It ends when that grant is revoked.',
     }),
-    categories: t.relation('categories', { query: { orderBy: { key: 'asc' } } }),
+    categories: t.relation('categories', { query: { orderBy: GRANT_CATEGORIES_ORDER } }),
     purpose: t.expose('purpose', { type: PurposeEnum }),
     validFrom: t.expose('validFrom', { type: 'DateTime' }),
     validUntil: t.expose('validUntil', { type: 'DateTime', nullable: true }),
@@ -88,7 +95,7 @@ export const Grant = builder.drizzleNode('grants', {
 builder.drizzleObjectField('contractors', 'grants', (t) =>
   t.relatedConnection(
     'grants',
-    { query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo), orderBy: { id: 'asc' } }) },
+    { query: (_args, ctx, pathInfo) => ({ where: nestedWhere(ctx, pathInfo), orderBy: CONTRACTOR_GRANTS_ORDER }) },
     { name: 'ContractorGrantConnection' },
     { name: 'ContractorGrantEdge' },
   ),

@@ -17,6 +17,7 @@ export interface Metrics {
   tokenVerifications: Counter<'result'>;
   rateLimited: Counter<'scope'>;
   refusals: Counter<'reason'>;
+  executions: Counter<'path'>;
 }
 
 export function createMetrics(
@@ -113,6 +114,12 @@ export function createMetrics(
       name: 'registry_refusals_total',
       help: 'Requests refused before execution, by reason',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    executions: new Counter({
+      name: 'registry_graphql_executions_total',
+      help: 'Executed operations by path: sql (answered by one planned statement) or resolvers',
+      labelNames: ['path'],
       registers: [registry],
     }),
   };

@@ -1,0 +1,543 @@
+// Turns a read operation into one SQL statement whose single value is the answer's `data`, as graphql-js would
+// serialize it: json_build_object per object keyed by the response names (aliases, fragments and field merging as
+// graphql-js collects them), json_agg per list, Relay connections with the drizzle plugin's keyset cursors and
+// pageInfo, global IDs, DateTime and Date strings, enum names. A plan is made once per document and operation;
+// per request only its values are bound (the arguments, the request's now). Whatever it does not know (a field
+// outside src/graphql/sql-json/model.ts, a directive, `last`/`before`/`asOf`, a mutation) makes no plan, and
+// anything a request brings that it cannot answer exactly as execution would (a contractor token, a variable that
+// does not coerce, a cursor that is not one of its own, a filter the domain refuses) makes `prepare` say no: normal
+// execution answers those, with its own errors.
+import { decodeBase64, decodeCursorChunk } from '@pothos/core';
+import { EmptyFilter, getTableName, relationsFilterToSQL, SQL, sql } from 'drizzle-orm';
+import { alias, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
+import {
+  getArgumentValues,
+  getNamedType,
+  getNullableType,
+  getVariableValues,
+  isAbstractType,
+  isEnumType,
+  isListType,
+  isObjectType,
+  Kind,
+  visit,
+  BREAK,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { relations } from '../../db/relations.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../registry/paging.js';
+import { columnOf, OBJECTS, ROOTS, type ObjectModel, type Order, type RootModel } from './model.js';
+
+/** The plan cannot answer this document: normal execution does. */
+class NotPlannable extends Error {}
+
+/** What one request binds: its now, and each connection's page (by the connection's index in the plan). */
+interface Bound {
+  at: Date;
+  pages: Page[];
+}
+interface Page {
+  size: number;
+  after: number | undefined;
+  where: SQL | undefined;
+}
+/** Static SQL text, or SQL made per request from what it binds. */
+type Piece = string | ((b: Bound) => SQL);
+
+/** One connection field of the plan: how a request's arguments become its page. */
+interface ConnectionSpec {
+  field: GraphQLField<unknown, unknown>;
+  node: FieldNode;
+  root?: RootModel;
+  table: PgTable;
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+/** base64 as Buffer writes it: PostgreSQL's breaks lines every 76 characters. */
+const base64 = (expr: string) => `translate(encode(convert_to(${expr}, 'UTF8'), 'base64'), E'\\n', '')`;
+
+type Fragments = Record<string, FragmentDefinitionNode>;
+
+/** graphql-js's field collection (execution's order, merging and fragment rules) for a known object type. */
+function collect(
+  schema: GraphQLSchema,
+  fragments: Fragments,
+  type: GraphQLObjectType,
+  nodes: readonly FieldNode[],
+): Map<string, FieldNode[]> {
+  const fields = new Map<string, FieldNode[]>();
+  const visited = new Set<string>();
+  const matches = (condition: string | undefined) => {
+    if (!condition || condition === type.name) return true;
+    const t = schema.getType(condition);
+    return !!t && isAbstractType(t) && schema.isSubType(t, type);
+  };
+  const walk = (set: SelectionSetNode) => {
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) {
+        const key = s.alias?.value ?? s.name.value;
+        const list = fields.get(key);
+        if (list) list.push(s);
+        else fields.set(key, [s]);
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        if (matches(s.typeCondition?.name.value)) walk(s.selectionSet);
+      } else {
+        const name = s.name.value;
+        if (visited.has(name)) continue;
+        visited.add(name);
+        const f = fragments[name];
+        if (f && matches(f.typeCondition.name.value)) walk(f.selectionSet);
+      }
+    }
+  };
+  for (const n of nodes) if (n.selectionSet) walk(n.selectionSet);
+  return fields;
+}
+
+/** The columns of a relation of src/db/relations.ts: `{ _: { column } }` builder columns. */
+const columnsOf = (list: unknown): PgColumn[] => (list as { _: { column: PgColumn } }[]).map((c) => c._.column);
+
+interface Relation {
+  target: PgTable;
+  source: PgColumn[];
+  targetColumns: PgColumn[];
+  through?: { table: PgTable; source: PgColumn[]; target: PgColumn[] };
+}
+
+function relationOf(model: ObjectModel, name: string): Relation {
+  const rel = (relations[model.relations] as unknown as { relations: Record<string, Record<string, unknown>> })
+    .relations[name];
+  // A relation with a `where` of its own in src/db/relations.ts is not planned.
+  if (!rel || (rel.where !== undefined && rel.where !== EmptyFilter)) throw new NotPlannable(`relation ${name}`);
+  const through = rel.through as { source: unknown; target: unknown } | undefined;
+  return {
+    target: rel.targetTable as PgTable,
+    source: columnsOf(rel.sourceColumns),
+    targetColumns: columnsOf(rel.targetColumns),
+    through: through && {
+      table: rel.throughTable as PgTable,
+      source: columnsOf(through.source),
+      target: columnsOf(through.target),
+    },
+  };
+}
+
+/** Only an order by the table's one-column key: the cursors are then `DC:N:<key>`, as the drizzle plugin writes them. */
+function keysetOrder(table: PgTable, order: Order, name: string): { column: PgColumn; direction: 'asc' | 'desc' } {
+  const entries = Object.entries(order);
+  const column = entries.length === 1 ? (table as unknown as Record<string, PgColumn>)[entries[0]![0]] : undefined;
+  if (!column?.primary || column.getSQLType() !== 'integer') throw new NotPlannable(`order of ${name}`);
+  return { column, direction: entries[0]![1] };
+}
+
+const orderText = (a: string, order: Order, table: PgTable) =>
+  Object.entries(order)
+    .map(([key, dir]) => {
+      const column = (table as unknown as Record<string, PgColumn | undefined>)[key];
+      if (!column) throw new NotPlannable(`order ${key}`);
+      return `${a}.${quote(column.name)} ${dir}`;
+    })
+    .join(', ');
+
+export class Plan {
+  private constructor(
+    private readonly pieces: readonly Piece[],
+    private readonly connections: readonly ConnectionSpec[],
+    private readonly operation: OperationDefinitionNode,
+    private readonly schema: GraphQLSchema,
+  ) {}
+
+  /**
+   * The plan for an operation, or undefined when it asks for anything the planner does not know. The document has
+   * passed validation: its fields exist, its arguments and fragments fit.
+   */
+  static make(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): Plan | undefined {
+    const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    const operation = operationName
+      ? ops.find((o) => o.name?.value === operationName)
+      : ops.length === 1
+        ? ops[0]
+        : undefined;
+    if (!operation || operation.operation !== 'query') return undefined;
+    let directive = false;
+    visit(document, {
+      Directive() {
+        directive = true;
+        return BREAK;
+      },
+    });
+    if (directive) return undefined;
+    const fragments: Fragments = {};
+    for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+    try {
+      return new Planner(schema, fragments).plan(operation);
+    } catch (e) {
+      if (e instanceof NotPlannable) return undefined;
+      throw e;
+    }
+  }
+
+  /** @internal the planner's constructor */
+  static of(pieces: Piece[], connections: ConnectionSpec[], operation: OperationDefinitionNode, schema: GraphQLSchema) {
+    return new Plan(merge(pieces), connections, operation, schema);
+  }
+
+  /**
+   * The statement for this request's variables at `at`, or undefined when normal execution must answer (a variable
+   * that does not coerce, a page argument or cursor execution would refuse, a filter the domain refuses).
+   */
+  prepare(variables: Record<string, unknown> | undefined, at: Date): SQL | undefined {
+    const coerced = getVariableValues(this.schema, this.operation.variableDefinitions ?? [], variables ?? {});
+    if (coerced.errors) return undefined;
+    const pages: Page[] = [];
+    for (const c of this.connections) {
+      const page = pageOf(c, coerced.coerced);
+      if (!page) return undefined;
+      pages.push(page);
+    }
+    const bound: Bound = { at, pages };
+    return sql.join(this.pieces.map((p) => (typeof p === 'string' ? sql.raw(p) : p(bound))));
+  }
+}
+
+/** Adjacent static pieces as one. */
+function merge(pieces: Piece[]): Piece[] {
+  const out: Piece[] = [];
+  for (const p of pieces) {
+    const last = out[out.length - 1];
+    if (typeof p === 'string' && typeof last === 'string') out[out.length - 1] = last + p;
+    else out.push(p);
+  }
+  return out;
+}
+
+/** The keyset value a cursor of this plan's connections holds (`DC:N:<integer key>`), or undefined. */
+function cursorKey(cursor: unknown): number | undefined {
+  if (typeof cursor !== 'string') return undefined;
+  try {
+    const decoded = decodeBase64(cursor);
+    if (!decoded.startsWith('DC:')) return undefined;
+    const value = decodeCursorChunk(decoded.slice(3));
+    return typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 2_147_483_647 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pageOf(c: ConnectionSpec, variables: Record<string, unknown>): Page | undefined {
+  let args: Record<string, unknown>;
+  try {
+    args = getArgumentValues(c.field, c.node, variables);
+  } catch {
+    return undefined;
+  }
+  const first = args.first as number | null | undefined;
+  if (first != null && first < 0) return undefined;
+  let after: number | undefined;
+  // As the drizzle plugin reads it: an empty `after` is no cursor.
+  if (args.after) {
+    after = cursorKey(args.after);
+    if (after === undefined) return undefined;
+  }
+  let where: SQL | undefined;
+  if (c.root) {
+    try {
+      const chunks = relationsFilterToSQL(c.table as never, c.root.where(args) as never).sql;
+      where = chunks && new SQL(chunks);
+    } catch {
+      return undefined;
+    }
+  }
+  return { size: Math.min(first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), after, where };
+}
+
+class Planner {
+  private aliases = 0;
+  private readonly connections: ConnectionSpec[] = [];
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly fragments: Fragments,
+  ) {}
+
+  plan(operation: OperationDefinitionNode): Plan {
+    const query = this.schema.getQueryType()!;
+    const fields = collect(this.schema, this.fragments, query, [{ selectionSet: operation.selectionSet } as FieldNode]);
+    const entries: Piece[][] = [];
+    for (const [key, nodes] of fields) {
+      const name = nodes[0]!.name.value;
+      if (name === '__typename') {
+        entries.push([`${literal(key)}, ${literal(query.name)}`]);
+        continue;
+      }
+      const root = ROOTS[name];
+      const field = query.getFields()[name];
+      if (!root || !field) throw new NotPlannable(name);
+      const model = OBJECTS[root.type]!;
+      const a = this.alias();
+      const table = alias(model.table, a);
+      const allowed = new Set(['first', 'after', ...root.filterArgs]);
+      this.checkArguments(nodes, allowed);
+      const index = this.connections.push({ field, node: nodes[0]!, root, table }) - 1;
+      entries.push([
+        `${literal(key)}, `,
+        ...this.connection(field, nodes, model, root.order, a, index, [
+          (b) => (b.pages[index]!.where ? sql`(${b.pages[index]!.where})` : sql.raw('true')),
+        ]),
+      ]);
+    }
+    return Plan.of(
+      ['select (', ...this.object(entries), ')::text as "data"'],
+      this.connections,
+      operation,
+      this.schema,
+    );
+  }
+
+  private alias() {
+    return `t${this.aliases++}`;
+  }
+
+  /** Every node of the field passes only these arguments (merged fields pass the same ones: validation). */
+  private checkArguments(nodes: readonly FieldNode[], allowed: Set<string>) {
+    for (const n of nodes)
+      for (const arg of n.arguments ?? []) if (!allowed.has(arg.name.value)) throw new NotPlannable(arg.name.value);
+  }
+
+  private object(entries: Piece[][]): Piece[] {
+    // json_build_object takes at most 100 arguments.
+    if (entries.length > 50) throw new NotPlannable('too many fields');
+    const out: Piece[] = ['json_build_object('];
+    entries.forEach((e, i) => out.push(...(i ? [', '] : []), ...e));
+    out.push(')');
+    return out;
+  }
+
+  /** An object of `type` (a row of its table, alias `a`): json_build_object of its selected fields. */
+  private node(type: GraphQLObjectType, nodes: readonly FieldNode[], a: string, table: PgTable): Piece[] {
+    const model = OBJECTS[type.name];
+    if (!model) throw new NotPlannable(type.name);
+    const entries: Piece[][] = [];
+    for (const [key, fieldNodes] of collect(this.schema, this.fragments, type, nodes)) {
+      const name = fieldNodes[0]!.name.value;
+      const head = `${literal(key)}, `;
+      if (name === '__typename') {
+        entries.push([head + literal(type.name)]);
+        continue;
+      }
+      const field = type.getFields()[name];
+      if (!field) throw new NotPlannable(name);
+      const connection = model.connections?.[name];
+      if (connection) {
+        this.checkArguments(fieldNodes, new Set(['first', 'after']));
+        const rel = relationOf(model, connection.relation);
+        const targetType = getNamedType(field.type) as GraphQLObjectType;
+        const edgeNode = getNamedType(targetType.getFields().edges!.type) as GraphQLObjectType;
+        const nodeType = getNamedType(edgeNode.getFields().node!.type) as GraphQLObjectType;
+        const targetModel = OBJECTS[nodeType.name];
+        if (!targetModel || targetModel.table !== rel.target || rel.through) throw new NotPlannable(name);
+        const b = this.alias();
+        const t = alias(targetModel.table, b);
+        const index = this.connections.push({ field, node: fieldNodes[0]!, table: t }) - 1;
+        entries.push([
+          head,
+          ...this.connection(field, fieldNodes, targetModel, connection.order, b, index, [this.join(rel, a, b)]),
+        ]);
+        continue;
+      }
+      this.checkArguments(fieldNodes, new Set());
+      const list = model.lists?.[name];
+      const one = model.one?.[name];
+      if (list || one) {
+        const rel = relationOf(model, (list ?? one)!.relation);
+        const targetType = getNamedType(field.type) as GraphQLObjectType;
+        const targetModel = OBJECTS[targetType.name];
+        if (!targetModel || targetModel.table !== rel.target) throw new NotPlannable(name);
+        const b = this.alias();
+        const from = this.from(rel, a, b);
+        const value = this.node(targetType, fieldNodes, b, alias(targetModel.table, b));
+        entries.push(
+          list
+            ? [
+                head,
+                '(select coalesce(json_agg(',
+                ...value,
+                ` order by ${orderText(b, list.order, targetModel.table)}), '[]'::json) ${from})`,
+              ]
+            : [head, '(select ', ...value, ` ${from})`],
+        );
+        continue;
+      }
+      entries.push([head, ...this.scalar(type.name, model, field, a, table)]);
+    }
+    return this.object(entries);
+  }
+
+  /** `from … where …` of a relation's rows (alias `b`) for the parent row `a`. */
+  private from(rel: Relation, a: string, b: string): string {
+    const target = `${quote(getTableName(rel.target))} ${b}`;
+    if (!rel.through) return `from ${target} where ${this.join(rel, a, b)}`;
+    const j = `${b}j`;
+    const on = rel.through.target.map((c, i) => `${j}.${quote(c.name)} = ${b}.${quote(rel.targetColumns[i]!.name)}`);
+    const where = rel.through.source.map((c, i) => `${j}.${quote(c.name)} = ${a}.${quote(rel.source[i]!.name)}`);
+    return `from ${target} join ${quote(getTableName(rel.through.table))} ${j} on ${on.join(' and ')} where ${where.join(' and ')}`;
+  }
+
+  private join(rel: Relation, a: string, b: string): string {
+    return rel.source.map((c, i) => `${b}.${quote(rel.targetColumns[i]!.name)} = ${a}.${quote(c.name)}`).join(' and ');
+  }
+
+  private scalar(
+    typename: string,
+    model: ObjectModel,
+    field: GraphQLField<unknown, unknown>,
+    a: string,
+    table: PgTable,
+  ): Piece[] {
+    const type = getNamedType(field.type);
+    if (field.name === 'id' && model.globalId) {
+      if (type.name !== 'ID') throw new NotPlannable('id');
+      return [base64(`${literal(`${typename}:`)} || ${a}.${quote(model.globalId.name)}`)];
+    }
+    const computed = model.computed?.[field.name];
+    if (computed) return [(b) => computed(table, b.at)];
+    const stored = model.columns?.[field.name];
+    if (stored) {
+      if (!isListType(getNullableType(field.type)) || !isEnumType(type)) throw new NotPlannable(field.name);
+      return [`${a}.${quote(stored.name)}`];
+    }
+    const column = columnOf(model, field);
+    if (!column || isListType(getNullableType(field.type)) || isObjectType(type)) throw new NotPlannable(field.name);
+    const ref = `${a}.${quote(column.name)}`;
+    const sqlType = column.getSQLType();
+    switch (type.name) {
+      case 'String':
+      case 'Int':
+      case 'Boolean':
+        return [ref];
+      case 'ID':
+        return [`${ref}::text`];
+      case 'DateTime':
+        if (sqlType !== 'timestamp with time zone') throw new NotPlannable(field.name);
+        // Date.prototype.toISOString: milliseconds, UTC, Z.
+        return [`to_char(${ref} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`];
+      case 'Date':
+        if (sqlType !== 'date') throw new NotPlannable(field.name);
+        return [`to_char(${ref}, 'YYYY-MM-DD')`];
+      default:
+        if (isEnumType(type)) return [ref];
+        throw new NotPlannable(field.name);
+    }
+  }
+
+  /**
+   * A Relay connection over `model`'s table (alias `a`), keyset-paged by its key: the page's rows plus one (to know
+   * whether a next page exists), numbered, then edges, nodes and pageInfo from them — what the drizzle plugin's
+   * connection answers for `first`/`after`.
+   */
+  private connection(
+    field: GraphQLField<unknown, unknown>,
+    nodes: readonly FieldNode[],
+    model: ObjectModel,
+    order: Order,
+    a: string,
+    index: number,
+    conditions: Piece[],
+  ): Piece[] {
+    const connType = getNamedType(field.type) as GraphQLObjectType;
+    const key = keysetOrder(model.table, order, field.name);
+    const keyRef = `${a}.${quote(key.column.name)}`;
+    const n = `${a}."__n"`;
+    const size = (b: Bound) => sql`${b.pages[index]!.size}::int`;
+    const cursor = base64(`'DC:N:' || ${keyRef}`);
+    const table = alias(model.table, a);
+    const entries: Piece[][] = [];
+    for (const [k, fieldNodes] of collect(this.schema, this.fragments, connType, nodes)) {
+      const name = fieldNodes[0]!.name.value;
+      const head = `${literal(k)}, `;
+      this.checkArguments(fieldNodes, new Set());
+      if (name === '__typename') {
+        entries.push([head + literal(connType.name)]);
+      } else if (name === 'edges') {
+        const edgeType = getNamedType(connType.getFields().edges!.type) as GraphQLObjectType;
+        const edge: Piece[][] = [];
+        for (const [ek, edgeNodes] of collect(this.schema, this.fragments, edgeType, fieldNodes)) {
+          const en = edgeNodes[0]!.name.value;
+          this.checkArguments(edgeNodes, new Set());
+          const eh = `${literal(ek)}, `;
+          if (en === '__typename') edge.push([eh + literal(edgeType.name)]);
+          else if (en === 'cursor') edge.push([eh + cursor]);
+          else if (en === 'node')
+            edge.push([
+              eh,
+              ...this.node(getNamedType(edgeType.getFields().node!.type) as GraphQLObjectType, edgeNodes, a, table),
+            ]);
+          else throw new NotPlannable(en);
+        }
+        entries.push([
+          head,
+          'coalesce(json_agg(',
+          ...this.object(edge),
+          ` order by ${n}) filter (where ${n} <= `,
+          size,
+          `), '[]'::json)`,
+        ]);
+      } else if (name === 'nodes') {
+        const nodeType = getNamedType(connType.getFields().nodes!.type) as GraphQLObjectType;
+        entries.push([
+          head,
+          'coalesce(json_agg(',
+          ...this.node(nodeType, fieldNodes, a, table),
+          ` order by ${n}) filter (where ${n} <= `,
+          size,
+          `), '[]'::json)`,
+        ]);
+      } else if (name === 'pageInfo') {
+        const pageInfo = getNamedType(connType.getFields().pageInfo!.type) as GraphQLObjectType;
+        const info: Piece[][] = [];
+        for (const [pk, pageNodes] of collect(this.schema, this.fragments, pageInfo, fieldNodes)) {
+          const pn = pageNodes[0]!.name.value;
+          this.checkArguments(pageNodes, new Set());
+          const ph = `${literal(pk)}, `;
+          if (pn === '__typename') info.push([ph + literal(pageInfo.name)]);
+          else if (pn === 'hasNextPage') info.push([ph, 'count(*) > ', size]);
+          // As the drizzle plugin says it for a forward page: there is one before when a cursor was given.
+          else if (pn === 'hasPreviousPage')
+            info.push([ph, (b) => sql.raw(b.pages[index]!.after === undefined ? 'false' : 'true')]);
+          else if (pn === 'startCursor')
+            info.push([ph, `(array_agg(${cursor} order by ${n}) filter (where ${n} <= `, size, '))[1]']);
+          else if (pn === 'endCursor')
+            info.push([ph, `(array_agg(${cursor} order by ${n} desc) filter (where ${n} <= `, size, '))[1]']);
+          else throw new NotPlannable(pn);
+        }
+        entries.push([head, ...this.object(info)]);
+      } else {
+        throw new NotPlannable(name);
+      }
+    }
+    const keyOrder = `${keyRef} ${key.direction}`;
+    const after = (b: Bound) => {
+      const value = b.pages[index]!.after;
+      return value === undefined
+        ? sql.raw('')
+        : sql` and ${sql.raw(keyRef)} ${sql.raw(key.direction === 'asc' ? '>' : '<')} ${value}::int`;
+    };
+    return [
+      '(select ',
+      ...this.object(entries),
+      ` from (select ${a}.*, row_number() over (order by ${keyOrder}) as "__n" from (select ${a}.* from ${quote(getTableName(model.table))} ${a} where `,
+      ...conditions.flatMap((c, i) => (i ? [' and ', c] : [c])),
+      after,
+      ` order by ${keyOrder} limit `,
+      (b) => sql`${b.pages[index]!.size + 1}::int`,
+      `) ${a}) ${a})`,
+    ];
+  }
+}

@@ -1,0 +1,57 @@
+// Answers a read operation the planner knows (planner.ts) with one SQL statement that builds its `data` in
+// PostgreSQL, instead of graphql-js resolving every field. It runs as the innermost execute function: the limits,
+// rate limits, auth gate, read routing, pool guard and request deadline around it are the same for either path.
+// Anything else — and any request the plan says no to (a contractor token, bad variables or cursors), or whose
+// statement fails — is executed normally, so answers and errors are those of normal execution.
+import type { DocumentNode, ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { rowsOf } from '../../db/rows.js';
+import type { Context } from '../builder.js';
+import { Plan } from './planner.js';
+
+export type ExecutionPath = 'sql' | 'resolvers';
+
+export function sqlJsonPlugin(opts: { onExecuted?: (path: ExecutionPath) => void } = {}): Plugin<Context> {
+  /** Per parsed document (Yoga's parser cache hands the same one to every request with its text) and operation. */
+  const plans = new WeakMap<DocumentNode, Map<string, Plan | null>>();
+  const planFor = (args: { schema: never; document: DocumentNode; operationName?: string | null }) => {
+    let byName = plans.get(args.document);
+    if (!byName) plans.set(args.document, (byName = new Map()));
+    const name = args.operationName ?? '';
+    let plan = byName.get(name);
+    if (plan === undefined)
+      byName.set(name, (plan = Plan.make(args.schema, args.document, args.operationName) ?? null));
+    return plan;
+  };
+  return {
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const plan = planFor(args as never);
+      if (!plan) {
+        opts.onExecuted?.('resolvers');
+        return;
+      }
+      setExecuteFn(async (a) => {
+        const ctx = a.contextValue as Context;
+        // Staff only: every planned field allows any staff role; a contractor token's rules are the resolvers'.
+        const statement =
+          ctx.principal?.kind === 'staff'
+            ? plan.prepare(a.variableValues as Record<string, unknown> | undefined, ctx.clock.now())
+            : undefined;
+        if (statement) {
+          let text: string | undefined;
+          try {
+            text = rowsOf<{ data: string }>(await ctx.db.execute(statement))[0]?.data;
+          } catch {
+            // Normal execution runs the same reads and reports the failure as it always does.
+          }
+          if (text !== undefined) {
+            opts.onExecuted?.('sql');
+            return { data: JSON.parse(text) } as ExecutionResult;
+          }
+        }
+        opts.onExecuted?.('resolvers');
+        return executeFn(a);
+      });
+    },
+  };
+}
