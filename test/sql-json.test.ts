@@ -2,7 +2,7 @@
 // the same JSON, key order included, for every document here; what the planner does not know, and every error,
 // goes to normal execution (the executions counter of /metrics says which path answered).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CONTRACTORS_PAGE, CONTRACTORS_PAGE_AS_OF } from '../bench/queries.js';
+import { CONTRACTORS_PAGE, CONTRACTORS_PAGE_AS_OF, TRANSFERS_PAGE } from '../bench/queries.js';
 import { createApp } from '../src/app.js';
 import {
   addLocation,
@@ -14,6 +14,7 @@ import {
   setStatus,
 } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
+import { recordOk, smallRegistry } from './transfer-fixtures.js';
 
 let h: Harness;
 /** The same services without the planner: normal execution for every request. */
@@ -265,6 +266,64 @@ describe('normal execution answers what the planner does not know', () => {
       expect(r.planned, query).toEqual(r.normal);
       expect(r.status[0]).toBe(r.status[1]);
       expect(r.path === 'resolvers' || r.path === 'none', query).toBe(true);
+    }
+  });
+});
+
+describe('the transfers page', () => {
+  beforeAll(async () => {
+    const { office, fr, india } = await smallRegistry(h, compliance, ' (transfers)');
+    // Two transfers at each of 7 instants (the ID breaks the tie), to India and France.
+    for (let d = 1; d <= 7; d++)
+      for (const c of [india, fr])
+        await recordOk(h, compliance, {
+          officeId: office.id,
+          contractorId: c.id,
+          occurredAt: `2024-03-0${d}T10:00:00.${d}25Z`,
+          recordCount: d,
+          categories: d % 2 ? ['contact.email'] : ['contact.email', 'contact.name'],
+        });
+  });
+  const window = { from: '2024-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' };
+
+  test('the benchmark’s page, in one statement, and its filters', async () => {
+    const r = await expectPlannedSame(compliance, TRANSFERS_PAGE, { ...window, country: 'IN' });
+    expect(r.statements).toBe(1);
+    expect(r.planned.data.transfers.edges).toHaveLength(7);
+    await expectPlannedSame(compliance, TRANSFERS_PAGE, { ...window, country: 'JP' });
+    await expectPlannedSame(
+      compliance,
+      `{ transfers(first: 5, crossBorderOnly: true, purpose: TECHNICAL_SUPPORT, category: "contact.name") {
+        nodes { id occurredAt importerCountry categories recordCount } pageInfo { hasNextPage startCursor } } }`,
+    );
+  });
+
+  test('pages followed by their (instant, ID) cursors', async () => {
+    const PAGE = `query($after: String) { transfers(first: 3, after: $after, from: "2024-01-01T00:00:00Z") {
+      edges { cursor node { id occurredAt } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`;
+    let after: string | null = null;
+    const seen: string[] = [];
+    do {
+      const r = await expectPlannedSame(compliance, PAGE, { after });
+      seen.push(...r.planned.data.transfers.edges.map((e: { node: { id: string } }) => e.node.id));
+      const info = r.planned.data.transfers.pageInfo;
+      after = info.hasNextPage ? info.endCursor : null;
+    } while (after);
+    expect(new Set(seen).size).toBe(14);
+  });
+
+  test('a field computed in JS, a bad filter: normal execution', async () => {
+    const r = await both(compliance, `{ transfers(first: 2) { nodes { id originCountry } } }`);
+    expect(r.path).toBe('resolvers');
+    expect(r.planned).toEqual(r.normal);
+    for (const query of [
+      `{ transfers(first: 2, contractorId: "nonsense") { nodes { id } } }`,
+      `{ transfers(first: 2, importerCountry: "ZZZ") { nodes { id } } }`,
+    ]) {
+      const bad = await both(compliance, query);
+      expect(bad.planned.errors?.length, query).toBeGreaterThan(0);
+      expect(bad.planned).toEqual(bad.normal);
+      expect(bad.path).toBe('resolvers');
     }
   });
 });

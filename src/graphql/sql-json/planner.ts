@@ -4,12 +4,12 @@
 // pageInfo, global IDs, DateTime and Date strings, enum names. A plan is made once per document and operation;
 // per request only its values are bound (the arguments, the request's now). Whatever it does not know (a field
 // outside src/graphql/sql-json/model.ts, a directive, `last`/`before`/`asOf`, a mutation) makes no plan, and
-// anything a request brings that it cannot answer exactly as execution would (a contractor token, a variable that
+// anything a request brings that it cannot answer exactly as execution would (a variable that
 // does not coerce, a cursor that is not one of its own, a filter the domain refuses) makes `prepare` say no: normal
 // execution answers those, with its own errors.
 import { decodeBase64, decodeCursorChunk } from '@pothos/core';
 import { EmptyFilter, getTableName, relationsFilterToSQL, SQL, sql } from 'drizzle-orm';
-import { alias, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
+import { alias, getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import {
   getArgumentValues,
   getNamedType,
@@ -45,7 +45,9 @@ interface Bound {
 }
 interface Page {
   size: number;
-  after: number | undefined;
+  /** A cursor was given (pageInfo.hasPreviousPage). */
+  after: boolean;
+  /** The domain's filter and the keyset continuation, as the resolver's query has them. */
   where: SQL | undefined;
 }
 /** Static SQL text, or SQL made per request from what it binds. */
@@ -57,6 +59,14 @@ interface ConnectionSpec {
   node: FieldNode;
   root?: RootModel;
   table: PgTable;
+  order: KeyEntry[];
+}
+
+/** One column of a connection's order: its key in the table, the column, the direction. */
+interface KeyEntry {
+  key: string;
+  column: PgColumn;
+  direction: 'asc' | 'desc';
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -130,12 +140,44 @@ function relationOf(model: ObjectModel, name: string): Relation {
   };
 }
 
-/** Only an order by the table's one-column key: the cursors are then `DC:N:<key>`, as the drizzle plugin writes them. */
-function keysetOrder(table: PgTable, order: Order, name: string): { column: PgColumn; direction: 'asc' | 'desc' } {
-  const entries = Object.entries(order);
-  const column = entries.length === 1 ? (table as unknown as Record<string, PgColumn>)[entries[0]![0]] : undefined;
-  if (!column?.primary || column.getSQLType() !== 'integer') throw new NotPlannable(`order of ${name}`);
-  return { column, direction: entries[0]![1] };
+/**
+ * An order the drizzle plugin pages as it stands (it covers the table's primary key, so no tie-breaker is added) over
+ * integer and timestamptz columns, whose cursor chunks (`N:`, `D:`) SQL can write.
+ */
+function keysetOrder(table: PgTable, order: Order, name: string): KeyEntry[] {
+  const columns = table as unknown as Record<string, PgColumn | undefined>;
+  const entries = Object.entries(order).map(([key, direction]) => {
+    const column = columns[key];
+    if (!column || !keyKind(column) || !column.notNull) throw new NotPlannable(`order of ${name}`);
+    return { key, column, direction };
+  });
+  const config = getTableConfig(table);
+  const primary = [...config.columns.filter((c) => c.primary), ...config.primaryKeys.flatMap((k) => k.columns)];
+  if (!primary.length || !primary.every((c) => entries.some((e) => e.column.name === c.name)))
+    throw new NotPlannable(`order of ${name}`);
+  return entries;
+}
+
+const TIMESTAMPTZ = /^timestamp( \(\d\))? with time zone$/;
+
+/** How a key column's value reads in JavaScript, and so in a cursor: a number (`N:`) or a Date (`D:`). */
+function keyKind(column: PgColumn): 'number' | 'date' | undefined {
+  if (column.dataType === 'number int32' || column.dataType === 'number int53') return 'number';
+  if (column.dataType === 'object date' && TIMESTAMPTZ.test(column.getSQLType())) return 'date';
+  return undefined;
+}
+
+/** SQL: a row's cursor, `base64(DC:<chunk>)` or `base64(DC:T:["<chunk>",…])` as `@pothos/core` encodes it. */
+function cursorSql(a: string, order: KeyEntry[]): string {
+  const chunk = (e: KeyEntry) => {
+    const ref = `${a}.${quote(e.column.name)}`;
+    return keyKind(e.column) === 'number'
+      ? `'N:' || ${ref}`
+      : // Epoch milliseconds, as Number(Date) of the value read (microseconds cut off).
+        `'D:' || floor(extract(epoch from ${ref}) * 1000)::bigint`;
+  };
+  if (order.length === 1) return base64(`'DC:' || ${chunk(order[0]!)}`);
+  return base64(`'DC:T:[' || ${order.map((e) => `'"' || ${chunk(e)} || '"'`).join(` || ',' || `)} || ']'`);
 }
 
 const orderText = (a: string, order: Order, table: PgTable) =>
@@ -219,17 +261,40 @@ function merge(pieces: Piece[]): Piece[] {
   return out;
 }
 
-/** The keyset value a cursor of this plan's connections holds (`DC:N:<integer key>`), or undefined. */
-function cursorKey(cursor: unknown): number | undefined {
+/**
+ * The values a cursor of this connection's order holds, one per column (`N:` an integer key, `D:` an instant), or
+ * undefined for anything else (a cursor of another form, or of a shorter order: normal execution reads those).
+ */
+function cursorValues(cursor: unknown, order: KeyEntry[]): unknown[] | undefined {
   if (typeof cursor !== 'string') return undefined;
+  let decoded: unknown;
   try {
-    const decoded = decodeBase64(cursor);
-    if (!decoded.startsWith('DC:')) return undefined;
-    const value = decodeCursorChunk(decoded.slice(3));
-    return typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 2_147_483_647 ? value : undefined;
+    const text = decodeBase64(cursor);
+    if (!text.startsWith('DC:')) return undefined;
+    decoded = decodeCursorChunk(text.slice(3));
   } catch {
     return undefined;
   }
+  const values = order.length === 1 ? [decoded] : decoded;
+  if (!Array.isArray(values) || values.length !== order.length) return undefined;
+  const fits = values.every((v, i) => {
+    const column = order[i]!.column;
+    if (keyKind(column) === 'date') return v instanceof Date && !Number.isNaN(v.getTime());
+    const max = column.dataType === 'number int32' ? 2_147_483_647 : Number.MAX_SAFE_INTEGER;
+    return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= max;
+  });
+  return fits ? values : undefined;
+}
+
+/** The drizzle plugin's keyset continuation after `values`: the first column that differs, in the page's direction. */
+function keysetAfter(order: KeyEntry[], values: unknown[]): object {
+  const compare = (e: KeyEntry, i: number) => ({ [e.key]: { [e.direction === 'asc' ? 'gt' : 'lt']: values[i] } });
+  const parts = order.map((e, i) =>
+    i === 0
+      ? compare(e, i)
+      : { AND: [...order.slice(0, i).map((p, j) => ({ [p.key]: { eq: values[j] } })), compare(e, i)] },
+  );
+  return parts.length > 1 ? { OR: parts } : parts[0]!;
 }
 
 function pageOf(c: ConnectionSpec, variables: Record<string, unknown>): Page | undefined {
@@ -241,22 +306,25 @@ function pageOf(c: ConnectionSpec, variables: Record<string, unknown>): Page | u
   }
   const first = args.first as number | null | undefined;
   if (first != null && first < 0) return undefined;
-  let after: number | undefined;
+  let keyset: object | undefined;
   // As the drizzle plugin reads it: an empty `after` is no cursor.
   if (args.after) {
-    after = cursorKey(args.after);
-    if (after === undefined) return undefined;
+    const values = cursorValues(args.after, c.order);
+    if (!values) return undefined;
+    keyset = keysetAfter(c.order, values);
   }
-  let where: SQL | undefined;
-  if (c.root) {
-    try {
-      const chunks = relationsFilterToSQL(c.table as never, c.root.where(args) as never).sql;
-      where = chunks && new SQL(chunks);
-    } catch {
-      return undefined;
-    }
+  let sqlWhere: SQL | undefined;
+  try {
+    // The resolver's query: the domain's filter and the plugin's continuation, then what the domain adds to it.
+    const filter = c.root?.where(args);
+    let where = filter && keyset ? { AND: [filter, keyset] } : (filter ?? keyset);
+    if (c.root?.bound) where = c.root.bound({ where }).where as object | undefined;
+    const chunks = where && relationsFilterToSQL(c.table as never, where as never).sql;
+    sqlWhere = chunks && new SQL(chunks);
+  } catch {
+    return undefined;
   }
-  return { size: Math.min(first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), after, where };
+  return { size: Math.min(first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), after: keyset !== undefined, where: sqlWhere };
 }
 
 class Planner {
@@ -285,13 +353,9 @@ class Planner {
       const table = alias(model.table, a);
       const allowed = new Set(['first', 'after', ...root.filterArgs]);
       this.checkArguments(nodes, allowed);
-      const index = this.connections.push({ field, node: nodes[0]!, root, table }) - 1;
-      entries.push([
-        `${literal(key)}, `,
-        ...this.connection(field, nodes, model, root.order, a, index, [
-          (b) => (b.pages[index]!.where ? sql`(${b.pages[index]!.where})` : sql.raw('true')),
-        ]),
-      ]);
+      const order = keysetOrder(model.table, root.order, name);
+      const index = this.connections.push({ field, node: nodes[0]!, root, table, order }) - 1;
+      entries.push([`${literal(key)}, `, ...this.connection(field, nodes, model, order, a, index, [])]);
     }
     return Plan.of(
       ['select (', ...this.object(entries), ')::text as "data"'],
@@ -345,10 +409,11 @@ class Planner {
         if (!targetModel || targetModel.table !== rel.target || rel.through) throw new NotPlannable(name);
         const b = this.alias();
         const t = alias(targetModel.table, b);
-        const index = this.connections.push({ field, node: fieldNodes[0]!, table: t }) - 1;
+        const order = keysetOrder(targetModel.table, connection.order, name);
+        const index = this.connections.push({ field, node: fieldNodes[0]!, table: t, order }) - 1;
         entries.push([
           head,
-          ...this.connection(field, fieldNodes, targetModel, connection.order, b, index, [this.join(rel, a, b)]),
+          ...this.connection(field, fieldNodes, targetModel, order, b, index, [this.join(rel, a, b)]),
         ]);
         continue;
       }
@@ -414,8 +479,13 @@ class Planner {
       return [`${a}.${quote(stored.name)}`];
     }
     const column = columnOf(model, field);
-    if (!column || isListType(getNullableType(field.type)) || isObjectType(type)) throw new NotPlannable(field.name);
+    if (!column || isObjectType(type)) throw new NotPlannable(field.name);
     const ref = `${a}.${quote(column.name)}`;
+    if (isListType(getNullableType(field.type))) {
+      // An exposed array column (`exposeStringList`): a JSON array of its strings.
+      if (type.name !== 'String' && !isEnumType(type)) throw new NotPlannable(field.name);
+      return [ref];
+    }
     const sqlType = column.getSQLType();
     switch (type.name) {
       case 'String':
@@ -425,7 +495,7 @@ class Planner {
       case 'ID':
         return [`${ref}::text`];
       case 'DateTime':
-        if (sqlType !== 'timestamp with time zone') throw new NotPlannable(field.name);
+        if (!TIMESTAMPTZ.test(sqlType)) throw new NotPlannable(field.name);
         // Date.prototype.toISOString: milliseconds, UTC, Z.
         return [`to_char(${ref} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`];
       case 'Date':
@@ -446,17 +516,15 @@ class Planner {
     field: GraphQLField<unknown, unknown>,
     nodes: readonly FieldNode[],
     model: ObjectModel,
-    order: Order,
+    order: KeyEntry[],
     a: string,
     index: number,
-    conditions: Piece[],
+    conditions: string[],
   ): Piece[] {
     const connType = getNamedType(field.type) as GraphQLObjectType;
-    const key = keysetOrder(model.table, order, field.name);
-    const keyRef = `${a}.${quote(key.column.name)}`;
     const n = `${a}."__n"`;
     const size = (b: Bound) => sql`${b.pages[index]!.size}::int`;
-    const cursor = base64(`'DC:N:' || ${keyRef}`);
+    const cursor = cursorSql(a, order);
     const table = alias(model.table, a);
     const entries: Piece[][] = [];
     for (const [k, fieldNodes] of collect(this.schema, this.fragments, connType, nodes)) {
@@ -509,8 +577,7 @@ class Planner {
           if (pn === '__typename') info.push([ph + literal(pageInfo.name)]);
           else if (pn === 'hasNextPage') info.push([ph, 'count(*) > ', size]);
           // As the drizzle plugin says it for a forward page: there is one before when a cursor was given.
-          else if (pn === 'hasPreviousPage')
-            info.push([ph, (b) => sql.raw(b.pages[index]!.after === undefined ? 'false' : 'true')]);
+          else if (pn === 'hasPreviousPage') info.push([ph, (b) => sql.raw(b.pages[index]!.after ? 'true' : 'false')]);
           else if (pn === 'startCursor')
             info.push([ph, `(array_agg(${cursor} order by ${n}) filter (where ${n} <= `, size, '))[1]']);
           else if (pn === 'endCursor')
@@ -522,19 +589,17 @@ class Planner {
         throw new NotPlannable(name);
       }
     }
-    const keyOrder = `${keyRef} ${key.direction}`;
-    const after = (b: Bound) => {
-      const value = b.pages[index]!.after;
-      return value === undefined
-        ? sql.raw('')
-        : sql` and ${sql.raw(keyRef)} ${sql.raw(key.direction === 'asc' ? '>' : '<')} ${value}::int`;
+    const keyOrder = order.map((e) => `${a}.${quote(e.column.name)} ${e.direction}`).join(', ');
+    const where = (b: Bound) => {
+      const w = b.pages[index]!.where;
+      return w ? sql`(${w})` : sql.raw('true');
     };
     return [
       '(select ',
       ...this.object(entries),
       ` from (select ${a}.*, row_number() over (order by ${keyOrder}) as "__n" from (select ${a}.* from ${quote(getTableName(model.table))} ${a} where `,
-      ...conditions.flatMap((c, i) => (i ? [' and ', c] : [c])),
-      after,
+      ...conditions.map((c) => `${c} and `),
+      where,
       ` order by ${keyOrder} limit `,
       (b) => sql`${b.pages[index]!.size + 1}::int`,
       `) ${a}) ${a})`,
