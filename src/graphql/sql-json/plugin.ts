@@ -46,7 +46,7 @@ export function sqlJsonPlugin(opts: { onExecuted?: (path: ExecutionPath) => void
           }
           if (text !== undefined) {
             opts.onExecuted?.('sql');
-            return { data: JSON.parse(text) } as ExecutionResult;
+            return plannedResult(text);
           }
         }
         opts.onExecuted?.('resolvers');
@@ -54,4 +54,19 @@ export function sqlJsonPlugin(opts: { onExecuted?: (path: ExecutionPath) => void
       });
     },
   };
+}
+
+/**
+ * The answer as PostgreSQL wrote it. Yoga writes a result through its own `stringify` when it has one: the text goes
+ * out as it came (the same JSON value and key order as graphql-js', with PostgreSQL's spacing), without being parsed
+ * into objects and serialized again. `data` is parsed only if some hook reads it.
+ */
+function plannedResult(text: string): ExecutionResult {
+  let data: ExecutionResult['data'];
+  return {
+    get data() {
+      return (data ??= JSON.parse(text) as ExecutionResult['data']);
+    },
+    stringify: () => `{"data":${text}}`,
+  } as ExecutionResult;
 }
