@@ -71,11 +71,11 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function executions(): Promise<{ sql: number; resolvers: number }> {
+async function executions(): Promise<{ sql: number; resolvers: number; failed: number }> {
   const res = await h.app.fetch('http://registry.test/metrics', {}, {
     req: { socket: { remoteAddress: '127.0.0.1' } },
   } as never);
-  const counts = { sql: 0, resolvers: 0 };
+  const counts = { sql: 0, resolvers: 0, failed: 0 };
   for (const m of (await res.text()).matchAll(/^registry_graphql_executions_total\{path="(\w+)"\} (\d+)/gm))
     counts[m[1] as keyof typeof counts] = Number(m[2]);
   return counts;
@@ -99,7 +99,14 @@ async function both(token: string, query: string, variables?: Record<string, unk
     normal: normal.body,
     status: [planned.status, normal.status],
     statements,
-    path: after.sql > before.sql ? 'sql' : after.resolvers > before.resolvers ? 'resolvers' : 'none',
+    path:
+      after.sql > before.sql
+        ? 'sql'
+        : after.resolvers > before.resolvers
+          ? 'resolvers'
+          : after.failed > before.failed
+            ? 'failed'
+            : 'none',
   };
 }
 
@@ -235,6 +242,8 @@ describe('normal execution answers what the planner does not know', () => {
     const r = await fallsBack(compliance, `{ contractors(first: 2) { nodes { id tokenCoverage { __typename } } } }`);
     expect(r.planned.errors).toBeUndefined();
     await fallsBack(compliance, `{ contractors(first: 2) { nodes { id parent { id } } } }`);
+    // Nothing to read: no statement at all, as without the planner.
+    expect((await fallsBack(compliance, `{ __typename }`)).statements).toBe(0);
     await fallsBack(
       compliance,
       `query($x: Boolean!) { contractors(first: 2) { nodes { id legalName @include(if: $x) } } }`,
@@ -244,6 +253,19 @@ describe('normal execution answers what the planner does not know', () => {
     );
     const asOf = await fallsBack(compliance, CONTRACTORS_PAGE_AS_OF, { asOf: h.clock.now().toISOString() });
     expect(asOf.planned.errors).toBeUndefined();
+  });
+
+  test('a planned statement that fails: normal execution answers, counted as failed', async () => {
+    await h.asOwner('alter table processing_locations rename to processing_locations_gone');
+    try {
+      const r = await both(compliance, CONTRACTORS_PAGE);
+      expect(r.path).toBe('failed');
+      expect(r.planned.errors[0].message).toBe('Unexpected error.');
+      expect(r.planned).toEqual(r.normal);
+    } finally {
+      await h.asOwner('alter table processing_locations_gone rename to processing_locations');
+    }
+    expect((await both(compliance, CONTRACTORS_PAGE)).path).toBe('sql');
   });
 
   test('a contractor token: the same refusal', async () => {

@@ -357,6 +357,8 @@ class Planner {
       const index = this.connections.push({ field, node: nodes[0]!, root, table, order }) - 1;
       entries.push([`${literal(key)}, `, ...this.connection(field, nodes, model, order, a, index, [])]);
     }
+    // Nothing to read (`{ __typename }`): graphql-js answers without the database.
+    if (!this.connections.length) throw new NotPlannable('no list');
     return Plan.of(
       ['select (', ...this.object(entries), ')::text as "data"'],
       this.connections,

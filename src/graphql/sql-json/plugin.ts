@@ -9,7 +9,8 @@ import { rowsOf } from '../../db/rows.js';
 import type { Context } from '../builder.js';
 import { Plan } from './planner.js';
 
-export type ExecutionPath = 'sql' | 'resolvers';
+/** `failed`: the planned statement failed and normal execution answered (a planner fault if it persists). */
+export type ExecutionPath = 'sql' | 'resolvers' | 'failed';
 
 export function sqlJsonPlugin(opts: { onExecuted?: (path: ExecutionPath) => void } = {}): Plugin<Context> {
   /** Per parsed document (Yoga's parser cache hands the same one to every request with its text) and operation. */
@@ -48,6 +49,8 @@ export function sqlJsonPlugin(opts: { onExecuted?: (path: ExecutionPath) => void
             opts.onExecuted?.('sql');
             return plannedResult(text);
           }
+          opts.onExecuted?.('failed');
+          return executeFn(a);
         }
         opts.onExecuted?.('resolvers');
         return executeFn(a);
