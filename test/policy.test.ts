@@ -1078,6 +1078,84 @@ describe('transferPolicy.checkRoute', () => {
     expect(await ask({ from: 'DE', to: 'KR' })).toMatchObject({ allowed: true, mechanism: 'ADEQUACY' });
   });
 
+  test('validMechanisms: what would make the route allowed, each one judged as the route is', async () => {
+    const VALID = `query($from: String!, $to: String, $importer: ID, $m: TransferMechanism, $s: Int) { transferPolicy {
+      checkRoute(from: $from, to: $to, importer: $importer, mechanism: $m, sccModule: $s) {
+        allowed mechanism sccModule explanation validMechanisms { mechanism sccModule } } } }`;
+    const check = async (vars: Record<string, unknown>) => {
+      const r = await h.gql(await h.staffToken('AUDITOR'), VALID, vars);
+      expect(r.body.errors, JSON.stringify(r.body)).toBeUndefined();
+      return r.body.data.transferPolicy.checkRoute;
+    };
+    const compliance = await h.staffToken('COMPLIANCE');
+    await h.database.db.insert(routeRestrictions).values({
+      exporterCountry: 'DE',
+      importerCountry: 'KP',
+      legalBasis: 'Test sanctions rule §2',
+      reason: 'no data to this country',
+    });
+    const pune = await createOffice(h, compliance, { name: 'Pune valid', country: 'IN', city: 'Pune' });
+    const withForbidden = await registerContractor(h, compliance, { legalName: 'Reaches KP Pvt Ltd', country: 'IN' });
+    await addLocation(h, compliance, withForbidden.id, 'KP');
+    const withAdequate = await registerContractor(h, compliance, { legalName: 'Swiss Backup GmbH', country: 'DE' });
+    await addLocation(h, compliance, withAdequate.id, 'CH');
+    const cases: [Record<string, unknown>, boolean, unknown[]][] = [
+      // An adequate country: adequacy, or the clauses on top of it.
+      [
+        { from: 'DE', to: 'CH' },
+        true,
+        [
+          { mechanism: 'ADEQUACY', sccModule: null },
+          { mechanism: 'SCC', sccModule: 2 },
+        ],
+      ],
+      // A third country needing SCCs: the module the roles require, whatever module was asked about.
+      [{ from: 'DE', to: 'IN' }, false, [{ mechanism: 'SCC', sccModule: 2 }]],
+      [{ from: 'DE', to: 'IN', m: 'SCC', s: 1 }, false, [{ mechanism: 'SCC', sccModule: 2 }]],
+      // A UK exporter: the UK's own safeguards.
+      [
+        { from: 'GB', to: 'IN' },
+        false,
+        [
+          { mechanism: 'IDTA', sccModule: null },
+          { mechanism: 'UK_ADDENDUM', sccModule: 2 },
+        ],
+      ],
+      // Inside one regime no mechanism may be recorded: asked with SCCs, the answer is none.
+      [{ from: 'DE', to: 'FR', m: 'SCC', s: 2 }, false, [{ mechanism: 'NOT_REQUIRED', sccModule: null }]],
+      [
+        { from: 'DE', importer: pune.id },
+        false,
+        [
+          { mechanism: 'BCR', sccModule: null },
+          { mechanism: 'INTRA_GROUP_AGREEMENT', sccModule: null },
+        ],
+      ],
+      // A contractor in Germany storing in Switzerland: what covers the Swiss destination.
+      [
+        { from: 'DE', importer: withAdequate.id },
+        true,
+        [
+          { mechanism: 'ADEQUACY', sccModule: null },
+          { mechanism: 'SCC', sccModule: 2 },
+        ],
+      ],
+      // Forbidden: nothing makes it allowed, also when the forbidden place is one of the contractor's locations.
+      [{ from: 'DE', to: 'KP' }, false, []],
+      [{ from: 'DE', importer: withForbidden.id, m: 'SCC', s: 2 }, false, []],
+    ];
+    for (const [vars, allowed, valid] of cases) {
+      const d = await check(vars);
+      expect({ vars, allowed: d.allowed, valid: d.validMechanisms }).toEqual({ vars, allowed, valid });
+      if (!valid.length) expect(d.explanation).toMatch(/forbidden by Test sanctions rule §2: no data to this country/);
+      // Each one offered is allowed when asked for.
+      for (const o of d.validMechanisms) {
+        const chosen = await check({ ...vars, m: o.mechanism, s: o.sccModule });
+        expect({ vars, o, chosen: chosen.allowed }).toEqual({ vars, o, chosen: true });
+      }
+    }
+  });
+
   test('failures: unknown and wrong-type importer IDs, both or neither of to and importer, bad countries and dates', async () => {
     const compliance = await h.staffToken('COMPLIANCE');
     const c = await registerContractor(h, compliance, { legalName: 'Some Contractor Ltd' });

@@ -12,7 +12,6 @@ import {
   type Certification,
   type ContractorRole,
   type GrantStatusAt,
-  type Mechanism,
   type Purpose,
 } from '../db/enums.js';
 import {
@@ -25,7 +24,7 @@ import {
   processingLocations,
 } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
-import type { MechanismChoice, Route } from '../policy/transfer-rules.js';
+import type { MechanismChoice, MechanismOption, Route } from '../policy/transfer-rules.js';
 import { judgeDestinations, judgePurposeCategories, type DestinationsCase } from '../policy/load.js';
 import type { AuditEntry } from '../audit/write.js';
 import { revokeTokens } from './access-tokens.js';
@@ -471,11 +470,7 @@ const repaperGrantSchema = z
   })
   .strict();
 
-/** A mechanism (and SCC module) a standing grant could rest on. */
-export interface MechanismOption {
-  mechanism: Mechanism;
-  sccModule: number | null;
-}
+export type { MechanismOption };
 
 /** The mechanisms tried when asking which would make a grant's route valid (derogations never serve a standing grant). */
 export const STANDING_MECHANISMS: MechanismChoice[] = [
