@@ -19,6 +19,7 @@ import { sql } from 'drizzle-orm';
 import { startHarness, type Harness } from './harness.js';
 import { addLocation, createOffice, mutate, registerContractor, setStatus } from './fixtures.js';
 import { recordTransfer } from './transfer-fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let tables: PolicyTables;
@@ -35,7 +36,7 @@ async function counts() {
   const r: any = await h.database.db.execute(
     sql`select (select count(*) from audit_events)::int as e, (select count(*) from grants)::int as g, (select count(*) from transfers)::int as t`,
   );
-  return (r.rows ?? r)[0];
+  return rowsOf<any>(r)[0];
 }
 
 const contractor = (role: ContractorRole = 'PROCESSOR', certifications: Certification[] = []): Importer => ({
@@ -803,7 +804,7 @@ describe('leaving the exporter\'s jurisdiction ("third country"), one rule in TS
     const r: any = await h.database.db
       .execute(sql`select p.f, p.t, ${leavesJurisdictionSql(sql`p.f`, sql`p.t`, NOW)} as leaves
       from unnest(${list(from)}::text[], ${list(to)}::text[]) as p(f, t)`);
-    const rows = (r.rows ?? r) as { f: string; t: string; leaves: boolean }[];
+    const rows = rowsOf<{ f: string; t: string; leaves: boolean }>(r);
     expect(rows).toHaveLength(countries.length ** 2);
     for (const row of rows)
       expect(Boolean(row.leaves), `${row.f} → ${row.t}`).toBe(leavesJurisdiction(tables, row.f, row.t));
