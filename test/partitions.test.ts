@@ -116,6 +116,36 @@ async function allPages(first: number, vars: Record<string, unknown>) {
   }
 }
 
+/** The plan of `text` with its parameters, as PostgreSQL (or PGlite) would run it. */
+async function explain(text: string, params: unknown[]): Promise<string> {
+  if (h.database.kind === 'postgres') {
+    const plan = await h.database.sql!.unsafe(`explain ${text}`, params as never[]);
+    return plan.map((r) => r['QUERY PLAN']).join('\n');
+  }
+  const client = (h.database.db as unknown as { $client: { query(q: string, p: unknown[]): Promise<{ rows: any[] }> } })
+    .$client;
+  return (await client.query(`explain ${text}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+/** For each statement a page of `first` transfers sends, the partitions of `transfers` its plan reads. */
+async function plannedPartitions(first: number, vars: Record<string, unknown>): Promise<string[][]> {
+  const sent: { text: string; params: unknown[] }[] = [];
+  const listen = (text: string, params: unknown[]) => void sent.push({ text, params });
+  h.database.onQuery.add(listen);
+  try {
+    const r = await h.gql(auditor, TRANSFERS, { ...vars, first });
+    expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
+  } finally {
+    h.database.onQuery.delete(listen);
+  }
+  const plans: string[][] = [];
+  for (const s of sent.filter((x) => x.text.includes('from "transfers"'))) {
+    const plan = await explain(s.text, s.params);
+    plans.push([...new Set(plan.match(/\btransfers_(\d{4}_\d{2}|default)\b/g))].sort());
+  }
+  return plans;
+}
+
 /** The number behind a transfer's global ID, base64("Transfer:<id>"). */
 const num = (t: { id: string }) => Number(Buffer.from(t.id, 'base64').toString('utf8').split(':')[1]);
 
@@ -199,6 +229,19 @@ describe('month partitions', () => {
     ]);
     expect(whole).toHaveLength(expected.length);
     for (const size of [1, 2, 4]) expect(await allPages(size, vars)).toEqual(whole);
+  });
+
+  test('a page plans only the months it reads: the newest first, older ones only while the page is short', async () => {
+    const vars = { from: '2024-02-01T00:00:00Z', to: '2024-05-01T00:00:00Z' };
+    // One row (two asked, to know whether a next page exists): April holds both, planned over its partition alone.
+    expect(await plannedPartitions(1, vars)).toEqual([['transfers_2024_04']]);
+    // Six rows: April is short, then March, then the rest of the range (February), each statement planned over
+    // its own month. One statement over the range planned all three for each page.
+    expect(await plannedPartitions(6, vars)).toEqual([
+      ['transfers_2024_04'],
+      ['transfers_2024_03'],
+      ['transfers_2024_02'],
+    ]);
   });
 
   test('the audit log verifies across partitions', async () => {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Queryable } from '../db/client.js';
 import { MECHANISMS, PURPOSES, TRANSFER_KINDS, type Mechanism, type Purpose, type TransferKind } from '../db/enums.js';
+import { monthStart } from '../db/partitions.js';
 import { grantCategories, grants, transfers } from '../db/tables.js';
 import { PolicyViolationError, ValidationError } from '../errors.js';
 import { judgeRoutes } from '../policy/load.js';
@@ -91,17 +92,72 @@ const afterTransfer = (at: Date, id: number) => ({
  * The connection's keyset filter reads `occurredAt < c OR (occurredAt = c AND id < i)`, which PostgreSQL cannot
  * use as an index bound: a page deep in the history scanned (and fetched) every row above its cursor. The same
  * bound stated plainly as well (`occurredAt <= c`, or `>=` paging backwards) is one, so every page costs the same.
+ * Returns the query so bounded and the cursor's instant when the page reads newest first from it.
  */
-export function withTimeBound<Q extends { where?: unknown }>(q: Q): Q {
-  if (!q.where) return q;
+function withTimeBound<Q extends { where?: unknown }>(q: Q): { query: Q; before?: Date } {
+  if (!q.where) return { query: q };
   const all = (q.where as { AND?: unknown[] }).AND;
   const parts = Array.isArray(all) ? all : [q.where];
   for (const part of parts) {
     const first = (part as { OR?: { occurredAt?: { lt?: unknown; gt?: unknown } }[] }).OR?.[0]?.occurredAt;
-    if (first?.lt !== undefined) return { ...q, where: { AND: [...parts, { occurredAt: { lte: first.lt } }] } };
-    if (first?.gt !== undefined) return { ...q, where: { AND: [...parts, { occurredAt: { gte: first.gt } }] } };
+    if (first?.lt !== undefined) {
+      const at = new Date(first.lt as Date | string);
+      const query = { ...q, where: { AND: [...parts, { occurredAt: { lte: first.lt } }] } };
+      return Number.isNaN(at.getTime()) ? { query } : { query, before: at };
+    }
+    if (first?.gt !== undefined)
+      return { query: { ...q, where: { AND: [...parts, { occurredAt: { gte: first.gt } }] } } };
   }
-  return q;
+  return { query: q };
+}
+
+/** Month windows a newest-first read narrows to (1, 1, 2, 4 months) before it reads the rest of its range at once. */
+export const NEWEST_FIRST_WINDOWS = 4;
+
+/**
+ * Reads one page (or export batch) of the history, newest first, in month windows.
+ *
+ * PostgreSQL plans a statement over every month partition its bounds leave in, opening each partition's indexes,
+ * even when the rows the page needs all lie in the newest month: a first page over two years planned 25 partitions
+ * for 5–27 ms and executed in 1 ms (BENCHMARKS.md, "Planning the first page"). So the page is asked of the newest
+ * month of its range first (`occurredAt >= ` that month's start, planned over that month's partition alone), and
+ * only if it comes back short, of the months before it, in windows that double, then of the rest of the range in
+ * one statement. The windows are disjoint and in the page order, so their rows, concatenated, are the rows one
+ * statement over the whole range would return, in the same order.
+ *
+ * `range` is the list's `from`/`to`; the newest month is the one before `to` or the cursor, or, with neither,
+ * `now`'s (that window has no upper bound: a row dated later is still read first). A page in the other order
+ * (`last`/`before`) or without a limit is one statement, as before.
+ */
+export async function readNewestFirst<Q extends { where?: unknown; orderBy?: unknown; limit?: number }, R>(
+  q: Q,
+  range: { from?: unknown; to?: unknown },
+  now: Date,
+  find: (q: Q) => Promise<R[]>,
+): Promise<R[]> {
+  const { query, before } = withTimeBound(q);
+  const order = query.orderBy as { occurredAt?: string } | undefined;
+  if (order?.occurredAt !== 'desc' || query.limit === undefined || query.limit <= 0) return find(query);
+  const limit = query.limit;
+  const ends = [range.to, before && new Date(before.getTime() + 1)].filter((d): d is Date => d instanceof Date);
+  const newest = ends.length ? new Date(Math.min(...ends.map((d) => d.getTime())) - 1) : now;
+  const from = range.from instanceof Date ? range.from : undefined;
+  const rows: R[] = [];
+  let upper: Date | undefined;
+  for (let window = 0; rows.length < limit; window++) {
+    // Window k (from 0) starts 2^k - 1 months before the newest month's start; after the last, the rest of the range.
+    const lower = window < NEWEST_FIRST_WINDOWS ? monthStart(newest, 1 - 2 ** window) : undefined;
+    const last = !lower || (from !== undefined && lower <= from);
+    const bounds = [
+      ...(last ? [] : [{ occurredAt: { gte: lower } }]),
+      ...(upper ? [{ occurredAt: { lt: upper } }] : []),
+    ];
+    const where = bounds.length ? { AND: [...(query.where ? [query.where] : []), ...bounds] } : query.where;
+    rows.push(...(await find({ ...query, where, limit: limit - rows.length })));
+    if (last) break;
+    upper = lower;
+  }
+  return rows;
 }
 
 /** A history row with the names an export shows of its exporting office and its importer. */
@@ -115,21 +171,31 @@ export type TransferHistoryRow = TransferRow & {
  * The filtered history (the list's filters, validated now: a ValidationError is thrown before anything is read),
  * newest first, in keyset batches of `batchSize` rows, so an export of any length reads with flat memory.
  */
-export function transferHistory(db: Queryable, args: object, batchSize: number): AsyncGenerator<TransferHistoryRow[]> {
+export function transferHistory(
+  db: Queryable,
+  args: { from?: unknown; to?: unknown; [filter: string]: unknown },
+  batchSize: number,
+  now: Date,
+): AsyncGenerator<TransferHistoryRow[]> {
   const where = transferFilters(args);
   return (async function* batches() {
     let cursor: { at: Date; id: number } | undefined;
     for (;;) {
-      const page = await db.query.transfers.findMany({
-        where: (cursor ? { AND: [where, afterTransfer(cursor.at, cursor.id)] } : where) as never,
+      const q = {
+        where: cursor ? { AND: [where, afterTransfer(cursor.at, cursor.id)] } : where,
         orderBy: TRANSFER_ORDER,
         limit: batchSize,
-        with: {
-          exporterOffice: { columns: { name: true } },
-          importerContractor: { columns: { legalName: true } },
-          importerOffice: { columns: { name: true } },
-        },
-      });
+      };
+      const page = await readNewestFirst(q, args, now, (w) =>
+        db.query.transfers.findMany({
+          ...(w as object),
+          with: {
+            exporterOffice: { columns: { name: true } },
+            importerContractor: { columns: { legalName: true } },
+            importerOffice: { columns: { name: true } },
+          },
+        }),
+      );
       if (page.length) yield page;
       if (page.length < batchSize) return;
       const last = page.at(-1)!;
