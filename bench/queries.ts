@@ -68,7 +68,8 @@ export interface TransferWindow {
 /**
  * Hand-written keyset page (row comparison after the cursor), read as the service reads it: the newest month of the
  * window first (`occurred_at >= ` its first instant, so PostgreSQL plans that month's partition alone; the cursor's
- * `occurred_at <=` prunes the months after it), the rest of the window only if that month falls short.
+ * `occurred_at <=` prunes the months after it), the rest of the window only if that month falls short
+ * (`readNewestFirst`, src/registry/transfers.ts).
  */
 export async function transfersPageSql(sql: postgres.Sql, w: TransferWindow, after?: { at: Date; id: number }) {
   const newest = after ? after.at : new Date(w.to.getTime() - 1);

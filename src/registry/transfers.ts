@@ -111,23 +111,23 @@ function withTimeBound<Q extends { where?: unknown }>(q: Q): { query: Q; before?
   return { query: q };
 }
 
-/** Month windows a newest-first read narrows to (1, 1, 2, 4 months) before it reads the rest of its range at once. */
-export const NEWEST_FIRST_WINDOWS = 4;
-
 /**
- * Reads one page (or export batch) of the history, newest first, in month windows.
+ * Reads one page (or export batch) of the history, newest first: the newest month of its range first, the rest of
+ * the range only if that month falls short.
  *
  * PostgreSQL plans a statement over every month partition its bounds leave in, opening each partition's indexes,
  * even when the rows the page needs all lie in the newest month: a first page over two years planned 25 partitions
- * for 5–27 ms and executed in 1 ms (BENCHMARKS.md, "Planning the first page"). So the page is asked of the newest
- * month of its range first (`occurredAt >= ` that month's start, planned over that month's partition alone), and
- * only if it comes back short, of the months before it, in windows that double, then of the rest of the range in
- * one statement. The windows are disjoint and in the page order, so their rows, concatenated, are the rows one
- * statement over the whole range would return, in the same order.
+ * for 3–27 ms and executed in under 1 ms (BENCHMARKS.md, "Planning the first page over month partitions"). Asked
+ * with `occurredAt >=` the newest month's first instant, the page is planned over that month's partition alone.
+ * Only a page that month cannot fill (a sparse filter, the last page of a range) takes a second statement, over the
+ * rest of the range, planned as the one statement was before. Windows that widen step by step were tried: they
+ * spare planning for a moderately sparse filter, but a last page or an empty answer then costs one statement per
+ * window. The two parts are disjoint and in page order, so their rows, concatenated, are those one statement over
+ * the whole range returns.
  *
- * `range` is the list's `from`/`to`; the newest month is the one before `to` or the cursor, or, with neither,
- * `now`'s (that window has no upper bound: a row dated later is still read first). A page in the other order
- * (`last`/`before`) or without a limit is one statement, as before.
+ * `range` holds the list's `from`/`to`; the newest month is the one before `to` or the cursor, or, with neither,
+ * `now`'s (then the first statement has no upper bound: a row dated later is still read first). A page in the other
+ * order (`last`/`before`) or without a limit is one statement, as before.
  */
 export async function readNewestFirst<Q extends { where?: unknown; orderBy?: unknown; limit?: number }, R>(
   q: Q,
@@ -138,26 +138,14 @@ export async function readNewestFirst<Q extends { where?: unknown; orderBy?: unk
   const { query, before } = withTimeBound(q);
   const order = query.orderBy as { occurredAt?: string } | undefined;
   if (order?.occurredAt !== 'desc' || query.limit === undefined || query.limit <= 0) return find(query);
-  const limit = query.limit;
   const ends = [range.to, before && new Date(before.getTime() + 1)].filter((d): d is Date => d instanceof Date);
-  const newest = ends.length ? new Date(Math.min(...ends.map((d) => d.getTime())) - 1) : now;
-  const from = range.from instanceof Date ? range.from : undefined;
-  const rows: R[] = [];
-  let upper: Date | undefined;
-  for (let window = 0; rows.length < limit; window++) {
-    // Window k (from 0) starts 2^k - 1 months before the newest month's start; after the last, the rest of the range.
-    const lower = window < NEWEST_FIRST_WINDOWS ? monthStart(newest, 1 - 2 ** window) : undefined;
-    const last = !lower || (from !== undefined && lower <= from);
-    const bounds = [
-      ...(last ? [] : [{ occurredAt: { gte: lower } }]),
-      ...(upper ? [{ occurredAt: { lt: upper } }] : []),
-    ];
-    const where = bounds.length ? { AND: [...(query.where ? [query.where] : []), ...bounds] } : query.where;
-    rows.push(...(await find({ ...query, where, limit: limit - rows.length })));
-    if (last) break;
-    upper = lower;
-  }
-  return rows;
+  const month = monthStart(ends.length ? new Date(Math.min(...ends.map((d) => d.getTime())) - 1) : now);
+  if (range.from instanceof Date && month <= range.from) return find(query);
+  const within = (bound: object) => ({ ...query, where: { AND: [...(query.where ? [query.where] : []), bound] } });
+  const newest = await find(within({ occurredAt: { gte: month } }));
+  if (newest.length >= query.limit) return newest;
+  const rest = await find({ ...within({ occurredAt: { lt: month } }), limit: query.limit - newest.length });
+  return [...newest, ...rest];
 }
 
 /** A history row with the names an export shows of its exporting office and its importer. */
