@@ -240,6 +240,13 @@ describe('month partitions', () => {
       ['transfers_2024_04'],
       ['transfers_2024_02', 'transfers_2024_03'],
     ]);
+    // A range ending in the future (the clock is in April 2024) starts from the clock's month, not from the empty
+    // months before its end: still one statement, April's rows read, February and March not planned.
+    const [plan, ...more] = await plannedPartitions(1, { ...vars, to: '2024-12-01T00:00:00Z' });
+    expect(more).toEqual([]);
+    expect(plan).toContain('transfers_2024_04');
+    expect(plan).not.toContain('transfers_2024_03');
+    expect(plan).not.toContain('transfers_2024_02');
   });
 
   test('the audit log verifies across partitions', async () => {

@@ -125,9 +125,10 @@ function withTimeBound<Q extends { where?: unknown }>(q: Q): { query: Q; before?
  * window. The two parts are disjoint and in page order, so their rows, concatenated, are those one statement over
  * the whole range returns.
  *
- * `range` holds the list's `from`/`to`; the newest month is the one before `to` or the cursor, or, with neither,
- * `now`'s (then the first statement has no upper bound: a row dated later is still read first). A page in the other
- * order (`last`/`before`) or without a limit is one statement, as before.
+ * `range` holds the list's `from`/`to`; the newest month is that of the earliest of `to`, the cursor and `now` (a `to`
+ * in the future starts from this month, not from empty months ahead). The first statement has no upper bound of its
+ * own, only the page's, so any anchor is correct: a row dated after `now` is still read, and first. A page in the
+ * other order (`last`/`before`) or without a limit is one statement, as before.
  */
 export async function readNewestFirst<Q extends { where?: unknown; orderBy?: unknown; limit?: number }, R>(
   q: Q,
@@ -139,7 +140,7 @@ export async function readNewestFirst<Q extends { where?: unknown; orderBy?: unk
   const order = query.orderBy as { occurredAt?: string } | undefined;
   if (order?.occurredAt !== 'desc' || query.limit === undefined || query.limit <= 0) return find(query);
   const ends = [range.to, before && new Date(before.getTime() + 1)].filter((d): d is Date => d instanceof Date);
-  const month = monthStart(ends.length ? new Date(Math.min(...ends.map((d) => d.getTime())) - 1) : now);
+  const month = monthStart(new Date(Math.min(now.getTime(), ...ends.map((d) => d.getTime() - 1))));
   if (range.from instanceof Date && month <= range.from) return find(query);
   const within = (bound: object) => ({ ...query, where: { AND: [...(query.where ? [query.where] : []), bound] } });
   const newest = await find(within({ occurredAt: { gte: month } }));
