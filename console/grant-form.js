@@ -1,6 +1,7 @@
 // The grant form. As office, contractor and mechanism are chosen it asks the transfer policy (`checkRoute`, the
 // same judgement grantDataAccess applies) and shows the verdict and its reason before anything is submitted; a
-// refusal that names the mechanisms valid on the route offers them as one-click choices.
+// refusal offers the mechanisms the policy says would make the route allowed (`validMechanisms`) as one-click
+// choices.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { gql } from './api.js';
 import { country, html, label, Section, Status, useQuery } from './ui.js';
@@ -19,7 +20,7 @@ const FIND = `query($name: String, $after: String) {
 }`;
 const CHECK = `query($from: String!, $importer: ID!, $mechanism: TransferMechanism, $sccModule: Int) {
   transferPolicy { checkRoute(from: $from, importer: $importer, mechanism: $mechanism, sccModule: $sccModule, context: GRANT) {
-    allowed explanation importerCountry mechanism sccModule crossBorder
+    allowed explanation importerCountry mechanism sccModule crossBorder validMechanisms { mechanism sccModule }
   } }
 }`;
 const GRANT = `mutation($input: GrantDataAccessInput!) {
@@ -44,18 +45,6 @@ export const PURPOSES = [
 ];
 const MECHANISMS = ['SCC', 'BCR', 'INTRA_GROUP_AGREEMENT', 'IDTA', 'UK_ADDENDUM', 'ADEQUACY'];
 const MODULE_MECHANISMS = ['SCC', 'UK_ADDENDUM'];
-
-/** The mechanisms a refusal names as valid ("valid here: SCC module 2 (…), BCR"), as choices. */
-function namedChoices(explanation) {
-  const valid = explanation.split('valid here:')[1];
-  if (!valid) return [];
-  return valid.split(/,\s*(?=[A-Z])/).flatMap((part) => {
-    const mechanism = MECHANISMS.find((m) => part.trim().startsWith(m));
-    if (!mechanism) return [];
-    const module = part.match(/module (\d)/)?.[1];
-    return [{ mechanism, sccModule: module ? Number(module) : null }];
-  });
-}
 
 /**
  * Contractors whose name has the words typed (every contractor when nothing is), 20 at a time: `more` appends the
@@ -233,7 +222,13 @@ export function GrantForm({ contractorId }) {
         </div>
         <${Verdict}
           verdict=${verdict}
-          onChoose=${(c) => setForm({ ...form, mechanism: c.mechanism, sccModule: c.sccModule ? String(c.sccModule) : '' })}
+          onChoose=${(c) =>
+            setForm({
+              ...form,
+              // NOT_REQUIRED is the form's "None".
+              mechanism: c.mechanism === 'NOT_REQUIRED' ? '' : c.mechanism,
+              sccModule: c.sccModule ? String(c.sccModule) : '',
+            })}
         />
       <//>
       <${Section} title="What and why" id="what">
@@ -296,12 +291,13 @@ function Verdict({ verdict, onChoose }) {
               : ` for ${country(verdict.importerCountry)}: `
           }${verdict.explanation}
         </p>
+        ${!verdict.allowed && !verdict.validMechanisms.length && html`<p>No transfer mechanism makes this route allowed.</p>`}
         ${
           !verdict.allowed &&
-          namedChoices(verdict.explanation).map(
+          verdict.validMechanisms.map(
             (c) =>
               html`<button type="button" onClick=${() => onChoose(c)}>
-                Use ${label(c.mechanism)}${c.sccModule ? `, module ${c.sccModule}` : ''}
+                ${c.mechanism === 'NOT_REQUIRED' ? 'Use no mechanism' : `Use ${label(c.mechanism)}${c.sccModule ? `, module ${c.sccModule}` : ''}`}
               </button> `,
           )
         }

@@ -45,7 +45,7 @@ test('a missing or malformed --before is one line and exit 1; nothing is archive
   expect(future.stderr).toMatch(
     /^archive: Invalid input: before: must not be after the current month \(\d{4}-\d{2}\)\n$/,
   );
-}, 60_000);
+}, 180_000);
 
 test('a database with no month before the one given: nothing to archive, exit 0', async () => {
   const month = new Date().toISOString().slice(0, 7);
@@ -53,4 +53,4 @@ test('a database with no month before the one given: nothing to archive, exit 0'
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout.trim()).toBe(`no month partitions before ${month}`);
-}, 60_000);
+}, 180_000);

@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import { onPostgres, startHarness, type Harness } from './harness.js';
 import { contractorWithToken, createOffice, mutate } from './fixtures.js';
 import { count, expectRefused, rawSql, recordOk, recordTransfer, smallRegistry } from './transfer-fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let compliance: string;
@@ -26,12 +27,12 @@ async function log(vars: Record<string, unknown>, token = auditor) {
 
 async function seqs(): Promise<number[]> {
   const r: any = await rawSql(h, 'select seq from audit_events order by seq');
-  return (r.rows ?? r).map((x: any) => Number(x.seq));
+  return rowsOf<any>(r).map((x: any) => Number(x.seq));
 }
 
 async function positions(on: Harness = h): Promise<number[]> {
   const r: any = await rawSql(on, 'select position from audit_seals order by position');
-  return (r.rows ?? r).map((x: any) => Number(x.position));
+  return rowsOf<any>(r).map((x: any) => Number(x.position));
 }
 
 beforeAll(async () => {
@@ -192,14 +193,14 @@ describe('log', () => {
       `select min(s.position)::int as position from audit_seals s join audit_events e on e.seq = s.event_seq
        where e.action = 'createOffice' and s.position >= ${half}`,
     );
-    const target = Number((picked.rows ?? picked)[0].position);
+    const target = Number(rowsOf<any>(picked)[0].position);
     // Kept to undo the forgery at the end: later tests share this log.
     const kept: any = await rawSql(
       h,
       `select e.after::text as after, s.leaf_hash, s.hash from audit_seals s join audit_events e on e.seq = s.event_seq
        where s.position = ${target}`,
     );
-    const original = (kept.rows ?? kept)[0];
+    const original = rowsOf<any>(kept)[0];
     await h.asOwner('alter table audit_events disable trigger audit_events_append_only');
     await h.asOwner(
       `update audit_events set after = jsonb_set(after, '{name}', '"Forged office"')
@@ -218,7 +219,7 @@ describe('log', () => {
       e.actor, e.actor_role, e.action, e.entity_type, e.entity_id, e.before, e.after, e.row_hashes, s.prev_hash
       from audit_seals s join audit_events e on e.seq = s.event_seq where s.position = ${target}`,
     );
-    const forged = (row.rows ?? row)[0];
+    const forged = rowsOf<any>(row)[0];
     const entry = logEntry({
       position: target,
       seq: Number(forged.seq),
@@ -331,7 +332,7 @@ describe('sealing order', () => {
           hs,
           `select s.position, e.actor from audit_seals s join audit_events e on e.seq = s.event_seq where s.position > ${before} order by s.position`,
         );
-        const rows = (r.rows ?? r).map((x: any) => x.actor);
+        const rows = rowsOf<any>(r).map((x: any) => x.actor);
         expect(rows).toEqual(['slow@example.com', 'alice@example.com']);
         expect(slowSeq).toBeGreaterThan(0);
         expect((await hs.gql(auditor, VERIFY)).body.data.verifyAuditLog).toMatchObject({ ok: true, pending: 0 });

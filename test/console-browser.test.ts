@@ -249,6 +249,8 @@ describe.skipIf(onPostgres || !existsSync(chromiumPath))(
       await expect
         .poll(() => verdict.innerText(), { timeout: 20_000 })
         .toMatch(/Refused for India \(IN\): .*valid here: SCC module 2/);
+      // The choices offered are the policy's validMechanisms, not read from the reason's words.
+      expect(await verdict.getByRole('button').allInnerTexts()).toEqual(['Use SCC, module 2']);
       await expect.poll(() => page.getByRole('button', { name: 'Create grant' }).isDisabled()).toBe(true);
       expect(await seriousViolations(page)).toEqual([]);
       await shot(page, 'grant-refused');

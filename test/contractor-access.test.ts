@@ -5,6 +5,7 @@ import { auditEvents } from '../src/db/tables.js';
 import { startHarness, type Harness } from './harness.js';
 import { contractorWithToken, issueToken, mutate, ok, registerContractor, setStatus } from './fixtures.js';
 import { rawSql } from './transfer-fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let compliance: string;
@@ -342,7 +343,7 @@ describe('issuing', () => {
   test('a purpose no grant serves is named by its position in the input, and no token is stored', async () => {
     const count = async () => {
       const r: any = await rawSql(h, 'select count(*)::int as n from access_tokens');
-      return Number((r.rows ?? r)[0].n);
+      return Number(rowsOf<any>(r)[0].n);
     };
     const before = await count();
     // Sorted, ORDER_FULFILMENT would come first: the issue must still point at the second entry, where it was given.
@@ -441,7 +442,7 @@ describe('revoking tokens and rotating keys: refusals', () => {
     __typename ... on Error { code } ... on InvalidStateError { currentState } ... on RevokeAccessTokenPayload { accessToken { status } } } }`;
   const events = async () => {
     const r: any = await rawSql(h, 'select count(*)::int as n from audit_events');
-    return Number((r.rows ?? r)[0].n);
+    return Number(rowsOf<any>(r)[0].n);
   };
 
   test('twice is INVALID_STATE (REVOKED), expired is INVALID_STATE (EXPIRED), unknown is NOT_FOUND, another type is a ValidationError', async () => {

@@ -6,6 +6,7 @@ import { onPostgres, startHarness, type Harness } from './harness.js';
 import { createOffice, mutate, registerContractor, setStatus, grant } from './fixtures.js';
 import { recordTransfer, smallRegistry, PAST } from './transfer-fixtures.js';
 import { until } from './until.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let compliance: string;
@@ -23,7 +24,7 @@ async function counts() {
       (select count(*) from policy_changes)::int as c,
       (select json_agg(l order by l.id)::text from derogation_limits l) as limits`,
   );
-  return (r.rows ?? r)[0];
+  return rowsOf<any>(r)[0];
 }
 
 const DAY = 86_400_000;
@@ -189,7 +190,7 @@ describe('occasional derogations', () => {
         from audit_events where action = 'applyPolicyChange' and after->>'kind' = 'setDerogationLimit'
           and after->'details'->>'importerCountry' = 'BR'`,
     );
-    expect((r.rows ?? r)[0]).toMatchObject({ n: 2, versions: 2, open: 1 });
+    expect(rowsOf<any>(r)[0]).toMatchObject({ n: 2, versions: 2, open: 1 });
     const listed = await h.gql(
       await h.staffToken('AUDITOR'),
       '{ transferPolicy { derogationLimits { derogation exporterCountry importerCountry maxTransfers maxRecords } } }',
@@ -389,7 +390,7 @@ describe('occasional derogations', () => {
         where derogation = 'CONTRACT_IN_SUBJECT_INTEREST' and exporter_country = 'DE' and importer_country = 'MA'
         order by valid_from`,
     );
-    const versions = (rows.rows ?? rows).map((r: any) => ({
+    const versions = rowsOf<any>(rows).map((r: any) => ({
       max: Number(r.max_transfers),
       from: new Date(r.valid_from).toISOString(),
       until: r.valid_until && new Date(r.valid_until).toISOString(),
@@ -476,7 +477,7 @@ describe('occasional derogations', () => {
           and l.derogation = 'LEGAL_CLAIMS'
         order by e.seq, l.id`,
     );
-    const named = (r.rows ?? r) as { seq: number; id: number; hash: string; open: boolean }[];
+    const named = rowsOf<{ seq: number; id: number; hash: string; open: boolean }>(r);
     // The first change wrote its version; the second closed it and wrote the next: each row hashed by its event.
     const [first, closed, opened] = named;
     expect(named).toHaveLength(3);
@@ -519,6 +520,6 @@ describe('occasional derogations', () => {
     const r: any = await h.database.db.execute(
       sql`select count(*)::int as n from transfers where mechanism = 'VITAL_INTERESTS' and exporter_country = 'DE' and importer_country = 'IN'`,
     );
-    expect((r.rows ?? r)[0].n).toBe(3);
+    expect(rowsOf<any>(r)[0].n).toBe(3);
   });
 });

@@ -11,6 +11,7 @@ import { attestSeededRows } from '../src/registry/seeded-rows.js';
 import { startHarness, type Harness } from './harness.js';
 import { addLocation, contractorWithToken, issueToken, mutate, ok, setStatus } from './fixtures.js';
 import { rawSql, recordOk, smallRegistry } from './transfer-fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let compliance: string;
@@ -20,10 +21,7 @@ const VERIFY = `{ verifyAuditLog { ok checked firstBroken { seq reason }
   rows { ok checked unattested problemCount problems { table key seq reason } } } }`;
 
 const verify = async () => (await h.gql(auditor, VERIFY)).body.data.verifyAuditLog;
-const rows = async (text: string): Promise<any[]> => {
-  const r: any = await rawSql(h, text);
-  return r.rows ?? r;
-};
+const rows = async (text: string): Promise<any[]> => rowsOf<any>(await rawSql(h, text));
 /** As the table owner, with the append-only guard of `table` lifted for one statement. */
 async function unguarded(table: 'transfers' | 'audit_events', statement: string) {
   await h.asOwner(`alter table ${table} disable trigger ${table}_append_only`);
@@ -329,7 +327,7 @@ describe('tampering with rows is named at its row and event', () => {
     const canonical: any = await h.database.db.execute(
       sql`select ${table.canonical} as r from transfers where id = ${Number(t.id)}`,
     );
-    const r = (canonical.rows ?? canonical)[0].r;
+    const r = rowsOf<any>(canonical)[0].r;
     const hash = rowHash('transfers', typeof r === 'string' ? JSON.parse(r) : r);
     await unguarded(
       'audit_events',

@@ -63,16 +63,42 @@ async function startApp(env: Record<string, string> = {}) {
   return { services, app, token, url: url.toString(), config, dataDir };
 }
 
-/** How many connections to the database at `url` run pg_sleep now (the tests' way to hold a connection). */
-async function sleeping(url: string): Promise<number> {
-  const probe = postgres(url, { max: 1, onnotice: () => {} });
+/**
+ * Takes every connection of the app's pool with a statement that waits on an advisory lock this test holds, and
+ * resolves once both wait (seen in pg_locks): the pool is then full for as long as the test wants, however slow
+ * the machine. `release` lets them finish.
+ */
+async function holdBothConnections(
+  services: { database: { db: { execute(q: unknown): Promise<unknown> } } },
+  url: string,
+) {
+  const KEY = 4242;
+  const locker = postgres(url, { max: 1, onnotice: () => {} });
+  await locker`select pg_advisory_lock(${KEY})`;
+  // drizzle sends a statement when it is awaited: `then` sends these now.
+  const holds = [1, 2].map(() =>
+    services.database.db.execute(sql`select pg_advisory_xact_lock_shared(${KEY})`).then(() => undefined),
+  );
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await locker`select pg_advisory_unlock(${KEY})`;
+    await Promise.all(holds);
+    await locker.end();
+  };
   try {
-    const [row] = await probe<{ n: number }[]>`select count(*)::int as n from pg_stat_activity
-      where datname = current_database() and query like 'select pg_sleep%' and state = 'active'`;
-    return row!.n;
-  } finally {
-    await probe.end();
+    await until(async () => {
+      const [row] = await locker<{ n: number }[]>`select count(*)::int as n from pg_locks
+        where locktype = 'advisory' and objid = ${KEY} and not granted
+          and database = (select oid from pg_database where datname = current_database())`;
+      return row!.n === 2;
+    }, 'both connections to wait on the lock');
+  } catch (e) {
+    await release();
+    throw e;
   }
+  return release;
 }
 
 /** The real server as a child process on the private PostgreSQL; resolves once /ready answers 200. */
@@ -104,12 +130,15 @@ async function spawnServer(url: string, dataDir: string, env: Record<string, str
   );
   const base = `http://127.0.0.1:${port}`;
   let up = false;
-  for (let k = 0; k < 200 && !up && child.exitCode === null; k++) {
+  // Starting tsx takes seconds, and many more on a machine busy with other test files.
+  const startBy = Date.now() + 60_000;
+  while (Date.now() < startBy && !up && child.exitCode === null) {
     try {
       up = (await fetch(`${base}/ready`)).ok;
     } catch {
-      await sleep(100);
+      // not listening yet
     }
+    if (!up) await sleep(100);
   }
   if (!up) throw new Error(`server did not start: ${stderr}`);
   return { child, exited, base, stderr: () => stderr };
@@ -148,9 +177,10 @@ async function gql(
 describe.skipIf(!!skip)('PostgreSQL stopped and restarted under write load', () => {
   test('the server recovers without a restart and loses no acknowledged write', async () => {
     const { services, token, url, dataDir } = await startApp();
-    const server = await spawnServer(url, dataDir, { REQUEST_TIMEOUT_MS: '2000' });
-    // Only the server process may see the outage: this process's connections close before it.
+    // Only the server process may see the outage: this process's connections close before it (and before
+    // anything here can fail: a connection left open would meet the outage in this process).
     await services.close();
+    const server = await spawnServer(url, dataDir, { REQUEST_TIMEOUT_MS: '2000' });
     const acknowledged: number[] = [];
     const failures: Record<string, number> = {};
     let i = 0;
@@ -179,8 +209,7 @@ describe.skipIf(!!skip)('PostgreSQL stopped and restarted under write load', () 
     const writers = Array.from({ length: 4 }, writer);
     let outage: Record<string, unknown> = {};
     try {
-      await sleep(1_500);
-      expect(acknowledged.length).toBeGreaterThan(5);
+      await until(() => acknowledged.length > 5, 'writes to be acknowledged before the fault', 30_000);
       await pg.stop('fast');
       // While it is down: writes fail with a clear error within the deadline, readiness says no, health stays up.
       await sleep(500);
@@ -199,8 +228,7 @@ describe.skipIf(!!skip)('PostgreSQL stopped and restarted under write load', () 
       await pg.start();
       restarted = true;
       // Recovery: writes succeed again through the same process, readiness comes back.
-      for (let k = 0; k < 150 && ackedAfterRestart < 20; k++) await sleep(100);
-      expect(ackedAfterRestart).toBeGreaterThanOrEqual(20);
+      await until(() => ackedAfterRestart >= 20, '20 writes acknowledged after the restart', 30_000);
       // Readiness pings on a pooled connection; one probe can still meet a connection the crash broke (it is
       // replaced then), so readiness must come back within a few probes, not on the very first.
       let readyAgain = false;
@@ -251,11 +279,11 @@ describe.skipIf(!!skip)('connection pool exhausted', () => {
       REQUEST_TIMEOUT_MS: '1500',
       STATEMENT_TIMEOUT_MS: '10000',
     });
+    let release = async () => {};
     try {
       expect((await gql(app, token, '{ offices { nodes { id } } }')).body.errors).toBeUndefined();
-      // Two slow statements take both connections (drizzle runs a query when it is awaited).
-      const holds = [1, 2].map(() => services.database.db.execute(sql`select pg_sleep(3)`).then(() => 'done'));
-      await until(async () => (await sleeping(url)) === 2, 'both connections to run pg_sleep');
+      // Two statements that wait on the test's lock take both connections.
+      release = await holdBothConnections(services, url);
       // Two requests queue for a connection and end at the request deadline.
       const queued = [1, 2].map(async () => {
         const t0 = Date.now();
@@ -287,10 +315,11 @@ describe.skipIf(!!skip)('connection pool exhausted', () => {
       expect(metrics).toMatch(/registry_db_pool_waiting [1-9]/);
       expect(metrics).toMatch(/registry_refusals_total\{reason="database_busy"\} [1-9]/);
       console.log(JSON.stringify({ scenario: 'pool', busyMs, queuedMs: (await Promise.all(queued)).map((q) => q.ms) }));
-      await Promise.all(holds);
+      await release();
       for (let k = 0; k < 50 && services.database.pool.waiting() > 0; k++) await sleep(100);
       expect((await gql(app, token, '{ offices { nodes { id } } }')).body.errors).toBeUndefined();
     } finally {
+      await release();
       await services.close();
     }
   }, 60_000);
@@ -387,8 +416,7 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under write load', 
     };
     let writers = Array.from({ length: 4 }, writer);
     try {
-      await sleep(1_500);
-      expect(acknowledged.length).toBeGreaterThan(5);
+      await until(() => acknowledged.length > 5, 'writes to be acknowledged before the fault', 30_000);
       const crashedAt = Date.now();
       await pg.stop('immediate');
       await sleep(6_000);
@@ -453,9 +481,9 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under write load', 
       for (const o of lateFailures) expect(o.code).toBe('DATABASE_UNAVAILABLE');
       expect(inUse).toBe(0);
       expect(code).toBe(0);
-      // SHUTDOWN_DELAY_MS (1 s), then requests in flight and the pool's close.
-      expect(drainMs).toBeLessThan(2_000);
-      expect(drainMs).toBeLessThan(grace);
+      // SHUTDOWN_DELAY_MS (1 s), then requests in flight and the pool's close: about a second on a quiet
+      // machine; what matters is that nothing waits for the grace period.
+      expect(drainMs).toBeLessThan(grace / 2);
     } finally {
       stop = true;
       await Promise.all(writers);
@@ -489,21 +517,23 @@ describe.skipIf(!!skip)('pool gauges', () => {
           req: { socket: { remoteAddress: '127.0.0.1' } },
         } as never)
       ).text();
+    let release = async () => {};
     try {
-      // Two slow statements take both connections; then one mutation (a transaction) waits for one.
-      const holds = [1, 2].map(() => services.database.db.execute(sql`select pg_sleep(3)`).then(() => 'done'));
-      await until(async () => (await sleeping(url)) === 2, 'both connections to run pg_sleep');
+      // Two statements that wait on the test's lock take both connections; then one mutation (a transaction)
+      // waits for one.
+      release = await holdBothConnections(services, url);
       const write = gql(app, token, CREATE, { input: officeInput(1) });
       await until(() => services.database.pool.waiting() > 0, 'the mutation to wait for a connection');
       const during = await metrics();
       expect(during).toMatch(/^registry_db_pool_in_use 3$/m);
       expect(during).toMatch(/^registry_db_pool_waiting 1$/m);
-      await Promise.all(holds);
+      await release();
       expect((await write).body.data.createOffice.__typename).toBe('CreateOfficePayload');
       const after = await metrics();
       expect(after).toMatch(/^registry_db_pool_in_use 0$/m);
       expect(after).toMatch(/^registry_db_pool_waiting 0$/m);
     } finally {
+      await release();
       await services.close();
     }
   }, 30_000);
@@ -569,8 +599,8 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under keyed and unk
   test('no 500 and nothing of SQL or the source in any answer; every answer within the deadline; every key resolves', async () => {
     const { services, token, url, dataDir } = await startApp();
     const deadlineMs = 2_000;
-    const server = await spawnServer(url, dataDir, { REQUEST_TIMEOUT_MS: String(deadlineMs) });
     await services.close();
+    const server = await spawnServer(url, dataDir, { REQUEST_TIMEOUT_MS: String(deadlineMs) });
     const answers: (Answer & { name: string; key?: string })[] = [];
     let n = 0;
     let stop = false;
@@ -589,13 +619,12 @@ describe.skipIf(!!skip)('PostgreSQL crashed (immediate stop) under keyed and unk
     };
     const writers = [...Array.from({ length: 3 }, writer(true)), ...Array.from({ length: 3 }, writer(false))];
     try {
-      await sleep(1_500);
+      await until(() => answers.some((a) => a.status === 200 && a.key), 'a keyed write to succeed first', 30_000);
       await pg.stop('immediate');
       await sleep(4_000);
       await pg.start();
       restarted = true;
-      for (let k = 0; k < 150 && keyedAfterRestart < 20; k++) await sleep(100);
-      expect(keyedAfterRestart).toBeGreaterThanOrEqual(20);
+      await until(() => keyedAfterRestart >= 20, '20 keyed writes acknowledged after the restart', 30_000);
     } finally {
       stop = true;
       await Promise.all(writers);

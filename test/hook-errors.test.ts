@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../src/app.js';
 import { capturingLogger, onPostgres, startHarness, type Harness } from './harness.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let app: ReturnType<typeof createApp>;
@@ -78,7 +79,7 @@ describe('an unexpected error in a hook', () => {
       const r: any = await h.database.db.execute(
         sql`select count(*)::int as n from offices where name = 'Hooked office'`,
       );
-      expect((r.rows ?? r)[0].n).toBe(0);
+      expect(rowsOf<any>(r)[0].n).toBe(0);
     } finally {
       await h.asOwner('alter table idempotency_keys_gone rename to idempotency_keys');
     }

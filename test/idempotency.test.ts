@@ -6,6 +6,7 @@ import { createApp } from '../src/app.js';
 import { openServices } from '../src/services.js';
 import { onPostgres, startHarness, type Harness } from './harness.js';
 import { contractorWithToken, issueToken } from './fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let compliance: string;
@@ -44,7 +45,7 @@ async function retryWhileWaiting(send: () => Response | Promise<Response>): Prom
 }
 const officeCount = async (name: string) => {
   const r = await h.database.db.execute(sql`select count(*)::int as n from offices where name = ${name}`);
-  return ((Array.isArray(r) ? r : (r as { rows: unknown[] }).rows)[0] as { n: number }).n;
+  return rowsOf<{ n: number }>(r)[0]!.n;
 };
 
 test('a retry with the same key takes effect once and returns the same answer', async () => {
@@ -177,7 +178,7 @@ test('queries ignore the key: nothing stored, so no answer (shared records) is r
   });
   const stored = async () => {
     const r: any = await h.database.db.execute(sql`select count(*)::int as n from idempotency_keys`);
-    return (r.rows ?? r)[0].n as number;
+    return rowsOf<any>(r)[0].n as number;
   };
   const before = await stored();
   const query = JSON.stringify({
@@ -219,7 +220,7 @@ test.skipIf(!onPostgres)(
         const r: any = await s.database.db.execute(
           sql`select count(*)::int as n from offices where name = 'Utrecht deadline'`,
         );
-        return (r.rows ?? r)[0].n as number;
+        return rowsOf<any>(r)[0].n as number;
       };
       for (let i = 0; i < 50 && (await count()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await count()).toBe(1); // the timed-out write committed once the lock was gone
@@ -255,7 +256,7 @@ test('a request refused by the rate limit (429) releases its key: nothing was ru
       const r: any = await s.database.db.execute(
         sql`select count(*)::int as n from idempotency_keys where key = ${key}`,
       );
-      return (r.rows ?? r)[0].n as number;
+      return rowsOf<any>(r)[0].n as number;
     };
     for (const key of refused) expect(await kept(key)).toBe(0);
     expect(await kept('limited-0')).toBe(1); // the one that ran keeps its answer
@@ -350,7 +351,7 @@ test.skipIf(!onPostgres)(
       const r: any = await s.database.db.execute(
         sql`select count(*)::int as n from offices where name = 'Utrecht late claim'`,
       );
-      expect((r.rows ?? r)[0].n).toBe(1);
+      expect(rowsOf<any>(r)[0].n).toBe(1);
     } finally {
       await s.stop();
     }
@@ -384,7 +385,7 @@ test.skipIf(!onPostgres)(
         const r: any = await b.database.db.execute(
           sql`select count(*)::int as n from idempotency_keys where key = 'orphan-1'`,
         );
-        return (r.rows ?? r)[0].n as number;
+        return rowsOf<any>(r)[0].n as number;
       };
       for (let i = 0; i < 40 && (await claimed()) === 0; i++) await new Promise((r) => setTimeout(r, 25));
       expect(await claimed()).toBe(1);
@@ -407,7 +408,7 @@ test.skipIf(!onPostgres)(
       const r: any = await b.database.db.execute(
         sql`select count(*)::int as n from offices where name = 'Utrecht orphan'`,
       );
-      expect((r.rows ?? r)[0].n).toBe(0);
+      expect(rowsOf<any>(r)[0].n).toBe(0);
     } finally {
       await b.close();
       await a.stop();

@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
 import { createOffice, registerContractor } from './fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let token: string;
@@ -61,7 +62,7 @@ async function parentNames(): Promise<[RegExp, string][]> {
     sql.raw(`select c.relname as child, p.relname as parent from pg_inherits i
       join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent order by length(c.relname) desc`),
   );
-  return (r.rows ?? r).map((x: { child: string; parent: string }) => [new RegExp(`\\b${x.child}\\b`, 'g'), x.parent]);
+  return rowsOf<any>(r).map((x: { child: string; parent: string }) => [new RegExp(`\\b${x.child}\\b`, 'g'), x.parent]);
 }
 
 /** The plan of the statement `query` sends to read `table`. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
 import { addLocation, createOffice, grant, issueToken, mutate, ok, registerContractor, setStatus } from './fixtures.js';
 import { recordTransfer } from './transfer-fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let compliance: string;
@@ -21,7 +22,7 @@ async function counts() {
   const r: any = await h.database.db.execute(
     sql`select (select count(*) from audit_events)::int as e, (select count(*) from grants)::int as g, (select count(*) from transfers)::int as t`,
   );
-  return (r.rows ?? r)[0];
+  return rowsOf<any>(r)[0];
 }
 
 const tryGrant = (input: Record<string, unknown>) =>
@@ -219,7 +220,7 @@ describe('onward grants', () => {
           sql`, `,
         )})`,
     );
-    expect((events.rows ?? events)[0].n).toBe(2);
+    expect(rowsOf<any>(events)[0].n).toBe(2);
     // And nothing new reaches the sub-processor under the revoked chain.
     const again = await tryGrant({ contractorId: c.sub.id, parentGrantId: c.parent.id });
     expect(again).toMatchObject({ __typename: 'InvalidStateError' });
@@ -247,8 +248,6 @@ describe('onward grants', () => {
 /** The numeric row id behind a global ID (`base64(Type:id)`), as the audit log's row hashes key it. */
 const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
-const rowsOf = (r: any): any[] => r.rows ?? r;
-
 describe('ending a parent grant in the audit chain', () => {
   const VERIFY = '{ verifyAuditLog { ok rows { ok problemCount problems { table key seq reason } } } }';
 
@@ -264,7 +263,7 @@ describe('ending a parent grant in the audit chain', () => {
     await ok(h, compliance, 'revokeGrant', 'RevokeGrantInput', { id: c.parent.id, reason: 'contract ended' }, 'grant');
 
     // Every event of the revoking transaction, with the rows they vouch for.
-    const events = rowsOf(
+    const events = rowsOf<{ action: string; entity_id: string; row_hashes: unknown }>(
       await h.database.db.execute(sql`select action, entity_id, row_hashes from audit_events
         where xid = (select xid from audit_events where action = 'revokeGrant' and entity_id = ${rowId(c.parent.id)})
         order by seq`),

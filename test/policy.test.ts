@@ -19,6 +19,7 @@ import { sql } from 'drizzle-orm';
 import { startHarness, type Harness } from './harness.js';
 import { addLocation, createOffice, mutate, registerContractor, setStatus } from './fixtures.js';
 import { recordTransfer } from './transfer-fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let tables: PolicyTables;
@@ -35,7 +36,7 @@ async function counts() {
   const r: any = await h.database.db.execute(
     sql`select (select count(*) from audit_events)::int as e, (select count(*) from grants)::int as g, (select count(*) from transfers)::int as t`,
   );
-  return (r.rows ?? r)[0];
+  return rowsOf<any>(r)[0];
 }
 
 const contractor = (role: ContractorRole = 'PROCESSOR', certifications: Certification[] = []): Importer => ({
@@ -803,7 +804,7 @@ describe('leaving the exporter\'s jurisdiction ("third country"), one rule in TS
     const r: any = await h.database.db
       .execute(sql`select p.f, p.t, ${leavesJurisdictionSql(sql`p.f`, sql`p.t`, NOW)} as leaves
       from unnest(${list(from)}::text[], ${list(to)}::text[]) as p(f, t)`);
-    const rows = (r.rows ?? r) as { f: string; t: string; leaves: boolean }[];
+    const rows = rowsOf<{ f: string; t: string; leaves: boolean }>(r);
     expect(rows).toHaveLength(countries.length ** 2);
     for (const row of rows)
       expect(Boolean(row.leaves), `${row.f} → ${row.t}`).toBe(leavesJurisdiction(tables, row.f, row.t));
@@ -1076,6 +1077,84 @@ describe('transferPolicy.checkRoute', () => {
       mechanism: 'ADEQUACY',
     });
     expect(await ask({ from: 'DE', to: 'KR' })).toMatchObject({ allowed: true, mechanism: 'ADEQUACY' });
+  });
+
+  test('validMechanisms: what would make the route allowed, each one judged as the route is', async () => {
+    const VALID = `query($from: String!, $to: String, $importer: ID, $m: TransferMechanism, $s: Int) { transferPolicy {
+      checkRoute(from: $from, to: $to, importer: $importer, mechanism: $m, sccModule: $s) {
+        allowed mechanism sccModule explanation validMechanisms { mechanism sccModule } } } }`;
+    const check = async (vars: Record<string, unknown>) => {
+      const r = await h.gql(await h.staffToken('AUDITOR'), VALID, vars);
+      expect(r.body.errors, JSON.stringify(r.body)).toBeUndefined();
+      return r.body.data.transferPolicy.checkRoute;
+    };
+    const compliance = await h.staffToken('COMPLIANCE');
+    await h.database.db.insert(routeRestrictions).values({
+      exporterCountry: 'DE',
+      importerCountry: 'KP',
+      legalBasis: 'Test sanctions rule §2',
+      reason: 'no data to this country',
+    });
+    const pune = await createOffice(h, compliance, { name: 'Pune valid', country: 'IN', city: 'Pune' });
+    const withForbidden = await registerContractor(h, compliance, { legalName: 'Reaches KP Pvt Ltd', country: 'IN' });
+    await addLocation(h, compliance, withForbidden.id, 'KP');
+    const withAdequate = await registerContractor(h, compliance, { legalName: 'Swiss Backup GmbH', country: 'DE' });
+    await addLocation(h, compliance, withAdequate.id, 'CH');
+    const cases: [Record<string, unknown>, boolean, unknown[]][] = [
+      // An adequate country: adequacy, or the clauses on top of it.
+      [
+        { from: 'DE', to: 'CH' },
+        true,
+        [
+          { mechanism: 'ADEQUACY', sccModule: null },
+          { mechanism: 'SCC', sccModule: 2 },
+        ],
+      ],
+      // A third country needing SCCs: the module the roles require, whatever module was asked about.
+      [{ from: 'DE', to: 'IN' }, false, [{ mechanism: 'SCC', sccModule: 2 }]],
+      [{ from: 'DE', to: 'IN', m: 'SCC', s: 1 }, false, [{ mechanism: 'SCC', sccModule: 2 }]],
+      // A UK exporter: the UK's own safeguards.
+      [
+        { from: 'GB', to: 'IN' },
+        false,
+        [
+          { mechanism: 'IDTA', sccModule: null },
+          { mechanism: 'UK_ADDENDUM', sccModule: 2 },
+        ],
+      ],
+      // Inside one regime no mechanism may be recorded: asked with SCCs, the answer is none.
+      [{ from: 'DE', to: 'FR', m: 'SCC', s: 2 }, false, [{ mechanism: 'NOT_REQUIRED', sccModule: null }]],
+      [
+        { from: 'DE', importer: pune.id },
+        false,
+        [
+          { mechanism: 'BCR', sccModule: null },
+          { mechanism: 'INTRA_GROUP_AGREEMENT', sccModule: null },
+        ],
+      ],
+      // A contractor in Germany storing in Switzerland: what covers the Swiss destination.
+      [
+        { from: 'DE', importer: withAdequate.id },
+        true,
+        [
+          { mechanism: 'ADEQUACY', sccModule: null },
+          { mechanism: 'SCC', sccModule: 2 },
+        ],
+      ],
+      // Forbidden: nothing makes it allowed, also when the forbidden place is one of the contractor's locations.
+      [{ from: 'DE', to: 'KP' }, false, []],
+      [{ from: 'DE', importer: withForbidden.id, m: 'SCC', s: 2 }, false, []],
+    ];
+    for (const [vars, allowed, valid] of cases) {
+      const d = await check(vars);
+      expect({ vars, allowed: d.allowed, valid: d.validMechanisms }).toEqual({ vars, allowed, valid });
+      if (!valid.length) expect(d.explanation).toMatch(/forbidden by Test sanctions rule §2: no data to this country/);
+      // Each one offered is allowed when asked for.
+      for (const o of d.validMechanisms) {
+        const chosen = await check({ ...vars, m: o.mechanism, s: o.sccModule });
+        expect({ vars, o, chosen: chosen.allowed }).toEqual({ vars, o, chosen: true });
+      }
+    }
   });
 
   test('failures: unknown and wrong-type importer IDs, both or neither of to and importer, bad countries and dates', async () => {

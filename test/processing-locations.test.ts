@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOffice, grant, mutate, ok, registerContractor, setStatus } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let compliance: string;
@@ -53,7 +54,7 @@ async function counts(contractorId: string) {
                (select count(*) from grants where contractor_id = ${id})::int as grants,
                (select count(*) from processing_locations where contractor_id = ${id})::int as locations`,
   );
-  return (r.rows ?? r)[0];
+  return rowsOf<any>(r)[0];
 }
 
 describe('a grant is judged to every processing location', () => {

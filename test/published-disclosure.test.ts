@@ -14,6 +14,7 @@ import {
   setStatus,
 } from './fixtures.js';
 import { expectRefused, recordOk } from './transfer-fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let compliance: string;
@@ -109,7 +110,7 @@ describe('the published disclosure', () => {
     const events: any = await h.database.db.execute(
       sql`select count(*)::int as n from audit_events where action = 'publishDisclosure' and entity_id = '1'`,
     );
-    expect((events.rows ?? events)[0].n).toBe(1);
+    expect(rowsOf<any>(events)[0].n).toBe(1);
     // Frozen: the database refuses to change a published version.
     await expectRefused(h, "update disclosure_versions set markdown = ''");
     await expectRefused(h, 'delete from disclosure_versions');
@@ -183,6 +184,6 @@ describe('the published disclosure', () => {
     );
     expect(bad.body.errors[0].message).toMatch(/effectiveOn/);
     const r: any = await h.database.db.execute(sql`select count(*)::int as n from disclosure_versions`);
-    expect((r.rows ?? r)[0].n).toBe(2);
+    expect(rowsOf<any>(r)[0].n).toBe(2);
   });
 });

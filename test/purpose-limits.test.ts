@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
 import { createOffice, mutate, registerContractor, setStatus } from './fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let compliance: string;
@@ -24,7 +25,7 @@ async function counts() {
   const r: any = await h.database.db.execute(
     sql`select (select count(*) from audit_events)::int as e, (select count(*) from grants)::int as g, (select count(*) from grant_categories)::int as c`,
   );
-  return (r.rows ?? r)[0];
+  return rowsOf<any>(r)[0];
 }
 
 const grant = (purpose: string, categories: string[]) =>

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { covers, coversSql } from '../src/registry/categories.js';
 import { startHarness, type Harness } from './harness.js';
 import { createOffice, grant, issueToken, mutate, ok, registerContractor, setStatus } from './fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 let h: Harness;
 let compliance: string;
@@ -184,7 +185,7 @@ const counts = async () => {
   const r: any = await h.database.db.execute(
     sql`select (select count(*) from shared_records)::int as records, (select count(*) from audit_events)::int as events`,
   );
-  return (r.rows ?? r)[0];
+  return rowsOf<any>(r)[0];
 };
 
 /** An ACTIVE contractor with one grant per office for `purpose` over `categories`, and a token for them. */
@@ -571,7 +572,7 @@ describe('gates judged when the page is read', () => {
     const r: any = await h.database.db.execute(
       (await import('drizzle-orm')).sql`select count(*)::int as n from transfers where kind = 'CONTRACTOR_ACCESS'`,
     );
-    return Number((r.rows ?? r)[0].n);
+    return Number(rowsOf<any>(r)[0].n);
   };
 
   test("an obligation taking effect tomorrow blocks from tomorrow on, on the registry's clock; the fetch is logged at that clock's time", async () => {
@@ -666,7 +667,7 @@ describe('gates judged when the page is read', () => {
 test('the SQL and the TS "covers" agree on every pair of seeded categories', async () => {
   const r: any = await h.database.db.execute(sql`select g.key as granted, c.key, c.sensitivity,
     ${coversSql(sql`g.key`, sql`c.key`, sql`c.sensitivity`)} as covered from data_categories g cross join data_categories c`);
-  const rows = (r.rows ?? r) as { granted: string; key: string; sensitivity: string; covered: boolean }[];
+  const rows = rowsOf<{ granted: string; key: string; sensitivity: string; covered: boolean }>(r);
   expect(rows.length).toBeGreaterThan(100);
   const outcomes = new Set<string>();
   for (const row of rows) {

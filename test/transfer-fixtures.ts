@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { onPostgres, type Harness } from './harness.js';
 import { createOffice, grant, mutate, registerContractor, setStatus } from './fixtures.js';
+import { rowsOf } from '../src/db/rows.js';
 
 export const TRANSFER_FIELDS = `id occurredAt kind exporterCountry originCountry importerKind importerCountry categories purpose mechanism sccModule
   recordCount crossBorder thirdCountry policyExplanation derogationJustification importerAuthority
@@ -48,7 +49,7 @@ export async function smallRegistry(h: Harness, compliance: string, tag = '') {
 
 export async function count(h: Harness, table: 'transfers' | 'audit_events' | 'disclosure_requests'): Promise<number> {
   const r: any = await h.database.db.execute(sql.raw(`select count(*)::int as n from ${table}`));
-  return Number((r.rows ?? r)[0].n);
+  return Number(rowsOf<any>(r)[0].n);
 }
 
 export async function rawSql(h: Harness, text: string): Promise<unknown> {

@@ -93,6 +93,13 @@ const Jurisdiction = builder.objectRef<{ code: string; name: string; tables: Pol
   }),
 });
 
+export const MechanismOption = builder.objectRef<MechanismOptionRow>('MechanismOption').implement({
+  fields: (t) => ({
+    mechanism: t.field({ type: MechanismEnum, resolve: (o) => o.mechanism }),
+    sccModule: t.exposeInt('sccModule', { nullable: true }),
+  }),
+});
+
 const RouteDecision = builder.objectRef<RouteCheck>('RouteDecision').implement({
   fields: (t) => ({
     allowed: t.exposeBoolean('allowed'),
@@ -103,6 +110,12 @@ const RouteDecision = builder.objectRef<RouteCheck>('RouteDecision').implement({
     mechanism: t.field({ type: MechanismEnum, nullable: true, resolve: (d) => (d.allowed ? d.mechanism : null) }),
     sccModule: t.int({ nullable: true, resolve: (d) => (d.allowed ? d.sccModule : null) }),
     explanation: t.string({ resolve: (d) => (d.allowed ? d.explanation : d.reason) }),
+    validMechanisms: t.field({
+      type: [MechanismOption],
+      description:
+        'The mechanisms (with their SCC module) that would make this route allowed, allowed or not with the one asked about: NOT_REQUIRED or ADEQUACY where either suffices, and the safeguards valid here, each judged as the route is. Art. 49 derogations are not listed (one occasional transfer each, with its justification). Empty: nothing makes the route allowed; `explanation` says why.',
+      resolve: (d) => d.validMechanisms,
+    }),
     occasionalLimit: t.field({
       type: DerogationLimit,
       nullable: true,
@@ -273,13 +286,6 @@ builder.queryField('policyChanges', (t) =>
     { name: 'PolicyChangeEdge' },
   ),
 );
-
-export const MechanismOption = builder.objectRef<MechanismOptionRow>('MechanismOption').implement({
-  fields: (t) => ({
-    mechanism: t.field({ type: MechanismEnum, resolve: (o) => o.mechanism }),
-    sccModule: t.exposeInt('sccModule', { nullable: true }),
-  }),
-});
 
 const RepaperOptions = builder.objectRef<RepaperOptionsRow>('RepaperOptions').implement({
   description: 'How a grant a policy change suspends can be made valid again, as repaperGrant judges it now.',

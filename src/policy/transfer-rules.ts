@@ -269,14 +269,62 @@ export function foreignAuthority(
   return `${authorityCountry} is outside ${tables.jurisdictionNames.get(regime) ?? regime}, the jurisdiction of the exporting office (${exporterCountry}): GDPR Art. 48 needs an international agreement such as an MLAT`;
 }
 
-function validMechanismsText(route: Route, ukExporter: boolean): string {
-  const options: string[] = [];
-  const module = SCC_MODULE_NAMES[requiredSccModule(route.exporterRole, route.importer)];
+/** A mechanism (and SCC module) a grant or a transfer could rest on. */
+export interface MechanismOption {
+  mechanism: Mechanism;
+  sccModule: number | null;
+}
+
+/**
+ * The Art. 46/47 safeguards that can serve this importer from an exporter of this regime, with the SCC module the
+ * parties' roles require: what a refusal names as "valid here", and the safeguards validMechanisms tries.
+ */
+function safeguardsFor(route: Pick<Route, 'exporterRole' | 'importer'>, ukExporter: boolean): MechanismOption[] {
+  const module = requiredSccModule(route.exporterRole, route.importer);
   if (route.importer.kind === 'CONTRACTOR')
-    options.push(...(ukExporter ? ['IDTA', `UK_ADDENDUM with the EU SCC ${module}`] : [`SCC ${module}`]));
-  if (route.importer.kind === 'OFFICE') options.push('BCR', 'INTRA_GROUP_AGREEMENT');
+    return ukExporter
+      ? [
+          { mechanism: 'IDTA', sccModule: null },
+          { mechanism: 'UK_ADDENDUM', sccModule: module },
+        ]
+      : [{ mechanism: 'SCC', sccModule: module }];
+  if (route.importer.kind === 'OFFICE')
+    return [
+      { mechanism: 'BCR', sccModule: null },
+      { mechanism: 'INTRA_GROUP_AGREEMENT', sccModule: null },
+    ];
+  return [];
+}
+
+function validMechanismsText(route: Route, ukExporter: boolean): string {
+  const options = safeguardsFor(route, ukExporter).map(({ mechanism, sccModule }) => {
+    if (mechanism === 'SCC') return `SCC ${SCC_MODULE_NAMES[sccModule!]}`;
+    if (mechanism === 'UK_ADDENDUM') return `UK_ADDENDUM with the EU SCC ${SCC_MODULE_NAMES[sccModule!]}`;
+    return mechanism;
+  });
   if (route.context === 'TRANSFER') options.push('an Art. 49 derogation with a written justification');
   return options.length ? `valid here: ${options.join(', ')}` : 'no mechanism is available for this importer';
+}
+
+/**
+ * The mechanisms that would make this route allowed to every destination, each judged by decideDestinations as
+ * the route itself is: none (NOT_REQUIRED) or ADEQUACY where either suffices, and the safeguards a refusal names as
+ * valid here. Art. 49 derogations are not listed: they serve one occasional transfer only, each with its written
+ * justification. Empty: nothing makes the route allowed (a forbidden route, a safeguard-less importer, or one
+ * destination no safeguard of the others reaches).
+ */
+export function validMechanisms(
+  tables: PolicyTables,
+  route: Omit<Route, 'importerCountry'>,
+  destinations: readonly string[],
+): MechanismOption[] {
+  const ukExporter = tables.membership.get(route.originCountry ?? route.exporterCountry) === UK_JURISDICTION;
+  const candidates: MechanismOption[] = [
+    { mechanism: 'NOT_REQUIRED', sccModule: null },
+    { mechanism: 'ADEQUACY', sccModule: null },
+    ...safeguardsFor(route, ukExporter),
+  ];
+  return candidates.filter((c) => decideDestinations(tables, route, destinations, c).allowed);
 }
 
 /** A decision over several destinations: when refused, `importerCountry` is the destination that fails. */

@@ -1,6 +1,6 @@
 // Grants: the only thing that makes data reachable by a contractor; each route is judged by the transfer policy.
 // When a grant counts ("in effect at time t") is defined once, in grant-status.ts.
-import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
@@ -12,7 +12,6 @@ import {
   type Certification,
   type ContractorRole,
   type GrantStatusAt,
-  type Mechanism,
   type Purpose,
 } from '../db/enums.js';
 import {
@@ -25,7 +24,7 @@ import {
   processingLocations,
 } from '../db/tables.js';
 import { InvalidStateError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
-import type { MechanismChoice, Route } from '../policy/transfer-rules.js';
+import type { MechanismChoice, MechanismOption, Route } from '../policy/transfer-rules.js';
 import { judgeDestinations, judgePurposeCategories, type DestinationsCase } from '../policy/load.js';
 import type { AuditEntry } from '../audit/write.js';
 import { revokeTokens } from './access-tokens.js';
@@ -100,6 +99,55 @@ export function grantRoute(
 export const parentGrants = alias(grants, 'parent_grants');
 export const parentContractors = alias(contractors, 'parent_contractors');
 
+/** A recorded grant with everything its route is judged on (`grantRoute`, `grantDestinations`). */
+export interface GrantOnRoute {
+  grant: typeof grants.$inferSelect;
+  officeCountry: string;
+  contractor: { country: string; role: ContractorRole; certifications: Certification[] };
+  /** An onward grant's parent grant; null for a grant from the office. */
+  parent: typeof grants.$inferSelect | null;
+  /** The contractor an onward grant's data comes through (its parent's); null for a grant from the office. */
+  through: { id: number; country: string; role: ContractorRole } | null;
+  /** The countries of the contractor's processing locations, in the order they were added. */
+  locations: string[];
+}
+
+/**
+ * The grants `where` selects (it may name `grants`, `offices`, `contractors`, `parentGrants` and
+ * `parentContractors`), ordered by id, each with what its route is judged on: its office's country, its contractor,
+ * an onward grant's parent and the contractor passing the data on, the contractor's processing locations. Every
+ * path that judges recorded grants reads them here: the live-grant checks, re-papering options, a policy change's
+ * impact. Two statements, whatever the number of grants.
+ */
+export async function grantsOnRoutes(db: Queryable, where: SQL | undefined): Promise<GrantOnRoute[]> {
+  const rows = await db
+    .select({
+      grant: grants,
+      officeCountry: offices.country,
+      contractor: { country: contractors.country, role: contractors.role, certifications: contractors.certifications },
+      parent: parentGrants,
+      through: { id: parentContractors.id, country: parentContractors.country, role: parentContractors.role },
+    })
+    .from(grants)
+    .innerJoin(offices, eq(offices.id, grants.officeId))
+    .innerJoin(contractors, eq(contractors.id, grants.contractorId))
+    .leftJoin(parentGrants, eq(parentGrants.id, grants.parentGrantId))
+    .leftJoin(parentContractors, eq(parentContractors.id, parentGrants.contractorId))
+    .where(where)
+    .orderBy(asc(grants.id));
+  const locations = await locationCountries(
+    db,
+    rows.map((r) => r.grant.contractorId),
+  );
+  return rows.map((r) => ({ ...r, locations: locations.get(r.grant.contractorId)! }));
+}
+
+/** The destinations a grant is judged for: its contractor's country, then each processing location's. */
+export const grantDestinations = (g: { contractor: { country: string }; locations: readonly string[] }): string[] => [
+  g.contractor.country,
+  ...g.locations,
+];
+
 /**
  * A change to a contractor (country, role, certifications, a new processing location) or to an office (country)
  * moves the routes of its live grants — and, for a contractor, of the onward grants it passes data on under. Each
@@ -118,48 +166,25 @@ export async function checkLiveGrants(
     newLocation?: string;
   },
 ): Promise<void> {
-  const live = await tx
-    .select({
-      id: grants.id,
-      contractorId: grants.contractorId,
-      purpose: grants.purpose,
-      mechanism: grants.mechanism,
-      sccModule: grants.sccModule,
-      validFrom: grants.validFrom,
-      officeCountry: offices.country,
-      country: contractors.country,
-      role: contractors.role,
-      certifications: contractors.certifications,
-      parent: { id: parentContractors.id, country: parentContractors.country, role: parentContractors.role },
-    })
-    .from(grants)
-    .innerJoin(offices, eq(offices.id, grants.officeId))
-    .innerJoin(contractors, eq(contractors.id, grants.contractorId))
-    .leftJoin(parentGrants, eq(parentGrants.id, grants.parentGrantId))
-    .leftJoin(parentContractors, eq(parentContractors.id, parentGrants.contractorId))
-    .where(
-      and(
-        'contractorId' in of
-          ? or(eq(grants.contractorId, of.contractorId), eq(parentGrants.contractorId, of.contractorId))
-          : eq(grants.officeId, of.officeId),
-        grantLive(at),
-      ),
-    );
-  const locations = await locationCountries(
+  const live = await grantsOnRoutes(
     tx,
-    live.map((g) => g.contractorId),
+    and(
+      'contractorId' in of
+        ? or(eq(grants.contractorId, of.contractorId), eq(parentGrants.contractorId, of.contractorId))
+        : eq(grants.officeId, of.officeId),
+      grantLive(at),
+    ),
   );
   const changing = (contractorId: number | undefined) => 'contractorId' in of && contractorId === of.contractorId;
-  const cases = live.map((g) => {
-    const importer = (changing(g.contractorId) && after.contractor) || g;
-    const officeCountry = after.officeCountry ?? g.officeCountry;
+  const cases = live.map(({ grant: g, ...s }) => {
+    const importer = (changing(g.contractorId) && after.contractor) || s.contractor;
+    const officeCountry = after.officeCountry ?? s.officeCountry;
     // An onward grant's route starts at the processor that passes the data on, under the office's regime.
-    const exporter = g.parent && ((changing(g.parent.id) && after.contractor) || g.parent);
+    const exporter = s.through && ((changing(s.through.id) && after.contractor) || s.through);
     return {
       route: grantRoute(officeCountry, exporter, importer, g.validFrom > at ? g.validFrom : at),
       destinations: [
-        importer.country,
-        ...locations.get(g.contractorId)!,
+        ...grantDestinations({ contractor: importer, locations: s.locations }),
         ...(after.newLocation && changing(g.contractorId) ? [after.newLocation] : []),
       ],
       choice: { mechanism: g.mechanism, sccModule: g.sccModule },
@@ -168,11 +193,11 @@ export async function checkLiveGrants(
   const decisions = await judgeDestinations(tx, cases);
   decisions.forEach((decision, i) => {
     if (decision.allowed) return;
-    const g = live[i]!;
+    const { grant: g, through } = live[i]!;
     throw new PolicyViolationError(
       cases[i]!.route.exporterCountry,
       decision.importerCountry,
-      `active ${g.parent ? 'onward ' : ''}grant ${publicId('Grant', g.id)} (${g.purpose}, ${g.mechanism}${g.sccModule ? ` module ${g.sccModule}` : ''}) would no longer be valid: ${decision.reason}; revoke it first`,
+      `active ${through ? 'onward ' : ''}grant ${publicId('Grant', g.id)} (${g.purpose}, ${g.mechanism}${g.sccModule ? ` module ${g.sccModule}` : ''}) would no longer be valid: ${decision.reason}; revoke it first`,
     );
   });
 }
@@ -471,11 +496,7 @@ const repaperGrantSchema = z
   })
   .strict();
 
-/** A mechanism (and SCC module) a standing grant could rest on. */
-export interface MechanismOption {
-  mechanism: Mechanism;
-  sccModule: number | null;
-}
+export type { MechanismOption };
 
 /** The mechanisms tried when asking which would make a grant's route valid (derogations never serve a standing grant). */
 export const STANDING_MECHANISMS: MechanismChoice[] = [
@@ -503,7 +524,7 @@ function repaperCase(s: RepaperSubject, now: Date, choice: MechanismChoice): Des
   const at = [now, s.grant.suspendedByPolicyFrom ?? now, s.grant.validFrom].reduce((a, b) => (a > b ? a : b));
   return {
     route: grantRoute(s.officeCountry, s.through, s.contractor, at),
-    destinations: [s.contractor.country, ...s.locations],
+    destinations: grantDestinations(s),
     choice,
   };
 }
@@ -528,27 +549,8 @@ export async function repaperOptions(
 ): Promise<Map<number, RepaperOptions>> {
   const result = new Map<number, RepaperOptions>();
   if (!grantIds.length) return result;
-  const rows = await db
-    .select({
-      grant: grants,
-      officeCountry: offices.country,
-      contractor: { country: contractors.country, role: contractors.role, certifications: contractors.certifications },
-      parent: parentGrants,
-      through: { country: parentContractors.country, role: parentContractors.role },
-    })
-    .from(grants)
-    .innerJoin(offices, eq(offices.id, grants.officeId))
-    .innerJoin(contractors, eq(contractors.id, grants.contractorId))
-    .leftJoin(parentGrants, eq(parentGrants.id, grants.parentGrantId))
-    .leftJoin(parentContractors, eq(parentContractors.id, parentGrants.contractorId))
-    .where(and(inArray(grants.id, [...new Set(grantIds)]), awaitingRepaper(now)))
-    .orderBy(asc(grants.id));
-  if (!rows.length) return result;
-  const locations = await locationCountries(
-    db,
-    rows.map((r) => r.grant.contractorId),
-  );
-  const subjects = rows.map((r) => ({ ...r, locations: locations.get(r.grant.contractorId)! }));
+  const subjects = await grantsOnRoutes(db, and(inArray(grants.id, [...new Set(grantIds)]), awaitingRepaper(now)));
+  if (!subjects.length) return result;
   const decisions = await judgeDestinations(
     db,
     subjects.flatMap((s) => STANDING_MECHANISMS.map((choice) => repaperCase(s, now, choice))),

@@ -5,7 +5,7 @@
 // for the preview (in a transaction that is rolled back: nothing is written) and for the apply (committed). From the
 // effective instant the grants it breaks read SUSPENDED_BY_POLICY (grant-status.ts); their tokens are revoked then:
 // at once for a change effective now, or by the scheduler (policy-scheduler.ts) when that instant comes.
-import { and, asc, eq, getColumns, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Queryable, Tx } from '../db/client.js';
@@ -42,11 +42,12 @@ import { derogationUse, type DerogationKey } from './derogation-limits.js';
 import { publicId } from './ids.js';
 import { grantNotEnded } from './grant-status.js';
 import {
+  grantDestinations,
   grantRoute,
-  locationCountries,
+  grantsOnRoutes,
   parentContractors,
-  parentGrants,
   STANDING_MECHANISMS,
+  type GrantOnRoute,
   type MechanismOption,
 } from './grants.js';
 
@@ -669,22 +670,10 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
       ),
     );
   if (reach.purpose) touches.push(eq(grants.purpose, reach.purpose));
-  const candidates = await tx
-    .select({
-      ...getColumns(grants),
-      officeCountry: offices.country,
-      country: contractors.country,
-      role: contractors.role,
-      certifications: contractors.certifications,
-      through: { country: parentContractors.country, role: parentContractors.role },
-    })
-    .from(grants)
-    .innerJoin(offices, eq(offices.id, grants.officeId))
-    .innerJoin(contractors, eq(contractors.id, grants.contractorId))
-    .leftJoin(parentGrants, eq(parentGrants.id, grants.parentGrantId))
-    .leftJoin(parentContractors, eq(parentContractors.id, parentGrants.contractorId))
-    .where(and(grantNotEnded(effectiveAt), isNull(grants.suspendedByPolicyFrom), or(...touches)))
-    .orderBy(asc(grants.id));
+  const candidates = await grantsOnRoutes(
+    tx,
+    and(grantNotEnded(effectiveAt), isNull(grants.suspendedByPolicyFrom), or(...touches)),
+  );
   if (!candidates.length) return none;
   const broken: AffectedGrant[] = [];
   if (reach.purpose) {
@@ -696,10 +685,10 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
       .where(
         inArray(
           grantCategories.grantId,
-          candidates.map((g) => g.id),
+          candidates.map((c) => c.grant.id),
         ),
       );
-    for (const g of candidates) {
+    for (const { grant: g } of candidates) {
       const refusal = decidePurposeCategories(
         limit ?? { purpose: reach.purpose, categoryKeys: [], reason: null },
         categories.filter((c) => c.grantId === g.id),
@@ -710,34 +699,30 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
           contractorId: g.contractorId,
           officeId: g.officeId,
           purpose: g.purpose,
-          grant: grantRow(g),
+          grant: g,
           reason: refusal,
           validMechanisms: [],
         });
     }
   } else {
-    const places = await locationCountries(
-      tx,
-      candidates.map((g) => g.contractorId),
-    );
-    const at = (g: (typeof candidates)[number]) => (g.validFrom > effectiveAt ? g.validFrom : effectiveAt);
-    const destinationsOf = (g: (typeof candidates)[number]) => [g.country, ...places.get(g.contractorId)!];
-    const routeOf = (g: (typeof candidates)[number]) => grantRoute(g.officeCountry, g.through, g, at(g));
+    const at = (c: GrantOnRoute) => (c.grant.validFrom > effectiveAt ? c.grant.validFrom : effectiveAt);
+    const routeOf = (c: GrantOnRoute) => grantRoute(c.officeCountry, c.through, c.contractor, at(c));
     const policy = await loadPolicy(
       tx,
       candidates.map(at),
-      candidates.flatMap((g) =>
-        destinationsOf(g).flatMap((importer) => [
-          { exporter: g.officeCountry, importer },
-          ...(g.through ? [{ exporter: g.through.country, importer }] : []),
+      candidates.flatMap((c) =>
+        grantDestinations(c).flatMap((importer) => [
+          { exporter: c.officeCountry, importer },
+          ...(c.through ? [{ exporter: c.through.country, importer }] : []),
         ]),
       ),
     );
     // Grants on the same route with the same mechanism get the same answer: each distinct one is judged once.
     const judged = new Map<string, { reason: string; validMechanisms: MechanismOption[] } | null>();
-    for (const g of candidates) {
-      const route = routeOf(g);
-      const destinations = destinationsOf(g);
+    for (const c of candidates) {
+      const g = c.grant;
+      const route = routeOf(c);
+      const destinations = grantDestinations(c);
       const key = JSON.stringify([route, destinations, g.mechanism, g.sccModule]);
       let verdict = judged.get(key);
       if (verdict === undefined) {
@@ -762,7 +747,7 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
           contractorId: g.contractorId,
           officeId: g.officeId,
           purpose: g.purpose,
-          grant: grantRow(g),
+          grant: g,
           ...verdict,
         });
     }
@@ -804,19 +789,6 @@ async function impactOf(tx: Tx, reach: Reach | null, effectiveAt: Date, now: Dat
     transfers: { count: Number(t.count), records: Number(t.records), categories: t.categories },
     occasionalUse: [],
   };
-}
-
-/** The grant's own columns of a candidate row (which also carries its office's and contractor's). */
-function grantRow<G extends typeof grants.$inferSelect>(g: G): typeof grants.$inferSelect {
-  const {
-    officeCountry: _o,
-    country: _c,
-    role: _r,
-    certifications: _x,
-    through: _t,
-    ...row
-  } = g as G & Record<string, unknown>;
-  return row as typeof grants.$inferSelect;
 }
 
 /**

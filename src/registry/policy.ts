@@ -10,8 +10,10 @@ import {
   ROUTE_CONTEXTS,
   decideDestinations,
   derogationLimitFor,
+  validMechanisms,
   type DerogationLimit,
   type DestinationsDecision,
+  type MechanismOption,
   type PolicyTables,
   type Route,
 } from '../policy/transfer-rules.js';
@@ -29,8 +31,14 @@ export const purposeLimits = (db: Queryable, at: Date) => loadPurposeLimits(db, 
 /** The derogation limits in force at `at` (changed through applyPolicyChange). */
 export const derogationLimits = (db: Queryable, at: Date) => loadDerogationLimits(db, at);
 
-/** A route check's answer: allowed under a derogation, with the limit in force then that it counts against. */
-export type RouteCheck = DestinationsDecision & { occasionalLimit?: DerogationLimit | null };
+/**
+ * A route check's answer: the decision; the mechanisms that would make the route allowed (validMechanisms);
+ * allowed under a derogation, the limit in force then that it counts against.
+ */
+export type RouteCheck = DestinationsDecision & {
+  validMechanisms: MechanismOption[];
+  occasionalLimit?: DerogationLimit | null;
+};
 
 /** The history of policy changes, newest first: the relational-query `where` of a page. */
 export const policyChangeFilters = (f: { pendingOnly?: boolean | null }) =>
@@ -104,11 +112,14 @@ export async function checkRoute(db: Queryable, args: unknown, now: Date): Promi
     base.at,
     destinations.map((importer) => ({ exporter: a.from, importer })),
   );
-  const decision = decideDestinations(tables, route, destinations, {
-    mechanism: a.mechanism,
-    sccModule: a.sccModule,
-    derogationJustification: a.derogationJustification,
-  });
+  const decision = {
+    ...decideDestinations(tables, route, destinations, {
+      mechanism: a.mechanism,
+      sccModule: a.sccModule,
+      derogationJustification: a.derogationJustification,
+    }),
+    validMechanisms: validMechanisms(tables, route, destinations),
+  };
   if (!decision.allowed || decision.basis !== 'DEROGATION') return decision;
   // Occasional only: the limit in force then, on the hop a recorded transfer would count on (assertOccasional).
   const limits = await loadDerogationLimits(db, base.at);
