@@ -64,8 +64,8 @@ const Transfer = builder.drizzleNode('transfers', {
   }),
 });
 
-/** The domain filter of the list from its arguments: the contractor's global ID decoded (also the SQL planner's). */
-export const transferWhere = (args: { contractorId?: unknown }) =>
+/** The domain filter of the list from its arguments: the contractor's global ID decoded. */
+const transferWhere = (args: { contractorId?: unknown }) =>
   transferFilters({
     ...args,
     contractorId: decodeOptionalId(

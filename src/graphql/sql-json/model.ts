@@ -7,13 +7,11 @@ import { getColumns, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { GraphQLField } from 'graphql';
 import { relations } from '../../db/relations.js';
-import { contractors, dataCategories, grants, offices, processingLocations, transfers } from '../../db/tables.js';
+import { contractors, dataCategories, grants, offices, processingLocations } from '../../db/tables.js';
 import { contractorFilters } from '../../registry/contractors.js';
 import { grantStatusAtSql, type GrantColumns } from '../../registry/grant-status.js';
-import { TRANSFER_ORDER, withTimeBound } from '../../registry/transfers.js';
 import { CONTRACTORS_ORDER, PROCESSING_LOCATIONS_ORDER } from '../contractors.js';
 import { CONTRACTOR_GRANTS_ORDER, GRANT_CATEGORIES_ORDER } from '../grants.js';
-import { transferWhere } from '../transfers.js';
 
 export type Order = Readonly<Record<string, 'asc' | 'desc'>>;
 type RelationName = string;
@@ -58,7 +56,6 @@ export const OBJECTS: Record<string, ObjectModel> = {
   },
   Office: { table: offices, relations: 'offices', globalId: offices.id },
   DataCategory: { table: dataCategories, relations: 'dataCategories', globalId: dataCategories.key },
-  Transfer: { table: transfers, relations: 'transfers', globalId: transfers.id },
 };
 
 /** Root list fields: their type, order, the arguments planned beside first/after, and the domain's `where`. */
@@ -67,8 +64,6 @@ export interface RootModel {
   order: Order;
   filterArgs: readonly string[];
   where(args: Record<string, unknown>): object;
-  /** What the resolver does to its query's `where` after the connection added its keyset continuation. */
-  bound?(query: { where?: unknown }): { where?: unknown };
 }
 
 export const ROOTS: Record<string, RootModel> = {
@@ -77,24 +72,6 @@ export const ROOTS: Record<string, RootModel> = {
     order: CONTRACTORS_ORDER,
     filterArgs: ['name', 'country', 'status', 'service'],
     where: (args) => contractorFilters(args),
-  },
-  transfers: {
-    type: 'Transfer',
-    order: TRANSFER_ORDER,
-    filterArgs: [
-      'from',
-      'to',
-      'contractorId',
-      'importerCountry',
-      'category',
-      'purpose',
-      'kind',
-      'mechanism',
-      'crossBorderOnly',
-      'thirdCountryOnly',
-    ],
-    where: transferWhere,
-    bound: withTimeBound,
   },
 };
 

@@ -315,10 +315,9 @@ function pageOf(c: ConnectionSpec, variables: Record<string, unknown>): Page | u
   }
   let sqlWhere: SQL | undefined;
   try {
-    // The resolver's query: the domain's filter and the plugin's continuation, then what the domain adds to it.
+    // The resolver's query: the domain's filter and the plugin's keyset continuation.
     const filter = c.root?.where(args);
-    let where = filter && keyset ? { AND: [filter, keyset] } : (filter ?? keyset);
-    if (c.root?.bound) where = c.root.bound({ where }).where as object | undefined;
+    const where = filter && keyset ? { AND: [filter, keyset] } : (filter ?? keyset);
     const chunks = where && relationsFilterToSQL(c.table as never, where as never).sql;
     sqlWhere = chunks && new SQL(chunks);
   } catch {
