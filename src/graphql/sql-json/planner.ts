@@ -38,6 +38,19 @@ import { columnOf, OBJECTS, ROOTS, type ObjectModel, type Order, type RootModel 
 /** The plan cannot answer this document: normal execution does. */
 class NotPlannable extends Error {}
 
+/**
+ * Plans are run for staff principals only, so a field may be planned when its own `authScopes` let every staff
+ * role read it (none, or `{ staff: true }`). A field limited further (to one role, to a scope) is left to normal
+ * execution, whose check then answers as it always does.
+ */
+function assertStaffMayRead(field: GraphQLField<unknown, unknown>): void {
+  const scopes = (field.extensions?.pothosOptions as { authScopes?: unknown } | undefined)?.authScopes;
+  if (scopes === undefined) return;
+  const keys = typeof scopes === 'object' && scopes !== null ? Object.entries(scopes) : undefined;
+  if (keys?.length === 1 && keys[0]![0] === 'staff' && keys[0]![1] === true) return;
+  throw new NotPlannable(`${field.name}: authScopes`);
+}
+
 /** What one request binds: its now, and each connection's page (by the connection's index in the plan). */
 interface Bound {
   at: Date;
@@ -347,6 +360,7 @@ class Planner {
       const root = ROOTS[name];
       const field = query.getFields()[name];
       if (!root || !field) throw new NotPlannable(name);
+      assertStaffMayRead(field);
       const model = OBJECTS[root.type]!;
       const a = this.alias();
       const table = alias(model.table, a);
@@ -399,6 +413,7 @@ class Planner {
       }
       const field = type.getFields()[name];
       if (!field) throw new NotPlannable(name);
+      assertStaffMayRead(field);
       const connection = model.connections?.[name];
       if (connection) {
         this.checkArguments(fieldNodes, new Set(['first', 'after']));
