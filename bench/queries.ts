@@ -65,13 +65,26 @@ export interface TransferWindow {
   to: Date;
 }
 
-/** Hand-written keyset page: row comparison after the cursor. */
-export const transfersPageSql = (sql: postgres.Sql, w: TransferWindow, after?: { at: Date; id: number }) => sql`
-  select id, occurred_at, kind, exporter_country, importer_country, categories, purpose, mechanism, scc_module, record_count, cross_border, third_country
-  from transfers
-  where importer_country = ${w.country} and occurred_at >= ${w.from} and occurred_at < ${w.to}
-    ${after ? sql`and (occurred_at, id) < (${after.at}, ${after.id})` : sql``}
-  order by occurred_at desc, id desc limit 51`;
+/**
+ * Hand-written keyset page (row comparison after the cursor), read as the service reads it: the newest month of the
+ * window first (`occurred_at >= ` its first instant, so PostgreSQL plans that month's partition alone; the cursor's
+ * `occurred_at <=` prunes the months after it), the rest of the window only if that month falls short
+ * (`readNewestFirst`, src/registry/transfers.ts).
+ */
+export async function transfersPageSql(sql: postgres.Sql, w: TransferWindow, after?: { at: Date; id: number }) {
+  const newest = after ? after.at : new Date(w.to.getTime() - 1);
+  const month = new Date(Date.UTC(newest.getUTCFullYear(), newest.getUTCMonth(), 1));
+  const page = (bound: postgres.PendingQuery<postgres.Row[]>, limit: number) => sql`
+    select id, occurred_at, kind, exporter_country, importer_country, categories, purpose, mechanism, scc_module, record_count, cross_border, third_country
+    from transfers
+    where importer_country = ${w.country} and occurred_at >= ${w.from} and occurred_at < ${w.to}
+      ${after ? sql`and (occurred_at, id) < (${after.at}, ${after.id}) and occurred_at <= ${after.at}` : sql``}
+      ${bound}
+    order by occurred_at desc, id desc limit ${limit}`;
+  if (month <= w.from) return page(sql``, 51);
+  const rows = await page(sql`and occurred_at >= ${month}`, 51);
+  return rows.length === 51 ? rows : [...rows, ...(await page(sql`and occurred_at < ${month}`, 51 - rows.length))];
+}
 
 export const SHARED_RECORDS = `query SharedRecords($purpose: Purpose!) {
   sharedRecords(purpose: $purpose, first: 100) {

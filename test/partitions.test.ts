@@ -116,6 +116,36 @@ async function allPages(first: number, vars: Record<string, unknown>) {
   }
 }
 
+/** The plan of `text` with its parameters, as PostgreSQL (or PGlite) would run it. */
+async function explain(text: string, params: unknown[]): Promise<string> {
+  if (h.database.kind === 'postgres') {
+    const plan = await h.database.sql!.unsafe(`explain ${text}`, params as never[]);
+    return plan.map((r) => r['QUERY PLAN']).join('\n');
+  }
+  const client = (h.database.db as unknown as { $client: { query(q: string, p: unknown[]): Promise<{ rows: any[] }> } })
+    .$client;
+  return (await client.query(`explain ${text}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+/** For each statement a page of `first` transfers sends, the partitions of `transfers` its plan reads. */
+async function plannedPartitions(first: number, vars: Record<string, unknown>): Promise<string[][]> {
+  const sent: { text: string; params: unknown[] }[] = [];
+  const listen = (text: string, params: unknown[]) => void sent.push({ text, params });
+  h.database.onQuery.add(listen);
+  try {
+    const r = await h.gql(auditor, TRANSFERS, { ...vars, first });
+    expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
+  } finally {
+    h.database.onQuery.delete(listen);
+  }
+  const plans: string[][] = [];
+  for (const s of sent.filter((x) => x.text.includes('from "transfers"'))) {
+    const plan = await explain(s.text, s.params);
+    plans.push([...new Set(plan.match(/\btransfers_(\d{4}_\d{2}|default)\b/g))].sort());
+  }
+  return plans;
+}
+
 /** The number behind a transfer's global ID, base64("Transfer:<id>"). */
 const num = (t: { id: string }) => Number(Buffer.from(t.id, 'base64').toString('utf8').split(':')[1]);
 
@@ -199,6 +229,24 @@ describe('month partitions', () => {
     ]);
     expect(whole).toHaveLength(expected.length);
     for (const size of [1, 2, 4]) expect(await allPages(size, vars)).toEqual(whole);
+  });
+
+  test('a page plans only the newest month when that month fills it', async () => {
+    const vars = { from: '2024-02-01T00:00:00Z', to: '2024-05-01T00:00:00Z' };
+    // One row (two asked, to know whether a next page exists): April holds both, planned over its partition alone.
+    expect(await plannedPartitions(1, vars)).toEqual([['transfers_2024_04']]);
+    // Six rows: April falls short, so the rest of the range is asked in a second statement, planned over its months.
+    expect(await plannedPartitions(6, vars)).toEqual([
+      ['transfers_2024_04'],
+      ['transfers_2024_02', 'transfers_2024_03'],
+    ]);
+    // A range ending in the future (the clock is in April 2024) starts from the clock's month, not from the empty
+    // months before its end: still one statement, April's rows read, February and March not planned.
+    const [plan, ...more] = await plannedPartitions(1, { ...vars, to: '2024-12-01T00:00:00Z' });
+    expect(more).toEqual([]);
+    expect(plan).toContain('transfers_2024_04');
+    expect(plan).not.toContain('transfers_2024_03');
+    expect(plan).not.toContain('transfers_2024_02');
   });
 
   test('the audit log verifies across partitions', async () => {

@@ -53,6 +53,11 @@ export function monthOf(at: Date): string {
   return at.toISOString().slice(0, 7);
 }
 
+/** The first instant of the month `months` after (or before, if negative) the month of `at`, in UTC: a partition bound. */
+export function monthStart(at: Date, months = 0): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + months, 1));
+}
+
 export interface MonthPartition {
   table: PartitionedTable;
   /** `YYYY-MM`. */

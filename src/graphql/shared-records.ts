@@ -14,7 +14,7 @@ import {
   type ImportResult,
   type SharedRecordRow,
 } from '../registry/shared-records.js';
-import { TRANSFER_ORDER } from '../registry/transfers.js';
+import { readNewestFirst, TRANSFER_ORDER } from '../registry/transfers.js';
 import { ProcessorNotActiveError } from '../registry/grant-status.js';
 import { DEFAULT_PAGE_SIZE } from '../registry/paging.js';
 import { builder } from './builder.js';
@@ -124,8 +124,11 @@ builder.queryField('accessHistory', (t) =>
       authScopes: { $all: { contractor: true, scope: OWN_READ_SCOPES.accessHistory } },
       args: { purpose: t.arg({ type: PurposeEnum, required: false }) },
       resolve: (query, _root, args, ctx) =>
-        ctx.db.query.transfers.findMany(
+        readNewestFirst(
           query({ where: accessHistoryFilter(ctx.principal, args.purpose), orderBy: TRANSFER_ORDER }),
+          {},
+          ctx.clock.now(),
+          (q) => ctx.db.query.transfers.findMany(q),
         ),
     },
     { name: 'AccessHistoryConnection' },

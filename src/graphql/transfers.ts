@@ -5,7 +5,7 @@ import {
   recordTransfer,
   transferFilters,
   transferSummary,
-  withTimeBound,
+  readNewestFirst,
   TRANSFER_ORDER,
   type TransferSummaryRow,
 } from '../registry/transfers.js';
@@ -109,8 +109,11 @@ builder.queryFields((t) => ({
         'The transfer history, newest first. Also as CSV: GET /export/transfers.csv with the same arguments.',
       args: filterArgs(t),
       resolve: (query, _root, args, ctx) =>
-        ctx.db.query.transfers.findMany(
-          withTimeBound(query({ where: transferWhere(args) as never, orderBy: TRANSFER_ORDER })),
+        readNewestFirst(
+          query({ where: transferWhere(args) as never, orderBy: TRANSFER_ORDER }),
+          args,
+          ctx.clock.now(),
+          (q) => ctx.db.query.transfers.findMany(q),
         ),
     },
     { name: 'TransferConnection' },

@@ -132,7 +132,7 @@ async function readFirst<T>(batches: AsyncGenerator<T>): Promise<AsyncGenerator<
 }
 
 /** The transfers export's lines (header first) for `params` (the list's filters), validated and the first batch read. */
-export async function transferCsvLines(db: Db, params: URLSearchParams): Promise<AsyncGenerator<string>> {
+export async function transferCsvLines(db: Db, params: URLSearchParams, now: Date): Promise<AsyncGenerator<string>> {
   const known = Object.keys(transferFilterSchema.shape);
   onlyFilters(params, known);
   const raw: Record<string, unknown> = Object.fromEntries(known.map((k) => [k, params.get(k) ?? undefined]));
@@ -144,7 +144,7 @@ export async function transferCsvLines(db: Db, params: URLSearchParams): Promise
   });
   const contractorId = decodeOptionalId('Contractor', params.get('contractorId') ?? undefined, 'args.contractorId');
   // validated before the first byte is sent
-  const pages = await readFirst(transferHistory(db, { ...raw, contractorId }, csvBatch.size));
+  const pages = await readFirst(transferHistory(db, { ...raw, contractorId }, csvBatch.size, now));
   async function* rows() {
     yield csvLine([...TRANSFER_CSV_COLUMNS]);
     for await (const page of pages) {
@@ -326,7 +326,7 @@ export async function exportCsv(
   try {
     switch (url.pathname) {
       case EXPORT_PATHS.transfers:
-        return csvResponse('transfers.csv', await transferCsvLines(db, url.searchParams));
+        return csvResponse('transfers.csv', await transferCsvLines(db, url.searchParams, clock.now()));
       case EXPORT_PATHS.transparencyReport:
         return csvResponse('transparency-report.csv', await transparencyCsvLines(db, ...periodOf(url.searchParams)));
       case EXPORT_PATHS.recordsOfProcessing:

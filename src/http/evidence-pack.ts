@@ -95,7 +95,7 @@ export async function evidencePack(
   const entries: ManifestEntry[] = [];
 
   async function* files(): AsyncGenerator<ZipFile> {
-    yield hashed('transfers.csv', bytesOf(await transferCsvLines(db, transferParams)), entries);
+    yield hashed('transfers.csv', bytesOf(await transferCsvLines(db, transferParams, now)), entries);
     yield hashed('transparency-report.csv', bytesOf(await transparencyCsvLines(db, from, to)), entries);
     yield hashed('records-of-processing.csv', bytesOf(await recordsCsvLines(db, recordsAt)), entries);
     // The policy as it stood at the period's start and at its end (changes within it are in the audit log).
