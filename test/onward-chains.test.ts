@@ -445,3 +445,144 @@ describe('checkRoute via a contractor', () => {
     expect(notContractor.errors[0].extensions.code).toBe('VALIDATION_FAILED');
   });
 });
+
+describe('a processor suspended along a chain', () => {
+  const RECORDS = '{ sharedRecords(purpose: TECHNICAL_SUPPORT) { nodes { subjectRef } } }';
+  const COVERAGE =
+    'query($id: ID!) { contractor(id: $id) { status tokenCoverage { refusal purposes { purpose categories } } } }';
+  const subToken = async (contractorId: string) =>
+    (await issueToken(h, compliance, { contractorId, categories: ['contact.email'], purposes: ['TECHNICAL_SUPPORT'] }))
+      .token as string;
+  const tryIssue = (contractorId: string) =>
+    mutate(
+      h,
+      compliance,
+      'issueAccessToken',
+      'IssueAccessTokenInput',
+      {
+        contractorId,
+        categories: ['contact.email'],
+        purposes: ['TECHNICAL_SUPPORT'],
+        scopes: ['RECORDS_READ'],
+        lifetimeSeconds: 3600,
+      },
+      '... on IssueAccessTokenPayload { token } ... on InvalidStateError { currentState }',
+    );
+  const onwardTransfer = (c: Awaited<ReturnType<typeof chain>>) =>
+    recordTransfer(h, compliance, { officeId: c.office.id, contractorId: c.sub.id, viaContractorId: c.processor.id });
+  const heldBack = async (id: string) =>
+    (await h.gql(compliance, 'query($id: ID!) { node(id: $id) { ... on Grant { status heldBackBy { id } } } }', { id }))
+      .body.data.node;
+  const recipients = async (): Promise<string[]> =>
+    (
+      await h.gql(compliance, '{ recordsOfProcessing { activities { recipients { legalName } } } }')
+    ).body.data.recordsOfProcessing.activities.flatMap((a: { recipients: { legalName: string }[] }) =>
+      a.recipients.map((r) => r.legalName),
+    );
+  /** A chain whose office holds one record, with an onward grant to the sub-processor. */
+  async function fedChain(tag: string) {
+    const c = await chain(tag, 'JP');
+    const imported = await mutate(
+      h,
+      compliance,
+      'importSharedRecords',
+      'ImportSharedRecordsInput',
+      {
+        officeId: c.office.id,
+        records: [{ subjectRef: `subj-${tag}`, values: { 'contact.email': 'ada@example.org' } }],
+      },
+      '... on ImportSharedRecordsPayload { imported }',
+    );
+    expect(imported).toMatchObject({ imported: 1 });
+    const onward = await grant(h, compliance, { contractorId: c.sub.id, parentGrantId: c.parent.id });
+    return { ...c, onward };
+  }
+
+  test('rule: a SUSPENDED processor’s sub-processor receives nothing, is refused naming it; ACTIVE again, it receives', async () => {
+    const c = await fedChain('held');
+    const bystander = await fedChain('bystander');
+    const token = await subToken(c.sub.id);
+    const bystanderToken = await subToken(bystander.sub.id);
+    expect((await h.gql(token, RECORDS)).body.data.sharedRecords.nodes).toEqual([{ subjectRef: 'subj-held' }]);
+
+    await setStatus(h, compliance, c.processor.id, 'SUSPENDED', 'audit finding');
+    const before = await counts();
+    // The sub-processor's own token, still live, fetches nothing: the refusal names the processor.
+    const refused = (await h.gql(token, RECORDS)).body;
+    expect(refused.data).toBeNull();
+    expect(refused.errors[0].extensions).toMatchObject({ code: 'INVALID_STATE', processor: c.processor.id });
+    expect(refused.errors[0].message).toMatch(/Its processor Helpdesk held \(.*\) is SUSPENDED/);
+    // No token can be issued on the held-back grants, and the coverage says why.
+    const issued = await tryIssue(c.sub.id);
+    expect(issued).toMatchObject({ __typename: 'InvalidStateError', currentState: 'SUSPENDED' });
+    expect(issued.message).toContain(c.processor.id);
+    const coverage = (await h.gql(compliance, COVERAGE, { id: c.sub.id })).body.data.contractor;
+    expect(coverage.status).toBe('ACTIVE');
+    expect(coverage.tokenCoverage.purposes).toEqual([]);
+    expect(coverage.tokenCoverage.refusal).toMatch(new RegExp(`Helpdesk held \\(${c.processor.id}\\) is SUSPENDED`));
+    // Nothing reaches the sub-processor through it.
+    const transfer = await onwardTransfer(c);
+    expect(transfer.__typename).toBe('InvalidStateError');
+    expect(transfer.message).toContain(c.processor.id);
+    expect(await counts()).toEqual(before);
+    // The onward grant itself is untouched (nothing to re-paper when the processor comes back); it names who holds it.
+    expect(await heldBack(c.onward.id)).toEqual({ status: 'ACTIVE', heldBackBy: { id: c.processor.id } });
+    expect(await heldBack(c.parent.id)).toEqual({ status: 'ACTIVE', heldBackBy: null });
+
+    // Another chain is unaffected.
+    expect((await h.gql(bystanderToken, RECORDS)).body.data.sharedRecords.nodes).toEqual([
+      { subjectRef: 'subj-bystander' },
+    ]);
+    expect((await onwardTransfer(bystander)).__typename).toBe('RecordTransferPayload');
+
+    await setStatus(h, compliance, c.processor.id, 'ACTIVE', 'finding closed');
+    const again = await subToken(c.sub.id);
+    expect((await h.gql(again, RECORDS)).body.data.sharedRecords.nodes).toEqual([{ subjectRef: 'subj-held' }]);
+    const restored = (await h.gql(compliance, COVERAGE, { id: c.sub.id })).body.data.contractor.tokenCoverage;
+    expect(restored).toEqual({
+      refusal: null,
+      purposes: [{ purpose: 'TECHNICAL_SUPPORT', categories: ['contact.email'] }],
+    });
+    expect((await onwardTransfer(c)).__typename).toBe('RecordTransferPayload');
+    expect(await heldBack(c.onward.id)).toEqual({ status: 'ACTIVE', heldBackBy: null });
+  });
+
+  test('rule: a processor suspended two levels up holds back the sub-sub-processor too', async () => {
+    const c = await fedChain('deep');
+    const subsub = await registerContractor(h, compliance, {
+      legalName: 'Sub-sub deep',
+      country: 'JP',
+      role: 'SUBPROCESSOR',
+      parentContractorId: c.sub.id,
+    });
+    await setStatus(h, compliance, subsub.id, 'ACTIVE');
+    await grant(h, compliance, { contractorId: subsub.id, parentGrantId: c.onward.id });
+    const token = await subToken(subsub.id);
+    expect((await h.gql(token, RECORDS)).body.data.sharedRecords.nodes).toEqual([{ subjectRef: 'subj-deep' }]);
+    await setStatus(h, compliance, c.processor.id, 'SUSPENDED', 'audit finding');
+    const refused = (await h.gql(token, RECORDS)).body;
+    expect(refused.errors[0].extensions).toMatchObject({ code: 'INVALID_STATE', processor: c.processor.id });
+    // The records of processing list no recipient held back; the processor's own grant still stands.
+    expect(await recipients()).toEqual(expect.arrayContaining(['Helpdesk deep']));
+    expect(await recipients()).not.toEqual(expect.arrayContaining(['Sub deep']));
+    expect(await recipients()).not.toEqual(expect.arrayContaining(['Sub-sub deep']));
+    await setStatus(h, compliance, c.processor.id, 'ACTIVE', 'finding closed');
+    expect((await h.gql(token, RECORDS)).body.data.sharedRecords.nodes).toEqual([{ subjectRef: 'subj-deep' }]);
+    expect(await recipients()).toEqual(expect.arrayContaining(['Helpdesk deep', 'Sub deep', 'Sub-sub deep']));
+  });
+
+  test('rule: a TERMINATED processor ends its grants and the onward ones, and their tokens, as before', async () => {
+    const c = await fedChain('terminated');
+    const token = await subToken(c.sub.id);
+    await setStatus(h, compliance, c.processor.id, 'TERMINATED', 'contract ended');
+    expect((await h.gql(token, RECORDS)).status).toBe(401);
+    const status = await h.gql(compliance, 'query($id: ID!) { node(id: $id) { ... on Grant { status } } }', {
+      id: c.onward.id,
+    });
+    expect(status.body.data.node.status).toBe('REVOKED');
+    const issued = await tryIssue(c.sub.id);
+    expect(issued.__typename).toBe('ValidationError');
+    const coverage = (await h.gql(compliance, COVERAGE, { id: c.sub.id })).body.data.contractor.tokenCoverage;
+    expect(coverage).toEqual({ refusal: null, purposes: [] });
+  });
+});

@@ -63,12 +63,13 @@ const TokenCoverage = builder.objectRef<TokenCoverageRow>('TokenCoverage').imple
   fields: (t) => ({
     refusal: t.exposeString('refusal', {
       nullable: true,
-      description: 'Why no token can be issued to it now (it is not ACTIVE); null when one can.',
+      description:
+        'Why no token can be issued to it now (it is not ACTIVE, or a processor above it that is not ACTIVE holds back all its grants, naming that processor); null when one can.',
     }),
     purposes: t.field({
       type: [CoveredPurpose],
       description:
-        'The purposes of its grants in effect, with their categories (empty: no token can rest on anything).',
+        'The purposes of its grants that give data now (in effect, not held back by a processor above them), with their categories (empty: no token can rest on anything).',
       resolve: (c) => c.purposes,
     }),
     scopes: t.field({ type: [TokenScopeEnum], resolve: (c) => [...c.scopes] as never }),

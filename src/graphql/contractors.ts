@@ -10,8 +10,10 @@ import {
   setContractorStatus,
   updateContractor,
 } from '../registry/contractors.js';
+import { grantsHeldBack } from '../registry/grant-status.js';
 import { heldAt } from '../registry/history.js';
 import { asOfAt, asOfRoot, nestedWhere } from './as-of.js';
+import { batched } from './batch.js';
 import { builder } from './builder.js';
 import { decodeId, decodeOptionalId } from './input.js';
 
@@ -249,3 +251,15 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => removeProcessingLocation(ctx, ctx.principal, { id: String(input.id) }),
   }),
 }));
+
+builder.drizzleObjectField('grants', 'heldBackBy', (t) =>
+  t.field({
+    type: Contractor,
+    nullable: true,
+    authScopes: { staff: true },
+    description:
+      'Now: the processor above this onward grant on its chain that is not ACTIVE (SUSPENDED). While it is set, the grant gives no data — no records fetch, token or transfer rests on it — though its status is unchanged; it gives data again once the processor is ACTIVE. Null for a grant not in effect or not held back. Staff only.',
+    resolve: (g, _args, ctx) =>
+      batched(ctx, 'heldBackBy', g.id, (ids) => grantsHeldBack(ctx.db, ids, ctx.clock.now())).then((p) => p ?? null),
+  }),
+);

@@ -15,6 +15,7 @@ import {
   type SharedRecordRow,
 } from '../registry/shared-records.js';
 import { readNewestFirst, TRANSFER_ORDER } from '../registry/transfers.js';
+import { ProcessorNotActiveError } from '../registry/grant-status.js';
 import { DEFAULT_PAGE_SIZE } from '../registry/paging.js';
 import { builder } from './builder.js';
 import { PurposeEnum } from './grants.js';
@@ -76,8 +77,13 @@ function parseCursor(after: string | null | undefined): number {
   return Number(m[1]);
 }
 
-/** A refused fetch keeps its reason (and the obligations to acknowledge) in the error's extensions. */
+/**
+ * A refused fetch keeps its reason (and the obligations to acknowledge, or the processor holding its grants back) in
+ * the error's extensions.
+ */
 function refusal(e: unknown): unknown {
+  if (e instanceof ProcessorNotActiveError)
+    return new GraphQLError(e.message, { extensions: { code: e.code, processor: e.processorId } });
   if (!(e instanceof ForbiddenError)) return e;
   const obligations = e instanceof ObligationsUnacknowledgedError ? { obligations: e.obligations } : {};
   return new GraphQLError(e.message, { extensions: { code: e.code, reason: e.reason, ...obligations } });

@@ -16,7 +16,7 @@ import { accessTokens, contractors, grantCategories, grants } from '../db/tables
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { covers, knownCategories } from './categories.js';
 import { assertMayHoldTokens, lockContractor, mayHoldTokens } from './contractor-status.js';
-import { grantInEffect } from './grant-status.js';
+import { grantGivesData, heldBackBy, ProcessorNotActiveError } from './grant-status.js';
 import { publicId } from './ids.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
 import { categoryKey, parseInput, text } from './validation.js';
@@ -97,7 +97,7 @@ const issueAccessTokenSchema = (maxTtlSeconds: number) =>
 export type GrantedCoverage = Map<Purpose, string[]>;
 
 /**
- * For each contractor: the purposes of its grants in effect at `now`, each with the category keys those grants
+ * For each contractor: the purposes of its grants that give data at `now` (grantGivesData), each with the category keys those grants
  * give (a token may carry a key they cover: the key or a descendant, never a RESTRICTED one). One statement.
  * issueAccessToken checks a token against it; tokenCoverage offers it.
  */
@@ -112,7 +112,7 @@ export async function grantedCoverage(
     .selectDistinct({ contractorId: grants.contractorId, purpose: grants.purpose, key: grantCategories.categoryKey })
     .from(grants)
     .innerJoin(grantCategories, eq(grantCategories.grantId, grants.id))
-    .where(and(inArray(grants.contractorId, [...new Set(contractorIds)]), grantInEffect(now)))
+    .where(and(inArray(grants.contractorId, [...new Set(contractorIds)]), grantGivesData(now)))
     .orderBy(asc(grants.contractorId), asc(grants.purpose), asc(grantCategories.categoryKey));
   for (const r of rows) {
     const byPurpose = result.get(r.contractorId)!;
@@ -123,36 +123,44 @@ export async function grantedCoverage(
 
 /** What compliance staff can issue to a contractor now. */
 export interface TokenCoverage {
-  /** Why no token can be issued now (the contractor is not ACTIVE), or null. */
+  /** Why no token can be issued now (the contractor is not ACTIVE, or a processor holds back all it holds), or null. */
   refusal: string | null;
-  /** The purposes of its grants in effect, each with the category keys they give (empty when refused). */
+  /** The purposes of its grants that give data, each with the category keys they give (empty when refused). */
   purposes: { purpose: Purpose; categories: string[] }[];
   scopes: readonly (typeof CONTRACTOR_SCOPES)[number][];
   /** CONTRACTOR_TOKEN_MAX_TTL_SECONDS; the least is 60. */
   maxLifetimeSeconds: number;
 }
 
-/** What issueAccessToken would accept for each contractor now: its checks, asked ahead. Two statements for any number. */
+/** What issueAccessToken would accept for each contractor now: its checks, asked ahead. Three statements for any number. */
 export async function tokenCoverage(
   deps: Pick<RegistryDeps, 'db' | 'config'>,
   contractorIds: readonly number[],
   now: Date,
 ): Promise<Map<number, TokenCoverage>> {
-  const [statuses, granted] = await Promise.all([
+  const [statuses, granted, held] = await Promise.all([
     deps.db
       .select({ id: contractors.id, status: contractors.status })
       .from(contractors)
       .where(inArray(contractors.id, [...new Set(contractorIds)])),
     grantedCoverage(deps.db, contractorIds, now),
+    heldBackBy(deps.db, contractorIds, now),
   ]);
   return new Map(
     statuses.map((c) => {
-      const may = mayHoldTokens(c);
+      const purposes = [...granted.get(c.id)!].map(([purpose, categories]) => ({ purpose, categories }));
+      const processor = held.get(c.id);
+      // As issueAccessToken refuses: the contractor's own status first, then a processor holding back all it holds.
+      const refusal = !mayHoldTokens(c)
+        ? `Tokens are issued only to ACTIVE contractors; this one is ${c.status}`
+        : processor && !purposes.length
+          ? new ProcessorNotActiveError(processor).message
+          : null;
       return [
         c.id,
         {
-          refusal: may ? null : `Tokens are issued only to ACTIVE contractors; this one is ${c.status}`,
-          purposes: may ? [...granted.get(c.id)!].map(([purpose, categories]) => ({ purpose, categories })) : [],
+          refusal,
+          purposes: mayHoldTokens(c) ? purposes : [],
           scopes: CONTRACTOR_SCOPES,
           maxLifetimeSeconds: deps.config.contractorTokenMaxTtlSeconds,
         },
@@ -197,7 +205,12 @@ export async function issueAccessToken(deps: RegistryDeps, principal: Principal,
         });
       }
     });
-    if (issues.length) throw new ValidationError(issues);
+    if (issues.length) {
+      // A purpose or category missing because a processor above holds the grants back: that is the reason to give.
+      const processor = (await heldBackBy(tx, [data.contractorId], now)).get(data.contractorId);
+      if (processor) throw new ProcessorNotActiveError(processor);
+      throw new ValidationError(issues);
+    }
     const signed = await issueContractorToken(deps.keys, deps.tokenSettings, {
       contractorId: data.contractorId,
       scopes,

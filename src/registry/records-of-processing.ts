@@ -6,7 +6,7 @@ import type { Queryable } from '../db/client.js';
 import type { ContractorRole, Mechanism, Purpose } from '../db/enums.js';
 import { contractors, grantCategories, grants, obligations, offices, purposes } from '../db/tables.js';
 import { leavesJurisdictionSql } from '../policy/load.js';
-import { grantInEffect } from './grant-status.js';
+import { grantGivesData } from './grant-status.js';
 import { currentOn } from './obligations.js';
 import { dayOf } from './validation.js';
 
@@ -85,7 +85,7 @@ export async function recordsOfProcessing(db: Queryable, now: Date): Promise<Rec
     .innerJoin(contractors, eq(contractors.id, grants.contractorId))
     .innerJoin(offices, eq(offices.id, grants.officeId))
     .innerJoin(grantCategories, eq(grantCategories.grantId, grants.id))
-    .where(grantInEffect(now))
+    .where(grantGivesData(now))
     .groupBy(grants.id, offices.id, contractors.id)
     .orderBy(asc(grants.purpose), asc(grants.id));
   const purposeRows = await db.select().from(purposes);

@@ -14,7 +14,7 @@ import { ForbiddenError, NotFoundError, ValidationError, type FieldIssue } from 
 import { leavesJurisdictionSql } from '../policy/load.js';
 import { coversSql, knownCategories, type KnownCategory } from './categories.js';
 import { mayHoldTokens } from './contractor-status.js';
-import { grantInEffect } from './grant-status.js';
+import { grantGivesData, heldBackBy, ProcessorNotActiveError } from './grant-status.js';
 import { publicId } from './ids.js';
 import { currentOn } from './obligations.js';
 import { valueProblem } from './record-values.js';
@@ -219,7 +219,7 @@ async function fetchPage(
     with g as (
       select gr.id as grant_id, gr.office_id, gc.category_key as granted
       from grants gr join grant_categories gc on gc.grant_id = gr.id
-      where gr.contractor_id = ${p.contractorId} and gr.purpose = ${purpose} and ${grantInEffect(at, gr)}
+      where gr.contractor_id = ${p.contractorId} and gr.purpose = ${purpose} and ${grantGivesData(at, gr)}
     ),
     allowed as (
       select distinct g.office_id, dc.key
@@ -320,7 +320,8 @@ export interface SharedRecordPage {
 /**
  * A contractor token's page of the records its grants in effect for `purpose` cover, with only the values it may
  * read. Refused (FORBIDDEN, with its reason) for a staff token, a purpose the token does not carry, a contractor
- * that is not ACTIVE, or one with unacknowledged obligations in force. Every page is logged and audited.
+ * that is not ACTIVE, or one with unacknowledged obligations in force; INVALID_STATE (ProcessorNotActiveError) when
+ * its grants for the purpose are all held back by a processor above it that is not ACTIVE. Every page is logged and audited.
  */
 export async function fetchSharedRecords(
   deps: RegistryDeps,
@@ -341,6 +342,11 @@ export async function fetchSharedRecords(
         `Acknowledge your current obligations first: ${page.blockers.map((b, i) => `${b.kind} (${ids[i]})`).join(', ')}`,
         ids,
       );
+    }
+    // Nothing given for this purpose: if a processor above the contractor holds its grants back, say which.
+    if (!page.routes.length) {
+      const processor = (await heldBackBy(tx, [principal.contractorId], now)).get(principal.contractorId);
+      if (processor) throw new ProcessorNotActiveError(processor);
     }
     const rows = page.rows.slice(0, first);
     const logged = await logAccess({ tx, wrote }, now, { principal, purpose, rows, routes: page.routes });

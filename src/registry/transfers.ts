@@ -14,7 +14,7 @@ import type { Decision, Importer, MechanismChoice } from '../policy/transfer-rul
 import { knownCategories } from './categories.js';
 import { assertMayReceive, lockContractor } from './contractor-status.js';
 import { assertOccasional } from './derogation-limits.js';
-import { grantInEffect } from './grant-status.js';
+import { assertNotHeldBack, grantGivesData } from './grant-status.js';
 import { findOffice } from './office-lookup.js';
 import { publicId } from './ids.js';
 import { write, type RegistryDeps, type Write } from './tx.js';
@@ -273,7 +273,7 @@ async function coveringGrant(
         eq(grants.contractorId, contractorId),
         eq(grants.officeId, officeId),
         eq(grants.purpose, purpose),
-        grantInEffect(at),
+        grantGivesData(at),
         sql`(${covered}) = ${keys.length}`,
       ),
     )
@@ -359,6 +359,8 @@ export async function recordTransfer(deps: RegistryDeps, principal: Principal, i
           target.country,
           `${target.legalName} is a sub-processor: data reaches it only onward, through the processor that engaged it (${publicId('Contractor', target.parentContractorId!)}); record it with viaContractorId`,
         );
+      // Onward, the data passes through the processors above the sub-processor: each must be ACTIVE.
+      if (data.viaContractorId) await assertNotHeldBack(tx, target.id, at);
       grantRow = await coveringGrant(tx, target.id, office.id, data.purpose, keys, at);
       if (!grantRow) throw noGrant(target.country, target.legalName);
       parties = { importerKind: 'CONTRACTOR', importerContractorId: target.id, grantId: grantRow.id };
