@@ -268,6 +268,15 @@ describe('normal execution answers what the planner does not know', () => {
     expect((await both(compliance, CONTRACTORS_PAGE)).path).toBe('sql');
   });
 
+  test('a statement the database refuses for a value of the request: that error, one statement, not run twice', async () => {
+    const r = await both(compliance, '{ contractors(country: "\\u0000") { nodes { id } } }');
+    expect(r.path).toBe('sql');
+    expect(r.statements).toBe(1);
+    expect(r.normal.errors[0].extensions.code).toBe('VALIDATION_FAILED');
+    expect(r.planned).toEqual(r.normal);
+    expect(r.status).toEqual([r.status[1], r.status[1]]);
+  });
+
   test('a contractor token: the same refusal', async () => {
     const r = await fallsBack(contractorToken, CONTRACTORS_PAGE);
     expect(r.planned.errors[0].extensions.code).toBe('FORBIDDEN');

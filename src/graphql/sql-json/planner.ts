@@ -18,11 +18,14 @@ import {
   isAbstractType,
   isEnumType,
   isListType,
+  isNonNullType,
   isObjectType,
+  GraphQLError,
   Kind,
   visit,
   BREAK,
   type DocumentNode,
+  type ExecutionResult,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -246,6 +249,25 @@ export class Plan {
   }
 
   /**
+   * Where normal execution would place an error of the statement: on the first root field it reads. Every root
+   * field planned is non-null (a root connection), so, as there, the error nulls the whole `data`.
+   */
+  failure(error: unknown): ExecutionResult {
+    const first = this.connections.find((c) => c.root)!;
+    const node = first.node;
+    return {
+      data: null,
+      errors: [
+        new GraphQLError((error as Error)?.message ?? 'statement failed', {
+          nodes: [node],
+          path: [node.alias?.value ?? node.name.value],
+          originalError: error instanceof Error ? error : undefined,
+        }),
+      ],
+    };
+  }
+
+  /**
    * The statement for this request's variables at `at`, or undefined when normal execution must answer (a variable
    * that does not coerce, a page argument or cursor execution would refuse, a filter the domain refuses).
    */
@@ -360,6 +382,8 @@ class Planner {
       const root = ROOTS[name];
       const field = query.getFields()[name];
       if (!root || !field) throw new NotPlannable(name);
+      // A failed statement nulls `data` (failure()), as normal execution does for a non-null root field.
+      if (!isNonNullType(field.type)) throw new NotPlannable(`${name}: nullable`);
       assertStaffMayRead(field);
       const model = OBJECTS[root.type]!;
       const a = this.alias();

@@ -9,7 +9,10 @@ import { rowsOf } from '../../db/rows.js';
 import type { Context } from '../builder.js';
 import { Plan } from './planner.js';
 
-/** `failed`: the planned statement failed and normal execution answered (a planner fault if it persists). */
+/**
+ * `failed`: the planned statement could not be planned by the database and normal execution answered (a planner
+ * fault if it persists). A statement that failed otherwise (timeout, connection, a value refused) counts as `sql`.
+ */
 export type ExecutionPath = 'sql' | 'resolvers' | 'failed';
 
 export function sqlJsonPlugin(opts: { onExecuted?: (path: ExecutionPath) => void } = {}): Plugin<Context> {
@@ -42,8 +45,15 @@ export function sqlJsonPlugin(opts: { onExecuted?: (path: ExecutionPath) => void
           let text: string | undefined;
           try {
             text = rowsOf<{ data: string }>(await ctx.db.execute(statement))[0]?.data;
-          } catch {
-            // Normal execution runs the same reads and reports the failure as it always does.
+          } catch (e) {
+            // A statement the database could not plan (SQLSTATE class 42: a wrong plan, a schema it does not fit)
+            // is the planner's fault: normal execution answers. Anything else — a timeout, a lost connection, a
+            // value of the request the database refuses — would fail normal execution's reads alike, so it is
+            // reported as such errors always are (the error mask codes it), not run a second time.
+            if (!sqlStateOf(e)?.startsWith('42')) {
+              opts.onExecuted?.('sql');
+              return plan.failure(e);
+            }
           }
           if (text !== undefined) {
             opts.onExecuted?.('sql');
@@ -57,6 +67,15 @@ export function sqlJsonPlugin(opts: { onExecuted?: (path: ExecutionPath) => void
       });
     },
   };
+}
+
+/** The SQLSTATE of a database error, found on it or on an error it caused (drizzle wraps the driver's). */
+function sqlStateOf(e: unknown): string | undefined {
+  for (let err = e, i = 0; err && i < 4; err = (err as { cause?: unknown }).cause, i++) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 /**
