@@ -157,43 +157,22 @@ function relationOf(model: ObjectModel, name: string): Relation {
 }
 
 /**
- * An order the drizzle plugin pages as it stands (it covers the table's primary key, so no tie-breaker is added) over
- * integer and timestamptz columns, whose cursor chunks (`N:`, `D:`) SQL can write.
+ * The one order planned: by the table's integer primary key alone, which the drizzle plugin pages as it stands (no
+ * tie-breaker added) with `DC:N:<id>` cursors. Any other order is left to normal execution.
  */
 function keysetOrder(table: PgTable, order: Order, name: string): KeyEntry[] {
-  const columns = table as unknown as Record<string, PgColumn | undefined>;
-  const entries = Object.entries(order).map(([key, direction]) => {
-    const column = columns[key];
-    if (!column || !keyKind(column) || !column.notNull) throw new NotPlannable(`order of ${name}`);
-    return { key, column, direction };
-  });
-  const config = getTableConfig(table);
-  const primary = [...config.columns.filter((c) => c.primary), ...config.primaryKeys.flatMap((k) => k.columns)];
-  if (!primary.length || !primary.every((c) => entries.some((e) => e.column.name === c.name)))
+  const [entry, ...more] = Object.entries(order);
+  const column = entry && (table as unknown as Record<string, PgColumn | undefined>)[entry[0]];
+  const primary = getTableConfig(table).columns.filter((c) => c.primary);
+  const integer = column?.dataType === 'number int32' || column?.dataType === 'number int53';
+  if (!entry || more.length || !column || !integer || primary.length !== 1 || primary[0]!.name !== column.name)
     throw new NotPlannable(`order of ${name}`);
-  return entries;
+  return [{ key: entry[0], column, direction: entry[1] }];
 }
 
-const TIMESTAMPTZ = /^timestamp( \(\d\))? with time zone$/;
-
-/** How a key column's value reads in JavaScript, and so in a cursor: a number (`N:`) or a Date (`D:`). */
-function keyKind(column: PgColumn): 'number' | 'date' | undefined {
-  if (column.dataType === 'number int32' || column.dataType === 'number int53') return 'number';
-  if (column.dataType === 'object date' && TIMESTAMPTZ.test(column.getSQLType())) return 'date';
-  return undefined;
-}
-
-/** SQL: a row's cursor, `base64(DC:<chunk>)` or `base64(DC:T:["<chunk>",…])` as `@pothos/core` encodes it. */
+/** SQL: a row's cursor, `base64(DC:N:<id>)` as `@pothos/core` encodes it. */
 function cursorSql(a: string, order: KeyEntry[]): string {
-  const chunk = (e: KeyEntry) => {
-    const ref = `${a}.${quote(e.column.name)}`;
-    return keyKind(e.column) === 'number'
-      ? `'N:' || ${ref}`
-      : // Epoch milliseconds, as Number(Date) of the value read (microseconds cut off).
-        `'D:' || floor(extract(epoch from ${ref}) * 1000)::bigint`;
-  };
-  if (order.length === 1) return base64(`'DC:' || ${chunk(order[0]!)}`);
-  return base64(`'DC:T:[' || ${order.map((e) => `'"' || ${chunk(e)} || '"'`).join(` || ',' || `)} || ']'`);
+  return base64(`'DC:N:' || ${a}.${quote(order[0]!.column.name)}`);
 }
 
 const orderText = (a: string, order: Order, table: PgTable) =>
@@ -297,8 +276,8 @@ function merge(pieces: Piece[]): Piece[] {
 }
 
 /**
- * The values a cursor of this connection's order holds, one per column (`N:` an integer key, `D:` an instant), or
- * undefined for anything else (a cursor of another form, or of a shorter order: normal execution reads those).
+ * The key a cursor of this connection holds (`N:` an integer in the column's range), or undefined for anything else
+ * (a cursor of another form: normal execution reads those).
  */
 function cursorValues(cursor: unknown, order: KeyEntry[]): unknown[] | undefined {
   if (typeof cursor !== 'string') return undefined;
@@ -310,26 +289,14 @@ function cursorValues(cursor: unknown, order: KeyEntry[]): unknown[] | undefined
   } catch {
     return undefined;
   }
-  const values = order.length === 1 ? [decoded] : decoded;
-  if (!Array.isArray(values) || values.length !== order.length) return undefined;
-  const fits = values.every((v, i) => {
-    const column = order[i]!.column;
-    if (keyKind(column) === 'date') return v instanceof Date && !Number.isNaN(v.getTime());
-    const max = column.dataType === 'number int32' ? 2_147_483_647 : Number.MAX_SAFE_INTEGER;
-    return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= max;
-  });
-  return fits ? values : undefined;
+  const max = order[0]!.column.dataType === 'number int32' ? 2_147_483_647 : Number.MAX_SAFE_INTEGER;
+  return typeof decoded === 'number' && Number.isInteger(decoded) && Math.abs(decoded) <= max ? [decoded] : undefined;
 }
 
-/** The drizzle plugin's keyset continuation after `values`: the first column that differs, in the page's direction. */
+/** The drizzle plugin's keyset continuation after the cursor's key, in the page's direction. */
 function keysetAfter(order: KeyEntry[], values: unknown[]): object {
-  const compare = (e: KeyEntry, i: number) => ({ [e.key]: { [e.direction === 'asc' ? 'gt' : 'lt']: values[i] } });
-  const parts = order.map((e, i) =>
-    i === 0
-      ? compare(e, i)
-      : { AND: [...order.slice(0, i).map((p, j) => ({ [p.key]: { eq: values[j] } })), compare(e, i)] },
-  );
-  return parts.length > 1 ? { OR: parts } : parts[0]!;
+  const e = order[0]!;
+  return { [e.key]: { [e.direction === 'asc' ? 'gt' : 'lt']: values[0] } };
 }
 
 function pageOf(c: ConnectionSpec, variables: Record<string, unknown>): Page | undefined {
@@ -535,7 +502,7 @@ class Planner {
       case 'ID':
         return [`${ref}::text`];
       case 'DateTime':
-        if (!TIMESTAMPTZ.test(sqlType)) throw new NotPlannable(field.name);
+        if (!/^timestamp( \(\d\))? with time zone$/.test(sqlType)) throw new NotPlannable(field.name);
         // Date.prototype.toISOString: milliseconds, UTC, Z.
         return [`to_char(${ref} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`];
       case 'Date':
