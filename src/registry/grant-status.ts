@@ -110,7 +110,8 @@ export const processorNotActiveAbove = (g: ChainColumns = grants): SQL<number | 
  * them back, with nothing to re-paper. Every path that hands data over or lets a token rest on a grant asks this.
  */
 export const grantGivesData = (at: Date, g: ChainColumns = grants): SQL =>
-  and(grantInEffect(at, g), sql`${processorNotActiveAbove(g)} is null`)!;
+  // A grant straight from an office (most) has no chain: the `or` stops before the chain's subquery runs.
+  and(grantInEffect(at, g), sql`(${g.parentGrantId} is null or ${processorNotActiveAbove(g)} is null)`)!;
 
 /** A processor above an onward grant that is not ACTIVE, holding it back: its contractor row. */
 export type HoldingProcessor = typeof contractors.$inferSelect;
