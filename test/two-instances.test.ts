@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { onPostgres, startHarness, type Harness } from './harness.js';
 import { contractorWithToken, createOffice, grant, issueToken, registerContractor, setStatus } from './fixtures.js';
+import { freePort } from './private-postgres.js';
 
 if (!onPostgres)
   console.warn('two-instances.test.ts skipped: two server processes need a shared PostgreSQL; set DATABASE_URL');
@@ -12,7 +13,8 @@ if (!onPostgres)
 const secret = randomBytes(32).toString('base64url');
 let h: Harness;
 const servers: ChildProcess[] = [];
-const ports = [41000 + (process.pid % 1000) * 2, 41001 + (process.pid % 1000) * 2];
+/** Two ports the system reports free (a port made up from the pid could be another test's). */
+const ports: number[] = [];
 
 async function startServer(port: number): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -28,7 +30,9 @@ async function startServer(port: number): Promise<void> {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   servers.push(child);
-  for (let i = 0; i < 200; i++) {
+  // Starting tsx takes seconds, more on a busy machine; a server that exited will not come up.
+  const startBy = Date.now() + 45_000;
+  while (Date.now() < startBy && child.exitCode === null) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return;
     } catch {
@@ -36,7 +40,7 @@ async function startServer(port: number): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`server on ${port} did not start`);
+  throw new Error(`server on ${port} did not start (exit code ${child.exitCode})`);
 }
 
 const viewer = (port: number, token: string) =>
@@ -49,8 +53,12 @@ const viewer = (port: number, token: string) =>
 beforeAll(async () => {
   if (!onPostgres) return;
   h = await startHarness({ KEY_ENCRYPTION_SECRET: secret });
+  while (ports.length < 2) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
   await Promise.all(ports.map(startServer));
-}, 60_000);
+}, 90_000);
 afterAll(async () => {
   for (const s of servers) s.kill('SIGTERM');
   await Promise.all(servers.map((s) => new Promise((r) => (s.exitCode !== null ? r(null) : s.once('exit', r)))));
