@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { until } from './until.js';
 
 let child: ChildProcess;
 let base: string;
@@ -34,6 +35,11 @@ test('a body that fails mid-way cuts the connection: the read fails, it does not
 test('the server logged it and goes on: a complete answer is sent whole afterwards', async () => {
   expect(await read('/completes')).toBe('line 1\nline 2\n');
   expect(child.exitCode).toBeNull();
-  expect(stderr).toContain('a streamed answer failed after its headers were sent');
-  expect(stderr).toContain('the query failed mid-way');
+  // Logged with its cause: by our handler when the adapter leaves the rejection unhandled, or by the adapter itself
+  // when its own catch sees it first (which of the two depends on timing; the connection is cut either way). The line
+  // may reach us a moment after the answer.
+  await until(() => stderr.includes('the query failed mid-way'), 'the failure logged', 5_000);
+  expect(stderr).toMatch(
+    /a streamed answer failed after its headers were sent[^\n]*the query failed mid-way|Unexpected error while handling request: the query failed mid-way/,
+  );
 }, 15_000);
