@@ -320,19 +320,80 @@ describe('normal execution answers what the planner does not know', () => {
 });
 
 describe('the transfers page', () => {
-  // Not planned: its resolver reads the newest month first (readNewestFirst, two statements when that month falls
-  // short), which the planner does not yet state in SQL. Normal execution answers it.
-  test('is answered by normal execution', async () => {
-    const { office, india } = await smallRegistry(h, compliance, ' (transfers)');
-    await recordOk(h, compliance, { officeId: office.id, contractorId: india.id, occurredAt: '2024-03-01T10:00:00Z' });
-    const r = await both(compliance, TRANSFERS_PAGE, {
-      from: '2024-01-01T00:00:00Z',
-      to: '2025-01-01T00:00:00Z',
-      country: 'IN',
+  // The history list reads its newest month first (readNewestFirst): one statement when that month fills the page,
+  // and a second over the whole range when it falls short — the planner states the same in SQL.
+  const PAGE = `query($first: Int, $after: String, $from: DateTime, $to: DateTime, $country: String, $contractorId: ID) {
+    transfers(first: $first, after: $after, from: $from, to: $to, importerCountry: $country, contractorId: $contractorId) {
+      edges { cursor node { ...T } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }
+  fragment T on Transfer {
+    __typename id occurredAt kind exporterCountry originCountry importerKind importerAuthority importerCountry categories
+    purpose mechanism sccModule derogationJustification policyExplanation recordCount crossBorder thirdCountry recordedBy
+    exporterOffice { id name country } exporterContractor { id } importerContractor { id legalName status }
+    importerOffice { id } grant { id status mechanism office { name } }
+  }`;
+  const range = { from: '2024-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' };
+  let india: { id: string };
+
+  beforeAll(async () => {
+    const r = await smallRegistry(h, compliance, ' (transfers)');
+    india = r.india;
+    const at = (iso: string) =>
+      recordOk(h, compliance, { officeId: r.office.id, contractorId: r.india.id, occurredAt: iso });
+    // Three in the range's newest month, two of them at the same instant (the id breaks the tie), two in March.
+    for (const iso of ['2024-12-30T10:00:00Z', '2024-12-30T10:00:00Z', '2024-12-02T08:00:00.123Z']) await at(iso);
+    for (const iso of ['2024-03-01T10:00:00Z', '2024-03-01T09:00:00Z']) await at(iso);
+    await recordOk(h, compliance, { officeId: r.office.id, contractorId: r.fr.id, occurredAt: '2024-12-31T10:00:00Z' });
+  });
+
+  test('the benchmark page: planned, two statements when the newest month falls short of it', async () => {
+    const r = await expectPlannedSame(compliance, TRANSFERS_PAGE, { ...range, country: 'IN' });
+    expect(r.planned.data.transfers.edges).toHaveLength(5);
+    expect(r.statements).toBe(2);
+  });
+
+  test('one statement when the newest month fills the page; pages followed by cursors across months', async () => {
+    const first = await expectPlannedSame(compliance, PAGE, { ...range, country: 'IN', first: 2 });
+    expect(first.statements).toBe(1);
+    const seen = first.planned.data.transfers.edges.map((e: { node: { occurredAt: string } }) => e.node.occurredAt);
+    let after = first.planned.data.transfers.pageInfo.endCursor;
+    for (let i = 0; i < 5 && after; i++) {
+      const r = await expectPlannedSame(compliance, PAGE, { ...range, country: 'IN', first: 2, after });
+      seen.push(...r.planned.data.transfers.edges.map((e: { node: { occurredAt: string } }) => e.node.occurredAt));
+      after = r.planned.data.transfers.pageInfo.hasNextPage ? r.planned.data.transfers.pageInfo.endCursor : null;
+    }
+    expect(seen).toEqual([
+      '2024-12-30T10:00:00.000Z',
+      '2024-12-30T10:00:00.000Z',
+      '2024-12-02T08:00:00.123Z',
+      '2024-03-01T10:00:00.000Z',
+      '2024-03-01T09:00:00.000Z',
+    ]);
+  });
+
+  test('every field and relation, no range (this month first), another filter, an empty page', async () => {
+    await expectPlannedSame(compliance, PAGE, { first: 50 });
+    await expectPlannedSame(auditor, PAGE, { first: 3, contractorId: india.id });
+    await expectPlannedSame(compliance, PAGE, { ...range, country: 'FR' });
+    const empty = await expectPlannedSame(compliance, PAGE, { ...range, country: 'JP' });
+    expect(empty.planned.data.transfers.edges).toEqual([]);
+    await expectPlannedSame(compliance, PAGE, { from: '2024-12-01T00:00:00Z', to: '2024-12-31T00:00:00Z', first: 1 });
+  });
+
+  test('a cursor of another list, a contractor token, a range the domain refuses: normal execution', async () => {
+    const contractors = await h.gql(compliance, '{ contractors(first: 1) { pageInfo { endCursor } } }');
+    const foreign = await both(compliance, PAGE, {
+      first: 2,
+      after: contractors.body.data.contractors.pageInfo.endCursor,
     });
-    expect(r.path).toBe('resolvers');
-    expect(r.planned.errors).toBeUndefined();
-    expect(r.planned).toEqual(r.normal);
-    expect(r.planned.data.transfers.edges).toHaveLength(1);
+    expect(foreign.path).toBe('resolvers');
+    expect(foreign.planned).toEqual(foreign.normal);
+    const backwards = await both(compliance, PAGE, { from: range.to, to: range.from });
+    expect(backwards.path).toBe('resolvers');
+    expect(backwards.planned.errors[0].extensions.code).toBe('VALIDATION_FAILED');
+    expect(backwards.planned).toEqual(backwards.normal);
+    const own = await both(contractorToken, PAGE, { first: 2 });
+    expect(own.path).toBe('resolvers');
+    expect(own.planned).toEqual(own.normal);
   });
 });

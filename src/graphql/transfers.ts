@@ -6,6 +6,7 @@ import {
   transferFilters,
   transferSummary,
   readNewestFirst,
+  originCountryOf,
   TRANSFER_ORDER,
   type TransferSummaryRow,
 } from '../registry/transfers.js';
@@ -38,7 +39,7 @@ const Transfer = builder.drizzleNode('transfers', {
       description:
         "The original exporter's country: the exporting office's, whose regime the route was judged under (for ONWARD_TRANSFER it differs from exporterCountry where the processor is elsewhere).",
       select: { columns: { originCountry: true, exporterCountry: true } },
-      resolve: (r) => r.originCountry ?? r.exporterCountry,
+      resolve: originCountryOf,
     }),
     importerKind: t.expose('importerKind', { type: ImporterKindEnum }),
     importerContractor: t.relation('importerContractor', { nullable: true }),
@@ -65,7 +66,7 @@ const Transfer = builder.drizzleNode('transfers', {
 });
 
 /** The domain filter of the list from its arguments: the contractor's global ID decoded. */
-const transferWhere = (args: { contractorId?: unknown }) =>
+export const transferWhere = (args: { contractorId?: unknown }) =>
   transferFilters({
     ...args,
     contractorId: decodeOptionalId(

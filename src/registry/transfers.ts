@@ -80,6 +80,13 @@ export function transferFilters(args: object) {
   return transferConditions(f) ? { RAW: (t: typeof transfers) => transferConditions(f, t)! } : {};
 }
 
+/** The original exporter's country of a transfer: stored for an onward transfer, else the exporter's own. */
+export const originCountryOf = (t: { originCountry: string | null; exporterCountry: string }) =>
+  t.originCountry ?? t.exporterCountry;
+/** `originCountryOf` in SQL, over `transfers` or an alias of it. */
+export const originCountrySql = (t: typeof transfers = transfers) =>
+  sql<string>`coalesce(${t.originCountry}, ${t.exporterCountry})`;
+
 /** The page order of the history: newest first, the ID breaking ties of the same instant. */
 export const TRANSFER_ORDER = { occurredAt: 'desc', id: 'desc' } as const;
 
@@ -139,14 +146,24 @@ export async function readNewestFirst<Q extends { where?: unknown; orderBy?: unk
   const { query, before } = withTimeBound(q);
   const order = query.orderBy as { occurredAt?: string } | undefined;
   if (order?.occurredAt !== 'desc' || query.limit === undefined || query.limit <= 0) return find(query);
-  const ends = [range.to, before && new Date(before.getTime() + 1)].filter((d): d is Date => d instanceof Date);
-  const month = monthStart(new Date(Math.min(now.getTime(), ...ends.map((d) => d.getTime() - 1))));
-  if (range.from instanceof Date && month <= range.from) return find(query);
+  const month = newestMonthToRead(range, before, now);
+  if (!month) return find(query);
   const within = (bound: object) => ({ ...query, where: { AND: [...(query.where ? [query.where] : []), bound] } });
   const newest = await find(within({ occurredAt: { gte: month } }));
   if (newest.length >= query.limit) return newest;
   const rest = await find({ ...within({ occurredAt: { lt: month } }), limit: query.limit - newest.length });
   return [...newest, ...rest];
+}
+
+/**
+ * The first instant of the month a newest-first page reads on its own first (`readNewestFirst`), or undefined when
+ * that month already begins at or before the range's `from` (one statement reads it all): the month of the earliest
+ * of `to`, the cursor's instant (`before`, the page holds rows at or before it) and `now`.
+ */
+export function newestMonthToRead(range: { from?: unknown; to?: unknown }, before: Date | undefined, now: Date) {
+  const ends = [range.to, before && new Date(before.getTime() + 1)].filter((d): d is Date => d instanceof Date);
+  const month = monthStart(new Date(Math.min(now.getTime(), ...ends.map((d) => d.getTime() - 1))));
+  return range.from instanceof Date && month <= range.from ? undefined : month;
 }
 
 /** A history row with the names an export shows of its exporting office and its importer. */

@@ -7,11 +7,13 @@ import { getColumns, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { GraphQLField } from 'graphql';
 import { relations } from '../../db/relations.js';
-import { contractors, dataCategories, grants, offices, processingLocations } from '../../db/tables.js';
+import { contractors, dataCategories, grants, offices, processingLocations, transfers } from '../../db/tables.js';
 import { contractorFilters } from '../../registry/contractors.js';
 import { grantStatusAtSql, type GrantColumns } from '../../registry/grant-status.js';
+import { originCountrySql, TRANSFER_ORDER } from '../../registry/transfers.js';
 import { CONTRACTORS_ORDER, PROCESSING_LOCATIONS_ORDER } from '../contractors.js';
 import { CONTRACTOR_GRANTS_ORDER, GRANT_CATEGORIES_ORDER } from '../grants.js';
+import { transferWhere } from '../transfers.js';
 
 export type Order = Readonly<Record<string, 'asc' | 'desc'>>;
 type RelationName = string;
@@ -55,6 +57,19 @@ export const OBJECTS: Record<string, ObjectModel> = {
     lists: { categories: { relation: 'categories', order: GRANT_CATEGORIES_ORDER } },
   },
   Office: { table: offices, relations: 'offices', globalId: offices.id },
+  Transfer: {
+    table: transfers,
+    relations: 'transfers',
+    globalId: transfers.id,
+    computed: { originCountry: (t) => originCountrySql(t as typeof transfers) },
+    one: {
+      exporterOffice: { relation: 'exporterOffice' },
+      exporterContractor: { relation: 'exporterContractor' },
+      importerContractor: { relation: 'importerContractor' },
+      importerOffice: { relation: 'importerOffice' },
+      grant: { relation: 'grant' },
+    },
+  },
   DataCategory: { table: dataCategories, relations: 'dataCategories', globalId: dataCategories.key },
 };
 
@@ -64,6 +79,11 @@ export interface RootModel {
   order: Order;
   filterArgs: readonly string[];
   where(args: Record<string, unknown>): object;
+  /**
+   * A history read newest month first (`readNewestFirst`): its timestamp column, and the range arguments
+   * (`from`, `to`) that bound the month it starts in.
+   */
+  newestFirst?: PgColumn;
 }
 
 export const ROOTS: Record<string, RootModel> = {
@@ -72,6 +92,24 @@ export const ROOTS: Record<string, RootModel> = {
     order: CONTRACTORS_ORDER,
     filterArgs: ['name', 'country', 'status', 'service'],
     where: (args) => contractorFilters(args),
+  },
+  transfers: {
+    type: 'Transfer',
+    order: TRANSFER_ORDER,
+    filterArgs: [
+      'from',
+      'to',
+      'contractorId',
+      'importerCountry',
+      'category',
+      'purpose',
+      'kind',
+      'mechanism',
+      'crossBorderOnly',
+      'thirdCountryOnly',
+    ],
+    where: (args) => transferWhere(args),
+    newestFirst: transfers.occurredAt,
   },
 };
 

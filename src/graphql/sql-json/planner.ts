@@ -1,7 +1,9 @@
 // Turns a read operation into one SQL statement whose single value is the answer's `data`, as graphql-js would
 // serialize it: json_build_object per object keyed by the response names (aliases, fragments and field merging as
 // graphql-js collects them), json_agg per list, Relay connections with the drizzle plugin's keyset cursors and
-// pageInfo, global IDs, DateTime and Date strings, enum names. A plan is made once per document and operation;
+// pageInfo, global IDs, DateTime and Date strings, enum names. A history list read newest month first
+// (`readNewestFirst`) is bounded to that month, and the statement also says whether the month fell short of the page:
+// then the plan is run once more over the whole range. A plan is made once per document and operation;
 // per request only its values are bound (the arguments, the request's now). Whatever it does not know (a field
 // outside src/graphql/sql-json/model.ts, a directive, `last`/`before`/`asOf`, a mutation) makes no plan, and
 // anything a request brings that it cannot answer exactly as execution would (a variable that
@@ -36,6 +38,7 @@ import {
 } from 'graphql';
 import { relations } from '../../db/relations.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../registry/paging.js';
+import { newestMonthToRead } from '../../registry/transfers.js';
 import { columnOf, OBJECTS, ROOTS, type ObjectModel, type Order, type RootModel } from './model.js';
 
 /** The plan cannot answer this document: normal execution does. */
@@ -58,6 +61,8 @@ function assertStaffMayRead(field: GraphQLField<unknown, unknown>): void {
 interface Bound {
   at: Date;
   pages: Page[];
+  /** Read newest-first lists over their whole range: their newest month fell short of the page. */
+  whole: boolean;
 }
 interface Page {
   size: number;
@@ -65,6 +70,14 @@ interface Page {
   after: boolean;
   /** The domain's filter and the keyset continuation, as the resolver's query has them. */
   where: SQL | undefined;
+  /** A newest-first list: the first instant of the month it reads on its own first (`newestMonthToRead`). */
+  month?: Date;
+}
+
+/** A request's statement; when its `short` column is true, `whole()` is the one to run instead. */
+export interface Prepared {
+  statement: SQL;
+  whole(): SQL;
 }
 /** Static SQL text, or SQL made per request from what it binds. */
 type Piece = string | ((b: Bound) => SQL);
@@ -157,22 +170,43 @@ function relationOf(model: ObjectModel, name: string): Relation {
 }
 
 /**
- * The one order planned: by the table's integer primary key alone, which the drizzle plugin pages as it stands (no
- * tie-breaker added) with `DC:N:<id>` cursors. Any other order is left to normal execution.
+ * An order the drizzle plugin pages as it stands (it covers the table's primary key, so no tie-breaker is added) over
+ * not-null integer and timestamptz columns, whose cursor chunks (`N:`, `D:`) SQL can write.
  */
 function keysetOrder(table: PgTable, order: Order, name: string): KeyEntry[] {
-  const [entry, ...more] = Object.entries(order);
-  const column = entry && (table as unknown as Record<string, PgColumn | undefined>)[entry[0]];
-  const primary = getTableConfig(table).columns.filter((c) => c.primary);
-  const integer = column?.dataType === 'number int32' || column?.dataType === 'number int53';
-  if (!entry || more.length || !column || !integer || primary.length !== 1 || primary[0]!.name !== column.name)
+  const columns = table as unknown as Record<string, PgColumn | undefined>;
+  const entries = Object.entries(order).map(([key, direction]) => {
+    const column = columns[key];
+    if (!column || !keyKind(column) || !column.notNull) throw new NotPlannable(`order of ${name}`);
+    return { key, column, direction };
+  });
+  const config = getTableConfig(table);
+  const primary = [...config.columns.filter((c) => c.primary), ...config.primaryKeys.flatMap((k) => k.columns)];
+  if (!primary.length || !primary.every((c) => entries.some((e) => e.column.name === c.name)))
     throw new NotPlannable(`order of ${name}`);
-  return [{ key: entry[0], column, direction: entry[1] }];
+  return entries;
 }
 
-/** SQL: a row's cursor, `base64(DC:N:<id>)` as `@pothos/core` encodes it. */
+const TIMESTAMPTZ = /^timestamp( \(\d\))? with time zone$/;
+
+/** How a key column's value reads in JavaScript, and so in a cursor: a number (`N:`) or a Date (`D:`). */
+function keyKind(column: PgColumn): 'number' | 'date' | undefined {
+  if (column.dataType === 'number int32' || column.dataType === 'number int53') return 'number';
+  if (column.dataType === 'object date' && TIMESTAMPTZ.test(column.getSQLType())) return 'date';
+  return undefined;
+}
+
+/** SQL: a row's cursor, `base64(DC:<chunk>)` or `base64(DC:T:["<chunk>",…])` as `@pothos/core` encodes it. */
 function cursorSql(a: string, order: KeyEntry[]): string {
-  return base64(`'DC:N:' || ${a}.${quote(order[0]!.column.name)}`);
+  const chunk = (e: KeyEntry) => {
+    const ref = `${a}.${quote(e.column.name)}`;
+    return keyKind(e.column) === 'number'
+      ? `'N:' || ${ref}`
+      : // Epoch milliseconds, as Number(Date) of the value read (microseconds cut off).
+        `'D:' || floor(extract(epoch from ${ref}) * 1000)::bigint`;
+  };
+  if (order.length === 1) return base64(`'DC:' || ${chunk(order[0]!)}`);
+  return base64(`'DC:T:[' || ${order.map((e) => `'"' || ${chunk(e)} || '"'`).join(` || ',' || `)} || ']'`);
 }
 
 const orderText = (a: string, order: Order, table: PgTable) =>
@@ -250,17 +284,18 @@ export class Plan {
    * The statement for this request's variables at `at`, or undefined when normal execution must answer (a variable
    * that does not coerce, a page argument or cursor execution would refuse, a filter the domain refuses).
    */
-  prepare(variables: Record<string, unknown> | undefined, at: Date): SQL | undefined {
+  prepare(variables: Record<string, unknown> | undefined, at: Date): Prepared | undefined {
     const coerced = getVariableValues(this.schema, this.operation.variableDefinitions ?? [], variables ?? {});
     if (coerced.errors) return undefined;
     const pages: Page[] = [];
     for (const c of this.connections) {
-      const page = pageOf(c, coerced.coerced);
+      const page = pageOf(c, coerced.coerced, at);
       if (!page) return undefined;
       pages.push(page);
     }
-    const bound: Bound = { at, pages };
-    return sql.join(this.pieces.map((p) => (typeof p === 'string' ? sql.raw(p) : p(bound))));
+    const statement = (bound: Bound) =>
+      sql.join(this.pieces.map((p) => (typeof p === 'string' ? sql.raw(p) : p(bound))));
+    return { statement: statement({ at, pages, whole: false }), whole: () => statement({ at, pages, whole: true }) };
   }
 }
 
@@ -276,8 +311,8 @@ function merge(pieces: Piece[]): Piece[] {
 }
 
 /**
- * The key a cursor of this connection holds (`N:` an integer in the column's range), or undefined for anything else
- * (a cursor of another form: normal execution reads those).
+ * The values a cursor of this connection's order holds, one per column (`N:` an integer key, `D:` an instant), or
+ * undefined for anything else (a cursor of another form, or of a shorter order: normal execution reads those).
  */
 function cursorValues(cursor: unknown, order: KeyEntry[]): unknown[] | undefined {
   if (typeof cursor !== 'string') return undefined;
@@ -289,17 +324,35 @@ function cursorValues(cursor: unknown, order: KeyEntry[]): unknown[] | undefined
   } catch {
     return undefined;
   }
-  const max = order[0]!.column.dataType === 'number int32' ? 2_147_483_647 : Number.MAX_SAFE_INTEGER;
-  return typeof decoded === 'number' && Number.isInteger(decoded) && Math.abs(decoded) <= max ? [decoded] : undefined;
+  const values = order.length === 1 ? [decoded] : decoded;
+  if (!Array.isArray(values) || values.length !== order.length) return undefined;
+  const fits = values.every((v, i) => {
+    const column = order[i]!.column;
+    if (keyKind(column) === 'date') return v instanceof Date && !Number.isNaN(v.getTime());
+    const max = column.dataType === 'number int32' ? 2_147_483_647 : Number.MAX_SAFE_INTEGER;
+    return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= max;
+  });
+  return fits ? values : undefined;
 }
 
-/** The drizzle plugin's keyset continuation after the cursor's key, in the page's direction. */
+/**
+ * The drizzle plugin's keyset continuation after `values` (the first column that differs, in the page's direction),
+ * with the first column's bound also stated plainly, as `readNewestFirst` states it: the same rows, and an index
+ * bound PostgreSQL can use (it cannot in the OR).
+ */
 function keysetAfter(order: KeyEntry[], values: unknown[]): object {
-  const e = order[0]!;
-  return { [e.key]: { [e.direction === 'asc' ? 'gt' : 'lt']: values[0] } };
+  const compare = (e: KeyEntry, i: number) => ({ [e.key]: { [e.direction === 'asc' ? 'gt' : 'lt']: values[i] } });
+  const parts = order.map((e, i) =>
+    i === 0
+      ? compare(e, i)
+      : { AND: [...order.slice(0, i).map((p, j) => ({ [p.key]: { eq: values[j] } })), compare(e, i)] },
+  );
+  if (parts.length === 1) return parts[0]!;
+  const first = order[0]!;
+  return { AND: [{ OR: parts }, { [first.key]: { [first.direction === 'asc' ? 'gte' : 'lte']: values[0] } }] };
 }
 
-function pageOf(c: ConnectionSpec, variables: Record<string, unknown>): Page | undefined {
+function pageOf(c: ConnectionSpec, variables: Record<string, unknown>, at: Date): Page | undefined {
   let args: Record<string, unknown>;
   try {
     args = getArgumentValues(c.field, c.node, variables);
@@ -309,9 +362,10 @@ function pageOf(c: ConnectionSpec, variables: Record<string, unknown>): Page | u
   const first = args.first as number | null | undefined;
   if (first != null && first < 0) return undefined;
   let keyset: object | undefined;
+  let values: unknown[] | undefined;
   // As the drizzle plugin reads it: an empty `after` is no cursor.
   if (args.after) {
-    const values = cursorValues(args.after, c.order);
+    values = cursorValues(args.after, c.order);
     if (!values) return undefined;
     keyset = keysetAfter(c.order, values);
   }
@@ -325,7 +379,12 @@ function pageOf(c: ConnectionSpec, variables: Record<string, unknown>): Page | u
   } catch {
     return undefined;
   }
-  return { size: Math.min(first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), after: keyset !== undefined, where: sqlWhere };
+  const size = Math.min(first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+  const newest = c.root?.newestFirst;
+  // The cursor's instant: the page holds rows at or before it (the order's first column is the list's time).
+  const before = newest && values?.[0] instanceof Date ? values[0] : undefined;
+  const month = newest ? newestMonthToRead(args, before, at) : undefined;
+  return { size, after: keyset !== undefined, where: sqlWhere, month };
 }
 
 class Planner {
@@ -338,6 +397,7 @@ class Planner {
 
   plan(operation: OperationDefinitionNode): Plan {
     const query = this.schema.getQueryType()!;
+    const shortOf: Piece[][] = [];
     const fields = collect(this.schema, this.fragments, query, [{ selectionSet: operation.selectionSet } as FieldNode]);
     const entries: Piece[][] = [];
     for (const [key, nodes] of fields) {
@@ -359,16 +419,46 @@ class Planner {
       this.checkArguments(nodes, allowed);
       const order = keysetOrder(model.table, root.order, name);
       const index = this.connections.push({ field, node: nodes[0]!, root, table, order }) - 1;
-      entries.push([`${literal(key)}, `, ...this.connection(field, nodes, model, order, a, index, [])]);
+      const month = root.newestFirst && this.newestFirst(root.newestFirst, order, name, a, index);
+      entries.push([`${literal(key)}, `, ...this.connection(field, nodes, model, order, a, index, [], month)]);
+      if (month) shortOf.push(this.short(model, a, index, month));
     }
     // Nothing to read (`{ __typename }`): graphql-js answers without the database.
     if (!this.connections.length) throw new NotPlannable('no list');
+    const short: Piece[] = shortOf.length
+      ? [', (', ...shortOf.flatMap((s, i) => (i ? [' or ', ...s] : s)), ') as "short"']
+      : [];
     return Plan.of(
-      ['select (', ...this.object(entries), ')::text as "data"'],
+      ['select (', ...this.object(entries), ')::text as "data"', ...short],
       this.connections,
       operation,
       this.schema,
     );
+  }
+
+  /**
+   * The bound of a newest-first list to the month it reads first (`and a.<time> >= month`), or nothing once the
+   * whole range is read. Its order must start with that column, newest first, as `readNewestFirst` asks.
+   */
+  private newestFirst(column: PgColumn, order: KeyEntry[], name: string, a: string, index: number): (b: Bound) => SQL {
+    if (order[0]!.column !== column || order[0]!.direction !== 'desc') throw new NotPlannable(`order of ${name}`);
+    const ref = sql.raw(`${a}.${quote(column.name)}`);
+    return (b) => {
+      const month = b.pages[index]!.month;
+      return month && !b.whole ? sql` and ${ref} >= ${month}` : sql.empty();
+    };
+  }
+
+  /** SQL: the list's newest month holds fewer rows than its page asks (plus one): the whole range must be read. */
+  private short(model: ObjectModel, a: string, index: number, month: (b: Bound) => SQL): Piece[] {
+    return [
+      (b) => {
+        const page = b.pages[index]!;
+        if (!page.month || b.whole) return sql.raw('false');
+        const where = page.where ? sql`(${page.where})` : sql.raw('true');
+        return sql`(select count(*) from (select 1 from ${sql.raw(`${quote(getTableName(model.table))} ${a}`)} where ${where}${month(b)} limit ${page.size + 1}::int) s) < ${page.size + 1}`;
+      },
+    ];
   }
 
   private alias() {
@@ -502,7 +592,7 @@ class Planner {
       case 'ID':
         return [`${ref}::text`];
       case 'DateTime':
-        if (!/^timestamp( \(\d\))? with time zone$/.test(sqlType)) throw new NotPlannable(field.name);
+        if (!TIMESTAMPTZ.test(sqlType)) throw new NotPlannable(field.name);
         // Date.prototype.toISOString: milliseconds, UTC, Z.
         return [`to_char(${ref} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`];
       case 'Date':
@@ -527,6 +617,7 @@ class Planner {
     a: string,
     index: number,
     conditions: string[],
+    month?: Piece,
   ): Piece[] {
     const connType = getNamedType(field.type) as GraphQLObjectType;
     const n = `${a}."__n"`;
@@ -607,6 +698,7 @@ class Planner {
       ` from (select ${a}.*, row_number() over (order by ${keyOrder}) as "__n" from (select ${a}.* from ${quote(getTableName(model.table))} ${a} where `,
       ...conditions.map((c) => `${c} and `),
       where,
+      ...(month ? [month] : []),
       ` order by ${keyOrder} limit `,
       (b) => sql`${b.pages[index]!.size + 1}::int`,
       `) ${a}) ${a})`,

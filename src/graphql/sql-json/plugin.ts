@@ -3,6 +3,7 @@
 // rate limits, auth gate, read routing, pool guard and request deadline around it are the same for either path.
 // Anything else — and any request the plan says no to (a contractor token, bad variables or cursors), or whose
 // statement fails — is executed normally, so answers and errors are those of normal execution.
+import type { SQL } from 'drizzle-orm';
 import type { DocumentNode, ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { rowsOf } from '../../db/rows.js';
@@ -37,14 +38,19 @@ export function sqlJsonPlugin(opts: { onExecuted?: (path: ExecutionPath) => void
       setExecuteFn(async (a) => {
         const ctx = a.contextValue as Context;
         // Staff only: every planned field allows any staff role; a contractor token's rules are the resolvers'.
-        const statement =
+        const prepared =
           ctx.principal?.kind === 'staff'
             ? plan.prepare(a.variableValues as Record<string, unknown> | undefined, ctx.clock.now())
             : undefined;
-        if (statement) {
+        if (prepared) {
           let text: string | undefined;
           try {
-            text = rowsOf<{ data: string }>(await ctx.db.execute(statement))[0]?.data;
+            const read = async (statement: SQL) =>
+              rowsOf<{ data: string; short?: boolean }>(await ctx.db.execute(statement))[0];
+            let row = await read(prepared.statement);
+            // A history list's newest month fell short of its page: the whole range, as readNewestFirst reads it.
+            if (row?.short) row = await read(prepared.whole());
+            text = row?.data;
           } catch (e) {
             // A statement the database could not plan (SQLSTATE class 42: a wrong plan, a schema it does not fit)
             // is the planner's fault: normal execution answers. Anything else — a timeout, a lost connection, a
