@@ -15,8 +15,8 @@ import postgres from 'postgres';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openServices } from '../src/services.js';
-import { analyze, changeRegistryLater, historyEnd, insertTransfers, QUICK, seedRegistry } from './dataset.js';
-import { body, CONTRACTORS_PAGE, TRANSFERS_PAGE, VIEWER } from './queries.js';
+import { analyze, BENCH_PURPOSE, changeRegistryLater, historyEnd, insertTransfers, QUICK, seedRegistry } from './dataset.js';
+import { body, CONTRACTORS_PAGE, SHARED_RECORDS, TRANSFERS_PAGE, VIEWER } from './queries.js';
 import { benchServerEnv, healthReady, startServer, type ServerProcess } from './servers.js';
 import { benchTokens } from './tokens.js';
 
@@ -140,6 +140,16 @@ async function main() {
         servers: registry,
         target: { path: '/graphql', headers: { authorization: `Bearer ${contractor}` }, body: body(VIEWER) },
         n: REQUESTS,
+      },
+      {
+        name: 'sharedRecords (contractor token, 100 records)',
+        servers: registry,
+        target: {
+          path: '/graphql',
+          headers: { authorization: `Bearer ${contractor}` },
+          body: body(SHARED_RECORDS, { purpose: BENCH_PURPOSE }),
+        },
+        n: wide,
       },
       {
         name: '{ __typename } (staff token)',
