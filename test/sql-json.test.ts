@@ -295,6 +295,37 @@ describe('normal execution answers what the planner does not know', () => {
     expect(r.status).toEqual([r.status[1], r.status[1]]);
   });
 
+  test('a refused value in one of two root lists: normal execution says which, with the same error', async () => {
+    // Year 10000 in a cursor: a valid Date, which PostgreSQL refuses. The error belongs to `b`, not to the first list.
+    const after = Buffer.from('DC:T:["D:253402300800000","N:5"]').toString('base64');
+    const query = `query($a: String) { a: contractors(first: 1) { edges { cursor } } b: transfers(first: 1, after: $a) { edges { cursor } } }`;
+    const r = await both(compliance, query, { a: after });
+    expect(r.path).toBe('failed');
+    expect(r.normal.errors[0].path).toEqual(['b']);
+    expect(JSON.stringify(r.planned)).toBe(JSON.stringify(r.normal));
+    // One root list: the statement's error is answered where execution places it, key order included.
+    const one = await both(compliance, `query($a: String) { b: transfers(first: 1, after: $a) { edges { cursor } } }`, {
+      a: after,
+    });
+    expect(one.path).toBe('sql');
+    expect(one.statements).toBe(1);
+    expect(one.normal.errors[0].path).toEqual(['b']);
+    expect(JSON.stringify(one.planned)).toBe(JSON.stringify(one.normal));
+  });
+
+  test('a connection asked only for its __typename (no rows, several rows): normal execution', async () => {
+    for (const query of [
+      '{ contractors(first: 2) { t: __typename } }',
+      '{ contractors(country: "JP") { __typename } }',
+      '{ transfers(first: 2) { __typename } }',
+    ]) {
+      const r = await both(compliance, query);
+      expect(r.path).toBe('resolvers');
+      expect(r.planned.errors).toBeUndefined();
+      expect(r.planned).toEqual(r.normal);
+    }
+  });
+
   test('a contractor token: the same refusal', async () => {
     const r = await fallsBack(contractorToken, CONTRACTORS_PAGE);
     expect(r.planned.errors[0].extensions.code).toBe('FORBIDDEN');

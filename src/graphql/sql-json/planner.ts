@@ -262,14 +262,17 @@ export class Plan {
   }
 
   /**
-   * Where normal execution would place an error of the statement: on the first root field it reads. Every root
-   * field planned is non-null (a root connection), so, as there, the error nulls the whole `data`.
+   * The answer to a statement that failed, placed where normal execution would place it: on the root field that
+   * read, which is known only when the plan has one. Every root field planned is non-null (a root connection), so,
+   * as there, the error nulls the whole `data`. With several root lists, which one's values failed is not known:
+   * undefined, and normal execution answers (running its reads once more).
    */
-  failure(error: unknown): ExecutionResult {
-    const first = this.connections.find((c) => c.root)!;
-    const node = first.node;
+  failure(error: unknown): ExecutionResult | undefined {
+    const roots = this.connections.filter((c) => c.root);
+    if (roots.length !== 1) return undefined;
+    const node = roots[0]!.node;
+    // Key order as graphql-js writes an error answer: errors, then data.
     return {
-      data: null,
       errors: [
         new GraphQLError((error as Error)?.message ?? 'statement failed', {
           nodes: [node],
@@ -277,6 +280,7 @@ export class Plan {
           originalError: error instanceof Error ? error : undefined,
         }),
       ],
+      data: null,
     };
   }
 
@@ -625,10 +629,13 @@ class Planner {
     const cursor = cursorSql(a, order);
     const table = alias(model.table, a);
     const entries: Piece[][] = [];
+    /** Edges, nodes or pageInfo asked: each aggregates the page's rows (one value however many rows). */
+    let aggregated = false;
     for (const [k, fieldNodes] of collect(this.schema, this.fragments, connType, nodes)) {
       const name = fieldNodes[0]!.name.value;
       const head = `${literal(k)}, `;
       this.checkArguments(fieldNodes, new Set());
+      if (name !== '__typename') aggregated = true;
       if (name === '__typename') {
         entries.push([head + literal(connType.name)]);
       } else if (name === 'edges') {
@@ -687,6 +694,8 @@ class Planner {
         throw new NotPlannable(name);
       }
     }
+    // Only `__typename`: nothing aggregates the page's rows into one value (normal execution answers it).
+    if (!aggregated) throw new NotPlannable(`${field.name}: nothing read`);
     const keyOrder = order.map((e) => `${a}.${quote(e.column.name)} ${e.direction}`).join(', ');
     const where = (b: Bound) => {
       const w = b.pages[index]!.where;

@@ -11,8 +11,9 @@ import type { Context } from '../builder.js';
 import { Plan } from './planner.js';
 
 /**
- * `failed`: the planned statement could not be planned by the database and normal execution answered (a planner
- * fault if it persists). A statement that failed otherwise (timeout, connection, a value refused) counts as `sql`.
+ * `failed`: the planned statement failed and normal execution answered: the database could not plan it (a planner
+ * fault if it persists), or it read several root lists and failed otherwise. A statement of one root list that failed
+ * otherwise (timeout, connection, a value refused) answers with that error and counts as `sql`.
  */
 export type ExecutionPath = 'sql' | 'resolvers' | 'failed';
 
@@ -55,10 +56,12 @@ export function sqlJsonPlugin(opts: { onExecuted?: (path: ExecutionPath) => void
             // A statement the database could not plan (SQLSTATE class 42: a wrong plan, a schema it does not fit)
             // is the planner's fault: normal execution answers. Anything else — a timeout, a lost connection, a
             // value of the request the database refuses — would fail normal execution's reads alike, so it is
-            // reported as such errors always are (the error mask codes it), not run a second time.
-            if (!sqlStateOf(e)?.startsWith('42')) {
+            // reported as such errors always are (the error mask codes it), not run a second time — unless the plan
+            // reads several root lists: which one failed is then for normal execution to say (`plan.failure`).
+            const answer = sqlStateOf(e)?.startsWith('42') ? undefined : plan.failure(e);
+            if (answer) {
               opts.onExecuted?.('sql');
-              return plan.failure(e);
+              return answer;
             }
           }
           if (text !== undefined) {
