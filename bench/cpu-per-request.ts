@@ -15,7 +15,15 @@ import postgres from 'postgres';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openServices } from '../src/services.js';
-import { analyze, BENCH_PURPOSE, changeRegistryLater, historyEnd, insertTransfers, QUICK, seedRegistry } from './dataset.js';
+import {
+  analyze,
+  BENCH_PURPOSE,
+  changeRegistryLater,
+  historyEnd,
+  insertTransfers,
+  QUICK,
+  seedRegistry,
+} from './dataset.js';
 import { body, CONTRACTORS_PAGE, SHARED_RECORDS, TRANSFERS_PAGE, VIEWER } from './queries.js';
 import { benchServerEnv, healthReady, startServer, type ServerProcess } from './servers.js';
 import { benchTokens } from './tokens.js';
