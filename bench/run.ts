@@ -141,6 +141,60 @@ async function measureScenario(
   return m;
 }
 
+/**
+ * The window's first page and the page after `after`, each beside the same rows read by the hand-written SQL, in
+ * interleaved rounds (first, its SQL, deep, its SQL; the machine may be shared): the median round of each, and
+ * their table rows in that order.
+ */
+async function firstAndDeepPages(
+  sql: postgres.Sql,
+  server: ServerProcess,
+  headers: Record<string, string>,
+  window: TransferWindow,
+  pages: { first: string; deep: string; after: { at: Date; id: number } },
+  names: { first: string; deep: string },
+  check: (json: any) => void,
+) {
+  const runs: Measured[][] = [[], [], [], []];
+  for (let round = 0; round < SIDE_ROUNDS; round++) {
+    const scratch: ScenarioRow[] = [];
+    runs[0]!.push(
+      await measureScenario(scratch, `first page, round ${round + 1}`, server, headers, pages.first, check),
+    );
+    runs[1]!.push(await measureLoop(() => transfersPageSql(sql, window), CONNECTIONS, SECONDS, WARMUP));
+    runs[2]!.push(await measureScenario(scratch, `deep page, round ${round + 1}`, server, headers, pages.deep, check));
+    runs[3]!.push(await measureLoop(() => transfersPageSql(sql, window, pages.after), CONNECTIONS, SECONDS, WARMUP));
+  }
+  const median = (ms: Measured[]) => [...ms].sort((x, y) => x.p50 - y.p50)[Math.floor(ms.length / 2)]!;
+  const [first, rawFirst, deep, rawDeep] = runs.map(median) as [Measured, Measured, Measured, Measured];
+  const sqlRow = '  hand-written SQL, same rows (postgres.js, in process)';
+  const rows: ScenarioRow[] = [
+    { scenario: names.first, ...first, peakMiB: server.peakMiB() },
+    { scenario: sqlRow, ...rawFirst, statements: 1 },
+    { scenario: names.deep, ...deep, peakMiB: server.peakMiB() },
+    { scenario: sqlRow, ...rawDeep, statements: 1 },
+  ];
+  return { first, rawFirst, deep, rawDeep, rows };
+}
+
+/**
+ * The page deep in the window's filtered history: 95% of the way down, leaving at least one full page after it. Its
+ * position, the rows in the window, and the row its cursor names.
+ */
+async function deepPosition(sql: postgres.Sql, window: TransferWindow) {
+  const { n: inWindow } = onlyRow(
+    await sql`select count(*)::int as n from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}`,
+  );
+  const depth = Math.min(Math.floor(inWindow * 0.95), inWindow - 51);
+  const [row] =
+    await sql`select occurred_at, id from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}
+    order by occurred_at desc, id desc offset ${depth} limit 1`;
+  return { inWindow, depth, after: { at: row!.occurred_at as Date, id: Number(row!.id) } };
+}
+
+/** The suffix of a scenario measured in interleaved rounds. */
+const IN_ROUNDS = ` (median of ${SIDE_ROUNDS} interleaved rounds)`;
+
 async function main() {
   const { version: pgVersion } = onlyRow(await admin`select current_setting('server_version') as version`);
   log(`${quick ? 'quick' : 'full'} run on PostgreSQL ${pgVersion}: database ${dbName}`);
@@ -360,27 +414,7 @@ async function main() {
   await countInto(asOfName, staffHeaders, asOfPage);
 
   // --- transfer history at full size: first page, a deep page, hand-written SQL ---
-  const firstFullName = `transfers US, 2-year range: first page (${full} rows)`;
-  const firstFull = await scenario(
-    firstFullName,
-    main,
-    staffHeaders,
-    firstPage,
-    expectEdges((j) => j.data.transfers.edges, 50),
-  );
-  await countInto(firstFullName, staffHeaders, firstPage);
-  const rawFirst = await measureLoop(() => transfersPageSql(sql, window), CONNECTIONS, SECONDS, WARMUP);
-  rows.push({ scenario: '  hand-written SQL, same rows (postgres.js, in process)', ...rawFirst, statements: 1 });
-  const plainFirst = await plainHttp('/transfers', JSON.stringify(windowVars), 50);
-
-  const { n: inWindow } = onlyRow(
-    await sql`select count(*)::int as n from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}`,
-  );
-  // 95% of the way down the filtered history, leaving at least one full page after it.
-  const depth = Math.min(Math.floor(inWindow * 0.95), inWindow - 51);
-  const [deepRow] =
-    await sql`select occurred_at, id from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}
-    order by occurred_at desc, id desc offset ${depth} limit 1`;
+  const { inWindow, depth, after } = await deepPosition(sql, window);
   // The connection's cursor format (Pothos drizzle: "DC:" + tagged tuple, base64), checked against a real cursor first.
   const cursorOf = (at: Date, id: number) => encodeBase64(`DC:${encodeCursorTuple([at, id])}`);
   const [firstRow] =
@@ -389,23 +423,24 @@ async function main() {
   const realCursor = (await inProcess(staffHeaders, firstPage)).data.transfers.edges[0].cursor;
   if (realCursor !== cursorOf(firstRow!.occurred_at, Number(firstRow!.id)))
     throw new Error(`cursor format changed: got ${realCursor}; update bench/run.ts cursorOf`);
-  const deepPage = body(TRANSFERS_PAGE, { ...windowVars, after: cursorOf(deepRow!.occurred_at, Number(deepRow!.id)) });
-  const deepName = `transfers: page after row ${depth.toLocaleString('en')} of ${inWindow.toLocaleString('en')} (${full} rows)`;
-  const deep = await scenario(
-    deepName,
+  const deepPage = body(TRANSFERS_PAGE, { ...windowVars, after: cursorOf(after.at, after.id) });
+  const firstFullName = `transfers US, 2-year range: first page (${full} rows)${IN_ROUNDS}`;
+  const deepName = `transfers: page after row ${depth.toLocaleString('en')} of ${inWindow.toLocaleString('en')} (${full} rows)${IN_ROUNDS}`;
+  const historyPages = await firstAndDeepPages(
+    sql,
     main,
     staffHeaders,
-    deepPage,
+    window,
+    { first: firstPage, deep: deepPage, after },
+    { first: firstFullName, deep: deepName },
     expectEdges((j) => j.data.transfers.edges, 50),
   );
+  const { first: firstFull, rawFirst, deep } = historyPages;
+  rows.push(historyPages.rows[0]!, historyPages.rows[1]!);
+  const plainFirst = await plainHttp('/transfers', JSON.stringify(windowVars), 50);
+  rows.push(historyPages.rows[2]!, historyPages.rows[3]!);
+  await countInto(firstFullName, staffHeaders, firstPage);
   await countInto(deepName, staffHeaders, deepPage);
-  const rawDeep = await measureLoop(
-    () => transfersPageSql(sql, window, { at: deepRow!.occurred_at, id: Number(deepRow!.id) }),
-    CONNECTIONS,
-    SECONDS,
-    WARMUP,
-  );
-  rows.push({ scenario: '  hand-written SQL, same rows (postgres.js, in process)', ...rawDeep, statements: 1 });
 
   // --- previewPolicyChange on the full data set: every grant judged once, in one pass (target < 1 s) ---
   // Timed in process, a few runs, median: a one-off staff question, not a request rate.
@@ -876,46 +911,31 @@ async function history(services: Awaited<ReturnType<typeof openServices>>, sql: 
   const check = (j: any) => {
     if (j.data.transfers.edges.length !== 50) throw new Error(`expected 50 edges: ${JSON.stringify(j).slice(0, 400)}`);
   };
-  const { n: inWindow } = onlyRow(
-    await sql`select count(*)::int as n from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}`,
-  );
-  const depth = Math.min(Math.floor(inWindow * 0.95), inWindow - 51);
-  const [deepRow] =
-    await sql`select occurred_at, id from transfers where importer_country = ${window.country} and occurred_at >= ${window.from} and occurred_at < ${window.to}
-    order by occurred_at desc, id desc offset ${depth} limit 1`;
-  const after = { at: deepRow!.occurred_at as Date, id: Number(deepRow!.id) };
+  const { inWindow, depth, after } = await deepPosition(sql, window);
   const firstPage = body(TRANSFERS_PAGE, windowVars);
   const deepPage = body(TRANSFERS_PAGE, {
     ...windowVars,
     after: encodeBase64(`DC:${encodeCursorTuple([after.at, after.id])}`),
   });
-  // First and deep pages in interleaved rounds, the median round of each (the machine may be shared).
-  const runs: Measured[][] = [[], [], [], []];
-  for (let round = 0; round < SIDE_ROUNDS; round++) {
-    const scratch: ScenarioRow[] = [];
-    runs[0]!.push(await measureScenario(scratch, `first page, round ${round + 1}`, server, headers, firstPage, check));
-    runs[1]!.push(await measureLoop(() => transfersPageSql(sql, window), CONNECTIONS, SECONDS, WARMUP));
-    runs[2]!.push(await measureScenario(scratch, `deep page, round ${round + 1}`, server, headers, deepPage, check));
-    runs[3]!.push(await measureLoop(() => transfersPageSql(sql, window, after), CONNECTIONS, SECONDS, WARMUP));
-  }
-  const median = (ms: Measured[]) => [...ms].sort((x, y) => x.p50 - y.p50)[Math.floor(ms.length / 2)]!;
-  const [first, rawFirst, deep, rawDeep] = runs.map(median) as [Measured, Measured, Measured, Measured];
-  const sqlRow = '  hand-written SQL, same rows (postgres.js, in process)';
-  const rounds = ` (median of ${SIDE_ROUNDS} interleaved rounds)`;
-  rows.push(
+  const {
+    first,
+    rawFirst,
+    deep,
+    rawDeep,
+    rows: measured,
+  } = await firstAndDeepPages(
+    sql,
+    server,
+    headers,
+    window,
+    { first: firstPage, deep: deepPage, after },
     {
-      scenario: `transfers US, 2-year range: first page (${count} rows)${rounds}`,
-      ...first,
-      peakMiB: server.peakMiB(),
+      first: `transfers US, 2-year range: first page (${count} rows)${IN_ROUNDS}`,
+      deep: `transfers: page after row ${depth.toLocaleString('en')} of ${inWindow.toLocaleString('en')} (${count} rows)${IN_ROUNDS}`,
     },
-    { scenario: sqlRow, ...rawFirst, statements: 1 },
-    {
-      scenario: `transfers: page after row ${depth.toLocaleString('en')} of ${inWindow.toLocaleString('en')} (${count} rows)${rounds}`,
-      ...deep,
-      peakMiB: server.peakMiB(),
-    },
-    { scenario: sqlRow, ...rawDeep, statements: 1 },
+    check,
   );
+  rows.push(...measured);
   const ratios: RatioRow[] = [
     { ratio: 'depth: deep page p50 / first page p50', value: deep.p50 / first.p50, target: { op: '<=', limit: 1.1 } },
     { ratio: 'depth, hand-written SQL: deep page p50 / first page p50', value: rawDeep.p50 / rawFirst.p50 },
