@@ -7,6 +7,7 @@ import { openServices } from '../src/services.js';
 import { onPostgres, startHarness, type Harness } from './harness.js';
 import { contractorWithToken, issueToken } from './fixtures.js';
 import { rowsOf } from '../src/db/rows.js';
+import { until } from './until.js';
 
 let h: Harness;
 let compliance: string;
@@ -224,6 +225,16 @@ test.skipIf(!onPostgres)(
       };
       for (let i = 0; i < 50 && (await count()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await count()).toBe(1); // the timed-out write committed once the lock was gone
+      // The first answer is stored after it left (past its deadline the store goes on without it). A retry that
+      // comes first finds the key overdue and answers "outcome unknown" without the first status (the test "a key
+      // whose request died" below); this one waits for the store, as a client retrying later would see it.
+      await until(
+        async () =>
+          rowsOf<{ status: number | null }>(
+            await s.database.db.execute(sql`select status from idempotency_keys where key = 'slow-1'`),
+          )[0]?.status != null,
+        'the first answer stored',
+      );
       const retry = await retryWhileWaiting(send);
       expect(retry.status).toBe(409);
       expect(((await retry.json()) as any).errors[0].extensions).toMatchObject({
