@@ -8,6 +8,8 @@ import { latestMigration } from '../src/db/client.js';
 import * as history from '../src/db/history.js';
 import * as tables from '../src/db/tables.js';
 import { attestSeededRows } from '../src/registry/seeded-rows.js';
+import { rowHash } from '../src/audit/row-check.js';
+import { appendAuditEvents } from '../src/audit/write.js';
 import { startHarness, type Harness } from './harness.js';
 import { addLocation, contractorWithToken, issueToken, mutate, ok, setStatus } from './fixtures.js';
 import { rawSql, recordOk, smallRegistry } from './transfer-fixtures.js';
@@ -32,9 +34,15 @@ async function unguarded(table: 'transfers' | 'audit_events', statement: string)
   }
 }
 /** The seq of the latest event whose row hashes name `table` row `key`. */
-async function eventNaming(table: string, key: string): Promise<number> {
-  const [r] = await rows(`select max(seq)::int as seq from audit_events, jsonb_array_elements(row_hashes) x
-    where x->>'table' = '${table}' and x->>'key' = '${key}'`);
+const eventNaming = (table: string, key: string) => eventNamingIn(h, table, key);
+async function eventNamingIn(x: Harness, table: string, key: string): Promise<number> {
+  const [r] = rowsOf<any>(
+    await rawSql(
+      x,
+      `select max(seq)::int as seq from audit_events, jsonb_array_elements(row_hashes) x
+    where x->>'table' = '${table}' and x->>'key' = '${key}'`,
+    ),
+  );
   return Number(r.seq);
 }
 
@@ -435,6 +443,83 @@ describe('seeded rows, attested once in the chain', () => {
         `select x->>'table' as t, x->>'key' as k from audit_events, jsonb_array_elements(row_hashes) x where seq = ${events[1].seq}`,
       );
       expect(named).toEqual({ t: 'jurisdictions', k: 'XX' });
+    } finally {
+      await h2.stop();
+    }
+  });
+
+  test('a limit set before the derogation-limit migration reshaped it is re-attested; one edited besides is not', async () => {
+    const h2 = await startHarness();
+    try {
+      // As a registry of the release before that migration leaves it once migrated: two limits set by staff
+      // (setDerogationLimit's event, its row hash over the old columns updated_by and updated_at), which the
+      // migration turned into open versions valid from their updated_at. The second was edited besides (500 → 5000).
+      const setAt = '2026-05-01T10:00:00.123Z';
+      const limits: { id: number; recordsNow: number }[] = [];
+      for (const [importer, recordsNow] of [
+        ['IN', 500],
+        ['BR', 5000],
+      ] as const) {
+        const [r]: any[] = await h2.asOwner(`insert into derogation_limits
+          (derogation, exporter_country, importer_country, max_transfers, max_records, valid_from)
+          values ('EXPLICIT_CONSENT', 'DE', '${importer}', 2, ${recordsNow}, '${setAt}') returning id`);
+        limits.push({ id: Number(r.id), recordsNow });
+        const id = String(r.id);
+        const old = {
+          id,
+          derogation: 'EXPLICIT_CONSENT',
+          exporter_country: 'DE',
+          importer_country: importer,
+          max_transfers: '2',
+          max_records: '500',
+          updated_by: 'alice@example.com',
+          updated_at: '2026-05-01T10:00:00.123000Z',
+        };
+        const after = {
+          id: Number(id),
+          derogation: 'EXPLICIT_CONSENT',
+          exporterCountry: 'DE',
+          importerCountry: importer,
+        };
+        await h2.database.db.transaction((tx) =>
+          appendAuditEvents(
+            tx,
+            {
+              kind: 'staff',
+              role: 'COMPLIANCE',
+              subject: 'alice@example.com',
+              tokenId: 't',
+              scopes: [],
+              expiresAt: new Date(8.64e15),
+            },
+            [
+              {
+                action: 'setDerogationLimit',
+                entityType: 'DerogationLimit',
+                entityId: id,
+                before: null,
+                after: { ...after, maxTransfers: 2, maxRecords: 500, updatedBy: 'alice@example.com', updatedAt: setAt },
+                rowHashes: [{ table: 'derogation_limits', key: id, hash: rowHash('derogation_limits', old) }],
+              },
+            ],
+            h2.clock.now(),
+          ),
+        );
+      }
+      const a = await h2.staffToken('AUDITOR');
+      const problems = async () =>
+        ((await h2.gql(a, VERIFY)).body.data.verifyAuditLog.rows.problems as { table: string; key: string }[]).filter(
+          (p) => p.table === 'derogation_limits',
+        );
+      // Before: both read as altered.
+      expect((await problems()).map((p) => p.key)).toEqual(limits.map((l) => String(l.id)));
+      expect(await attestSeededRows(deps(h2), 'next_migration')).toBe(1);
+      const [event] = (await attestations(h2)).slice(-1);
+      expect(await eventNamingIn(h2, 'derogation_limits', String(limits[0]!.id))).toBe(event.seq);
+      // After: the reshaped one is vouched for; the edited one is still named, with its own event.
+      expect(await problems()).toEqual([
+        expect.objectContaining({ key: String(limits[1]!.id), reason: expect.stringMatching(/^altered since event/) }),
+      ]);
     } finally {
       await h2.stop();
     }

@@ -116,6 +116,11 @@ export class RowChecker {
     RowChecker.record(this.late, event, hashes);
   }
 
+  /** The latest attestation read for a row of `table` (its event and the hash it carries), or undefined. */
+  attestationOf(table: string, key: string): { event: AttestingEvent; hash: string | null } | undefined {
+    return this.expected.get(id(table, key));
+  }
+
   /** Rows of seeded tables no event names, so far. */
   get unattestedCount(): number {
     return this.unattested;

@@ -338,14 +338,28 @@ async function archivedTransfers(db: Queryable, ids: string[]): Promise<Set<stri
   return new Set(rows.map((r) => `transfers\u0000${r.id}`));
 }
 
-/** The rows of seeded tables that no event names (as the migrations left them), canonical, table by table. */
-export async function unattestedSeededRows(
+/** A row of a seeded table whose hash differs from the one its latest event carries. */
+export interface AlteredSeededRow {
+  table: EvidenceTable;
+  /** Canonical, as read now. */
+  row: Record<string, unknown>;
+  /** The latest event naming it, and the hash that event carries. */
+  seq: number;
+  hash: string;
+}
+
+/**
+ * The rows of seeded tables that no event names (as the migrations left them), canonical, table by table; and those
+ * whose hash differs from their latest event's (a migration may have reshaped them: `attestSeededRows` decides).
+ */
+export async function seededRowsToAttest(
   db: Queryable,
   batch = BATCH,
-): Promise<{ table: EvidenceTable; rows: Record<string, unknown>[] }[]> {
+): Promise<{ unattested: { table: EvidenceTable; rows: Record<string, unknown>[] }[]; altered: AlteredSeededRow[] }> {
   const checker = new RowChecker(0);
   await readAttestations(db, checker, batch);
   const found = new Map<EvidenceTable, Record<string, unknown>[]>();
+  const altered: AlteredSeededRow[] = [];
   await forEachRow(
     db,
     EVIDENCE_TABLES.filter((t) => t.seeded),
@@ -354,8 +368,11 @@ export async function unattestedSeededRows(
       const before = checker.unattestedCount;
       const key = checker.check(t.rowTable, row);
       if (checker.unattestedCount > before) (found.get(t) ?? found.set(t, []).get(t)!).push(row);
+      const want = checker.attestationOf(t.name, key);
+      if (want?.hash && want.hash !== rowHash(t.name, row))
+        altered.push({ table: t, row, seq: want.event.seq, hash: want.hash });
       return key;
     },
   );
-  return [...found].map(([table, rows]) => ({ table, rows }));
+  return { unattested: [...found].map(([table, rows]) => ({ table, rows })), altered };
 }
