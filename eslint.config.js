@@ -54,8 +54,8 @@ export default tseslint.config(
             zone(
               ['./src/http'],
               ['./src/graphql'],
-              'http may use the GraphQL builder and its ID and date decoding only; rules and queries come from src/registry',
-              ['./builder.ts', './input.ts', './scalars.ts'],
+              'http may use the GraphQL builder, its ID and date decoding and operation selection only; rules and queries come from src/registry',
+              ['./builder.ts', './input.ts', './scalars.ts', './operation.ts'],
             ),
             zone(['./src/graphql'], ['./src/http'], 'the GraphQL schema does not depend on HTTP handlers'),
             zone(

@@ -18,7 +18,7 @@ import { decrypt, encrypt, type KeyEncryptionKey } from '../auth/encryption.js';
 import type { Db } from '../db/client.js';
 import { idempotencyKeys } from '../db/tables.js';
 import type { Deadlines } from './database-guard.js';
-import { operationOf } from './limits.js';
+import { operationOf } from '../graphql/operation.js';
 import { problem } from './responses.js';
 
 const KEY = /^[\x21-\x7e]{1,200}$/;

@@ -17,13 +17,13 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
-  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import type { Context } from '../graphql/builder.js';
+import { operationOf } from '../graphql/operation.js';
 import { MAX_PAGE_SIZE } from '../registry/paging.js';
 
 const LIMIT_CODE = 'QUERY_LIMIT_EXCEEDED';
@@ -40,22 +40,6 @@ const armorReject = [
     else throw error;
   },
 ];
-
-/** The operation a request executes, and its fragments. */
-export function operationOf(document: DocumentNode, operationName?: string | null) {
-  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName
-    ? ops.find((o) => o.name?.value === operationName)
-    : ops.length === 1
-      ? ops[0]
-      : undefined;
-  const fragments = new Map(
-    document.definitions
-      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
-      .map((f) => [f.name.value, f]),
-  );
-  return { operation, fragments };
-}
 
 /** Every field node of a selection set, through inline fragments and fragment spreads (each fragment once). */
 function* fieldsOf(

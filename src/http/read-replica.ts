@@ -7,7 +7,7 @@ import type { Plugin } from 'graphql-yoga';
 import { readsOnly, type Principal } from '../auth/principal.js';
 import type { Database, Db } from '../db/client.js';
 import type { Context } from '../graphql/builder.js';
-import { operationOf } from './limits.js';
+import { operationOf } from '../graphql/operation.js';
 
 /** Past this many remembered writers, the expired ones are forgotten (one pass). */
 const SWEEP_AT = 1_000;

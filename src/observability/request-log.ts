@@ -6,7 +6,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { domainErrorOf } from '../errors.js';
-import { operationOf } from '../http/limits.js';
+import { operationOf } from '../graphql/operation.js';
 import { errorSummary, requestIdOf, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 

@@ -39,6 +39,7 @@ import {
 import { relations } from '../../db/relations.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../registry/paging.js';
 import { newestMonthToRead } from '../../registry/transfers.js';
+import { operationOf } from '../operation.js';
 import { columnOf, OBJECTS, ROOTS, type ObjectModel, type Order, type RootModel } from './model.js';
 
 /** The plan cannot answer this document: normal execution does. */
@@ -103,7 +104,7 @@ const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 /** base64 as Buffer writes it: PostgreSQL's breaks lines every 76 characters. */
 const base64 = (expr: string) => `translate(encode(convert_to(${expr}, 'UTF8'), 'base64'), E'\\n', '')`;
 
-type Fragments = Record<string, FragmentDefinitionNode>;
+type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
 
 /** graphql-js's field collection (execution's order, merging and fragment rules) for a known object type. */
 function collect(
@@ -132,7 +133,7 @@ function collect(
         const name = s.name.value;
         if (visited.has(name)) continue;
         visited.add(name);
-        const f = fragments[name];
+        const f = fragments.get(name);
         if (f && matches(f.typeCondition.name.value)) walk(f.selectionSet);
       }
     }
@@ -231,12 +232,7 @@ export class Plan {
    * passed validation: its fields exist, its arguments and fragments fit.
    */
   static make(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): Plan | undefined {
-    const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-    const operation = operationName
-      ? ops.find((o) => o.name?.value === operationName)
-      : ops.length === 1
-        ? ops[0]
-        : undefined;
+    const { operation, fragments } = operationOf(document, operationName);
     if (!operation || operation.operation !== 'query') return undefined;
     let directive = false;
     visit(document, {
@@ -246,8 +242,6 @@ export class Plan {
       },
     });
     if (directive) return undefined;
-    const fragments: Fragments = {};
-    for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
     try {
       return new Planner(schema, fragments).plan(operation);
     } catch (e) {
@@ -626,6 +620,14 @@ class Planner {
     const connType = getNamedType(field.type) as GraphQLObjectType;
     const n = `${a}."__n"`;
     const size = (b: Bound) => sql`${b.pages[index]!.size}::int`;
+    /** A JSON array of one value per row of the page (not the extra row), in key order. */
+    const pageList = (value: Piece[]): Piece[] => [
+      'coalesce(json_agg(',
+      ...value,
+      ` order by ${n}) filter (where ${n} <= `,
+      size,
+      `), '[]'::json)`,
+    ];
     const cursor = cursorSql(a, order);
     const table = alias(model.table, a);
     const entries: Piece[][] = [];
@@ -654,24 +656,10 @@ class Planner {
             ]);
           else throw new NotPlannable(en);
         }
-        entries.push([
-          head,
-          'coalesce(json_agg(',
-          ...this.object(edge),
-          ` order by ${n}) filter (where ${n} <= `,
-          size,
-          `), '[]'::json)`,
-        ]);
+        entries.push([head, ...pageList(this.object(edge))]);
       } else if (name === 'nodes') {
         const nodeType = getNamedType(connType.getFields().nodes!.type) as GraphQLObjectType;
-        entries.push([
-          head,
-          'coalesce(json_agg(',
-          ...this.node(nodeType, fieldNodes, a, table),
-          ` order by ${n}) filter (where ${n} <= `,
-          size,
-          `), '[]'::json)`,
-        ]);
+        entries.push([head, ...pageList(this.node(nodeType, fieldNodes, a, table))]);
       } else if (name === 'pageInfo') {
         const pageInfo = getNamedType(connType.getFields().pageInfo!.type) as GraphQLObjectType;
         const info: Piece[][] = [];
